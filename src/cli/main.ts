@@ -1,0 +1,49 @@
+/** The `camrelay` command. */
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { runServer } from '../server/run.js';
+import { devicesCommand } from './devices.js';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function port(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  return Number(value);
+}
+
+const program = new Command('camrelay')
+  .description('Read each camera once; deliver its live video to any number of browsers.')
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+program
+  .command('serve')
+  .description('serve the configured cameras over HTTP')
+  .option('--host <host>', 'address to bind (default 127.0.0.1; 0.0.0.0 for every network)')
+  .option('--port <port>', 'port to listen on (default 8080)', port)
+  .option('--config <file>', 'YAML config file')
+  .option('--camera <ID=SOURCE>', 'add a camera (repeatable): testsrc, /dev/video0, rtsp://…, http://…, file:PATH', collect)
+  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+  .action(async (options: { host?: string; port?: number; config?: string; camera?: string[]; logLevel?: string }) => {
+    try {
+      const config = await loadConfig({ ...options, cameras: options.camera });
+      await runServer(config);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`camrelay: ${err.message}\n`);
+        process.exit(err.exitCode);
+      }
+      process.stderr.write(`camrelay: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
+
+program
+  .command('devices')
+  .description('list V4L2 cameras (/dev/video*) with their formats, sizes and frame rates')
+  .option('--json', 'print JSON')
+  .action(devicesCommand);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,125 @@
+/**
+ * Reads the YAML config file and merges the command line into it. Any error
+ * names the key, the value found and what was expected, and is meant to end
+ * the process with exit code 2.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { parseCameraArgument, parseSource } from './camera-source.js';
+import { CAMERA_DEFAULTS, configSchema, type CameraConfig, type ConfigFile, type ServerConfig } from './schema.js';
+
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+}
+
+export interface CommandLine {
+  config?: string;
+  host?: string;
+  port?: number;
+  cameras?: string[];
+  logLevel?: string;
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** One line per problem: `cameras[1].fps: got "abc", expected a number`. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string[] {
+  return issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const where = pathText(issue.path);
+      return issue.keys.map((k) => `${where ? `${where}.` : ''}${k}: unknown key (value ${show(valueAt(raw, [...issue.path, k]))})`).join('\n');
+    }
+    const where = pathText(issue.path) || '(top level)';
+    const expected = issue.message.replace(/^Invalid input: /, '');
+    return `${where}: got ${show(valueAt(raw, issue.path))}, expected ${expected}`;
+  });
+}
+
+export function parseConfigText(text: string, file: string): ConfigFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    throw new ConfigError(`${file}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`${file}: invalid config\n  ${describeIssues(result.error.issues, raw).join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
+  let file: ConfigFile = configSchema.parse({});
+  if (cli.config) {
+    let text: string;
+    try {
+      text = await readFile(cli.config, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${cli.config}: cannot read config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    file = parseConfigText(text, cli.config);
+  }
+  const defaults = { ...CAMERA_DEFAULTS, ...stripUndefined(file.camera_defaults) };
+  const cameras = file.cameras.map((c) => settleCamera(c.id, c.name ?? c.id, c.source, { ...defaults, ...stripUndefined(c) }));
+  for (const value of cli.cameras ?? []) {
+    let arg;
+    try {
+      arg = parseCameraArgument(value);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+    const id = arg.id;
+    if (cameras.some((c) => c.id === id)) throw new ConfigError(`--camera ${id}: a camera with id "${id}" is already defined`);
+    cameras.push(settleCamera(id, id, arg.source, defaults));
+  }
+  // The embedded default: a test pattern, so a first start shows live video on any machine.
+  if (cameras.length === 0) cameras.push(settleCamera('testsrc', 'Test pattern', 'testsrc', defaults));
+  if (cli.port !== undefined && (!Number.isInteger(cli.port) || cli.port < 0 || cli.port > 65535)) {
+    throw new ConfigError(`--port: got ${show(cli.port)}, expected a whole number from 0 to 65535`);
+  }
+  return {
+    host: cli.host ?? file.server.host,
+    port: cli.port ?? file.server.port,
+    logLevel: cli.logLevel ?? file.log.level,
+    cameras,
+  };
+}
+
+function settleCamera(id: string, name: string, source: string, o: typeof CAMERA_DEFAULTS): CameraConfig {
+  return {
+    id,
+    name,
+    source,
+    spec: parseSource(source),
+    alwaysOn: o.always_on,
+    idleGraceMs: o.idle_grace * 1000,
+    stallTimeoutMs: o.stall_timeout * 1000,
+    snapshotTimeoutMs: o.snapshot_timeout * 1000,
+    quality: o.quality,
+    passthrough: o.passthrough,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

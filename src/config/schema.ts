@@ -1,0 +1,81 @@
+/**
+ * The config file's schema. Times are in seconds. Unknown keys are errors, so
+ * a misspelt key is reported rather than silently ignored.
+ */
+import { z } from 'zod';
+import type { SourceSpec } from '../sources/spec.js';
+import { CAMERA_ID, parseSource } from './camera-source.js';
+
+const seconds = (max: number) => z.number().positive().max(max);
+
+export const cameraOptionsSchema = z.strictObject({
+  always_on: z.boolean().optional(),
+  idle_grace: seconds(86_400).optional(),
+  stall_timeout: seconds(3600).optional(),
+  snapshot_timeout: seconds(600).optional(),
+  quality: z.number().int().min(1).max(100).optional(),
+  passthrough: z.union([z.literal('auto'), z.boolean()]).optional(),
+});
+
+export const cameraSchema = cameraOptionsSchema.extend({
+  id: z.string().regex(CAMERA_ID, 'an id of 1 to 64 characters from a-z 0-9 _ -'),
+  name: z.string().min(1).max(200).optional(),
+  source: z.string().min(1),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+      })
+      .default({ host: '127.0.0.1', port: 8080 }),
+    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+    camera_defaults: cameraOptionsSchema.default({}),
+    cameras: z.array(cameraSchema).max(256).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.cameras.forEach((camera, i) => {
+      if (seen.has(camera.id)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: 'a camera id used only once' });
+      seen.add(camera.id);
+      try {
+        parseSource(camera.source);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['cameras', i, 'source'], message: (err as Error).message });
+      }
+    });
+  });
+
+export type ConfigFile = z.infer<typeof configSchema>;
+
+/** A camera with every option settled: what the server builds a stream from. */
+export interface CameraConfig {
+  id: string;
+  name: string;
+  source: string;
+  spec: SourceSpec;
+  alwaysOn: boolean;
+  idleGraceMs: number;
+  stallTimeoutMs: number;
+  snapshotTimeoutMs: number;
+  quality: number;
+  passthrough: 'auto' | boolean;
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  logLevel: string;
+  cameras: CameraConfig[];
+}
+
+export const CAMERA_DEFAULTS = {
+  always_on: false,
+  idle_grace: 10,
+  stall_timeout: 5,
+  snapshot_timeout: 5,
+  quality: 80,
+  passthrough: "auto" as "auto" | boolean,
+};

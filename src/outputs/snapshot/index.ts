@@ -1,0 +1,32 @@
+/**
+ * GET /api/cameras/:id/snapshot.jpg: the latest frame. An idle on-demand
+ * camera is started for it; if no frame comes within snapshot_timeout, the
+ * NO SIGNAL picture is sent with status 503.
+ */
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { CameraStream } from '../../hub/camera-stream.js';
+import type { Frame } from '../../hub/frame.js';
+import type { CameraRegistry } from '../../hub/registry.js';
+import { cameraParams, findCamera } from '../http-errors.js';
+
+export async function sendSnapshot(camera: CameraStream, reply: FastifyReply): Promise<FastifyReply> {
+  const frame = await camera.liveFrame();
+  if (frame) return sendJpeg(reply, 200, frame);
+  return sendJpeg(reply, 503, await camera.placeholderFrame());
+}
+
+function sendJpeg(reply: FastifyReply, status: number, frame: Frame): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'image/jpeg')
+    .header('cache-control', 'no-store')
+    .header('x-timestamp', (frame.capturedAt / 1000).toFixed(6))
+    .header('x-sequence', String(frame.seq))
+    .send(frame.data);
+}
+
+export const snapshotRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async (app, { registry }) => {
+  app.get<{ Params: { id: string } }>('/api/cameras/:id/snapshot.jpg', { schema: { params: cameraParams } }, async (request, reply) =>
+    sendSnapshot(findCamera(registry, request.params.id), reply),
+  );
+};

@@ -1,0 +1,59 @@
+/**
+ * Wires the server: one Fastify instance, each output registered as a plugin
+ * in one place. Outputs read cameras from the registry; they never touch
+ * sources directly.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/schema.js';
+import type { CameraRegistry } from '../hub/registry.js';
+import websocket from '@fastify/websocket';
+import { apiRoutes } from '../outputs/api/index.js';
+import { legacyRoutes } from '../outputs/legacy/index.js';
+import { mjpegRoutes } from '../outputs/mjpeg/index.js';
+import { wsRoutes } from '../outputs/ws/index.js';
+import { installErrorHandlers } from '../outputs/http-errors.js';
+import { metricsRoutes } from '../outputs/metrics/index.js';
+import { snapshotRoutes } from '../outputs/snapshot/index.js';
+import { createRegistry } from './cameras.js';
+
+/** The largest message a viewer may send over a WebSocket. */
+export const MAX_CLIENT_MESSAGE_BYTES = 4096;
+
+export interface Server {
+  app: FastifyInstance;
+  registry: CameraRegistry;
+  /** Stops accepting requests, then stops every camera (and its ffmpeg). */
+  close(): Promise<void>;
+}
+
+export async function buildServer(config: ServerConfig, log: Logger, registry = createRegistry(config.cameras, log)): Promise<Server> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // Per-request lines would drown the log: streams and snapshot polling are many requests.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    connectionTimeout: 0,
+    requestTimeout: 30_000,
+    routerOptions: { maxParamLength: 200 },
+  });
+  installErrorHandlers(app);
+  const startedAt = Date.now();
+  await app.register(apiRoutes, { registry, startedAt });
+  await app.register(snapshotRoutes, { registry });
+  await app.register(metricsRoutes, { registry });
+  // Client messages are small JSON; anything over 4 KiB is closed with 1009 by ws itself.
+  await app.register(websocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
+  await app.register(wsRoutes, { registry });
+  await app.register(mjpegRoutes, { registry });
+  await app.register(legacyRoutes, { registry });
+
+  return {
+    app,
+    registry,
+    async close() {
+      await app.close();
+      await registry.close();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/** Starts a server and ends it cleanly on SIGINT/SIGTERM: every ffmpeg child is stopped before exit. */
+import type { ServerConfig } from '../config/schema.js';
+import { createLogger } from '../log.js';
+import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
+import { describeSource } from '../sources/spec.js';
+import { buildServer, type Server } from './app.js';
+
+export async function runServer(config: ServerConfig): Promise<Server> {
+  const log = createLogger(config.logLevel);
+  try {
+    const ffmpeg = locateFfmpeg();
+    log.info({ ffmpeg: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
+  } catch (err) {
+    log.error((err as Error).message);
+  }
+  const server = await buildServer(config, log);
+  for (const c of config.cameras) log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 8000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+
+  await server.app.listen({ host: config.host, port: config.port });
+  const address = server.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${shownHost}:${port}/`;
+  log.info({ url, port }, 'camrelay is listening');
+  // One plain line for the person at the terminal, whatever the log format.
+  process.stderr.write(`camrelay: open ${url}  (snapshot: ${url}api/cameras/${config.cameras[0]!.id}/snapshot.jpg)\n`);
+  return server;
+}

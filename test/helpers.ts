@@ -1,0 +1,80 @@
+/** Shared helpers for the tests: real ffmpeg, real servers on loopback. */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import jpeg from 'jpeg-js';
+import { loadConfig } from '../src/config/load.js';
+import { buildServer, type Server } from '../src/server/app.js';
+import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
+
+export function quietLogger(): Logger {
+  return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+}
+
+/** A real JPEG made by ffmpeg: a test pattern of the given size. */
+export function ffmpegJpeg(width = 320, height = 240, source = 'testsrc2'): Buffer {
+  return execFileSync(
+    locateFfmpeg().path,
+    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `${source}=size=${width}x${height}:rate=1`, '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'],
+    { maxBuffer: 32 * 1024 * 1024 },
+  );
+}
+
+/** Writes `count` real JPEG frames as one raw .mjpeg stream (what `file:x.mjpeg` passes through). */
+export function ffmpegMjpegFile(path: string, count: number, width = 320, height = 240): void {
+  execFileSync(locateFfmpeg().path, [
+    '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=30`,
+    '-frames:v', String(count), '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', '5', '-f', 'mjpeg', path,
+  ]);
+}
+
+export function decodeJpeg(data: Buffer): { width: number; height: number; data: Uint8Array } {
+  return jpeg.decode(data, { useTArray: true, maxMemoryUsageInMB: 256 });
+}
+
+export interface TestServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a server in this process on a free loopback port with `--camera` style arguments. */
+export async function startServer(cameras: string[], configFile?: string): Promise<TestServer> {
+  const config = await loadConfig({ cameras, config: configFile, host: '127.0.0.1', port: 0 });
+  const server = await buildServer(config, quietLogger());
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = server.app.server.address();
+  if (!address || typeof address !== 'object') throw new Error('no address');
+  return { server, url: `http://127.0.0.1:${address.port}`, close: () => server.close() };
+}
+
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Pids of the ffmpeg processes whose parent is `parent`. */
+export function ffmpegChildren(parent = process.pid): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+      if (ppid === parent && comm.startsWith('ffmpeg')) out.push(Number(entry));
+    } catch {
+      // process ended while we looked
+    }
+  }
+  return out;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
