@@ -48,8 +48,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], raw: unknown
       return issue.keys.map((k) => `${where ? `${where}.` : ''}${k}: unknown key (value ${show(valueAt(raw, [...issue.path, k]))})`).join('\n');
     }
     const where = pathText(issue.path) || '(top level)';
-    const expected = issue.message.replace(/^Invalid input: /, '');
-    return `${where}: got ${show(valueAt(raw, issue.path))}, expected ${expected}`;
+    const message = issue.message.replace(/^(Invalid input|Invalid option|Too big|Too small): /, '');
+    return `${where}: got ${show(valueAt(raw, issue.path))}, ${message.startsWith('expected') ? message : `expected ${message}`}`;
   });
 }
 

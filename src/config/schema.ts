@@ -14,7 +14,7 @@ export const cameraOptionsSchema = z.strictObject({
   stall_timeout: seconds(3600).optional(),
   snapshot_timeout: seconds(600).optional(),
   quality: z.number().int().min(1).max(100).optional(),
-  passthrough: z.union([z.literal('auto'), z.boolean()]).optional(),
+  passthrough: z.union([z.literal('auto'), z.boolean()], { error: 'expected "auto", true or false' }).optional(),
 });
 
 export const cameraSchema = cameraOptionsSchema.extend({

@@ -1,5 +1,38 @@
-/** (being written) */
+/**
+ * Compatibility with the replaced ("seed") system: its WebSocket protocol on
+ * `GET /video` for the first camera, and a viewer page for it on `/capture`.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import type { CameraRegistry } from '../../hub/registry.js';
+import { CAPTURE_PAGE } from './capture-page.js';
+import { SeedViewer } from './seed-viewer.js';
 
-export const legacyRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async () => {};
+export const legacyRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async (app, { registry }) => {
+  app.get('/video', { websocket: true }, (socket, request) => {
+    const camera = registry.first();
+    if (!camera) {
+      socket.close(1011, 'no camera is configured');
+      return;
+    }
+    const viewer = new SeedViewer(socket, camera, request.ip);
+    let unsubscribe: () => void;
+    try {
+      unsubscribe = camera.subscribe(viewer);
+    } catch {
+      socket.close(1001, 'server is shutting down'); // the camera is closed
+      return;
+    }
+    socket.on('message', (_data, isBinary) => {
+      // The protocol asks with text; a binary message means a client speaking something else.
+      if (isBinary) socket.close(1003, 'text messages only');
+      else viewer.request();
+    });
+    socket.on('close', () => {
+      viewer.close();
+      unsubscribe();
+    });
+    socket.on('error', (err) => request.log.debug({ err }, 'seed client error'));
+  });
+
+  app.get('/capture', async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(CAPTURE_PAGE));
+};

@@ -50,9 +50,9 @@ async function renderWithFfmpeg({ name, since, width, height }: PlaceholderReque
     if (font) {
       // Text goes through files so that a camera name needs no filtergraph escaping.
       const lines: [string, number, string][] = [
-        ['NO SIGNAL', Math.round(h / 8), '(h/2)-th*1.6'],
-        [name, Math.round(h / 16), '(h/2)+th*0.4'],
-        [sinceText(since), Math.round(h / 22), '(h/2)+th*2.4'],
+        ['NO SIGNAL', Math.round(h / 8), 'h*0.38-th/2'],
+        [name, Math.round(h / 16), 'h*0.56-th/2'],
+        [sinceText(since), Math.round(h / 22), 'h*0.66-th/2'],
       ];
       for (const [i, [text, size, y]] of lines.entries()) {
         const file = join(dir, `line${i}.txt`);

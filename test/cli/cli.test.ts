@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ffmpegChildren, waitFor } from '../helpers.js';
+
+const BIN = join(import.meta.dirname, '../../bin/camrelay.js');
+const dir = mkdtempSync(join(tmpdir(), 'camrelay-cli-'));
+
+function camrelay(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+}
+
+describe('camrelay CLI', () => {
+  it('exits 2 on a bad config file, naming the key, the value and what was expected', () => {
+    const cfg = join(dir, 'bad.yaml');
+    writeFileSync(cfg, 'server:\n  port: 70000\ncameras:\n  - id: door\n    source: /dev/video0\n    always_on: "yes"\n');
+    const r = camrelay(['serve', '--config', cfg]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /server\.port: got 70000, expected number to be <=65535/);
+    assert.match(r.stderr, /cameras\[0\]\.always_on: got "yes", expected boolean/);
+  });
+
+  it('exits 2 on a bad --camera or flag', () => {
+    const r = camrelay(['serve', '--camera', 'door=v4l2:video0']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--camera door: "video0" is not a device path like \/dev\/video0/);
+    assert.equal(camrelay(['serve', '--port', 'http']).status, 2);
+  });
+
+  it('serves, then ends every ffmpeg child on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', '--camera', 'cam=testsrc?size=320x240'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await waitFor(() => /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1], 15_000, 'the listening line');
+      const res = await fetch(`${url}api/cameras/cam/snapshot.jpg`);
+      assert.equal(res.status, 200);
+      assert.equal(Buffer.from(await res.arrayBuffer())[0], 0xff);
+      const ffmpeg = ffmpegChildren(child.pid);
+      assert.equal(ffmpeg.length, 1, 'one capture process');
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.throws(() => process.kill(ffmpeg[0]!, 0), /ESRCH/, 'ffmpeg is gone, not orphaned');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('lists V4L2 devices, or says plainly there are none', () => {
+    const r = camrelay(['devices']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^(No V4L2 cameras found|\/dev\/video\d+)/);
+    const json = camrelay(['devices', '--json']);
+    assert.ok(Array.isArray((JSON.parse(json.stdout) as { devices: unknown[] }).devices));
+  });
+});

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'camrelay-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function configError(text: string): Promise<string> {
+  try {
+    await loadConfig({ config: file('bad.yaml', text) });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.exitCode, 2);
+    return err.message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config file', () => {
+  it('defaults to one testsrc camera on 127.0.0.1:8080', async () => {
+    const config = await loadConfig({});
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8080);
+    assert.equal(config.cameras.length, 1);
+    assert.equal(config.cameras[0]!.spec.kind, 'testsrc');
+    assert.equal(config.cameras[0]!.idleGraceMs, 10_000);
+    assert.equal(config.cameras[0]!.stallTimeoutMs, 5000);
+  });
+
+  it('reads cameras, defaults and overrides; the command line adds cameras and wins for host/port', async () => {
+    const path = file(
+      'good.yaml',
+      `server: { host: 0.0.0.0, port: 9000 }
+camera_defaults: { idle_grace: 30, quality: 70 }
+cameras:
+  - id: door
+    name: Front door
+    source: /dev/video0?format=mjpeg
+    always_on: true
+  - id: yard
+    source: rtsp://10.0.0.9/live
+    quality: 90
+    stall_timeout: 8
+`,
+    );
+    const config = await loadConfig({ config: path, port: 9100, cameras: ['extra=testsrc?fps=5'] });
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.port, 9100);
+    assert.deepEqual(config.cameras.map((c) => c.id), ['door', 'yard', 'extra']);
+    const [door, yard, extra] = config.cameras;
+    assert.equal(door!.name, 'Front door');
+    assert.equal(door!.alwaysOn, true);
+    assert.equal(door!.idleGraceMs, 30_000);
+    assert.equal(yard!.quality, 90);
+    assert.equal(yard!.stallTimeoutMs, 8000);
+    assert.equal(extra!.quality, 70);
+    assert.equal(extra!.spec.kind, 'testsrc');
+  });
+
+  it('names the key, the value and what was expected', async () => {
+    assert.match(await configError('server:\n  port: "eighty"\n'), /server\.port: got "eighty", expected number/);
+    assert.match(await configError('cameras:\n  - id: Door\n    source: testsrc\n'), /cameras\[0\]\.id: got "Door", expected an id of 1 to 64 characters/);
+    assert.match(await configError('cameras:\n  - id: a\n    source: webcam\n'), /cameras\[0\]\.source: got "webcam", expected .*not a source/);
+    assert.match(await configError('cameras:\n  - id: a\n    source: testsrc\n    qualty: 5\n'), /cameras\[0\]\.qualty: unknown key \(value 5\)/);
+    assert.match(await configError('cameras:\n  - id: a\n    source: testsrc\n  - id: a\n    source: testsrc\n'), /cameras\[1\]\.id: got "a", expected a camera id used only once/);
+    assert.match(await configError('camera_defaults:\n  idle_grace: -1\n'), /camera_defaults\.idle_grace: got -1/);
+    assert.match(await configError('cameras:\n  - id: a\n'), /cameras\[0\]\.source: got \(missing\)/);
+  });
+
+  it('reports YAML syntax errors with the line', async () => {
+    assert.match(await configError('server:\n  port: [1,\n'), /not valid YAML at line \d/);
+  });
+
+  it('reports a missing file and a bad --camera', async () => {
+    await assert.rejects(loadConfig({ config: join(dir, 'nope.yaml') }), /cannot read config file: ENOENT/);
+    await assert.rejects(loadConfig({ cameras: ['x=foo'] }), (e: Error) => e instanceof ConfigError && /--camera x: "foo" is not a source/.test(e.message));
+    await assert.rejects(loadConfig({ cameras: ['x=testsrc', 'x=testsrc'] }), /already defined/);
+  });
+});

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CameraStream, type CameraStreamOptions } from '../../src/hub/camera-stream.js';
+import type { CameraStatus, Frame } from '../../src/hub/frame.js';
+import type { FrameSource, SourceSink } from '../../src/sources/source.js';
+import { ffmpegJpeg, quietLogger, sleep, waitFor } from '../helpers.js';
+
+const JPEG = ffmpegJpeg(64, 48);
+const PLACEHOLDER = ffmpegJpeg(32, 32, 'testsrc');
+
+/** A source the test drives by hand: the part under test is the stream, not capture. */
+class ScriptedSource implements FrameSource {
+  sink: SourceSink | undefined;
+  starts = 0;
+  stops = 0;
+  start(sink: SourceSink): void {
+    this.starts++;
+    this.sink = sink;
+  }
+  async stop(): Promise<void> {
+    this.stops++;
+    this.sink = undefined;
+  }
+  emit(jpeg = JPEG): void {
+    this.sink?.frame(jpeg);
+  }
+}
+
+function stream(source: FrameSource, overrides: Partial<CameraStreamOptions> = {}): CameraStream {
+  return new CameraStream(
+    {
+      id: 'cam',
+      name: 'Cam',
+      kind: 'test',
+      alwaysOn: false,
+      idleGraceMs: 200,
+      stallTimeoutMs: 400,
+      snapshotTimeoutMs: 500,
+      backoffInitialMs: 50,
+      backoffMaxMs: 200,
+      placeholderIntervalMs: 50,
+      ...overrides,
+    },
+    source,
+    async () => PLACEHOLDER,
+    quietLogger(),
+  );
+}
+
+describe('CameraStream', () => {
+  it('gives every consumer the very same Buffer and frame object', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source);
+    const got: Frame[][] = [[], [], []];
+    const unsubs = got.map((list) => s.subscribe({ onFrame: (f) => list.push(f) }));
+    source.emit();
+    source.emit();
+    assert.equal(got[0]!.length, 2);
+    for (let i = 0; i < 2; i++) {
+      assert.equal(got[1]![i], got[0]![i]);
+      assert.equal(got[2]![i]!.data, got[0]![i]!.data);
+      assert.equal(got[0]![i]!.data, JPEG, 'not copied from what the source produced');
+    }
+    assert.ok(Object.isFrozen(got[0]![0]));
+    unsubs.forEach((u) => u());
+    await s.close();
+  });
+
+  it('numbers frames with strictly increasing sequence numbers, placeholders included', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source);
+    const seqs: number[] = [];
+    s.subscribe({ onFrame: (f) => seqs.push(f.seq) });
+    for (let i = 0; i < 5; i++) source.emit();
+    source.sink!.ended('test failure');
+    await waitFor(() => seqs.length >= 8, 2000, 'placeholder frames');
+    source.emit(); // the restarted source delivers again
+    await waitFor(() => source.starts >= 2 && source.sink, 2000, 'restart');
+    source.emit();
+    for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, `seq ${seqs[i]} after ${seqs[i - 1]}`);
+    await s.close();
+  });
+
+  it('starts the source on the first consumer and stops it after the idle grace', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source, { idleGraceMs: 300, stallTimeoutMs: 10_000 });
+    assert.equal(source.starts, 0, 'nothing runs without consumers');
+    assert.equal(s.state, 'idle');
+    const unsubscribe = s.subscribe({ onFrame: () => {} });
+    assert.equal(source.starts, 1);
+    source.emit();
+    assert.equal(s.state, 'online');
+    unsubscribe();
+    await sleep(100);
+    assert.equal(source.stops, 0, 'still running during the grace');
+    const again = s.subscribe({ onFrame: () => {} }); // a consumer returning within the grace keeps it running
+    again();
+    await waitFor(() => source.stops === 1, 2000, 'idle stop');
+    assert.equal(s.state, 'idle');
+    assert.equal(source.starts, 1);
+    s.subscribe({ onFrame: () => {} });
+    assert.equal(source.starts, 2, 'started again by the next consumer');
+    await s.close();
+  });
+
+  it('keeps an always_on camera running with no consumers', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source, { alwaysOn: true, idleGraceMs: 50 });
+    assert.equal(source.starts, 1);
+    source.emit();
+    await sleep(200);
+    assert.equal(source.stops, 0);
+    assert.equal(s.state, 'online');
+    await s.close();
+  });
+
+  it('goes offline on a stall, sends placeholders and status, restarts, and recovers without resubscribing', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source, { stallTimeoutMs: 150 });
+    const frames: Frame[] = [];
+    const statuses: CameraStatus[] = [];
+    s.subscribe({ onFrame: (f) => frames.push(f), onStatus: (st) => statuses.push(st) });
+    source.emit();
+    await waitFor(() => s.state === 'offline', 2000, 'offline after a stall');
+    assert.equal(statuses.at(-1)?.online, false);
+    assert.match(statuses.at(-1)?.reason ?? '', /no frame/);
+    await waitFor(() => frames.filter((f) => f.placeholder).length >= 2, 2000, 'placeholders');
+    assert.equal(frames.find((f) => f.placeholder)!.data, PLACEHOLDER);
+    await waitFor(() => source.starts >= 2 && source.sink, 2000, 'a restart');
+    source.emit();
+    assert.equal(s.state, 'online');
+    assert.equal(statuses.at(-1)?.online, true);
+    const before = frames.length;
+    await sleep(150);
+    assert.equal(frames.length, before, 'no more placeholders once online');
+    assert.ok(s.counters.restarts >= 1);
+    assert.ok(s.offlineMs() > 0);
+    await s.close();
+  });
+
+  it('backs off between failed restarts', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source, { backoffInitialMs: 40, backoffMaxMs: 160, stallTimeoutMs: 10_000 });
+    s.subscribe({ onFrame: () => {} });
+    const startTimes: number[] = [];
+    const origStart = source.start.bind(source);
+    source.start = (sink) => {
+      startTimes.push(Date.now());
+      origStart(sink);
+      setImmediate(() => sink.ended('refused'));
+    };
+    source.sink!.ended('refused');
+    await waitFor(() => startTimes.length >= 4, 3000, 'four restarts');
+    const gaps = startTimes.slice(1).map((t, i) => t - startTimes[i]!);
+    // 40, 80, 160 ms between attempts: each gap at least the scheduled delay.
+    assert.ok(gaps[0]! >= 75 && gaps[1]! >= 155, `gaps ${gaps.join(', ')}`);
+    await s.close();
+  });
+
+  it('waits for a live frame for a snapshot, starting an idle camera, and gives up after the timeout', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source);
+    const pending = s.liveFrame(1000);
+    assert.equal(source.starts, 1, 'a snapshot starts an on-demand camera');
+    source.emit();
+    const frame = await pending;
+    assert.equal(frame?.data, JPEG);
+    const silent = new ScriptedSource();
+    const s2 = stream(silent, { stallTimeoutMs: 5000 });
+    const t0 = Date.now();
+    assert.equal(await s2.liveFrame(200), undefined);
+    assert.ok(Date.now() - t0 >= 190);
+    const ph = await s2.placeholderFrame();
+    assert.equal(ph.placeholder, true);
+    await s.close();
+    await s2.close();
+  });
+
+  it('drops a consumer that throws without disturbing the others', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source);
+    let good = 0;
+    s.subscribe({ onFrame: () => { throw new Error('broken viewer'); } });
+    s.subscribe({ onFrame: () => good++ });
+    source.emit();
+    source.emit();
+    assert.equal(good, 2);
+    assert.equal(s.consumerCount, 1);
+    await s.close();
+  });
+
+  it('ignores frames from a run that was stopped', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source, { idleGraceMs: 10 });
+    const frames: Frame[] = [];
+    const unsub = s.subscribe({ onFrame: (f) => frames.push(f) });
+    const oldSink = source.sink!;
+    unsub();
+    await waitFor(() => s.state === 'idle', 1000, 'idle');
+    s.subscribe({ onFrame: (f) => frames.push(f) });
+    oldSink.frame(JPEG);
+    assert.equal(frames.length, 0, 'a late frame of the old run is not delivered');
+    source.emit();
+    assert.equal(frames.length, 1);
+    await s.close();
+  });
+});
