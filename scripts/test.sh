@@ -6,7 +6,13 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-test-deps.sh
 
-[ -d dist ] || npm run build --silent
+# Build when something is missing, or when the viewer's sources are newer than
+# its build (the browser tests load web/dist/, not web/src/).
+stale_web() {
+  [ -f web/dist/index.html ] && [ -f web/dist/player.js ] || return 0
+  [ -n "$(find web -path web/dist -prune -o -type f -newer web/dist/player.js -print -quit)" ]
+}
+if [ ! -d dist ] || stale_web; then npm run build --silent; fi
 
 files=$(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files="$*"; fi

@@ -301,7 +301,7 @@ export class CameraStream {
   }
 
   private afterUnsubscribe(): void {
-    if (this.hasDemand()) return;
+    if (this.closed || this.hasDemand()) return;
     this.stopPlaceholderTicker();
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {

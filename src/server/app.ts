@@ -15,6 +15,7 @@ import { wsRoutes } from '../outputs/ws/index.js';
 import { installErrorHandlers } from '../outputs/http-errors.js';
 import { metricsRoutes } from '../outputs/metrics/index.js';
 import { snapshotRoutes } from '../outputs/snapshot/index.js';
+import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
 import { createRegistry } from './cameras.js';
 
 /** The largest message a viewer may send over a WebSocket. */
@@ -43,10 +44,24 @@ export async function buildServer(config: ServerConfig, log: Logger, registry = 
   await app.register(snapshotRoutes, { registry });
   await app.register(metricsRoutes, { registry });
   // Client messages are small JSON; anything over 4 KiB is closed with 1009 by ws itself.
-  await app.register(websocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
+  await app.register(websocket, {
+    options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES },
+    // Viewers are told the server is going away (1001), not dropped without a code.
+    preClose(this: FastifyInstance, done: () => void) {
+      for (const socket of this.websocketServer.clients) socket.close(1001, 'server shutting down');
+      this.websocketServer.close(() => done());
+    },
+    // Resets and oversized messages are the clients' doing: log them quietly, never as server errors.
+    errorHandler(error, socket, request) {
+      request.log.debug({ err: error }, 'websocket connection error');
+      socket.terminate();
+    },
+  });
   await app.register(wsRoutes, { registry });
-  await app.register(mjpegRoutes, { registry });
+  // `/` belongs to the mjpeg plugin (mjpg-streamer's ?action=); it hands plain `/` to the web viewer.
+  await app.register(mjpegRoutes, { registry, index: sendIndexPage });
   await app.register(legacyRoutes, { registry });
+  await app.register(webRoutes, { registry });
 
   return {
     app,

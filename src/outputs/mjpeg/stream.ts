@@ -29,7 +29,10 @@ export function serveMjpeg(camera: CameraStream, request: FastifyRequest, reply:
     Connection: 'close',
   };
   if (request.method === 'HEAD') {
-    void reply.code(200).headers(head).send();
+    // Raw too: Fastify would add a Content-Length of 0 that the GET never has.
+    reply.hijack();
+    res.removeHeader('transfer-encoding');
+    res.writeHead(200, head).end();
     return;
   }
 

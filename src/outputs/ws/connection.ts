@@ -5,7 +5,7 @@
  * out of here or touch another viewer.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { RawData, WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import type { CameraStream } from '../../hub/camera-stream.js';
 import { nextViewerId } from '../viewer-id.js';
 import { CloseCode, FLOOD_BURST, FLOOD_PER_SECOND, KEEPALIVE_MS } from './constants.js';
@@ -20,12 +20,12 @@ export interface ConnectionOptions {
   log: FastifyBaseLogger;
 }
 
-export function serveViewer(socket: WebSocket, camera: CameraStream, options: ConnectionOptions): void {
+/** Serves the viewer until the socket closes; returns what ends it early (idempotent). */
+export function serveViewer(socket: WebSocket, camera: CameraStream, options: ConnectionOptions): () => void {
   const id = nextViewerId('ws');
   const log = options.log.child({ viewer: id, camera: camera.id });
   const viewer = new WsViewer(socket, { id, camera: camera.id, window: options.window, acks: options.acks, remoteAddress: options.remoteAddress });
   const flood = new TokenBucket(FLOOD_BURST, FLOOD_PER_SECOND);
-  closeWithGoingAwayByDefault(socket);
   /** Heard from the peer since the last keepalive ping. */
   let alive = true;
 
@@ -36,6 +36,7 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
 
   const onMessage = (data: RawData, isBinary: boolean): void => {
     alive = true;
+    if (socket.readyState !== WebSocket.OPEN) return; // closing: what still arrives no longer matters
     if (isBinary) return reject('binary messages are not accepted');
     const parsed = parseClientMessage(data.toString());
     if (!parsed.ok) return reject(parsed.reason);
@@ -84,10 +85,14 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
   keepalive.unref();
 
   let unsubscribe: (() => void) | undefined;
-  socket.on('close', (code) => {
+  const dispose = (): void => {
     clearInterval(keepalive);
     viewer.close();
     unsubscribe?.();
+    unsubscribe = undefined;
+  };
+  socket.on('close', (code) => {
+    dispose();
     log.debug({ code }, 'viewer left');
   });
 
@@ -97,23 +102,11 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
     // The camera is closing: the server is shutting down.
     log.debug({ err }, 'camera closed before the viewer could subscribe');
     socket.close(CloseCode.GOING_AWAY, 'camera closed');
-    return;
+    return dispose;
   }
   viewer.sendHello(camera.size);
   if (!camera.status.online) viewer.sendStatus(camera.status);
   if (camera.latest) viewer.onFrame(camera.latest); // a picture at once, not at the next frame
   log.debug({ window: options.window, acks: options.acks }, 'viewer joined');
-}
-
-/**
- * @fastify/websocket's preClose hook closes every socket without a code when
- * the server shuts down; the protocol promises 1001 there. Every close of our
- * own gives a code, so a code-less close can only be that shutdown.
- */
-function closeWithGoingAwayByDefault(socket: WebSocket): void {
-  const close = socket.close.bind(socket);
-  socket.close = (code?: number, reason?: string | Buffer): void => {
-    if (code === undefined) close(CloseCode.GOING_AWAY, 'server shutting down');
-    else close(code, reason);
-  };
+  return dispose;
 }

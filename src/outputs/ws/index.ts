@@ -24,6 +24,14 @@ interface WsRoute {
 }
 
 export const wsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async (app, { registry }) => {
+  const connections = new Set<() => void>();
+  // Leave the cameras while the server closes, before they are closed: a
+  // socket whose close completes later must not touch a closed camera.
+  app.addHook('onClose', async () => {
+    for (const dispose of connections) dispose();
+    connections.clear();
+  });
+
   app.get<WsRoute>(
     '/api/cameras/:id/ws',
     {
@@ -35,12 +43,14 @@ export const wsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async 
       },
     },
     (socket, request) => {
-      serveViewer(socket, findCamera(registry, request.params.id), {
+      const dispose = serveViewer(socket, findCamera(registry, request.params.id), {
         window: request.query.window,
         acks: request.query.ack === 1,
         remoteAddress: request.ip,
         log: request.log,
       });
+      connections.add(dispose);
+      socket.once('close', () => connections.delete(dispose));
     },
   );
 };

@@ -1,0 +1,136 @@
+/**
+ * `npm run bench`: fan-out benchmark. Starts the built server with a camera
+ * that replays pre-encoded 1280x720 JPEGs (50–100 KB) at 30 fps, then for
+ * each viewer count runs the load generator (bench/load.ts) as a separate
+ * process and prints per-viewer fps, capture-to-receipt latency, and the
+ * server's CPU and RSS over the measured window.
+ *
+ *   npm run bench                       # the full run recorded in docs/benchmarks.md
+ *   BENCH_QUICK=1 npm run bench         # N = 1, 50 only, shorter windows
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
+import type { LoadPlan, LoadResult } from './load.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const quick = !!process.env.BENCH_QUICK;
+const WARMUP_MS = quick ? 2000 : 3000;
+const MEASURE_MS = quick ? 4000 : 10_000;
+const FRAMES = 90;
+
+const dir = mkdtempSync(join(tmpdir(), 'camrelay-bench-'));
+const clip = join(dir, 'frames.mjpeg');
+// Noise keeps the JPEGs at a realistic camera size (~70 KB) instead of a flat pattern's few KB.
+execFileSync(locateFfmpeg().path, [
+  '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30',
+  '-vf', 'noise=alls=12:allf=t', '-frames:v', String(FRAMES), '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', '8', '-f', 'mjpeg', clip,
+]);
+const frameKb = statSync(clip).size / FRAMES / 1024;
+
+const config = join(dir, 'bench.yaml');
+writeFileSync(config, `log: { level: warn }\ncameras:\n  - { id: bench, source: "file:${clip}?fps=30", always_on: true }\n`);
+
+const server = spawn(process.execPath, [join(ROOT, 'bin/camrelay.js'), 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+let serverErr = '';
+server.stderr.on('data', (d: Buffer) => (serverErr += d.toString()));
+const port = await new Promise<number>((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`server did not start: ${serverErr}`)), 15_000);
+  server.stderr.on('data', () => {
+    const m = /open http:\/\/127\.0\.0\.1:(\d+)\//.exec(serverErr);
+    if (m) {
+      clearTimeout(timer);
+      resolve(Number(m[1]));
+    }
+  });
+});
+process.on('exit', () => server.kill('SIGKILL'));
+await new Promise((r) => setTimeout(r, 1500)); // first frames flowing
+
+const TICK = 100; // USER_HZ on Linux
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICK;
+}
+function rssMb(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return kb / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface Row {
+  pass: string;
+  viewers: number;
+  fpsMin: number;
+  fpsMedian: number;
+  p50: number;
+  p99: number;
+  cpu: number;
+  rssStart: number;
+  rssMax: number;
+  failed: number;
+  slow?: string;
+}
+
+async function pass(name: string, protocol: 'ws' | 'mjpeg', viewers: number, slowBytesPerSecond = 0): Promise<Row> {
+  const plan: LoadPlan = { port, camera: 'bench', protocol, viewers, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, slowBytesPerSecond };
+  const load = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load.ts'), JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  load.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const rssStart = rssMb(server.pid!);
+  await new Promise((r) => setTimeout(r, WARMUP_MS + 200));
+  const cpu0 = cpuSeconds(server.pid!);
+  const t0 = performance.now();
+  let rssMax = rssMb(server.pid!);
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server.pid!))), 250);
+  await new Promise((r) => setTimeout(r, MEASURE_MS - 400));
+  const cpu = (cpuSeconds(server.pid!) - cpu0) / ((performance.now() - t0) / 1000);
+  await new Promise<void>((r) => load.once('exit', () => r()));
+  clearInterval(sampler);
+  const result = JSON.parse(out) as LoadResult;
+  const fps = [...result.fps].sort((a, b) => a - b);
+  const lat = result.latencies.sort((a, b) => a - b);
+  // Let the server settle between passes (closed sockets, GC).
+  await new Promise((r) => setTimeout(r, 1500));
+  return {
+    pass: name,
+    viewers,
+    fpsMin: fps[0] ?? 0,
+    fpsMedian: percentile(fps, 50),
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    cpu,
+    rssStart,
+    rssMax,
+    failed: result.failed,
+    slow: result.slow ? `${(result.slow.bytesPerSecond / 1024).toFixed(0)} KB/s, ${result.slow.fps.toFixed(1)} fps` : undefined,
+  };
+}
+
+const rows: Row[] = [];
+const counts = quick ? [1, 50] : [1, 50, 200, 400];
+for (const n of counts) rows.push(await pass('ws v1', 'ws', n));
+for (const n of counts.filter((n) => n <= 200)) rows.push(await pass('mjpeg', 'mjpeg', n));
+rows.push(await pass('ws v1 + 1 slow', 'ws', quick ? 50 : 400, 300 * 1024));
+rows.push(await pass('mjpeg + 1 slow', 'mjpeg', quick ? 50 : 200, 300 * 1024));
+server.kill('SIGTERM');
+
+const f1 = (n: number) => n.toFixed(1);
+const lines = [
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; frames 1280x720, ${frameKb.toFixed(0)} KB average, 30 fps; ${MEASURE_MS / 1000} s measured per pass after ${WARMUP_MS / 1000} s warm-up`,
+  '',
+  '| pass | viewers | fps min | fps median | latency p50 ms | latency p99 ms | server CPU (cores) | server RSS MB (start → max) | failed | slow viewer |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...rows.map(
+    (r) => `| ${r.pass} | ${r.viewers} | ${f1(r.fpsMin)} | ${f1(r.fpsMedian)} | ${f1(r.p50)} | ${f1(r.p99)} | ${r.cpu.toFixed(2)} | ${r.rssStart.toFixed(0)} → ${r.rssMax.toFixed(0)} | ${r.failed} | ${r.slow ?? ''} |`,
+  ),
+];
+console.log(lines.join('\n'));
+process.exit(0);

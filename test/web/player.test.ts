@@ -1,0 +1,264 @@
+/**
+ * <camrelay-player> in a real browser, judged by what it measured itself
+ * (player.stats): frame rate and latency, playing from another origin, the
+ * MJPEG fallback, pausing off-screen, reconnecting, and a camera that fails
+ * and comes back.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { PlayerStats } from '../../web/src/player/types.js';
+import { ffmpegChildren, sleep, startServer, waitFor, type TestServer } from '../helpers.js';
+import { launchBrowser, openPage, playerStats, serveHtml, waitForMovingPicture } from './browser.js';
+
+/** A page of another origin that loads /player.js from `server` and shows one player. */
+function embedPage(server: string, attributes: string, { before = '', style = 'width: 640px; height: 360px' } = {}): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>embed</title></head><body>
+${before}
+<script type="module" src="${server}/player.js"></script>
+<camrelay-player id="p" src="${server}" ${attributes} style="${style}"></camrelay-player>
+</body></html>`;
+}
+
+function waitStats(page: Page, check: (s: PlayerStats) => boolean, timeoutMs: number, what: string, selector = 'camrelay-player'): Promise<PlayerStats> {
+  return waitFor(
+    async () => {
+      const s = await playerStats(page, selector).catch(() => undefined);
+      return s && check(s) ? s : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
+describe('<camrelay-player>', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  before(async () => {
+    server = await startServer(['cam=testsrc', 'small=testsrc?size=320x240&fps=15']);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows a 30 fps camera at ≥ 25 fps with < 100 ms capture-to-display latency in the single view', async () => {
+    const { context, page } = await openPage(browser, `${server.url}/#/camera/cam`);
+    try {
+      const start = await waitStats(page, (s) => s.online && s.displayed >= 30 && s.clockOffsetMs !== null, 15_000, 'the camera playing');
+      const t0 = Date.now();
+      await sleep(5000);
+      const end = await playerStats(page);
+      const seconds = (Date.now() - t0) / 1000;
+      const fps = (end.displayed - start.displayed) / seconds;
+      const report = JSON.stringify({ fps, end });
+      assert.ok(fps >= 25, `displayed ${fps.toFixed(1)} fps over ${seconds.toFixed(1)} s: ${report}`);
+      assert.ok(end.fps !== null && end.fps >= 25, `the player's own fps: ${report}`);
+      assert.ok(end.latencyMs !== null && end.latencyMs > 0 && end.latencyMs < 100, `latency ${end.latencyMs} ms: ${report}`);
+      // On loopback the two clocks are one: the estimated offset must be about nothing.
+      assert.ok(Math.abs(end.clockOffsetMs ?? 99) < 10, `clock offset ${end.clockOffsetMs} ms`);
+      assert.equal(end.width, 1280);
+      assert.equal(end.height, 720);
+      assert.equal(end.transport, 'ws');
+      assert.ok(end.decoded >= end.displayed && end.received >= end.decoded, 'received ≥ decoded ≥ displayed');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('plays on a page of another origin, loading /player.js from the server', async () => {
+    const other = await serveHtml(embedPage(server.url, 'camera="small" stats'));
+    const { context, page } = await openPage(browser, other.url);
+    try {
+      assert.notEqual(new URL(other.url).origin, new URL(server.url).origin);
+      const s = await waitStats(page, (st) => st.online && st.displayed >= 10, 15_000, 'frames from the other origin');
+      assert.equal(s.transport, 'ws');
+      assert.equal(s.width, 320);
+      await waitForMovingPicture(page, '#p', { shadow: true });
+      // Events reach the embedding page: frame (throttled) with the measurements.
+      const events = await page.evaluate(
+        () =>
+          new Promise<{ count: number; detail: unknown }>((resolve) => {
+            let count = 0;
+            let detail: unknown;
+            const player = document.getElementById('p')!;
+            player.addEventListener('frame', (e) => {
+              count++;
+              detail = (e as CustomEvent).detail;
+            });
+            setTimeout(() => resolve({ count, detail }), 2000);
+          }),
+      );
+      assert.ok(events.count >= 2 && events.count <= 9, `frame events in 2 s: ${events.count} (throttled to 4/s)`);
+      assert.ok(typeof (events.detail as { fps: unknown }).fps === 'number' && typeof (events.detail as { seq: unknown }).seq === 'number', JSON.stringify(events.detail));
+    } finally {
+      await context.close();
+      await other.close();
+    }
+  });
+
+  it('appends its token to the WebSocket, MJPEG and snapshot URLs', async () => {
+    const other = await serveHtml(embedPage(server.url, 'camera="small" token="s3cr&t"'));
+    const { context, page } = await openPage(browser, 'about:blank');
+    try {
+      const sockets: string[] = [];
+      page.on('websocket', (ws) => sockets.push(ws.url()));
+      await page.goto(other.url);
+      await waitStats(page, (s) => s.displayed >= 1, 15_000, 'a frame');
+      assert.ok(sockets.some((u) => u.endsWith('/api/cameras/small/ws?token=s3cr%26t')), sockets.join(', '));
+      const snapshot = await page.evaluate(() => (document.getElementById('p') as unknown as { snapshotUrl: string }).snapshotUrl);
+      assert.equal(snapshot, `${server.url}/api/cameras/small/snapshot.jpg?token=s3cr%26t`);
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.evaluate(() => document.getElementById('p')!.setAttribute('transport', 'mjpeg'));
+      await waitStats(page, (s) => s.transport === 'mjpeg' && s.online, 15_000, 'MJPEG');
+      assert.ok(requests.includes(`${server.url}/api/cameras/small/stream.mjpeg?token=s3cr%26t`), requests.join(', '));
+    } finally {
+      await context.close();
+      await other.close();
+    }
+  });
+
+  it('plays the MJPEG stream in an <img> with transport="mjpeg"', async () => {
+    const other = await serveHtml(embedPage(server.url, 'camera="small" transport="mjpeg" stats'));
+    const { context, page } = await openPage(browser, other.url);
+    try {
+      const s = await waitStats(page, (st) => st.online, 15_000, 'the MJPEG stream');
+      assert.equal(s.transport, 'mjpeg');
+      assert.equal(s.width, 320);
+      assert.equal(s.fps, null, 'an <img> does not tell frame times');
+      const img = await page.evaluate(() => {
+        const i = document.getElementById('p')!.shadowRoot!.querySelector('img')!;
+        return { hidden: i.hidden, natural: i.naturalWidth, src: i.src };
+      });
+      assert.equal(img.hidden, false);
+      assert.equal(img.natural, 320);
+      assert.match(img.src, /\/api\/cameras\/small\/stream\.mjpeg$/);
+    } finally {
+      await context.close(); // before the server closes: an open MJPEG response would hold it
+      await other.close();
+    }
+  });
+
+  it('falls back to MJPEG where there is no WebSocket', async () => {
+    const other = await serveHtml(embedPage(server.url, 'camera="small"', { before: '<script>window.WebSocket = undefined;</script>' }));
+    const { context, page } = await openPage(browser, other.url);
+    try {
+      const s = await waitStats(page, (st) => st.online, 15_000, 'the fallback');
+      assert.equal(s.transport, 'mjpeg');
+    } finally {
+      await context.close();
+    }
+    await other.close();
+  });
+
+  it('falls back to MJPEG when WebSocket keeps failing', async () => {
+    // A WebSocket that never connects, as behind a proxy that refuses upgrades.
+    const failing = `<script>
+      window.WebSocket = class extends EventTarget {
+        static CONNECTING = 0; static OPEN = 1; static CLOSING = 2; static CLOSED = 3;
+        readyState = 0; bufferedAmount = 0; binaryType = 'blob';
+        onopen = null; onmessage = null; onerror = null; onclose = null;
+        constructor(url) { super(); window.attempts = (window.attempts || 0) + 1;
+          setTimeout(() => { this.readyState = 3; this.onerror?.(new Event('error')); this.onclose?.({ code: 1006, reason: '' }); }, 20); }
+        send() {} close() {}
+      };
+    </script>`;
+    const other = await serveHtml(embedPage(server.url, 'camera="small"', { before: failing }));
+    const { context, page } = await openPage(browser, other.url);
+    try {
+      const errors: string[] = [];
+      await page.exposeFunction('reportError', (m: string) => errors.push(m));
+      await page.evaluate(() => document.getElementById('p')!.addEventListener('error', (e) => (window as unknown as { reportError(m: string): void }).reportError((e as CustomEvent<{ message: string }>).detail.message)));
+      const s = await waitStats(page, (st) => st.online, 20_000, 'the fallback after failures');
+      assert.equal(s.transport, 'mjpeg');
+      const attempts = await page.evaluate(() => (window as unknown as { attempts: number }).attempts);
+      assert.equal(attempts, 3, 'three WebSocket attempts first');
+      assert.ok(errors.some((m) => /trying MJPEG/.test(m)), `an error event says so: ${errors.join(' | ')}`);
+    } finally {
+      await context.close();
+    }
+    await other.close();
+  });
+
+  it('pauses while scrolled out of view or hidden, and resumes', async () => {
+    const other = await serveHtml(embedPage(server.url, 'camera="small"', { before: '<div style="height: 3000px">scroll down</div>' }));
+    const { context, page } = await openPage(browser, other.url);
+    try {
+      const paused = await waitStats(page, (s) => s.state === 'paused', 10_000, 'paused below the fold');
+      await sleep(1500);
+      assert.equal((await playerStats(page)).received, paused.received, 'nothing received while out of view');
+      await page.evaluate(() => document.getElementById('p')!.scrollIntoView());
+      await waitStats(page, (s) => s.state === 'live' && s.displayed >= 5, 15_000, 'playing once scrolled into view');
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const again = await waitStats(page, (s) => s.state === 'paused', 10_000, 'paused again');
+      await sleep(1500);
+      assert.ok((await playerStats(page)).received - again.received <= 2, 'at most what was in flight arrives after pausing');
+    } finally {
+      await context.close();
+    }
+    await other.close();
+  });
+
+  it('reconnects when the socket drops', async () => {
+    const { context, page } = await openPage(browser, `${server.url}/#/camera/small`);
+    try {
+      const before = await waitStats(page, (s) => s.online && s.displayed >= 5, 15_000, 'playing');
+      for (const client of server.server.app.websocketServer.clients) client.terminate();
+      await waitStats(page, (s) => s.reconnects >= 1 && s.online && s.displayed >= before.displayed + 10, 15_000, 'playing again after the drop');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a camera whose ffmpeg was killed as offline, then live again without a reload', async () => {
+    const { context, page } = await openPage(browser, server.url);
+    try {
+      const tile = page.locator('.tile[data-camera=small]');
+      const selector = '.tile[data-camera=small] camrelay-player';
+      await waitStats(page, (s) => s.online && s.displayed >= 5, 15_000, 'playing', selector);
+      assert.equal(await tile.locator('.badge').textContent(), 'Live');
+      const offlineEvents = page.evaluate(
+        (sel) =>
+          new Promise<number>((resolve) => {
+            const player = document.querySelector(sel)!;
+            player.addEventListener('offline', (e) => resolve((e as CustomEvent<{ since: number }>).detail.since), { once: true });
+          }),
+        selector,
+      );
+      // The server runs in this process: its ffmpeg children are ours to find.
+      const before = ffmpegChildren();
+      assert.ok(before.length >= 1, 'ffmpeg is running');
+      const small = findFfmpegFor('size=320x240', before);
+      process.kill(small, 'SIGKILL');
+      const offline = await waitStats(page, (s) => !s.online && s.state === 'offline', 10_000, 'offline', selector);
+      assert.ok(offline.offlineSince !== null && offline.offlineReason !== null, JSON.stringify(offline));
+      assert.ok(Math.abs((await offlineEvents) - Date.now()) < 15_000, 'the offline event says since when');
+      await waitFor(async () => (await tile.locator('.badge').textContent()) === 'Offline', 5000, 'the badge saying Offline');
+      await waitFor(async () => /^Offline since/.test((await tile.locator('.tile-note').textContent()) ?? ''), 5000, 'the tile saying since when');
+      // Restarted with backoff (1 s): live again, same page, same player.
+      const back = await waitStats(page, (s) => s.online && s.state === 'live', 20_000, 'live again', selector);
+      assert.equal(back.reconnects, 0, 'over the same connection');
+      await waitFor(async () => (await tile.locator('.badge').textContent()) === 'Live', 5000, 'the badge saying Live');
+      assert.equal(await tile.locator('.tile-note').isVisible(), false);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** The pid of the ffmpeg whose command line contains `needle`, among `pids`. */
+function findFfmpegFor(needle: string, pids: number[]): number {
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no ffmpeg with ${needle} among ${pids.join(', ')}`);
+}

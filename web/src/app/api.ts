@@ -1,0 +1,34 @@
+/** The server's REST API as the pages use it: GET api/cameras. */
+
+export type CameraState = 'idle' | 'starting' | 'online' | 'offline';
+
+export interface Camera {
+  id: string;
+  name: string;
+  kind: string;
+  state: CameraState;
+  online: boolean;
+  width: number | null;
+  height: number | null;
+  fps: number;
+  viewerCount: number;
+  lastFrameAt: number | null;
+  offlineSince: number | null;
+  offlineReason: string | null;
+}
+
+/** Short: an unreachable server should be reported in seconds, not after the browser's own timeout. */
+const TIMEOUT_MS = 4000;
+
+/** Relative URLs, so the pages work under a path prefix behind a proxy. */
+export async function fetchCameras(): Promise<Camera[]> {
+  const response = await fetch('api/cameras', { signal: AbortSignal.timeout(TIMEOUT_MS), cache: 'no-store' });
+  if (!response.ok) throw new Error(`the server answered ${response.status}`);
+  const body = (await response.json()) as { cameras?: Camera[] };
+  if (!Array.isArray(body.cameras)) throw new Error('unexpected answer from api/cameras');
+  return body.cameras;
+}
+
+export function snapshotHref(id: string): string {
+  return `api/cameras/${encodeURIComponent(id)}/snapshot.jpg`;
+}

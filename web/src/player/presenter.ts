@@ -1,0 +1,114 @@
+/**
+ * Draws decoded frames on the canvas at the display's pace: a frame waits for
+ * the next animation frame, and a newer one replaces it meanwhile (dropped).
+ * The frame on screen is kept (one bitmap) to redraw on resize or a change of
+ * fit; every other bitmap is closed as soon as it is replaced.
+ */
+import type { DecodedFrame } from './decoder.js';
+import type { Fit } from './types.js';
+
+/** Backing stores beyond this many pixels cost memory and fill rate for nothing a camera can show. */
+const MAX_CANVAS_PIXELS = 3840 * 2160;
+
+export interface PresenterEvents {
+  /** Called right after `frame` was drawn. */
+  presented(frame: DecodedFrame): void;
+  dropped(): void;
+}
+
+export class CanvasPresenter {
+  private readonly context: CanvasRenderingContext2D;
+  private next: DecodedFrame | undefined;
+  private current: DecodedFrame | undefined;
+  private raf = 0;
+  private fitValue: Fit = 'contain';
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly events: PresenterEvents,
+  ) {
+    // alpha: false lets the browser skip blending the canvas with the page.
+    const context = canvas.getContext('2d', { alpha: false });
+    if (!context) throw new Error('no 2D canvas context');
+    this.context = context;
+  }
+
+  set fit(fit: Fit) {
+    if (fit === this.fitValue) return;
+    this.fitValue = fit;
+    this.draw();
+  }
+
+  /** The size of the picture on screen (0×0 before the first). */
+  get pictureSize(): { width: number; height: number } {
+    const b = this.current?.bitmap;
+    return b ? { width: b.width, height: b.height } : { width: 0, height: 0 };
+  }
+
+  get hasPicture(): boolean {
+    return this.current !== undefined;
+  }
+
+  show(frame: DecodedFrame): void {
+    if (this.next) {
+      this.next.bitmap.close();
+      this.events.dropped();
+    }
+    this.next = frame;
+    if (!this.raf) this.raf = requestAnimationFrame(this.paint);
+  }
+
+  /** Sizes the backing store to the element's size in device pixels. */
+  resize(deviceWidth: number, deviceHeight: number): void {
+    let w = Math.max(1, Math.round(deviceWidth));
+    let h = Math.max(1, Math.round(deviceHeight));
+    const scale = Math.sqrt(MAX_CANVAS_PIXELS / (w * h));
+    if (scale < 1) {
+      w = Math.round(w * scale);
+      h = Math.round(h * scale);
+    }
+    if (this.canvas.width === w && this.canvas.height === h) return;
+    this.canvas.width = w; // clears the canvas
+    this.canvas.height = h;
+    this.draw();
+  }
+
+  /** Drops every picture (closing its bitmap) and blanks the canvas. */
+  clear(): void {
+    if (this.raf) cancelAnimationFrame(this.raf);
+    this.raf = 0;
+    this.next?.bitmap.close();
+    this.next = undefined;
+    this.current?.bitmap.close();
+    this.current = undefined;
+    this.draw();
+  }
+
+  private readonly paint = (): void => {
+    this.raf = 0;
+    const frame = this.next;
+    if (!frame) return;
+    this.next = undefined;
+    this.current?.bitmap.close();
+    this.current = frame;
+    this.draw();
+    this.events.presented(frame);
+  };
+
+  private draw(): void {
+    const { canvas, context } = this;
+    // Resizing the canvas resets the context's state, so this is set on every draw.
+    // 'medium' keeps downscaled tiles free of aliasing without the cost of 'high'.
+    context.imageSmoothingQuality = 'medium';
+    context.fillStyle = '#000';
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    const bitmap = this.current?.bitmap;
+    if (!bitmap || bitmap.width === 0 || bitmap.height === 0) return;
+    const sx = canvas.width / bitmap.width;
+    const sy = canvas.height / bitmap.height;
+    const scale = this.fitValue === 'cover' ? Math.max(sx, sy) : Math.min(sx, sy);
+    const w = bitmap.width * scale;
+    const h = bitmap.height * scale;
+    context.drawImage(bitmap, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
+  }
+}

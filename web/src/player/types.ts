@@ -1,0 +1,86 @@
+/**
+ * The public shapes of <camrelay-player>: its stats and its events' details.
+ * No imports, no code: the browser tests import these types too.
+ */
+
+/** How the picture arrives: protocol v1 over WebSocket, or multipart MJPEG in an <img>. */
+export type Transport = 'ws' | 'mjpeg';
+
+/**
+ * - `idle`: nothing to play (no camera, or not in a document).
+ * - `connecting`: a connection is being opened, nothing received yet.
+ * - `starting`: connected; the camera is starting and has sent no picture yet.
+ * - `live`: the camera's own frames are arriving.
+ * - `offline`: connected, but the camera is offline (the server sends NO SIGNAL pictures).
+ * - `disconnected`: the server cannot be reached; a reconnect is scheduled.
+ * - `paused`: hidden or scrolled out of view, so nothing is being received.
+ */
+export type PlayerState = 'idle' | 'connecting' | 'starting' | 'live' | 'offline' | 'disconnected' | 'paused';
+
+export type Fit = 'contain' | 'cover';
+
+/** What the player itself measured. All times are in ms. */
+export interface PlayerStats {
+  state: PlayerState;
+  /** True while the camera's live video reaches this player. */
+  online: boolean;
+  transport: Transport | null;
+  /** Frames displayed per second over the last 2 s; null where it cannot be measured (MJPEG). */
+  fps: number | null;
+  /** Mean capture→display time over the last 2 s, corrected for the server's clock; null until known. */
+  latencyMs: number | null;
+  /** Server clock minus browser clock, from ping/pong; null before the first pong. */
+  clockOffsetMs: number | null;
+  /** Round trip of the best recent ping. */
+  rttMs: number | null;
+  /** Frames received, decoded and displayed since the element was created. */
+  received: number;
+  decoded: number;
+  displayed: number;
+  /**
+   * Frames the camera made that were not displayed: gaps in the sequence
+   * numbers (skipped by the server for a slow link) plus frames received but
+   * replaced by a newer one before they could be decoded or drawn.
+   */
+  dropped: number;
+  /** Frames that failed to decode. */
+  errors: number;
+  /** Sequence number of the last displayed frame. */
+  seq: number | null;
+  /** Size of the last displayed picture (0 before the first). */
+  width: number;
+  height: number;
+  /** While offline: since when (ms since the epoch, server clock) and why. */
+  offlineSince: number | null;
+  offlineReason: string | null;
+  /** Connections opened after the first one. */
+  reconnects: number;
+}
+
+/** detail of the `frame` event (at most 4 per second). */
+export interface FrameEventDetail {
+  fps: number | null;
+  latencyMs: number | null;
+  seq: number | null;
+  width: number;
+  height: number;
+  dropped: number;
+}
+
+/** detail of the `offline` event: `camera` when the camera itself is offline, `connection` when the server is unreachable. */
+export interface OfflineEventDetail {
+  cause: 'camera' | 'connection';
+  since: number;
+  reason: string | null;
+}
+
+/** detail of the `online` event. */
+export interface OnlineEventDetail {
+  transport: Transport;
+}
+
+/** detail of the `error` event. */
+export interface ErrorEventDetail {
+  message: string;
+  transport: Transport | null;
+}

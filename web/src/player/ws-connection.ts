@@ -1,0 +1,142 @@
+/**
+ * One WebSocket to `/api/cameras/:id/ws` speaking protocol v1: acknowledges
+ * every frame as it arrives (the server sends at most `window` frames
+ * unacknowledged, so acks are what keeps video flowing), measures the clock
+ * offset with pings, and notices a connection that has silently died.
+ * It does not reconnect: its owner decides what happens after a close.
+ */
+import { ClockOffset, wallNow } from './clock.js';
+import {
+  CODEC_JPEG,
+  encodeClientMessage,
+  HEADER_VERSION,
+  parseFrameHeader,
+  parseServerMessage,
+  type ClientMessage,
+  type FrameHeader,
+  type HelloMessage,
+  type StatusMessage,
+} from './protocol.js';
+
+/** Pings right after opening (several, to get a short round trip early), then every PING_EVERY_MS. */
+const FIRST_PINGS_MS = [0, 250, 1000];
+const PING_EVERY_MS = 5000;
+/** No pong for this long: the connection is dead even if TCP has not noticed. */
+const DEAD_AFTER_MS = 15_000;
+
+export interface WsEvents {
+  hello(message: HelloMessage): void;
+  status(message: StatusMessage): void;
+  frame(header: FrameHeader, jpeg: Blob): void;
+  /** Once, however the connection ended; `opened` tells whether it ever did. */
+  closed(info: { code: number; reason: string; opened: boolean }): void;
+}
+
+export class WsConnection {
+  readonly clock = new ClockOffset();
+  private readonly socket: WebSocket;
+  private opened = false;
+  private ended = false;
+  private timers: number[] = [];
+  private pingTimer = 0;
+  private lastPongAt = 0;
+
+  /** Throws (SecurityError, SyntaxError) when the browser refuses the URL, e.g. ws: from an https: page. */
+  constructor(
+    url: string,
+    private readonly events: WsEvents,
+  ) {
+    this.socket = new WebSocket(url);
+    this.socket.binaryType = 'arraybuffer';
+    this.socket.onopen = this.onOpen;
+    this.socket.onmessage = this.onMessage;
+    this.socket.onclose = (event) => this.end(event.code, event.reason);
+    // An error is always followed by a close, which carries what little the browser tells.
+    this.socket.onerror = null;
+  }
+
+  pause(): void {
+    this.send({ type: 'pause' });
+  }
+
+  resume(): void {
+    this.send({ type: 'resume' });
+  }
+
+  /** Closes without reporting it: the owner asked for it. */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stopTimers();
+    this.detach();
+    if (this.socket.readyState === WebSocket.CONNECTING || this.socket.readyState === WebSocket.OPEN) this.socket.close(1000, 'viewer left');
+  }
+
+  private readonly onOpen = (): void => {
+    this.opened = true;
+    this.lastPongAt = wallNow();
+    for (const delay of FIRST_PINGS_MS) this.timers.push(window.setTimeout(this.ping, delay));
+    this.pingTimer = window.setInterval(this.ping, PING_EVERY_MS);
+  };
+
+  private readonly onMessage = (event: MessageEvent<ArrayBuffer | string>): void => {
+    const data = event.data;
+    if (typeof data === 'string') {
+      const message = parseServerMessage(data);
+      if (!message) return;
+      if (message.type === 'pong') {
+        this.lastPongAt = wallNow();
+        this.clock.sample(message.t, message.server, this.lastPongAt);
+      } else if (message.type === 'hello') this.events.hello(message);
+      else this.events.status(message);
+      return;
+    }
+    let header: FrameHeader;
+    try {
+      header = parseFrameHeader(data);
+    } catch {
+      return; // not a frame this player understands; the next one may be
+    }
+    // Acked whatever becomes of it: the ack frees the server's window, not a promise to show it.
+    this.send({ type: 'ack', seq: header.seq });
+    if (header.version !== HEADER_VERSION || header.codec !== CODEC_JPEG) return;
+    // A view, not a copy; the Blob makes the one copy it needs.
+    this.events.frame(header, new Blob([new Uint8Array(data, header.headerLength)], { type: 'image/jpeg' }));
+  };
+
+  private readonly ping = (): void => {
+    const now = wallNow();
+    if (now - this.lastPongAt > DEAD_AFTER_MS) {
+      // Half-open: nothing has come back for too long. Drop it so the owner reconnects.
+      this.detach();
+      this.socket.close(4000, 'no pong');
+      this.end(1006, 'no answer to pings');
+      return;
+    }
+    this.send({ type: 'ping', t: now });
+  };
+
+  private send(message: ClientMessage): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(encodeClientMessage(message));
+  }
+
+  private end(code: number, reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stopTimers();
+    this.detach();
+    this.events.closed({ code, reason, opened: this.opened });
+  }
+
+  private stopTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    clearInterval(this.pingTimer);
+  }
+
+  private detach(): void {
+    this.socket.onopen = null;
+    this.socket.onmessage = null;
+    this.socket.onclose = null;
+  }
+}
