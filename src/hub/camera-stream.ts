@@ -114,6 +114,15 @@ export class CameraStream {
     return this.latestFrame;
   }
 
+  /**
+   * The frame a viewer may be shown at once: the latest, unless the camera is
+   * (re)starting from idle, when the latest is left over from an earlier run
+   * and may be hours old.
+   */
+  get current(): Frame | undefined {
+    return this.stateValue === 'online' || this.stateValue === 'offline' ? this.latestFrame : undefined;
+  }
+
   /** The newest frame from the camera itself. */
   get latestLive(): Frame | undefined {
     return this.latestLiveFrame;

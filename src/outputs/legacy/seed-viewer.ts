@@ -9,7 +9,6 @@
 import type { WebSocket } from 'ws';
 import type { CameraStream } from '../../hub/camera-stream.js';
 import type { Consumer, Frame, ViewerStats } from '../../hub/frame.js';
-import { currentFrame } from '../mjpeg/current-frame.js';
 import { nextViewerId } from '../viewer-id.js';
 import { seedMessage } from './seed-message.js';
 
@@ -36,7 +35,7 @@ export class SeedViewer implements Consumer {
   /** The client asked for a picture. */
   request(): void {
     this.wanted = true;
-    this.answer(currentFrame(this.camera));
+    this.answer(this.camera.current);
   }
 
   onFrame(frame: Frame): void {
@@ -74,7 +73,7 @@ export class SeedViewer implements Consumer {
     this.socket.send(message, { binary: false }, (err) => {
       this.sending = false;
       // A request that came while this was being written gets the newest frame now, if it has not had it.
-      if (!err) this.answer(currentFrame(this.camera));
+      if (!err) this.answer(this.camera.current);
     });
   }
 }

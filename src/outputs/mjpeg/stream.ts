@@ -6,7 +6,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CameraStream } from '../../hub/camera-stream.js';
-import { currentFrame } from './current-frame.js';
 import { FpsCap } from './fps-cap.js';
 import { CONTENT_TYPE, PREAMBLE } from './part.js';
 import { MjpegViewer } from './viewer.js';
@@ -55,6 +54,6 @@ export function serveMjpeg(camera: CameraStream, request: FastifyRequest, reply:
   res.removeHeader('transfer-encoding');
   res.writeHead(200, head);
   res.write(PREAMBLE);
-  const frame = currentFrame(camera);
+  const frame = camera.current;
   if (frame) viewer.onFrame(frame);
 }

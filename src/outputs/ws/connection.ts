@@ -54,7 +54,7 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
       case 'pause':
         return viewer.pause();
       case 'resume':
-        return viewer.resume(camera.latest);
+        return viewer.resume(camera.current);
       default:
         return; // stale acks and unknown types: harmless
     }
@@ -106,7 +106,7 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
   }
   viewer.sendHello(camera.size);
   if (!camera.status.online) viewer.sendStatus(camera.status);
-  if (camera.latest) viewer.onFrame(camera.latest); // a picture at once, not at the next frame
+  if (camera.current) viewer.onFrame(camera.current); // a picture at once, not at the next frame
   log.debug({ window: options.window, acks: options.acks }, 'viewer joined');
   return dispose;
 }
