@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { runServer } from '../server/run.js';
 import { devicesCommand } from './devices.js';
+import { hashPasswordCommand } from './hash-password.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -26,9 +27,11 @@ program
   .option('--config <file>', 'YAML config file')
   .option('--camera <ID=SOURCE>', 'add a camera (repeatable): testsrc, /dev/video0, rtsp://…, http://…, file:PATH', collect)
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-  .action(async (options: { host?: string; port?: number; config?: string; camera?: string[]; logLevel?: string }) => {
+  .option('--allow-origin <origin>', 'let pages of this origin use the API and WebSockets (repeatable)', collect)
+  .option('--allow-anonymous', 'serve a non-loopback address without any credentials (trusted networks only)')
+  .action(async (options: { host?: string; port?: number; config?: string; camera?: string[]; logLevel?: string; allowOrigin?: string[]; allowAnonymous?: boolean }) => {
     try {
-      const config = await loadConfig({ ...options, cameras: options.camera });
+      const config = await loadConfig({ ...options, cameras: options.camera, allowOrigins: options.allowOrigin });
       await runServer(config);
     } catch (err) {
       if (err instanceof ConfigError) {
@@ -39,6 +42,11 @@ program
       process.exit(1);
     }
   });
+
+program
+  .command('hash-password')
+  .description('print a password hash for a user in the config file (reads the password from standard input)')
+  .action(hashPasswordCommand);
 
 program
   .command('devices')

@@ -7,18 +7,22 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { parseCameraArgument, parseSource } from './camera-source.js';
+import { serverSecurityShape } from '../security/config.js';
+import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
 import { CAMERA_DEFAULTS, configSchema, type CameraConfig, type ConfigFile, type ServerConfig } from './schema.js';
 
 export class ConfigError extends Error {
   readonly exitCode = 2;
 }
 
-export interface CommandLine {
+export interface CommandLine extends RelayCommandLine {
   config?: string;
   host?: string;
   port?: number;
   cameras?: string[];
   logLevel?: string;
+  allowAnonymous?: boolean;
+  allowOrigins?: string[];
 }
 
 function pathText(path: readonly PropertyKey[]): string {
@@ -97,11 +101,31 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
   if (cli.port !== undefined && (!Number.isInteger(cli.port) || cli.port < 0 || cli.port > 65535)) {
     throw new ConfigError(`--port: got ${show(cli.port)}, expected a whole number from 0 to 65535`);
   }
+  const allowedOrigins = [...file.server.allowed_origins];
+  for (const origin of cli.allowOrigins ?? []) {
+    const parsed = serverSecurityShape.allowed_origins.safeParse([origin]);
+    if (!parsed.success) throw new ConfigError(`--allow-origin: got ${show(origin)}, expected an origin like https://example.com (scheme, host, optional port; no path)`);
+    allowedOrigins.push(origin);
+  }
+  const relay = await settleRelay(file, cli).catch((err: unknown) => {
+    throw err instanceof RelayConfigError ? new ConfigError(err.message) : err;
+  });
+  const tls = file.server.tls;
   return {
     host: cli.host ?? file.server.host,
     port: cli.port ?? file.server.port,
     logLevel: cli.logLevel ?? file.log.level,
     cameras,
+    ...relay,
+    publishedCameras: { idleGraceMs: defaults.idle_grace * 1000, stallTimeoutMs: defaults.stall_timeout * 1000, snapshotTimeoutMs: defaults.snapshot_timeout * 1000 },
+    security: {
+      auth: file.auth,
+      limits: file.limits,
+      allowAnonymous: cli.allowAnonymous ?? file.server.allow_anonymous,
+      allowedOrigins,
+      frameAncestors: file.server.frame_ancestors,
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key, redirectHttpPort: tls.redirect_http_port } } : {}),
+    },
   };
 }
 

@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import type { SourceSpec } from '../sources/spec.js';
+import { authSchema, limitsSchema, serverSecurityShape, type SecurityConfig } from '../security/config.js';
 import { CAMERA_ID, parseSource } from './camera-source.js';
+import { publishersSchema, publishSchema, type PublishedCameraOptions, type PublisherConfig, type PublishTarget } from '../relay/config.js';
 
 const seconds = (max: number) => z.number().positive().max(max);
 
@@ -29,11 +31,17 @@ export const configSchema = z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
+        ...serverSecurityShape,
       })
-      .default({ host: '127.0.0.1', port: 8080 }),
+      .default({ host: '127.0.0.1', port: 8080, allow_anonymous: false, allowed_origins: [], frame_ancestors: ["'self'"] }),
+    auth: authSchema,
+    limits: limitsSchema,
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
     camera_defaults: cameraOptionsSchema.default({}),
     cameras: z.array(cameraSchema).max(256).default([]),
+    // Cross-network viewing (src/relay): publish this server's cameras to a hub, or accept edges as a hub.
+    publish: publishSchema.optional(),
+    publishers: publishersSchema.default([]),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -67,8 +75,15 @@ export interface CameraConfig {
 export interface ServerConfig {
   host: string;
   port: number;
+  security: SecurityConfig;
   logLevel: string;
   cameras: CameraConfig[];
+  /** Publish the cameras to a hub (`publish:`, serve --publish-to). */
+  publish?: PublishTarget;
+  /** Edges allowed to publish to this server (`publishers:`, --publisher). */
+  publishers?: PublisherConfig[];
+  /** camera_defaults settled, for the cameras edges publish here. */
+  publishedCameras?: PublishedCameraOptions;
 }
 
 export const CAMERA_DEFAULTS = {

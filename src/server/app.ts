@@ -16,6 +16,8 @@ import { installErrorHandlers } from '../outputs/http-errors.js';
 import { metricsRoutes } from '../outputs/metrics/index.js';
 import { snapshotRoutes } from '../outputs/snapshot/index.js';
 import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
+import { security } from '../security/index.js';
+import { readTls } from '../security/tls.js';
 import { createRegistry } from './cameras.js';
 
 /** The largest message a viewer may send over a WebSocket. */
@@ -29,7 +31,9 @@ export interface Server {
 }
 
 export async function buildServer(config: ServerConfig, log: Logger, registry = createRegistry(config.cameras, log)): Promise<Server> {
+  const tls = config.security.tls;
   const app = Fastify({
+    ...(tls ? { https: readTls(tls) } : {}),
     loggerInstance: log as FastifyBaseLogger,
     // Per-request lines would drown the log: streams and snapshot polling are many requests.
     logController: new LogController({ disableRequestLogging: true }),
@@ -37,8 +41,13 @@ export async function buildServer(config: ServerConfig, log: Logger, registry = 
     connectionTimeout: 0,
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: 200 },
-  });
+    keepAliveTimeout: 5000,
+  }) as unknown as FastifyInstance;
+  // Slowloris: a client gets this long to send its request head.
+  app.server.headersTimeout = 10_000;
   installErrorHandlers(app);
+  // First: every route registered after it is checked against src/security/policy.ts.
+  await app.register(security, { config: config.security, registry });
   const startedAt = Date.now();
   await app.register(apiRoutes, { registry, startedAt });
   await app.register(snapshotRoutes, { registry });

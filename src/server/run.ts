@@ -3,10 +3,18 @@ import type { ServerConfig } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
 import { describeSource } from '../sources/spec.js';
+import { ConfigError } from '../config/load.js';
+import { checkExposure } from '../security/exposure.js';
+import { reloadTlsOnSighup, startHttpRedirect } from '../security/tls.js';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { buildServer, type Server } from './app.js';
 
 export async function runServer(config: ServerConfig): Promise<Server> {
+  const exposure = checkExposure(config.host, config.security);
+  if (!exposure.ok) throw new ConfigError(exposure.message);
   const log = createLogger(config.logLevel);
+  if (exposure.warning) log.warn(exposure.warning);
   try {
     const ffmpeg = locateFfmpeg();
     log.info({ ffmpeg: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
@@ -16,6 +24,7 @@ export async function runServer(config: ServerConfig): Promise<Server> {
   const server = await buildServer(config, log);
   for (const c of config.cameras) log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
 
+  let redirect: HttpServer | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -23,6 +32,7 @@ export async function runServer(config: ServerConfig): Promise<Server> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 8000);
     force.unref();
+    redirect?.close();
     server.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -39,7 +49,15 @@ export async function runServer(config: ServerConfig): Promise<Server> {
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${shownHost}:${port}/`;
+  const tls = config.security.tls;
+  const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}/`;
+  if (tls) {
+    reloadTlsOnSighup(server.app.server as HttpsServer, tls, log);
+    if (tls.redirectHttpPort) {
+      redirect = await startHttpRedirect(config.host, tls.redirectHttpPort, port);
+      log.info({ port: tls.redirectHttpPort }, 'redirecting plain HTTP to HTTPS');
+    }
+  }
   log.info({ url, port }, 'camrelay is listening');
   // One plain line for the person at the terminal, whatever the log format.
   process.stderr.write(`camrelay: open ${url}  (snapshot: ${url}api/cameras/${config.cameras[0]!.id}/snapshot.jpg)\n`);

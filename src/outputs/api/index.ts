@@ -1,23 +1,30 @@
 /** REST API: the camera list, one camera's details, and health. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { CameraRegistry } from '../../hub/registry.js';
+import { maySeeCamera } from '../../security/principal.js';
 import { cameraParams, findCamera } from '../http-errors.js';
 
 export const apiRoutes: FastifyPluginAsync<{ registry: CameraRegistry; startedAt: number }> = async (app, { registry, startedAt }) => {
-  app.get('/api/cameras', async () => ({ cameras: registry.list().map((c) => c.info()) }));
+  // Cameras outside the credential's list are not even named.
+  app.get('/api/cameras', async (request) => ({
+    cameras: registry
+      .list()
+      .filter((c) => !request.principal || maySeeCamera(request.principal, c.id))
+      .map((c) => c.info()),
+  }));
 
   app.get<{ Params: { id: string } }>('/api/cameras/:id', { schema: { params: cameraParams } }, async (request) => {
     const camera = findCamera(registry, request.params.id);
     return { ...camera.info(), viewers: camera.viewers() };
   });
 
+  // Public (for load balancers and uptime checks), so it names nothing: counts only.
   app.get('/api/health', async () => {
     const cameras = registry.list();
     return {
       status: 'ok',
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       cameras: cameras.length,
-      online: cameras.filter((c) => c.state === 'online').length,
       offline: cameras.filter((c) => c.state === 'offline').length,
     };
   });

@@ -1,8 +1,9 @@
 /**
- * GET /capture: a viewer for the replaced system's protocol, written for
+ * GET /capture and /capture.js: a viewer for the replaced system's protocol, written for
  * camrelay. It asks /video on its own host for a picture, draws each answer
  * scaled to fit the window, and asks again as soon as an answer arrives,
- * so decoding one picture overlaps waiting for the next.
+ * so decoding one picture overlaps waiting for the next. The script is a
+ * file of its own so that pages can forbid inline scripts (CSP).
  */
 export const CAPTURE_PAGE = `<!DOCTYPE html>
 <html lang="en">
@@ -20,8 +21,12 @@ export const CAPTURE_PAGE = `<!DOCTYPE html>
 <body>
 <canvas id="view"></canvas>
 <div id="status">connecting…</div>
-<script>
-'use strict';
+<script src="/capture.js"></script>
+</body>
+</html>
+`;
+
+export const CAPTURE_SCRIPT = `'use strict';
 (function () {
   var canvas = document.getElementById('view');
   var ctx = canvas.getContext('2d');
@@ -84,7 +89,4 @@ export const CAPTURE_PAGE = `<!DOCTYPE html>
   window.addEventListener('resize', draw);
   connect(500);
 })();
-</script>
-</body>
-</html>
 `;

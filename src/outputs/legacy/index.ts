@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { CameraRegistry } from '../../hub/registry.js';
-import { CAPTURE_PAGE } from './capture-page.js';
+import { CAPTURE_PAGE, CAPTURE_SCRIPT } from './capture-page.js';
 import { SeedViewer } from './seed-viewer.js';
 
 export const legacyRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async (app, { registry }) => {
@@ -35,4 +35,5 @@ export const legacyRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = as
   });
 
   app.get('/capture', async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(CAPTURE_PAGE));
+  app.get('/capture.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(CAPTURE_SCRIPT));
 };

@@ -110,14 +110,17 @@ describe('/capture', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
     const html = await res.text();
     assert.match(html, /<canvas/);
-    assert.match(html, /location\.host \+ '\/video'/);
-    assert.match(html, /'wss:' : 'ws:'/);
+    assert.match(html, /<script src="\/capture\.js"><\/script>/);
+    assert.doesNotMatch(html, /<script>/, 'no inline script: pages forbid them');
+    const script = await (await fetch(`${ts.url}/capture.js`)).text();
+    assert.match(script, /location\.host \+ '\/video'/);
+    assert.match(script, /'wss:' : 'ws:'/);
     assert.ok(!html.includes('192.168.3.232'), 'not the seed page');
   });
 
   it('its script draws the pictures scaled to fit the window and shows the rate', async () => {
-    const html = await (await fetch(`${ts.url}/capture`)).text();
-    const page = runPage(scriptOf(html), ts.url, new URL(`${ts.url}/capture`));
+    const script = await (await fetch(`${ts.url}/capture.js`)).text();
+    const page = runPage(script, ts.url, new URL(`${ts.url}/capture`));
     try {
       await sleep(2500);
       assert.equal(page.sockets.length, 1);

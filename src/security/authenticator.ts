@@ -1,0 +1,99 @@
+/**
+ * Turns a request's credential into a Principal. Credentials are accepted as
+ * `Authorization: Bearer` (API token or share link), `Authorization: Basic`
+ * (user and password, for MJPEG clients such as VLC), `?token=` (WebSocket
+ * and <img> from other origins cannot send headers), or the session cookie
+ * set by /login. A credential that is present but wrong is an error: it never
+ * falls through to another one.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { SecurityConfig } from './config.js';
+import type { LoginLimiter } from './login-limiter.js';
+import { verifyPassword } from './password.js';
+import type { Principal } from './principal.js';
+import { hashToken, safeEqual } from './secrets.js';
+import { SESSION_COOKIE, type SessionStore } from './sessions.js';
+import { looksLikeJwt, type ShareLinks } from './share-links.js';
+
+export type AuthOutcome =
+  | { ok: true; principal: Principal }
+  | { ok: false; status: 401; message: string }
+  | { ok: false; status: 429; message: string; retryAfter: number };
+
+const MAX_TOKEN_LENGTH = 2048;
+
+export class Authenticator {
+  constructor(
+    private readonly config: SecurityConfig,
+    private readonly sessions: SessionStore,
+    private readonly shares: ShareLinks,
+    private readonly limiter: LoginLimiter,
+  ) {}
+
+  /** Undefined when the request carries no credential at all. */
+  async authenticate(request: FastifyRequest): Promise<AuthOutcome | undefined> {
+    const header = request.headers.authorization;
+    if (header) {
+      const [scheme, value = ''] = header.split(' ', 2);
+      if (/^bearer$/i.test(scheme ?? '')) return this.token(value.trim());
+      if (/^basic$/i.test(scheme ?? '')) return this.basic(value.trim(), request.ip);
+      return fail('unsupported Authorization scheme (use Bearer or Basic)');
+    }
+    const query = request.query as Record<string, unknown> | undefined;
+    const token = query?.token;
+    if (typeof token === 'string') return this.token(token);
+    if (token !== undefined) return fail('token must be given once');
+    const cookie = request.cookies?.[SESSION_COOKIE];
+    if (cookie) {
+      const principal = this.sessions.get(cookie);
+      return principal ? { ok: true, principal } : fail('session expired or ended: log in again');
+    }
+    return undefined;
+  }
+
+  /** Checks a user's password, counting failures against the client address. */
+  async login(name: string, password: string, address: string): Promise<AuthOutcome> {
+    const wait = this.limiter.retryAfter(address);
+    if (wait > 0) return { ok: false, status: 429, message: `too many failed logins: try again in ${wait} s`, retryAfter: wait };
+    const user = this.config.auth.users.find((u) => safeEqual(u.name, name));
+    // A missing user costs a hash too, so timing does not tell which names exist.
+    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+    if (!user || !ok) {
+      this.limiter.failed(address);
+      return fail('wrong user name or password');
+    }
+    this.limiter.succeeded(address);
+    return { ok: true, principal: { kind: 'user', name: user.name, role: user.role, cameras: user.cameras ? new Set(user.cameras) : undefined } };
+  }
+
+  private async token(token: string): Promise<AuthOutcome> {
+    if (!token || token.length > MAX_TOKEN_LENGTH) return fail('malformed token');
+    if (looksLikeJwt(token)) {
+      const principal = await this.shares.verify(token);
+      return principal ? { ok: true, principal } : fail('share link invalid or expired');
+    }
+    const hash = hashToken(token);
+    for (const t of this.config.auth.tokens) {
+      if (safeEqual(hash, t.token_hash)) {
+        return { ok: true, principal: { kind: 'token', name: t.name, role: t.role, cameras: t.cameras ? new Set(t.cameras) : undefined } };
+      }
+    }
+    const metrics = this.config.auth.metrics_token_hash;
+    if (metrics && safeEqual(hash, metrics)) return { ok: true, principal: { kind: 'metrics', name: 'metrics', role: 'viewer', cameras: new Set() } };
+    return fail('unknown token');
+  }
+
+  private async basic(value: string, address: string): Promise<AuthOutcome> {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 1 || value.length > MAX_TOKEN_LENGTH) return fail('malformed Basic credentials');
+    return this.login(decoded.slice(0, colon), decoded.slice(colon + 1), address);
+  }
+}
+
+function fail(message: string): AuthOutcome {
+  return { ok: false, status: 401, message };
+}
+
+// A valid hash of a random password: verifying against it takes as long as against a real one.
+const DUMMY_HASH = '$scrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

@@ -1,0 +1,96 @@
+/**
+ * Security settings: the `auth` and `limits` sections of the config file and
+ * the security keys of `server`. Secrets are stored hashed (see secrets.ts,
+ * password.ts); the share-link key comes from the file or the environment.
+ */
+import { z } from 'zod';
+import { isPasswordHash } from './password.js';
+import { isTokenHash } from './secrets.js';
+
+const name = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'a name of 1 to 64 characters from A-Z a-z 0-9 _ . @ -');
+const role = z.enum(['admin', 'viewer']);
+/** Camera ids, or `edge.*` for every camera a relay edge publishes. */
+const cameraList = z.array(z.string().regex(/^[a-z0-9_-]{1,64}(\.([a-z0-9_-]{1,64}|\*))?$/, 'a camera id')).max(1024);
+
+export const userSchema = z.strictObject({
+  name,
+  password_hash: z.string().refine(isPasswordHash, 'a hash printed by `camrelay hash-password`'),
+  role: role.default('viewer'),
+  cameras: cameraList.optional(),
+});
+
+export const apiTokenSchema = z.strictObject({
+  name,
+  token_hash: z.string().refine(isTokenHash, 'a hash printed by `camrelay hash-token` (sha256:<64 hex>)'),
+  role: role.default('viewer'),
+  cameras: cameraList.optional(),
+});
+
+export const authSchema = z
+  .strictObject({
+    users: z.array(userSchema).max(1000).default([]),
+    tokens: z.array(apiTokenSchema).max(1000).default([]),
+    /** A token that may read /metrics and nothing else. */
+    metrics_token_hash: z.string().refine(isTokenHash, 'sha256:<64 hex>').optional(),
+    /** Signs share links and nothing else; CAMRELAY_SHARE_SECRET overrides it. At least 32 characters. */
+    share_secret: z.string().min(32).optional(),
+    /** Login sessions last this long, in seconds. */
+    session_ttl: z.number().int().min(60).max(30 * 86_400).default(12 * 3600),
+    /** The viewer's HTML, JS and CSS need no credential (they hold no camera data); false to require one. */
+    public_pages: z.boolean().default(true),
+  })
+  .default({ users: [], tokens: [], session_ttl: 12 * 3600, public_pages: true });
+
+export const limitsSchema = z
+  .strictObject({
+    viewers_per_camera: z.number().int().min(1).max(100_000).default(500),
+    viewers_total: z.number().int().min(1).max(100_000).default(2000),
+    connections_per_address: z.number().int().min(1).max(100_000).default(200),
+    /** Failed logins from one address before it is locked out. */
+    login_attempts: z.number().int().min(1).max(1000).default(5),
+    /** How long a lockout lasts, in seconds. */
+    lockout: z.number().int().min(1).max(86_400).default(900),
+  })
+  .default({ viewers_per_camera: 500, viewers_total: 2000, connections_per_address: 200, login_attempts: 5, lockout: 900 });
+
+const origin = z.string().refine((text) => {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}, 'an origin like https://example.com (scheme, host, optional port; no path)');
+
+/** Keys of `server` that are about security. */
+export const serverSecurityShape = {
+  allow_anonymous: z.boolean().default(false),
+  allowed_origins: z.array(origin).max(100).default([]),
+  /** Who may embed camrelay's pages in an iframe (CSP frame-ancestors): origins, or 'self' / 'none'. */
+  frame_ancestors: z.array(z.union([origin, z.literal("'self'"), z.literal("'none'")])).max(100).default(["'self'"]),
+  tls: z
+    .strictObject({
+      cert: z.string().min(1),
+      key: z.string().min(1),
+      /** Also listen on this plain-HTTP port and redirect everything to HTTPS. */
+      redirect_http_port: z.number().int().min(1).max(65535).optional(),
+    })
+    .optional(),
+};
+
+export type AuthFile = z.infer<typeof authSchema>;
+export type LimitsFile = z.infer<typeof limitsSchema>;
+
+export interface SecurityConfig {
+  auth: AuthFile;
+  limits: LimitsFile;
+  allowAnonymous: boolean;
+  allowedOrigins: string[];
+  frameAncestors: string[];
+  tls?: { cert: string; key: string; redirectHttpPort?: number };
+}
+
+/** Are credentials of any kind configured? Without them, only loopback binds are allowed (or --allow-anonymous). */
+export function authConfigured(config: SecurityConfig): boolean {
+  return config.auth.users.length > 0 || config.auth.tokens.length > 0;
+}

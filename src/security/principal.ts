@@ -1,0 +1,26 @@
+/** Who is asking, and what they may see. */
+
+export type Role = 'admin' | 'viewer';
+
+export interface Principal {
+  /** How they proved it: `anonymous` only where the server runs without authentication. */
+  kind: 'anonymous' | 'user' | 'token' | 'share' | 'metrics' | 'publisher';
+  /** User or token name (never the secret itself), for logs. */
+  name: string;
+  role: Role;
+  /** The cameras they may see; undefined for all. */
+  cameras?: ReadonlySet<string>;
+  /** For session logins: the session to end on logout. */
+  sessionId?: string;
+}
+
+export function maySeeCamera(principal: Principal, cameraId: string): boolean {
+  if (!principal.cameras) return true;
+  if (principal.cameras.has(cameraId)) return true;
+  // A relay camera `edge.cam` is also covered by the edge's name with `.*`.
+  const dot = cameraId.indexOf('.');
+  return dot > 0 && principal.cameras.has(`${cameraId.slice(0, dot)}.*`);
+}
+
+/** What a route demands (policy.ts): 'page' is public unless auth.public_pages is false. */
+export type Access = 'public' | 'page' | 'viewer' | 'admin' | 'metrics' | 'publisher';

@@ -1,0 +1,51 @@
+/**
+ * Share links: signed, expiring tokens limited to some cameras, for sending
+ * to someone's phone. HS256 JWTs through jose; the key is the config's
+ * `auth.share_secret` or CAMRELAY_SHARE_SECRET, never the repository. Without
+ * either, a random key lives as long as the process (links die at restart).
+ */
+import { randomBytes } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
+import type { Principal } from './principal.js';
+
+const ISSUER = 'camrelay';
+const AUDIENCE = 'camrelay-share';
+
+export class ShareLinks {
+  private readonly key: Uint8Array;
+  readonly ephemeral: boolean;
+
+  constructor(secret: string | undefined) {
+    this.ephemeral = !secret;
+    this.key = secret ? new TextEncoder().encode(secret) : randomBytes(32);
+  }
+
+  async issue(cameras: string[], expiresInSeconds: number, label: string): Promise<{ token: string; expiresAt: number }> {
+    const expiresAt = Math.floor(Date.now() / 1000) + expiresInSeconds;
+    const token = await new SignJWT({ cams: cameras, label })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(expiresAt)
+      .sign(this.key);
+    return { token, expiresAt: expiresAt * 1000 };
+  }
+
+  /** The principal a share token stands for, or undefined if it is forged, expired or malformed. */
+  async verify(token: string): Promise<Principal | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      const cams = payload.cams;
+      if (!Array.isArray(cams) || !cams.every((c): c is string => typeof c === 'string')) return undefined;
+      return { kind: 'share', name: typeof payload.label === 'string' ? payload.label : 'share link', role: 'viewer', cameras: new Set(cams) };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** JWTs have three dot-separated parts; API tokens have none. */
+export function looksLikeJwt(token: string): boolean {
+  return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
+}
