@@ -19,7 +19,7 @@ export function readTls(tls: NonNullable<SecurityConfig['tls']>): TlsFiles {
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`server.tls.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(`server.tls.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
   };
   return { cert: read('cert', tls.cert), key: read('key', tls.key) };

@@ -45,7 +45,7 @@ export function ffmpegArgs(spec: SourceSpec, options: CaptureOptions, label: str
       if (font) {
         const text = `camrelay ${label}  %{localtime\\:%F %T}  frame %{n}`;
         filters.push(
-          `drawtext=fontfile=${filterQuote(font)}:text='${text}':x=24:y=24:fontsize=${Math.max(12, Math.round(spec.height / 20))}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8`,
+          `drawtext=fontfile=${filterQuote(font)}:text='${text}':x=24:y=h-th-24:fontsize=${Math.max(12, Math.round(spec.height / 20))}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8`,
         );
       }
       const input = `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}`;
