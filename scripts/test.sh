@@ -6,13 +6,21 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-test-deps.sh
 
-# Build when something is missing, or when the viewer's sources are newer than
-# its build (the browser tests load web/dist/, not web/src/).
+# The process tests run bin/camrelay.js, which loads dist/: compile the server
+# when it is missing or older than its sources (tsc rewrites every output, so
+# dist/cli/main.js dates the last build).
+stale_server() {
+  [ -f dist/cli/main.js ] || return 0
+  [ -n "$(find src tsconfig.json tsconfig.build.json -newer dist/cli/main.js -print -quit)" ]
+}
+if stale_server; then npx tsc -p tsconfig.build.json; fi
+# The browser tests load web/dist/, not web/src/: build the viewer when it is
+# missing or older than its sources.
 stale_web() {
   [ -f web/dist/index.html ] && [ -f web/dist/player.js ] || return 0
   [ -n "$(find web -path web/dist -prune -o -type f -newer web/dist/player.js -print -quit)" ]
 }
-if [ ! -d dist ] || stale_web; then npm run build --silent; fi
+if stale_web; then npm run build:web --silent; fi
 
 files=$(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files="$*"; fi

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { runServer } from '../server/run.js';
 import { devicesCommand } from './devices.js';
 import { hashPasswordCommand } from './hash-password.js';
+import { hashTokenCommand, publishCommand } from '../relay/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -29,9 +30,14 @@ program
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
   .option('--allow-origin <origin>', 'let pages of this origin use the API and WebSockets (repeatable)', collect)
   .option('--allow-anonymous', 'serve a non-loopback address without any credentials (trusted networks only)')
-  .action(async (options: { host?: string; port?: number; config?: string; camera?: string[]; logLevel?: string; allowOrigin?: string[]; allowAnonymous?: boolean }) => {
+  .option('--publish-to <url>', 'also publish the cameras to a hub, e.g. wss://hub.example.net:8443 (with --name, --token)')
+  .option('--name <edge>', 'the edge name to publish as')
+  .option('--token <token>', 'the publish token (or CAMRELAY_PUBLISH_TOKEN)')
+  .option('--ca <file>', "a CA certificate (PEM) to trust for the hub, besides the system's")
+  .option('--publisher <EDGE=TOKEN>', 'accept cameras published by the edge EDGE with TOKEN (repeatable)', collect)
+  .action(async (options: { host?: string; port?: number; config?: string; camera?: string[]; logLevel?: string; allowOrigin?: string[]; allowAnonymous?: boolean; publishTo?: string; name?: string; token?: string; ca?: string; publisher?: string[] }) => {
     try {
-      const config = await loadConfig({ ...options, cameras: options.camera, allowOrigins: options.allowOrigin });
+      const config = await loadConfig({ ...options, cameras: options.camera, allowOrigins: options.allowOrigin, publishers: options.publisher, envToken: process.env.CAMRELAY_PUBLISH_TOKEN });
       await runServer(config);
     } catch (err) {
       if (err instanceof ConfigError) {
@@ -47,6 +53,24 @@ program
   .command('hash-password')
   .description('print a password hash for a user in the config file (reads the password from standard input)')
   .action(hashPasswordCommand);
+
+program
+  .command('publish')
+  .description("publish this machine's cameras to a hub over one outbound connection (works from behind NAT)")
+  .option('--hub <url>', 'the hub, e.g. wss://hub.example.net:8443')
+  .option('--name <edge>', 'the edge name to publish as')
+  .option('--token <token>', 'the publish token (or CAMRELAY_PUBLISH_TOKEN)')
+  .option('--ca <file>', "a CA certificate (PEM) to trust for the hub, besides the system's")
+  .option('--config <file>', 'YAML config file (cameras, camera_defaults, publish)')
+  .option('--camera <ID=SOURCE>', 'add a camera (repeatable), as for serve', collect)
+  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+  .action(publishCommand);
+
+program
+  .command('hash-token')
+  .description('print a new random token and its hash, or the hash of TOKEN (- reads it from standard input)')
+  .argument('[token]')
+  .action(hashTokenCommand);
 
 program
   .command('devices')

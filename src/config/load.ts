@@ -96,8 +96,10 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
     if (cameras.some((c) => c.id === id)) throw new ConfigError(`--camera ${id}: a camera with id "${id}" is already defined`);
     cameras.push(settleCamera(id, id, arg.source, defaults));
   }
-  // The embedded default: a test pattern, so a first start shows live video on any machine.
-  if (cameras.length === 0) cameras.push(settleCamera('testsrc', 'Test pattern', 'testsrc', defaults));
+  // The embedded default: a test pattern, so a first start shows live video on any machine
+  // (not on a hub that serves only what edges publish: their cameras would share a grid with it).
+  const hubOnly = file.publishers.length > 0 || (cli.publishers?.length ?? 0) > 0;
+  if (cameras.length === 0 && !hubOnly) cameras.push(settleCamera('testsrc', 'Test pattern', 'testsrc', defaults));
   if (cli.port !== undefined && (!Number.isInteger(cli.port) || cli.port < 0 || cli.port > 65535)) {
     throw new ConfigError(`--port: got ${show(cli.port)}, expected a whole number from 0 to 65535`);
   }

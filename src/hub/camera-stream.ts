@@ -292,17 +292,31 @@ export class CameraStream {
     const delay = this.backoff.next();
     this.log.info({ camera: this.id, delayMs: delay }, 'camera restart scheduled');
     clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (!this.hasDemand()) {
-        void this.goIdle(); // nobody wants it any more; the next consumer starts it afresh
-        return;
-      }
-      this.counters.restarts++;
-      void this.source.stop().then(() => {
-        if (this.stateValue === 'offline' && !this.closed && this.hasDemand()) this.startSource();
-      });
-    }, delay);
+    this.restartTimer = setTimeout(() => this.restart(), delay);
+  }
+
+  /**
+   * The source can work again (a relayed camera's edge is back): restart now
+   * rather than wait out the backoff. Only an offline camera waiting for its
+   * restart is affected.
+   */
+  retryNow(): void {
+    if (this.closed || this.stateValue !== 'offline' || !this.restartTimer) return;
+    clearTimeout(this.restartTimer);
+    this.backoff.reset();
+    this.restart();
+  }
+
+  private restart(): void {
+    this.restartTimer = undefined;
+    if (!this.hasDemand()) {
+      void this.goIdle(); // nobody wants it any more; the next consumer starts it afresh
+      return;
+    }
+    this.counters.restarts++;
+    void this.source.stop().then(() => {
+      if (this.stateValue === 'offline' && !this.closed && this.hasDemand()) this.startSource();
+    });
   }
 
   private hasDemand(): boolean {

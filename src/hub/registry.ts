@@ -9,6 +9,13 @@ export class CameraRegistry {
     this.streams.set(stream.id, stream);
   }
 
+  /** Takes a camera out (cameras published by an edge come and go); the caller closes it. */
+  remove(id: string): CameraStream | undefined {
+    const stream = this.streams.get(id);
+    this.streams.delete(id);
+    return stream;
+  }
+
   get(id: string): CameraStream | undefined {
     return this.streams.get(id);
   }

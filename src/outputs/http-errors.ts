@@ -3,7 +3,13 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { CameraStream } from '../hub/camera-stream.js';
 import type { CameraRegistry } from '../hub/registry.js';
-import { CAMERA_ID } from '../config/camera-source.js';
+
+/**
+ * Ids the routes accept: a config id (CAMERA_ID in config/camera-source.ts,
+ * which has no dot), or `<edge>.<camera>` for a camera an edge publishes
+ * (src/relay). Config ids still cannot contain a dot, so the two never collide.
+ */
+export const SERVED_CAMERA_ID = /^[a-z0-9_-]{1,64}(\.[a-z0-9_-]{1,64})?$/;
 
 export class HttpError extends Error {
   constructor(
@@ -34,7 +40,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
 export const cameraParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', pattern: CAMERA_ID.source } },
+  properties: { id: { type: 'string', pattern: SERVED_CAMERA_ID.source } },
 } as const;
 
 export function findCamera(registry: CameraRegistry, id: string): CameraStream {

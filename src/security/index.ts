@@ -136,6 +136,14 @@ export const security = fp<SecurityOptions>(
 
     app.addHook('onSend', securityHeaders(config));
 
+    // A refused upgrade must not leave its socket behind. @fastify/websocket closes it in an
+    // onResponse hook, but only when its own onRequest hook ran, which a refusal above skips.
+    // Detached from the HTTP server (no timeout applies to it), the socket would stay open for
+    // good, hold up the server's close, and count against its address's connection limit.
+    app.addHook('onResponse', async (request) => {
+      if ((request.raw as { upgrade?: boolean }).upgrade) request.raw.socket.destroy();
+    });
+
     limitConnectionsPerAddress(app, config.limits.connections_per_address);
     await app.register(accountRoutes, { authenticator, sessions, shares, registry, open, tls: !!config.tls });
   },

@@ -18,10 +18,9 @@ import { snapshotRoutes } from '../outputs/snapshot/index.js';
 import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
 import { security } from '../security/index.js';
 import { readTls } from '../security/tls.js';
+import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
 import { createRegistry } from './cameras.js';
 
-/** The largest message a viewer may send over a WebSocket. */
-export const MAX_CLIENT_MESSAGE_BYTES = 4096;
 
 export interface Server {
   app: FastifyInstance;
@@ -49,12 +48,14 @@ export async function buildServer(config: ServerConfig, log: Logger, registry = 
   // First: every route registered after it is checked against src/security/policy.ts.
   await app.register(security, { config: config.security, registry });
   const startedAt = Date.now();
+  // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
+  const relay = new Relay(config, registry, log);
   await app.register(apiRoutes, { registry, startedAt });
   await app.register(snapshotRoutes, { registry });
-  await app.register(metricsRoutes, { registry });
-  // Client messages are small JSON; anything over 4 KiB is closed with 1009 by ws itself.
+  await app.register(metricsRoutes, { registry, extra: (register) => relay.hub.addMetrics(register) });
+  // Sized for publishers' frames (src/relay); viewer endpoints close messages over 4 KiB with 1009 themselves.
   await app.register(websocket, {
-    options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES },
+    options: { maxPayload: relayMaxPayload(config) },
     // Viewers are told the server is going away (1001), not dropped without a code.
     preClose(this: FastifyInstance, done: () => void) {
       for (const socket of this.websocketServer.clients) socket.close(1001, 'server shutting down');
@@ -67,6 +68,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry = 
     },
   });
   await app.register(wsRoutes, { registry });
+  await app.register(relayRoutes, { relay });
   // `/` belongs to the mjpeg plugin (mjpg-streamer's ?action=); it hands plain `/` to the web viewer.
   await app.register(mjpegRoutes, { registry, index: sendIndexPage });
   await app.register(legacyRoutes, { registry });

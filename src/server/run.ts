@@ -60,6 +60,7 @@ export async function runServer(config: ServerConfig): Promise<Server> {
   }
   log.info({ url, port }, 'camrelay is listening');
   // One plain line for the person at the terminal, whatever the log format.
-  process.stderr.write(`camrelay: open ${url}  (snapshot: ${url}api/cameras/${config.cameras[0]!.id}/snapshot.jpg)\n`);
+  const first = config.cameras[0]; // none on a hub that only serves published cameras
+  process.stderr.write(`camrelay: open ${url}${first ? `  (snapshot: ${url}api/cameras/${first.id}/snapshot.jpg)` : ''}\n`);
   return server;
 }

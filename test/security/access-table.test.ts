@@ -65,6 +65,9 @@ const TABLE: Row[] = [
   { route: 'GET /video', path: '/video', ws: true, expect: cameraRoute(101) },
   { route: 'POST /api/tokens', path: '/api/tokens', body: { cameras: ['a'] }, expect: adminRoute(201) },
   { route: 'GET /metrics', path: '/metrics', expect: adminRoute(200) },
+  // Edges authenticate with publish tokens only: no viewer or admin credential opens it.
+  { route: 'GET /api/publish', path: '/api/publish', ws: true, expect: publicRoute(401) },
+  { route: 'GET /api/publishers', path: '/api/publishers', expect: adminRoute(200) },
 ];
 
 let t: TestServer;

@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { CameraRegistry } from '../../hub/registry.js';
+import { limitViewerMessages, MAX_VIEWER_MESSAGE_BYTES, tooBig } from '../viewer-message-limit.js';
 import { CAPTURE_PAGE, CAPTURE_SCRIPT } from './capture-page.js';
 import { SeedViewer } from './seed-viewer.js';
 
@@ -22,9 +23,11 @@ export const legacyRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = as
       socket.close(1001, 'server is shutting down'); // the camera is closed
       return;
     }
-    socket.on('message', (_data, isBinary) => {
+    limitViewerMessages(socket);
+    socket.on('message', (data, isBinary) => {
+      if (tooBig(data)) socket.close(1009, `message over ${MAX_VIEWER_MESSAGE_BYTES} bytes`);
       // The protocol asks with text; a binary message means a client speaking something else.
-      if (isBinary) socket.close(1003, 'text messages only');
+      else if (isBinary) socket.close(1003, 'text messages only');
       else viewer.request();
     });
     socket.on('close', () => {

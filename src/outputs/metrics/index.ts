@@ -10,7 +10,8 @@ import { addViewerMetrics } from './viewers.js';
 
 type CameraValue = (camera: CameraStream) => number;
 
-export function createMetrics(cameras: CameraRegistry): Registry {
+/** `extra` adds series owned elsewhere (the relay's per-publisher counters). */
+export function createMetrics(cameras: CameraRegistry, extra?: (register: Registry) => void): Registry {
   const register = new Registry();
   collectDefaultMetrics({ register, prefix: 'camrelay_' });
 
@@ -37,11 +38,12 @@ export function createMetrics(cameras: CameraRegistry): Registry {
   perCamera('gauge', 'camrelay_camera_viewers', 'Viewers connected', (c) => c.viewers().length);
   perCamera('gauge', 'camrelay_camera_fps', 'Measured frames per second', (c) => c.fps());
   addViewerMetrics(register, cameras);
+  extra?.(register);
   return register;
 }
 
-export const metricsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async (app, { registry }) => {
-  const metrics = createMetrics(registry);
+export const metricsRoutes: FastifyPluginAsync<{ registry: CameraRegistry; extra?: (register: Registry) => void }> = async (app, { registry, extra }) => {
+  const metrics = createMetrics(registry, extra);
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.contentType);
     return metrics.metrics();

@@ -8,6 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { WebSocket, type RawData } from 'ws';
 import type { CameraStream } from '../../hub/camera-stream.js';
 import { nextViewerId } from '../viewer-id.js';
+import { limitViewerMessages, MAX_VIEWER_MESSAGE_BYTES, tooBig } from '../viewer-message-limit.js';
 import { CloseCode, FLOOD_BURST, FLOOD_PER_SECOND, KEEPALIVE_MS } from './constants.js';
 import { parseClientMessage } from './client-message.js';
 import { TokenBucket } from './token-bucket.js';
@@ -26,6 +27,7 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
   const log = options.log.child({ viewer: id, camera: camera.id });
   const viewer = new WsViewer(socket, { id, camera: camera.id, window: options.window, acks: options.acks, remoteAddress: options.remoteAddress });
   const flood = new TokenBucket(FLOOD_BURST, FLOOD_PER_SECOND);
+  limitViewerMessages(socket);
   /** Heard from the peer since the last keepalive ping. */
   let alive = true;
 
@@ -37,6 +39,11 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
   const onMessage = (data: RawData, isBinary: boolean): void => {
     alive = true;
     if (socket.readyState !== WebSocket.OPEN) return; // closing: what still arrives no longer matters
+    if (tooBig(data)) {
+      log.debug('closing viewer: message too big');
+      socket.close(CloseCode.MESSAGE_TOO_BIG, `message over ${MAX_VIEWER_MESSAGE_BYTES} bytes`);
+      return;
+    }
     if (isBinary) return reject('binary messages are not accepted');
     const parsed = parseClientMessage(data.toString());
     if (!parsed.ok) return reject(parsed.reason);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
@@ -142,18 +144,22 @@ describe('the replaced system\'s page', () => {
   let pageServer: Server;
   let pageUrl: string;
   before(async () => {
-    ts = await startServer(['cam=testsrc?size=320x240&fps=30']);
-    wsUrl = `${ts.url.replace('http:', 'ws:')}/video`;
-    const parts = readFileSync(SEED_PAGE, 'utf8').split(SEED_ADDRESS);
-    assert.equal(parts.length, 2, 'the address occurs exactly once in the seed page');
-    const page = parts.join(wsUrl);
-    // Served from another origin, as the old page would be from wherever it is kept.
+    // Served from another origin, as the old page would be from wherever it is kept;
+    // that origin must be allowed, or the server refuses its WebSocket (cross-site protection).
+    let page = '';
     pageServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(page));
     pageServer.listen(0, '127.0.0.1');
     await once(pageServer, 'listening');
     const address = pageServer.address();
     assert.ok(address && typeof address === 'object');
     pageUrl = `http://127.0.0.1:${address.port}`;
+    const config = join(mkdtempSync(join(tmpdir(), 'camrelay-seed-')), 'config.yaml');
+    writeFileSync(config, `server: { allowed_origins: ["${pageUrl}"] }\n`);
+    ts = await startServer(['cam=testsrc?size=320x240&fps=30'], config);
+    wsUrl = `${ts.url.replace('http:', 'ws:')}/video`;
+    const parts = readFileSync(SEED_PAGE, 'utf8').split(SEED_ADDRESS);
+    assert.equal(parts.length, 2, 'the address occurs exactly once in the seed page');
+    page = parts.join(wsUrl);
   });
   after(async () => {
     pageServer.close();

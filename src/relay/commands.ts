@@ -1,0 +1,122 @@
+/** `camrelay publish` (an edge without a local HTTP server) and `camrelay hash-token`. */
+import { createInterface } from 'node:readline';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { ServerConfig } from '../config/schema.js';
+import { createLogger } from '../log.js';
+import { hashToken, newToken } from '../security/secrets.js';
+import { createRegistry } from '../server/cameras.js';
+import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
+import { describeSource } from '../sources/spec.js';
+import { EdgePublisher, nominalFps } from './edge.js';
+
+/** Captures the configured cameras (built the way serve builds them) and publishes them until SIGINT/SIGTERM. */
+export async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
+  const target = config.publish;
+  if (!target) throw new Error('publish needs a hub: --hub URL (or publish.hub in the config)');
+  const log = createLogger(config.logLevel);
+  try {
+    const ffmpeg = locateFfmpeg();
+    log.info({ ffmpeg: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
+  } catch (err) {
+    log.error((err as Error).message);
+  }
+  const registry = createRegistry(config.cameras, log);
+  for (const c of config.cameras) log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
+  const edge = new EdgePublisher(registry, target, log, { fps: nominalFps(config.cameras) });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 8000);
+    force.unref();
+    edge
+      .close()
+      .then(() => registry.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+
+  edge.start();
+  process.stderr.write(`camrelay: publishing ${config.cameras.map((c) => c.id).join(', ')} to ${target.hub} as "${target.name}"\n`);
+  return edge;
+}
+
+async function readLine(): Promise<string> {
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      rl.once('line', resolve);
+      rl.once('close', () => reject(new Error('no token given on standard input')));
+    });
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * No argument: a new random token and its hash. A token (or `-` to read it
+ * from standard input, out of the shell history): its hash only.
+ */
+export async function hashTokenCommand(token?: string): Promise<void> {
+  if (token === undefined) {
+    const fresh = newToken();
+    process.stdout.write(`token: ${fresh}\ntoken_hash: ${hashToken(fresh)}\n`);
+    process.stderr.write('Give the token to the edge (publish.token or --token); put token_hash in the hub\'s config (publishers[].token_hash).\n');
+    return;
+  }
+  let value = token;
+  if (token === '-') {
+    try {
+      value = (await readLine()).trim();
+    } catch (err) {
+      process.stderr.write(`camrelay: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  }
+  if (value.length < 16) {
+    process.stderr.write('camrelay: a token of at least 16 characters is expected (run `camrelay hash-token` without one to make one)\n');
+    process.exit(2);
+  }
+  process.stdout.write(`${hashToken(value)}\n`);
+}
+
+export interface PublishCommandOptions {
+  hub?: string;
+  name?: string;
+  token?: string;
+  ca?: string;
+  config?: string;
+  camera?: string[];
+  logLevel?: string;
+}
+
+/** `camrelay publish`: exit 2 on a bad config or missing hub/name/token, like serve. */
+export async function publishCommand(options: PublishCommandOptions): Promise<void> {
+  try {
+    const config = await loadConfig({
+      config: options.config,
+      cameras: options.camera,
+      logLevel: options.logLevel,
+      publishTo: options.hub,
+      name: options.name,
+      token: options.token,
+      envToken: process.env.CAMRELAY_PUBLISH_TOKEN,
+      ca: options.ca,
+    });
+    if (!config.publish) throw new ConfigError('publish needs --hub URL, --name EDGE and --token TOKEN (or a publish: section in --config)');
+    await runPublish(config);
+  } catch (err) {
+    process.stderr.write(`camrelay: ${(err as Error).message}\n`);
+    process.exit(err instanceof ConfigError ? err.exitCode : 1);
+  }
+}

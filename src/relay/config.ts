@@ -1,0 +1,131 @@
+/**
+ * Config for cross-network viewing: `publish:` (this server is an edge and
+ * publishes its cameras to a hub) and `publishers:` (this server is a hub and
+ * accepts these edges). The schemas plug into config/schema.ts; settle()
+ * merges the command line into them for config/load.ts.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { CAMERA_ID } from '../config/camera-source.js';
+import { hashToken, isTokenHash } from '../security/secrets.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './protocol.js';
+
+/** A hub never accepts frames bigger than this, whatever a publisher's config says. */
+export const MAX_PUBLISHER_FRAME_BYTES = 8 * 1024 * 1024;
+
+const edgeName = z.string().regex(CAMERA_ID, 'an edge name of 1 to 64 characters from a-z 0-9 _ -');
+const hubUrl = z.string().regex(/^wss?:\/\/[^/]/i, 'a hub URL like wss://hub.example.net:8443');
+
+export const publishSchema = z.strictObject({
+  hub: hubUrl,
+  name: edgeName,
+  token: z.string().min(16, 'a publish token (at least 16 characters; `camrelay hash-token` makes one)').max(512),
+  ca: z.string().min(1).optional(),
+});
+
+export const publisherSchema = z.strictObject({
+  name: edgeName,
+  token_hash: z.string().refine(isTokenHash, 'a token hash "sha256:<64 hex digits>" as printed by `camrelay hash-token`'),
+  max_frame_size: z.number().int().min(1024).max(MAX_PUBLISHER_FRAME_BYTES).optional(),
+});
+
+export const publishersSchema = z
+  .array(publisherSchema)
+  .max(1024)
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((p, i) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'an edge name used only once' });
+      seen.add(p.name);
+    });
+  });
+
+/** Where and as whom this server publishes its cameras. The token never goes to a log. */
+export interface PublishTarget {
+  hub: string;
+  name: string;
+  token: string;
+  /** PEM of a CA to trust for the hub's certificate, besides the system's. */
+  ca?: Buffer;
+  caPath?: string;
+}
+
+/** An edge this hub accepts. */
+export interface PublisherConfig {
+  name: string;
+  tokenHash: string;
+  maxFrameBytes: number;
+}
+
+export interface RelayCommandLine {
+  /** serve --publish-to / publish --hub */
+  publishTo?: string;
+  name?: string;
+  token?: string;
+  /** CAMRELAY_PUBLISH_TOKEN: the token when --token is not given, used only when publishing is asked for. */
+  envToken?: string;
+  ca?: string;
+  /** --publisher EDGE=TOKEN, repeatable */
+  publishers?: string[];
+}
+
+export interface RelayFileSection {
+  publish?: z.infer<typeof publishSchema>;
+  publishers: z.infer<typeof publishersSchema>;
+}
+
+export interface RelaySettled {
+  publish?: PublishTarget;
+  publishers: PublisherConfig[];
+}
+
+/** Thrown for a bad relay flag; load.ts turns it into its ConfigError (exit 2). */
+export class RelayConfigError extends Error {}
+
+export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine): Promise<RelaySettled> {
+  const publishers: PublisherConfig[] = file.publishers.map((p) => ({ name: p.name, tokenHash: p.token_hash, maxFrameBytes: p.max_frame_size ?? DEFAULT_MAX_FRAME_BYTES }));
+  for (const value of cli.publishers ?? []) {
+    const eq = value.indexOf('=');
+    const name = eq < 0 ? '' : value.slice(0, eq);
+    const token = value.slice(eq + 1);
+    if (eq < 0 || !CAMERA_ID.test(name) || token.length < 16) {
+      throw new RelayConfigError('--publisher: expected EDGE=TOKEN with an edge name of 1 to 64 characters from a-z 0-9 _ - and a token of at least 16 characters');
+    }
+    // The command line replaces a config entry of the same name.
+    const entry = { name, tokenHash: hashToken(token), maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
+    const i = publishers.findIndex((p) => p.name === name);
+    if (i >= 0) publishers[i] = { ...entry, maxFrameBytes: publishers[i]!.maxFrameBytes };
+    else publishers.push(entry);
+  }
+
+  const hub = cli.publishTo ?? file.publish?.hub;
+  const name = cli.name ?? file.publish?.name;
+  const caPath = cli.ca ?? file.publish?.ca;
+  if (hub === undefined && name === undefined && cli.token === undefined && file.publish === undefined && caPath === undefined) return { publishers };
+  const token = cli.token ?? cli.envToken ?? file.publish?.token;
+  const check = z.strictObject({ hub: hubUrl, name: edgeName, token: publishSchema.shape.token }).safeParse({ hub, name, token });
+  if (!check.success) {
+    const missing = [hub === undefined && 'the hub URL (--hub/--publish-to or publish.hub)', name === undefined && 'the edge name (--name or publish.name)', token === undefined && 'the token (--token, CAMRELAY_PUBLISH_TOKEN or publish.token)'].filter(Boolean);
+    if (missing.length) throw new RelayConfigError(`publishing needs ${missing.join(', ')}`);
+    const issue = check.error.issues[0]!;
+    // Never echo the token itself.
+    const shown = issue.path[0] === 'token' ? '(hidden)' : JSON.stringify(issue.path[0] === 'hub' ? hub : name);
+    throw new RelayConfigError(`publish ${String(issue.path[0])}: got ${shown}, expected ${issue.message.replace(/^Invalid input: /, '')}`);
+  }
+  let ca: Buffer | undefined;
+  if (caPath !== undefined) {
+    try {
+      ca = await readFile(caPath);
+    } catch (err) {
+      throw new RelayConfigError(`${caPath}: cannot read the CA file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return { publishers, publish: { ...check.data, ...(ca ? { ca, caPath } : {}) } };
+}
+
+/** How the hub runs the cameras edges publish: from camera_defaults (always on demand). */
+export interface PublishedCameraOptions {
+  idleGraceMs: number;
+  stallTimeoutMs: number;
+  snapshotTimeoutMs: number;
+}

@@ -1,0 +1,249 @@
+/**
+ * One edge's connection on the hub, after authentication: hello, announce,
+ * frames in, acks and start/stop out. Enforces the publisher limits (frame
+ * size, frame rate per camera, text message size and rate); a peer that
+ * breaks them is closed (1008/1009) and logged, and nothing it sends can
+ * throw out of here or touch another edge's cameras.
+ */
+import type { Logger } from 'pino';
+import { WebSocket, type RawData } from 'ws';
+import { FLOOD_BURST, FLOOD_PER_SECOND, KEEPALIVE_MS } from '../outputs/ws/constants.js';
+import { TokenBucket } from '../outputs/ws/token-bucket.js';
+import type { PublisherConfig } from './config.js';
+import type { PublishedCamera, RelayHub } from './hub.js';
+import {
+  decodeRelayFrame,
+  HELLO_TIMEOUT_MS,
+  MAX_TEXT_BYTES,
+  parseEdgeMessage,
+  rateLimitFps,
+  RELAY_PROTOCOL,
+  RelayClose,
+  type AnnouncedCamera,
+  type HubMessage,
+} from './protocol.js';
+import type { EdgeLink } from './remote-source.js';
+
+/** One announced camera as this connection carries it. */
+class CameraLink implements EdgeLink {
+  constructor(
+    private readonly session: PublisherSession,
+    readonly camera: PublishedCamera,
+    readonly edgeCamera: string,
+    public channel: number,
+    public bucket: TokenBucket,
+    public rate: number,
+  ) {}
+
+  start(): void {
+    this.session.send({ type: 'start', camera: this.edgeCamera });
+  }
+
+  stop(): void {
+    this.session.send({ type: 'stop', camera: this.edgeCamera });
+  }
+}
+
+function messageBytes(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
+}
+
+function asBuffer(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+let nextSessionId = 0;
+
+export class PublisherSession {
+  readonly id = ++nextSessionId;
+  readonly connectedAt = Date.now();
+  bytesReceived = 0;
+  framesReceived = 0;
+
+  private state: 'hello' | 'ready' | 'closed' = 'hello';
+  /** By channel, for frames. */
+  private readonly channels = new Map<number, CameraLink>();
+  /** By the edge's camera id, for acks, withdraw and status. */
+  private readonly links = new Map<string, CameraLink>();
+  private readonly flood = new TokenBucket(FLOOD_BURST, FLOOD_PER_SECOND);
+  private readonly helloTimer: NodeJS.Timeout;
+  private readonly keepalive: NodeJS.Timeout;
+  /** Heard from the peer since the last keepalive ping. */
+  private alive = true;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly hub: RelayHub,
+    readonly publisher: PublisherConfig,
+    readonly remoteAddress: string,
+    private readonly log: Logger,
+  ) {
+    this.helloTimer = setTimeout(() => this.reject(RelayClose.POLICY_VIOLATION, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`), HELLO_TIMEOUT_MS);
+    this.keepalive = setInterval(() => {
+      if (!this.alive) {
+        this.log.warn('edge did not answer a ping; dropping the connection');
+        this.socket.terminate();
+        return;
+      }
+      this.alive = false;
+      this.socket.ping();
+    }, KEEPALIVE_MS);
+    this.keepalive.unref();
+
+    socket.on('message', (data, isBinary) => {
+      this.alive = true;
+      this.bytesReceived += messageBytes(data);
+      if (this.state === 'closed' || socket.readyState !== WebSocket.OPEN) return;
+      try {
+        if (isBinary) this.onFrame(asBuffer(data));
+        else this.onText(data);
+      } catch (err) {
+        this.log.error({ err }, 'publisher message handler failed');
+        this.reject(RelayClose.INTERNAL_ERROR, 'internal error');
+      }
+    });
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+    // Oversized messages (over the server-wide maxPayload) and bad UTF-8 are closed by ws itself.
+    socket.on('error', (err) => this.log.warn({ err: err.message }, 'publisher connection error'));
+    socket.on('close', (code, reason) => this.detach(`edge disconnected (${code}${reason.length ? ` ${reason.toString()}` : ''})`));
+  }
+
+  get edge(): string {
+    return this.publisher.name;
+  }
+
+  get cameraIds(): string[] {
+    return [...this.links.values()].map((l) => l.camera.id);
+  }
+
+  send(message: HubMessage): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  /** Closes the connection; its cameras go offline at once, not when the close handshake ends. */
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);
+    this.detach(reason);
+  }
+
+  // ---- from the edge ----
+
+  private onText(data: RawData): void {
+    if (messageBytes(data) > MAX_TEXT_BYTES) return this.reject(RelayClose.MESSAGE_TOO_BIG, `text message over ${MAX_TEXT_BYTES} bytes`);
+    if (!this.flood.take()) return this.reject(RelayClose.POLICY_VIOLATION, 'too many messages');
+    const parsed = parseEdgeMessage(asBuffer(data).toString());
+    if (!parsed.ok) return this.reject(RelayClose.POLICY_VIOLATION, parsed.reason);
+    const message = parsed.message;
+    if (this.state === 'hello') {
+      if (message.type !== 'hello') return this.reject(RelayClose.POLICY_VIOLATION, `"${message.type}" before hello`);
+      clearTimeout(this.helloTimer);
+      // Always answered, so that an edge of another version learns which one this hub speaks.
+      this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'hub', maxFrameBytes: this.publisher.maxFrameBytes });
+      if (message.protocol !== RELAY_PROTOCOL) return this.reject(RelayClose.POLICY_VIOLATION, `publisher protocol ${message.protocol} is not supported; this hub speaks ${RELAY_PROTOCOL}`);
+      if (message.role !== 'edge') return this.reject(RelayClose.POLICY_VIOLATION, `role "${message.role}" cannot publish`);
+      if (message.edge !== this.edge) return this.reject(RelayClose.POLICY_VIOLATION, `this token publishes as "${this.edge}", not "${message.edge}"`);
+      this.state = 'ready';
+      this.hub.attach(this);
+      return;
+    }
+    switch (message.type) {
+      case 'hello':
+        return this.reject(RelayClose.POLICY_VIOLATION, 'second hello');
+      case 'announce':
+        return this.announce(message.cameras);
+      case 'withdraw': {
+        const link = this.links.get(message.camera);
+        if (!link) return; // harmless: already gone
+        this.unlink(link, 'withdrawn by the edge');
+        this.hub.withdrawn(link.camera);
+        return;
+      }
+      case 'status': {
+        const link = this.links.get(message.camera);
+        if (link && !message.online) link.camera.source.edgeOffline(link, message.reason ?? 'offline');
+        return;
+      }
+      default:
+        return; // unknown types: newer edges may send more
+    }
+  }
+
+  private announce(cameras: AnnouncedCamera[]): void {
+    const announced = new Set(cameras.map((c) => c.id));
+    // A camera missing from a new announce is withdrawn.
+    for (const link of [...this.links.values()]) {
+      if (!announced.has(link.edgeCamera)) {
+        this.unlink(link, 'no longer announced by the edge');
+        this.hub.withdrawn(link.camera);
+      }
+    }
+    this.channels.clear();
+    const fresh: CameraLink[] = [];
+    for (const c of cameras) {
+      const rate = rateLimitFps(c.fps);
+      let link = this.links.get(c.id);
+      if (link) {
+        // Re-announced on this connection: keep the binding (the camera may be running), take the new numbers.
+        link.channel = c.channel;
+        if (link.rate !== rate) {
+          link.rate = rate;
+          link.bucket = new TokenBucket(rate, rate);
+        }
+      } else {
+        const camera = this.hub.publish(this, c);
+        link = new CameraLink(this, camera, c.id, c.channel, new TokenBucket(rate, rate), rate);
+        this.links.set(c.id, link);
+        camera.source.bind(link);
+        fresh.push(link);
+      }
+      this.channels.set(c.channel, link);
+    }
+    this.log.info({ cameras: cameras.map((c) => c.id) }, 'edge announced its cameras');
+    // Viewers were waiting (the edge was away): restart now instead of at the next backoff step.
+    for (const link of fresh) link.camera.stream.retryNow();
+  }
+
+  private onFrame(message: Buffer): void {
+    if (this.state !== 'ready') return this.reject(RelayClose.POLICY_VIOLATION, 'frame before hello');
+    const decoded = decodeRelayFrame(message);
+    if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad frame: ${decoded.reason}`);
+    const frame = decoded.message;
+    const link = this.channels.get(frame.channel);
+    if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `frame for channel ${frame.channel}, never announced`);
+    if (frame.jpeg.length > this.publisher.maxFrameBytes) {
+      return this.reject(RelayClose.MESSAGE_TOO_BIG, `frame of ${frame.jpeg.length} bytes on ${link.edgeCamera}, over the limit of ${this.publisher.maxFrameBytes}`);
+    }
+    if (!link.bucket.take()) return this.reject(RelayClose.POLICY_VIOLATION, `more than ${link.rate} frames/s on ${link.edgeCamera}`);
+    this.framesReceived++;
+    // Acked on receipt, before the fan-out: the edge paces to the uplink, not to the hub's viewers.
+    this.send({ type: 'ack', camera: link.edgeCamera, seq: frame.seq });
+    link.camera.source.deliver(link, frame.jpeg);
+  }
+
+  // ---- ending ----
+
+  private unlink(link: CameraLink, reason: string): void {
+    this.links.delete(link.edgeCamera);
+    if (this.channels.get(link.channel) === link) this.channels.delete(link.channel);
+    link.camera.source.unbind(link, reason);
+  }
+
+  private reject(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.log.warn({ code, reason }, 'closing publisher connection');
+    this.close(code, reason);
+  }
+
+  private detach(reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.helloTimer);
+    clearInterval(this.keepalive);
+    for (const link of [...this.links.values()]) this.unlink(link, reason);
+    this.hub.detach(this, reason);
+  }
+}

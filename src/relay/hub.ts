@@ -1,0 +1,268 @@
+/**
+ * The hub side of cross-network viewing: which edges may publish, their
+ * current connections, and the cameras they publish. Each published camera is
+ * an ordinary CameraStream (kind 'relay', id `<edge>.<camera>`) in the
+ * server's registry, so every output serves it like a local one; its source
+ * is a RemoteSource bound to the edge's current connection.
+ *
+ * Lifetimes:
+ * - A camera appears at its first announce and stays (offline while its edge
+ *   is away) until it is withdrawn.
+ * - Withdrawn: removed at once when nobody watches it; otherwise it shows
+ *   offline and is removed when its last viewer leaves (checked every few
+ *   seconds), so no viewer is ever left on a camera that no longer exists.
+ *   Announcing it again before then brings it back.
+ * - A second connection for an edge replaces the first (closed 1008
+ *   'replaced'): an edge that lost its network reconnects before the hub
+ *   notices the old connection is dead, and must not be locked out by it.
+ */
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { WebSocket } from 'ws';
+import { CameraStream, type CameraState } from '../hub/camera-stream.js';
+import type { CameraRegistry } from '../hub/registry.js';
+import { verifyToken } from '../security/secrets.js';
+import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
+import type { PublishedCameraOptions, PublisherConfig } from './config.js';
+import { PublisherSession } from './hub-session.js';
+import { RelayClose, type AnnouncedCamera } from './protocol.js';
+import { RemoteSource } from './remote-source.js';
+
+export interface PublishedCamera {
+  /** `<edge>.<camera>` */
+  readonly id: string;
+  readonly edge: string;
+  readonly stream: CameraStream;
+  readonly source: RemoteSource;
+  withdrawn: boolean;
+}
+
+interface PublisherRecord {
+  config: PublisherConfig;
+  session: PublisherSession | undefined;
+  connections: number;
+  /** Totals over every connection, the current one included at read time. */
+  bytesEnded: number;
+  framesEnded: number;
+  lastConnectedAt: number | null;
+  lastDisconnectedAt: number | null;
+  lastDisconnectReason: string | null;
+}
+
+export interface PublisherInfo {
+  name: string;
+  connected: boolean;
+  remoteAddress: string | null;
+  connectedAt: number | null;
+  lastDisconnectedAt: number | null;
+  lastDisconnectReason: string | null;
+  connections: number;
+  /** Over every connection since the hub started. */
+  bytesReceived: number;
+  framesReceived: number;
+  /** The current connection's counters (null while disconnected). */
+  session: { bytesReceived: number; framesReceived: number } | null;
+  cameras: { id: string; state: CameraState; viewerCount: number; withdrawn: boolean }[];
+}
+
+export type AuthResult = { ok: true; publisher: PublisherConfig } | { ok: false; status: 401 | 403; message: string };
+
+/** How often withdrawn cameras that still had viewers are checked for removal. */
+const SWEEP_MS = 2000;
+
+const DEFAULT_TIMING: PublishedCameraOptions = { idleGraceMs: 10_000, stallTimeoutMs: 5000, snapshotTimeoutMs: 5000 };
+
+export class RelayHub {
+  private readonly publishers = new Map<string, PublisherRecord>();
+  private readonly cameras = new Map<string, PublishedCamera>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly registry: CameraRegistry,
+    publishers: PublisherConfig[],
+    private readonly log: Logger,
+    private readonly timing: PublishedCameraOptions = DEFAULT_TIMING,
+  ) {
+    for (const config of publishers) {
+      this.publishers.set(config.name, {
+        config,
+        session: undefined,
+        connections: 0,
+        bytesEnded: 0,
+        framesEnded: 0,
+        lastConnectedAt: null,
+        lastDisconnectedAt: null,
+        lastDisconnectReason: null,
+      });
+    }
+  }
+
+  /**
+   * Checks a bearer token at the upgrade. Every publisher's hash is compared
+   * (constant time each, no early exit), so the time taken says nothing
+   * about which edge, if any, a guess came close to.
+   */
+  authenticate(authorization: string | undefined, edge: string | undefined): AuthResult {
+    const m = /^Bearer +([\x21-\x7e]{1,512})$/.exec(authorization ?? '');
+    if (!m) return { ok: false, status: 401, message: 'a publish token is required: Authorization: Bearer <token>' };
+    let match: PublisherConfig | undefined;
+    for (const { config } of this.publishers.values()) {
+      if (verifyToken(m[1]!, config.tokenHash) && !match) match = config;
+    }
+    if (!match) return { ok: false, status: 401, message: 'invalid publish token' };
+    if (edge !== undefined && edge !== match.name) return { ok: false, status: 403, message: `this token may not publish as edge "${edge}"` };
+    return { ok: true, publisher: match };
+  }
+
+  /** A socket upgraded after authenticate(); the session waits for the edge's hello. */
+  accept(socket: WebSocket, publisher: PublisherConfig, remoteAddress: string): PublisherSession {
+    const session = new PublisherSession(socket, this, publisher, remoteAddress, this.log.child({ edge: publisher.name, remoteAddress }));
+    if (this.closed) session.close(RelayClose.GOING_AWAY, 'server shutting down');
+    return session;
+  }
+
+  // ---- from sessions ----
+
+  /** The edge said hello: this connection is now the edge's. */
+  attach(session: PublisherSession): void {
+    const record = this.publishers.get(session.edge);
+    if (!record) return session.close(RelayClose.POLICY_VIOLATION, 'unknown edge');
+    const previous = record.session;
+    record.session = session;
+    record.connections++;
+    record.lastConnectedAt = session.connectedAt;
+    if (previous && previous !== session) {
+      this.log.warn({ edge: session.edge, previous: previous.remoteAddress, now: session.remoteAddress }, 'edge connected again; replacing its previous connection');
+      previous.close(RelayClose.POLICY_VIOLATION, 'replaced');
+    }
+    this.log.info({ edge: session.edge, remoteAddress: session.remoteAddress }, 'edge connected');
+  }
+
+  /** The camera for an announce, created on its first one. */
+  publish(session: PublisherSession, announced: AnnouncedCamera): PublishedCamera {
+    const id = `${session.edge}.${announced.id}`;
+    let camera = this.cameras.get(id);
+    if (!camera) {
+      const source = new RemoteSource(session.edge);
+      const stream = new CameraStream(
+        {
+          id,
+          name: `${announced.name} (${session.edge})`,
+          kind: 'relay',
+          alwaysOn: false, // on demand: an unwatched camera sends nothing over the edge's uplink
+          idleGraceMs: this.timing.idleGraceMs,
+          stallTimeoutMs: this.timing.stallTimeoutMs,
+          snapshotTimeoutMs: this.timing.snapshotTimeoutMs,
+          ...(announced.width && announced.height ? { expectedSize: { width: announced.width, height: announced.height } } : {}),
+        },
+        source,
+        renderPlaceholder,
+        this.log,
+      );
+      camera = { id, edge: session.edge, stream, source, withdrawn: false };
+      this.cameras.set(id, camera);
+      this.registry.add(stream);
+      this.log.info({ camera: id, edge: session.edge }, 'published camera added');
+    }
+    camera.withdrawn = false;
+    return camera;
+  }
+
+  /** The edge withdrew the camera (its link is already unbound). */
+  withdrawn(camera: PublishedCamera): void {
+    camera.withdrawn = true;
+    if (!this.removeIfUnwatched(camera)) {
+      this.log.info({ camera: camera.id }, 'published camera withdrawn; removed when its last viewer leaves');
+      this.sweepTimer ??= setInterval(() => this.sweep(), SWEEP_MS);
+      this.sweepTimer.unref();
+    }
+  }
+
+  detach(session: PublisherSession, reason: string): void {
+    const record = this.publishers.get(session.edge);
+    if (!record) return;
+    record.bytesEnded += session.bytesReceived;
+    record.framesEnded += session.framesReceived;
+    if (record.session !== session) return; // a replaced connection, or one that never said hello
+    record.session = undefined;
+    record.lastDisconnectedAt = Date.now();
+    record.lastDisconnectReason = reason;
+    if (!this.closed) this.log.warn({ edge: session.edge, reason }, 'edge disconnected');
+  }
+
+  // ---- reporting ----
+
+  list(): PublisherInfo[] {
+    return [...this.publishers.values()].map((r) => {
+      const s = r.session;
+      return {
+        name: r.config.name,
+        connected: !!s,
+        remoteAddress: s?.remoteAddress ?? null,
+        connectedAt: s ? s.connectedAt : null,
+        lastDisconnectedAt: r.lastDisconnectedAt,
+        lastDisconnectReason: r.lastDisconnectReason,
+        connections: r.connections,
+        bytesReceived: r.bytesEnded + (s?.bytesReceived ?? 0),
+        framesReceived: r.framesEnded + (s?.framesReceived ?? 0),
+        session: s ? { bytesReceived: s.bytesReceived, framesReceived: s.framesReceived } : null,
+        cameras: [...this.cameras.values()]
+          .filter((c) => c.edge === r.config.name)
+          .map((c) => ({ id: c.id, state: c.stream.state, viewerCount: c.stream.viewers().length, withdrawn: c.withdrawn })),
+      };
+    });
+  }
+
+  /** Per-publisher series for /metrics. */
+  addMetrics(register: Registry): void {
+    const publishers = (): PublisherInfo[] => this.list();
+    const series = (kind: 'counter' | 'gauge', name: string, help: string, value: (p: PublisherInfo) => number): void => {
+      const Metric = kind === 'counter' ? Counter : Gauge;
+      new Metric({
+        name,
+        help,
+        labelNames: ['publisher'],
+        registers: [register],
+        collect(this: Counter | Gauge) {
+          this.reset();
+          for (const p of publishers()) this.inc({ publisher: p.name }, value(p));
+        },
+      });
+    };
+    series('gauge', 'camrelay_publisher_connected', '1 while the edge is connected', (p) => (p.connected ? 1 : 0));
+    series('counter', 'camrelay_publisher_received_bytes_total', 'Bytes received from the edge (messages, all connections)', (p) => p.bytesReceived);
+    series('counter', 'camrelay_publisher_frames_total', 'Frames received from the edge', (p) => p.framesReceived);
+    series('counter', 'camrelay_publisher_connections_total', 'Connections accepted from the edge', (p) => p.connections);
+  }
+
+  /** Ends every edge connection (1001) and timer. The cameras belong to the registry, which closes them. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    for (const record of this.publishers.values()) record.session?.close(RelayClose.GOING_AWAY, 'server shutting down');
+  }
+
+  // ---- removal of withdrawn cameras ----
+
+  private removeIfUnwatched(camera: PublishedCamera): boolean {
+    if (camera.stream.consumerCount > 0 || this.cameras.get(camera.id) !== camera) return false;
+    this.cameras.delete(camera.id);
+    this.registry.remove(camera.id);
+    void camera.stream.close();
+    this.log.info({ camera: camera.id }, 'published camera removed');
+    return true;
+  }
+
+  private sweep(): void {
+    let waiting = false;
+    for (const camera of [...this.cameras.values()]) {
+      if (camera.withdrawn && !this.removeIfUnwatched(camera)) waiting = true;
+    }
+    if (!waiting) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The publisher protocol v1 (docs/protocol.md, "Publisher protocol"): what an
+ * edge and a hub say to each other over `GET /api/publish`. Pure functions
+ * and constants, no I/O: shared by the edge, the hub and the tests.
+ *
+ * Frames reuse the viewer protocol's header (src/outputs/ws/header.ts) with
+ * header length 20 and a u32 channel at bytes 16..19:
+ *
+ *   0  u8   version (1)          8  f64  capture time on the edge's clock
+ *   1  u8   codec (1 = JPEG)    16  u32  channel (from the edge's announce)
+ *   2  u8   flags (keyframe)    20  …    JPEG
+ *   3  u8   header length (20)
+ *   4  u32  sequence number
+ */
+import { CAMERA_ID } from '../config/camera-source.js';
+import { CODEC_JPEG, HEADER_BYTES, HEADER_VERSION } from '../outputs/ws/constants.js';
+import { decodeHeader, encodeHeader } from '../outputs/ws/header.js';
+
+export const RELAY_PROTOCOL = 1;
+export const PUBLISH_PATH = '/api/publish';
+export const RELAY_HEADER_BYTES = 20;
+
+/** Largest JPEG a publisher may send unless its config says otherwise. */
+export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/** Largest text message either side accepts (an announce of 256 cameras fits easily). */
+export const MAX_TEXT_BYTES = 64 * 1024;
+export const MAX_CAMERAS_PER_EDGE = 256;
+/** Unacknowledged frames per camera on the uplink. */
+export const DEFAULT_UPLINK_WINDOW = 2;
+/** Frames per second a hub accepts per camera: twice the announced rate, at least this. */
+export const MIN_RATE_LIMIT_FPS = 60;
+/** The hub's answer to an edge that never says hello. */
+export const HELLO_TIMEOUT_MS = 10_000;
+
+export const RelayClose = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+} as const;
+
+/** Frames per second the hub allows a camera announced at `fps` (0 = unknown). */
+export function rateLimitFps(fps: number): number {
+  return Math.max(MIN_RATE_LIMIT_FPS, Math.ceil(2 * fps));
+}
+
+// ---- text messages ----
+
+export interface AnnouncedCamera {
+  /** The camera's id on the edge (a config id: no dot); the hub lists it as `<edge>.<id>`. */
+  id: string;
+  name: string;
+  /** 0 when not known. */
+  width: number;
+  height: number;
+  /** Nominal frames per second, 0 when not known. */
+  fps: number;
+  /** Names this camera in the binary frames: 1..2^32-1, unique within the connection. */
+  channel: number;
+}
+
+export type EdgeMessage =
+  | { type: 'hello'; protocol: number; role: string; edge: string }
+  | { type: 'announce'; cameras: AnnouncedCamera[] }
+  | { type: 'withdraw'; camera: string }
+  | { type: 'status'; camera: string; online: boolean; reason?: string }
+  /** Types this side does not know are ignored: newer peers may send more. */
+  | { type: 'unknown'; name: string };
+
+export type HubMessage =
+  | { type: 'hello'; protocol: number; role: string; maxFrameBytes?: number }
+  | { type: 'start'; camera: string }
+  | { type: 'stop'; camera: string }
+  | { type: 'ack'; camera: string; seq: number }
+  | { type: 'unknown'; name: string };
+
+export type Parsed<T> = { ok: true; message: T } | { ok: false; reason: string };
+
+const U32_MAX = 0xffff_ffff;
+
+function isU32(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= U32_MAX;
+}
+
+function isCameraId(v: unknown): v is string {
+  return typeof v === 'string' && CAMERA_ID.test(v);
+}
+
+function parseObject(text: string): Parsed<Record<string, unknown> & { type: string }> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  const fields = value as Record<string, unknown>;
+  if (typeof fields.type !== 'string') return { ok: false, reason: 'no "type"' };
+  return { ok: true, message: fields as Record<string, unknown> & { type: string } };
+}
+
+function parseHello(f: Record<string, unknown>): Parsed<{ protocol: number; role: string }> {
+  if (!isU32(f.protocol) || f.protocol < 1) return { ok: false, reason: 'hello without a positive integer "protocol"' };
+  if (typeof f.role !== 'string') return { ok: false, reason: 'hello without a "role"' };
+  return { ok: true, message: { protocol: f.protocol, role: f.role } };
+}
+
+function parseAnnounced(value: unknown, i: number): Parsed<AnnouncedCamera> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: `cameras[${i}] is not an object` };
+  const c = value as Record<string, unknown>;
+  if (!isCameraId(c.id)) return { ok: false, reason: `cameras[${i}].id is not 1-64 characters of a-z 0-9 _ -` };
+  if (c.name !== undefined && (typeof c.name !== 'string' || c.name.length > 200)) return { ok: false, reason: `cameras[${i}].name is not a string of at most 200 characters` };
+  for (const key of ['width', 'height'] as const) {
+    if (c[key] !== undefined && (!isU32(c[key]) || c[key] > 16384)) return { ok: false, reason: `cameras[${i}].${key} is not an integer from 0 to 16384` };
+  }
+  if (c.fps !== undefined && (typeof c.fps !== 'number' || !(c.fps >= 0 && c.fps <= 1000))) return { ok: false, reason: `cameras[${i}].fps is not a number from 0 to 1000` };
+  if (!isU32(c.channel) || c.channel === 0) return { ok: false, reason: `cameras[${i}].channel is not an integer from 1 to 2^32-1` };
+  return {
+    ok: true,
+    message: {
+      id: c.id,
+      name: typeof c.name === 'string' && c.name ? c.name : c.id,
+      width: (c.width as number | undefined) ?? 0,
+      height: (c.height as number | undefined) ?? 0,
+      fps: (c.fps as number | undefined) ?? 0,
+      channel: c.channel,
+    },
+  };
+}
+
+/** What the hub reads from an edge. Duplicate ids or channels in an announce are errors. */
+export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
+  const parsed = parseObject(text);
+  if (!parsed.ok) return parsed;
+  const f = parsed.message;
+  switch (f.type) {
+    case 'hello': {
+      const hello = parseHello(f);
+      if (!hello.ok) return hello;
+      if (!isCameraId(f.edge)) return { ok: false, reason: 'hello without a valid "edge" name' };
+      return { ok: true, message: { type: 'hello', ...hello.message, edge: f.edge } };
+    }
+    case 'announce': {
+      if (!Array.isArray(f.cameras)) return { ok: false, reason: 'announce without a "cameras" array' };
+      if (f.cameras.length > MAX_CAMERAS_PER_EDGE) return { ok: false, reason: `announce of more than ${MAX_CAMERAS_PER_EDGE} cameras` };
+      const cameras: AnnouncedCamera[] = [];
+      const ids = new Set<string>();
+      const channels = new Set<number>();
+      for (let i = 0; i < f.cameras.length; i++) {
+        const c = parseAnnounced(f.cameras[i], i);
+        if (!c.ok) return c;
+        if (ids.has(c.message.id)) return { ok: false, reason: `camera "${c.message.id}" announced twice` };
+        if (channels.has(c.message.channel)) return { ok: false, reason: `channel ${c.message.channel} used twice` };
+        ids.add(c.message.id);
+        channels.add(c.message.channel);
+        cameras.push(c.message);
+      }
+      return { ok: true, message: { type: 'announce', cameras } };
+    }
+    case 'withdraw':
+      if (!isCameraId(f.camera)) return { ok: false, reason: 'withdraw without a valid "camera"' };
+      return { ok: true, message: { type: 'withdraw', camera: f.camera } };
+    case 'status':
+      if (!isCameraId(f.camera) || typeof f.online !== 'boolean') return { ok: false, reason: 'status without a valid "camera" and a boolean "online"' };
+      return {
+        ok: true,
+        message: { type: 'status', camera: f.camera, online: f.online, ...(typeof f.reason === 'string' ? { reason: f.reason.slice(0, 500) } : {}) },
+      };
+    default:
+      return { ok: true, message: { type: 'unknown', name: f.type } };
+  }
+}
+
+/** What the edge reads from the hub. */
+export function parseHubMessage(text: string): Parsed<HubMessage> {
+  const parsed = parseObject(text);
+  if (!parsed.ok) return parsed;
+  const f = parsed.message;
+  switch (f.type) {
+    case 'hello': {
+      const hello = parseHello(f);
+      if (!hello.ok) return hello;
+      const max = f.maxFrameBytes;
+      return { ok: true, message: { type: 'hello', ...hello.message, ...(isU32(max) && max > 0 ? { maxFrameBytes: max } : {}) } };
+    }
+    case 'start':
+    case 'stop':
+      if (!isCameraId(f.camera)) return { ok: false, reason: `${f.type} without a valid "camera"` };
+      return { ok: true, message: { type: f.type, camera: f.camera } };
+    case 'ack':
+      if (!isCameraId(f.camera) || !isU32(f.seq)) return { ok: false, reason: 'ack without a valid "camera" and a u32 "seq"' };
+      return { ok: true, message: { type: 'ack', camera: f.camera, seq: f.seq } };
+    default:
+      return { ok: true, message: { type: 'unknown', name: f.type } };
+  }
+}
+
+// ---- frames ----
+
+export interface RelayFrame {
+  channel: number;
+  seq: number;
+  capturedAt: number;
+  /** The JPEG: a view into the message, not a copy. */
+  jpeg: Buffer;
+}
+
+/** One binary frame message: header and JPEG in one buffer (ws sends one buffer per message). */
+export function encodeRelayFrame(channel: number, seq: number, capturedAt: number, jpeg: Uint8Array): Buffer {
+  const message = Buffer.allocUnsafe(RELAY_HEADER_BYTES + jpeg.byteLength);
+  encodeHeader(message, 0, seq, capturedAt);
+  message[3] = RELAY_HEADER_BYTES; // the viewer header, grown by the channel field
+  message.writeUInt32BE(channel >>> 0, HEADER_BYTES);
+  message.set(jpeg, RELAY_HEADER_BYTES);
+  return message;
+}
+
+/** Reads a frame message; the reason says what is wrong for the close frame and the log. */
+export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
+  let header;
+  try {
+    header = decodeHeader(message);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+  if (header.version !== HEADER_VERSION) return { ok: false, reason: `header version ${header.version}` };
+  if (header.codec !== CODEC_JPEG) return { ok: false, reason: `codec ${header.codec}` };
+  if (header.headerLength < RELAY_HEADER_BYTES) return { ok: false, reason: `header length ${header.headerLength} has no channel` };
+  const channel = message.readUInt32BE(HEADER_BYTES);
+  return { ok: true, message: { channel, seq: header.seq, capturedAt: header.capturedAt, jpeg: message.subarray(header.headerLength) } };
+}

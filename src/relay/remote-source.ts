@@ -1,0 +1,95 @@
+/**
+ * The FrameSource of a camera published by an edge. The hub's CameraStream
+ * drives it like any other source, so its on-demand logic drives the uplink:
+ * start() asks the edge to send the camera, stop() tells it to stop, and an
+ * unwatched camera costs the edge's uplink nothing.
+ *
+ * The source outlives connections: it is bound to the edge's current
+ * connection on announce and unbound when that connection ends, which ends
+ * the running source ('edge disconnected') so that viewers see the camera
+ * offline until the edge is back.
+ */
+import type { FrameSource, SourceSink } from '../sources/source.js';
+
+/** The edge connection as one camera sees it. */
+export interface EdgeLink {
+  start(): void;
+  stop(): void;
+}
+
+export class RemoteSource implements FrameSource {
+  private link: EdgeLink | undefined;
+  private sink: SourceSink | undefined;
+  /** The edge was told to start and not told to stop since. */
+  private startedOnEdge = false;
+  /** Why start() cannot work while unbound, for the camera's offline reason. */
+  private unboundReason: string;
+
+  constructor(private readonly edge: string) {
+    this.unboundReason = `edge "${edge}" is not connected`;
+  }
+
+  get bound(): boolean {
+    return this.link !== undefined;
+  }
+
+  /** Wanted by the hub: a consumer is waiting for frames. */
+  get running(): boolean {
+    return this.sink !== undefined;
+  }
+
+  start(sink: SourceSink): void {
+    this.sink = sink;
+    if (this.link) {
+      this.startedOnEdge = true;
+      this.link.start();
+      return;
+    }
+    // Not synchronously: the stream is still inside its own startSource().
+    const reason = this.unboundReason;
+    setImmediate(() => {
+      if (this.sink !== sink || this.link) return;
+      this.sink = undefined;
+      sink.ended(reason);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.sink = undefined;
+    if (this.startedOnEdge) {
+      this.startedOnEdge = false;
+      this.link?.stop();
+    }
+  }
+
+  /** A new connection of the edge has announced this camera. */
+  bind(link: EdgeLink): void {
+    this.link = link;
+    this.startedOnEdge = false; // a new connection starts with every camera stopped
+  }
+
+  /** The connection is gone (or the camera withdrawn): the running source ends with `reason`. */
+  unbind(link: EdgeLink, reason: string): void {
+    if (this.link !== link) return; // already bound to a newer connection
+    this.link = undefined;
+    this.startedOnEdge = false;
+    this.unboundReason = reason;
+    this.end(reason);
+  }
+
+  /** A frame from the edge; dropped unless the hub currently wants the camera. */
+  deliver(link: EdgeLink, jpeg: Buffer): void {
+    if (this.link === link) this.sink?.frame(jpeg);
+  }
+
+  /** The edge says its camera is offline: the hub's stream goes offline and retries with backoff. */
+  edgeOffline(link: EdgeLink, reason: string): void {
+    if (this.link === link) this.end(`on the edge: ${reason}`);
+  }
+
+  private end(reason: string): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    sink?.ended(reason);
+  }
+}

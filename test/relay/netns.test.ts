@@ -1,0 +1,176 @@
+/**
+ * Across networks, for real: edge, hub and viewer each in a network
+ * namespace, joined by veth pairs through the hub's namespace, which does not
+ * forward, so the viewer cannot reach the edge at all:
+ *
+ *   edge 10.231.1.2 ──veth── 10.231.1.1  hub  10.231.2.1 ──veth── 10.231.2.2 viewer
+ *
+ * The edge's uplink is limited to 4 Mbit/s (tbf) while its camera makes
+ * 1280x720 at 30 fps (about 8 Mbit/s of JPEG): the viewer must get fewer
+ * frames, never older ones. Latency is measured per frame as the viewer's
+ * receipt minus the receipt of the same picture (same JPEG hash) by a second
+ * viewer on the edge's own server, on the same machine clock.
+ *
+ * Needs root (CI runs as root); otherwise the suite is skipped and says why.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../helpers.js';
+import { matchLatencies, mean, percentile, Proc, TOKEN_A, type SeenFrame } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const PROBE = join(import.meta.dirname, 'probe.ts');
+const WATCH_S = 30;
+
+function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Why this machine cannot run the test, or undefined when it can. */
+function unavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root to create network namespaces and tbf qdiscs (CI runs the suite as root)';
+  const probe = `camrelay-check-${randomBytes(3).toString('hex')}`;
+  try {
+    run('ip', ['netns', 'add', probe]);
+    run('ip', ['netns', 'del', probe]);
+    run('tc', ['-V']);
+  } catch (err) {
+    return `cannot create network namespaces or run tc here: ${(err as Error).message.split('\n')[0]}`;
+  }
+  return undefined;
+}
+
+const skip = unavailable();
+
+/** A probe process (test/relay/probe.ts) inside a namespace, its JSON lines collected. */
+class Probe {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  stderr = '';
+  private partial = '';
+
+  constructor(netns: string, args: string[]) {
+    this.child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', PROBE, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => {
+      const parts = (this.partial + d.toString()).split('\n');
+      this.partial = parts.pop() ?? '';
+      for (const p of parts) if (p) this.lines.push(JSON.parse(p) as Record<string, unknown>);
+    });
+    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+
+  get frames(): SeenFrame[] {
+    return this.lines as unknown as SeenFrame[];
+  }
+}
+
+// Skipped test by test (not the suite), so that the runner counts them as skipped, with the reason.
+describe('across network namespaces, through a 4 Mbit/s uplink', () => {
+  const id = randomBytes(3).toString('hex');
+  const ns = { edge: `camrelay-e-${id}`, hub: `camrelay-h-${id}`, viewer: `camrelay-v-${id}` };
+  // Interface names are at most 15 characters.
+  const dev = { edge: `cre${id}`, hubE: `crhe${id}`, viewer: `crv${id}`, hubV: `crhv${id}` };
+  const procs: Proc[] = [];
+  const probes: Probe[] = [];
+
+  before(() => {
+    if (skip) return;
+    for (const name of Object.values(ns)) run('ip', ['netns', 'add', name]);
+    run('ip', ['link', 'add', dev.edge, 'netns', ns.edge, 'type', 'veth', 'peer', 'name', dev.hubE, 'netns', ns.hub]);
+    run('ip', ['link', 'add', dev.viewer, 'netns', ns.viewer, 'type', 'veth', 'peer', 'name', dev.hubV, 'netns', ns.hub]);
+    const address: [string, string, string][] = [
+      [ns.edge, dev.edge, '10.231.1.2/24'],
+      [ns.hub, dev.hubE, '10.231.1.1/24'],
+      [ns.hub, dev.hubV, '10.231.2.1/24'],
+      [ns.viewer, dev.viewer, '10.231.2.2/24'],
+    ];
+    for (const [n, d, a] of address) {
+      run('ip', ['-n', n, 'addr', 'add', a, 'dev', d]);
+      run('ip', ['-n', n, 'link', 'set', d, 'up']);
+    }
+    for (const n of Object.values(ns)) run('ip', ['-n', n, 'link', 'set', 'lo', 'up']);
+    // The hub routes nothing between its two sides: the viewer can reach the hub only.
+    run('ip', ['netns', 'exec', ns.hub, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);
+    run('tc', ['-n', ns.edge, 'qdisc', 'add', 'dev', dev.edge, 'root', 'tbf', 'rate', '4mbit', 'burst', '32kbit', 'latency', '50ms']);
+  });
+
+  after(async () => {
+    if (skip) return;
+    // Even after a failure: processes first (they hold the namespaces' sockets), then the namespaces
+    // (deleting one deletes its end of each veth, and so the pair).
+    for (const p of probes) p.child.kill('SIGKILL');
+    await Promise.all([...procs.map((p) => p.stop('SIGKILL')), ...probes.map((p) => p.exited)]);
+    for (const name of Object.values(ns)) {
+      try {
+        run('ip', ['netns', 'del', name]);
+      } catch {
+        // not created
+      }
+    }
+  });
+
+  it('the viewer reaches the hub but not the edge', { skip }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camrelay-netns-'));
+    const hubConfig = join(dir, 'hub.yaml');
+    writeFileSync(hubConfig, 'camera_defaults:\n  idle_grace: 2\n');
+    procs.push(Proc.start(['serve', '--host', '0.0.0.0', '--port', '8080', '--allow-anonymous', '--config', hubConfig, '--publisher', `e1=${TOKEN_A}`], ns.hub));
+    procs.push(Proc.start(['serve', '--host', '127.0.0.1', '--port', '8081', '--publish-to', 'ws://10.231.1.1:8080', '--name', 'e1', '--token', TOKEN_A, '--camera', 'cam=testsrc?size=1280x720&fps=30'], ns.edge));
+    const [hub, edge] = procs as [Proc, Proc];
+    await hub.waitLog((l) => l.msg === 'edge announced its cameras', 20_000, 'the edge to announce to the hub');
+    assert.ok(edge.logs.some((l) => l.msg === 'connected to hub; cameras announced'));
+
+    const toHub = new Probe(ns.viewer, ['connect', '10.231.2.1', '8080']);
+    const toEdge = new Probe(ns.viewer, ['connect', '10.231.1.2', '8081']);
+    await Promise.all([toHub.exited, toEdge.exited]);
+    assert.deepEqual(toHub.lines[0], { connected: true }, toHub.stderr);
+    assert.ok(toEdge.lines[0] && 'error' in toEdge.lines[0], `the viewer reached the edge: ${JSON.stringify(toEdge.lines)} ${toEdge.stderr}`);
+  });
+
+  it(`keeps the viewer's latency under 1 s, not growing over ${WATCH_S} s`, { skip }, async () => {
+    // The edge-side viewer first: it is the reference for every picture.
+    const atEdge = new Probe(ns.edge, ['watch', 'http://127.0.0.1:8081', 'cam', String(WATCH_S + 8)]);
+    probes.push(atEdge);
+    await waitFor(() => atEdge.frames.length > 10, 20_000, `frames at the edge (${atEdge.stderr})`);
+    const viewer = new Probe(ns.viewer, ['watch', 'http://10.231.2.1:8080', 'e1.cam', String(WATCH_S + 3)]);
+    probes.push(viewer);
+    await Promise.all([viewer.exited, atEdge.exited]);
+
+    const frames = viewer.frames;
+    assert.ok(frames.length > 0, `no frame through the hub: ${viewer.stderr}`);
+    // From the viewer's first frame + 2 s (the uplink settled) for WATCH_S seconds.
+    const start = frames[0]!.at + 2000;
+    const window = frames.filter((f) => f.at >= start && f.at < start + WATCH_S * 1000);
+    const matched = matchLatencies(atEdge.frames, window);
+    const lat = matched.map((m) => m.latency);
+    const first = matched.filter((m) => m.at < start + 10_000).map((m) => m.latency);
+    const last = matched.filter((m) => m.at >= start + (WATCH_S - 10) * 1000).map((m) => m.latency);
+    const fps = window.length / WATCH_S;
+    const mbps = (window.reduce((n, f) => n + f.bytes, 0) * 8) / WATCH_S / 1e6;
+    const stats = {
+      fps: fps.toFixed(1),
+      jpegMbps: mbps.toFixed(2),
+      matched: `${matched.length}/${window.length}`,
+      meanMs: mean(lat).toFixed(0),
+      p95Ms: percentile(lat, 95).toFixed(0),
+      maxMs: Math.max(...lat).toFixed(0),
+      first10sMeanMs: mean(first).toFixed(0),
+      last10sMeanMs: mean(last).toFixed(0),
+    };
+    console.log(`# through a 4 Mbit/s uplink: ${JSON.stringify(stats)}`);
+
+    assert.ok(matched.length >= window.length * 0.9, 'the reference saw the same pictures');
+    // The link is the bottleneck (so the test means something), and it is used, not starved.
+    assert.ok(mbps < 4.2, `${mbps.toFixed(2)} Mbit/s of JPEG through a 4 Mbit/s link`);
+    assert.ok(fps < 25, `${fps.toFixed(1)} fps: the uplink did not limit anything`);
+    assert.ok(fps > 5, `${fps.toFixed(1)} fps through 4 Mbit/s`);
+    assert.ok(Math.max(...lat) < 1000, `max latency ${Math.max(...lat).toFixed(0)} ms`);
+    assert.ok(mean(last) < mean(first) + 100, `latency grew: ${mean(first).toFixed(0)} ms → ${mean(last).toFixed(0)} ms`);
+  });
+});

@@ -1,0 +1,128 @@
+/** The publisher protocol's pure parts: frame header, message parsing, URLs, failure classes, config. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.js';
+import { decodeHeader } from '../../src/outputs/ws/header.js';
+import { SERVED_CAMERA_ID } from '../../src/outputs/http-errors.js';
+import { publishUrl } from '../../src/relay/edge.js';
+import { classifyError, classifyStatus } from '../../src/relay/failure.js';
+import { decodeRelayFrame, encodeRelayFrame, parseEdgeMessage, parseHubMessage, rateLimitFps, RELAY_HEADER_BYTES } from '../../src/relay/protocol.js';
+import { relayMaxPayload } from '../../src/relay/index.js';
+import { hashToken } from '../../src/security/secrets.js';
+
+describe('publisher frame header', () => {
+  const jpeg = Buffer.from([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
+
+  it('is the viewer header with length 20 and a channel, readable by a viewer-protocol decoder', () => {
+    const message = encodeRelayFrame(0xdeadbeef, 2 ** 32 + 5, 1767225600123.25, jpeg);
+    assert.equal(message.length, 20 + jpeg.length);
+    const viewerView = decodeHeader(message); // what a v1 client does: skip by header length
+    assert.deepEqual({ ...viewerView }, { version: 1, codec: 1, flags: 1, headerLength: 20, seq: 5, capturedAt: 1767225600123.25 });
+    assert.deepEqual(message.subarray(viewerView.headerLength), jpeg);
+    const decoded = decodeRelayFrame(message);
+    assert.ok(decoded.ok);
+    assert.equal(decoded.message.channel, 0xdeadbeef);
+    assert.deepEqual(decoded.message.jpeg, jpeg);
+  });
+
+  it('refuses a viewer-length header (no channel), another version or codec, or a truncated message', () => {
+    const message = encodeRelayFrame(1, 1, 0, jpeg);
+    const short = Buffer.from(message);
+    short[3] = 16;
+    const result = decodeRelayFrame(short);
+    assert.ok(!result.ok && /no channel/.test(result.reason));
+    const version = Buffer.from(message);
+    version[0] = 2;
+    assert.equal(decodeRelayFrame(version).ok, false);
+    const codec = Buffer.from(message);
+    codec[1] = 9;
+    assert.equal(decodeRelayFrame(codec).ok, false);
+    assert.equal(decodeRelayFrame(message.subarray(0, 10)).ok, false);
+    const lying = Buffer.from(message.subarray(0, RELAY_HEADER_BYTES));
+    lying[3] = 200;
+    assert.equal(decodeRelayFrame(lying).ok, false);
+  });
+});
+
+describe('publisher messages', () => {
+  it('parses what an edge sends, and rejects what it must not', () => {
+    assert.deepEqual(parseEdgeMessage('{"type":"hello","protocol":1,"role":"edge","edge":"shed"}'), { ok: true, message: { type: 'hello', protocol: 1, role: 'edge', edge: 'shed' } });
+    const announce = parseEdgeMessage(JSON.stringify({ type: 'announce', cameras: [{ id: 'door', channel: 3 }] }));
+    assert.deepEqual(announce, { ok: true, message: { type: 'announce', cameras: [{ id: 'door', name: 'door', width: 0, height: 0, fps: 0, channel: 3 }] } });
+    const bad: [string, RegExp][] = [
+      ['nope', /not JSON/],
+      ['[]', /not a JSON object/],
+      ['{"type":"hello","protocol":0,"role":"edge","edge":"x"}', /protocol/],
+      ['{"type":"hello","protocol":1,"role":"edge","edge":"a.b"}', /edge/],
+      ['{"type":"announce","cameras":[{"id":"x","channel":0}]}', /channel/],
+      ['{"type":"announce","cameras":[{"id":"x","channel":1},{"id":"x","channel":2}]}', /twice/],
+      ['{"type":"announce","cameras":[{"id":"x","channel":1},{"id":"y","channel":1}]}', /channel 1 used twice/],
+      ['{"type":"announce","cameras":[{"id":"x.y","channel":1}]}', /id/],
+      ['{"type":"withdraw"}', /withdraw/],
+    ];
+    for (const [text, reason] of bad) {
+      const r = parseEdgeMessage(text);
+      assert.equal(r.ok, false, text);
+      assert.match((r as { reason: string }).reason, reason, text);
+    }
+    assert.deepEqual(parseEdgeMessage('{"type":"later","x":1}'), { ok: true, message: { type: 'unknown', name: 'later' } });
+  });
+
+  it('parses what a hub sends', () => {
+    assert.deepEqual(parseHubMessage('{"type":"ack","camera":"door","seq":4294967295}'), { ok: true, message: { type: 'ack', camera: 'door', seq: 4294967295 } });
+    assert.deepEqual(parseHubMessage('{"type":"hello","protocol":1,"role":"hub","maxFrameBytes":65536}'), { ok: true, message: { type: 'hello', protocol: 1, role: 'hub', maxFrameBytes: 65536 } });
+    assert.equal(parseHubMessage('{"type":"ack","camera":"door","seq":-1}').ok, false);
+    assert.equal(parseHubMessage('{"type":"start"}').ok, false);
+  });
+
+  it('limits frame rates to twice the announced rate, at least 60/s', () => {
+    assert.equal(rateLimitFps(0), 60);
+    assert.equal(rateLimitFps(30), 60);
+    assert.equal(rateLimitFps(50), 100);
+  });
+});
+
+describe('relay wiring', () => {
+  it('finds the publish endpoint under any hub URL, with the edge name', () => {
+    assert.equal(publishUrl('wss://hub.example.net:8443', 'shed').href, 'wss://hub.example.net:8443/api/publish?edge=shed');
+    assert.equal(publishUrl('wss://example.net/camrelay/', 'shed').href, 'wss://example.net/camrelay/api/publish?edge=shed');
+    assert.equal(publishUrl('ws://10.0.0.1:8080/api/publish', 'shed').href, 'ws://10.0.0.1:8080/api/publish?edge=shed');
+  });
+
+  it('classifies failures', () => {
+    const err = (code: string, message = code) => Object.assign(new Error(message), { code });
+    assert.equal(classifyError(err('EAI_AGAIN'), 'h').class, 'dns');
+    assert.equal(classifyError(err('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'), 'h').class, 'tls');
+    assert.equal(classifyError(err('ERR_TLS_CERT_ALTNAME_INVALID'), 'h').class, 'tls');
+    assert.equal(classifyError(err('ECONNREFUSED'), 'h').class, 'refused');
+    assert.equal(classifyError(err('EHOSTUNREACH'), 'h').class, 'unreachable');
+    assert.equal(classifyStatus(403, 'no').class, 'auth');
+    assert.equal(classifyStatus(502, undefined).class, 'http');
+  });
+
+  it('serves <edge>.<camera> ids while config ids still cannot have a dot', () => {
+    assert.ok(SERVED_CAMERA_ID.test('shed.door') && SERVED_CAMERA_ID.test('door'));
+    assert.ok(!SERVED_CAMERA_ID.test('a.b.c') && !SERVED_CAMERA_ID.test('.door') && !SERVED_CAMERA_ID.test('door.'));
+    assert.throws(() => parseConfigText('cameras:\n  - id: shed.door\n    source: testsrc\n', 'x.yaml'), /cameras\[0\]\.id/);
+  });
+
+  it('reads publish and publishers from the config and the command line, never echoing a token', async () => {
+    const file = parseConfigText(`publish:\n  hub: wss://hub.example.net\n  name: shed\n  token: ${'t'.repeat(20)}\npublishers:\n  - name: shed\n    token_hash: ${hashToken('x'.repeat(20))}\n`, 'x.yaml');
+    assert.equal(file.publish?.name, 'shed');
+    assert.throws(() => parseConfigText('publishers:\n  - name: a\n    token_hash: abc\n', 'x.yaml'), /publishers\[0\]\.token_hash: got "abc", expected a token hash/);
+    assert.throws(() => parseConfigText(`publishers:\n  - name: a\n    token_hash: ${hashToken('x'.repeat(20))}\n  - name: a\n    token_hash: ${hashToken('y'.repeat(20))}\n`, 'x.yaml'), /used only once/);
+
+    const config = await loadConfig({ publishTo: 'wss://hub:8443', name: 'shed', token: 'secret-token-0123456789', publishers: ['yard=another-token-0123456789'] });
+    assert.deepEqual({ ...config.publish }, { hub: 'wss://hub:8443', name: 'shed', token: 'secret-token-0123456789' });
+    assert.deepEqual(config.publishers, [{ name: 'yard', tokenHash: hashToken('another-token-0123456789'), maxFrameBytes: 4 * 1024 * 1024 }]);
+    assert.equal(relayMaxPayload(config), 4 * 1024 * 1024 + 20);
+
+    await assert.rejects(loadConfig({ publishTo: 'wss://hub:8443', name: 'shed' }), (e: Error) => e instanceof ConfigError && /needs the token/.test(e.message));
+    await assert.rejects(loadConfig({ publishTo: 'wss://hub:8443', name: 'shed', token: 'short' }), (e: Error) => /publish token: got \(hidden\)/.test(e.message) && !e.message.includes('short'));
+    await assert.rejects(loadConfig({ publishTo: 'http://hub', name: 'shed', token: 'secret-token-0123456789' }), /hub URL/);
+    await assert.rejects(loadConfig({ publishers: ['yard'] }), /--publisher: expected EDGE=TOKEN/);
+    assert.deepEqual(config.cameras, [], 'a hub gets no test pattern of its own');
+    // The environment's token alone does not turn publishing on.
+    assert.equal((await loadConfig({ envToken: 'secret-token-0123456789' })).publish, undefined);
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * An edge and a hub as two camrelay processes on loopback, watched by
+ * viewers in this process: on-demand uplink, frame rate and added latency
+ * through the hub, hub restarts and edge loss.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ffmpegChildren, sleep, waitFor } from '../helpers.js';
+import { freePort, getJson, matchLatencies, mean, median, percentile, preciseNow, Proc, publisher, TOKEN_A, Viewer } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'camrelay-relay-'));
+const HUB_GRACE_S = 2;
+
+function config(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const hubConfig = config('hub.yaml', `camera_defaults:\n  idle_grace: ${HUB_GRACE_S}\n`);
+const edgeConfig = config('edge.yaml', 'camera_defaults:\n  idle_grace: 1\ncameras:\n  - id: cam\n    name: Yard\n    source: testsrc?size=640x360&fps=30\n');
+
+describe('edge (serve --publish-to) and hub as two processes', () => {
+  let hub: Proc;
+  let edge: Proc;
+  let hubUrl: string;
+  let edgeUrl: string;
+  const viewers: Viewer[] = [];
+
+  before(async () => {
+    const port = await freePort();
+    hubUrl = `http://127.0.0.1:${port}`;
+    hub = Proc.start(['serve', '--port', String(port), '--config', hubConfig, '--publisher', `e1=${TOKEN_A}`, '--camera', 'local=testsrc?size=320x240&fps=15']);
+    await hub.listeningPort();
+    edge = Proc.start(['serve', '--port', '0', '--config', edgeConfig, '--publish-to', `ws://127.0.0.1:${port}`, '--name', 'e1', '--token', TOKEN_A]);
+    edgeUrl = `http://127.0.0.1:${await edge.listeningPort()}`;
+    await waitFor(async () => (await publisher(hubUrl, 'e1')).cameras.length === 1, 10_000, 'the edge to announce');
+  });
+  after(async () => {
+    for (const v of viewers) v.close();
+    await Promise.all([edge?.stop(), hub?.stop()]);
+  });
+
+  it('lists the published camera beside local ones, as <edge>.<camera>, and keeps the token out of the logs', async () => {
+    const { cameras } = await getJson<{ cameras: { id: string; kind: string; name: string; width: number }[] }>(`${hubUrl}/api/cameras`);
+    const published = cameras.find((c) => c.id === 'e1.cam');
+    assert.ok(published, JSON.stringify(cameras));
+    assert.equal(published.kind, 'relay');
+    assert.equal(published.name, 'Yard (e1)');
+    assert.equal(published.width, 640, 'size from the announce');
+    assert.deepEqual(cameras.map((c) => c.id), ['local', 'e1.cam'], 'beside the local camera');
+    for (const p of [hub, edge]) assert.ok(!JSON.stringify(p.logs).includes(TOKEN_A) && !p.stderr.includes(TOKEN_A), 'token not logged');
+  });
+
+  it('sends nothing over the uplink while nobody watches, and captures nothing on the edge', async () => {
+    const first = await publisher(hubUrl, 'e1');
+    await sleep(3000);
+    const second = await publisher(hubUrl, 'e1');
+    assert.ok(first.session && second.session);
+    assert.equal(second.session.bytesReceived, first.session.bytesReceived, 'no byte in 3 s');
+    assert.equal(second.framesReceived, 0);
+    assert.deepEqual(ffmpegChildren(edge.pid), [], 'no capture on the edge');
+  });
+
+  it('starts within a second of a viewer arriving', async () => {
+    const openedAt = preciseNow();
+    const viewer = await Viewer.open(hubUrl, 'e1.cam');
+    viewers.push(viewer);
+    await waitFor(() => viewer.frames.length > 0, 5000, 'a first frame');
+    const delay = viewer.frames[0]!.at - openedAt;
+    console.log(`# first frame through the hub ${delay.toFixed(0)} ms after the viewer connected (edge capture started from idle)`);
+    assert.ok(delay < 1000, `first frame after ${delay.toFixed(0)} ms`);
+    assert.ok((await publisher(hubUrl, 'e1')).session!.framesReceived > 0);
+  });
+
+  it('delivers ≥ 29 fps of a 30 fps camera through the hub, adding < 20 ms of latency', async () => {
+    const viaHub = viewers[0]!;
+    // A second viewer straight on the edge's own server: the same JPEGs (the hub passes them
+    // through untouched), so matching pictures by hash gives, per frame, the time the hop adds
+    // (hub receipt minus edge receipt, both on this process's clock).
+    const direct = await Viewer.open(edgeUrl, 'cam');
+    viewers.push(direct);
+    await sleep(1500); // both settled
+    const start = preciseNow();
+    await sleep(6000);
+    const end = preciseNow();
+    const hubFrames = viaHub.since(start).filter((f) => f.at < end);
+    const fps = hubFrames.length / ((end - start) / 1000);
+    const latencies = matchLatencies(direct.frames, hubFrames).map((m) => m.latency);
+    const stats = { fps: fps.toFixed(1), matched: latencies.length, medianMs: median(latencies).toFixed(2), meanMs: mean(latencies).toFixed(2), p95Ms: percentile(latencies, 95).toFixed(2), maxMs: Math.max(...latencies).toFixed(2) };
+    console.log(`# through the hub: ${JSON.stringify(stats)}`);
+    assert.ok(fps >= 29, `${fps.toFixed(1)} fps through the hub`);
+    assert.ok(latencies.length >= hubFrames.length * 0.9, 'the same pictures reach both viewers');
+    assert.ok(mean(latencies) < 20, `mean added latency ${mean(latencies).toFixed(1)} ms`);
+    assert.ok(median(latencies) < 20, `median added latency ${median(latencies).toFixed(1)} ms`);
+    direct.close();
+  });
+
+  it('stops the uplink after the idle grace once the last viewer leaves, and exposes the counter in /metrics', async () => {
+    viewers[0]!.close();
+    const leftAt = Date.now();
+    const samples: { t: number; bytes: number }[] = [];
+    while (Date.now() - leftAt < (HUB_GRACE_S + 5) * 1000) {
+      samples.push({ t: Date.now(), bytes: (await publisher(hubUrl, 'e1')).session!.bytesReceived });
+      await sleep(100);
+    }
+    let lastChange = leftAt;
+    for (let i = 1; i < samples.length; i++) if (samples[i]!.bytes !== samples[i - 1]!.bytes) lastChange = samples[i]!.t;
+    const stoppedAfter = lastChange - leftAt;
+    console.log(`# uplink stopped ${stoppedAfter} ms after the last viewer left (grace ${HUB_GRACE_S} s)`);
+    assert.ok(stoppedAfter > (HUB_GRACE_S - 0.5) * 1000, `frames kept coming through the grace (stopped after ${stoppedAfter} ms)`);
+    assert.ok(stoppedAfter < (HUB_GRACE_S + 1.5) * 1000, `stopped after ${stoppedAfter} ms`);
+    assert.ok(samples.at(-1)!.t - lastChange > 3000, 'then nothing for 3 s');
+
+    const metrics = await (await fetch(`${hubUrl}/metrics`)).text();
+    const m = /camrelay_publisher_received_bytes_total\{publisher="e1"\} (\d+)/.exec(metrics);
+    assert.ok(m, 'per-publisher byte counter');
+    assert.equal(Number(m[1]), (await publisher(hubUrl, 'e1')).bytesReceived);
+    assert.match(metrics, /camrelay_publisher_connected\{publisher="e1"\} 1/);
+  });
+});
+
+describe('edge (publish) survives hub restarts; the hub shows a lost edge offline', () => {
+  let hub: Proc;
+  let edge: Proc;
+  let port: number;
+  let hubUrl: string;
+  const viewers: Viewer[] = [];
+
+  const startHub = async (): Promise<Proc> => {
+    const p = Proc.start(['serve', '--port', String(port), '--config', hubConfig, '--publisher', `e1=${TOKEN_A}`]);
+    await p.listeningPort();
+    return p;
+  };
+  const startEdge = (): Proc => Proc.start(['publish', '--hub', `ws://127.0.0.1:${port}`, '--name', 'e1', '--token', TOKEN_A, '--camera', 'cam=testsrc?size=320x240&fps=30']);
+
+  before(async () => {
+    port = await freePort();
+    hubUrl = `http://127.0.0.1:${port}`;
+    hub = await startHub();
+    edge = startEdge();
+  });
+  after(async () => {
+    for (const v of viewers) v.close();
+    await Promise.all([edge?.stop(), hub?.stop()]);
+  });
+
+  it('reconnects by itself after the hub restarts, and a reconnecting viewer recovers', async () => {
+    const before = await Viewer.openWhenReady(hubUrl, 'e1.cam', 15_000);
+    viewers.push(before);
+    await waitFor(() => before.frames.length >= 10, 10_000, 'frames before the restart');
+
+    const logsBefore = edge.logs.length;
+    assert.equal(await hub.stop(), 0);
+    await waitFor(() => before.closedWith, 5000, 'the viewer to be closed');
+    assert.equal(before.closedWith!.code, 1001, 'going away');
+    await sleep(1500); // the hub stays down long enough for the edge to fail once
+    hub = await startHub();
+    const upAt = Date.now();
+
+    const after = await Viewer.openWhenReady(hubUrl, 'e1.cam', 20_000);
+    viewers.push(after);
+    await waitFor(() => after.frames.length >= 10, 10_000, 'frames after the restart');
+    console.log(`# viewer watching again ${Date.now() - upAt} ms after the new hub was listening`);
+
+    const failures = edge.logs.slice(logsBefore).filter((l) => l.msg?.startsWith('cannot publish to hub'));
+    assert.ok(failures.some((l) => l.class === 'refused' && typeof l.retryInMs === 'number'), `the edge said why it could not connect: ${JSON.stringify(failures)}`);
+    assert.ok(edge.logs.slice(logsBefore).some((l) => l.msg === 'disconnected from hub' && l.code === 1001), 'and why it was disconnected');
+    assert.ok(edge.logs.slice(logsBefore).some((l) => l.msg === 'connected to hub; cameras announced'));
+  });
+
+  it('shows the camera offline when the edge dies, and live again when it comes back', async () => {
+    const viewer = viewers.at(-1)!;
+    const statusFrom = viewer.texts.length;
+    edge.child.kill('SIGKILL');
+    await edge.exited;
+    const killedAt = Date.now();
+    const offline = await viewer.waitText((m) => m.type === 'status' && m.online === false && viewer.texts.indexOf(m) >= statusFrom, 5000, 'an offline status');
+    console.log(`# offline status ${Date.now() - killedAt} ms after the edge was killed: ${String(offline.reason)}`);
+    assert.match(String(offline.reason), /edge disconnected/);
+    const info = await getJson<{ state: string; online: boolean }>(`${hubUrl}/api/cameras/e1.cam`);
+    assert.equal(info.state, 'offline');
+    assert.equal(info.online, false);
+    const p = await publisher(hubUrl, 'e1');
+    assert.equal(p.connected, false);
+
+    edge = startEdge();
+    const restartedAt = Date.now();
+    await viewer.waitText((m) => m.type === 'status' && m.online === true && viewer.texts.indexOf(m) > viewer.texts.indexOf(offline), 15_000, 'an online status');
+    console.log(`# live again ${Date.now() - restartedAt} ms after the edge process was started again`);
+    const n = viewer.frames.length;
+    await waitFor(() => viewer.frames.length >= n + 10, 5000, 'live frames again');
+  });
+});
