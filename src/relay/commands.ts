@@ -5,7 +5,7 @@ import type { ServerConfig } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { hashToken, newToken } from '../security/secrets.js';
 import { createRegistry } from '../server/cameras.js';
-import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
+import { exitOnSignals, logFfmpeg } from '../server/process-lifecycle.js';
 import { describeSource } from '../sources/spec.js';
 import { EdgePublisher, nominalFps } from './edge.js';
 
@@ -14,37 +14,12 @@ export async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
   const target = config.publish;
   if (!target) throw new Error('publish needs a hub: --hub URL (or publish.hub in the config)');
   const log = createLogger(config.logLevel);
-  try {
-    const ffmpeg = locateFfmpeg();
-    log.info({ ffmpeg: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
-  } catch (err) {
-    log.error((err as Error).message);
-  }
+  logFfmpeg(log);
   const registry = createRegistry(config.cameras, log);
   for (const c of config.cameras) log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
   const edge = new EdgePublisher(registry, target, log, { fps: nominalFps(config.cameras) });
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 8000);
-    force.unref();
-    edge
-      .close()
-      .then(() => registry.close())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'error during shutdown');
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  exitOnSignals(log, () => edge.close().then(() => registry.close()));
 
   edge.start();
   process.stderr.write(`camrelay: publishing ${config.cameras.map((c) => c.id).join(', ')} to ${target.hub} as "${target.name}"\n`);

@@ -12,6 +12,7 @@
  *   3  u8   header length (20)
  *   4  u32  sequence number
  */
+import { parseTypedObject, type Parsed } from '../outputs/ws/json-message.js';
 import { CAMERA_ID } from '../config/camera-source.js';
 import { CODEC_JPEG, HEADER_BYTES, HEADER_VERSION } from '../outputs/ws/constants.js';
 import { decodeHeader, encodeHeader } from '../outputs/ws/header.js';
@@ -32,13 +33,8 @@ export const MIN_RATE_LIMIT_FPS = 60;
 /** The hub's answer to an edge that never says hello. */
 export const HELLO_TIMEOUT_MS = 10_000;
 
-export const RelayClose = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  POLICY_VIOLATION: 1008,
-  MESSAGE_TOO_BIG: 1009,
-  INTERNAL_ERROR: 1011,
-} as const;
+/** The viewer protocol's close codes, meaning the same on the uplink. */
+export { CloseCode as RelayClose } from '../outputs/ws/constants.js';
 
 /** Frames per second the hub allows a camera announced at `fps` (0 = unknown). */
 export function rateLimitFps(fps: number): number {
@@ -75,7 +71,7 @@ export type HubMessage =
   | { type: 'ack'; camera: string; seq: number }
   | { type: 'unknown'; name: string };
 
-export type Parsed<T> = { ok: true; message: T } | { ok: false; reason: string };
+export type { Parsed };
 
 const U32_MAX = 0xffff_ffff;
 
@@ -87,18 +83,6 @@ function isCameraId(v: unknown): v is string {
   return typeof v === 'string' && CAMERA_ID.test(v);
 }
 
-function parseObject(text: string): Parsed<Record<string, unknown> & { type: string }> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
-  const fields = value as Record<string, unknown>;
-  if (typeof fields.type !== 'string') return { ok: false, reason: 'no "type"' };
-  return { ok: true, message: fields as Record<string, unknown> & { type: string } };
-}
 
 function parseHello(f: Record<string, unknown>): Parsed<{ protocol: number; role: string }> {
   if (!isU32(f.protocol) || f.protocol < 1) return { ok: false, reason: 'hello without a positive integer "protocol"' };
@@ -131,7 +115,7 @@ function parseAnnounced(value: unknown, i: number): Parsed<AnnouncedCamera> {
 
 /** What the hub reads from an edge. Duplicate ids or channels in an announce are errors. */
 export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
-  const parsed = parseObject(text);
+  const parsed = parseTypedObject(text);
   if (!parsed.ok) return parsed;
   const f = parsed.message;
   switch (f.type) {
@@ -174,7 +158,7 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
 
 /** What the edge reads from the hub. */
 export function parseHubMessage(text: string): Parsed<HubMessage> {
-  const parsed = parseObject(text);
+  const parsed = parseTypedObject(text);
   if (!parsed.ok) return parsed;
   const f = parsed.message;
   switch (f.type) {

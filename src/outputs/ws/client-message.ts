@@ -1,4 +1,5 @@
 /** Parsing and validation of what a viewer sends (text JSON). No side effects. */
+import { parseTypedObject } from './json-message.js';
 
 export type ClientMessage =
   | { type: 'ack'; seq: number }
@@ -13,16 +14,10 @@ export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; re
 const U32_MAX = 0xffff_ffff;
 
 export function parseClientMessage(text: string): ParseResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
-  const fields = value as Record<string, unknown>;
+  const parsed = parseTypedObject(text);
+  if (!parsed.ok) return parsed;
+  const fields = parsed.message;
   const type = fields.type;
-  if (typeof type !== 'string') return { ok: false, reason: 'no "type"' };
   switch (type) {
     case 'ack': {
       const seq = fields.seq;
