@@ -2,8 +2,11 @@
  * Headless Debian chromium driven by playwright-core, for the browser tests.
  * Never downloads a browser: /usr/bin/chromium (scripts/ensure-test-deps.sh installs it).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { PlayerStats } from '../../web/src/player/types.js';
 
@@ -50,22 +53,45 @@ export async function openPage(browser: Browser, url: string, options: PageOptio
   return { context, page };
 }
 
-/** A second origin: a tiny HTTP server on another port that answers every GET with `html`. */
-export async function serveHtml(html: string): Promise<{ url: string; close(): Promise<void> }> {
+export interface OtherOrigin {
+  url: string;
+  origin: string;
+  /** What the page answers from now on. */
+  html: string;
+  close(): Promise<void>;
+}
+
+/** A second origin: a tiny HTTP server on another port that answers every GET with its `html`. */
+export async function serveHtml(html = ''): Promise<OtherOrigin> {
   const server: Server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(html);
+    res.end(site.html);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const site: OtherOrigin = {
     url: `http://127.0.0.1:${port}/`,
+    origin: `http://127.0.0.1:${port}`,
+    html,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+  return site;
+}
+
+/**
+ * A config file that lets pages of `origins` open WebSockets to camrelay
+ * (`server.allowed_origins`): browsers send Origin on every upgrade, and
+ * camrelay refuses other sites' unless allowed.
+ */
+export function allowOriginsConfig(origins: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'camrelay-origins-'));
+  const path = join(dir, 'camrelay.yaml');
+  writeFileSync(path, `server:\n  allowed_origins:\n${origins.map((o) => `    - ${o}\n`).join('')}`);
+  return path;
 }
 
 /** `player.stats` of the n-th <camrelay-player> matching `selector`, as the player measured it. */

@@ -175,7 +175,9 @@ describe('web viewer: the grid and the single view', () => {
         assert.equal(l.tiles, 4);
         assert.ok(shot.columns(l.columns), `${shot.name}: ${l.columns} columns`);
         assert.equal(l.sideways, false, `${shot.name}: no sideways scrolling`);
-        // Captions filled in, offline note shown: the picture a person would see.
+        // Captions filled in with steady rates (past the burst of the first second), offline note
+        // shown: the picture a person would see.
+        await waitFor(async () => (await playerStats(page, '.tile camrelay-player', 0)).displayed >= 45, 10_000, 'three seconds of video');
         await waitFor(async () => (await page.locator('.tile-rate').first().textContent()) !== '', 5000, 'the rate');
         await waitFor(async () => page.locator(`.tile[data-camera=${BROKEN.id}] .tile-note`).isVisible(), 10_000, 'the offline note');
         const path = artifactPath(shot.name);

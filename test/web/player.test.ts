@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { PlayerStats } from '../../web/src/player/types.js';
 import { ffmpegChildren, sleep, startServer, waitFor, type TestServer } from '../helpers.js';
-import { launchBrowser, openPage, playerStats, serveHtml, waitForMovingPicture } from './browser.js';
+import { allowOriginsConfig, launchBrowser, openPage, playerStats, serveHtml, waitForMovingPicture, type OtherOrigin } from './browser.js';
 
 /** A page of another origin that loads /player.js from `server` and shows one player. */
 function embedPage(server: string, attributes: string, { before = '', style = 'width: 640px; height: 360px' } = {}): string {
@@ -35,15 +35,19 @@ function waitStats(page: Page, check: (s: PlayerStats) => boolean, timeoutMs: nu
 describe('<camrelay-player>', () => {
   let server: TestServer;
   let browser: Browser;
+  /** Another origin, allowed to open WebSockets to the server; each test sets its page. */
+  let other: OtherOrigin;
 
   before(async () => {
-    server = await startServer(['cam=testsrc', 'small=testsrc?size=320x240&fps=15']);
+    other = await serveHtml();
+    server = await startServer(['cam=testsrc', 'small=testsrc?size=320x240&fps=15'], allowOriginsConfig([other.origin]));
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
     await server?.close();
+    await other?.close();
   });
 
   it('shows a 30 fps camera at ≥ 25 fps with < 100 ms capture-to-display latency in the single view', async () => {
@@ -71,7 +75,7 @@ describe('<camrelay-player>', () => {
   });
 
   it('plays on a page of another origin, loading /player.js from the server', async () => {
-    const other = await serveHtml(embedPage(server.url, 'camera="small" stats'));
+    other.html = embedPage(server.url, 'camera="small" stats');
     const { context, page } = await openPage(browser, other.url);
     try {
       assert.notEqual(new URL(other.url).origin, new URL(server.url).origin);
@@ -97,12 +101,11 @@ describe('<camrelay-player>', () => {
       assert.ok(typeof (events.detail as { fps: unknown }).fps === 'number' && typeof (events.detail as { seq: unknown }).seq === 'number', JSON.stringify(events.detail));
     } finally {
       await context.close();
-      await other.close();
     }
   });
 
   it('appends its token to the WebSocket, MJPEG and snapshot URLs', async () => {
-    const other = await serveHtml(embedPage(server.url, 'camera="small" token="s3cr&t"'));
+    other.html = embedPage(server.url, 'camera="small" token="s3cr&t"');
     const { context, page } = await openPage(browser, 'about:blank');
     try {
       const sockets: string[] = [];
@@ -119,12 +122,11 @@ describe('<camrelay-player>', () => {
       assert.ok(requests.includes(`${server.url}/api/cameras/small/stream.mjpeg?token=s3cr%26t`), requests.join(', '));
     } finally {
       await context.close();
-      await other.close();
     }
   });
 
   it('plays the MJPEG stream in an <img> with transport="mjpeg"', async () => {
-    const other = await serveHtml(embedPage(server.url, 'camera="small" transport="mjpeg" stats'));
+    other.html = embedPage(server.url, 'camera="small" transport="mjpeg" stats');
     const { context, page } = await openPage(browser, other.url);
     try {
       const s = await waitStats(page, (st) => st.online, 15_000, 'the MJPEG stream');
@@ -140,12 +142,11 @@ describe('<camrelay-player>', () => {
       assert.match(img.src, /\/api\/cameras\/small\/stream\.mjpeg$/);
     } finally {
       await context.close(); // before the server closes: an open MJPEG response would hold it
-      await other.close();
     }
   });
 
   it('falls back to MJPEG where there is no WebSocket', async () => {
-    const other = await serveHtml(embedPage(server.url, 'camera="small"', { before: '<script>window.WebSocket = undefined;</script>' }));
+    other.html = embedPage(server.url, 'camera="small"', { before: '<script>window.WebSocket = undefined;</script>' });
     const { context, page } = await openPage(browser, other.url);
     try {
       const s = await waitStats(page, (st) => st.online, 15_000, 'the fallback');
@@ -153,7 +154,6 @@ describe('<camrelay-player>', () => {
     } finally {
       await context.close();
     }
-    await other.close();
   });
 
   it('falls back to MJPEG when WebSocket keeps failing', async () => {
@@ -168,12 +168,12 @@ describe('<camrelay-player>', () => {
         send() {} close() {}
       };
     </script>`;
-    const other = await serveHtml(embedPage(server.url, 'camera="small"', { before: failing }));
+    other.html = embedPage(server.url, 'camera="small"', { before: failing });
     const { context, page } = await openPage(browser, other.url);
     try {
       const errors: string[] = [];
       await page.exposeFunction('reportError', (m: string) => errors.push(m));
-      await page.evaluate(() => document.getElementById('p')!.addEventListener('error', (e) => (window as unknown as { reportError(m: string): void }).reportError((e as CustomEvent<{ message: string }>).detail.message)));
+      await page.evaluate(() => document.getElementById('p')!.addEventListener('error', (e) => (window as unknown as { reportError(m: string): void }).reportError((e as unknown as CustomEvent<{ message: string }>).detail.message)));
       const s = await waitStats(page, (st) => st.online, 20_000, 'the fallback after failures');
       assert.equal(s.transport, 'mjpeg');
       const attempts = await page.evaluate(() => (window as unknown as { attempts: number }).attempts);
@@ -182,11 +182,22 @@ describe('<camrelay-player>', () => {
     } finally {
       await context.close();
     }
-    await other.close();
+  });
+
+  it('falls back to MJPEG where the server refuses its WebSocket (an origin it does not allow)', async () => {
+    const stranger = await serveHtml(embedPage(server.url, 'camera="small"'));
+    const { context, page } = await openPage(browser, stranger.url);
+    try {
+      const s = await waitStats(page, (st) => st.online && st.transport === 'mjpeg', 20_000, 'MJPEG after refused upgrades');
+      assert.equal(s.width, 320);
+    } finally {
+      await context.close();
+      await stranger.close();
+    }
   });
 
   it('pauses while scrolled out of view or hidden, and resumes', async () => {
-    const other = await serveHtml(embedPage(server.url, 'camera="small"', { before: '<div style="height: 3000px">scroll down</div>' }));
+    other.html = embedPage(server.url, 'camera="small"', { before: '<div style="height: 3000px">scroll down</div>' });
     const { context, page } = await openPage(browser, other.url);
     try {
       const paused = await waitStats(page, (s) => s.state === 'paused', 10_000, 'paused below the fold');
@@ -198,10 +209,27 @@ describe('<camrelay-player>', () => {
       const again = await waitStats(page, (s) => s.state === 'paused', 10_000, 'paused again');
       await sleep(1500);
       assert.ok((await playerStats(page)).received - again.received <= 2, 'at most what was in flight arrives after pausing');
+
+      // In view but the page hidden (another tab, a locked phone): paused too. Headless pages are
+      // never hidden, so the page is told it is, as a browser would.
+      await page.evaluate(() => document.getElementById('p')!.scrollIntoView());
+      await waitStats(page, (s) => s.state === 'live', 15_000, 'live in view');
+      const setHidden = (hidden: boolean) =>
+        page.evaluate((h) => {
+          // A value, not a getter: tsx would wrap a getter in a helper the page does not have.
+          Object.defineProperty(document, 'visibilityState', { configurable: true, value: h ? 'hidden' : 'visible' });
+          document.dispatchEvent(new Event('visibilitychange'));
+        }, hidden);
+      await setHidden(true);
+      const hidden = await waitStats(page, (s) => s.state === 'paused', 5000, 'paused while hidden');
+      await sleep(1500);
+      assert.ok((await playerStats(page)).received - hidden.received <= 2, 'nothing more while hidden');
+      await setHidden(false);
+      const shown = await waitStats(page, (s) => s.state === 'live' && s.received > hidden.received + 5, 10_000, 'live again when shown');
+      assert.equal(shown.reconnects, 0, 'resumed over the same connection');
     } finally {
       await context.close();
     }
-    await other.close();
   });
 
   it('reconnects when the socket drops', async () => {

@@ -4,8 +4,9 @@
  * `/assets/`, and `/player.js`, the <camrelay-player> module for pages of
  * other origins. Everything comes from web/dist/, built by `npm run build`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -37,6 +38,8 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, { dis
     cacheControl: false,
     // The folder appears with the first build; the warning above already says so.
     suppressWarning: true,
+    // Only files really inside the root: a symlink in web/dist pointing elsewhere is not followed out.
+    allowedPath: (pathName, root) => root !== undefined && insideRoot(root, pathName),
     setHeaders(reply, path) {
       if (path === playerJs) {
         // A fixed name whose content changes with every build: always revalidated (ETag).
@@ -56,6 +59,15 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, { dis
     return reply.sendFile('player.js', dist);
   });
 };
+
+/** Does `pathName` under `root` resolve, symlinks followed, to a file inside `root`? */
+function insideRoot(root: string, pathName: string): boolean {
+  try {
+    return realpathSync(join(root, pathName)).startsWith(realpathSync(root) + sep);
+  } catch {
+    return false; // no such file: a 404 either way
+  }
+}
 
 /** An index handler for the viewer built into `dist`: the page, or 503 when it is not built. */
 export function indexPageHandler(dist: string): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {

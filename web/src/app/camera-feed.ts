@@ -3,6 +3,7 @@
  * server can be reached. One poller for the whole page, whatever the view.
  */
 import { fetchCameras, type Camera } from './api.js';
+import { AuthRequired, goToLogin, Refused } from './credentials.js';
 
 const POLL_MS = 5000;
 /** Polls sooner while the server is unreachable, so its return shows quickly. */
@@ -15,6 +16,8 @@ export interface FeedState {
   /** When the server last answered (browser clock), for "last contact". */
   lastContactAt: number | undefined;
   error: string | undefined;
+  /** The server answered but refused this page's credential: why. */
+  refused?: string;
 }
 
 type Listener = (state: FeedState) => void;
@@ -58,6 +61,12 @@ export class CameraFeed {
       const cameras = await fetchCameras();
       this.update({ cameras, reachable: true, lastContactAt: Date.now(), error: undefined });
     } catch (err) {
+      if (err instanceof AuthRequired) return goToLogin();
+      if (err instanceof Refused) {
+        // Polling again will not help: the link itself is bad.
+        this.update({ ...this.state, reachable: true, lastContactAt: Date.now(), refused: err.message });
+        return;
+      }
       this.update({ ...this.state, reachable: false, error: err instanceof Error ? err.message : String(err) });
     }
     if (document.visibilityState === 'hidden') return;

@@ -5,6 +5,7 @@
 import '../player/index.js';
 import type { Camera } from './api.js';
 import type { CameraFeed, FeedState } from './camera-feed.js';
+import { tokenAttribute } from './credentials.js';
 import { h, icon, ICONS, setText } from './dom.js';
 import { formatOfflineSince } from './format.js';
 import { isFullscreen, toggleFullscreen } from './fullscreen.js';
@@ -15,7 +16,7 @@ const STATS_KEY = 'camrelay.stats';
 
 export class CameraView {
   readonly element: HTMLElement;
-  private readonly player = h('camrelay-player', { fit: 'contain' });
+  private readonly player = h('camrelay-player', { fit: 'contain', ...tokenAttribute() });
   private readonly stage: HTMLDivElement;
   private readonly title = h('h1', { class: 'camera-title' });
   private readonly badge = createBadge();
@@ -46,7 +47,8 @@ export class CameraView {
     });
     const exit = h('button', { class: 'exit-fullscreen', type: 'button', 'aria-label': 'Exit fullscreen' }, icon(ICONS.exitFullscreen));
     exit.addEventListener('click', () => void toggleFullscreen(this.stage));
-    this.stage = h('div', { class: 'stage' }, this.player, exit);
+    // The badge rides on the picture, as on the tiles: visible in fullscreen too, and the title keeps the toolbar's room.
+    this.stage = h('div', { class: 'stage' }, this.player, this.badge, exit);
     this.stage.addEventListener('dblclick', () => void toggleFullscreen(this.stage));
 
     const back = h('a', { class: 'button back', href: '#/', title: 'All cameras' }, icon(ICONS.back), h('span', { class: 'label' }, 'All cameras'));
@@ -57,7 +59,7 @@ export class CameraView {
         'header',
         { class: 'toolbar' },
         back,
-        h('div', { class: 'camera-heading' }, h('div', { class: 'camera-title-row' }, this.title, this.badge), this.subtitle),
+        h('div', { class: 'camera-heading' }, this.title, this.subtitle),
         h('div', { class: 'actions' }, this.statsButton, this.snapshot, this.fullscreenButton),
       ),
       this.notice,
@@ -117,6 +119,7 @@ export class CameraView {
     const camera = this.camera;
     const state = this.player.state;
     setText(this.title, camera?.name ?? this.id);
+    this.player.setAttribute('aria-label', `Live video: ${camera?.name ?? this.id}`);
     document.title = `${camera?.name ?? this.id} · camrelay`;
     setBadge(this.badge, state);
     const size = this.view.frame && this.view.frame.width > 0 ? `${this.view.frame.width}×${this.view.frame.height}` : camera?.width ? `${camera.width}×${camera.height}` : '';

@@ -27,6 +27,8 @@ function show(route: Route): void {
   app?.append(view.element);
   window.scrollTo(0, 0);
   feed.refresh();
+  // Once the new view's players have connected, the viewer counts include them.
+  window.setTimeout(() => feed.refresh(), 1500);
 }
 
 show(currentRoute());

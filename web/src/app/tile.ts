@@ -1,6 +1,7 @@
 /** One camera in the grid: its live picture, name, state and measured rate; a link to its own view. */
 import '../player/index.js';
 import type { Camera } from './api.js';
+import { tokenAttribute } from './credentials.js';
 import { h, setText } from './dom.js';
 import { formatOfflineSince, formatRate } from './format.js';
 import { cameraHref } from './router.js';
@@ -9,7 +10,7 @@ import { watchPlayer, type PlayerView } from './watch-player.js';
 
 export class Tile {
   readonly element: HTMLAnchorElement;
-  private readonly player = h('camrelay-player', { fit: 'contain' });
+  private readonly player = h('camrelay-player', { fit: 'contain', ...tokenAttribute() });
   private readonly badge = createBadge();
   private readonly name = h('span', { class: 'tile-name' });
   private readonly detail = h('span', { class: 'tile-detail' });

@@ -4,6 +4,7 @@
  */
 
 export class ActivityWatcher {
+  /** True where there is no IntersectionObserver to say otherwise. */
   private intersecting = true;
   private observer: IntersectionObserver | undefined;
   private last: boolean | undefined;
@@ -20,8 +21,9 @@ export class ActivityWatcher {
   start(): void {
     document.addEventListener('visibilitychange', this.check);
     if (typeof IntersectionObserver === 'function') {
-      // Assume visible until told otherwise, so a player starts at once rather than after the first callback.
-      this.intersecting = true;
+      // Unknown until the observer's first report (it always sends one, within a frame):
+      // a player below the fold then never opens a connection it would pause at once.
+      this.intersecting = false;
       // A margin starts tiles just before they scroll into view.
       this.observer = new IntersectionObserver(
         (entries) => {

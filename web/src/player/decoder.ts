@@ -2,7 +2,8 @@
  * JPEG → ImageBitmap, latest wins: at most one decode in flight; a frame that
  * arrives meanwhile waits, and a newer one replaces it (counted as dropped).
  * A slow device so shows fewer frames, never older ones, and never queues.
- * Every bitmap made here is handed on exactly once or closed.
+ * Every bitmap made here is handed on exactly once or closed, and every
+ * frame's `done` is called exactly once, whatever became of it.
  */
 
 export interface EncodedFrame {
@@ -10,6 +11,8 @@ export interface EncodedFrame {
   seq: number;
   /** Capture time, server clock. */
   capturedAt: number;
+  /** Called once the decoder is finished with the frame (decoded, failed, replaced or discarded): the WebSocket acks here. */
+  done?: () => void;
 }
 
 export interface DecodedFrame extends EncodedFrame {
@@ -33,17 +36,21 @@ export class LatestFrameDecoder {
   constructor(private readonly events: DecoderEvents) {}
 
   push(frame: EncodedFrame): void {
-    if (this.disposed) return;
+    if (this.disposed) return frame.done?.();
     if (!this.busy) {
       void this.decode(frame);
       return;
     }
-    if (this.pending) this.events.dropped();
+    if (this.pending) {
+      this.events.dropped();
+      this.pending.done?.();
+    }
     this.pending = frame;
   }
 
   /** Forgets the waiting frame and discards the one being decoded (e.g. another camera was chosen). */
   reset(): void {
+    this.pending?.done?.();
     this.pending = undefined;
     this.generation++;
   }
@@ -64,6 +71,7 @@ export class LatestFrameDecoder {
       if (generation === this.generation && !this.disposed) this.events.failed(error);
     } finally {
       this.busy = false;
+      frame.done?.();
     }
     const next = this.pending;
     this.pending = undefined;

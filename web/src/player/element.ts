@@ -7,107 +7,60 @@
  * can't be used it shows the MJPEG stream in an <img>. It reconnects with
  * backoff, and stops receiving while hidden or scrolled away.
  *
- * This file is the wiring: each part (protocol, decoding, drawing, stats,
- * visibility) lives in its own module.
+ * This file is the element: attributes, lifecycle, and what the camera's
+ * state is. Getting the video (connection.ts), decoding (decoder.ts),
+ * drawing (presenter.ts), measuring (stats.ts) and visibility (activity.ts)
+ * are their own modules.
  */
 import { ActivityWatcher } from './activity.js';
-import { Backoff } from './backoff.js';
 import { wallNow } from './clock.js';
+import { Connection, type TransportChoice } from './connection.js';
 import { LatestFrameDecoder, type DecodedFrame } from './decoder.js';
 import { dispatchPlayerEvent } from './events.js';
-import { MjpegView } from './mjpeg-view.js';
 import { formatStats, stateMessage } from './overlay.js';
 import { CanvasPresenter } from './presenter.js';
 import type { FrameHeader, StatusMessage } from './protocol.js';
 import { StatsCollector } from './stats.js';
-import { PLAYER_CSS } from './styles.js';
-import type { Fit, PlayerState, PlayerStats, Transport } from './types.js';
-import { mjpegUrl, snapshotUrl, wsUrl, type Endpoint } from './urls.js';
-import { WsConnection } from './ws-connection.js';
+import type { Fit, OfflineEventDetail, PlayerState, PlayerStats } from './types.js';
+import { snapshotUrl, type Endpoint } from './urls.js';
+import { buildView, type PlayerView } from './view.js';
 
 /** At most this many `frame` events (and overlay updates) per second. */
 const FRAME_EVENTS_PER_SECOND = 4;
 /** Hidden longer than this: the connection is closed so an unwatched camera can stop. */
 const PAUSE_DISCONNECT_MS = 30_000;
-/** In `auto`, WebSocket attempts that never open before the MJPEG stream is tried instead. */
-const WS_FAILURES_BEFORE_MJPEG = 3;
-/** …and MJPEG failures before WebSocket gets another chance (the server may simply have been down). */
-const MJPEG_FAILURES_BEFORE_WS = 2;
-
-type TransportChoice = 'auto' | Transport;
-
-interface Offline {
-  cause: 'camera' | 'connection';
-  since: number;
-  reason: string | null;
-}
 
 export class CamrelayPlayer extends HTMLElement {
   static readonly observedAttributes = ['src', 'camera', 'token', 'transport', 'fit', 'stats'];
 
-  private readonly canvas: HTMLCanvasElement;
-  private readonly img: HTMLImageElement;
-  private readonly messageBox: HTMLDivElement;
-  private readonly messageText: HTMLSpanElement;
-  private readonly spinner: HTMLDivElement;
-  private readonly statsBox: HTMLDivElement;
-
+  private readonly view: PlayerView;
   private readonly presenter: CanvasPresenter;
   private readonly decoder: LatestFrameDecoder;
-  private readonly mjpeg: MjpegView;
+  private readonly connection: Connection;
   private readonly collector = new StatsCollector();
   private readonly activity: ActivityWatcher;
   private readonly resizeObserver: ResizeObserver;
-  private readonly backoff = new Backoff();
 
-  private ws: WsConnection | undefined;
-  private transportInUse: Transport | null = null;
   private stateValue: PlayerState = 'idle';
+  /** Hidden or off-screen (see onActivity). */
   private paused = false;
   private onlineValue = false;
-  private offline: Offline | null = null;
+  private offline: OfflineEventDetail | null = null;
   /** An offline status that came before any frame: the camera may only be starting (see onStatus). */
   private pendingOffline: StatusMessage | undefined;
-  private mjpegShowing = false;
-  private mjpegSize = { width: 0, height: 0 };
+  private mjpegSize: { width: number; height: number } | undefined;
   private connections = 0;
-  private wsFailures = 0;
-  private mjpegFailures = 0;
-  /** In `auto`, WebSocket kept failing and MJPEG is being used instead. */
-  private fallback = false;
-  private reconnectTimer = 0;
   private pauseTimer = 0;
   private overlayTimer = 0;
   private restartQueued = false;
+  /** Between connectedCallback and disconnectedCallback. */
+  private started = false;
   private lastFrameEventAt = 0;
 
   constructor() {
     super();
-    const root = this.attachShadow({ mode: 'open' });
-    const style = document.createElement('style');
-    style.textContent = PLAYER_CSS;
-    this.canvas = document.createElement('canvas');
-    this.canvas.setAttribute('part', 'canvas');
-    this.canvas.setAttribute('role', 'img');
-    this.img = document.createElement('img');
-    this.img.setAttribute('part', 'img');
-    this.img.alt = '';
-    this.img.hidden = true;
-    this.messageBox = document.createElement('div');
-    this.messageBox.className = 'message';
-    this.messageBox.setAttribute('part', 'message');
-    this.messageBox.setAttribute('role', 'status');
-    this.spinner = document.createElement('div');
-    this.spinner.className = 'spinner';
-    this.messageText = document.createElement('span');
-    this.messageBox.append(this.spinner, this.messageText);
-    this.statsBox = document.createElement('div');
-    this.statsBox.className = 'stats';
-    this.statsBox.setAttribute('part', 'stats');
-    this.statsBox.hidden = true;
-    root.append(style, this.canvas, this.img, this.messageBox, this.statsBox);
-
-    this.presenter = new CanvasPresenter(this.canvas, {
+    this.view = buildView(this);
+    this.presenter = new CanvasPresenter(this.view.canvas, {
       presented: (frame) => this.onPresented(frame),
       dropped: () => this.collector.dropped++,
     });
@@ -119,9 +72,13 @@ export class CamrelayPlayer extends HTMLElement {
       dropped: () => this.collector.dropped++,
       failed: () => this.collector.errors++,
     });
-    this.mjpeg = new MjpegView(this.img, {
-      loaded: (width, height) => this.onMjpegLoaded(width, height),
-      failed: () => this.onMjpegFailed(),
+    this.connection = new Connection(this.view.img, {
+      hello: () => this.onHello(),
+      status: (message) => this.onStatus(message),
+      frame: (header, jpeg, ack) => this.onFrame(header, jpeg, ack),
+      mjpegLoaded: (width, height) => this.onMjpegLoaded(width, height),
+      lost: () => this.onLost(),
+      error: (message) => dispatchPlayerEvent(this, 'error', { message, transport: this.connection.current }),
     });
     this.activity = new ActivityWatcher(this, (active) => this.onActivity(active));
     this.resizeObserver = new ResizeObserver((entries) => this.onResize(entries));
@@ -187,19 +144,19 @@ export class CamrelayPlayer extends HTMLElement {
   /** What the player measured, computed now. */
   get stats(): PlayerStats {
     const now = wallNow();
-    const ws = this.ws;
-    const mjpeg = this.transportInUse === 'mjpeg';
+    const clock = this.connection.clock;
+    const mjpeg = this.connection.current === 'mjpeg';
     const latency = mjpeg ? undefined : this.collector.latency(now);
-    const size = mjpeg ? this.mjpegSize : this.presenter.pictureSize;
+    const size = mjpeg ? (this.mjpegSize ?? { width: 0, height: 0 }) : this.presenter.pictureSize;
     const c = this.collector;
     return {
       state: this.state,
       online: this.onlineValue,
-      transport: this.transportInUse,
-      fps: mjpeg ? null : round(this.collector.fps(now), 1),
+      transport: this.connection.current,
+      fps: mjpeg ? null : round(c.fps(now), 1),
       latencyMs: latency === undefined ? null : round(latency, 1),
-      clockOffsetMs: ws?.clock.offsetMs === undefined ? null : round(ws.clock.offsetMs, 1),
-      rttMs: ws?.clock.rttMs === undefined ? null : round(ws.clock.rttMs, 1),
+      clockOffsetMs: clock?.offsetMs === undefined ? null : round(clock.offsetMs, 1),
+      rttMs: clock?.rttMs === undefined ? null : round(clock.rttMs, 1),
       received: c.received,
       decoded: c.decoded,
       displayed: c.displayed,
@@ -222,6 +179,7 @@ export class CamrelayPlayer extends HTMLElement {
   // ---- lifecycle ----
 
   connectedCallback(): void {
+    this.started = true;
     this.activity.start();
     try {
       // Exact device pixels where the browser can say (no rounding blur); content box elsewhere.
@@ -234,11 +192,13 @@ export class CamrelayPlayer extends HTMLElement {
   }
 
   disconnectedCallback(): void {
+    this.started = false;
     this.activity.stop();
     this.resizeObserver.disconnect();
-    this.stopTransports();
-    clearTimeout(this.pauseTimer);
+    this.connection.stop();
+    this.decoder.reset();
     // Timers hold the element: left running, a removed player would never be collected.
+    clearTimeout(this.pauseTimer);
     clearInterval(this.overlayTimer);
     this.overlayTimer = 0;
     this.paused = false;
@@ -247,7 +207,8 @@ export class CamrelayPlayer extends HTMLElement {
   }
 
   attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {
-    if (oldValue === newValue || !this.isConnected) return;
+    // An element upgraded in place hears of its attributes before connectedCallback, which starts it anyway.
+    if (oldValue === newValue || !this.started) return;
     switch (name) {
       case 'fit':
         this.presenter.fit = this.fit;
@@ -261,109 +222,42 @@ export class CamrelayPlayer extends HTMLElement {
         this.restartQueued = true;
         queueMicrotask(() => {
           this.restartQueued = false;
-          if (this.isConnected) this.restart(name === 'camera' || name === 'src');
+          if (this.started) this.restart(name === 'camera' || name === 'src');
         });
     }
   }
 
-  // ---- connecting ----
+  // ---- the camera's state ----
 
   private endpoint(): Endpoint {
     return { src: this.src, camera: this.camera, token: this.token };
   }
 
-  /** Starts over: a new connection, counters of failures reset; `newPicture` blanks the old camera's picture. */
+  /** Starts over with a new connection; `newPicture` blanks the old camera's picture. */
   private restart(newPicture: boolean): void {
-    this.stopTransports();
-    this.backoff.reset();
-    this.wsFailures = 0;
-    this.mjpegFailures = 0;
-    this.fallback = false;
+    this.connection.stop();
+    this.decoder.reset();
+    clearTimeout(this.pauseTimer);
     this.pendingOffline = undefined;
     this.offline = null;
     this.onlineValue = false;
+    this.showMjpeg(false);
     if (newPicture) this.presenter.clear();
     this.presenter.fit = this.fit;
-    this.setState(this.camera ? 'connecting' : 'idle');
-    this.connect();
-  }
-
-  private connect(): void {
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = 0;
-    if (!this.camera || !this.isConnected) return this.setState('idle');
-    if (!this.activity.active) {
-      // Connects when it becomes visible (onActivity).
-      this.paused = true;
-      return this.render();
-    }
-    this.paused = false;
-    if (this.chooseTransport() === 'mjpeg') this.startMjpeg();
-    else this.startWs();
-  }
-
-  private chooseTransport(): Transport {
-    const choice = this.transport;
-    if (choice !== 'auto') return choice;
-    return typeof WebSocket !== 'function' || this.fallback ? 'mjpeg' : 'ws';
-  }
-
-  private startWs(): void {
-    this.transportInUse = 'ws';
-    this.hideMjpeg();
     this.collector.breakSequence();
-    try {
-      this.ws = new WsConnection(wsUrl(this.endpoint()), {
-        hello: () => this.onHello(),
-        status: (message) => this.onStatus(message),
-        frame: (header, jpeg) => this.onFrame(header, jpeg),
-        closed: ({ opened, code, reason }) => this.onWsClosed(opened, code, reason),
-      });
-    } catch (err) {
-      // The browser refused the URL outright (e.g. ws: from an https: page): no point retrying it.
-      this.emitError(`WebSocket refused: ${err instanceof Error ? err.message : String(err)}`);
-      if (this.transport === 'auto') {
-        this.fallback = true;
-        this.startMjpeg();
-      } else this.disconnected();
-    }
+    if (!this.camera) return this.setState('idle');
+    this.setState('connecting');
+    // Off-screen, it connects when it comes into view (onActivity).
+    this.paused = !this.activity.active;
+    this.connection.start(this.endpoint(), this.transport, !this.paused);
+    this.render();
   }
-
-  private startMjpeg(): void {
-    this.transportInUse = 'mjpeg';
-    this.mjpegShowing = false;
-    this.mjpeg.start(mjpegUrl(this.endpoint()));
-  }
-
-  private stopTransports(): void {
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = 0;
-    this.ws?.close();
-    this.ws = undefined;
-    this.hideMjpeg();
-    this.decoder.reset();
-  }
-
-  private hideMjpeg(): void {
-    this.mjpeg.stop();
-    this.mjpegShowing = false;
-    this.canvas.hidden = false;
-  }
-
-  private scheduleReconnect(): void {
-    clearTimeout(this.reconnectTimer);
-    if (this.paused) return; // onActivity connects when visible again
-    this.reconnectTimer = window.setTimeout(() => this.connect(), this.backoff.next());
-  }
-
-  // ---- WebSocket events ----
 
   private onHello(): void {
     this.connections++;
-    this.backoff.reset();
-    this.wsFailures = 0;
     this.pendingOffline = undefined;
     this.collector.breakSequence();
+    this.showMjpeg(false);
     // The camera is live unless a status says otherwise before the first frame.
     if (this.stateValue !== 'live' && this.stateValue !== 'offline') this.setState('starting');
   }
@@ -386,75 +280,46 @@ export class CamrelayPlayer extends HTMLElement {
     }
   }
 
-  private onFrame(header: FrameHeader, jpeg: Blob): void {
+  private onFrame(header: FrameHeader, jpeg: Blob, ack: () => void): void {
     this.collector.frameReceived(header.seq);
     const pending = this.pendingOffline;
     if (pending) {
       this.pendingOffline = undefined;
       this.goOffline({ cause: 'camera', since: pending.since, reason: pending.reason ?? null });
     } else if (this.stateValue !== 'live' && this.stateValue !== 'offline') this.goLive();
-    this.decoder.push({ jpeg, seq: header.seq, capturedAt: header.capturedAt });
+    // Acked once decoded: the server then paces itself to this browser (docs/protocol.md).
+    this.decoder.push({ jpeg, seq: header.seq, capturedAt: header.capturedAt, done: ack });
   }
-
-  private onWsClosed(opened: boolean, code: number, reason: string): void {
-    this.ws = undefined;
-    if (!opened) this.wsFailures++;
-    const why = opened ? `connection closed (${code}${reason ? `: ${reason}` : ''})` : 'could not connect';
-    if (this.transport === 'auto' && this.wsFailures >= WS_FAILURES_BEFORE_MJPEG) {
-      this.fallback = true;
-      this.mjpegFailures = 0;
-      this.emitError(`WebSocket ${why} ${this.wsFailures} times; trying MJPEG`);
-    } else if (this.stateValue !== 'disconnected') this.emitError(`WebSocket ${why}`);
-    this.disconnected();
-  }
-
-  // ---- MJPEG events ----
 
   private onMjpegLoaded(width: number, height: number): void {
     this.connections++;
-    this.backoff.reset();
-    this.mjpegFailures = 0;
     this.mjpegSize = { width, height };
-    this.mjpegShowing = true;
-    // The <img> replaces the canvas; the canvas keeps no picture to leak.
-    this.presenter.clear();
-    this.canvas.hidden = true;
+    this.showMjpeg(true);
     this.goLive();
   }
 
-  private onMjpegFailed(): void {
-    this.mjpegFailures++;
-    if (this.stateValue !== 'disconnected') this.emitError('MJPEG stream failed');
-    if (this.transport === 'auto' && this.fallback && this.mjpegFailures >= MJPEG_FAILURES_BEFORE_WS) {
-      this.fallback = false;
-      this.wsFailures = 0;
-    }
-    this.disconnected();
+  private onLost(): void {
+    this.decoder.reset();
+    if (this.mjpegSize) this.showMjpeg(false); // the <img> was emptied
+    if (this.offline?.cause !== 'connection') this.goOffline({ cause: 'connection', since: Date.now(), reason: 'the server cannot be reached' });
   }
-
-  // ---- state ----
 
   private goLive(): void {
     this.offline = null;
     this.setState('live');
-    if (!this.onlineValue && this.transportInUse) {
+    const transport = this.connection.current;
+    if (!this.onlineValue && transport) {
       this.onlineValue = true;
-      dispatchPlayerEvent(this, 'online', { transport: this.transportInUse });
+      dispatchPlayerEvent(this, 'online', { transport });
     }
   }
 
-  private goOffline(offline: Offline): void {
-    const same = this.offline && this.offline.cause === offline.cause && this.offline.since === offline.since;
+  private goOffline(offline: OfflineEventDetail): void {
+    const same = this.offline?.cause === offline.cause && this.offline.since === offline.since;
     this.offline = offline;
     this.onlineValue = false;
     this.setState(offline.cause === 'camera' ? 'offline' : 'disconnected');
     if (!same) dispatchPlayerEvent(this, 'offline', offline);
-  }
-
-  private disconnected(): void {
-    if (this.offline?.cause !== 'connection') this.goOffline({ cause: 'connection', since: Date.now(), reason: 'the server cannot be reached' });
-    this.setState('disconnected');
-    this.scheduleReconnect();
   }
 
   private setState(state: PlayerState): void {
@@ -464,26 +329,29 @@ export class CamrelayPlayer extends HTMLElement {
 
   private onActivity(active: boolean): void {
     clearTimeout(this.pauseTimer);
+    if (!this.camera) return;
     if (!active) {
       this.paused = true;
       this.collector.breakSequence();
-      if (this.ws) {
-        this.ws.pause();
-        // Paused, the camera still runs for us; past a while, let it go idle.
-        this.pauseTimer = window.setTimeout(() => this.stopTransports(), PAUSE_DISCONNECT_MS);
-      } else {
-        this.stopTransports(); // MJPEG cannot pause; a pending reconnect waits
-      }
+      // Paused over WebSocket, the camera still runs for us; past a while, let it go idle.
+      if (this.connection.pause()) this.pauseTimer = window.setTimeout(() => this.connection.stop(), PAUSE_DISCONNECT_MS);
+      else if (this.mjpegSize) this.showMjpeg(false); // MJPEG cannot pause: its <img> was emptied
       this.render();
       return;
     }
     this.paused = false;
-    if (this.ws) this.ws.resume();
-    else if (this.camera) this.connect();
+    this.connection.resume();
     this.render();
   }
 
   // ---- drawing ----
+
+  /** The <img> replaces the canvas while MJPEG shows; the canvas then keeps no picture. */
+  private showMjpeg(on: boolean): void {
+    if (on) this.presenter.clear();
+    else this.mjpegSize = undefined;
+    this.view.canvas.hidden = on;
+  }
 
   private onResize(entries: ResizeObserverEntry[]): void {
     const entry = entries[entries.length - 1];
@@ -500,46 +368,41 @@ export class CamrelayPlayer extends HTMLElement {
 
   private onPresented(frame: DecodedFrame): void {
     const now = wallNow();
-    const local = this.ws?.clock.toLocal(frame.capturedAt);
+    const local = this.connection.clock?.toLocal(frame.capturedAt);
     this.collector.framePresented(frame.seq, now, local === undefined ? Number.NaN : now - local);
-    if (this.messageBox.hidden === false) this.render();
+    if (!this.view.message.hidden) this.render();
     if (now - this.lastFrameEventAt >= 1000 / FRAME_EVENTS_PER_SECOND) {
       this.lastFrameEventAt = now;
       const s = this.stats;
       dispatchPlayerEvent(this, 'frame', { fps: s.fps, latencyMs: s.latencyMs, seq: s.seq, width: s.width, height: s.height, dropped: s.dropped });
-      if (this.showStats) this.statsBox.textContent = formatStats(s);
+      if (this.showStats) this.view.stats.textContent = formatStats(s);
     }
   }
 
   private updateStatsVisibility(): void {
     const on = this.showStats;
-    this.statsBox.hidden = !on;
+    this.view.stats.hidden = !on;
     clearInterval(this.overlayTimer);
     this.overlayTimer = 0;
     if (on) {
-      this.statsBox.textContent = formatStats(this.stats);
+      this.view.stats.textContent = formatStats(this.stats);
       // Frames update it too; this keeps it honest when they stop (fps falling to 0).
-      this.overlayTimer = window.setInterval(() => {
-        if (this.isConnected) this.statsBox.textContent = formatStats(this.stats);
-      }, 1000);
+      this.overlayTimer = window.setInterval(() => (this.view.stats.textContent = formatStats(this.stats)), 1000);
     }
   }
 
   /** Shows the message for the state, over the picture only when the picture is stale. */
   private render(): void {
-    const picture = this.mjpegShowing || this.presenter.hasPicture;
+    const picture = this.mjpegSize !== undefined || this.presenter.hasPicture;
     const state = this.state;
     const text = stateMessage(state, this.camera !== '');
     const show = text !== undefined && (!picture || state === 'disconnected');
-    this.messageBox.hidden = !show;
+    const { message, messageText, spinner } = this.view;
+    message.hidden = !show;
     if (!show) return;
-    this.messageText.textContent = text;
-    this.spinner.hidden = state === 'idle';
-    this.messageBox.classList.toggle('over-picture', picture);
-  }
-
-  private emitError(message: string): void {
-    dispatchPlayerEvent(this, 'error', { message, transport: this.transportInUse });
+    messageText.textContent = text;
+    spinner.hidden = state === 'idle';
+    message.classList.toggle('over-picture', picture);
   }
 }
 

@@ -20,6 +20,11 @@ export class MjpegView {
     private readonly events: MjpegEvents,
   ) {}
 
+  /** Between start() and stop() (or a failure). */
+  get running(): boolean {
+    return this.active;
+  }
+
   start(url: string): void {
     this.active = true;
     this.img.onload = () => {

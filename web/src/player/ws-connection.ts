@@ -1,9 +1,10 @@
 /**
- * One WebSocket to `/api/cameras/:id/ws` speaking protocol v1: acknowledges
- * every frame as it arrives (the server sends at most `window` frames
- * unacknowledged, so acks are what keeps video flowing), measures the clock
- * offset with pings, and notices a connection that has silently died.
- * It does not reconnect: its owner decides what happens after a close.
+ * One WebSocket to `/api/cameras/:id/ws` speaking protocol v1 (docs/protocol.md):
+ * passes frames on with an `ack` to call once each is decoded (the server
+ * sends at most `window` frames unacknowledged, so acking after decoding
+ * paces it to this browser's decoding speed, as the protocol recommends),
+ * measures the clock offset with pings, and notices a connection that has
+ * silently died. It does not reconnect: its owner decides what happens after a close.
  */
 import { ClockOffset, wallNow } from './clock.js';
 import {
@@ -27,7 +28,8 @@ const DEAD_AFTER_MS = 15_000;
 export interface WsEvents {
   hello(message: HelloMessage): void;
   status(message: StatusMessage): void;
-  frame(header: FrameHeader, jpeg: Blob): void;
+  /** `ack` must be called once the frame has been dealt with; it does nothing once this connection is gone. */
+  frame(header: FrameHeader, jpeg: Blob, ack: () => void): void;
   /** Once, however the connection ended; `opened` tells whether it ever did. */
   closed(info: { code: number; reason: string; opened: boolean }): void;
 }
@@ -40,6 +42,7 @@ export class WsConnection {
   private timers: number[] = [];
   private pingTimer = 0;
   private lastPongAt = 0;
+  private paused = false;
 
   /** Throws (SecurityError, SyntaxError) when the browser refuses the URL, e.g. ws: from an https: page. */
   constructor(
@@ -55,11 +58,16 @@ export class WsConnection {
     this.socket.onerror = null;
   }
 
+  /** Stops the frames; remembered, so a pause asked for while connecting is sent on open. */
   pause(): void {
+    if (this.paused) return;
+    this.paused = true;
     this.send({ type: 'pause' });
   }
 
   resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
     this.send({ type: 'resume' });
   }
 
@@ -75,6 +83,7 @@ export class WsConnection {
   private readonly onOpen = (): void => {
     this.opened = true;
     this.lastPongAt = wallNow();
+    if (this.paused) this.send({ type: 'pause' });
     for (const delay of FIRST_PINGS_MS) this.timers.push(window.setTimeout(this.ping, delay));
     this.pingTimer = window.setInterval(this.ping, PING_EVERY_MS);
   };
@@ -97,11 +106,11 @@ export class WsConnection {
     } catch {
       return; // not a frame this player understands; the next one may be
     }
-    // Acked whatever becomes of it: the ack frees the server's window, not a promise to show it.
-    this.send({ type: 'ack', seq: header.seq });
-    if (header.version !== HEADER_VERSION || header.codec !== CODEC_JPEG) return;
+    const seq = header.seq;
+    const ack = (): void => this.send({ type: 'ack', seq });
+    if (header.version !== HEADER_VERSION || header.codec !== CODEC_JPEG) return ack(); // nothing to show; free the window
     // A view, not a copy; the Blob makes the one copy it needs.
-    this.events.frame(header, new Blob([new Uint8Array(data, header.headerLength)], { type: 'image/jpeg' }));
+    this.events.frame(header, new Blob([new Uint8Array(data, header.headerLength)], { type: 'image/jpeg' }), ack);
   };
 
   private readonly ping = (): void => {
@@ -117,7 +126,8 @@ export class WsConnection {
   };
 
   private send(message: ClientMessage): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(encodeClientMessage(message));
+    // Never on a socket we gave up: an ack belongs to the connection that delivered its frame.
+    if (!this.ended && this.socket.readyState === WebSocket.OPEN) this.socket.send(encodeClientMessage(message));
   }
 
   private end(code: number, reason: string): void {

@@ -1,0 +1,90 @@
+/**
+ * The viewer where credentials are required: without any, the page sends the
+ * user to /login and back; a share link opened on a phone plays its camera
+ * and only that one.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { hashPassword } from '../../src/security/password.js';
+import { hashToken, newToken } from '../../src/security/secrets.js';
+import { startServer, waitFor, type TestServer } from '../helpers.js';
+import { launchBrowser, openPage, waitForMovingPicture } from './browser.js';
+
+const ADMIN_TOKEN = newToken();
+
+describe('the viewer behind authentication', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  before(async () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'camrelay-web-auth-')), 'camrelay.yaml');
+    writeFileSync(
+      config,
+      `auth:
+  users:
+    - { name: alice, role: admin, password_hash: "${await hashPassword('correct horse')}" }
+  tokens:
+    - { name: admin, role: admin, token_hash: "${hashToken(ADMIN_TOKEN)}" }
+cameras:
+  - { id: front, name: Front door, source: "testsrc?size=320x240&fps=15" }
+  - { id: back, name: Back yard, source: "testsrc?size=320x240&fps=15" }
+`,
+    );
+    server = await startServer([], config);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('sends a visitor without credentials to /login, and back to the grid after logging in', async () => {
+    const { context, page } = await openPage(browser, `${server.url}/`);
+    try {
+      await page.waitForURL(/\/login\?next=/, { timeout: 10_000 });
+      await page.fill('input[name=username]', 'alice');
+      await page.fill('input[name=password]', 'correct horse');
+      await page.click('button[type=submit]');
+      await page.waitForURL(`${server.url}/`, { timeout: 10_000 });
+      await waitFor(async () => (await page.locator('.tile').count()) === 2, 10_000, 'two tiles');
+      await waitForMovingPicture(page, '.tile camrelay-player', { index: 0, shadow: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('plays a share link on a phone: its camera only', async () => {
+    const res = await fetch(`${server.url}/api/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ cameras: ['back'], expires_in: 600 }),
+    });
+    assert.equal(res.status, 201);
+    const { url } = (await res.json()) as { url: string };
+    assert.match(url, /\/\?token=[\w-]+\.[\w-]+\.[\w-]+#\/camera\/back$/);
+    const { context, page } = await openPage(browser, url, { width: 390, height: 844, isMobile: true, deviceScaleFactor: 2 });
+    try {
+      await waitForMovingPicture(page, 'camrelay-player', { shadow: true });
+      assert.ok(!page.url().includes('/login'), 'no login needed');
+      await page.goto(url.replace(/#.*$/, '#/'));
+      await waitFor(async () => (await page.locator('.tile').count()) === 1, 10_000, 'one tile');
+      assert.equal(await page.locator('.tile').getAttribute('data-camera'), 'back');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says so when a share link is no longer valid', async () => {
+    const { context, page } = await openPage(browser, `${server.url}/?token=${'x'.repeat(20)}.${'y'.repeat(20)}.${'z'.repeat(20)}`);
+    try {
+      await waitFor(async () => (await page.content()).includes('this link has expired or is not valid'), 10_000, 'the message');
+      assert.ok(!page.url().includes('/login'));
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * The replaced system's viewer pages against camrelay's /video: our /capture
+ * page, and the original capture.html read from shared/seed/ at test time
+ * (never copied into the project), pointed at this server and served from
+ * another origin. Both must draw moving frames.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { startServer, type TestServer } from '../helpers.js';
+import { REPO } from './artifacts.js';
+import { allowOriginsConfig, launchBrowser, openPage, serveHtml, waitForMovingPicture, type OtherOrigin } from './browser.js';
+
+const SEED_PAGE = `${REPO}../shared/seed/capture.html`;
+const SEED_ADDRESS = 'ws://192.168.3.232:9000/video';
+
+describe('the replaced system\'s capture pages', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let other: OtherOrigin;
+
+  before(async () => {
+    other = await serveHtml();
+    server = await startServer(['cam=testsrc?size=640x360&fps=15'], allowOriginsConfig([other.origin]));
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await other?.close();
+  });
+
+  it('/capture draws moving frames', async () => {
+    const { context, page } = await openPage(browser, `${server.url}/capture`);
+    try {
+      const [a, b] = await waitForMovingPicture(page, 'canvas');
+      assert.ok(a.colours >= 4 && a.checksum !== b.checksum);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the original capture.html, served from another origin, draws moving frames from /video', { skip: !existsSync(SEED_PAGE) && `no ${SEED_PAGE}` }, async () => {
+    const original = readFileSync(SEED_PAGE, 'utf8');
+    assert.ok(original.includes(SEED_ADDRESS), 'the page still has the address to replace');
+    other.html = original.replaceAll(SEED_ADDRESS, `${server.url.replace(/^http/, 'ws')}/video`);
+    const { context, page } = await openPage(browser, other.url);
+    try {
+      assert.notEqual(new URL(other.url).origin, new URL(server.url).origin);
+      const [a, b] = await waitForMovingPicture(page, '#canvas');
+      assert.ok(a.colours >= 4 && a.checksum !== b.checksum);
+    } finally {
+      await context.close();
+    }
+  });
+});
