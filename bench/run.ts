@@ -31,7 +31,12 @@ execFileSync(locateFfmpeg().path, [
 const frameKb = statSync(clip).size / FRAMES / 1024;
 
 const config = join(dir, 'bench.yaml');
-writeFileSync(config, `log: { level: warn }\ncameras:\n  - { id: bench, source: "file:${clip}?fps=30", always_on: true }\n`);
+// On demand (not always_on), so the idle phase below measures a server with nothing to do.
+// Limits raised: the load generator opens hundreds of viewers from one address.
+writeFileSync(
+  config,
+  `log: { level: warn }\nlimits: { connections_per_address: 2000, viewers_per_camera: 2000, viewers_total: 4000 }\ncameras:\n  - { id: bench, source: "file:${clip}?fps=30", idle_grace: 5 }\n`,
+);
 
 const server = spawn(process.execPath, [join(ROOT, 'bin/camrelay.js'), 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
 let serverErr = '';
@@ -47,9 +52,9 @@ const port = await new Promise<number>((resolve, reject) => {
   });
 });
 process.on('exit', () => server.kill('SIGKILL'));
-await new Promise((r) => setTimeout(r, 1500)); // first frames flowing
 
 const TICK = 100; // USER_HZ on Linux
+
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -114,6 +119,14 @@ async function pass(name: string, protocol: 'ws' | 'mjpeg', viewers: number, slo
   };
 }
 
+// Idle: no viewer, so no capture; the server should use no measurable CPU.
+await new Promise((r) => setTimeout(r, 1000));
+const idleCpu0 = cpuSeconds(server.pid!);
+const idleT0 = performance.now();
+await new Promise((r) => setTimeout(r, quick ? 3000 : 10_000));
+const idleCpu = (cpuSeconds(server.pid!) - idleCpu0) / ((performance.now() - idleT0) / 1000);
+const idleRss = rssMb(server.pid!);
+
 const rows: Row[] = [];
 const counts = quick ? [1, 50] : [1, 50, 200, 400];
 for (const n of counts) rows.push(await pass('ws v1', 'ws', n));
@@ -125,6 +138,8 @@ server.kill('SIGTERM');
 const f1 = (n: number) => n.toFixed(1);
 const lines = [
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; frames 1280x720, ${frameKb.toFixed(0)} KB average, 30 fps; ${MEASURE_MS / 1000} s measured per pass after ${WARMUP_MS / 1000} s warm-up`,
+  '',
+  `idle (no viewers, camera not captured): server CPU ${(idleCpu * 100).toFixed(2)} % of a core, RSS ${idleRss.toFixed(0)} MB`,
   '',
   '| pass | viewers | fps min | fps median | latency p50 ms | latency p99 ms | server CPU (cores) | server RSS MB (start → max) | failed | slow viewer |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',

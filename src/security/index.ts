@@ -15,6 +15,7 @@ import type { CameraRegistry } from '../hub/registry.js';
 import { errorBody } from '../outputs/http-errors.js';
 import { Authenticator } from './authenticator.js';
 import { authConfigured, type SecurityConfig } from './config.js';
+import { isLoopback } from './exposure.js';
 import { securityHeaders } from './headers.js';
 import { LoginLimiter } from './login-limiter.js';
 import { ruleFor, type Rule } from './policy.js';
@@ -41,14 +42,19 @@ declare module 'fastify' {
 export interface SecurityOptions {
   config: SecurityConfig;
   registry: CameraRegistry;
+  /** The address the server binds to (for the DNS-rebinding check of open, loopback-only servers). */
+  host: string;
 }
 
 /** Everyone is an admin where no credentials are configured (loopback, or --allow-anonymous). */
 const ANONYMOUS: Principal = { kind: 'anonymous', name: 'anonymous', role: 'admin' };
 
 export const security = fp<SecurityOptions>(
-  async (app: FastifyInstance, { config, registry }) => {
+  async (app: FastifyInstance, { config, registry, host }) => {
     const open = !authConfigured(config);
+    // Open and on loopback, the server's only guard is that other machines can't reach it; a web
+    // page could still, through DNS rebinding, unless requests must name a loopback host.
+    const loopbackOnly = open && isLoopback(host);
     const sessions = new SessionStore(config.auth.session_ttl * 1000);
     const shares = new ShareLinks(process.env.CAMRELAY_SHARE_SECRET || config.auth.share_secret);
     const limiter = new LoginLimiter(config.limits.login_attempts, config.limits.lockout * 1000);
@@ -92,6 +98,9 @@ export const security = fp<SecurityOptions>(
     app.addHook('onRequest', async (request, reply) => {
       const rule = request.routeOptions.config.rule;
       if (!rule) return; // no route: the not-found handler answers
+      if (loopbackOnly && !isLoopbackHostHeader(request.headers.host)) {
+        return reply.code(403).send(errorBody(403, `this server answers to localhost names only (Host: ${request.headers.host ?? '(none)'}): configure credentials to serve other names (docs/security.md)`));
+      }
       if (isWebSocketUpgrade(request) && !originAllowed(request, config.allowedOrigins)) {
         return reply.code(403).send(errorBody(403, `WebSocket connections from ${request.headers.origin} are not allowed (see allowed_origins)`));
       }
@@ -179,6 +188,13 @@ function originAllowed(request: FastifyRequest, allowedOrigins: string[]): boole
   } catch {
     return false;
   }
+}
+
+/** `localhost`, `127.x.y.z` or `[::1]`, with or without a port. */
+function isLoopbackHostHeader(header: string | undefined): boolean {
+  if (!header) return false;
+  const name = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.replace(/:\d+$/, '');
+  return isLoopback(name.toLowerCase());
 }
 
 function limitConnectionsPerAddress(app: FastifyInstance, max: number): void {

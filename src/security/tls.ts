@@ -42,7 +42,8 @@ export function reloadTlsOnSighup(server: HttpsServer, tls: NonNullable<Security
 
 /** A plain-HTTP listener that sends every request to the HTTPS port. */
 export async function startHttpRedirect(host: string, port: number, httpsPort: number): Promise<HttpServer> {
-  const server = createServer((req, res) => {
+  // Timeouts are enforced at each check of the connections: every second, not every 30 s.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     const hostname = (req.headers.host ?? 'localhost').replace(/:\d+$/, '');
     const target = `https://${hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname}${httpsPort === 443 ? '' : `:${httpsPort}`}${req.url ?? '/'}`;
     res.writeHead(308, { location: target, 'content-length': '0' });

@@ -37,16 +37,19 @@ export async function buildServer(config: ServerConfig, log: Logger, registry = 
     // Per-request lines would drown the log: streams and snapshot polling are many requests.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
-    connectionTimeout: 0,
+    // A connection silent this long is dropped (streams write, and WebSockets ping, far more often).
+    connectionTimeout: 60_000,
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: 200 },
     keepAliveTimeout: 5000,
   }) as unknown as FastifyInstance;
-  // Slowloris: a client gets this long to send its request head.
+  // Slowloris: a client gets this long to send its request head, checked every second
+  // (Node's default check is every 30 s; the property is read when the server starts listening).
   app.server.headersTimeout = 10_000;
+  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1000;
   installErrorHandlers(app);
   // First: every route registered after it is checked against src/security/policy.ts.
-  await app.register(security, { config: config.security, registry });
+  await app.register(security, { config: config.security, registry, host: config.host });
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
   const relay = new Relay(config, registry, log);

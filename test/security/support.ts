@@ -49,8 +49,8 @@ export interface CliServer {
 }
 
 /** Runs `camrelay serve ARGS` and waits for its listening line on stderr; rejects if it exits first. */
-export async function startCli(args: string[], timeoutMs = 20_000): Promise<CliServer> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startCli(args: string[], { timeoutMs = 20_000, nodeArgs = [] }: { timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<CliServer> {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

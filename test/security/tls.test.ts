@@ -172,6 +172,13 @@ describe('TLS as a process: SIGHUP reload and the HTTP redirect', () => {
       await waitFor(() => /TLS certificate reload failed/.test(server.stdout()), 5000, 'the failed reload in the log');
       await sleep(200);
       assert.equal(await servedFingerprint(server.port), second.fingerprint256);
+      // So does a certificate that does not match the key (a renewal caught halfway).
+      writeFileSync(live.cert, first.pem);
+      process.kill(server.pid, 'SIGHUP');
+      await waitFor(() => (server.stdout().match(/TLS certificate reload failed/g) ?? []).length === 2, 5000, 'the second failed reload');
+      assert.match(server.stdout(), /key values mismatch/);
+      assert.equal(await servedFingerprint(server.port), second.fingerprint256);
+      assert.equal((await request(`${server.url}api/health`, { ca: second.pem })).status, 200);
       assert.equal(server.child.exitCode, null, 'still running');
     } finally {
       viewer.close();

@@ -26,6 +26,9 @@ export function serveMjpeg(camera: CameraStream, request: FastifyRequest, reply:
     Expires: '0',
     // The body ends only when the connection does, as with mjpg-streamer.
     Connection: 'close',
+    // Written raw (hijacked), so the security hook's headers are set here.
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
   };
   if (request.method === 'HEAD') {
     // Raw too: Fastify would add a Content-Length of 0 that the GET never has.
