@@ -119,8 +119,8 @@ async function pass(name: string, protocol: 'ws' | 'mjpeg', viewers: number, slo
   };
 }
 
-// Idle: no viewer, so no capture; the server should use no measurable CPU.
-await new Promise((r) => setTimeout(r, 1000));
+// Idle: no viewer, so no capture; the server should use no measurable CPU (once start-up is over).
+await new Promise((r) => setTimeout(r, 5000));
 const idleCpu0 = cpuSeconds(server.pid!);
 const idleT0 = performance.now();
 await new Promise((r) => setTimeout(r, quick ? 3000 : 10_000));

@@ -13,7 +13,8 @@ type CameraValue = (camera: CameraStream) => number;
 /** `extra` adds series owned elsewhere (the relay's per-publisher counters). */
 export function createMetrics(cameras: CameraRegistry, extra?: (register: Registry) => void): Registry {
   const register = new Registry();
-  collectDefaultMetrics({ register, prefix: 'camrelay_' });
+  // A coarse event-loop monitor: the default 10 ms one wakes an idle server 100 times a second.
+  collectDefaultMetrics({ register, prefix: 'camrelay_', eventLoopMonitoringPrecision: 1000 });
 
   const perCamera = (kind: 'counter' | 'gauge', name: string, help: string, value: CameraValue): void => {
     const Metric = kind === 'counter' ? Counter : Gauge;

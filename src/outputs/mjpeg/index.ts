@@ -8,14 +8,13 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CameraRegistry } from '../../hub/registry.js';
 import { cameraParams, findCamera, HttpError } from '../http-errors.js';
 import { sendSnapshot } from '../snapshot/index.js';
-import { indexPage } from './index-page.js';
 import { parseAction } from './mjpg-streamer.js';
 import { serveMjpeg } from './stream.js';
 
 export interface MjpegRoutesOptions {
   registry: CameraRegistry;
-  /** Answers `GET /` without `?action=` (the web viewer); a camera list page when absent. */
-  index?: (request: FastifyRequest, reply: FastifyReply) => unknown;
+  /** Answers `GET /` without `?action=`: the web viewer. */
+  index: (request: FastifyRequest, reply: FastifyReply) => unknown;
 }
 
 interface StreamQuery {
@@ -51,8 +50,7 @@ export const mjpegRoutes: FastifyPluginAsync<MjpegRoutesOptions> = async (app, {
   app.get<{ Querystring: StreamQuery & { action?: string } }>('/', { schema: { querystring: rootQuery } }, async (request, reply) => {
     const { action: name, fps } = request.query;
     if (name === undefined) {
-      if (index) return index(request, reply);
-      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(indexPage(registry));
+      return index(request, reply);
     }
     const action = parseAction(name);
     const camera = registry.list()[action.index];

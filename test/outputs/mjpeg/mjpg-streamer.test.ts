@@ -78,24 +78,7 @@ describe('mjpg-streamer routes', () => {
     await jsonError(await fetch(`${ts.url}/api/cameras/Not%20An%20Id/stream.mjpeg`), 400);
   });
 
-  it('without an index option, serves a page listing the cameras at / without an action', async () => {
-    // The server hands / to the web viewer; the plugin alone shows what it does without one.
-    const app = Fastify();
-    await app.register(mjpegRoutes, { registry: ts.server.registry });
-    const res = await app.inject('/');
-    await app.close();
-    assert.equal(res.statusCode, 200);
-    assert.match(String(res.headers['content-type'] ?? ''), /^text\/html/);
-    const html = res.body;
-    for (const id of ['front', 'back']) {
-      assert.ok(html.includes(`href="/api/cameras/${id}/stream.mjpeg"`), `links ${id}'s stream`);
-      assert.ok(html.includes(`href="/api/cameras/${id}/snapshot.jpg"`), `links ${id}'s snapshot`);
-    }
-    assert.ok(html.includes('href="/capture"'));
-    assert.ok(html.indexOf('front') < html.indexOf('back'), 'in configuration order');
-  });
-
-  it('hands / without an action to the index option when given', async () => {
+  it('hands / without an action to the index option', async () => {
     const app = Fastify();
     await app.register(mjpegRoutes, {
       registry: ts.server.registry,
