@@ -25,4 +25,14 @@ if stale_web; then npm run build:web --silent; fi
 files=$(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files="$*"; fi
 # One file at a time: the tests run real ffmpeg and servers on a 2-core machine.
-exec node --import tsx --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec $files
+# The spec report goes to the terminal; a TAP copy gives the one-line summary at the end.
+tap=$(mktemp)
+status=0
+node --import tsx --test --test-concurrency=1 --test-timeout=180000 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" $files || status=$?
+passed=$(sed -n 's/^# pass //p' "$tap" | tail -1)
+failed=$(sed -n 's/^# fail //p' "$tap" | tail -1)
+rm -f "$tap"
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
