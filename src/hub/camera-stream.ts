@@ -17,9 +17,11 @@ import { readJpegSize } from '../sources/framing/jpeg.js';
 import type { FrameSource, SourceSink } from '../sources/source.js';
 import { Backoff } from './backoff.js';
 import { FpsMeter } from './fps-meter.js';
+import type { CameraInfo, CameraState } from './camera-info.js';
 import { preciseNow, type CameraStatus, type Consumer, type Frame, type ViewerStats } from './frame.js';
 
-export type CameraState = 'idle' | 'starting' | 'online' | 'offline';
+export type { CameraInfo, CameraState };
+
 
 export interface CameraStreamOptions {
   id: string;
@@ -46,21 +48,6 @@ export interface CameraCounters {
   offlineMsEnded: number;
 }
 
-export interface CameraInfo {
-  id: string;
-  name: string;
-  kind: string;
-  state: CameraState;
-  online: boolean;
-  width: number | null;
-  height: number | null;
-  fps: number;
-  viewerCount: number;
-  lastFrameAt: number | null;
-  offlineSince: number | null;
-  offlineReason: string | null;
-  alwaysOn: boolean;
-}
 
 export class CameraStream {
   readonly id: string;

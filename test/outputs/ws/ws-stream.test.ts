@@ -1,5 +1,6 @@
 /** The viewer protocol against a real server and a real ffmpeg test pattern: greeting, frames, flow control, control messages, stats. */
 import assert from 'node:assert/strict';
+import type { ViewerStats } from '../../../src/hub/frame.js';
 import { after, before, describe, it } from 'node:test';
 import { preciseNow } from '../../../src/hub/frame.js';
 import { decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../helpers.js';
@@ -8,16 +9,7 @@ import { TestViewer, framesDuring, rejectedUpgrade, wsUrl } from './client.js';
 let ts: TestServer;
 const url = (query = '', camera = 'cam') => wsUrl(ts.url, camera, query);
 
-interface ApiViewer {
-  id: string;
-  protocol: string;
-  remoteAddress: string;
-  connectedAt: number;
-  framesSent: number;
-  framesDropped: number;
-  bytesSent: number;
-  rttMs?: number;
-}
+type ApiViewer = ViewerStats;
 
 async function apiViewers(camera = 'cam'): Promise<ApiViewer[]> {
   const res = await fetch(`${ts.url}/api/cameras/${camera}`);

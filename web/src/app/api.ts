@@ -1,22 +1,11 @@
 /** The server's REST API as the pages use it: GET api/cameras. */
 import { AuthRequired, pageToken, Refused, withToken } from './credentials.js';
 
-export type CameraState = 'idle' | 'starting' | 'online' | 'offline';
+import type { CameraInfo } from '../../../src/hub/camera-info.js';
 
-export interface Camera {
-  id: string;
-  name: string;
-  kind: string;
-  state: CameraState;
-  online: boolean;
-  width: number | null;
-  height: number | null;
-  fps: number;
-  viewerCount: number;
-  lastFrameAt: number | null;
-  offlineSince: number | null;
-  offlineReason: string | null;
-}
+/** A camera as GET api/cameras describes it: the server's own type. */
+export type Camera = CameraInfo;
+export type { CameraState } from '../../../src/hub/camera-info.js';
 
 /** Short: an unreachable server should be reported in seconds, not after the browser's own timeout. */
 const TIMEOUT_MS = 4000;
