@@ -52,6 +52,10 @@ cameras:
       await page.waitForURL(`${server.url}/`, { timeout: 10_000 });
       await waitFor(async () => (await page.locator('.tile').count()) === 2, 10_000, 'two tiles');
       await waitForMovingPicture(page, '.tile camrelay-player', { index: 0, shadow: true });
+      await page.locator('a.logout').waitFor({ state: 'visible', timeout: 5000 });
+      await page.click('a.logout');
+      await page.waitForURL(/\/login$/, { timeout: 10_000 });
+      assert.equal((await page.context().cookies()).filter((c) => c.name === 'camrelay_session').length, 0, 'the session cookie is gone');
     } finally {
       await context.close();
     }
@@ -73,6 +77,7 @@ cameras:
       await page.goto(url.replace(/#.*$/, '#/'));
       await waitFor(async () => (await page.locator('.tile').count()) === 1, 10_000, 'one tile');
       assert.equal(await page.locator('.tile').getAttribute('data-camera'), 'back');
+      assert.equal(await page.locator('a.logout').isVisible(), false, 'a share link has nothing to log out of');
     } finally {
       await context.close();
     }

@@ -2,12 +2,15 @@
 import type { Camera } from './api.js';
 import type { CameraFeed, FeedState } from './camera-feed.js';
 import { h, setText } from './dom.js';
+import { whoAmI } from './session.js';
 import { Tile } from './tile.js';
 
 export class GridView {
   readonly element: HTMLElement;
   private readonly grid = h('div', { class: 'grid' });
   private readonly summary = h('p', { class: 'summary', 'aria-live': 'polite' });
+  /** Shown to a user logged in with a password (a session cookie), not to share links. */
+  private readonly logout = h('a', { class: 'logout', href: 'logout', hidden: true }, 'Log out');
   private readonly empty = h(
     'div',
     { class: 'empty', hidden: true },
@@ -21,10 +24,18 @@ export class GridView {
     this.element = h(
       'div',
       { class: 'view grid-view' },
-      h('header', { class: 'topbar' }, h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'camrelay'), this.summary),
+      h(
+        'header',
+        { class: 'topbar' },
+        h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'camrelay'),
+        h('div', { class: 'topbar-end' }, this.summary, this.logout),
+      ),
       h('main', { class: 'grid-main' }, this.grid, this.empty),
     );
     this.unsubscribe = feed.subscribe((state) => this.render(state));
+    void whoAmI().then((me) => {
+      this.logout.hidden = me?.kind !== 'user';
+    });
   }
 
   destroy(): void {
