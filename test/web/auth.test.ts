@@ -12,23 +12,29 @@ import type { Browser } from 'playwright-core';
 import { hashPassword } from '../../src/security/password.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
 import { startServer, waitFor, type TestServer } from '../helpers.js';
-import { launchBrowser, openPage, waitForMovingPicture } from './browser.js';
+import { launchBrowser, openPage, playerStats, serveHtml, waitForMovingPicture, type OtherOrigin } from './browser.js';
 
 const ADMIN_TOKEN = newToken();
+const FRONT_TOKEN = newToken();
 
 describe('the viewer behind authentication', () => {
   let server: TestServer;
   let browser: Browser;
+  /** A site of another origin, allowed by the server, that embeds the player. */
+  let other: OtherOrigin;
 
   before(async () => {
+    other = await serveHtml();
     const config = join(mkdtempSync(join(tmpdir(), 'camrelay-web-auth-')), 'camrelay.yaml');
     writeFileSync(
       config,
-      `auth:
+      `server: { allowed_origins: ["${other.origin}"] }
+auth:
   users:
     - { name: alice, role: admin, password_hash: "${await hashPassword('correct horse')}" }
   tokens:
     - { name: admin, role: admin, token_hash: "${hashToken(ADMIN_TOKEN)}" }
+    - { name: front-only, role: viewer, cameras: [front], token_hash: "${hashToken(FRONT_TOKEN)}" }
 cameras:
   - { id: front, name: Front door, source: "testsrc?size=320x240&fps=15" }
   - { id: back, name: Back yard, source: "testsrc?size=320x240&fps=15" }
@@ -40,6 +46,23 @@ cameras:
   after(async () => {
     await browser?.close();
     await server?.close();
+    await other?.close();
+  });
+
+  it('plays in <camrelay-player> on a page of an allowed origin, with a token, over WebSocket', async () => {
+    other.html = `<!doctype html><html><head><meta charset="utf-8"><title>embed</title></head><body>
+<script type="module" src="${server.url}/player.js"></script>
+<camrelay-player src="${server.url}" camera="front" token="${FRONT_TOKEN}" style="width: 640px; height: 360px"></camrelay-player>
+</body></html>`;
+    const { context, page } = await openPage(browser, other.url);
+    try {
+      await waitForMovingPicture(page, 'camrelay-player', { shadow: true });
+      const stats = await playerStats(page, 'camrelay-player');
+      assert.equal(stats.transport, 'ws');
+      assert.equal(stats.online, true);
+    } finally {
+      await context.close();
+    }
   });
 
   it('sends a visitor without credentials to /login, and back to the grid after logging in', async () => {
