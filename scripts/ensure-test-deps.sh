@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, when they are missing.
-# ffmpeg itself comes from npm (@ffmpeg-installer); a font is needed for the
-# text the tests read back on the test pattern and the NO SIGNAL picture.
-# The web viewer's tests drive Debian's chromium with playwright-core (which
-# never downloads a browser of its own).
+# ffmpeg itself comes from npm (@ffmpeg-installer); a font draws the clock on
+# the test pattern and the NO SIGNAL text. The web viewer's tests drive Debian's
+# chromium with playwright-core (which never downloads a browser of its own);
+# the TLS tests make certificates with openssl; the relay's network tests build
+# namespaces and shape links with ip and tc (iproute2).
 set -euo pipefail
 
 need=()
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need+=(fonts-dejavu-core)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v openssl >/dev/null || need+=(openssl)
+{ command -v ip && command -v tc; } >/dev/null || need+=(iproute2)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
