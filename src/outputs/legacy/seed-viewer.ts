@@ -10,14 +10,11 @@ import type { WebSocket } from 'ws';
 import type { CameraStream } from '../../hub/camera-stream.js';
 import type { Consumer, Frame, ViewerStats } from '../../hub/frame.js';
 import { nextViewerId } from '../viewer-id.js';
+import { ViewerTally } from '../viewer-tally.js';
 import { seedMessage } from './seed-message.js';
 
 export class SeedViewer implements Consumer {
-  private readonly id = nextViewerId('seed-ws');
-  private readonly connectedAt = Date.now();
-  private framesSent = 0;
-  private framesDropped = 0;
-  private bytesSent = 0;
+  private readonly tally: ViewerTally;
   /** seq of the last frame sent; seqs start at 1. */
   private lastSeq = 0;
   /** A request is waiting for its answer. */
@@ -29,8 +26,10 @@ export class SeedViewer implements Consumer {
   constructor(
     private readonly socket: WebSocket,
     private readonly camera: CameraStream,
-    private readonly remoteAddress: string,
-  ) {}
+    remoteAddress: string,
+  ) {
+    this.tally = new ViewerTally(nextViewerId('seed-ws'), 'seed-ws', remoteAddress);
+  }
 
   /** The client asked for a picture. */
   request(): void {
@@ -47,15 +46,7 @@ export class SeedViewer implements Consumer {
   }
 
   stats(): ViewerStats {
-    return {
-      id: this.id,
-      protocol: 'seed-ws',
-      remoteAddress: this.remoteAddress,
-      connectedAt: this.connectedAt,
-      framesSent: this.framesSent,
-      framesDropped: this.framesDropped,
-      bytesSent: this.bytesSent,
-    };
+    return this.tally.stats();
   }
 
   private answer(frame: Frame | undefined): void {
@@ -63,12 +54,11 @@ export class SeedViewer implements Consumer {
     if (this.socket.readyState !== this.socket.OPEN) return;
     const message = seedMessage(frame);
     // Frames that came and went while the client was not asking.
-    if (this.lastSeq > 0) this.framesDropped += frame.seq - this.lastSeq - 1;
+    if (this.lastSeq > 0) this.tally.framesDropped += frame.seq - this.lastSeq - 1;
     this.lastSeq = frame.seq;
     this.wanted = false;
     this.sending = true;
-    this.framesSent++;
-    this.bytesSent += message.length;
+    this.tally.sent(message.length);
     // A Buffer sent as text: ws frames it as is, without copying or re-encoding per client.
     this.socket.send(message, { binary: false }, (err) => {
       this.sending = false;

@@ -7,6 +7,7 @@
  */
 import type { Consumer, Frame, ViewerStats } from '../../hub/frame.js';
 import { nextViewerId } from '../viewer-id.js';
+import { ViewerTally } from '../viewer-tally.js';
 import type { FpsCap } from './fps-cap.js';
 import { partHeader, TRAILER } from './part.js';
 
@@ -20,27 +21,26 @@ export interface PartSink {
 }
 
 export class MjpegViewer implements Consumer {
-  private readonly id = nextViewerId('mjpeg');
-  private readonly connectedAt = Date.now();
-  private framesSent = 0;
-  private framesDropped = 0;
-  private bytesSent = 0;
   /** Waiting for 'drain': nothing more is written until it comes. */
   private blocked = false;
   private pending: Frame | undefined;
   private closed = false;
 
+  private readonly tally: ViewerTally;
+
   constructor(
     private readonly sink: PartSink,
-    private readonly remoteAddress: string,
+    remoteAddress: string,
     private readonly cap?: FpsCap,
-  ) {}
+  ) {
+    this.tally = new ViewerTally(nextViewerId('mjpeg'), 'mjpeg', remoteAddress);
+  }
 
   onFrame(frame: Frame): void {
     if (this.closed) return;
     if (this.cap && !this.cap.admit(frame.capturedAt)) return;
     if (this.blocked) {
-      if (this.pending) this.framesDropped++;
+      if (this.pending) this.tally.framesDropped++;
       this.pending = frame;
       return;
     }
@@ -54,15 +54,7 @@ export class MjpegViewer implements Consumer {
   }
 
   stats(): ViewerStats {
-    return {
-      id: this.id,
-      protocol: 'mjpeg',
-      remoteAddress: this.remoteAddress,
-      connectedAt: this.connectedAt,
-      framesSent: this.framesSent,
-      framesDropped: this.framesDropped,
-      bytesSent: this.bytesSent,
-    };
+    return this.tally.stats();
   }
 
   private write(frame: Frame): void {
@@ -74,8 +66,7 @@ export class MjpegViewer implements Consumer {
     this.sink.write(frame.data);
     const drained = this.sink.write(TRAILER);
     this.sink.uncork();
-    this.framesSent++;
-    this.bytesSent += header.length + frame.data.length + TRAILER.length;
+    this.tally.sent(header.length + frame.data.length + TRAILER.length);
     if (!drained) {
       this.blocked = true;
       this.sink.once('drain', this.onDrain);

@@ -13,6 +13,7 @@ import { preciseNow, type CameraStatus, type Consumer, type Frame, type ViewerSt
 import { MAX_BUFFERED_BYTES, MAX_WINDOW, PROTOCOL_NAME, PROTOCOL_VERSION } from './constants.js';
 import { frameMessage } from './frame-message.js';
 import { seqDiff } from './header.js';
+import { ViewerTally } from '../viewer-tally.js';
 
 export interface ViewerOptions {
   id: string;
@@ -28,7 +29,6 @@ export interface ViewerOptions {
 export type AckResult = 'freed' | 'stale' | 'never-sent';
 
 export class WsViewer implements Consumer {
-  private readonly connectedAt = Date.now();
   // Unacknowledged frames, oldest first, as a ring: wire seq and send time.
   private readonly unackedSeq = new Uint32Array(MAX_WINDOW);
   private readonly unackedAt = new Float64Array(MAX_WINDOW);
@@ -41,10 +41,6 @@ export class WsViewer implements Consumer {
   private lastSent: number | undefined;
   private paused = false;
   private closed = false;
-  private framesSent = 0;
-  private framesDropped = 0;
-  private bytesSent = 0;
-  private rttMs: number | undefined;
 
   // One callback for every send, made once: no closure per frame.
   private readonly afterWrite = (): void => {
@@ -52,16 +48,20 @@ export class WsViewer implements Consumer {
     this.flush();
   };
 
+  private readonly tally: ViewerTally;
+
   constructor(
     private readonly socket: WebSocket,
     private readonly options: ViewerOptions,
-  ) {}
+  ) {
+    this.tally = new ViewerTally(options.id, PROTOCOL_NAME, options.remoteAddress);
+  }
 
   // ---- from the hub ----
 
   onFrame(frame: Frame): void {
     if (this.paused || this.closed) return;
-    if (this.pending) this.framesDropped++;
+    if (this.pending) this.tally.framesDropped++;
     this.pending = frame;
     this.flush();
   }
@@ -71,16 +71,7 @@ export class WsViewer implements Consumer {
   }
 
   stats(): ViewerStats {
-    return {
-      id: this.options.id,
-      protocol: PROTOCOL_NAME,
-      remoteAddress: this.options.remoteAddress,
-      connectedAt: this.connectedAt,
-      framesSent: this.framesSent,
-      framesDropped: this.framesDropped,
-      bytesSent: this.bytesSent,
-      rttMs: this.rttMs === undefined ? undefined : Math.round(this.rttMs * 100) / 100,
-    };
+    return this.tally.stats();
   }
 
   // ---- from the client ----
@@ -99,14 +90,15 @@ export class WsViewer implements Consumer {
     if (sentAt === undefined) return 'stale';
     const sample = preciseNow() - sentAt;
     // Smoothed like TCP's SRTT (RFC 6298, gain 1/8).
-    this.rttMs = this.rttMs === undefined ? sample : this.rttMs + (sample - this.rttMs) / 8;
+    const rtt = this.tally.rttMs;
+    this.tally.rttMs = rtt === undefined ? sample : rtt + (sample - rtt) / 8;
     this.flush();
     return 'freed';
   }
 
   pause(): void {
     this.paused = true;
-    if (this.pending) this.framesDropped++;
+    if (this.pending) this.tally.framesDropped++;
     this.pending = undefined;
   }
 
@@ -169,8 +161,7 @@ export class WsViewer implements Consumer {
       this.unackedCount++;
     }
     this.lastSent = seq;
-    this.framesSent++;
-    this.bytesSent += message.length;
+    this.tally.sent(message.length);
     this.inFlight++;
     // The callback fires once the message is handed to the OS (or with an error on close).
     this.socket.send(message, this.afterWrite);
