@@ -1,0 +1,71 @@
+/**
+ * Sources beyond the test pattern, with real ffmpeg on both ends: an
+ * MJPEG-over-HTTP camera (another camrelay's stream.mjpeg, as an
+ * mjpg-streamer would serve it) passes through untouched; a video file that
+ * is not MJPEG is encoded, looped, and paced at the fps asked for.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Frame } from '../../src/hub/frame.js';
+import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import { decodeJpeg, sleep, startServer, waitFor } from '../helpers.js';
+
+function collect(frames: Frame[]) {
+  return { onFrame: (f: Frame) => frames.push(f) };
+}
+
+describe('network and file sources', () => {
+  it('passes an MJPEG-over-HTTP camera through untouched', async () => {
+    const upstream = await startServer(['cam=testsrc?size=320x240&fps=15']);
+    try {
+      const sent = new Map<string, Frame>();
+      const upstreamCam = upstream.server.registry.get('cam')!;
+      const stopUpstream = upstreamCam.subscribe({ onFrame: (f) => sent.set(f.data.toString('base64'), f) });
+      const relay = await startServer([`door=${upstream.url}/api/cameras/cam/stream.mjpeg`]);
+      try {
+        const camera = relay.server.registry.get('door')!;
+        const got: Frame[] = [];
+        camera.subscribe(collect(got));
+        await waitFor(() => got.length >= 15, 15_000, '15 frames from the HTTP camera');
+        assert.equal(camera.kind, 'http');
+        for (const f of got.slice(2)) {
+          assert.equal(f.width, 320);
+          assert.ok(sent.has(f.data.toString('base64')), 'the very JPEG the camera sent, not a re-encoding');
+        }
+      } finally {
+        await relay.close();
+        stopUpstream();
+      }
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('encodes a non-MJPEG video file, loops it, and paces it at its fps', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camrelay-file-'));
+    const clip = join(dir, 'clip.mp4');
+    // One second of MPEG-4 video: the camera must loop it to keep going.
+    execFileSync(locateFfmpeg().path, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=256x144:rate=25', '-t', '1', '-c:v', 'mpeg4', clip]);
+    const t = await startServer([`clip=file:${clip}?fps=10`]);
+    try {
+      const camera = t.server.registry.get('clip')!;
+      const got: Frame[] = [];
+      camera.subscribe(collect(got));
+      await waitFor(() => got.length >= 1, 10_000, 'first frame');
+      const start = got.length;
+      await sleep(3000);
+      const n = got.length - start;
+      // 10 fps for 3 s, through three loops of a one-second file.
+      assert.ok(n >= 22 && n <= 38, `${n} frames in 3 s`);
+      const image = decodeJpeg(got.at(-1)!.data);
+      assert.deepEqual([image.width, image.height], [256, 144]);
+      assert.equal(camera.state, 'online');
+    } finally {
+      await t.close();
+    }
+  });
+});
