@@ -250,14 +250,11 @@ describe('<camrelay-player>', () => {
       const selector = '.tile[data-camera=small] camrelay-player';
       await waitStats(page, (s) => s.online && s.displayed >= 5, 15_000, 'playing', selector);
       assert.equal(await tile.locator('.badge').textContent(), 'Live');
-      const offlineEvents = page.evaluate(
-        (sel) =>
-          new Promise<number>((resolve) => {
-            const player = document.querySelector(sel)!;
-            player.addEventListener('offline', (e) => resolve((e as CustomEvent<{ since: number }>).detail.since), { once: true });
-          }),
-        selector,
-      );
+      // The listener is in place before the camera fails (this evaluate returns once it is).
+      await page.evaluate((sel) => {
+        const player = document.querySelector(sel)!;
+        player.addEventListener('offline', (e) => ((window as unknown as { offlineSince?: number }).offlineSince = (e as CustomEvent<{ since: number }>).detail.since), { once: true });
+      }, selector);
       // The server runs in this process: its ffmpeg children are ours to find.
       const before = ffmpegChildren();
       assert.ok(before.length >= 1, 'ffmpeg is running');
@@ -265,7 +262,8 @@ describe('<camrelay-player>', () => {
       process.kill(small, 'SIGKILL');
       const offline = await waitStats(page, (s) => !s.online && s.state === 'offline', 10_000, 'offline', selector);
       assert.ok(offline.offlineSince !== null && offline.offlineReason !== null, JSON.stringify(offline));
-      assert.ok(Math.abs((await offlineEvents) - Date.now()) < 15_000, 'the offline event says since when');
+      const since = await waitFor(() => page.evaluate(() => (window as unknown as { offlineSince?: number }).offlineSince), 5000, 'the offline event');
+      assert.ok(Math.abs(since - Date.now()) < 15_000, 'the offline event says since when');
       await waitFor(async () => (await tile.locator('.badge').textContent()) === 'Offline', 5000, 'the badge saying Offline');
       await waitFor(async () => /^Offline since/.test((await tile.locator('.tile-note').textContent()) ?? ''), 5000, 'the tile saying since when');
       // Restarted with backoff (1 s): live again, same page, same player.
