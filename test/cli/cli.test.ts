@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ffmpegChildren, waitFor } from '../helpers.js';
+import { ffmpegChildren, waitFor } from '../support/index.js';
 
 const BIN = join(import.meta.dirname, '../../bin/camrelay.js');
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-cli-'));

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CameraStream, type CameraStreamOptions } from '../../src/hub/camera-stream.js';
 import type { CameraStatus, Frame } from '../../src/hub/frame.js';
 import type { FrameSource, SourceSink } from '../../src/sources/source.js';
-import { ffmpegJpeg, quietLogger, sleep, waitFor } from '../helpers.js';
+import { ffmpegJpeg, quietLogger, sleep, waitFor } from '../support/index.js';
 
 const JPEG = ffmpegJpeg(64, 48);
 const PLACEHOLDER = ffmpegJpeg(32, 32, 'testsrc');

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { startServer, type TestServer } from '../helpers.js';
+import { startServer, type TestServer } from '../support/index.js';
 
 /** A client frame header announcing `length` bytes of text, masked (as clients must), with no payload yet. */
 function bigFrameHeader(length: number): Buffer {

@@ -20,7 +20,7 @@ import type { CameraRegistry } from '../../src/hub/registry.js';
 import { EdgePublisher, nominalFps } from '../../src/relay/index.js';
 import { decodeRelayFrame, parseEdgeMessage, type EdgeMessage, type RelayFrame } from '../../src/relay/protocol.js';
 import { createRegistry } from '../../src/server/cameras.js';
-import { quietLogger, sleep, waitFor } from '../helpers.js';
+import { quietLogger, sleep, waitFor } from '../support/index.js';
 import { freePort, Proc, TOKEN_A, type LogLine } from './helpers.js';
 
 /** A hub stand-in: records upgrades and messages, answers the way a test sets it to. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { decodeHeader } from '../../src/outputs/ws/header.js';
 import { encodeRelayFrame, parseHubMessage, RELAY_PROTOCOL, type AnnouncedCamera, type HubMessage } from '../../src/relay/protocol.js';
-import { waitFor } from '../helpers.js';
+import { waitFor } from '../support/index.js';
 
 export const BIN = join(import.meta.dirname, '../../bin/camrelay.js');
 export const TOKEN_A = 'edge-a-token-0123456789abcdef';

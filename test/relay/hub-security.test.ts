@@ -16,7 +16,7 @@ import { hashToken } from '../../src/security/secrets.js';
 import { EdgePublisher, nominalFps } from '../../src/relay/index.js';
 import { createRegistry } from '../../src/server/cameras.js';
 import type { CameraRegistry } from '../../src/hub/registry.js';
-import { ffmpegJpeg, quietLogger, sleep, startServer, waitFor, type TestServer } from '../helpers.js';
+import { ffmpegJpeg, quietLogger, sleep, startServer, waitFor, type TestServer } from '../support/index.js';
 import { getJson, publisher, RawEdge, TOKEN_A, TOKEN_B, Viewer } from './helpers.js';
 
 const TOKEN_C = 'edge-c-token-0123456789abcdef';

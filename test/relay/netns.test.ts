@@ -20,7 +20,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from '../helpers.js';
+import { waitFor } from '../support/index.js';
 import { matchLatencies, mean, percentile, Proc, TOKEN_A, type SeenFrame } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ffmpegChildren, sleep, waitFor } from '../helpers.js';
+import { ffmpegChildren, sleep, waitFor } from '../support/index.js';
 import { freePort, getJson, matchLatencies, mean, median, percentile, preciseNow, Proc, publisher, TOKEN_A, Viewer } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-relay-'));

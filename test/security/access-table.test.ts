@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { ShareLinks } from '../../src/security/share-links.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
 import { WEB_DIST } from '../../src/outputs/web/index.js';
-import { startServer, type TestServer } from '../helpers.js';
+import { startServer, type TestServer } from '../support/index.js';
 
 const SECRET = 'an-access-table-test-secret-of-32+chars';
 const ADMIN = newToken();

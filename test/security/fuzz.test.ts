@@ -21,7 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { hashPassword } from '../../src/security/password.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
-import { sleep } from '../helpers.js';
+import { sleep } from '../support/index.js';
 import { rssOf, startCli, tempDir, Viewer, writeConfig, type CliServer } from './support.js';
 
 /** Forces a full garbage collection in the server and returns its JS heap in use afterwards, in bytes. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WEB_DIST } from '../../src/outputs/web/index.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers.js';
+import { sleep, startServer, waitFor, type TestServer } from '../support/index.js';
 import { portOf, rawHttp, request, tempDir, upgrade, Viewer, writeConfig } from './support.js';
 
 const dir = tempDir('limits');

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ShareLinks } from '../../src/security/share-links.js';
 import { hashPassword } from '../../src/security/password.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
-import { sleep, startServer, type TestServer } from '../helpers.js';
+import { sleep, startServer, type TestServer } from '../support/index.js';
 import { parseSetCookie, request, runCli, startCli, tempDir, upgradeStatus, Viewer, writeConfig, type Response } from './support.js';
 
 const dir = tempDir('login');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hashPassword } from '../../src/security/password.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
-import { startServer, type TestServer } from '../helpers.js';
+import { startServer, type TestServer } from '../support/index.js';
 import { request, runCli, startCli, tempDir, upgrade, upgradeStatus, Viewer, writeConfig, type Response } from './support.js';
 
 const ALLOWED = 'http://allowed.example';

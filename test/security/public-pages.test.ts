@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WEB_DIST } from '../../src/outputs/web/index.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
-import { startServer, type TestServer } from '../helpers.js';
+import { startServer, type TestServer } from '../support/index.js';
 
 const TOKEN = newToken();
 

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import { WebSocket, type ClientOptions } from 'ws';
 import { decodeHeader } from '../../src/outputs/ws/header.js';
-import { waitFor } from '../helpers.js';
+import { waitFor } from '../support/index.js';
 
 export const BIN = join(import.meta.dirname, '../../bin/camrelay.js');
 

@@ -13,7 +13,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { hashPassword } from '../../src/security/password.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers.js';
+import { sleep, startServer, waitFor, type TestServer } from '../support/index.js';
 import { freePort, parseSetCookie, rawHttp, request, startCli, tempDir, Viewer, writeConfig, type CliServer } from './support.js';
 
 const dir = tempDir('tls');

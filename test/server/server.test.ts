@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Frame } from '../../src/hub/frame.js';
-import { decodeJpeg, ffmpegChildren, ffmpegMjpegFile, sleep, startServer, waitFor, type TestServer } from '../helpers.js';
+import { decodeJpeg, ffmpegChildren, ffmpegMjpegFile, sleep, startServer, waitFor, type TestServer } from '../support/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-it-'));
 const clip = join(dir, 'clip.mjpeg');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Frame } from '../../src/hub/frame.js';
 import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
-import { decodeJpeg, sleep, startServer, waitFor } from '../helpers.js';
+import { decodeJpeg, sleep, startServer, waitFor } from '../support/index.js';
 
 function collect(frames: Frame[]) {
   return { onFrame: (f: Frame) => frames.push(f) };

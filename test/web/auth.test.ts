@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { hashPassword } from '../../src/security/password.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
-import { startServer, waitFor, type TestServer } from '../helpers.js';
+import { startServer, waitFor, type TestServer } from '../support/index.js';
 import { launchBrowser, openPage, playerStats, serveHtml, waitForMovingPicture, type OtherOrigin } from './browser.js';
 
 const ADMIN_TOKEN = newToken();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { startServer, type TestServer } from '../helpers.js';
+import { startServer, type TestServer } from '../support/index.js';
 import { REPO } from './artifacts.js';
 import { allowOriginsConfig, launchBrowser, openPage, serveHtml, waitForMovingPicture, type OtherOrigin } from './browser.js';
 

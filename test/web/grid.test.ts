@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { startServer, waitFor, type TestServer } from '../helpers.js';
+import { startServer, waitFor, type TestServer } from '../support/index.js';
 import { artifactPath, REPO, UPDATE_DOCS } from './artifacts.js';
 import { launchBrowser, openPage, playerStats, waitForMovingPicture } from './browser.js';
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, CDPSession, Page } from 'playwright-core';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers.js';
+import { sleep, startServer, waitFor, type TestServer } from '../support/index.js';
 import { launchBrowser, openPage, playerStats } from './browser.js';
 
 const CAMERAS = ['a', 'b', 'c', 'd'];

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { PlayerStats } from '../../web/src/player/types.js';
-import { ffmpegChildren, sleep, startServer, waitFor, type TestServer } from '../helpers.js';
+import { ffmpegChildren, sleep, startServer, waitFor, type TestServer } from '../support/index.js';
 import { allowOriginsConfig, launchBrowser, openPage, playerStats, serveHtml, waitForMovingPicture, type OtherOrigin } from './browser.js';
 
 /** A page of another origin that loads /player.js from `server` and shows one player. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
-import { decodeJpeg, sleep, startServer, type TestServer } from '../../helpers.js';
+import { decodeJpeg, sleep, startServer, type TestServer } from '../../support/index.js';
 
 /** The replaced system's page: a fixture beside the project, never copied into it. */
 const SEED_PAGE = new URL('../../../../shared/seed/capture.html', import.meta.url);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import type { ViewerStats } from '../../../src/hub/frame.js';
-import { decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../helpers.js';
+import { decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
 import { openSeed, parseAnswer, pull } from './seed-client.js';
 
 async function seedViewers(ts: TestServer, camera: string): Promise<ViewerStats[]> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { mjpegRoutes } from '../../../src/outputs/mjpeg/index.js';
-import { decodeJpeg, startServer, type TestServer } from '../../helpers.js';
+import { decodeJpeg, startServer, type TestServer } from '../../support/index.js';
 import { openMjpeg } from './mjpeg-client.js';
 
 interface ErrorBody {

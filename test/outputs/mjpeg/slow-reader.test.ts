@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { ViewerStats } from '../../../src/hub/frame.js';
-import { sleep, startServer, waitFor, type TestServer } from '../../helpers.js';
+import { sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
 import { openMjpeg } from './mjpeg-client.js';
 
 async function mjpegViewers(ts: TestServer): Promise<ViewerStats[]> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ViewerStats } from '../../../src/hub/frame.js';
-import { decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../helpers.js';
+import { decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
 import { openMjpeg, type MjpegPart } from './mjpeg-client.js';
 
 async function viewers(ts: TestServer, camera: string): Promise<ViewerStats[]> {

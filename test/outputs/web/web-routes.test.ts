@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { indexPageHandler, WEB_DIST, webRoutes } from '../../../src/outputs/web/index.js';
 import { createRegistry } from '../../../src/server/cameras.js';
-import { quietLogger, startServer, type TestServer } from '../../helpers.js';
+import { quietLogger, startServer, type TestServer } from '../../support/index.js';
 
 describe('web viewer routes (built)', () => {
   let server: TestServer;

@@ -1,7 +1,7 @@
 /** A test viewer over the real `ws` client: records everything the server sends. */
 import { WebSocket } from 'ws';
 import { decodeHeader, framePayload, type FrameHeader } from '../../../src/outputs/ws/header.js';
-import { waitFor } from '../../helpers.js';
+import { waitFor } from '../../support/index.js';
 
 export interface ReceivedFrame extends FrameHeader {
   /** The JPEG after the header. */

@@ -6,7 +6,7 @@ import { parseClientMessage } from '../../../src/outputs/ws/client-message.js';
 import { frameMessage } from '../../../src/outputs/ws/frame-message.js';
 import { decodeHeader, encodeHeader, framePayload, seqDiff } from '../../../src/outputs/ws/header.js';
 import { TokenBucket } from '../../../src/outputs/ws/token-bucket.js';
-import { ffmpegJpeg } from '../../helpers.js';
+import { ffmpegJpeg } from '../../support/index.js';
 
 const JPEG = ffmpegJpeg(64, 48);
 

@@ -1,7 +1,7 @@
 /** Offline cameras: status messages, and the NO SIGNAL placeholder flowing like any frame. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeJpeg, ffmpegChildren, startServer, type TestServer } from '../../helpers.js';
+import { decodeJpeg, ffmpegChildren, startServer, type TestServer } from '../../support/index.js';
 import { TestViewer, wsUrl } from './client.js';
 
 let ts: TestServer;

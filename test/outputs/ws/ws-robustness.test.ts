@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sleep, startServer, type TestServer } from '../../helpers.js';
+import { sleep, startServer, type TestServer } from '../../support/index.js';
 import { TestViewer, framesDuring, wsUrl } from './client.js';
 
 let ts: TestServer;

@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { ViewerStats } from '../../../src/hub/frame.js';
 import { MAX_BUFFERED_BYTES } from '../../../src/outputs/ws/constants.js';
-import { startServer, waitFor, type TestServer } from '../../helpers.js';
+import { startServer, waitFor, type TestServer } from '../../support/index.js';
 import { TestViewer, framesDuring, wsUrl } from './client.js';
 
 let ts: TestServer;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ViewerStats } from '../../../src/hub/frame.js';
 import { after, before, describe, it } from 'node:test';
 import { preciseNow } from '../../../src/hub/frame.js';
-import { decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../helpers.js';
+import { decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
 import { TestViewer, framesDuring, rejectedUpgrade, wsUrl } from './client.js';
 
 let ts: TestServer;

@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import jpeg from 'jpeg-js';
-import { loadConfig } from '../src/config/load.js';
-import { buildServer, type Server } from '../src/server/app.js';
-import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
+import { loadConfig } from '../../src/config/load.js';
+import { buildServer, type Server } from '../../src/server/app.js';
+import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
 
 export function quietLogger(): Logger {
   return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
