@@ -8,6 +8,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { SecurityConfig } from './config.js';
+import type { HashQueue } from './hash-queue.js';
 import type { LoginLimiter } from './login-limiter.js';
 import { verifyPassword } from './password.js';
 import type { Principal } from './principal.js';
@@ -18,7 +19,7 @@ import { looksLikeJwt, type ShareLinks } from './share-links.js';
 export type AuthOutcome =
   | { ok: true; principal: Principal }
   | { ok: false; status: 401; message: string }
-  | { ok: false; status: 429; message: string; retryAfter: number };
+  | { ok: false; status: 429 | 503; message: string; retryAfter: number };
 
 const MAX_TOKEN_LENGTH = 2048;
 
@@ -28,6 +29,7 @@ export class Authenticator {
     private readonly sessions: SessionStore,
     private readonly shares: ShareLinks,
     private readonly limiter: LoginLimiter,
+    private readonly hashing: HashQueue,
   ) {}
 
   /** Undefined when the request carries no credential at all. */
@@ -51,19 +53,38 @@ export class Authenticator {
     return undefined;
   }
 
-  /** Checks a user's password, counting failures against the client address. */
+  /**
+   * Checks a user's password. The attempt counts against the client address and the account
+   * before the hash is checked (login-limiter.ts), and the check waits its turn (hash-queue.ts).
+   */
   async login(name: string, password: string, address: string): Promise<AuthOutcome> {
-    const wait = this.limiter.retryAfter(address);
-    if (wait > 0) return { ok: false, status: 429, message: `too many failed logins: try again in ${wait} s`, retryAfter: wait };
+    const ticket = this.limiter.begin(address, name);
+    if (!ticket.ok) {
+      const wait = ticket.retryAfter;
+      return { ok: false, status: 429, message: `too many failed logins: try again in ${wait} s`, retryAfter: wait };
+    }
     const user = this.config.auth.users.find((u) => safeEqual(u.name, name));
     // A missing user costs a hash too, so timing does not tell which names exist.
-    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+    const ok = await this.hashing.run(() => verifyPassword(password, user?.password_hash ?? DUMMY_HASH));
+    if (ok === undefined) {
+      ticket.cancel();
+      return { ok: false, status: 503, message: 'too many logins at once: try again in a moment', retryAfter: 2 };
+    }
     if (!user || !ok) {
-      this.limiter.failed(address);
+      ticket.failed();
       return fail('wrong user name or password');
     }
-    this.limiter.succeeded(address);
-    return { ok: true, principal: { kind: 'user', name: user.name, role: user.role, cameras: user.cameras ? new Set(user.cameras) : undefined } };
+    ticket.succeeded();
+    return {
+      ok: true,
+      principal: {
+        kind: 'user',
+        name: user.name,
+        role: user.role,
+        cameras: user.cameras ? new Set(user.cameras) : undefined,
+        credential: `user ${user.name}`,
+      },
+    };
   }
 
   private async token(token: string): Promise<AuthOutcome> {
@@ -75,11 +96,15 @@ export class Authenticator {
     const hash = hashToken(token);
     for (const t of this.config.auth.tokens) {
       if (safeEqual(hash, t.token_hash)) {
-        return { ok: true, principal: { kind: 'token', name: t.name, role: t.role, cameras: t.cameras ? new Set(t.cameras) : undefined } };
+        const cameras = t.cameras ? new Set(t.cameras) : undefined;
+        const credential = `token ${t.name}`;
+        const principal: Principal = { kind: 'token', name: t.name, role: t.role, cameras, credential };
+        return { ok: true, principal };
       }
     }
     const metrics = this.config.auth.metrics_token_hash;
-    if (metrics && safeEqual(hash, metrics)) return { ok: true, principal: { kind: 'metrics', name: 'metrics', role: 'viewer', cameras: new Set() } };
+    if (metrics && safeEqual(hash, metrics))
+      return { ok: true, principal: { kind: 'metrics', name: 'metrics', role: 'viewer', cameras: new Set() } };
     return fail('unknown token');
   }
 

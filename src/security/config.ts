@@ -3,6 +3,7 @@
  * the security keys of `server`. Secrets are stored hashed (see secrets.ts,
  * password.ts); the share-link key comes from the file or the environment.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isPasswordHash } from './password.js';
 import { isTokenHash } from './secrets.js';
@@ -35,11 +36,23 @@ export const authSchema = z
     /** Signs share links and nothing else; CAMRELAY_SHARE_SECRET overrides it. At least 32 characters. */
     share_secret: z.string().min(32).optional(),
     /** Login sessions last this long, in seconds. */
-    session_ttl: z.number().int().min(60).max(30 * 86_400).default(12 * 3600),
+    session_ttl: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86_400)
+      .default(12 * 3600),
     /** The viewer's HTML, JS and CSS need no credential (they hold no camera data); false to require one. */
     public_pages: z.boolean().default(true),
+    /** The longest a share link may live, in seconds: longer ones are neither issued nor accepted. */
+    share_max_lifetime: z
+      .number()
+      .int()
+      .min(60)
+      .max(365 * 86_400)
+      .default(30 * 86_400),
   })
-  .default({ users: [], tokens: [], session_ttl: 12 * 3600, public_pages: true });
+  .default({ users: [], tokens: [], session_ttl: 12 * 3600, public_pages: true, share_max_lifetime: 30 * 86_400 });
 
 export const limitsSchema = z
   .strictObject({
@@ -50,8 +63,22 @@ export const limitsSchema = z
     login_attempts: z.number().int().min(1).max(1000).default(5),
     /** How long a lockout lasts, in seconds. */
     lockout: z.number().int().min(1).max(86_400).default(900),
+    /** Live viewers one credential (a user, an API token, a share link) may hold open at once. */
+    viewers_per_credential: z.number().int().min(1).max(100_000).default(50),
+    /** Password checks running at once; more wait in a queue of `login_queue`, beyond it 503. */
+    login_concurrency: z.number().int().min(1).max(64).default(2),
+    login_queue: z.number().int().min(0).max(10_000).default(16),
   })
-  .default({ viewers_per_camera: 500, viewers_total: 2000, connections_per_address: 200, login_attempts: 5, lockout: 900 });
+  .default({
+    viewers_per_camera: 500,
+    viewers_total: 2000,
+    connections_per_address: 200,
+    login_attempts: 5,
+    lockout: 900,
+    viewers_per_credential: 50,
+    login_concurrency: 2,
+    login_queue: 16,
+  });
 
 const origin = z.string().refine((text) => {
   try {
@@ -62,12 +89,31 @@ const origin = z.string().refine((text) => {
   }
 }, 'an origin like https://example.com (scheme, host, optional port; no path)');
 
+/** An IPv4 or IPv6 address, or a CIDR range of them. */
+const addressOrCidr = z.string().refine(isAddressOrCidr, 'an IP address or a CIDR range like 10.0.0.0/8 or fd00::/8');
+
+export function isAddressOrCidr(text: string): boolean {
+  const [address = '', bits, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
 /** Keys of `server` that are about security. */
 export const serverSecurityShape = {
+  /**
+   * Reverse proxies (addresses or CIDRs) whose X-Forwarded-For / Forwarded, X-Forwarded-Proto and
+   * X-Forwarded-Host are believed; from anyone else those headers are ignored.
+   */
+  trusted_proxies: z.array(addressOrCidr).max(100).default([]),
   allow_anonymous: z.boolean().default(false),
   allowed_origins: z.array(origin).max(100).default([]),
   /** Who may embed camrelay's pages in an iframe (CSP frame-ancestors): origins, or 'self' / 'none'. */
-  frame_ancestors: z.array(z.union([origin, z.literal("'self'"), z.literal("'none'")])).max(100).default(["'self'"]),
+  frame_ancestors: z
+    .array(z.union([origin, z.literal("'self'"), z.literal("'none'")]))
+    .max(100)
+    .default(["'self'"]),
   tls: z
     .strictObject({
       cert: z.string().min(1),
@@ -87,6 +133,8 @@ export interface SecurityConfig {
   allowAnonymous: boolean;
   allowedOrigins: string[];
   frameAncestors: string[];
+  /** server.trusted_proxies: forwarded headers are read only from these. */
+  trustedProxies: string[];
   tls?: { cert: string; key: string; redirectHttpPort?: number };
 }
 

@@ -18,7 +18,10 @@ export type Exposure = { ok: true; warning?: string } | { ok: false; message: st
 export function checkExposure(host: string, config: SecurityConfig): Exposure {
   if (isLoopback(host) || authConfigured(config)) return { ok: true };
   if (config.allowAnonymous) {
-    return { ok: true, warning: `serving ${host} WITHOUT authentication (--allow-anonymous): anyone who can reach this port can watch every camera` };
+    return {
+      ok: true,
+      warning: `serving ${host} WITHOUT authentication (--allow-anonymous): anyone who can reach this port can watch every camera`,
+    };
   }
   return {
     ok: false,

@@ -6,8 +6,9 @@ export function securityHeaders(config: SecurityConfig) {
   const ancestors = config.frameAncestors.length ? config.frameAncestors.join(' ') : "'none'";
   return async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
     reply.header('x-content-type-options', 'nosniff');
-    // Tokens may travel in URLs (?token=): never hand them on in a Referer.
-    reply.header('referrer-policy', 'no-referrer');
+    // Tokens may travel in URLs (?token=): never hand them on in a Referer. (The login and logout
+    // pages say `same-origin`, so that their forms tell camrelay itself where they come from.)
+    if (reply.getHeader('referrer-policy') !== 'same-origin') reply.header('referrer-policy', 'no-referrer');
     if (config.tls) reply.header('strict-transport-security', 'max-age=31536000');
     const type = String(reply.getHeader('content-type') ?? '');
     if (type.startsWith('text/html')) {

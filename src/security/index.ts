@@ -16,8 +16,10 @@ import { errorBody } from '../outputs/http-errors.js';
 import { Authenticator } from './authenticator.js';
 import { authConfigured, type SecurityConfig } from './config.js';
 import { isLoopback } from './exposure.js';
+import { HashQueue } from './hash-queue.js';
 import { securityHeaders } from './headers.js';
 import { LoginLimiter } from './login-limiter.js';
+import { normaliseForwarded, ownOrigin, refuseCrossSite, trustedProxy } from './proxy.js';
 import { ruleFor, type Rule } from './policy.js';
 import { maySeeCamera, type Access, type Principal } from './principal.js';
 import { accountRoutes } from './routes.js';
@@ -56,11 +58,16 @@ export const security = fp<SecurityOptions>(
     // page could still, through DNS rebinding, unless requests must name a loopback host.
     const loopbackOnly = open && isLoopback(host);
     const sessions = new SessionStore(config.auth.session_ttl * 1000);
-    const shares = new ShareLinks(process.env.CAMRELAY_SHARE_SECRET || config.auth.share_secret);
+    const shareSecret = process.env.CAMRELAY_SHARE_SECRET || config.auth.share_secret;
+    const shares = new ShareLinks(shareSecret, config.auth.share_max_lifetime);
     const limiter = new LoginLimiter(config.limits.login_attempts, config.limits.lockout * 1000);
-    const authenticator = new Authenticator(config, sessions, shares, limiter);
-    const viewers = new ViewerLimits(config.limits.viewers_per_camera, config.limits.viewers_total);
-    if (shares.ephemeral && !open) app.log.warn('no auth.share_secret or CAMRELAY_SHARE_SECRET: share links stop working when camrelay restarts');
+    const hashing = new HashQueue(config.limits.login_concurrency, config.limits.login_queue);
+    const authenticator = new Authenticator(config, sessions, shares, limiter, hashing);
+    const limits = config.limits;
+    const viewers = new ViewerLimits(limits.viewers_per_camera, limits.viewers_total, limits.viewers_per_credential);
+    const fromProxy = trustedProxy(config.trustedProxies);
+    if (shares.ephemeral && !open)
+      app.log.warn('no auth.share_secret or CAMRELAY_SHARE_SECRET: share links stop working when camrelay restarts');
 
     app.decorateRequest('principal', null);
     const routes: string[] = [];
@@ -96,13 +103,33 @@ export const security = fp<SecurityOptions>(
     });
 
     app.addHook('onRequest', async (request, reply) => {
+      // Before anything reads request.ip, .protocol or .host: RFC 7239 Forwarded, from trusted proxies only.
+      if (fromProxy(request.raw.socket.remoteAddress)) normaliseForwarded(request.raw.headers);
       const rule = request.routeOptions.config.rule;
       if (!rule) return; // no route: the not-found handler answers
       if (loopbackOnly && !isLoopbackHostHeader(request.headers.host)) {
-        return reply.code(403).send(errorBody(403, `this server answers to localhost names only (Host: ${request.headers.host ?? '(none)'}): configure credentials to serve other names (docs/security.md)`));
+        return reply
+          .code(403)
+          .send(
+            errorBody(
+              403,
+              `this server answers to localhost names only (Host: ${request.headers.host ?? '(none)'}): configure credentials to serve other names (docs/security.md)`,
+            ),
+          );
       }
       if (isWebSocketUpgrade(request) && !originAllowed(request, config.allowedOrigins)) {
-        return reply.code(403).send(errorBody(403, `WebSocket connections from ${request.headers.origin} are not allowed (see allowed_origins)`));
+        return reply
+          .code(403)
+          .send(
+            errorBody(
+              403,
+              `WebSocket connections from ${request.headers.origin} are not allowed (see allowed_origins)`,
+            ),
+          );
+      }
+      if (rule.stateChanging) {
+        const refusal = refuseCrossSite(request, rule.stateChanging, config.allowedOrigins);
+        if (refusal) return reply.code(403).send(errorBody(403, refusal));
       }
       const access = typeof rule.access === 'function' ? rule.access(request) : rule.access;
       if (open) {
@@ -114,7 +141,7 @@ export const security = fp<SecurityOptions>(
       if (access === 'public' || access === 'publisher' || (access === 'page' && config.auth.public_pages)) return;
       const outcome = await authenticator.authenticate(request);
       if (outcome && !outcome.ok) {
-        if (outcome.status === 429) reply.header('retry-after', String(outcome.retryAfter));
+        if (outcome.status !== 401) reply.header('retry-after', String(outcome.retryAfter));
         else reply.header('www-authenticate', 'Bearer realm="camrelay"');
         return reply.code(outcome.status).send(errorBody(outcome.status, outcome.message));
       }
@@ -122,9 +149,12 @@ export const security = fp<SecurityOptions>(
       if (!request.principal) {
         if (access === 'page') return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 302);
         reply.header('www-authenticate', 'Bearer realm="camrelay"');
-        return reply.code(401).send(errorBody(401, 'credentials required: Authorization: Bearer <token>, ?token=, or log in at /login'));
+        return reply
+          .code(401)
+          .send(errorBody(401, 'credentials required: Authorization: Bearer <token>, ?token=, or log in at /login'));
       }
-      if (!allowed(request.principal, access)) return reply.code(403).send(errorBody(403, `this credential may not use ${request.routeOptions.url}`));
+      if (!allowed(request.principal, access))
+        return reply.code(403).send(errorBody(403, `this credential may not use ${request.routeOptions.url}`));
     });
 
     // After validation (a malformed id is a 400 first), before the handler.
@@ -137,9 +167,19 @@ export const security = fp<SecurityOptions>(
       }
       const isViewer = typeof rule.viewer === 'function' ? rule.viewer(request) : rule.viewer;
       if (isViewer && camera !== undefined) {
-        const release = viewers.admit(camera);
-        if (!release) return reply.code(503).header('retry-after', '5').send(errorBody(503, `too many viewers (at most ${config.limits.viewers_per_camera} per camera, ${config.limits.viewers_total} in all)`));
-        reply.raw.once('close', release);
+        // Per credential, so that a share link cannot take every place from its owner
+        // (not on an open server: everyone there is the same anonymous admin).
+        const admitted = viewers.admit(camera, open ? undefined : request.principal.credential);
+        if (admitted === 'credential') {
+          const message = `too many viewers for this credential (at most ${limits.viewers_per_credential})`;
+          return reply.code(429).header('retry-after', '5').send(errorBody(429, message));
+        }
+        if (!admitted) {
+          const { viewers_per_camera: perCamera, viewers_total: total } = limits;
+          const message = `too many viewers (at most ${perCamera} per camera, ${total} in all)`;
+          return reply.code(503).header('retry-after', '5').send(errorBody(503, message));
+        }
+        reply.raw.once('close', admitted);
       }
     });
 
@@ -153,8 +193,9 @@ export const security = fp<SecurityOptions>(
       if ((request.raw as { upgrade?: boolean }).upgrade) request.raw.socket.destroy();
     });
 
-    limitConnectionsPerAddress(app, config.limits.connections_per_address);
-    await app.register(accountRoutes, { authenticator, sessions, shares, registry, open, tls: !!config.tls });
+    limitConnectionsPerAddress(app, config.limits.connections_per_address, fromProxy);
+    const maxShareSeconds = config.auth.share_max_lifetime;
+    await app.register(accountRoutes, { authenticator, sessions, shares, registry, open, maxShareSeconds });
   },
   { name: 'camrelay-security' },
 );
@@ -163,8 +204,10 @@ function allowed(principal: Principal, access: Access): boolean {
   switch (access) {
     case 'admin':
       return principal.role === 'admin';
+    case 'server':
+      return principal.role === 'admin' && !principal.cameras;
     case 'metrics':
-      return principal.role === 'admin' || principal.kind === 'metrics';
+      return (principal.role === 'admin' && !principal.cameras) || principal.kind === 'metrics';
     default:
       return principal.kind !== 'metrics';
   }
@@ -184,7 +227,8 @@ function originAllowed(request: FastifyRequest, allowedOrigins: string[]): boole
   if (!origin) return true;
   if (allowedOrigins.includes(origin)) return true;
   try {
-    return new URL(origin).host === request.headers.host;
+    // The host only: behind a TLS proxy the scheme the browser used may not reach camrelay.
+    return new URL(origin).host === new URL(ownOrigin(request)).host;
   } catch {
     return false;
   }
@@ -197,20 +241,43 @@ function isLoopbackHostHeader(header: string | undefined): boolean {
   return isLoopback(name.toLowerCase());
 }
 
-function limitConnectionsPerAddress(app: FastifyInstance, max: number): void {
+/**
+ * Connections per client address, counted on the TCP socket. A trusted proxy's connections carry
+ * many clients: they are not counted as one; each request through them counts instead, while it
+ * is open (streams and WebSockets included), against the client address the proxy forwarded.
+ */
+function limitConnectionsPerAddress(
+  app: FastifyInstance,
+  max: number,
+  fromProxy: (address: string | undefined) => boolean,
+): void {
   const open = new Map<string, number>();
-  app.server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? '?';
+  const enter = (address: string): (() => void) | undefined => {
     const count = (open.get(address) ?? 0) + 1;
-    if (count > max) {
-      socket.destroy();
-      return;
-    }
+    if (count > max) return undefined;
     open.set(address, count);
-    socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left > 0) open.set(address, left);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      const remaining = (open.get(address) ?? 1) - 1;
+      if (remaining > 0) open.set(address, remaining);
       else open.delete(address);
-    });
+    };
+  };
+  app.server.on('connection', (socket: Socket) => {
+    if (fromProxy(socket.remoteAddress)) return;
+    const leave = enter(socket.remoteAddress ?? '?');
+    if (!leave) socket.destroy();
+    else socket.once('close', leave);
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!fromProxy(request.raw.socket.remoteAddress)) return;
+    const leave = enter(`forwarded ${request.ip}`);
+    if (!leave) {
+      reply.header('connection', 'close');
+      return reply.code(429).send(errorBody(429, `too many connections from ${request.ip}`));
+    }
+    reply.raw.once('close', leave);
   });
 }

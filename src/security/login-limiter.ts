@@ -1,42 +1,108 @@
 /**
- * Failed logins per client address: after `attempts` failures the address is
- * locked out for `lockoutMs`, whatever password it tries. Bounded: the oldest
- * address is forgotten when the table is full.
+ * Login attempts per client address and per account name. An attempt counts
+ * when it starts, before its password hash is checked, so concurrent guesses
+ * cannot all be tried before any of them counts: at most `attempts` checks
+ * run for an address or an account within a window of `lockoutMs`, and the
+ * attempt that uses the count up locks it out for `lockoutMs`. A success
+ * gives back its own attempt and clears the account's count (its password is
+ * known), never the address's: a valid login of one account does not buy
+ * guesses at another. Bounded: the oldest keys are forgotten when the table
+ * is full.
  */
-const MAX_ADDRESSES = 10_000;
+const MAX_KEYS = 20_000;
 
-interface Record {
-  failures: number;
+interface Counter {
+  /** Attempts started in this window (running checks and failures). */
+  attempts: number;
+  windowStart: number;
   lockedUntil: number;
 }
 
+export type LoginTicket =
+  | {
+      ok: true;
+      /** The password was right. */
+      succeeded(): void;
+      /** It was wrong: the attempt stays counted. */
+      failed(): void;
+      /** It was never checked (the server was too busy): the attempt is given back. */
+      cancel(): void;
+    }
+  | { ok: false; retryAfter: number };
+
 export class LoginLimiter {
-  private readonly table = new Map<string, Record>();
+  private readonly table = new Map<string, Counter>();
 
   constructor(
     private readonly attempts: number,
     private readonly lockoutMs: number,
   ) {}
 
-  /** Seconds until the address may try again; 0 when it may now. */
-  retryAfter(address: string): number {
-    const r = this.table.get(address);
-    if (!r || r.lockedUntil <= Date.now()) return 0;
-    return Math.ceil((r.lockedUntil - Date.now()) / 1000);
-  }
-
-  failed(address: string): void {
-    let r = this.table.get(address);
-    if (!r || (r.lockedUntil && r.lockedUntil <= Date.now())) {
-      if (!r && this.table.size >= MAX_ADDRESSES) this.table.delete(this.table.keys().next().value!);
-      r = { failures: 0, lockedUntil: 0 };
-      this.table.set(address, r);
+  /** Counts an attempt before its check runs; refused (with the seconds to wait) once either count is used up. */
+  begin(address: string, account: string): LoginTicket {
+    const now = Date.now();
+    const keys = [addressKey(address), accountKey(account)];
+    // Refused attempts make no entries: a locked-out client cannot push its own entry out of the table.
+    const wait = Math.max(...keys.map((key) => this.wait(this.current(key, now), now)));
+    if (wait > 0) return { ok: false, retryAfter: wait };
+    const counters = keys.map((key) => this.counter(key, now));
+    for (const c of counters) {
+      c.attempts++;
+      if (c.attempts >= this.attempts) c.lockedUntil = now + this.lockoutMs;
     }
-    r.failures++;
-    if (r.failures >= this.attempts) r.lockedUntil = Date.now() + this.lockoutMs;
+    const [byAddress, byAccount] = counters as [Counter, Counter];
+    let settled = false;
+    return {
+      ok: true,
+      succeeded: () => {
+        if (settled) return;
+        settled = true;
+        // A success is not a failure: it gives its attempt back, and the account's guesses are over.
+        if (byAddress.attempts > 0) byAddress.attempts--;
+        if (byAddress.attempts < this.attempts) byAddress.lockedUntil = 0;
+        byAccount.attempts = 0;
+        byAccount.lockedUntil = 0;
+      },
+      failed: () => {
+        settled = true;
+      },
+      cancel: () => {
+        if (settled) return;
+        settled = true;
+        for (const c of counters) {
+          if (c.attempts > 0) c.attempts--;
+          if (c.attempts < this.attempts) c.lockedUntil = 0;
+        }
+      },
+    };
   }
 
-  succeeded(address: string): void {
-    this.table.delete(address);
+  private wait(c: Counter | undefined, now: number): number {
+    if (!c) return 0;
+    if (c.lockedUntil > now) return Math.max(1, Math.ceil((c.lockedUntil - now) / 1000));
+    return 0;
+  }
+
+  private current(key: string, now: number): Counter | undefined {
+    const c = this.table.get(key);
+    const over = c && (c.lockedUntil ? c.lockedUntil <= now : c.windowStart + this.lockoutMs <= now);
+    if (c && over) {
+      this.table.delete(key);
+      return undefined;
+    }
+    return c;
+  }
+
+  private counter(key: string, now: number): Counter {
+    let c = this.current(key, now);
+    if (!c) {
+      if (this.table.size >= MAX_KEYS) this.table.delete(this.table.keys().next().value!);
+      c = { attempts: 0, windowStart: now, lockedUntil: 0 };
+      this.table.set(key, c);
+    }
+    return c;
   }
 }
+
+const addressKey = (address: string): string => `address ${address}`;
+const accountKey = (account: string): string => `account ${account.toLowerCase()}`;

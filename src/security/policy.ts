@@ -14,6 +14,11 @@ export interface Rule {
   camera?: (request: FastifyRequest, registry: CameraRegistry) => string | undefined;
   /** The request holds a live viewer open: counted against the viewer limits. */
   viewer?: boolean | ((request: FastifyRequest) => boolean);
+  /**
+   * The request changes state (a login, a logout, a share link): a browser's request must come from
+   * this server's own pages (Origin or Referer), or for 'api', also from an allowed origin (proxy.ts).
+   */
+  stateChanging?: 'login' | 'page' | 'api';
 }
 
 const byParam = (request: FastifyRequest): string | undefined => (request.params as { id?: string } | undefined)?.id;
@@ -32,10 +37,11 @@ function action(request: FastifyRequest): ReturnType<typeof parseAction> | undef
 export const POLICY: Record<string, Rule> = {
   // The viewer's pages and assets: public unless auth.public_pages is false ('page').
   'GET /': {
-    access: (request) => ((request.query as { action?: unknown } | undefined)?.action === undefined ? 'page' : 'viewer'),
+    access: (request) =>
+      (request.query as { action?: unknown } | undefined)?.action === undefined ? 'page' : 'viewer',
     camera: (request, registry) => {
       const a = action(request);
-      return a ? registry.list()[a.index]?.id : undefined;
+      return a ? registry.byNumber(a.index)?.id : undefined;
     },
     viewer: (request) => action(request)?.kind === 'stream',
   },
@@ -44,9 +50,10 @@ export const POLICY: Record<string, Rule> = {
   'GET /capture': { access: 'page' },
   'GET /capture.js': { access: 'page' },
   'GET /login': { access: 'public' },
-  'POST /login': { access: 'public' },
+  'POST /login': { access: 'public', stateChanging: 'login' },
+  // GET only asks (a form that POSTs): a link from another site cannot log anyone out.
   'GET /logout': { access: 'public' },
-  'POST /logout': { access: 'public' },
+  'POST /logout': { access: 'public', stateChanging: 'page' },
   // CORS preflights carry no credential by design; @fastify/cors answers them.
   'OPTIONS *': { access: 'public' },
 
@@ -58,12 +65,13 @@ export const POLICY: Record<string, Rule> = {
   'GET /api/cameras/:id/stream.mjpeg': { access: 'viewer', camera: byParam, viewer: true },
   'GET /api/cameras/:id/ws': { access: 'viewer', camera: byParam, viewer: true },
   'GET /video': { access: 'viewer', camera: firstCamera, viewer: true },
-  'POST /api/tokens': { access: 'admin' },
+  'POST /api/tokens': { access: 'admin', stateChanging: 'api' },
+  // Whole-server views: refused to an admin limited to some cameras.
   'GET /metrics': { access: 'metrics' },
 
   // Relay: edges authenticate with their own publish tokens (src/relay); the list is for admins.
   'GET /api/publish': { access: 'publisher' },
-  'GET /api/publishers': { access: 'admin' },
+  'GET /api/publishers': { access: 'server' },
 };
 
 /** The rule for a route; HEAD routes (added by Fastify for every GET) share the GET's. */

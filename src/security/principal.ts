@@ -12,6 +12,10 @@ export interface Principal {
   cameras?: ReadonlySet<string>;
   /** For session logins: the session to end on logout. */
   sessionId?: string;
+  /** Names the credential itself (a user, a token, one share link): viewers are limited per credential. */
+  credential?: string;
+  /** When the credential stops working (ms since the epoch), if it expires. */
+  expiresAt?: number;
 }
 
 export function maySeeCamera(principal: Principal, cameraId: string): boolean {
@@ -22,5 +26,8 @@ export function maySeeCamera(principal: Principal, cameraId: string): boolean {
   return dot > 0 && principal.cameras.has(`${cameraId.slice(0, dot)}.*`);
 }
 
-/** What a route demands (policy.ts): 'page' is public unless auth.public_pages is false. */
-export type Access = 'public' | 'page' | 'viewer' | 'admin' | 'metrics' | 'publisher';
+/**
+ * What a route demands (policy.ts): 'page' is public unless auth.public_pages is false; 'server' is
+ * an admin of every camera (views of the whole server: an admin limited to some cameras gets 403).
+ */
+export type Access = 'public' | 'page' | 'viewer' | 'admin' | 'server' | 'metrics' | 'publisher';

@@ -6,7 +6,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CameraRegistry } from '../hub/registry.js';
 import { errorBody } from '../outputs/http-errors.js';
 import type { Authenticator } from './authenticator.js';
-import { loginPage, safeNext } from './login-page.js';
+import { loginPage, logoutPage, safeNext } from './login-page.js';
+import { delegationRefusal } from './delegation.js';
 import type { Principal } from './principal.js';
 import { SESSION_COOKIE, type SessionStore } from './sessions.js';
 import type { ShareLinks } from './share-links.js';
@@ -18,7 +19,8 @@ interface AccountOptions {
   registry: CameraRegistry;
   /** No credentials configured: everyone is an admin. */
   open: boolean;
-  tls: boolean;
+  /** auth.share_max_lifetime: the longest expires_in. */
+  maxShareSeconds: number;
 }
 
 interface LoginBody {
@@ -27,66 +29,104 @@ interface LoginBody {
   next?: unknown;
 }
 
-const MAX_SHARE_SECONDS = 30 * 86_400;
+const tokenBody = (maxSeconds: number) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['cameras'],
+    properties: {
+      cameras: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 64,
+        uniqueItems: true,
+        items: { type: 'string', pattern: '^[a-z0-9_-]{1,64}(\\.([a-z0-9_-]{1,64}|\\*))?$' },
+      },
+      expires_in: { type: 'integer', minimum: 60, maximum: maxSeconds, default: Math.min(86_400, maxSeconds) },
+      label: { type: 'string', minLength: 1, maxLength: 64 },
+    },
+  }) as const;
 
-const tokenBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['cameras'],
-  properties: {
-    cameras: { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: { type: 'string', pattern: '^[a-z0-9_-]{1,64}(\\.([a-z0-9_-]{1,64}|\\*))?$' } },
-    expires_in: { type: 'integer', minimum: 60, maximum: MAX_SHARE_SECONDS, default: 86_400 },
-    label: { type: 'string', minLength: 1, maxLength: 64 },
-  },
-} as const;
+/** Session cookies are Secure when the client reached camrelay over HTTPS (itself, or a trusted proxy's). */
+const secure = (request: FastifyRequest): boolean => request.protocol === 'https';
 
-export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, { authenticator, sessions, shares, registry, open, tls }) => {
+/** The login page may tell camrelay itself where a form comes from (Origin), and nobody else anything. */
+const pageHeaders = (reply: FastifyReply): FastifyReply =>
+  reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'same-origin');
+
+/** A body of this media type only (else 415): a form of another site can send forms and text, not JSON. */
+function accept(...types: string[]) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (types.includes(type)) return undefined;
+    return reply.code(415).send(errorBody(415, `send the body as ${types.join(' or ')}`));
+  };
+}
+
+export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, options) => {
+  const { authenticator, sessions, shares, registry, open, maxShareSeconds } = options;
   app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(loginPage(safeNext(request.query.next))),
+    pageHeaders(reply).send(loginPage(safeNext(request.query.next))),
   );
 
-  app.post<{ Body: LoginBody }>('/login', async (request, reply) => {
+  const loginTypes = accept('application/x-www-form-urlencoded', 'application/json');
+  app.post<{ Body: LoginBody }>('/login', { onRequest: loginTypes }, async (request, reply) => {
     const body = request.body ?? {};
     const form = !request.headers['content-type']?.includes('json');
     const next = safeNext(body.next);
     const answer = (status: number, message: string): FastifyReply =>
       form
-        ? reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(loginPage(next, message))
+        ? pageHeaders(reply.code(status)).send(loginPage(next, message))
         : reply.code(status).send(errorBody(status, message));
-    if (typeof body.username !== 'string' || typeof body.password !== 'string' || body.username.length > 64 || body.password.length > 1024) {
+    if (
+      typeof body.username !== 'string' ||
+      typeof body.password !== 'string' ||
+      body.username.length > 64 ||
+      body.password.length > 1024
+    ) {
       return answer(400, 'username and password are required');
     }
     const outcome = await authenticator.login(body.username, body.password, request.ip);
     if (!outcome.ok) {
-      if (outcome.status === 429) reply.header('retry-after', String(outcome.retryAfter));
+      if (outcome.status !== 401) reply.header('retry-after', String(outcome.retryAfter));
       request.log.warn({ user: body.username, address: request.ip, status: outcome.status }, 'login failed');
       return answer(outcome.status, outcome.message);
     }
     const { id, maxAgeSeconds } = sessions.create(outcome.principal);
-    reply.setCookie(SESSION_COOKIE, id, { path: '/', httpOnly: true, sameSite: 'lax', secure: tls, maxAge: maxAgeSeconds });
+    const cookie = { path: '/', httpOnly: true, secure: secure(request), maxAge: maxAgeSeconds } as const;
+    reply.setCookie(SESSION_COOKIE, id, { ...cookie, sameSite: 'lax' });
     request.log.info({ user: outcome.principal.name, address: request.ip }, 'logged in');
-    return form ? reply.redirect(next, 303) : reply.send({ name: outcome.principal.name, role: outcome.principal.role });
+    return form
+      ? reply.redirect(next, 303)
+      : reply.send({ name: outcome.principal.name, role: outcome.principal.role });
   });
 
   const logout = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const id = request.cookies[SESSION_COOKIE];
     if (id) sessions.end(id);
-    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: tls });
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: secure(request) });
     return reply.redirect('/login', 303);
   };
-  app.get('/logout', logout);
+  app.get('/logout', async (_request, reply) => pageHeaders(reply).send(logoutPage()));
   app.post('/logout', logout);
 
   app.get('/api/me', async (request) => describe(request.principal!, open));
 
-  app.post<{ Body: { cameras: string[]; expires_in: number; label?: string } }>('/api/tokens', { schema: { body: tokenBody } }, async (request, reply) => {
+  const tokenRoute = { schema: { body: tokenBody(maxShareSeconds) }, onRequest: accept('application/json') };
+  type TokenRequest = { Body: { cameras: string[]; expires_in: number; label?: string } };
+  app.post<TokenRequest>('/api/tokens', tokenRoute, async (request, reply) => {
     const { cameras, expires_in: expiresIn, label } = request.body;
     const unknown = cameras.filter((c) => !c.includes('.') && !registry.get(c));
-    if (unknown.length) return reply.code(400).send(errorBody(400, `no camera ${unknown.map((c) => `"${c}"`).join(', ')}`));
+    if (unknown.length)
+      return reply.code(400).send(errorBody(400, `no camera ${unknown.map((c) => `"${c}"`).join(', ')}`));
+    const refusal = delegationRefusal(request.principal!, cameras, Date.now() + expiresIn * 1000);
+    if (refusal) return reply.code(403).send(errorBody(403, refusal));
     const { token, expiresAt } = await shares.issue(cameras, expiresIn, label ?? `share by ${request.principal!.name}`);
     const base = `${request.protocol}://${request.host}/?token=${token}`;
     request.log.info({ by: request.principal!.name, cameras, expiresAt }, 'share link issued');
-    return reply.code(201).send({ token, expiresAt, url: cameras.length === 1 ? `${base}#/camera/${cameras[0]}` : base });
+    return reply
+      .code(201)
+      .send({ token, expiresAt, url: cameras.length === 1 ? `${base}#/camera/${cameras[0]}` : base });
   });
 };
 

@@ -4,7 +4,7 @@
  * `auth.share_secret` or CAMRELAY_SHARE_SECRET, never the repository. Without
  * either, a random key lives as long as the process (links die at restart).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Principal } from './principal.js';
 
@@ -15,12 +15,20 @@ export class ShareLinks {
   private readonly key: Uint8Array;
   readonly ephemeral: boolean;
 
-  constructor(secret: string | undefined) {
+  /** `maxLifetimeSeconds`: links that would live longer (from now) are refused, whoever signed them. */
+  constructor(
+    secret: string | undefined,
+    private readonly maxLifetimeSeconds = 30 * 86_400,
+  ) {
     this.ephemeral = !secret;
     this.key = secret ? new TextEncoder().encode(secret) : randomBytes(32);
   }
 
-  async issue(cameras: string[], expiresInSeconds: number, label: string): Promise<{ token: string; expiresAt: number }> {
+  async issue(
+    cameras: string[],
+    expiresInSeconds: number,
+    label: string,
+  ): Promise<{ token: string; expiresAt: number }> {
     const expiresAt = Math.floor(Date.now() / 1000) + expiresInSeconds;
     const token = await new SignJWT({ cams: cameras, label })
       .setProtectedHeader({ alg: 'HS256' })
@@ -35,10 +43,26 @@ export class ShareLinks {
   /** The principal a share token stands for, or undefined if it is forged, expired or malformed. */
   async verify(token: string): Promise<Principal | undefined> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+        // A link without an expiry would never end: every link must have one, within the maximum lifetime.
+        requiredClaims: ['exp'],
+      });
       const cams = payload.cams;
       if (!Array.isArray(cams) || !cams.every((c): c is string => typeof c === 'string')) return undefined;
-      return { kind: 'share', name: typeof payload.label === 'string' ? payload.label : 'share link', role: 'viewer', cameras: new Set(cams) };
+      const exp = payload.exp;
+      // A minute's grace for clock differences between the issuer and this server.
+      if (typeof exp !== 'number' || exp > Date.now() / 1000 + this.maxLifetimeSeconds + 60) return undefined;
+      return {
+        kind: 'share',
+        name: typeof payload.label === 'string' ? payload.label : 'share link',
+        role: 'viewer',
+        cameras: new Set(cams),
+        credential: `share ${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`,
+        expiresAt: exp * 1000,
+      };
     } catch {
       return undefined;
     }

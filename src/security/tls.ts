@@ -19,14 +19,21 @@ export function readTls(tls: NonNullable<SecurityConfig['tls']>): TlsFiles {
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`server.tls.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+      throw new Error(
+        `server.tls.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        { cause: err },
+      );
     }
   };
   return { cert: read('cert', tls.cert), key: read('key', tls.key) };
 }
 
 /** Re-reads the certificate on SIGHUP; returns the function that stops listening for it. */
-export function reloadTlsOnSighup(server: HttpsServer, tls: NonNullable<SecurityConfig['tls']>, log: Logger): () => void {
+export function reloadTlsOnSighup(
+  server: HttpsServer,
+  tls: NonNullable<SecurityConfig['tls']>,
+  log: Logger,
+): () => void {
   const reload = (): void => {
     try {
       server.setSecureContext(readTls(tls));

@@ -34,10 +34,42 @@ interface Row {
 }
 
 /** Statuses for the usual shapes of rule. */
-const publicRoute = (status: number): Record<Credential, number> => ({ none: status, malformed: status, wrong: status, expired: status, otherCamera: status, viewer: status, admin: status });
-const cameraRoute = (ok: number): Record<Credential, number> => ({ none: 401, malformed: 401, wrong: 401, expired: 401, otherCamera: 403, viewer: ok, admin: ok });
-const viewerRoute = (ok: number): Record<Credential, number> => ({ none: 401, malformed: 401, wrong: 401, expired: 401, otherCamera: ok, viewer: ok, admin: ok });
-const adminRoute = (ok: number): Record<Credential, number> => ({ none: 401, malformed: 401, wrong: 401, expired: 401, otherCamera: 403, viewer: 403, admin: ok });
+const publicRoute = (status: number): Record<Credential, number> => ({
+  none: status,
+  malformed: status,
+  wrong: status,
+  expired: status,
+  otherCamera: status,
+  viewer: status,
+  admin: status,
+});
+const cameraRoute = (ok: number): Record<Credential, number> => ({
+  none: 401,
+  malformed: 401,
+  wrong: 401,
+  expired: 401,
+  otherCamera: 403,
+  viewer: ok,
+  admin: ok,
+});
+const viewerRoute = (ok: number): Record<Credential, number> => ({
+  none: 401,
+  malformed: 401,
+  wrong: 401,
+  expired: 401,
+  otherCamera: ok,
+  viewer: ok,
+  admin: ok,
+});
+const adminRoute = (ok: number): Record<Credential, number> => ({
+  none: 401,
+  malformed: 401,
+  wrong: 401,
+  expired: 401,
+  otherCamera: 403,
+  viewer: 403,
+  admin: ok,
+});
 
 const asset = readdirSync(join(WEB_DIST, 'assets')).find((f) => f.endsWith('.js'));
 
@@ -51,10 +83,15 @@ const TABLE: Row[] = [
   { route: 'GET /capture.js', path: '/capture.js', expect: publicRoute(200) },
   { route: 'GET /login', path: '/login', expect: publicRoute(200) },
   { route: 'POST /login', path: '/login', body: {}, expect: publicRoute(400) },
-  { route: 'GET /logout', path: '/logout', expect: publicRoute(303) },
+  { route: 'GET /logout', path: '/logout', expect: publicRoute(200) }, // a form that POSTs
   { route: 'POST /logout', path: '/logout', expect: publicRoute(303) },
   // A preflight from an origin not in allowed_origins gets no approval, whatever it carries (allowed ones: origin.test.ts).
-  { route: 'OPTIONS *', path: '/api/cameras', headers: { origin: 'http://other.example', 'access-control-request-method': 'GET' }, expect: publicRoute(404) },
+  {
+    route: 'OPTIONS *',
+    path: '/api/cameras',
+    headers: { origin: 'http://other.example', 'access-control-request-method': 'GET' },
+    expect: publicRoute(404),
+  },
   { route: 'GET /api/health', path: '/api/health', expect: publicRoute(200) },
   { route: 'GET /api/me', path: '/api/me', expect: viewerRoute(200) },
   { route: 'GET /api/cameras', path: '/api/cameras', expect: viewerRoute(200) },
@@ -119,10 +156,14 @@ function statusOf(row: Row, kind: Credential, method = row.route.split(' ')[0]!)
   }
   const body = row.body ? JSON.stringify(row.body) : undefined;
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers: { ...headers, ...row.headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      resolve(res.statusCode ?? 0);
-      res.destroy(); // MJPEG streams never end by themselves
-    });
+    const req = httpRequest(
+      url,
+      { method, headers: { ...headers, ...row.headers, ...(body ? { 'content-type': 'application/json' } : {}) } },
+      (res) => {
+        resolve(res.statusCode ?? 0);
+        res.destroy(); // MJPEG streams never end by themselves
+      },
+    );
     req.once('error', reject);
     req.end(body);
   });
@@ -153,10 +194,19 @@ cameras:
   it('names exactly the routes the server serves', () => {
     const served = new Set(t.server.app.checkedRoutes.filter((r) => !r.startsWith('HEAD ')));
     const tabled = new Set(TABLE.map((r) => r.route));
-    assert.deepEqual([...served].filter((r) => !tabled.has(r)), [], 'routes served without a row in this table');
-    assert.deepEqual([...tabled].filter((r) => !served.has(r)), [], 'rows for routes the server does not serve');
+    assert.deepEqual(
+      [...served].filter((r) => !tabled.has(r)),
+      [],
+      'routes served without a row in this table',
+    );
+    assert.deepEqual(
+      [...tabled].filter((r) => !served.has(r)),
+      [],
+      'rows for routes the server does not serve',
+    );
     // Every HEAD route is the twin of a GET route, with the GET's rule.
-    for (const head of t.server.app.checkedRoutes.filter((r) => r.startsWith('HEAD '))) assert.ok(served.has(head.replace(/^HEAD/, 'GET')), head);
+    for (const head of t.server.app.checkedRoutes.filter((r) => r.startsWith('HEAD ')))
+      assert.ok(served.has(head.replace(/^HEAD/, 'GET')), head);
   });
 
   for (const row of TABLE) {
@@ -168,7 +218,11 @@ cameras:
         // The HEAD twin is guarded alike (no body, same decision).
         const heads: Partial<Record<Credential, number>> = {};
         for (const kind of ['none', 'otherCamera', 'viewer'] as const) heads[kind] = await statusOf(row, kind, 'HEAD');
-        assert.deepEqual(heads, { none: row.expect.none, otherCamera: row.expect.otherCamera, viewer: row.expect.viewer });
+        assert.deepEqual(heads, {
+          none: row.expect.none,
+          otherCamera: row.expect.otherCamera,
+          viewer: row.expect.viewer,
+        });
       }
     });
   }
@@ -176,7 +230,10 @@ cameras:
   it('hides cameras outside the credential from /api/cameras', async () => {
     const res = await fetch(`${t.url}/api/cameras`, { headers: { authorization: `Bearer ${VIEWER_B}` } });
     const body = (await res.json()) as { cameras: { id: string }[] };
-    assert.deepEqual(body.cameras.map((c) => c.id), ['b']);
+    assert.deepEqual(
+      body.cameras.map((c) => c.id),
+      ['b'],
+    );
   });
 
   it('lets the metrics token read /metrics and nothing else', async () => {

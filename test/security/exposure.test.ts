@@ -29,7 +29,19 @@ describe('exposure: who may reach an unauthenticated server', () => {
     for (const host of ['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) {
       assert.equal(isLoopback(host), true, host);
     }
-    for (const host of ['0.0.0.0', '::', '[::]', '10.0.0.1', '192.168.1.20', '172.16.0.1', '128.0.0.1', '::ffff:10.0.0.1', '127.0.0.1.nip.io', 'camera.local', 'fe80::1']) {
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '[::]',
+      '10.0.0.1',
+      '192.168.1.20',
+      '172.16.0.1',
+      '128.0.0.1',
+      '::ffff:10.0.0.1',
+      '127.0.0.1.nip.io',
+      'camera.local',
+      'fe80::1',
+    ]) {
       assert.equal(isLoopback(host), false, host);
     }
   });
@@ -68,11 +80,21 @@ describe('exposure: who may reach an unauthenticated server', () => {
 
   it('serves 0.0.0.0 with credentials configured, and asks for them', async () => {
     const token = newToken();
-    const config = writeConfig(dir, 'tokens.yaml', { server: { host: '0.0.0.0' }, auth: { tokens: [{ name: 'phone', token_hash: hashToken(token) }] } });
+    const config = writeConfig(dir, 'tokens.yaml', {
+      server: { host: '0.0.0.0' },
+      auth: { tokens: [{ name: 'phone', token_hash: hashToken(token) }] },
+    });
     const server = await startCli(['--config', config, '--port', '0', ...CAMERA]);
     try {
       assert.equal((await request(`http://127.0.0.1:${server.port}/api/cameras`)).status, 401);
-      assert.equal((await request(`http://127.0.0.1:${server.port}/api/cameras`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+      assert.equal(
+        (
+          await request(`http://127.0.0.1:${server.port}/api/cameras`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).status,
+        200,
+      );
       assert.equal(
         logLines(server.stdout()).find((l) => /without authentication/i.test(l.msg)),
         undefined,

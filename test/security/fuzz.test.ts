@@ -83,7 +83,10 @@ function generator(seed: number) {
     for (let i = 0; i < n; i++) b[i] = int(256);
     return b;
   };
-  const chars = (n: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%/?#[]@!$&\'()*+,;= '): string => {
+  const chars = (
+    n: number,
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%/?#[]@!$&'()*+,;= ",
+  ): string => {
     let s = '';
     for (let i = 0; i < n; i++) s += alphabet[int(alphabet.length)];
     return s;
@@ -106,15 +109,39 @@ function wsMessage(r: Random): { data: string | Buffer; binary: boolean } {
       return { data: full.slice(0, r.int(full.length)), binary: false };
     }
     case 3:
-      return { data: r.pick(['{"type":"ack","seq":1e999}', '{"type":"ping","t":1e999}', '{"type":"ack","seq":-0}', '{"type":"ack","seq":9007199254740993}', '{"type":"ping","t":-1e308}', '{"type":"ack","seq":4294967296}']), binary: false };
+      return {
+        data: r.pick([
+          '{"type":"ack","seq":1e999}',
+          '{"type":"ping","t":1e999}',
+          '{"type":"ack","seq":-0}',
+          '{"type":"ack","seq":9007199254740993}',
+          '{"type":"ping","t":-1e308}',
+          '{"type":"ack","seq":4294967296}',
+        ]),
+        binary: false,
+      };
     case 4:
-      return json({ type: 'ack', seq: r.pick([0, 1, 4294967295, 2147483648, r.int(2 ** 32), -1, 1.5, '7', null, [1], { n: 1 }]) });
+      return json({
+        type: 'ack',
+        seq: r.pick([0, 1, 4294967295, 2147483648, r.int(2 ** 32), -1, 1.5, '7', null, [1], { n: 1 }]),
+      });
     case 5:
       return { data: 'x'.repeat(5 * 1024 + r.int(200)), binary: r.next() < 0.5 };
     case 6:
-      return json({ type: r.pick(['ping', 'pause', 'resume', 'hello', 'subscribe', '__proto__', 'constructor', '']), t: r.pick([1, 'x', null, Number.MAX_VALUE]) });
+      return json({
+        type: r.pick(['ping', 'pause', 'resume', 'hello', 'subscribe', '__proto__', 'constructor', '']),
+        t: r.pick([1, 'x', null, Number.MAX_VALUE]),
+      });
     case 7:
-      return { data: JSON.stringify({ __proto__: { type: 'ack' }, constructor: { prototype: { polluted: true } }, type: 'ack', seq: 0 }), binary: false };
+      return {
+        data: JSON.stringify({
+          __proto__: { type: 'ack' },
+          constructor: { prototype: { polluted: true } },
+          type: 'ack',
+          seq: 0,
+        }),
+        binary: false,
+      };
     case 8:
       // Not valid UTF-8, as a text frame (the server must close with 1007, not crash).
       return { data: Buffer.from([0x7b, 0xc3, 0x28, 0xa0, 0xa1, 0xff, 0xfe, 0x7d]), binary: false };
@@ -139,9 +166,27 @@ function wsMessage(r: Random): { data: string | Buffer; binary: boolean } {
 function httpRequestBytes(r: Random, port: number): Buffer {
   if (r.next() < 0.06) return r.bytes(1 + r.int(600));
   const paths = [
-    '/', '/api/cameras', '/api/cameras/cam', '/api/cameras/cam/snapshot.jpg', '/api/cameras/cam/stream.mjpeg', '/api/cameras/cam/ws', '/api/me',
-    '/api/tokens', '/api/health', '/login', '/logout', '/metrics', '/assets/', '/player.js', '/capture', '/capture.js', '/video', '/?action=snapshot',
-    '/?action=stream_0', '/api/publish', '/api/publishers',
+    '/',
+    '/api/cameras',
+    '/api/cameras/cam',
+    '/api/cameras/cam/snapshot.jpg',
+    '/api/cameras/cam/stream.mjpeg',
+    '/api/cameras/cam/ws',
+    '/api/me',
+    '/api/tokens',
+    '/api/health',
+    '/login',
+    '/logout',
+    '/metrics',
+    '/assets/',
+    '/player.js',
+    '/capture',
+    '/capture.js',
+    '/video',
+    '/?action=snapshot',
+    '/?action=stream_0',
+    '/api/publish',
+    '/api/publishers',
   ];
   let path = r.pick(paths);
   switch (r.int(12)) {
@@ -161,7 +206,16 @@ function httpRequestBytes(r: Random, port: number): Buffer {
       path += `?${r.chars(1 + r.int(400))}`;
       break;
     case 5:
-      path = r.pick(['*', 'http://evil.example/', `http://127.0.0.1:${port}/api/cameras`, '', '//', '\\\\', 'api/cameras', '/assets//..//..//package.json']);
+      path = r.pick([
+        '*',
+        'http://evil.example/',
+        `http://127.0.0.1:${port}/api/cameras`,
+        '',
+        '//',
+        '\\\\',
+        'api/cameras',
+        '/assets//..//..//package.json',
+      ]);
       break;
     case 6:
       path = `/api/cameras/${r.chars(1 + r.int(300), 'abcdefghijklmnopqrstuvwxyzABC._-%0123456789')}/snapshot.jpg`;
@@ -169,10 +223,28 @@ function httpRequestBytes(r: Random, port: number): Buffer {
     default:
       break;
   }
-  const method = r.next() < 0.75 ? r.pick(['GET', 'GET', 'GET', 'POST', 'HEAD', 'OPTIONS']) : r.pick(['PUT', 'DELETE', 'PATCH', 'TRACE', 'CONNECT', 'PRI', 'G\u0000T', 'get', r.chars(1 + r.int(40), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), '']);
-  const version = r.next() < 0.9 ? 'HTTP/1.1' : r.pick(['HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.1 extra', 'HTTPS/1.1', '']);
+  const method =
+    r.next() < 0.75
+      ? r.pick(['GET', 'GET', 'GET', 'POST', 'HEAD', 'OPTIONS'])
+      : r.pick([
+          'PUT',
+          'DELETE',
+          'PATCH',
+          'TRACE',
+          'CONNECT',
+          'PRI',
+          'G\u0000T',
+          'get',
+          r.chars(1 + r.int(40), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'),
+          '',
+        ]);
+  const version =
+    r.next() < 0.9 ? 'HTTP/1.1' : r.pick(['HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.1 extra', 'HTTPS/1.1', '']);
   const headers: string[] = [];
-  if (r.next() < 0.9) headers.push(`Host: ${r.next() < 0.9 ? `127.0.0.1:${port}` : r.pick(['', 'evil.example', r.chars(300), '[::1', 'a b'])}`);
+  if (r.next() < 0.9)
+    headers.push(
+      `Host: ${r.next() < 0.9 ? `127.0.0.1:${port}` : r.pick(['', 'evil.example', r.chars(300), '[::1', 'a b'])}`,
+    );
   if (r.next() < 0.05) headers.push('Host: second.example');
   const header = (): string => {
     switch (r.int(14)) {
@@ -193,7 +265,10 @@ function httpRequestBytes(r: Random, port: number): Buffer {
       case 7:
         return `X-Long: ${'a'.repeat(r.pick([100, 8000, 20_000]))}`;
       case 8:
-        return `X-Bad: ${r.bytes(20).toString('latin1').replace(/[\r\n]/g, '')}`;
+        return `X-Bad: ${r
+          .bytes(20)
+          .toString('latin1')
+          .replace(/[\r\n]/g, '')}`;
       case 9:
         return `${r.chars(1 + r.int(30), 'abcdefghijklmnopqrstuvwxyz-()<>@,;:\\"/[]?={} \t')}: x`;
       case 10:
@@ -212,7 +287,10 @@ function httpRequestBytes(r: Random, port: number): Buffer {
   if (method === 'POST' || r.next() < 0.1) {
     body = r.pick([
       JSON.stringify({ username: r.chars(8), password: r.chars(12) }),
-      JSON.stringify({ cameras: [r.pick(['cam', 'CAM', '../x', r.chars(70)])], expires_in: r.pick([60, -1, 1e20, 'x']) }),
+      JSON.stringify({
+        cameras: [r.pick(['cam', 'CAM', '../x', r.chars(70)])],
+        expires_in: r.pick([60, -1, 1e20, 'x']),
+      }),
       `username=${r.chars(10)}&password=${r.chars(10)}&next=${r.pick(['//evil.example', '/', 'javascript:x'])}`,
       '{"a":',
       r.bytes(r.int(500)).toString('latin1'),
@@ -220,7 +298,10 @@ function httpRequestBytes(r: Random, port: number): Buffer {
     ]);
     if (r.next() < 0.7) headers.push(`Content-Length: ${Buffer.byteLength(body, 'latin1')}`);
   }
-  return Buffer.from(`${method} ${path} ${version}\r\n${headers.join('\r\n')}${headers.length ? '\r\n' : ''}\r\n${body}`, 'latin1');
+  return Buffer.from(
+    `${method} ${path} ${version}\r\n${headers.join('\r\n')}${headers.length ? '\r\n' : ''}\r\n${body}`,
+    'latin1',
+  );
 }
 
 /** Sends one raw request and closes after the first answer bytes, the server's close, or 400 ms. */
@@ -241,12 +322,20 @@ function fire(port: number, data: Buffer): Promise<void> {
 }
 
 /** One fuzzing WebSocket client: connects, sends until the server closes it or its share is sent, and again. */
-async function wsClient(r: Random, base: string, quota: number, deadline: number): Promise<{ sent: number; connections: number; closes: Map<number, number> }> {
+async function wsClient(
+  r: Random,
+  base: string,
+  quota: number,
+  deadline: number,
+): Promise<{ sent: number; connections: number; closes: Map<number, number> }> {
   let sent = 0;
   let connections = 0;
   const closes = new Map<number, number>();
   while (sent < quota && Date.now() < deadline) {
-    const path = r.next() < 0.85 ? `/api/cameras/cam/ws?token=${TOKEN}${r.pick(['', '&window=1', '&window=8', '&ack=0'])}` : `/video?token=${TOKEN}`;
+    const path =
+      r.next() < 0.85
+        ? `/api/cameras/cam/ws?token=${TOKEN}${r.pick(['', '&window=1', '&window=8', '&ack=0'])}`
+        : `/video?token=${TOKEN}`;
     const ws = new WebSocket(`${base}${path}`, { perMessageDeflate: false });
     ws.on('error', () => {});
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
@@ -294,7 +383,9 @@ describe('fuzz: random and malformed input against a running camrelay', () => {
       },
       cameras: [{ id: 'cam', source: 'testsrc?size=320x240&fps=30' }],
     });
-    server = await startCli(['--config', config, '--port', '0', '--log-level', 'warn'], { nodeArgs: ['--inspect=127.0.0.1:0'] });
+    server = await startCli(['--config', config, '--port', '0', '--log-level', 'warn'], {
+      nodeArgs: ['--inspect=127.0.0.1:0'],
+    });
     witness = await Viewer.open(`ws://127.0.0.1:${server.port}/api/cameras/cam/ws?token=${TOKEN}`);
     await witness.waitFrames(1);
     await sleep(3000);
@@ -313,12 +404,16 @@ describe('fuzz: random and malformed input against a running camrelay', () => {
 
     const wsStarted = Date.now();
     const clients = await Promise.all(
-      Array.from({ length: WS_CLIENTS }, (_, i) => wsClient(generator(SEED + i + 1), base, Math.ceil(WS_MESSAGES / WS_CLIENTS), wsStarted + PHASE_BUDGET_MS)),
+      Array.from({ length: WS_CLIENTS }, (_, i) =>
+        wsClient(generator(SEED + i + 1), base, Math.ceil(WS_MESSAGES / WS_CLIENTS), wsStarted + PHASE_BUDGET_MS),
+      ),
     );
     const wsSent = clients.reduce((n, c) => n + c.sent, 0);
     const closes = new Map<number, number>();
     for (const c of clients) for (const [code, n] of c.closes) closes.set(code, (closes.get(code) ?? 0) + n);
-    t.diagnostic(`WebSocket: ${wsSent} messages over ${clients.reduce((n, c) => n + c.connections, 0)} connections in ${Date.now() - wsStarted} ms; close codes ${JSON.stringify([...closes])}`);
+    t.diagnostic(
+      `WebSocket: ${wsSent} messages over ${clients.reduce((n, c) => n + c.connections, 0)} connections in ${Date.now() - wsStarted} ms; close codes ${JSON.stringify([...closes])}`,
+    );
     assert.ok(wsSent >= 2000, `${wsSent} WebSocket messages sent`);
     assert.ok(!closes.has(1011), 'no internal error closed a socket');
     assert.equal(server.child.exitCode, null, 'alive after the WebSocket half');
@@ -338,13 +433,14 @@ describe('fuzz: random and malformed input against a running camrelay', () => {
     assert.equal(server.child.exitCode, null, 'alive after the HTTP half');
 
     // The witness connected throughout is still served, and so is a new viewer at the full rate.
-    assert.equal(witness.closed, undefined, 'the witness viewer was not disconnected');
+    assert.equal(witness.closedWith, undefined, 'the witness viewer was not disconnected');
     await sleep(500);
     const viewer = await Viewer.open(`${base}/api/cameras/cam/ws?token=${TOKEN}`);
     try {
       await viewer.waitFrames(1);
-      const frames = await viewer.framesDuring(3000);
-      assert.ok(frames >= 75, `${frames} frames in 3 s from a 30 fps camera (at least 25 fps)`);
+      // Against the camera's own frame counter (the seqs), not the clock: 75 of its 90 frames in 3 s before.
+      const { received, made } = await viewer.framesMadeWhileReceiving(75);
+      assert.ok(received >= made * 0.83, `the new viewer got ${received} of the camera's ${made} frames`);
       assert.equal(viewer.bad, 0);
     } finally {
       viewer.close();
@@ -353,7 +449,9 @@ describe('fuzz: random and malformed input against a running camrelay', () => {
 
     const heapAfter = await collectGarbage(server);
     const rssAfter = rssOf(server.pid);
-    t.diagnostic(`after a full GC: RSS ${mib(rssBefore)} before, ${mib(rssAfter)} after; JS heap in use ${mib(heapBefore)} before, ${mib(heapAfter)} after`);
+    t.diagnostic(
+      `after a full GC: RSS ${mib(rssBefore)} before, ${mib(rssAfter)} after; JS heap in use ${mib(heapBefore)} before, ${mib(heapAfter)} after`,
+    );
     assert.ok(rssAfter <= rssBefore * 1.2, `RSS grew from ${mib(rssBefore)} to ${mib(rssAfter)}`);
     // What the server keeps: a few thousand inputs retained at even 1 KiB each would show here.
     assert.ok(heapAfter - heapBefore < 8 * 2 ** 20, `the JS heap kept ${mib(heapAfter - heapBefore)} more`);

@@ -45,7 +45,10 @@ function openStream(url: string): Promise<Stream> {
 }
 
 /** Opens a raw TCP connection and resolves once it is established (or closed at once by the server). */
-function tcp(port: number, localAddress?: string): Promise<{ socket: Socket; closed: () => boolean; data: () => string }> {
+function tcp(
+  port: number,
+  localAddress?: string,
+): Promise<{ socket: Socket; closed: () => boolean; data: () => string }> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port, localAddress });
     let closed = false;
@@ -114,45 +117,76 @@ describe('limits on an open server (loopback, no credentials)', () => {
 
       // When a viewer leaves, its place is free again: the WebSocket one...
       a1.close();
-      const a3 = await waitFor(async () => {
-        const attempt = await upgrade(`${ws}/api/cameras/a/ws`);
-        return attempt.ok ? new Viewer(attempt.ws) : undefined;
-      }, 5000, 'a place for a new viewer of a');
+      const a3 = await waitFor(
+        async () => {
+          const attempt = await upgrade(`${ws}/api/cameras/a/ws`);
+          return attempt.ok ? new Viewer(attempt.ws) : undefined;
+        },
+        5000,
+        'a place for a new viewer of a',
+      );
       open.push(a3);
       // ...and the MJPEG one.
       a2.close();
-      const a4 = await waitFor(async () => {
-        const attempt = await openStream(`${t.url}/api/cameras/a/stream.mjpeg`);
-        if (attempt.status !== 200) return undefined;
-        open.push(attempt);
-        return attempt;
-      }, 5000, 'a place after the MJPEG viewer left');
+      const a4 = await waitFor(
+        async () => {
+          const attempt = await openStream(`${t.url}/api/cameras/a/stream.mjpeg`);
+          if (attempt.status !== 200) return undefined;
+          open.push(attempt);
+          return attempt;
+        },
+        5000,
+        'a place after the MJPEG viewer left',
+      );
       assert.equal(a4.status, 200);
       // Still no more than two of a.
       assert.equal((await openStream(`${t.url}/api/cameras/a/stream.mjpeg`)).status, 503);
       // The admitted ones are really served.
       await a3.waitFrames(3);
-      await b1.waitFrames(b1.frames + 3);
+      await b1.waitFrames(b1.frames.length + 3);
     } finally {
       for (const o of open) o.close();
     }
     // Everything released: two of a and one of b get in again.
-    await waitFor(async () => {
-      const got = await Promise.all([upgrade(`${ws}/api/cameras/a/ws`), upgrade(`${ws}/api/cameras/a/ws`), upgrade(`${ws}/api/cameras/b/ws`)]);
-      for (const g of got) if (g.ok) g.ws.close();
-      return got.every((g) => g.ok);
-    }, 5000, 'every place free again');
+    await waitFor(
+      async () => {
+        const got = await Promise.all([
+          upgrade(`${ws}/api/cameras/a/ws`),
+          upgrade(`${ws}/api/cameras/a/ws`),
+          upgrade(`${ws}/api/cameras/b/ws`),
+        ]);
+        for (const g of got) if (g.ok) g.ws.close();
+        return got.every((g) => g.ok);
+      },
+      5000,
+      'every place free again',
+    );
   });
 
   it('answers 413 to bodies over the limit, and 431 to oversized headers', async () => {
-    const headers = await rawHttp(port, `GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`);
+    const headers = await rawHttp(
+      port,
+      `GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+    );
     assert.equal(headers.status, 431);
     const big = (n: number) => 'x'.repeat(n);
-    const formLogin = await request(`${t.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `username=a&password=${big(5000)}` });
+    const formLogin = await request(`${t.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `username=a&password=${big(5000)}`,
+    });
     assert.equal(formLogin.status, 413, 'a login form is small');
-    const jsonLogin = await request(`${t.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'a', password: big(70_000) }) });
+    const jsonLogin = await request(`${t.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'a', password: big(70_000) }),
+    });
     assert.equal(jsonLogin.status, 413);
-    const tokens = await request(`${t.url}/api/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cameras: ['a'], label: big(70_000) }) });
+    const tokens = await request(`${t.url}/api/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ cameras: ['a'], label: big(70_000) }),
+    });
     assert.equal(tokens.status, 413);
     // Without a Content-Length (chunked), the limit holds all the same.
     const chunk = big(16_384);
@@ -182,8 +216,27 @@ describe('limits on an open server (loopback, no credentials)', () => {
   });
 
   it('answers 400 to a malformed camera id on every camera route', async () => {
-    const ids = ['UPPER', 'a.b.c', '.a', 'a.', 'a%20b', "a'b", '%00', 'a%00', '%2e%2e', 'a%2Fb', 'x'.repeat(65), '%C3%A9', '-%0d%0aX-Injected:%201'];
-    const routes = ['/api/cameras/ID', '/api/cameras/ID/snapshot.jpg', '/api/cameras/ID/stream.mjpeg', '/api/cameras/ID/ws'];
+    const ids = [
+      'UPPER',
+      'a.b.c',
+      '.a',
+      'a.',
+      'a%20b',
+      "a'b",
+      '%00',
+      'a%00',
+      '%2e%2e',
+      'a%2Fb',
+      'x'.repeat(65),
+      '%C3%A9',
+      '-%0d%0aX-Injected:%201',
+    ];
+    const routes = [
+      '/api/cameras/ID',
+      '/api/cameras/ID/snapshot.jpg',
+      '/api/cameras/ID/stream.mjpeg',
+      '/api/cameras/ID/ws',
+    ];
     const wrong: string[] = [];
     for (const route of routes) {
       for (const id of ids) {
@@ -254,7 +307,8 @@ describe('limits on an open server (loopback, no credentials)', () => {
       const leaks: string[] = [];
       for (const path of paths(linkName)) {
         const res = await rawHttp(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
-        const leaked = res.text.includes(marker) || res.text.includes('"name": "camrelay"') || /root:.*:0:0:/.test(res.text);
+        const leaked =
+          res.text.includes(marker) || res.text.includes('"name": "camrelay"') || /root:.*:0:0:/.test(res.text);
         if (res.status === 200 || leaked) leaks.push(`${path}: ${res.status}${leaked ? ' with the outside file' : ''}`);
         assert.ok(res.status === 0 || res.status >= 400, `${path}: ${res.status}`);
       }
@@ -273,15 +327,21 @@ describe('limits on an open server (loopback, no credentials)', () => {
       assert.match(csp, /(^|; )object-src 'none'(;|$)/, path);
       assert.match(csp, /(^|; )base-uri 'none'(;|$)/, path);
       assert.equal(res.headers['x-content-type-options'], 'nosniff', path);
-      assert.equal(res.headers['referrer-policy'], 'no-referrer', path);
+      // The login page's form must tell camrelay itself its Origin (CSRF check): same-origin, nothing to other sites.
+      assert.equal(res.headers['referrer-policy'], path === '/login' ? 'same-origin' : 'no-referrer', path);
       assert.equal(res.headers['strict-transport-security'], undefined, `${path}: no HSTS without TLS`);
     }
-    for (const path of ['/api/cameras', '/api/cameras/a/snapshot.jpg', '/nope']) {
+    for (const path of ['/api/cameras', '/nope']) {
       const res = await request(`${t.url}${path}`);
       assert.equal(res.headers['x-content-type-options'], 'nosniff', path);
       assert.equal(res.headers['referrer-policy'], 'no-referrer', path);
       assert.equal(res.headers['content-security-policy'], undefined, `${path} is not a page`);
     }
+    // Camera pictures are untrusted bytes: sandboxed, so a crafted JPEG can never run as a page.
+    const snapshot = await request(`${t.url}/api/cameras/a/snapshot.jpg`);
+    assert.equal(snapshot.headers['x-content-type-options'], 'nosniff');
+    assert.equal(snapshot.headers['referrer-policy'], 'no-referrer');
+    assert.equal(snapshot.headers['content-security-policy'], 'sandbox');
   });
 });
 
@@ -319,10 +379,20 @@ describe('limits with credentials: connections per address, refused upgrades', (
         assert.equal(c.closed(), false);
         c.socket.write(HEALTH);
       }
-      await waitFor(() => five.every((c) => (c.data().match(/HTTP\/1\.1 200/g) ?? []).length === 2), 3000, 'a second answer on each');
+      await waitFor(
+        () => five.every((c) => (c.data().match(/HTTP\/1\.1 200/g) ?? []).length === 2),
+        3000,
+        'a second answer on each',
+      );
       // One leaves: a new connection gets its place.
       five[0]!.socket.destroy();
-      await waitFor(async () => (await rawHttp(port, HEALTH.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'), { timeoutMs: 1000 })).status === 200, 3000, 'a place for a new connection');
+      await waitFor(
+        async () =>
+          (await rawHttp(port, HEALTH.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'), { timeoutMs: 1000 }))
+            .status === 200,
+        3000,
+        'a place for a new connection',
+      );
     } finally {
       for (const c of five) c.socket.destroy();
     }
@@ -339,7 +409,11 @@ describe('limits with credentials: connections per address, refused upgrades', (
       ['a bad id', upgradeHead(`/api/cameras/A/ws?token=${token}`), 400],
       ['an unknown camera', upgradeHead(`/api/cameras/zz/ws?token=${token}`), 404],
       ['an unknown path', upgradeHead(`/nope?token=${token}`), 404],
-      ['another protocol, no credential', upgradeHead('/api/cameras').replace('Upgrade: websocket', 'Upgrade: h2c'), 401],
+      [
+        'another protocol, no credential',
+        upgradeHead('/api/cameras').replace('Upgrade: websocket', 'Upgrade: h2c'),
+        401,
+      ],
     ];
     // More refusals than the address may hold connections: each must be closed by the server.
     for (let round = 0; round < 2; round++) {

@@ -9,7 +9,17 @@ import { after, before, describe, it } from 'node:test';
 import { hashPassword } from '../../src/security/password.js';
 import { hashToken, newToken } from '../../src/security/secrets.js';
 import { startServer, type TestServer } from '../support/index.js';
-import { request, runCli, startCli, tempDir, upgrade, upgradeStatus, Viewer, writeConfig, type Response } from './support.js';
+import {
+  request,
+  runCli,
+  startCli,
+  tempDir,
+  upgrade,
+  upgradeStatus,
+  Viewer,
+  writeConfig,
+  type Response,
+} from './support.js';
 
 const ALLOWED = 'http://allowed.example';
 const FOREIGN = 'http://evil.example';
@@ -17,7 +27,12 @@ const TOKEN = newToken();
 
 let t: TestServer;
 
-function get(path: string, origin: string | undefined, extra: Record<string, string> = {}, headOnly = false): Promise<Response> {
+function get(
+  path: string,
+  origin: string | undefined,
+  extra: Record<string, string> = {},
+  headOnly = false,
+): Promise<Response> {
   return request(`${t.url}${path}`, { headers: { ...(origin ? { origin } : {}), ...extra }, headOnly });
 }
 
@@ -26,7 +41,10 @@ function ws(path: string): string {
 }
 
 const corsHeaders = (res: Response) =>
-  Object.fromEntries(Object.entries(res.headers).filter(([name]) => name.startsWith('access-control-'))) as Record<string, string>;
+  Object.fromEntries(Object.entries(res.headers).filter(([name]) => name.startsWith('access-control-'))) as Record<
+    string,
+    string
+  >;
 
 describe('origins: CORS and WebSocket origin checks', () => {
   before(async () => {
@@ -49,7 +67,11 @@ describe('origins: CORS and WebSocket origin checks', () => {
       assert.equal(res.status, 200, path);
       assert.equal(res.headers['access-control-allow-origin'], ALLOWED, path);
       assert.equal(res.headers['access-control-allow-credentials'], 'true', path);
-      assert.match(String(res.headers.vary), /origin/i, `${path}: Vary: Origin, or a cache could hand one origin's answer to another`);
+      assert.match(
+        String(res.headers.vary),
+        /origin/i,
+        `${path}: Vary: Origin, or a cache could hand one origin's answer to another`,
+      );
     }
     // The refusal of a missing credential is readable by the allowed page too (it can then ask for a login).
     const refused = await get('/api/cameras', ALLOWED);
@@ -59,7 +81,13 @@ describe('origins: CORS and WebSocket origin checks', () => {
 
   it('sends no CORS approval to any other origin', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
-    for (const origin of [FOREIGN, 'http://allowed.example:8080', 'https://allowed.example', 'null', 'http://allowed.example.evil.example']) {
+    for (const origin of [
+      FOREIGN,
+      'http://allowed.example:8080',
+      'https://allowed.example',
+      'null',
+      'http://allowed.example.evil.example',
+    ]) {
       for (const path of ['/api/cameras', '/api/cameras/cam/snapshot.jpg']) {
         const res = await get(path, origin, auth);
         assert.equal(res.status, 200, `${origin} ${path}`);
@@ -87,7 +115,11 @@ describe('origins: CORS and WebSocket origin checks', () => {
   it('answers a preflight from the allowed origin with 204, allowing Authorization', async () => {
     const res = await request(`${t.url}/api/cameras`, {
       method: 'OPTIONS',
-      headers: { origin: ALLOWED, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: ALLOWED,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
     });
     assert.equal(res.status, 204);
     assert.equal(res.headers['access-control-allow-origin'], ALLOWED);
@@ -97,7 +129,11 @@ describe('origins: CORS and WebSocket origin checks', () => {
     // The same preflight from elsewhere gets no approval.
     const foreign = await request(`${t.url}/api/cameras`, {
       method: 'OPTIONS',
-      headers: { origin: FOREIGN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: FOREIGN,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
     });
     assert.equal(foreign.headers['access-control-allow-origin'], undefined);
     assert.notEqual(foreign.status, 204);
@@ -113,7 +149,11 @@ describe('origins: CORS and WebSocket origin checks', () => {
         assert.match(foreign.body, /"statusCode":403/);
       }
       // A page of another site with a valid-looking origin trick.
-      for (const origin of ['http://127.0.0.1.evil.example', 'null', `http://127.0.0.1:${new URL(t.url).port}.evil.example`]) {
+      for (const origin of [
+        'http://127.0.0.1.evil.example',
+        'null',
+        `http://127.0.0.1:${new URL(t.url).port}.evil.example`,
+      ]) {
         assert.equal(await upgradeStatus(url, { origin }), 403, origin);
       }
       assert.equal(await upgradeStatus(url, { origin: ALLOWED }), 101, 'allowed origin');
@@ -138,7 +178,16 @@ describe('origins: CORS and WebSocket origin checks', () => {
 
 describe('--allow-origin', () => {
   it('allows an origin from the command line', async () => {
-    const server = await startCli(['--port', '0', '--log-level', 'warn', '--allow-origin', 'http://x.example', '--camera', 'cam=testsrc?size=320x240&fps=5']);
+    const server = await startCli([
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+      '--allow-origin',
+      'http://x.example',
+      '--camera',
+      'cam=testsrc?size=320x240&fps=5',
+    ]);
     try {
       const base = server.url.replace(/\/$/, '');
       const allowed = await request(`${base}/api/cameras`, { headers: { origin: 'http://x.example' } });

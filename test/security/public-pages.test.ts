@@ -44,7 +44,10 @@ cameras:
 
   it('serves the pages with a credential, and /player.js and /login to anyone', async () => {
     assert.equal((await fetch(`${t.url}/?token=${TOKEN}`)).status, 200);
-    assert.equal((await fetch(`${t.url}/assets/${asset}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+    assert.equal(
+      (await fetch(`${t.url}/assets/${asset}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+      200,
+    );
     assert.equal((await fetch(`${t.url}/player.js`)).status, 200);
     assert.equal((await fetch(`${t.url}/login`)).status, 200);
   });

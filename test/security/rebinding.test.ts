@@ -40,7 +40,10 @@ describe('an open server on loopback', () => {
       assert.equal(await statusWithHost(`${t.url}${path}`, `rebound.example:${port}`), 403, path);
     }
     const status = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${t.url.replace('http', 'ws')}/api/cameras/cam/ws`, { headers: { host: `rebound.example:${port}` }, origin: `http://rebound.example:${port}` });
+      const ws = new WebSocket(`${t.url.replace('http', 'ws')}/api/cameras/cam/ws`, {
+        headers: { host: `rebound.example:${port}` },
+        origin: `http://rebound.example:${port}`,
+      });
       ws.once('upgrade', () => resolve(101));
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.once('error', () => resolve(-1));

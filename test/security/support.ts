@@ -3,20 +3,24 @@
  * raw HTTP over net sockets (paths and headers exactly as written), HTTP(S)
  * requests from a chosen local address, and WebSocket viewers.
  */
-import { spawn, spawnSync, type ChildProcessByStdio, type SpawnSyncReturns } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { stringify } from 'yaml';
-import { WebSocket, type ClientOptions } from 'ws';
-import { decodeHeader } from '../../src/outputs/ws/header.js';
-import { waitFor } from '../support/index.js';
+import { startCamrelay } from '../support/process.js';
 
-export const BIN = join(import.meta.dirname, '../../bin/camrelay.js');
+// Shared with the other process tests (test/support/), under the names these tests use.
+export { BIN } from '../support/paths.js';
+export { freePort, portOf } from '../support/ports.js';
+export { runCamrelay as runCli } from '../support/process.js';
+/** A protocol v1 viewer that acks every frame and checks each one's header and JPEG. */
+export { V1Client as Viewer } from '../support/v1-client.js';
+export { upgrade, upgradeStatus, type Upgrade } from '../support/upgrade.js';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `camrelay-${prefix}-`));
@@ -27,11 +31,6 @@ export function writeConfig(dir: string, name: string, config: object): string {
   const path = join(dir, name);
   writeFileSync(path, stringify(config));
   return path;
-}
-
-/** `camrelay ARGS`, run to its end. */
-export function runCli(args: string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000, input });
 }
 
 export interface CliServer {
@@ -49,57 +48,21 @@ export interface CliServer {
 }
 
 /** Runs `camrelay serve ARGS` and waits for its listening line on stderr; rejects if it exits first. */
-export async function startCli(args: string[], { timeoutMs = 20_000, nodeArgs = [] }: { timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<CliServer> {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      exitCode = code;
-      resolve(code);
-    }),
-  );
-  const stop = async (): Promise<number | null> => {
-    if (exitCode !== undefined) return exitCode;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    try {
-      return await exited;
-    } finally {
-      clearTimeout(timer);
-    }
+export async function startCli(
+  args: string[],
+  { timeoutMs = 20_000, nodeArgs = [] }: { timeoutMs?: number; nodeArgs?: string[] } = {},
+): Promise<CliServer> {
+  const { proc, url } = await startCamrelay(['serve', ...args], { timeoutMs, nodeArgs });
+  return {
+    child: proc.child,
+    pid: proc.pid,
+    url,
+    port: Number(new URL(url).port),
+    stdout: () => proc.stdout,
+    stderr: () => proc.stderr,
+    exited: proc.exited,
+    stop: () => proc.stop('SIGTERM', 5000),
   };
-  try {
-    const url = await waitFor(
-      () => {
-        if (exitCode !== undefined) throw new Error(`camrelay exited with ${exitCode} before listening:\n${err}`);
-        return /open (https?:\/\/\S+\/) /.exec(err)?.[1];
-      },
-      timeoutMs,
-      'the listening line',
-    );
-    return { child, pid: child.pid!, url, port: Number(new URL(url).port), stdout: () => out, stderr: () => err, exited, stop };
-  } catch (e) {
-    child.kill('SIGKILL');
-    throw e;
-  }
-}
-
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address !== 'object') throw new Error('no address');
-  return address.port;
-}
-
-export function portOf(url: string): number {
-  return Number(new URL(url).port);
 }
 
 /** VmRSS of a process, in bytes. */
@@ -168,7 +131,11 @@ export interface RawResult {
  * Sends bytes exactly as given over a new TCP connection and collects what
  * comes back until the server closes or `timeoutMs` passes.
  */
-export function rawHttp(port: number, data: string | Buffer, { timeoutMs = 3000, localAddress }: { timeoutMs?: number; localAddress?: string } = {}): Promise<RawResult> {
+export function rawHttp(
+  port: number,
+  data: string | Buffer,
+  { timeoutMs = 3000, localAddress }: { timeoutMs?: number; localAddress?: string } = {},
+): Promise<RawResult> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port, localAddress });
     const chunks: Buffer[] = [];
@@ -190,102 +157,17 @@ export function rawHttp(port: number, data: string | Buffer, { timeoutMs = 3000,
   });
 }
 
-export type Upgrade = { ok: true; ws: WebSocket } | { ok: false; status: number; body: string };
-
-/** Attempts a WebSocket upgrade; resolves with the open socket or with the HTTP answer that refused it. */
-export function upgrade(url: string, options: ClientOptions = {}): Promise<Upgrade> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options);
-    let settled = false;
-    const settle = (result: Upgrade): void => {
-      if (settled) return;
-      settled = true;
-      resolve(result);
-    };
-    ws.once('open', () => settle({ ok: true, ws }));
-    ws.once('unexpected-response', (req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      const done = (): void => {
-        settle({ ok: false, status: res.statusCode ?? 0, body });
-        req.destroy();
-      };
-      res.on('end', done);
-      res.on('error', done);
-      res.on('close', done);
-    });
-    ws.on('error', (err) => {
-      if (!settled) {
-        settled = true;
-        reject(err);
-      }
-    });
-  });
-}
-
-/** The status of an upgrade attempt: 101 when it opened (the socket is closed again at once). */
-export async function upgradeStatus(url: string, options: ClientOptions = {}): Promise<number> {
-  const result = await upgrade(url, options);
-  if (!result.ok) return result.status;
-  result.ws.close();
-  return 101;
-}
-
-/** A protocol v1 viewer that acks every frame and checks each one's header and JPEG. */
-export class Viewer {
-  frames = 0;
-  /** Messages that were not a v1 header followed by a JPEG. */
-  bad = 0;
-  closed: { code: number; reason: string } | undefined;
-
-  constructor(readonly ws: WebSocket) {
-    ws.on('error', () => {});
-    ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) return;
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-      try {
-        const header = decodeHeader(buf);
-        const jpeg = buf.subarray(header.headerLength);
-        if (header.version !== 1 || header.headerLength !== 16 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) this.bad++;
-        else this.frames++;
-        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: header.seq }));
-      } catch {
-        this.bad++;
-      }
-    });
-  }
-
-  static async open(url: string, options: ClientOptions = {}): Promise<Viewer> {
-    const result = await upgrade(url, options);
-    if (!result.ok) throw new Error(`upgrade to ${url} answered ${result.status}: ${result.body}`);
-    return new Viewer(result.ws);
-  }
-
-  async waitFrames(count: number, timeoutMs = 10_000): Promise<void> {
-    await waitFor(() => this.frames >= count, timeoutMs, `${count} frames (got ${this.frames})`);
-  }
-
-  /** Frames received over `ms`. */
-  async framesDuring(ms: number): Promise<number> {
-    const before = this.frames;
-    await new Promise((r) => setTimeout(r, ms));
-    return this.frames - before;
-  }
-
-  close(): void {
-    this.ws.close(1000);
-  }
-}
-
 /** `name=value` of a Set-Cookie header, and its attributes in lower case. */
-export function parseSetCookie(header: string | string[] | undefined, name: string): { value: string; attributes: string[] } | undefined {
+export function parseSetCookie(
+  header: string | string[] | undefined,
+  name: string,
+): { value: string; attributes: string[] } | undefined {
   const all = Array.isArray(header) ? header : header ? [header] : [];
   for (const line of all) {
     const [pair = '', ...attributes] = line.split(';').map((s) => s.trim());
     const eq = pair.indexOf('=');
-    if (pair.slice(0, eq) === name) return { value: pair.slice(eq + 1), attributes: attributes.map((a) => a.toLowerCase()) };
+    if (pair.slice(0, eq) === name)
+      return { value: pair.slice(eq + 1), attributes: attributes.map((a) => a.toLowerCase()) };
   }
   return undefined;
 }

@@ -5,6 +5,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { CameraRegistry } from '../../hub/registry.js';
 import { limitViewerMessages, MAX_VIEWER_MESSAGE_BYTES, tooBig } from '../viewer-message-limit.js';
+import { CloseCode, FLOOD_BURST, FLOOD_PER_SECOND } from '../ws/constants.js';
+import { TokenBucket } from '../ws/token-bucket.js';
 import { CAPTURE_PAGE, CAPTURE_SCRIPT } from './capture-page.js';
 import { SeedViewer } from './seed-viewer.js';
 
@@ -24,10 +26,14 @@ export const legacyRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = as
       return;
     }
     limitViewerMessages(socket);
+    // The same flood limit as the v1 viewer protocol: one request per frame is far below it.
+    const flood = new TokenBucket(FLOOD_BURST, FLOOD_PER_SECOND);
     socket.on('message', (data, isBinary) => {
-      if (tooBig(data)) socket.close(1009, `message over ${MAX_VIEWER_MESSAGE_BYTES} bytes`);
+      if (socket.readyState !== socket.OPEN) return; // closing: what still arrives no longer matters
+      if (tooBig(data)) socket.close(CloseCode.MESSAGE_TOO_BIG, `message over ${MAX_VIEWER_MESSAGE_BYTES} bytes`);
       // The protocol asks with text; a binary message means a client speaking something else.
       else if (isBinary) socket.close(1003, 'text messages only');
+      else if (!flood.take()) socket.close(CloseCode.POLICY_VIOLATION, 'too many messages');
       else viewer.request();
     });
     socket.on('close', () => {
@@ -37,6 +43,10 @@ export const legacyRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = as
     socket.on('error', (err) => request.log.debug({ err }, 'seed client error'));
   });
 
-  app.get('/capture', async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(CAPTURE_PAGE));
-  app.get('/capture.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(CAPTURE_SCRIPT));
+  app.get('/capture', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(CAPTURE_PAGE),
+  );
+  app.get('/capture.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(CAPTURE_SCRIPT),
+  );
 };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import type { ViewerStats } from '../../../src/hub/frame.js';
-import { decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
+import { cameraFrames, decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
 import { openSeed, parseAnswer, pull } from './seed-client.js';
 
 async function seedViewers(ts: TestServer, camera: string): Promise<ViewerStats[]> {
@@ -10,7 +10,7 @@ async function seedViewers(ts: TestServer, camera: string): Promise<ViewerStats[
   return ((await res.json()) as { viewers: ViewerStats[] }).viewers.filter((v) => v.protocol === 'seed-ws');
 }
 
-describe('the replaced system\'s WebSocket protocol on /video', () => {
+describe("the replaced system's WebSocket protocol on /video", () => {
   let ts: TestServer;
   let wsUrl: string;
   before(async () => {
@@ -24,18 +24,27 @@ describe('the replaced system\'s WebSocket protocol on /video', () => {
     const clients = await Promise.all([1, 2, 3].map(() => openSeed(wsUrl)));
     try {
       // Measure once the camera (started by these clients) runs.
-      await waitFor(async () => ((await (await fetch(`${ts.url}/api/cameras/cam`)).json()) as { online: boolean }).online, 15_000, 'the camera');
+      await waitFor(
+        async () => ((await (await fetch(`${ts.url}/api/cameras/cam`)).json()) as { online: boolean }).online,
+        15_000,
+        'the camera',
+      );
+      const made0 = cameraFrames(ts, 'cam');
       const results = await Promise.all(clients.map((ws) => pull(ws, 2000)));
+      // Against the camera's own frame counter, not the clock: 40 of its 60 frames in 2 s before.
+      const made = cameraFrames(ts, 'cam') - made0;
 
       const stats = await seedViewers(ts, 'cam');
       assert.equal(stats.length, 3);
       for (const s of stats) {
         assert.match(s.id, /^seed-ws-/);
-        assert.ok(s.framesSent >= 40 && s.bytesSent > s.framesSent * 1000, `stats ${JSON.stringify(s)}`);
+        const report = `stats ${JSON.stringify(s)} (${made} made)`;
+        assert.ok(s.framesSent >= made * 0.67 && s.bytesSent > s.framesSent * 1000, report);
       }
 
       for (const [i, answers] of results.entries()) {
-        assert.ok(answers.length >= 40, `client ${i + 1} got ${answers.length} pictures in 2 s (≥ 20 fps)`);
+        const got = `client ${i + 1} got ${answers.length} of the camera's ${made} pictures`;
+        assert.ok(answers.length >= made * 0.67, got);
         const unique = new Set(answers.map((a) => a.sha1));
         assert.equal(unique.size, answers.length, `client ${i + 1} got the same frame twice`);
         for (const answer of [answers[0]!, answers[Math.floor(answers.length / 2)]!, answers.at(-1)!]) {
@@ -50,7 +59,11 @@ describe('the replaced system\'s WebSocket protocol on /video', () => {
     } finally {
       for (const ws of clients) ws.close();
     }
-    await waitFor(async () => (await seedViewers(ts, 'cam')).length === 0, 5000, 'the viewers to be gone after they closed');
+    await waitFor(
+      async () => (await seedViewers(ts, 'cam')).length === 0,
+      5000,
+      'the viewers to be gone after they closed',
+    );
   });
 
   it('merges requests made before an answer into one', async () => {

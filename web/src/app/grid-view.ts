@@ -33,6 +33,10 @@ export class GridView {
       h('main', { class: 'grid-main' }, this.grid, this.empty),
     );
     this.unsubscribe = feed.subscribe((state) => this.render(state));
+    this.logout.addEventListener('click', (event) => {
+      event.preventDefault();
+      void logOut();
+    });
     void whoAmI().then((me) => {
       this.logout.hidden = me?.kind !== 'user';
     });
@@ -89,5 +93,17 @@ export class GridView {
         this.tiles.delete(id);
       }
     }
+  }
+}
+
+/**
+ * Logging out is a POST from this page (the server refuses one from another site). The page's own
+ * policy is no-referrer, which would send `Origin: null`: this request names its origin.
+ */
+async function logOut(): Promise<void> {
+  try {
+    await fetch('logout', { method: 'POST', credentials: 'same-origin', referrerPolicy: 'origin' });
+  } finally {
+    location.assign('login');
   }
 }
