@@ -1,12 +1,16 @@
 /** All cameras of a server, in configuration order (the first one serves the compatibility routes). */
 import type { CameraStream } from './camera-stream.js';
+import { ViewerEvents } from './viewer-events.js';
 
 export class CameraRegistry {
   private readonly streams = new Map<string, CameraStream>();
+  /** Round trips and departures of every camera's viewers (for /metrics). */
+  readonly viewerEvents = new ViewerEvents();
 
   add(stream: CameraStream): void {
     if (this.streams.has(stream.id)) throw new Error(`camera ${stream.id} exists already`);
     this.streams.set(stream.id, stream);
+    stream.viewerEvents = this.viewerEvents;
   }
 
   /** Takes a camera out (cameras published by an edge come and go); the caller closes it. */
@@ -22,6 +26,16 @@ export class CameraRegistry {
 
   list(): CameraStream[] {
     return [...this.streams.values()];
+  }
+
+  /**
+   * Camera N of mjpg-streamer's numbering (`?action=stream_N`): this server's
+   * own cameras first, in configuration order, then cameras relayed from
+   * edges. Relayed cameras coming and going never move the server's own.
+   */
+  byNumber(index: number): CameraStream | undefined {
+    const all = this.list();
+    return [...all.filter((s) => s.kind !== 'relay'), ...all.filter((s) => s.kind === 'relay')][index];
   }
 
   first(): CameraStream | undefined {

@@ -16,13 +16,16 @@ export async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
   const log = createLogger(config.logLevel);
   logFfmpeg(log);
   const registry = createRegistry(config.cameras, log);
-  for (const c of config.cameras) log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
+  for (const c of config.cameras)
+    log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
   const edge = new EdgePublisher(registry, target, log, { fps: nominalFps(config.cameras) });
 
   exitOnSignals(log, () => edge.close().then(() => registry.close()));
 
   edge.start();
-  process.stderr.write(`camrelay: publishing ${config.cameras.map((c) => c.id).join(', ')} to ${target.hub} as "${target.name}"\n`);
+  process.stderr.write(
+    `camrelay: publishing ${config.cameras.map((c) => c.id).join(', ')} to ${target.hub} as "${target.name}"\n`,
+  );
   return edge;
 }
 
@@ -46,7 +49,9 @@ export async function hashTokenCommand(token?: string): Promise<void> {
   if (token === undefined) {
     const fresh = newToken();
     process.stdout.write(`token: ${fresh}\ntoken_hash: ${hashToken(fresh)}\n`);
-    process.stderr.write('Give the token to the edge (publish.token or --token); put token_hash in the hub\'s config (publishers[].token_hash).\n');
+    process.stderr.write(
+      "Give the token to the edge (publish.token or --token); put token_hash in the hub's config (publishers[].token_hash).\n",
+    );
     return;
   }
   let value = token;
@@ -59,7 +64,9 @@ export async function hashTokenCommand(token?: string): Promise<void> {
     }
   }
   if (value.length < 16) {
-    process.stderr.write('camrelay: a token of at least 16 characters is expected (run `camrelay hash-token` without one to make one)\n');
+    process.stderr.write(
+      'camrelay: a token of at least 16 characters is expected (run `camrelay hash-token` without one to make one)\n',
+    );
     process.exit(2);
   }
   process.stdout.write(`${hashToken(value)}\n`);
@@ -88,7 +95,10 @@ export async function publishCommand(options: PublishCommandOptions): Promise<vo
       envToken: process.env.CAMRELAY_PUBLISH_TOKEN,
       ca: options.ca,
     });
-    if (!config.publish) throw new ConfigError('publish needs --hub URL, --name EDGE and --token TOKEN (or a publish: section in --config)');
+    if (!config.publish)
+      throw new ConfigError(
+        'publish needs --hub URL, --name EDGE and --token TOKEN (or a publish: section in --config)',
+      );
     await runPublish(config);
   } catch (err) {
     process.stderr.write(`camrelay: ${(err as Error).message}\n`);

@@ -8,7 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { CAMERA_ID } from '../config/camera-source.js';
 import { hashToken, isTokenHash } from '../security/secrets.js';
-import { DEFAULT_MAX_FRAME_BYTES } from './protocol.js';
+import { DEFAULT_MAX_FRAME_BYTES, MAX_CAMERAS_PER_EDGE } from './protocol.js';
+
+/** Cameras one edge may publish unless its config says otherwise. */
+export const DEFAULT_MAX_CAMERAS = 32;
+/** How long a gone edge's cameras stay (offline) before they are withdrawn, unless its config says otherwise. */
+export const DEFAULT_OFFLINE_GRACE_MS = 60_000;
 
 /** A hub never accepts frames bigger than this, whatever a publisher's config says. */
 export const MAX_PUBLISHER_FRAME_BYTES = 8 * 1024 * 1024;
@@ -25,8 +30,12 @@ export const publishSchema = z.strictObject({
 
 export const publisherSchema = z.strictObject({
   name: edgeName,
-  token_hash: z.string().refine(isTokenHash, 'a token hash "sha256:<64 hex digits>" as printed by `camrelay hash-token`'),
+  token_hash: z
+    .string()
+    .refine(isTokenHash, 'a token hash "sha256:<64 hex digits>" as printed by `camrelay hash-token`'),
   max_frame_size: z.number().int().min(1024).max(MAX_PUBLISHER_FRAME_BYTES).optional(),
+  max_cameras: z.number().int().min(1).max(MAX_CAMERAS_PER_EDGE).optional(),
+  offline_grace: z.number().min(0).max(86_400).optional(),
 });
 
 export const publishersSchema = z
@@ -55,6 +64,10 @@ export interface PublisherConfig {
   name: string;
   tokenHash: string;
   maxFrameBytes: number;
+  /** Cameras it may publish at once; a bigger announce is refused. */
+  maxCameras: number;
+  /** After its connection ends, its cameras stay this long (offline), then are withdrawn. */
+  offlineGraceMs: number;
 }
 
 export interface RelayCommandLine {
@@ -83,41 +96,73 @@ export interface RelaySettled {
 export class RelayConfigError extends Error {}
 
 export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine): Promise<RelaySettled> {
-  const publishers: PublisherConfig[] = file.publishers.map((p) => ({ name: p.name, tokenHash: p.token_hash, maxFrameBytes: p.max_frame_size ?? DEFAULT_MAX_FRAME_BYTES }));
+  const publishers: PublisherConfig[] = file.publishers.map((p) => ({
+    name: p.name,
+    tokenHash: p.token_hash,
+    maxFrameBytes: p.max_frame_size ?? DEFAULT_MAX_FRAME_BYTES,
+    maxCameras: p.max_cameras ?? DEFAULT_MAX_CAMERAS,
+    offlineGraceMs: p.offline_grace === undefined ? DEFAULT_OFFLINE_GRACE_MS : Math.round(p.offline_grace * 1000),
+  }));
   for (const value of cli.publishers ?? []) {
     const eq = value.indexOf('=');
     const name = eq < 0 ? '' : value.slice(0, eq);
     const token = value.slice(eq + 1);
     if (eq < 0 || !CAMERA_ID.test(name) || token.length < 16) {
-      throw new RelayConfigError('--publisher: expected EDGE=TOKEN with an edge name of 1 to 64 characters from a-z 0-9 _ - and a token of at least 16 characters');
+      throw new RelayConfigError(
+        '--publisher: expected EDGE=TOKEN with an edge name of 1 to 64 characters from a-z 0-9 _ - and a token of at least 16 characters',
+      );
     }
     // The command line replaces a config entry of the same name.
-    const entry = { name, tokenHash: hashToken(token), maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
+    const entry = {
+      name,
+      tokenHash: hashToken(token),
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      maxCameras: DEFAULT_MAX_CAMERAS,
+      offlineGraceMs: DEFAULT_OFFLINE_GRACE_MS,
+    };
     const i = publishers.findIndex((p) => p.name === name);
-    if (i >= 0) publishers[i] = { ...entry, maxFrameBytes: publishers[i]!.maxFrameBytes };
+    // Only the token comes from the command line: the entry's limits stay.
+    if (i >= 0) publishers[i] = { ...publishers[i]!, tokenHash: entry.tokenHash };
     else publishers.push(entry);
   }
 
   const hub = cli.publishTo ?? file.publish?.hub;
   const name = cli.name ?? file.publish?.name;
   const caPath = cli.ca ?? file.publish?.ca;
-  if (hub === undefined && name === undefined && cli.token === undefined && file.publish === undefined && caPath === undefined) return { publishers };
+  if (
+    hub === undefined &&
+    name === undefined &&
+    cli.token === undefined &&
+    file.publish === undefined &&
+    caPath === undefined
+  )
+    return { publishers };
   const token = cli.token ?? cli.envToken ?? file.publish?.token;
-  const check = z.strictObject({ hub: hubUrl, name: edgeName, token: publishSchema.shape.token }).safeParse({ hub, name, token });
+  const check = z
+    .strictObject({ hub: hubUrl, name: edgeName, token: publishSchema.shape.token })
+    .safeParse({ hub, name, token });
   if (!check.success) {
-    const missing = [hub === undefined && 'the hub URL (--hub/--publish-to or publish.hub)', name === undefined && 'the edge name (--name or publish.name)', token === undefined && 'the token (--token, CAMRELAY_PUBLISH_TOKEN or publish.token)'].filter(Boolean);
+    const missing = [
+      hub === undefined && 'the hub URL (--hub/--publish-to or publish.hub)',
+      name === undefined && 'the edge name (--name or publish.name)',
+      token === undefined && 'the token (--token, CAMRELAY_PUBLISH_TOKEN or publish.token)',
+    ].filter(Boolean);
     if (missing.length) throw new RelayConfigError(`publishing needs ${missing.join(', ')}`);
     const issue = check.error.issues[0]!;
     // Never echo the token itself.
     const shown = issue.path[0] === 'token' ? '(hidden)' : JSON.stringify(issue.path[0] === 'hub' ? hub : name);
-    throw new RelayConfigError(`publish ${String(issue.path[0])}: got ${shown}, expected ${issue.message.replace(/^Invalid input: /, '')}`);
+    throw new RelayConfigError(
+      `publish ${String(issue.path[0])}: got ${shown}, expected ${issue.message.replace(/^Invalid input: /, '')}`,
+    );
   }
   let ca: Buffer | undefined;
   if (caPath !== undefined) {
     try {
       ca = await readFile(caPath);
     } catch (err) {
-      throw new RelayConfigError(`${caPath}: cannot read the CA file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new RelayConfigError(
+        `${caPath}: cannot read the CA file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   }
   return { publishers, publish: { ...check.data, ...(ca ? { ca, caPath } : {}) } };

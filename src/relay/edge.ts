@@ -90,7 +90,11 @@ export class EdgePublisher {
     this.backoff = new Backoff(options.backoffInitialMs ?? 1000, options.backoffMaxMs ?? 30_000);
     const url = new URL(target.hub);
     this.hubShown = `${url.origin}${url.pathname === '/' ? '' : url.pathname}`;
-    if (/^ws:/i.test(target.hub)) log.warn({ hub: this.hubShown }, 'publishing over ws:// sends the token and the video unencrypted; use wss:// across networks');
+    if (/^ws:/i.test(target.hub))
+      log.warn(
+        { hub: this.hubShown },
+        'publishing over ws:// sends the token and the video unencrypted; use wss:// across networks',
+      );
   }
 
   get state(): EdgeState {
@@ -161,18 +165,36 @@ export class EdgePublisher {
     if (this.closed) return;
     const { failure, established, code, reason } = outcome;
     // A session that worked resets the backoff, unless the hub refused it on policy (that would recur).
-    if (established && code !== RelayClose.POLICY_VIOLATION && code !== RelayClose.MESSAGE_TOO_BIG) this.backoff.reset();
+    if (established && code !== RelayClose.POLICY_VIOLATION && code !== RelayClose.MESSAGE_TOO_BIG)
+      this.backoff.reset();
     const delay = this.backoff.next();
     const fields = { hub: this.hubShown, retryInMs: delay };
     if (established) {
       if (code === RelayClose.POLICY_VIOLATION && reason === 'replaced') {
-        this.log.error({ ...fields, code, reason }, `the hub replaced this connection with a newer one for edge "${this.target.name}": is another edge using the same name?`);
+        this.log.error(
+          { ...fields, code, reason },
+          `the hub replaced this connection with a newer one for edge "${this.target.name}": is another edge using the same name?`,
+        );
       } else {
-        this.log.warn({ ...fields, code, reason, class: failure?.class ?? (code === RelayClose.POLICY_VIOLATION ? 'protocol' : 'closed') }, 'disconnected from hub');
+        this.log.warn(
+          {
+            ...fields,
+            code,
+            reason,
+            class: failure?.class ?? (code === RelayClose.POLICY_VIOLATION ? 'protocol' : 'closed'),
+          },
+          'disconnected from hub',
+        );
       }
     } else {
-      const f: Failure = failure ?? { class: code === RelayClose.POLICY_VIOLATION ? 'protocol' : 'other', reason: `closed ${code}${reason ? ` ${reason}` : ''} before the hub said hello` };
-      this.log.warn({ ...fields, class: f.class, reason: f.reason, ...(f.hint ? { hint: f.hint } : {}) }, `cannot publish to hub (${f.class})`);
+      const f: Failure = failure ?? {
+        class: code === RelayClose.POLICY_VIOLATION ? 'protocol' : 'other',
+        reason: `closed ${code}${reason ? ` ${reason}` : ''} before the hub said hello`,
+      };
+      this.log.warn(
+        { ...fields, class: f.class, reason: f.reason, ...(f.hint ? { hint: f.hint } : {}) },
+        `cannot publish to hub (${f.class})`,
+      );
     }
     this.stateValue = 'waiting';
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
@@ -293,7 +315,11 @@ class EdgeSession {
   private onOpen(edge: string): void {
     this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'edge', edge });
     this.helloTimer = setTimeout(() => {
-      this.failure ??= { class: 'protocol', reason: `no hello from the hub within ${HELLO_TIMEOUT_MS / 1000}s`, hint: 'is this URL a camrelay hub?' };
+      this.failure ??= {
+        class: 'protocol',
+        reason: `no hello from the hub within ${HELLO_TIMEOUT_MS / 1000}s`,
+        hint: 'is this URL a camrelay hub?',
+      };
       this.ws.terminate();
     }, HELLO_TIMEOUT_MS);
     // Pings find a hub that vanished without closing TCP (a NAT mapping dropped, a hub host powered off).
@@ -313,7 +339,11 @@ class EdgeSession {
     this.alive = true;
     if (this.done) return;
     if (isBinary) return this.protocolError('the hub sent a binary message');
-    const parsed = parseHubMessage(Buffer.isBuffer(data) ? data.toString() : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString());
+    const parsed = parseHubMessage(
+      Buffer.isBuffer(data)
+        ? data.toString()
+        : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString(),
+    );
     if (!parsed.ok) return this.protocolError(`bad message from the hub: ${parsed.reason}`);
     const message = parsed.message;
     switch (message.type) {
@@ -321,7 +351,11 @@ class EdgeSession {
         if (this.isEstablished) return;
         clearTimeout(this.helloTimer);
         if (message.protocol !== RELAY_PROTOCOL) {
-          this.failure = { class: 'protocol', reason: `the hub speaks publisher protocol ${message.protocol}, this edge ${RELAY_PROTOCOL}`, hint: 'upgrade camrelay on the edge or the hub' };
+          this.failure = {
+            class: 'protocol',
+            reason: `the hub speaks publisher protocol ${message.protocol}, this edge ${RELAY_PROTOCOL}`,
+            hint: 'upgrade camrelay on the edge or the hub',
+          };
           this.ws.close(RelayClose.POLICY_VIOLATION, 'unsupported protocol');
           return;
         }
@@ -341,7 +375,15 @@ class EdgeSession {
         let uplink = this.uplinks.get(message.camera);
         if (!uplink) {
           const fps = this.fps.get(message.camera) ?? 0;
-          uplink = new Uplink(this, stream, this.publisher.channelFor(message.camera), this.options.window, this.options.maxBufferedBytes, this.log, fps);
+          uplink = new Uplink(
+            this,
+            stream,
+            this.publisher.channelFor(message.camera),
+            this.options.window,
+            this.options.maxBufferedBytes,
+            this.log,
+            fps,
+          );
           this.uplinks.set(message.camera, uplink);
         }
         this.log.info({ camera: message.camera }, 'hub started the camera');
@@ -447,7 +489,13 @@ class Uplink implements Consumer {
   }
 
   onStatus(status: CameraStatus): void {
-    if (!status.online) this.session.send({ type: 'status', camera: this.stream.id, online: false, ...(status.reason ? { reason: status.reason } : {}) });
+    if (!status.online)
+      this.session.send({
+        type: 'status',
+        camera: this.stream.id,
+        online: false,
+        ...(status.reason ? { reason: status.reason } : {}),
+      });
   }
 
   ack(seq: number): void {
@@ -473,7 +521,11 @@ class Uplink implements Consumer {
     }
     this.pending = undefined;
     if (frame.data.length > this.session.maxFrameBytes) {
-      if (!this.warnedTooBig) this.log.warn({ camera: this.stream.id, bytes: frame.data.length, limit: this.session.maxFrameBytes }, 'frame over the hub\'s size limit: not sent');
+      if (!this.warnedTooBig)
+        this.log.warn(
+          { camera: this.stream.id, bytes: frame.data.length, limit: this.session.maxFrameBytes },
+          "frame over the hub's size limit: not sent",
+        );
       this.warnedTooBig = true;
       return;
     }

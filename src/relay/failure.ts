@@ -26,12 +26,16 @@ export function classifyError(err: Error & { code?: string }, host: string): Fai
       class: 'tls',
       reason,
       hint: /EPROTO|wrong version/i.test(reason)
-        ? 'the hub does not speak TLS on this port: use ws:// or the hub\'s TLS port'
+        ? "the hub does not speak TLS on this port: use ws:// or the hub's TLS port"
         : "the hub's certificate is not trusted for this name: pass --ca FILE (publish.ca) with the CA that signed it",
     };
   }
-  if (code === 'ECONNREFUSED') return { class: 'refused', reason, hint: `nothing listens at ${host}: is the hub running, and is the port right?` };
-  if (['EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(code) || /handshake has timed out/i.test(err.message)) {
+  if (code === 'ECONNREFUSED')
+    return { class: 'refused', reason, hint: `nothing listens at ${host}: is the hub running, and is the port right?` };
+  if (
+    ['EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(code) ||
+    /handshake has timed out/i.test(err.message)
+  ) {
     return { class: 'unreachable', reason, hint: 'the network to the hub is down or a firewall drops the connection' };
   }
   return { class: 'other', reason };
@@ -41,8 +45,17 @@ export function classifyError(err: Error & { code?: string }, host: string): Fai
 export function classifyStatus(status: number, message: string | undefined): Failure {
   const reason = `HTTP ${status}${message ? `: ${message}` : ''}`;
   if (status === 401 || status === 403) {
-    return { class: 'auth', reason, hint: "check --name and --token against the hub's publishers (camrelay hash-token makes the pair)" };
+    return {
+      class: 'auth',
+      reason,
+      hint: "check --name and --token against the hub's publishers (camrelay hash-token makes the pair)",
+    };
   }
-  if (status === 404) return { class: 'http', reason, hint: 'the hub has no /api/publish: is it camrelay with publishers configured, and is the URL right?' };
+  if (status === 404)
+    return {
+      class: 'http',
+      reason,
+      hint: 'the hub has no /api/publish: is it camrelay with publishers configured, and is the URL right?',
+    };
   return { class: 'http', reason };
 }

@@ -33,7 +33,10 @@ export const relayRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { r
       preHandler: async (request, reply) => {
         const result = hub.authenticate(request.headers.authorization, request.query.edge);
         if (!result.ok) {
-          request.log.warn({ remoteAddress: request.ip, edge: request.query.edge, status: result.status, reason: result.message }, 'publisher refused');
+          request.log.warn(
+            { remoteAddress: request.ip, edge: request.query.edge, status: result.status, reason: result.message },
+            'publisher refused',
+          );
           if (result.status === 401) reply.header('www-authenticate', 'Bearer realm="camrelay publish"');
           throw new HttpError(result.status, result.message);
         }

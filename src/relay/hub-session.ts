@@ -80,7 +80,10 @@ export class PublisherSession {
     readonly remoteAddress: string,
     private readonly log: Logger,
   ) {
-    this.helloTimer = setTimeout(() => this.reject(RelayClose.POLICY_VIOLATION, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`), HELLO_TIMEOUT_MS);
+    this.helloTimer = setTimeout(
+      () => this.reject(RelayClose.POLICY_VIOLATION, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`),
+      HELLO_TIMEOUT_MS,
+    );
     this.keepalive = setInterval(() => {
       if (!this.alive) {
         this.log.warn('edge did not answer a ping; dropping the connection');
@@ -109,7 +112,9 @@ export class PublisherSession {
     });
     // Oversized messages (over the server-wide maxPayload) and bad UTF-8 are closed by ws itself.
     socket.on('error', (err) => this.log.warn({ err: err.message }, 'publisher connection error'));
-    socket.on('close', (code, reason) => this.detach(`edge disconnected (${code}${reason.length ? ` ${reason.toString()}` : ''})`));
+    socket.on('close', (code, reason) =>
+      this.detach(`edge disconnected (${code}${reason.length ? ` ${reason.toString()}` : ''})`),
+    );
   }
 
   get edge(): string {
@@ -126,14 +131,16 @@ export class PublisherSession {
 
   /** Closes the connection; its cameras go offline at once, not when the close handshake ends. */
   close(code: number, reason: string): void {
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING)
+      this.socket.close(code, reason);
     this.detach(reason);
   }
 
   // ---- from the edge ----
 
   private onText(data: RawData): void {
-    if (messageBytes(data) > MAX_TEXT_BYTES) return this.reject(RelayClose.MESSAGE_TOO_BIG, `text message over ${MAX_TEXT_BYTES} bytes`);
+    if (messageBytes(data) > MAX_TEXT_BYTES)
+      return this.reject(RelayClose.MESSAGE_TOO_BIG, `text message over ${MAX_TEXT_BYTES} bytes`);
     if (!this.flood.take()) return this.reject(RelayClose.POLICY_VIOLATION, 'too many messages');
     const parsed = parseEdgeMessage(asBuffer(data).toString());
     if (!parsed.ok) return this.reject(RelayClose.POLICY_VIOLATION, parsed.reason);
@@ -143,9 +150,18 @@ export class PublisherSession {
       clearTimeout(this.helloTimer);
       // Always answered, so that an edge of another version learns which one this hub speaks.
       this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'hub', maxFrameBytes: this.publisher.maxFrameBytes });
-      if (message.protocol !== RELAY_PROTOCOL) return this.reject(RelayClose.POLICY_VIOLATION, `publisher protocol ${message.protocol} is not supported; this hub speaks ${RELAY_PROTOCOL}`);
-      if (message.role !== 'edge') return this.reject(RelayClose.POLICY_VIOLATION, `role "${message.role}" cannot publish`);
-      if (message.edge !== this.edge) return this.reject(RelayClose.POLICY_VIOLATION, `this token publishes as "${this.edge}", not "${message.edge}"`);
+      if (message.protocol !== RELAY_PROTOCOL)
+        return this.reject(
+          RelayClose.POLICY_VIOLATION,
+          `publisher protocol ${message.protocol} is not supported; this hub speaks ${RELAY_PROTOCOL}`,
+        );
+      if (message.role !== 'edge')
+        return this.reject(RelayClose.POLICY_VIOLATION, `role "${message.role}" cannot publish`);
+      if (message.edge !== this.edge)
+        return this.reject(
+          RelayClose.POLICY_VIOLATION,
+          `this token publishes as "${this.edge}", not "${message.edge}"`,
+        );
       this.state = 'ready';
       this.hub.attach(this);
       return;
@@ -173,7 +189,14 @@ export class PublisherSession {
   }
 
   private announce(cameras: AnnouncedCamera[]): void {
+    const max = this.publisher.maxCameras;
+    if (cameras.length > max) {
+      // Refused whole, before anything changes (a close reason holds at most 123 bytes).
+      const reason = `announce of ${cameras.length} cameras, over this edge's limit of ${max}`;
+      return this.reject(RelayClose.POLICY_VIOLATION, reason);
+    }
     const announced = new Set(cameras.map((c) => c.id));
+    this.hub.announced(this, announced);
     // A camera missing from a new announce is withdrawn.
     for (const link of [...this.links.values()]) {
       if (!announced.has(link.edgeCamera)) {
@@ -215,9 +238,13 @@ export class PublisherSession {
     const link = this.channels.get(frame.channel);
     if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `frame for channel ${frame.channel}, never announced`);
     if (frame.jpeg.length > this.publisher.maxFrameBytes) {
-      return this.reject(RelayClose.MESSAGE_TOO_BIG, `frame of ${frame.jpeg.length} bytes on ${link.edgeCamera}, over the limit of ${this.publisher.maxFrameBytes}`);
+      return this.reject(
+        RelayClose.MESSAGE_TOO_BIG,
+        `frame of ${frame.jpeg.length} bytes on ${link.edgeCamera}, over the limit of ${this.publisher.maxFrameBytes}`,
+      );
     }
-    if (!link.bucket.take()) return this.reject(RelayClose.POLICY_VIOLATION, `more than ${link.rate} frames/s on ${link.edgeCamera}`);
+    if (!link.bucket.take())
+      return this.reject(RelayClose.POLICY_VIOLATION, `more than ${link.rate} frames/s on ${link.edgeCamera}`);
     this.framesReceived++;
     // Acked on receipt, before the fan-out: the edge paces to the uplink, not to the hub's viewers.
     this.send({ type: 'ack', camera: link.edgeCamera, seq: frame.seq });

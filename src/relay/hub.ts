@@ -6,8 +6,11 @@
  * is a RemoteSource bound to the edge's current connection.
  *
  * Lifetimes:
- * - A camera appears at its first announce and stays (offline while its edge
- *   is away) until it is withdrawn.
+ * - A camera appears at its first announce. An edge publishes at most its
+ *   `maxCameras` (a bigger announce is refused, 1008); an announce from a new
+ *   connection withdraws the edge's cameras it leaves out.
+ * - When the edge's connection ends, its cameras show offline for its
+ *   `offlineGraceMs`; those it has not announced again by then are withdrawn.
  * - Withdrawn: removed at once when nobody watches it; otherwise it shows
  *   offline and is removed when its last viewer leaves (checked every few
  *   seconds), so no viewer is ever left on a camera that no longer exists.
@@ -47,6 +50,8 @@ interface PublisherRecord {
   lastConnectedAt: number | null;
   lastDisconnectedAt: number | null;
   lastDisconnectReason: string | null;
+  /** Withdraws the cameras of a gone connection once the grace is over. */
+  expiryTimer: NodeJS.Timeout | undefined;
 }
 
 export interface PublisherInfo {
@@ -94,6 +99,7 @@ export class RelayHub {
         lastConnectedAt: null,
         lastDisconnectedAt: null,
         lastDisconnectReason: null,
+        expiryTimer: undefined,
       });
     }
   }
@@ -111,13 +117,20 @@ export class RelayHub {
       if (verifyToken(m[1]!, config.tokenHash) && !match) match = config;
     }
     if (!match) return { ok: false, status: 401, message: 'invalid publish token' };
-    if (edge !== undefined && edge !== match.name) return { ok: false, status: 403, message: `this token may not publish as edge "${edge}"` };
+    if (edge !== undefined && edge !== match.name)
+      return { ok: false, status: 403, message: `this token may not publish as edge "${edge}"` };
     return { ok: true, publisher: match };
   }
 
   /** A socket upgraded after authenticate(); the session waits for the edge's hello. */
   accept(socket: WebSocket, publisher: PublisherConfig, remoteAddress: string): PublisherSession {
-    const session = new PublisherSession(socket, this, publisher, remoteAddress, this.log.child({ edge: publisher.name, remoteAddress }));
+    const session = new PublisherSession(
+      socket,
+      this,
+      publisher,
+      remoteAddress,
+      this.log.child({ edge: publisher.name, remoteAddress }),
+    );
     if (this.closed) session.close(RelayClose.GOING_AWAY, 'server shutting down');
     return session;
   }
@@ -133,7 +146,10 @@ export class RelayHub {
     record.connections++;
     record.lastConnectedAt = session.connectedAt;
     if (previous && previous !== session) {
-      this.log.warn({ edge: session.edge, previous: previous.remoteAddress, now: session.remoteAddress }, 'edge connected again; replacing its previous connection');
+      this.log.warn(
+        { edge: session.edge, previous: previous.remoteAddress, now: session.remoteAddress },
+        'edge connected again; replacing its previous connection',
+      );
       previous.close(RelayClose.POLICY_VIOLATION, 'replaced');
     }
     this.log.info({ edge: session.edge, remoteAddress: session.remoteAddress }, 'edge connected');
@@ -154,7 +170,9 @@ export class RelayHub {
           idleGraceMs: this.timing.idleGraceMs,
           stallTimeoutMs: this.timing.stallTimeoutMs,
           snapshotTimeoutMs: this.timing.snapshotTimeoutMs,
-          ...(announced.width && announced.height ? { expectedSize: { width: announced.width, height: announced.height } } : {}),
+          ...(announced.width && announced.height
+            ? { expectedSize: { width: announced.width, height: announced.height } }
+            : {}),
         },
         source,
         renderPlaceholder,
@@ -167,6 +185,17 @@ export class RelayHub {
     }
     camera.withdrawn = false;
     return camera;
+  }
+
+  /**
+   * A connection of the edge announced `ids` (within its cap): the edge's
+   * cameras left over from earlier connections and not among them are withdrawn.
+   */
+  announced(session: PublisherSession, ids: ReadonlySet<string>): void {
+    for (const camera of [...this.cameras.values()]) {
+      if (camera.edge !== session.edge || camera.withdrawn || camera.source.bound) continue;
+      if (!ids.has(camera.id.slice(session.edge.length + 1))) this.withdraw(camera, 'not announced again by the edge');
+    }
   }
 
   /** The edge withdrew the camera (its link is already unbound). */
@@ -188,7 +217,19 @@ export class RelayHub {
     record.session = undefined;
     record.lastDisconnectedAt = Date.now();
     record.lastDisconnectReason = reason;
-    if (!this.closed) this.log.warn({ edge: session.edge, reason }, 'edge disconnected');
+    if (this.closed) return;
+    this.log.warn({ edge: session.edge, reason }, 'edge disconnected');
+    // Its cameras show offline for the grace; those not announced again by then go.
+    clearTimeout(record.expiryTimer);
+    record.expiryTimer = setTimeout(() => {
+      record.expiryTimer = undefined;
+      for (const camera of [...this.cameras.values()]) {
+        if (camera.edge === session.edge && !camera.withdrawn && !camera.source.bound) {
+          this.withdraw(camera, `edge away for ${record.config.offlineGraceMs / 1000}s`);
+        }
+      }
+    }, record.config.offlineGraceMs);
+    record.expiryTimer.unref();
   }
 
   // ---- reporting ----
@@ -209,7 +250,12 @@ export class RelayHub {
         session: s ? { bytesReceived: s.bytesReceived, framesReceived: s.framesReceived } : null,
         cameras: [...this.cameras.values()]
           .filter((c) => c.edge === r.config.name)
-          .map((c) => ({ id: c.id, state: c.stream.state, viewerCount: c.stream.viewers().length, withdrawn: c.withdrawn })),
+          .map((c) => ({
+            id: c.id,
+            state: c.stream.state,
+            viewerCount: c.stream.viewers().length,
+            withdrawn: c.withdrawn,
+          })),
       };
     });
   }
@@ -217,7 +263,12 @@ export class RelayHub {
   /** Per-publisher series for /metrics. */
   addMetrics(register: Registry): void {
     const publishers = (): PublisherInfo[] => this.list();
-    const series = (kind: 'counter' | 'gauge', name: string, help: string, value: (p: PublisherInfo) => number): void => {
+    const series = (
+      kind: 'counter' | 'gauge',
+      name: string,
+      help: string,
+      value: (p: PublisherInfo) => number,
+    ): void => {
       const Metric = kind === 'counter' ? Counter : Gauge;
       new Metric({
         name,
@@ -231,9 +282,19 @@ export class RelayHub {
       });
     };
     series('gauge', 'camrelay_publisher_connected', '1 while the edge is connected', (p) => (p.connected ? 1 : 0));
-    series('counter', 'camrelay_publisher_received_bytes_total', 'Bytes received from the edge (messages, all connections)', (p) => p.bytesReceived);
+    series(
+      'counter',
+      'camrelay_publisher_received_bytes_total',
+      'Bytes received from the edge (messages, all connections)',
+      (p) => p.bytesReceived,
+    );
     series('counter', 'camrelay_publisher_frames_total', 'Frames received from the edge', (p) => p.framesReceived);
-    series('counter', 'camrelay_publisher_connections_total', 'Connections accepted from the edge', (p) => p.connections);
+    series(
+      'counter',
+      'camrelay_publisher_connections_total',
+      'Connections accepted from the edge',
+      (p) => p.connections,
+    );
   }
 
   /** Ends every edge connection (1001) and timer. The cameras belong to the registry, which closes them. */
@@ -241,10 +302,19 @@ export class RelayHub {
     this.closed = true;
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
-    for (const record of this.publishers.values()) record.session?.close(RelayClose.GOING_AWAY, 'server shutting down');
+    for (const record of this.publishers.values()) {
+      clearTimeout(record.expiryTimer);
+      record.session?.close(RelayClose.GOING_AWAY, 'server shutting down');
+    }
   }
 
   // ---- removal of withdrawn cameras ----
+
+  /** Withdrawn by the hub itself (the edge is gone, or left it out of a new announce). */
+  private withdraw(camera: PublishedCamera, reason: string): void {
+    this.log.info({ camera: camera.id, edge: camera.edge, reason }, 'published camera withdrawn');
+    this.withdrawn(camera);
+  }
 
   private removeIfUnwatched(camera: PublishedCamera): boolean {
     if (camera.stream.consumerCount > 0 || this.cameras.get(camera.id) !== camera) return false;

@@ -29,7 +29,9 @@ export class Relay {
 
   constructor(config: ServerConfig, registry: CameraRegistry, log: Logger) {
     this.hub = new RelayHub(registry, config.publishers ?? [], log, config.publishedCameras);
-    this.edge = config.publish ? new EdgePublisher(registry, config.publish, log.child({ relay: 'edge' }), { fps: nominalFps(config.cameras) }) : undefined;
+    this.edge = config.publish
+      ? new EdgePublisher(registry, config.publish, log.child({ relay: 'edge' }), { fps: nominalFps(config.cameras) })
+      : undefined;
   }
 
   start(): void {

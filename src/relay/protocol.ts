@@ -83,7 +83,6 @@ function isCameraId(v: unknown): v is string {
   return typeof v === 'string' && CAMERA_ID.test(v);
 }
 
-
 function parseHello(f: Record<string, unknown>): Parsed<{ protocol: number; role: string }> {
   if (!isU32(f.protocol) || f.protocol < 1) return { ok: false, reason: 'hello without a positive integer "protocol"' };
   if (typeof f.role !== 'string') return { ok: false, reason: 'hello without a "role"' };
@@ -91,15 +90,20 @@ function parseHello(f: Record<string, unknown>): Parsed<{ protocol: number; role
 }
 
 function parseAnnounced(value: unknown, i: number): Parsed<AnnouncedCamera> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: `cameras[${i}] is not an object` };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: `cameras[${i}] is not an object` };
   const c = value as Record<string, unknown>;
   if (!isCameraId(c.id)) return { ok: false, reason: `cameras[${i}].id is not 1-64 characters of a-z 0-9 _ -` };
-  if (c.name !== undefined && (typeof c.name !== 'string' || c.name.length > 200)) return { ok: false, reason: `cameras[${i}].name is not a string of at most 200 characters` };
+  if (c.name !== undefined && (typeof c.name !== 'string' || c.name.length > 200))
+    return { ok: false, reason: `cameras[${i}].name is not a string of at most 200 characters` };
   for (const key of ['width', 'height'] as const) {
-    if (c[key] !== undefined && (!isU32(c[key]) || c[key] > 16384)) return { ok: false, reason: `cameras[${i}].${key} is not an integer from 0 to 16384` };
+    if (c[key] !== undefined && (!isU32(c[key]) || c[key] > 16384))
+      return { ok: false, reason: `cameras[${i}].${key} is not an integer from 0 to 16384` };
   }
-  if (c.fps !== undefined && (typeof c.fps !== 'number' || !(c.fps >= 0 && c.fps <= 1000))) return { ok: false, reason: `cameras[${i}].fps is not a number from 0 to 1000` };
-  if (!isU32(c.channel) || c.channel === 0) return { ok: false, reason: `cameras[${i}].channel is not an integer from 1 to 2^32-1` };
+  if (c.fps !== undefined && (typeof c.fps !== 'number' || !(c.fps >= 0 && c.fps <= 1000)))
+    return { ok: false, reason: `cameras[${i}].fps is not a number from 0 to 1000` };
+  if (!isU32(c.channel) || c.channel === 0)
+    return { ok: false, reason: `cameras[${i}].channel is not an integer from 1 to 2^32-1` };
   return {
     ok: true,
     message: {
@@ -127,7 +131,8 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
     }
     case 'announce': {
       if (!Array.isArray(f.cameras)) return { ok: false, reason: 'announce without a "cameras" array' };
-      if (f.cameras.length > MAX_CAMERAS_PER_EDGE) return { ok: false, reason: `announce of more than ${MAX_CAMERAS_PER_EDGE} cameras` };
+      if (f.cameras.length > MAX_CAMERAS_PER_EDGE)
+        return { ok: false, reason: `announce of more than ${MAX_CAMERAS_PER_EDGE} cameras` };
       const cameras: AnnouncedCamera[] = [];
       const ids = new Set<string>();
       const channels = new Set<number>();
@@ -146,10 +151,16 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
       if (!isCameraId(f.camera)) return { ok: false, reason: 'withdraw without a valid "camera"' };
       return { ok: true, message: { type: 'withdraw', camera: f.camera } };
     case 'status':
-      if (!isCameraId(f.camera) || typeof f.online !== 'boolean') return { ok: false, reason: 'status without a valid "camera" and a boolean "online"' };
+      if (!isCameraId(f.camera) || typeof f.online !== 'boolean')
+        return { ok: false, reason: 'status without a valid "camera" and a boolean "online"' };
       return {
         ok: true,
-        message: { type: 'status', camera: f.camera, online: f.online, ...(typeof f.reason === 'string' ? { reason: f.reason.slice(0, 500) } : {}) },
+        message: {
+          type: 'status',
+          camera: f.camera,
+          online: f.online,
+          ...(typeof f.reason === 'string' ? { reason: f.reason.slice(0, 500) } : {}),
+        },
       };
     default:
       return { ok: true, message: { type: 'unknown', name: f.type } };
@@ -166,14 +177,18 @@ export function parseHubMessage(text: string): Parsed<HubMessage> {
       const hello = parseHello(f);
       if (!hello.ok) return hello;
       const max = f.maxFrameBytes;
-      return { ok: true, message: { type: 'hello', ...hello.message, ...(isU32(max) && max > 0 ? { maxFrameBytes: max } : {}) } };
+      return {
+        ok: true,
+        message: { type: 'hello', ...hello.message, ...(isU32(max) && max > 0 ? { maxFrameBytes: max } : {}) },
+      };
     }
     case 'start':
     case 'stop':
       if (!isCameraId(f.camera)) return { ok: false, reason: `${f.type} without a valid "camera"` };
       return { ok: true, message: { type: f.type, camera: f.camera } };
     case 'ack':
-      if (!isCameraId(f.camera) || !isU32(f.seq)) return { ok: false, reason: 'ack without a valid "camera" and a u32 "seq"' };
+      if (!isCameraId(f.camera) || !isU32(f.seq))
+        return { ok: false, reason: 'ack without a valid "camera" and a u32 "seq"' };
       return { ok: true, message: { type: 'ack', camera: f.camera, seq: f.seq } };
     default:
       return { ok: true, message: { type: 'unknown', name: f.type } };
@@ -210,7 +225,11 @@ export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
   }
   if (header.version !== HEADER_VERSION) return { ok: false, reason: `header version ${header.version}` };
   if (header.codec !== CODEC_JPEG) return { ok: false, reason: `codec ${header.codec}` };
-  if (header.headerLength < RELAY_HEADER_BYTES) return { ok: false, reason: `header length ${header.headerLength} has no channel` };
+  if (header.headerLength < RELAY_HEADER_BYTES)
+    return { ok: false, reason: `header length ${header.headerLength} has no channel` };
   const channel = message.readUInt32BE(HEADER_BYTES);
-  return { ok: true, message: { channel, seq: header.seq, capturedAt: header.capturedAt, jpeg: message.subarray(header.headerLength) } };
+  return {
+    ok: true,
+    message: { channel, seq: header.seq, capturedAt: header.capturedAt, jpeg: message.subarray(header.headerLength) },
+  };
 }

@@ -6,7 +6,14 @@ import { decodeHeader } from '../../src/outputs/ws/header.js';
 import { SERVED_CAMERA_ID } from '../../src/outputs/http-errors.js';
 import { publishUrl } from '../../src/relay/edge.js';
 import { classifyError, classifyStatus } from '../../src/relay/failure.js';
-import { decodeRelayFrame, encodeRelayFrame, parseEdgeMessage, parseHubMessage, rateLimitFps, RELAY_HEADER_BYTES } from '../../src/relay/protocol.js';
+import {
+  decodeRelayFrame,
+  encodeRelayFrame,
+  parseEdgeMessage,
+  parseHubMessage,
+  rateLimitFps,
+  RELAY_HEADER_BYTES,
+} from '../../src/relay/protocol.js';
 import { relayMaxPayload } from '../../src/relay/index.js';
 import { hashToken } from '../../src/security/secrets.js';
 
@@ -17,7 +24,10 @@ describe('publisher frame header', () => {
     const message = encodeRelayFrame(0xdeadbeef, 2 ** 32 + 5, 1767225600123.25, jpeg);
     assert.equal(message.length, 20 + jpeg.length);
     const viewerView = decodeHeader(message); // what a v1 client does: skip by header length
-    assert.deepEqual({ ...viewerView }, { version: 1, codec: 1, flags: 1, headerLength: 20, seq: 5, capturedAt: 1767225600123.25 });
+    assert.deepEqual(
+      { ...viewerView },
+      { version: 1, codec: 1, flags: 1, headerLength: 20, seq: 5, capturedAt: 1767225600123.25 },
+    );
     assert.deepEqual(message.subarray(viewerView.headerLength), jpeg);
     const decoded = decodeRelayFrame(message);
     assert.ok(decoded.ok);
@@ -46,9 +56,15 @@ describe('publisher frame header', () => {
 
 describe('publisher messages', () => {
   it('parses what an edge sends, and rejects what it must not', () => {
-    assert.deepEqual(parseEdgeMessage('{"type":"hello","protocol":1,"role":"edge","edge":"shed"}'), { ok: true, message: { type: 'hello', protocol: 1, role: 'edge', edge: 'shed' } });
+    assert.deepEqual(parseEdgeMessage('{"type":"hello","protocol":1,"role":"edge","edge":"shed"}'), {
+      ok: true,
+      message: { type: 'hello', protocol: 1, role: 'edge', edge: 'shed' },
+    });
     const announce = parseEdgeMessage(JSON.stringify({ type: 'announce', cameras: [{ id: 'door', channel: 3 }] }));
-    assert.deepEqual(announce, { ok: true, message: { type: 'announce', cameras: [{ id: 'door', name: 'door', width: 0, height: 0, fps: 0, channel: 3 }] } });
+    assert.deepEqual(announce, {
+      ok: true,
+      message: { type: 'announce', cameras: [{ id: 'door', name: 'door', width: 0, height: 0, fps: 0, channel: 3 }] },
+    });
     const bad: [string, RegExp][] = [
       ['nope', /not JSON/],
       ['[]', /not a JSON object/],
@@ -65,12 +81,21 @@ describe('publisher messages', () => {
       assert.equal(r.ok, false, text);
       assert.match((r as { reason: string }).reason, reason, text);
     }
-    assert.deepEqual(parseEdgeMessage('{"type":"later","x":1}'), { ok: true, message: { type: 'unknown', name: 'later' } });
+    assert.deepEqual(parseEdgeMessage('{"type":"later","x":1}'), {
+      ok: true,
+      message: { type: 'unknown', name: 'later' },
+    });
   });
 
   it('parses what a hub sends', () => {
-    assert.deepEqual(parseHubMessage('{"type":"ack","camera":"door","seq":4294967295}'), { ok: true, message: { type: 'ack', camera: 'door', seq: 4294967295 } });
-    assert.deepEqual(parseHubMessage('{"type":"hello","protocol":1,"role":"hub","maxFrameBytes":65536}'), { ok: true, message: { type: 'hello', protocol: 1, role: 'hub', maxFrameBytes: 65536 } });
+    assert.deepEqual(parseHubMessage('{"type":"ack","camera":"door","seq":4294967295}'), {
+      ok: true,
+      message: { type: 'ack', camera: 'door', seq: 4294967295 },
+    });
+    assert.deepEqual(parseHubMessage('{"type":"hello","protocol":1,"role":"hub","maxFrameBytes":65536}'), {
+      ok: true,
+      message: { type: 'hello', protocol: 1, role: 'hub', maxFrameBytes: 65536 },
+    });
     assert.equal(parseHubMessage('{"type":"ack","camera":"door","seq":-1}').ok, false);
     assert.equal(parseHubMessage('{"type":"start"}').ok, false);
   });
@@ -84,8 +109,14 @@ describe('publisher messages', () => {
 
 describe('relay wiring', () => {
   it('finds the publish endpoint under any hub URL, with the edge name', () => {
-    assert.equal(publishUrl('wss://hub.example.net:8443', 'shed').href, 'wss://hub.example.net:8443/api/publish?edge=shed');
-    assert.equal(publishUrl('wss://example.net/camrelay/', 'shed').href, 'wss://example.net/camrelay/api/publish?edge=shed');
+    assert.equal(
+      publishUrl('wss://hub.example.net:8443', 'shed').href,
+      'wss://hub.example.net:8443/api/publish?edge=shed',
+    );
+    assert.equal(
+      publishUrl('wss://example.net/camrelay/', 'shed').href,
+      'wss://example.net/camrelay/api/publish?edge=shed',
+    );
     assert.equal(publishUrl('ws://10.0.0.1:8080/api/publish', 'shed').href, 'ws://10.0.0.1:8080/api/publish?edge=shed');
   });
 
@@ -103,23 +134,61 @@ describe('relay wiring', () => {
   it('serves <edge>.<camera> ids while config ids still cannot have a dot', () => {
     assert.ok(SERVED_CAMERA_ID.test('shed.door') && SERVED_CAMERA_ID.test('door'));
     assert.ok(!SERVED_CAMERA_ID.test('a.b.c') && !SERVED_CAMERA_ID.test('.door') && !SERVED_CAMERA_ID.test('door.'));
-    assert.throws(() => parseConfigText('cameras:\n  - id: shed.door\n    source: testsrc\n', 'x.yaml'), /cameras\[0\]\.id/);
+    assert.throws(
+      () => parseConfigText('cameras:\n  - id: shed.door\n    source: testsrc\n', 'x.yaml'),
+      /cameras\[0\]\.id/,
+    );
   });
 
   it('reads publish and publishers from the config and the command line, never echoing a token', async () => {
-    const file = parseConfigText(`publish:\n  hub: wss://hub.example.net\n  name: shed\n  token: ${'t'.repeat(20)}\npublishers:\n  - name: shed\n    token_hash: ${hashToken('x'.repeat(20))}\n`, 'x.yaml');
+    const file = parseConfigText(
+      `publish:\n  hub: wss://hub.example.net\n  name: shed\n  token: ${'t'.repeat(20)}\npublishers:\n  - name: shed\n    token_hash: ${hashToken('x'.repeat(20))}\n`,
+      'x.yaml',
+    );
     assert.equal(file.publish?.name, 'shed');
-    assert.throws(() => parseConfigText('publishers:\n  - name: a\n    token_hash: abc\n', 'x.yaml'), /publishers\[0\]\.token_hash: got "abc", expected a token hash/);
-    assert.throws(() => parseConfigText(`publishers:\n  - name: a\n    token_hash: ${hashToken('x'.repeat(20))}\n  - name: a\n    token_hash: ${hashToken('y'.repeat(20))}\n`, 'x.yaml'), /used only once/);
+    assert.throws(
+      () => parseConfigText('publishers:\n  - name: a\n    token_hash: abc\n', 'x.yaml'),
+      /publishers\[0\]\.token_hash: got "abc", expected a token hash/,
+    );
+    assert.throws(
+      () =>
+        parseConfigText(
+          `publishers:\n  - name: a\n    token_hash: ${hashToken('x'.repeat(20))}\n  - name: a\n    token_hash: ${hashToken('y'.repeat(20))}\n`,
+          'x.yaml',
+        ),
+      /used only once/,
+    );
 
-    const config = await loadConfig({ publishTo: 'wss://hub:8443', name: 'shed', token: 'secret-token-0123456789', publishers: ['yard=another-token-0123456789'] });
+    const config = await loadConfig({
+      publishTo: 'wss://hub:8443',
+      name: 'shed',
+      token: 'secret-token-0123456789',
+      publishers: ['yard=another-token-0123456789'],
+    });
     assert.deepEqual({ ...config.publish }, { hub: 'wss://hub:8443', name: 'shed', token: 'secret-token-0123456789' });
-    assert.deepEqual(config.publishers, [{ name: 'yard', tokenHash: hashToken('another-token-0123456789'), maxFrameBytes: 4 * 1024 * 1024 }]);
+    assert.deepEqual(config.publishers, [
+      {
+        name: 'yard',
+        tokenHash: hashToken('another-token-0123456789'),
+        maxFrameBytes: 4 * 1024 * 1024,
+        maxCameras: 32,
+        offlineGraceMs: 60_000,
+      },
+    ]);
     assert.equal(relayMaxPayload(config), 4 * 1024 * 1024 + 20);
 
-    await assert.rejects(loadConfig({ publishTo: 'wss://hub:8443', name: 'shed' }), (e: Error) => e instanceof ConfigError && /needs the token/.test(e.message));
-    await assert.rejects(loadConfig({ publishTo: 'wss://hub:8443', name: 'shed', token: 'short' }), (e: Error) => /publish token: got \(hidden\)/.test(e.message) && !e.message.includes('short'));
-    await assert.rejects(loadConfig({ publishTo: 'http://hub', name: 'shed', token: 'secret-token-0123456789' }), /hub URL/);
+    await assert.rejects(
+      loadConfig({ publishTo: 'wss://hub:8443', name: 'shed' }),
+      (e: Error) => e instanceof ConfigError && /needs the token/.test(e.message),
+    );
+    await assert.rejects(
+      loadConfig({ publishTo: 'wss://hub:8443', name: 'shed', token: 'short' }),
+      (e: Error) => /publish token: got \(hidden\)/.test(e.message) && !e.message.includes('short'),
+    );
+    await assert.rejects(
+      loadConfig({ publishTo: 'http://hub', name: 'shed', token: 'secret-token-0123456789' }),
+      /hub URL/,
+    );
     await assert.rejects(loadConfig({ publishers: ['yard'] }), /--publisher: expected EDGE=TOKEN/);
     assert.deepEqual(config.cameras, [], 'a hub gets no test pattern of its own');
     // The environment's token alone does not turn publishing on.

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Frame } from '../../src/hub/frame.js';
 import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
-import { decodeJpeg, sleep, startServer, waitFor } from '../support/index.js';
+import { decodeJpeg, startServer, waitFor } from '../support/index.js';
 
 function collect(frames: Frame[]) {
   return { onFrame: (f: Frame) => frames.push(f) };
@@ -49,7 +49,20 @@ describe('network and file sources', () => {
     const dir = mkdtempSync(join(tmpdir(), 'camrelay-file-'));
     const clip = join(dir, 'clip.mp4');
     // One second of MPEG-4 video: the camera must loop it to keep going.
-    execFileSync(locateFfmpeg().path, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=256x144:rate=25', '-t', '1', '-c:v', 'mpeg4', clip]);
+    execFileSync(locateFfmpeg().path, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=256x144:rate=25',
+      '-t',
+      '1',
+      '-c:v',
+      'mpeg4',
+      clip,
+    ]);
     const t = await startServer([`clip=file:${clip}?fps=10`]);
     try {
       const camera = t.server.registry.get('clip')!;
@@ -57,10 +70,14 @@ describe('network and file sources', () => {
       camera.subscribe(collect(got));
       await waitFor(() => got.length >= 1, 10_000, 'first frame');
       const start = got.length;
-      await sleep(3000);
+      const t0 = Date.now();
+      // Through three loops of a one-second file (10 frames each at fps=10), paced: never more than
+      // 10 a second (with the former 1.27 margin); a slow machine only makes them come later.
+      await waitFor(() => got.length >= start + 30, 20_000, 'three loops of the file');
+      const seconds = (Date.now() - t0) / 1000;
       const n = got.length - start;
-      // 10 fps for 3 s, through three loops of a one-second file.
-      assert.ok(n >= 22 && n <= 38, `${n} frames in 3 s`);
+      assert.ok(n <= seconds * 10 * 1.27 + 1, `${n} frames in ${seconds.toFixed(2)} s`);
+      assert.ok(seconds < 6, `${n} frames in ${seconds.toFixed(2)} s: paced at less than half its rate`);
       const image = decodeJpeg(got.at(-1)!.data);
       assert.deepEqual([image.width, image.height], [256, 144]);
       assert.equal(camera.state, 'online');

@@ -47,16 +47,21 @@ export const mjpegRoutes: FastifyPluginAsync<MjpegRoutesOptions> = async (app, {
     },
   );
 
-  app.get<{ Querystring: StreamQuery & { action?: string } }>('/', { schema: { querystring: rootQuery } }, async (request, reply) => {
-    const { action: name, fps } = request.query;
-    if (name === undefined) {
-      return index(request, reply);
-    }
-    const action = parseAction(name);
-    const camera = registry.list()[action.index];
-    if (!camera) throw new HttpError(404, action.index === 0 ? 'no camera is configured' : `no camera number ${action.index}`);
-    if (action.kind === 'snapshot') return sendSnapshot(camera, reply);
-    serveMjpeg(camera, request, reply, { fps, open });
-    return reply;
-  });
+  app.get<{ Querystring: StreamQuery & { action?: string } }>(
+    '/',
+    { schema: { querystring: rootQuery } },
+    async (request, reply) => {
+      const { action: name, fps } = request.query;
+      if (name === undefined) {
+        return index(request, reply);
+      }
+      const action = parseAction(name);
+      const camera = registry.byNumber(action.index);
+      if (!camera)
+        throw new HttpError(404, action.index === 0 ? 'no camera is configured' : `no camera number ${action.index}`);
+      if (action.kind === 'snapshot') return sendSnapshot(camera, reply);
+      serveMjpeg(camera, request, reply, { fps, open });
+      return reply;
+    },
+  );
 };

@@ -60,6 +60,11 @@ export class MjpegViewer implements Consumer {
   private write(frame: Frame): void {
     if (this.sink.destroyed) return;
     const header = partHeader(frame);
+    if (!header) {
+      // Its bytes contain the boundary: sent, they could end the part. The viewer keeps the previous picture.
+      this.tally.framesDropped++;
+      return;
+    }
     // Corked, the three pieces leave in one writev: one syscall, and the JPEG is not copied.
     this.sink.cork();
     this.sink.write(header);

@@ -63,9 +63,9 @@ export async function describeDevice(path: string): Promise<V4l2Device> {
   try {
     const ffmpeg = locateFfmpeg().path;
     // ffmpeg prints the list on stderr and then exits non-zero by design.
-    const result = await run(ffmpeg, ['-hide_banner', '-f', 'v4l2', '-list_formats', 'all', '-i', path], { timeout: 5000 }).catch(
-      (e: { stderr?: string }) => ({ stderr: e.stderr ?? '' }),
-    );
+    const result = await run(ffmpeg, ['-hide_banner', '-f', 'v4l2', '-list_formats', 'all', '-i', path], {
+      timeout: 5000,
+    }).catch((e: { stderr?: string }) => ({ stderr: e.stderr ?? '' }));
     return { path, name, formats: parseFfmpegFormats(result.stderr) };
   } catch (err) {
     return { path, name, formats: [], error: errorText(err) };
@@ -113,7 +113,11 @@ export function parseFfmpegFormats(text: string): DeviceFormat[] {
   for (const line of text.split('\n')) {
     const m = /(?:Compressed|Raw)\s*:\s*(\S+)\s*:\s*(.*?)\s*:\s*(.*)$/.exec(line);
     if (!m) continue;
-    const sizes = [...m[3]!.matchAll(/(\d+)x(\d+)/g)].map((s) => ({ width: Number(s[1]), height: Number(s[2]), fps: [] }));
+    const sizes = [...m[3]!.matchAll(/(\d+)x(\d+)/g)].map((s) => ({
+      width: Number(s[1]),
+      height: Number(s[2]),
+      fps: [],
+    }));
     formats.push({ format: FORMAT_NAMES[m[1]!] ?? m[1]!, description: m[2]!, sizes });
   }
   return formats;

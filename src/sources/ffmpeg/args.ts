@@ -50,7 +50,17 @@ export function ffmpegArgs(spec: SourceSpec, options: CaptureOptions, label: str
       }
       const input = `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}`;
       return {
-        args: [...head, '-re', '-f', 'lavfi', '-i', input, ...(filters.length ? ['-vf', filters.join(',')] : []), ...encode, ...out],
+        args: [
+          ...head,
+          '-re',
+          '-f',
+          'lavfi',
+          '-i',
+          input,
+          ...(filters.length ? ['-vf', filters.join(',')] : []),
+          ...encode,
+          ...out,
+        ],
         passthrough: false,
       };
     }
@@ -65,7 +75,19 @@ export function ffmpegArgs(spec: SourceSpec, options: CaptureOptions, label: str
     }
     case 'rtsp':
       return {
-        args: [...head, '-rtsp_transport', 'tcp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', spec.url, ...encode, ...out],
+        args: [
+          ...head,
+          '-rtsp_transport',
+          'tcp',
+          '-fflags',
+          'nobuffer',
+          '-flags',
+          'low_delay',
+          '-i',
+          spec.url,
+          ...encode,
+          ...out,
+        ],
         passthrough: false,
       };
     case 'http': {
@@ -78,7 +100,17 @@ export function ffmpegArgs(spec: SourceSpec, options: CaptureOptions, label: str
     case 'file': {
       if (isMjpegFile(spec.path)) {
         // A raw stream of JPEGs has no timing of its own: pace it at fps (default 30).
-        const input = ['-re', '-stream_loop', '-1', '-f', 'mjpeg', '-framerate', String(spec.fps ?? 30), '-i', spec.path];
+        const input = [
+          '-re',
+          '-stream_loop',
+          '-1',
+          '-f',
+          'mjpeg',
+          '-framerate',
+          String(spec.fps ?? 30),
+          '-i',
+          spec.path,
+        ];
         return { args: [...head, ...input, ...copy, ...out], passthrough: true };
       }
       const input = ['-re', '-stream_loop', '-1', '-i', spec.path];

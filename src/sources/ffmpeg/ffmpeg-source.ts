@@ -1,5 +1,6 @@
 /** A FrameSource that captures through an ffmpeg child process. */
 import type { Logger } from 'pino';
+import { maskCredentials, sourceSecrets } from '../credentials.js';
 import { describeDevice } from '../devices/v4l2.js';
 import type { FrameSource, SourceSink } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
@@ -24,8 +25,14 @@ export class FfmpegSource implements FrameSource {
     return this.run?.pid;
   }
 
-  start(sink: SourceSink): void {
+  start(outer: SourceSink): void {
     const generation = ++this.generation;
+    // ffmpeg quotes its input URL in its messages: the reason leaves here with credentials masked.
+    const secrets = sourceSecrets(this.spec);
+    const sink: SourceSink = {
+      frame: (jpeg) => outer.frame(jpeg),
+      ended: (reason) => outer.ended(maskCredentials(reason, secrets)),
+    };
     void this.resolveSpec().then(
       (spec) => {
         if (generation !== this.generation) return;

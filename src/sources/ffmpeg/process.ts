@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { MpjpegParser } from '../framing/mpjpeg-parser.js';
 import type { SourceSink } from '../source.js';
 import { MPJPEG_BOUNDARY } from './args.js';
+import { exitReason, isNoise } from './exit-reason.js';
 
 const STDERR_LINES = 12;
 const KILL_AFTER_MS = 2000;
@@ -41,7 +42,8 @@ export function runFfmpeg(binary: string, args: string[], sink: SourceSink, maxF
     const lines = (partialLine + text).split(/\r?\n/);
     partialLine = lines.pop() ?? '';
     for (const line of lines) {
-      if (!line.trim() || /^Fontconfig/.test(line)) continue;
+      // Known noise (a warning repeated every frame) must not push the line that explains an end out of the tail.
+      if (isNoise(line)) continue;
       stderrTail.push(line.slice(0, 500));
       if (stderrTail.length > STDERR_LINES) stderrTail.shift();
     }
@@ -63,9 +65,8 @@ export function runFfmpeg(binary: string, args: string[], sink: SourceSink, maxF
       parser.reset();
       resolve();
       if (stopping) return;
-      const how = spawnError ? `could not start ffmpeg: ${spawnError.message}` : signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${code}`;
-      const tail = (partialLine ? [...stderrTail, partialLine] : stderrTail).slice(-4).join(' | ');
-      sink.ended(tail ? `${how}: ${tail}` : how);
+      const stderr = partialLine ? [...stderrTail, partialLine.slice(0, 500)] : stderrTail;
+      sink.ended(exitReason({ code, signal, ...(spawnError ? { spawnError } : {}), stderr }));
     }
   });
 

@@ -2,6 +2,9 @@
 import { get, IncomingMessage } from 'node:http';
 import { meros } from 'meros/node';
 
+/** camrelay's MJPEG Content-Type: the boundary is random, drawn once per server process. */
+export const MJPEG_TYPE = /^multipart\/x-mixed-replace; boundary=camrelay[0-9a-f]{32}$/;
+
 export interface MjpegPart {
   headers: Record<string, string>;
   body: Buffer;
@@ -25,7 +28,8 @@ export async function openMjpeg(url: string): Promise<MjpegClient> {
     request.once('error', reject);
   });
   const reader = await meros(response);
-  if (reader instanceof IncomingMessage) throw new Error(`not a multipart response: ${response.statusCode} ${response.headers['content-type']}`);
+  if (reader instanceof IncomingMessage)
+    throw new Error(`not a multipart response: ${response.statusCode} ${response.headers['content-type']}`);
   const parts: MjpegPart[] = [];
   let gotFirst: (part: MjpegPart) => void = () => {};
   let failed: (err: unknown) => void = () => {};

@@ -29,15 +29,24 @@ const FFMPEG = `[video4linux2,v4l2 @ 0x55d] Compressed:       mjpeg :          M
 describe('V4L2 discovery', () => {
   it('parses v4l2-ctl formats, sizes and frame rates', () => {
     const formats = parseV4l2CtlFormats(V4L2_CTL);
-    assert.deepEqual(formats.map((f) => f.format), ['mjpeg', 'yuyv']);
+    assert.deepEqual(
+      formats.map((f) => f.format),
+      ['mjpeg', 'yuyv'],
+    );
     assert.deepEqual(formats[0]!.sizes[0], { width: 1280, height: 720, fps: [30, 15] });
     assert.equal(formats[1]!.sizes.length, 1);
   });
 
   it('parses ffmpeg -list_formats output', () => {
     const formats = parseFfmpegFormats(FFMPEG);
-    assert.deepEqual(formats.map((f) => f.format), ['mjpeg', 'yuyv']);
-    assert.deepEqual(formats[0]!.sizes.map((s) => `${s.width}x${s.height}`), ['1280x720', '640x480']);
+    assert.deepEqual(
+      formats.map((f) => f.format),
+      ['mjpeg', 'yuyv'],
+    );
+    assert.deepEqual(
+      formats[0]!.sizes.map((s) => `${s.width}x${s.height}`),
+      ['1280x720', '640x480'],
+    );
   });
 
   it('finds /dev/video* in numeric order and formats them for the terminal', async () => {

@@ -8,7 +8,11 @@ const A = ffmpegJpeg(320, 240, 'testsrc2');
 const B = ffmpegJpeg(160, 120, 'testsrc');
 
 function part(jpeg: Buffer, boundary = 'camrelay', length = jpeg.length): Buffer {
-  return Buffer.concat([Buffer.from(`--${boundary}\r\nContent-type: image/jpeg\r\nContent-length: ${length}\r\n\r\n`), jpeg, Buffer.from('\r\n')]);
+  return Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-type: image/jpeg\r\nContent-length: ${length}\r\n\r\n`),
+    jpeg,
+    Buffer.from('\r\n'),
+  ]);
 }
 
 function collect(): { frames: Buffer[]; parser: MpjpegParser } {
@@ -20,7 +24,11 @@ function collect(): { frames: Buffer[]; parser: MpjpegParser } {
 /** A JPEG with an APP1 (EXIF) segment that holds a whole thumbnail JPEG, EOI and all. */
 function withExifThumbnail(main: Buffer, thumbnail: Buffer): Buffer {
   // "Exif\0\0" + a little-endian TIFF header with no IFD entries, then the thumbnail bytes.
-  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), Buffer.from([0x49, 0x49, 0x2a, 0x00, 0x08, 0, 0, 0, 0, 0]), thumbnail]);
+  const payload = Buffer.concat([
+    Buffer.from('Exif\0\0', 'latin1'),
+    Buffer.from([0x49, 0x49, 0x2a, 0x00, 0x08, 0, 0, 0, 0, 0]),
+    thumbnail,
+  ]);
   const header = Buffer.from([0xff, 0xe1, 0, 0]);
   header.writeUInt16BE(payload.length + 2, 2);
   return Buffer.concat([main.subarray(0, 2), header, payload, main.subarray(2)]);
@@ -37,7 +45,10 @@ describe('MpjpegParser', () => {
   it('reads several frames in one chunk', () => {
     const { frames, parser } = collect();
     parser.push(Buffer.concat([part(A), part(B), part(A)]));
-    assert.deepEqual(frames.map((f) => f.length), [A.length, B.length, A.length]);
+    assert.deepEqual(
+      frames.map((f) => f.length),
+      [A.length, B.length, A.length],
+    );
     assert.ok(frames[1]!.equals(B));
   });
 
@@ -53,7 +64,15 @@ describe('MpjpegParser', () => {
 
   it('skips garbage between frames and before the first', () => {
     const { frames, parser } = collect();
-    parser.push(Buffer.concat([Buffer.from('noise\r\n--camrel'), Buffer.from('ay-not\r\n'), part(A), Buffer.from('\x00\x01garbage--xx\r\n'), part(B)]));
+    parser.push(
+      Buffer.concat([
+        Buffer.from('noise\r\n--camrel'),
+        Buffer.from('ay-not\r\n'),
+        part(A),
+        Buffer.from('\x00\x01garbage--xx\r\n'),
+        part(B),
+      ]),
+    );
     assert.equal(frames.length, 2);
     assert.ok(frames[0]!.equals(A) && frames[1]!.equals(B));
     assert.ok(parser.counters.skippedBytes > 0);
