@@ -9,6 +9,7 @@
  *   http://…  https://…
  *   file:PATH[?fps=N]
  */
+import { maskCredentials } from '../sources/credentials.js';
 import type { SourceSpec, V4l2Format } from '../sources/spec.js';
 
 export const CAMERA_ID = /^[a-z0-9_-]{1,64}$/;
@@ -103,7 +104,7 @@ function checkUrl(text: string): string {
     new URL(text);
     return text;
   } catch {
-    throw new SourceSyntaxError(`"${text}" is not a valid URL`);
+    throw new SourceSyntaxError(`"${maskCredentials(text)}" is not a valid URL`);
   }
 }
 
@@ -118,7 +119,9 @@ export function parseCameraArgument(value: string): CameraArgument {
   const eq = value.indexOf('=');
   const id = eq < 0 ? '' : value.slice(0, eq);
   if (eq < 0 || !CAMERA_ID.test(id)) {
-    throw new SourceSyntaxError(`--camera "${value}": expected ID=SOURCE with an ID of 1 to 64 characters from a-z 0-9 _ -`);
+    throw new SourceSyntaxError(
+      `--camera "${value}": expected ID=SOURCE with an ID of 1 to 64 characters from a-z 0-9 _ -`,
+    );
   }
   const source = value.slice(eq + 1);
   try {

@@ -4,6 +4,7 @@
  * the process with exit code 2.
  */
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { parseCameraArgument, parseSource } from './camera-source.js';
@@ -26,7 +27,10 @@ export interface CommandLine extends RelayCommandLine {
 }
 
 function pathText(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -49,7 +53,9 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], raw: unknown
   return issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const where = pathText(issue.path);
-      return issue.keys.map((k) => `${where ? `${where}.` : ''}${k}: unknown key (value ${show(valueAt(raw, [...issue.path, k]))})`).join('\n');
+      return issue.keys
+        .map((k) => `${where ? `${where}.` : ''}${k}: unknown key (value ${show(valueAt(raw, [...issue.path, k]))})`)
+        .join('\n');
     }
     const where = pathText(issue.path) || '(top level)';
     const message = issue.message.replace(/^(Invalid input|Invalid option|Too big|Too small): /, '');
@@ -57,19 +63,56 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], raw: unknown
   });
 }
 
+/**
+ * `file: not valid YAML at line 2, column 9: <what>`, then the offending line
+ * (and the one before it, for context) with a caret under the column.
+ */
+function describeYamlError(err: unknown, text: string, file: string): string {
+  if (!(err instanceof YAMLParseError) || !err.linePos) return `${file}: not valid YAML: ${(err as Error).message}`;
+  const { line, col } = err.linePos[0];
+  // The library's message ends with its own position and excerpt; ours replace them.
+  const what = err.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
+  const lines = text.split(/\r?\n/);
+  const width = String(line).length;
+  const numbered = (n: number): string => {
+    const content = lines[n - 1];
+    const atEnd = content === undefined || (content === '' && n === lines.length);
+    return `  ${String(n).padStart(width)} | ${atEnd ? '(end of file)' : content}`;
+  };
+  const excerpt = line > 1 ? [numbered(line - 1), numbered(line)] : [numbered(line)];
+  // Tabs before the column stay tabs, so the caret lines up however the terminal shows them.
+  const lead = (lines[line - 1] ?? '').slice(0, col - 1).replace(/[^\t]/g, ' ');
+  excerpt.push(`  ${' '.repeat(width)} | ${lead}^`);
+  return `${file}: not valid YAML at line ${line}, column ${col}: ${what}\n${excerpt.join('\n')}`;
+}
+
 export function parseConfigText(text: string, file: string): ConfigFile {
   let raw: unknown;
   try {
     raw = parseYaml(text) ?? {};
   } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
-    throw new ConfigError(`${file}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`);
+    throw new ConfigError(describeYamlError(err, text, file));
   }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(`${file}: invalid config\n  ${describeIssues(result.error.issues, raw).join('\n  ')}`);
   }
   return result.data;
+}
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+};
+
+/** Names the path tried and, for a relative one, the directory it was looked up from. */
+function describeReadError(err: unknown, given: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = (code && READ_ERRORS[code]) ?? code ?? (err as Error).message;
+  const tried = resolve(given);
+  const where = isAbsolute(given) ? '' : ` (${tried}, relative to the working directory ${process.cwd()})`;
+  return `cannot read config file ${given}${where}: ${why}${code && code !== why ? ` (${code})` : ''}`;
 }
 
 export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
@@ -79,12 +122,14 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
     try {
       text = await readFile(cli.config, 'utf8');
     } catch (err) {
-      throw new ConfigError(`${cli.config}: cannot read config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new ConfigError(describeReadError(err, cli.config));
     }
     file = parseConfigText(text, cli.config);
   }
   const defaults = { ...CAMERA_DEFAULTS, ...stripUndefined(file.camera_defaults) };
-  const cameras = file.cameras.map((c) => settleCamera(c.id, c.name ?? c.id, c.source, { ...defaults, ...stripUndefined(c) }));
+  const cameras = file.cameras.map((c) =>
+    settleCamera(c.id, c.name ?? c.id, c.source, { ...defaults, ...stripUndefined(c) }),
+  );
   for (const value of cli.cameras ?? []) {
     let arg;
     try {
@@ -93,7 +138,8 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
       throw new ConfigError((err as Error).message);
     }
     const id = arg.id;
-    if (cameras.some((c) => c.id === id)) throw new ConfigError(`--camera ${id}: a camera with id "${id}" is already defined`);
+    if (cameras.some((c) => c.id === id))
+      throw new ConfigError(`--camera ${id}: a camera with id "${id}" is already defined`);
     cameras.push(settleCamera(id, id, arg.source, defaults));
   }
   // The embedded default: a test pattern, so a first start shows live video on any machine
@@ -106,7 +152,10 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
   const allowedOrigins = [...file.server.allowed_origins];
   for (const origin of cli.allowOrigins ?? []) {
     const parsed = serverSecurityShape.allowed_origins.safeParse([origin]);
-    if (!parsed.success) throw new ConfigError(`--allow-origin: got ${show(origin)}, expected an origin like https://example.com (scheme, host, optional port; no path)`);
+    if (!parsed.success)
+      throw new ConfigError(
+        `--allow-origin: got ${show(origin)}, expected an origin like https://example.com (scheme, host, optional port; no path)`,
+      );
     allowedOrigins.push(origin);
   }
   const relay = await settleRelay(file, cli).catch((err: unknown) => {
@@ -119,13 +168,18 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
     logLevel: cli.logLevel ?? file.log.level,
     cameras,
     ...relay,
-    publishedCameras: { idleGraceMs: defaults.idle_grace * 1000, stallTimeoutMs: defaults.stall_timeout * 1000, snapshotTimeoutMs: defaults.snapshot_timeout * 1000 },
+    publishedCameras: {
+      idleGraceMs: defaults.idle_grace * 1000,
+      stallTimeoutMs: defaults.stall_timeout * 1000,
+      snapshotTimeoutMs: defaults.snapshot_timeout * 1000,
+    },
     security: {
       auth: file.auth,
       limits: file.limits,
       allowAnonymous: cli.allowAnonymous ?? file.server.allow_anonymous,
       allowedOrigins,
       frameAncestors: file.server.frame_ancestors,
+      trustedProxies: file.server.trusted_proxies,
       ...(tls ? { tls: { cert: tls.cert, key: tls.key, redirectHttpPort: tls.redirect_http_port } } : {}),
     },
   };

@@ -6,7 +6,13 @@ import { z } from 'zod';
 import type { SourceSpec } from '../sources/spec.js';
 import { authSchema, limitsSchema, serverSecurityShape, type SecurityConfig } from '../security/config.js';
 import { CAMERA_ID, parseSource } from './camera-source.js';
-import { publishersSchema, publishSchema, type PublishedCameraOptions, type PublisherConfig, type PublishTarget } from '../relay/config.js';
+import {
+  publishersSchema,
+  publishSchema,
+  type PublishedCameraOptions,
+  type PublisherConfig,
+  type PublishTarget,
+} from '../relay/config.js';
 
 const seconds = (max: number) => z.number().positive().max(max);
 
@@ -33,10 +39,19 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         ...serverSecurityShape,
       })
-      .default({ host: '127.0.0.1', port: 8080, allow_anonymous: false, allowed_origins: [], frame_ancestors: ["'self'"] }),
+      .default({
+        host: '127.0.0.1',
+        port: 8080,
+        allow_anonymous: false,
+        allowed_origins: [],
+        frame_ancestors: ["'self'"],
+        trusted_proxies: [],
+      }),
     auth: authSchema,
     limits: limitsSchema,
-    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+    log: z
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .default({ level: 'info' }),
     camera_defaults: cameraOptionsSchema.default({}),
     cameras: z.array(cameraSchema).max(256).default([]),
     // Cross-network viewing (src/relay): publish this server's cameras to a hub, or accept edges as a hub.
@@ -46,7 +61,8 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.cameras.forEach((camera, i) => {
-      if (seen.has(camera.id)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: 'a camera id used only once' });
+      if (seen.has(camera.id))
+        ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: 'a camera id used only once' });
       seen.add(camera.id);
       try {
         parseSource(camera.source);
@@ -92,5 +108,5 @@ export const CAMERA_DEFAULTS = {
   stall_timeout: 5,
   snapshot_timeout: 5,
   quality: 80,
-  passthrough: "auto" as "auto" | boolean,
+  passthrough: 'auto' as 'auto' | boolean,
 };

@@ -18,5 +18,9 @@ export interface CameraInfo {
   lastFrameAt: number | null;
   offlineSince: number | null;
   offlineReason: string | null;
+  /** The newest failure (ffmpeg's exit, a stall, …), kept while the camera is idle; null once a frame comes. */
+  lastError: string | null;
+  /** When it happened, in ms since the Unix epoch. */
+  lastErrorAt: number | null;
   alwaysOn: boolean;
 }

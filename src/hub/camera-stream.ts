@@ -12,16 +12,17 @@
  * Nothing runs (no timer, no child) while the camera is idle.
  */
 import type { Logger } from 'pino';
-import type { PlaceholderRenderer } from '../sources/ffmpeg/placeholder.js';
+import { fallbackPlaceholder, placeholderSize, type PlaceholderRenderer } from '../sources/ffmpeg/placeholder.js';
+import { maskCredentials } from '../sources/credentials.js';
 import { readJpegSize } from '../sources/framing/jpeg.js';
 import type { FrameSource, SourceSink } from '../sources/source.js';
 import { Backoff } from './backoff.js';
 import { FpsMeter } from './fps-meter.js';
 import type { CameraInfo, CameraState } from './camera-info.js';
+import type { ViewerEvents } from './viewer-events.js';
 import { preciseNow, type CameraStatus, type Consumer, type Frame, type ViewerStats } from './frame.js';
 
 export type { CameraInfo, CameraState };
-
 
 export interface CameraStreamOptions {
   id: string;
@@ -48,12 +49,13 @@ export interface CameraCounters {
   offlineMsEnded: number;
 }
 
-
 export class CameraStream {
   readonly id: string;
   readonly name: string;
   readonly kind: string;
   readonly counters: CameraCounters = { frames: 0, bytes: 0, restarts: 0, offlineMsEnded: 0 };
+  /** Where viewers' round trips and departures go (/metrics): set by the registry that holds the camera. */
+  viewerEvents: ViewerEvents | undefined;
 
   private stateValue: CameraState = 'idle';
   private statusValue: CameraStatus;
@@ -70,8 +72,12 @@ export class CameraStream {
   private restartTimer: NodeJS.Timeout | undefined;
   private placeholderTimer: NodeJS.Timeout | undefined;
   private placeholder: Promise<Buffer> | undefined;
+  /** Tells the renderer the current picture is no longer wanted (it stops a render nobody else waits for). */
+  private placeholderAbort: AbortController | undefined;
   /** Bumped to stop a placeholder ticker that may be awaiting its picture. */
   private placeholderTicker = 0;
+  /** The newest failure and when (ms since the Unix epoch): kept, idle or not, until a frame comes. */
+  private lastFailure: { reason: string; at: number } | undefined;
   private closed = false;
 
   constructor(
@@ -140,9 +146,14 @@ export class CameraStream {
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      this.consumers.delete(consumer);
+      this.removeConsumer(consumer);
       this.afterUnsubscribe();
     };
+  }
+
+  /** A viewer measured a round trip (ms), from its ack. */
+  viewerRtt(ms: number): void {
+    this.viewerEvents?.rtt(this.id, ms);
   }
 
   viewers(): ViewerStats[] {
@@ -156,15 +167,21 @@ export class CameraStream {
 
   /**
    * The camera's current live frame, or the next one within timeoutMs
-   * (starting an on-demand camera for it). Undefined if none comes in time.
+   * (starting an on-demand camera for it). Undefined if none comes in time,
+   * and at once while the camera is offline (failed, restarting with backoff):
+   * its failure is known, and waiting would only delay the NO SIGNAL answer.
    */
   async liveFrame(timeoutMs = this.options.snapshotTimeoutMs): Promise<Frame | undefined> {
     if (this.stateValue === 'online' && this.latestLiveFrame) return this.latestLiveFrame;
+    if (this.stateValue === 'offline') return undefined;
     return new Promise<Frame | undefined>((resolve) => {
       const timer = setTimeout(() => finish(undefined), timeoutMs);
       const unsubscribe = this.subscribe({
         onFrame: (frame) => {
           if (!frame.placeholder) finish(frame);
+        },
+        onStatus: (status) => {
+          if (!status.online) finish(undefined); // it failed while we waited
         },
       });
       function finish(frame: Frame | undefined): void {
@@ -177,8 +194,8 @@ export class CameraStream {
 
   /** The NO SIGNAL picture for the current outage, as a frame (not sent to anyone). */
   async placeholderFrame(): Promise<Frame> {
-    const data = await this.currentPlaceholder();
-    const size = this.placeholderSize();
+    const data = await this.currentPlaceholder().catch(() => fallbackPlaceholder());
+    const size = readJpegSize(data) ?? this.placeholderSize();
     return { seq: this.seq, data, capturedAt: preciseNow(), width: size.width, height: size.height, placeholder: true };
   }
 
@@ -208,6 +225,8 @@ export class CameraStream {
       lastFrameAt: this.latestLiveFrame ? Math.round(this.latestLiveFrame.capturedAt) : null,
       offlineSince: offline ? this.statusValue.since : null,
       offlineReason: offline ? (this.statusValue.reason ?? null) : null,
+      lastError: this.lastFailure?.reason ?? null,
+      lastErrorAt: this.lastFailure?.at ?? null,
       alwaysOn: this.options.alwaysOn,
     };
   }
@@ -215,7 +234,7 @@ export class CameraStream {
   /** Stops the source and every timer; consumers are dropped. */
   async close(): Promise<void> {
     this.closed = true;
-    this.consumers.clear();
+    for (const consumer of this.consumers) this.removeConsumer(consumer);
     this.clearTimers();
     this.run++;
     await this.source.stop();
@@ -226,7 +245,8 @@ export class CameraStream {
   private startSource(): void {
     if (this.closed) return;
     const run = ++this.run;
-    if (this.stateValue === 'idle') this.setState('starting', 'a consumer arrived' + (this.options.alwaysOn ? ' (always_on)' : ''));
+    if (this.stateValue === 'idle')
+      this.setState('starting', 'a consumer arrived' + (this.options.alwaysOn ? ' (always_on)' : ''));
     const sink: SourceSink = {
       frame: (jpeg) => {
         if (run === this.run) this.onSourceFrame(jpeg);
@@ -248,7 +268,14 @@ export class CameraStream {
     this.fpsMeter.tick(now);
     this.armStallTimer();
     if (this.stateValue !== 'online') this.goOnline();
-    const frame: Frame = Object.freeze({ seq: ++this.seq, data: jpeg, capturedAt: now, width: size.width, height: size.height, placeholder: false });
+    const frame: Frame = Object.freeze({
+      seq: ++this.seq,
+      data: jpeg,
+      capturedAt: now,
+      width: size.width,
+      height: size.height,
+      placeholder: false,
+    });
     this.latestLiveFrame = frame;
     this.publish(frame);
   }
@@ -266,7 +293,10 @@ export class CameraStream {
     this.stallTimer = setTimeout(() => {
       this.stallTimer = undefined;
       const seconds = this.options.stallTimeoutMs / 1000;
-      const reason = this.stateValue === 'starting' || this.stateValue === 'offline' ? `no first frame within ${seconds}s` : `stalled: no frame for ${seconds}s`;
+      const reason =
+        this.stateValue === 'starting' || this.stateValue === 'offline'
+          ? `no first frame within ${seconds}s`
+          : `stalled: no frame for ${seconds}s`;
       this.run++;
       void this.source.stop();
       this.goOffline(reason);
@@ -338,13 +368,17 @@ export class CameraStream {
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.stopPlaceholderTicker();
-    this.placeholder = undefined;
+    this.dropPlaceholder();
+    this.lastFailure = undefined;
     this.setState('online', wasOffline ? 'frames are back' : 'first frame');
     this.statusValue = { online: true, since: Date.now() };
     this.notifyStatus();
   }
 
-  private goOffline(reason: string): void {
+  private goOffline(rawReason: string): void {
+    // Reasons reach viewers and the log: no URL credentials, whichever source (a relay edge too) wrote them.
+    const reason = maskCredentials(rawReason);
+    this.lastFailure = { reason, at: Date.now() };
     if (this.stateValue === 'offline') {
       this.log.warn({ camera: this.id, reason }, 'camera restart failed');
       return;
@@ -352,7 +386,7 @@ export class CameraStream {
     this.fpsMeter.clear();
     this.setState('offline', reason);
     this.statusValue = { online: false, since: Date.now(), reason };
-    this.placeholder = undefined;
+    this.dropPlaceholder();
     this.notifyStatus();
     this.startPlaceholderTicker();
   }
@@ -375,9 +409,21 @@ export class CameraStream {
       } catch (err) {
         // One broken consumer must not take the others down.
         this.log.error({ camera: this.id, err }, 'consumer failed on a frame; dropping it');
-        this.consumers.delete(consumer);
+        this.removeConsumer(consumer);
       }
     }
+  }
+
+  /** Takes a consumer out; a viewer's final counts go to the metrics. */
+  private removeConsumer(consumer: Consumer): void {
+    if (!this.consumers.delete(consumer) || !consumer.stats || !this.viewerEvents) return;
+    let stats: ViewerStats;
+    try {
+      stats = consumer.stats();
+    } catch {
+      return; // a broken consumer: its counts are lost, not the camera
+    }
+    this.viewerEvents.left(this.id, stats);
   }
 
   private notifyStatus(): void {
@@ -386,7 +432,7 @@ export class CameraStream {
         consumer.onStatus?.(this.statusValue);
       } catch (err) {
         this.log.error({ camera: this.id, err }, 'consumer failed on a status; dropping it');
-        this.consumers.delete(consumer);
+        this.removeConsumer(consumer);
       }
     }
   }
@@ -394,15 +440,24 @@ export class CameraStream {
   // ---- placeholder while offline ----
 
   private placeholderSize(): { width: number; height: number } {
-    return this.size ?? { width: 640, height: 360 };
+    // Capped: the size comes from the camera's (or an edge's) frame headers.
+    const size = this.size;
+    return size ? placeholderSize(size.width, size.height) : { width: 640, height: 360 };
   }
 
   private currentPlaceholder(): Promise<Buffer> {
     if (!this.placeholder) {
       const size = this.placeholderSize();
-      this.placeholder = this.renderPlaceholder({ name: this.name, since: this.statusValue.since, ...size });
+      this.placeholderAbort = new AbortController();
+      this.placeholder = this.renderPlaceholder(size, this.placeholderAbort.signal);
     }
     return this.placeholder;
+  }
+
+  private dropPlaceholder(): void {
+    this.placeholderAbort?.abort();
+    this.placeholderAbort = undefined;
+    this.placeholder = undefined;
   }
 
   private startPlaceholderTicker(): void {
@@ -410,10 +465,14 @@ export class CameraStream {
     const ticker = ++this.placeholderTicker;
     const interval = this.options.placeholderIntervalMs ?? 1000;
     const tick = async (): Promise<void> => {
-      const data = await this.currentPlaceholder();
+      const data = await this.currentPlaceholder().catch(() => undefined); // undefined: dropped meanwhile
       if (ticker !== this.placeholderTicker || this.stateValue !== 'offline') return;
-      const size = this.placeholderSize();
-      this.publish(Object.freeze({ seq: ++this.seq, data, capturedAt: preciseNow(), width: size.width, height: size.height, placeholder: true }));
+      const size = (data && readJpegSize(data)) ?? this.placeholderSize(); // the grey stand-in has its own size
+      if (data) {
+        const { width, height } = size;
+        const seq = ++this.seq;
+        this.publish(Object.freeze({ seq, data, capturedAt: preciseNow(), width, height, placeholder: true }));
+      }
       this.placeholderTimer = setTimeout(() => void tick(), interval);
     };
     // The first placeholder goes out at once, then about once a second.
@@ -428,6 +487,7 @@ export class CameraStream {
 
   private clearTimers(): void {
     this.stopPlaceholderTicker();
+    this.dropPlaceholder();
     for (const t of [this.idleTimer, this.stallTimer, this.restartTimer]) clearTimeout(t);
     this.idleTimer = this.stallTimer = this.restartTimer = undefined;
   }

@@ -8,7 +8,10 @@ describe('SOURCE grammar', () => {
     ['testsrc?size=640x480&fps=15', { kind: 'testsrc', width: 640, height: 480, fps: 15 }],
     ['v4l2:/dev/video0', { kind: 'v4l2', device: '/dev/video0' }],
     ['/dev/video2', { kind: 'v4l2', device: '/dev/video2' }],
-    ['v4l2:/dev/video1?format=yuyv&size=1920x1080&fps=30', { kind: 'v4l2', device: '/dev/video1', format: 'yuyv', width: 1920, height: 1080, fps: 30 }],
+    [
+      'v4l2:/dev/video1?format=yuyv&size=1920x1080&fps=30',
+      { kind: 'v4l2', device: '/dev/video1', format: 'yuyv', width: 1920, height: 1080, fps: 30 },
+    ],
     ['/dev/video0?format=mjpeg', { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' }],
     ['rtsp://user:pw@10.0.0.5:554/stream1', { kind: 'rtsp', url: 'rtsp://user:pw@10.0.0.5:554/stream1' }],
     ['http://printer.local:8080/?action=stream', { kind: 'http', url: 'http://printer.local:8080/?action=stream' }],
@@ -32,7 +35,11 @@ describe('SOURCE grammar', () => {
     ['http://', /not a valid URL/],
   ];
   for (const [text, message] of bad) {
-    it(`rejects ${text}`, () => assert.throws(() => parseSource(text), (e: Error) => e instanceof SourceSyntaxError && message.test(e.message)));
+    it(`rejects ${text}`, () =>
+      assert.throws(
+        () => parseSource(text),
+        (e: Error) => e instanceof SourceSyntaxError && message.test(e.message),
+      ));
   }
 
   it('splits ID=SOURCE at the first = and keeps the rest (URLs have = too)', () => {

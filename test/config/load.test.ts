@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative as relativePath } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 
@@ -53,7 +53,10 @@ cameras:
     const config = await loadConfig({ config: path, port: 9100, cameras: ['extra=testsrc?fps=5'] });
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.port, 9100);
-    assert.deepEqual(config.cameras.map((c) => c.id), ['door', 'yard', 'extra']);
+    assert.deepEqual(
+      config.cameras.map((c) => c.id),
+      ['door', 'yard', 'extra'],
+    );
     const [door, yard, extra] = config.cameras;
     assert.equal(door!.name, 'Front door');
     assert.equal(door!.alwaysOn, true);
@@ -66,21 +69,60 @@ cameras:
 
   it('names the key, the value and what was expected', async () => {
     assert.match(await configError('server:\n  port: "eighty"\n'), /server\.port: got "eighty", expected number/);
-    assert.match(await configError('cameras:\n  - id: Door\n    source: testsrc\n'), /cameras\[0\]\.id: got "Door", expected an id of 1 to 64 characters/);
-    assert.match(await configError('cameras:\n  - id: a\n    source: webcam\n'), /cameras\[0\]\.source: got "webcam", expected .*not a source/);
-    assert.match(await configError('cameras:\n  - id: a\n    source: testsrc\n    qualty: 5\n'), /cameras\[0\]\.qualty: unknown key \(value 5\)/);
-    assert.match(await configError('cameras:\n  - id: a\n    source: testsrc\n  - id: a\n    source: testsrc\n'), /cameras\[1\]\.id: got "a", expected a camera id used only once/);
+    assert.match(
+      await configError('cameras:\n  - id: Door\n    source: testsrc\n'),
+      /cameras\[0\]\.id: got "Door", expected an id of 1 to 64 characters/,
+    );
+    assert.match(
+      await configError('cameras:\n  - id: a\n    source: webcam\n'),
+      /cameras\[0\]\.source: got "webcam", expected .*not a source/,
+    );
+    assert.match(
+      await configError('cameras:\n  - id: a\n    source: testsrc\n    qualty: 5\n'),
+      /cameras\[0\]\.qualty: unknown key \(value 5\)/,
+    );
+    assert.match(
+      await configError('cameras:\n  - id: a\n    source: testsrc\n  - id: a\n    source: testsrc\n'),
+      /cameras\[1\]\.id: got "a", expected a camera id used only once/,
+    );
     assert.match(await configError('camera_defaults:\n  idle_grace: -1\n'), /camera_defaults\.idle_grace: got -1/);
     assert.match(await configError('cameras:\n  - id: a\n'), /cameras\[0\]\.source: got \(missing\)/);
   });
 
-  it('reports YAML syntax errors with the line', async () => {
-    assert.match(await configError('server:\n  port: [1,\n'), /not valid YAML at line \d/);
+  it('reports YAML syntax errors with the line, the column and the offending line under a caret', async () => {
+    const message = await configError('server:\n  host: 127.0.0.1\n  port: 80: 81\n');
+    const [first, ...excerpt] = message.split('\n');
+    assert.match(first!, /bad\.yaml: not valid YAML at line 3, column 9: Nested mappings are not allowed/);
+    assert.doesNotMatch(first!, /:$/, 'the reason is whole, not cut after a colon');
+    assert.deepEqual(excerpt, ['  2 |   host: 127.0.0.1', '  3 |   port: 80: 81', '    |         ^']);
+    // A flow collection left open: the parser finds out at the end of the file.
+    const open = await configError('server:\n  port: [1,\n');
+    assert.match(open, /not valid YAML at line 3, column 1: Flow sequence .* end with a \]\n/);
+    assert.ok(open.endsWith('\n  2 |   port: [1,\n  3 | (end of file)\n    | ^'), open);
+    // Tabs before the column are kept, so the caret lines up in a terminal.
+    const tabs = await configError('cameras:\n\t- id: a\n');
+    assert.match(tabs, /line 2, column 1: Tabs are not allowed as indentation\n/);
+    assert.ok(tabs.endsWith('\n  2 | \t- id: a\n    | ^'), tabs);
   });
 
   it('reports a missing file and a bad --camera', async () => {
-    await assert.rejects(loadConfig({ config: join(dir, 'nope.yaml') }), /cannot read config file: ENOENT/);
-    await assert.rejects(loadConfig({ cameras: ['x=foo'] }), (e: Error) => e instanceof ConfigError && /--camera x: "foo" is not a source/.test(e.message));
+    const missing = join(dir, 'nope.yaml');
+    await assert.rejects(
+      loadConfig({ config: missing }),
+      (e: Error) => e.message === `cannot read config file ${missing}: no such file (ENOENT)`,
+    );
+    // A relative path: which file was tried, from which directory.
+    const relative = relativePath(process.cwd(), missing);
+    const tried = `cannot read config file ${relative} (${missing}, relative to the working directory ${process.cwd()}): no such file`;
+    await assert.rejects(
+      loadConfig({ config: relative }),
+      (e: Error) => e instanceof ConfigError && e.message.startsWith(tried),
+    );
+    await assert.rejects(loadConfig({ config: dir }), /cannot read config file .*: it is a directory \(EISDIR\)/);
+    await assert.rejects(
+      loadConfig({ cameras: ['x=foo'] }),
+      (e: Error) => e instanceof ConfigError && /--camera x: "foo" is not a source/.test(e.message),
+    );
     await assert.rejects(loadConfig({ cameras: ['x=testsrc', 'x=testsrc'] }), /already defined/);
   });
 });

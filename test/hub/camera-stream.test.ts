@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CameraStream, type CameraStreamOptions } from '../../src/hub/camera-stream.js';
-import type { CameraStatus, Frame } from '../../src/hub/frame.js';
+import type { CameraStatus, Consumer, Frame } from '../../src/hub/frame.js';
+import { ViewerEvents } from '../../src/hub/viewer-events.js';
 import type { FrameSource, SourceSink } from '../../src/sources/source.js';
 import { ffmpegJpeg, quietLogger, sleep, waitFor } from '../support/index.js';
 
@@ -180,7 +181,11 @@ describe('CameraStream', () => {
     const source = new ScriptedSource();
     const s = stream(source);
     let good = 0;
-    s.subscribe({ onFrame: () => { throw new Error('broken viewer'); } });
+    s.subscribe({
+      onFrame: () => {
+        throw new Error('broken viewer');
+      },
+    });
     s.subscribe({ onFrame: () => good++ });
     source.emit();
     source.emit();
@@ -203,5 +208,74 @@ describe('CameraStream', () => {
     source.emit();
     assert.equal(frames.length, 1);
     await s.close();
+  });
+
+  it('answers a snapshot at once while offline, and a waiting one as soon as the camera fails', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source, { snapshotTimeoutMs: 60_000, backoffInitialMs: 60_000 });
+    const waiting = s.liveFrame();
+    source.sink!.ended('ffmpeg exited with code 1: no such file');
+    assert.equal(await waiting, undefined, 'not after snapshot_timeout: at the failure');
+    assert.equal(s.state, 'offline');
+    assert.equal(await s.liveFrame(), undefined, 'in backoff: at once');
+    await s.close();
+  });
+
+  it('keeps the newest failure and its time, idle or not, until a frame comes', async () => {
+    const source = new ScriptedSource();
+    const s = stream(source, { idleGraceMs: 10, backoffInitialMs: 20 });
+    assert.equal(s.info().lastError, null);
+    const unsub = s.subscribe({ onFrame: () => {} });
+    source.sink!.ended('refused');
+    const first = s.info();
+    assert.equal(first.lastError, 'refused');
+    assert.ok(first.lastErrorAt !== null && first.lastErrorAt <= Date.now());
+    await waitFor(() => source.starts === 2, 2000, 'the restart');
+    source.sink!.ended('refused again');
+    assert.equal(s.info().lastError, 'refused again', 'the newest, while offline');
+    assert.equal(s.info().offlineReason, 'refused', 'the outage keeps its first reason');
+    unsub();
+    await waitFor(() => s.state === 'idle', 2000, 'idle');
+    assert.equal(s.info().offlineReason, null);
+    assert.equal(s.info().lastError, 'refused again', 'still there once idle');
+    s.subscribe({ onFrame: () => {} });
+    source.emit();
+    assert.equal(s.info().lastError, null, 'a frame clears it');
+    assert.equal(s.info().lastErrorAt, null);
+    await s.close();
+  });
+
+  it("tells the registry's viewer events of every viewer that leaves, however it leaves", async () => {
+    const source = new ScriptedSource();
+    const s = stream(source);
+    const left: string[] = [];
+    const events = new ViewerEvents();
+    events.listen({ left: (camera, stats) => left.push(`${camera}/${stats.id}/${stats.framesSent}`) });
+    s.viewerEvents = events;
+    const STATS = { protocol: 't', remoteAddress: '-', connectedAt: 0, framesDropped: 0, bytesSent: 0 };
+    const viewer = (id: string, onFrame = (): void => {}): Consumer => {
+      let sent = 0;
+      return {
+        onFrame: () => {
+          onFrame();
+          sent++;
+        },
+        stats: () => ({ ...STATS, id, framesSent: sent }),
+      };
+    };
+    const unsub = s.subscribe(viewer('a'));
+    s.subscribe(
+      viewer('broken', () => {
+        throw new Error('broken viewer');
+      }),
+    );
+    s.subscribe(viewer('b'));
+    s.subscribe({ onFrame: () => {} }); // a snapshot: no statistics, not a viewer
+    source.emit();
+    unsub();
+    unsub();
+    assert.deepEqual(left, ['cam/broken/0', 'cam/a/1'], 'once each');
+    await s.close();
+    assert.deepEqual(left, ['cam/broken/0', 'cam/a/1', 'cam/b/1']);
   });
 });

@@ -4,7 +4,10 @@ import type { CameraRegistry } from '../../hub/registry.js';
 import { maySeeCamera } from '../../security/principal.js';
 import { cameraParams, findCamera } from '../http-errors.js';
 
-export const apiRoutes: FastifyPluginAsync<{ registry: CameraRegistry; startedAt: number }> = async (app, { registry, startedAt }) => {
+export const apiRoutes: FastifyPluginAsync<{ registry: CameraRegistry; startedAt: number }> = async (
+  app,
+  { registry, startedAt },
+) => {
   // Cameras outside the credential's list are not even named.
   app.get('/api/cameras', async (request) => ({
     cameras: registry
@@ -15,7 +18,10 @@ export const apiRoutes: FastifyPluginAsync<{ registry: CameraRegistry; startedAt
 
   app.get<{ Params: { id: string } }>('/api/cameras/:id', { schema: { params: cameraParams } }, async (request) => {
     const camera = findCamera(registry, request.params.id);
-    return { ...camera.info(), viewers: camera.viewers() };
+    // Viewers' addresses are for admins only: a viewer must not learn where the others watch from.
+    const admin = !request.principal || request.principal.role === 'admin';
+    const viewers = camera.viewers().map((v) => (admin ? v : { ...v, remoteAddress: undefined }));
+    return { ...camera.info(), viewers };
   });
 
   // Public (for load balancers and uptime checks), so it names nothing: counts only.

@@ -1,20 +1,43 @@
 /**
  * GET /metrics in the Prometheus text format. Values are read from the
- * cameras when scraped; nothing is counted twice on the frame path.
+ * cameras when scraped; nothing is counted twice on the frame path (viewers'
+ * round trips and departures, observed as they happen, are in viewers.ts).
+ * Every series is per camera, publisher or process: none per viewer.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CameraStream } from '../../hub/camera-stream.js';
 import type { CameraRegistry } from '../../hub/registry.js';
+import { addEventLoopMetrics, EVENT_LOOP_SERIES } from './event-loop.js';
 import { addViewerMetrics } from './viewers.js';
+
+const PREFIX = 'camrelay_';
+/**
+ * prom-client's event-loop monitor, never to tick (24.8 days, the longest a
+ * timer takes): its seven histogram series are replaced by event-loop.ts's.
+ */
+const NEVER_MS = 2 ** 31 - 1;
 
 type CameraValue = (camera: CameraStream) => number;
 
-/** `extra` adds series owned elsewhere (the relay's per-publisher counters). */
-export function createMetrics(cameras: CameraRegistry, extra?: (register: Registry) => void): Registry {
+/**
+ * `extra` adds series owned elsewhere (the relay's per-publisher counters).
+ * `stop` ends the event-loop monitor.
+ */
+export function createMetrics(
+  cameras: CameraRegistry,
+  extra?: (register: Registry) => void,
+): { register: Registry; stop: () => void } {
   const register = new Registry();
-  // A coarse event-loop monitor: the default 10 ms one wakes an idle server 100 times a second.
-  collectDefaultMetrics({ register, prefix: 'camrelay_', eventLoopMonitoringPrecision: 1000 });
+  collectDefaultMetrics({ register, prefix: PREFIX, eventLoopMonitoringPrecision: NEVER_MS });
+  for (const series of EVENT_LOOP_SERIES) {
+    register.removeSingleMetric(`${PREFIX}nodejs_eventloop_lag_${series}_seconds`);
+  }
+  // Counts that are gauges, yet named `_total` (promtool rejects them); the same counts by type stay.
+  for (const kind of ['handles', 'requests', 'resources']) {
+    register.removeSingleMetric(`${PREFIX}nodejs_active_${kind}_total`);
+  }
+  const stop = addEventLoopMetrics(register, PREFIX);
 
   const perCamera = (kind: 'counter' | 'gauge', name: string, help: string, value: CameraValue): void => {
     const Metric = kind === 'counter' ? Counter : Gauge;
@@ -34,17 +57,28 @@ export function createMetrics(cameras: CameraRegistry, extra?: (register: Regist
   perCamera('counter', 'camrelay_camera_bytes_total', 'JPEG bytes received from the camera', (c) => c.counters.bytes);
   perCamera('counter', 'camrelay_camera_restarts_total', 'Source restarts after a failure', (c) => c.counters.restarts);
   perCamera('counter', 'camrelay_camera_offline_seconds_total', 'Time spent offline', (c) => c.offlineMs() / 1000);
-  perCamera('gauge', 'camrelay_camera_online', '1 when the camera delivers frames', (c) => (c.state === 'online' ? 1 : 0));
-  perCamera('gauge', 'camrelay_camera_consumers', 'Consumers subscribed (viewers and pending snapshots)', (c) => c.consumerCount);
+  perCamera('gauge', 'camrelay_camera_online', '1 when the camera delivers frames', (c) =>
+    c.state === 'online' ? 1 : 0,
+  );
+  perCamera(
+    'gauge',
+    'camrelay_camera_consumers',
+    'Consumers subscribed (viewers and pending snapshots)',
+    (c) => c.consumerCount,
+  );
   perCamera('gauge', 'camrelay_camera_viewers', 'Viewers connected', (c) => c.viewers().length);
   perCamera('gauge', 'camrelay_camera_fps', 'Measured frames per second', (c) => c.fps());
   addViewerMetrics(register, cameras);
   extra?.(register);
-  return register;
+  return { register, stop };
 }
 
-export const metricsRoutes: FastifyPluginAsync<{ registry: CameraRegistry; extra?: (register: Registry) => void }> = async (app, { registry, extra }) => {
-  const metrics = createMetrics(registry, extra);
+export const metricsRoutes: FastifyPluginAsync<{
+  registry: CameraRegistry;
+  extra?: (register: Registry) => void;
+}> = async (app, { registry, extra }) => {
+  const { register: metrics, stop } = createMetrics(registry, extra);
+  app.addHook('onClose', async () => stop());
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.contentType);
     return metrics.metrics();

@@ -1,7 +1,8 @@
 /**
  * GET /api/cameras/:id/snapshot.jpg: the latest frame. An idle on-demand
  * camera is started for it; if no frame comes within snapshot_timeout, the
- * NO SIGNAL picture is sent with status 503.
+ * NO SIGNAL picture is sent with status 503. A camera that fails meanwhile, or
+ * is failing already (offline, restarting with backoff), gets that answer at once.
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { CameraStream } from '../../hub/camera-stream.js';
@@ -16,17 +17,24 @@ export async function sendSnapshot(camera: CameraStream, reply: FastifyReply): P
 }
 
 function sendJpeg(reply: FastifyReply, status: number, frame: Frame): FastifyReply {
-  return reply
-    .code(status)
-    .header('content-type', 'image/jpeg')
-    .header('cache-control', 'no-store')
-    .header('x-timestamp', (frame.capturedAt / 1000).toFixed(6))
-    .header('x-sequence', String(frame.seq))
-    .send(frame.data);
+  return (
+    reply
+      .code(status)
+      .header('content-type', 'image/jpeg')
+      .header('cache-control', 'no-store')
+      // Camera bytes, served in camrelay's origin: never sniffed, never run as a page.
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', 'sandbox')
+      .header('x-timestamp', (frame.capturedAt / 1000).toFixed(6))
+      .header('x-sequence', String(frame.seq))
+      .send(frame.data)
+  );
 }
 
 export const snapshotRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async (app, { registry }) => {
-  app.get<{ Params: { id: string } }>('/api/cameras/:id/snapshot.jpg', { schema: { params: cameraParams } }, async (request, reply) =>
-    sendSnapshot(findCamera(registry, request.params.id), reply),
+  app.get<{ Params: { id: string } }>(
+    '/api/cameras/:id/snapshot.jpg',
+    { schema: { params: cameraParams } },
+    async (request, reply) => sendSnapshot(findCamera(registry, request.params.id), reply),
   );
 };

@@ -21,7 +21,8 @@ export function parseClientMessage(text: string): ParseResult {
   switch (type) {
     case 'ack': {
       const seq = fields.seq;
-      if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0 || seq > U32_MAX) return { ok: false, reason: 'ack without a u32 "seq"' };
+      if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0 || seq > U32_MAX)
+        return { ok: false, reason: 'ack without a u32 "seq"' };
       return { ok: true, message: { type, seq } };
     }
     case 'ping': {

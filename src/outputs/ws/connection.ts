@@ -25,7 +25,14 @@ export interface ConnectionOptions {
 export function serveViewer(socket: WebSocket, camera: CameraStream, options: ConnectionOptions): () => void {
   const id = nextViewerId('ws');
   const log = options.log.child({ viewer: id, camera: camera.id });
-  const viewer = new WsViewer(socket, { id, camera: camera.id, window: options.window, acks: options.acks, remoteAddress: options.remoteAddress });
+  const viewer = new WsViewer(socket, {
+    id,
+    camera: camera.id,
+    window: options.window,
+    acks: options.acks,
+    remoteAddress: options.remoteAddress,
+    onRtt: (ms) => camera.viewerRtt(ms),
+  });
   const flood = new TokenBucket(FLOOD_BURST, FLOOD_PER_SECOND);
   limitViewerMessages(socket);
   /** Heard from the peer since the last keepalive ping. */

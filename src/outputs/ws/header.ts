@@ -33,10 +33,12 @@ export function encodeHeader(target: Buffer, offset: number, seq: number, captur
 
 /** Reads a header; throws RangeError when the message is shorter than the header says. */
 export function decodeHeader(message: Uint8Array): FrameHeader {
-  if (message.byteLength < HEADER_BYTES) throw new RangeError(`message of ${message.byteLength} bytes is shorter than a header`);
+  if (message.byteLength < HEADER_BYTES)
+    throw new RangeError(`message of ${message.byteLength} bytes is shorter than a header`);
   const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   const headerLength = view.getUint8(3);
-  if (headerLength < HEADER_BYTES || headerLength > message.byteLength) throw new RangeError(`bad header length ${headerLength}`);
+  if (headerLength < HEADER_BYTES || headerLength > message.byteLength)
+    throw new RangeError(`bad header length ${headerLength}`);
   return {
     version: view.getUint8(0),
     codec: view.getUint8(1),

@@ -11,7 +11,8 @@ export function parseTypedObject(text: string): Parsed<TypedObject> {
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: 'not a JSON object' };
   const fields = value as Record<string, unknown>;
   if (typeof fields.type !== 'string') return { ok: false, reason: 'no "type"' };
   return { ok: true, message: fields as TypedObject };

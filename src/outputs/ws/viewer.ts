@@ -23,6 +23,8 @@ export interface ViewerOptions {
   /** False for ?ack=0: pace by the socket draining instead of by acks. */
   acks: boolean;
   remoteAddress: string;
+  /** Each round-trip sample (ms), as acks measure them. */
+  onRtt?: (ms: number) => void;
 }
 
 /** What an ack did: the caller decides what a bad one costs. */
@@ -89,6 +91,7 @@ export class WsViewer implements Consumer {
     }
     if (sentAt === undefined) return 'stale';
     const sample = preciseNow() - sentAt;
+    this.options.onRtt?.(sample);
     // Smoothed like TCP's SRTT (RFC 6298, gain 1/8).
     const rtt = this.tally.rttMs;
     this.tally.rttMs = rtt === undefined ? sample : rtt + (sample - rtt) / 8;
@@ -124,7 +127,12 @@ export class WsViewer implements Consumer {
   }
 
   sendStatus(status: CameraStatus): void {
-    this.sendJson({ type: 'status', online: status.online, since: status.since, ...(status.reason === undefined ? {} : { reason: status.reason }) });
+    this.sendJson({
+      type: 'status',
+      online: status.online,
+      since: status.since,
+      ...(status.reason === undefined ? {} : { reason: status.reason }),
+    });
   }
 
   sendPong(t: number): void {
