@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by `npm install` through the prepare script).
+// Thin launcher: the compiled CLI lives in dist/ (shipped in the package; in a checkout, `npm start` builds it).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -2,7 +2,8 @@
 import { describeDevice, listVideoDevices, type V4l2Device } from '../sources/devices/v4l2.js';
 
 export function formatDevices(devices: V4l2Device[]): string {
-  if (devices.length === 0) return 'No V4L2 cameras found (nothing at /dev/video*). Plug in a USB camera, or use --camera ID=testsrc.\n';
+  if (devices.length === 0)
+    return 'No V4L2 cameras found (nothing at /dev/video*). Plug in a USB camera, or use --camera ID=testsrc.\n';
   const out: string[] = [];
   for (const d of devices) {
     out.push(`${d.path}  ${d.name}`);
@@ -10,9 +11,13 @@ export function formatDevices(devices: V4l2Device[]): string {
     else if (d.formats.length === 0) out.push('  no capture formats (a metadata node, not a camera)');
     for (const f of d.formats) {
       out.push(`  ${f.format} (${f.description})`);
-      for (const s of f.sizes) out.push(`    ${s.width}x${s.height}${s.fps.length ? ` @ ${s.fps.join(', ')} fps` : ''}`);
+      for (const s of f.sizes)
+        out.push(`    ${s.width}x${s.height}${s.fps.length ? ` @ ${s.fps.join(', ')} fps` : ''}`);
     }
-    if (d.formats.length) out.push(`  use: --camera cam=v4l2:${d.path}${d.formats.some((f) => f.format === 'mjpeg') ? '?format=mjpeg' : ''}`);
+    if (d.formats.length)
+      out.push(
+        `  use: --camera cam=v4l2:${d.path}${d.formats.some((f) => f.format === 'mjpeg') ? '?format=mjpeg' : ''}`,
+      );
   }
   return out.join('\n') + '\n';
 }

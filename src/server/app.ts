@@ -21,7 +21,6 @@ import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
 import { createRegistry } from './cameras.js';
 
-
 export interface Server {
   app: FastifyInstance;
   registry: CameraRegistry;
@@ -29,7 +28,11 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export async function buildServer(config: ServerConfig, log: Logger, registry = createRegistry(config.cameras, log)): Promise<Server> {
+export async function buildServer(
+  config: ServerConfig,
+  log: Logger,
+  registry = createRegistry(config.cameras, log),
+): Promise<Server> {
   const tls = config.security.tls;
   const app = Fastify({
     ...(tls ? { https: readTls(tls) } : {}),
@@ -41,6 +44,8 @@ export async function buildServer(config: ServerConfig, log: Logger, registry = 
     connectionTimeout: 60_000,
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: 200 },
+    // Forwarded headers only from server.trusted_proxies (src/security/proxy.ts reads the same list).
+    trustProxy: config.security.trustedProxies.length ? [...config.security.trustedProxies] : false,
     keepAliveTimeout: 5000,
   }) as unknown as FastifyInstance;
   // Slowloris: a client gets this long to send its request head, checked every second

@@ -10,9 +10,15 @@ import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 export function createCameraStream(camera: CameraConfig, log: Logger): CameraStream {
-  const source = new FfmpegSource(camera.id, camera.spec, { quality: camera.quality, passthrough: camera.passthrough, maxFrameBytes: MAX_FRAME_BYTES }, log);
+  const source = new FfmpegSource(
+    camera.id,
+    camera.spec,
+    { quality: camera.quality, passthrough: camera.passthrough, maxFrameBytes: MAX_FRAME_BYTES },
+    log,
+  );
   const spec = camera.spec;
-  const expectedSize = 'width' in spec && spec.width && spec.height ? { width: spec.width, height: spec.height } : undefined;
+  const expectedSize =
+    'width' in spec && spec.width && spec.height ? { width: spec.width, height: spec.height } : undefined;
   return new CameraStream(
     {
       id: camera.id,

@@ -9,6 +9,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { buildServer, type Server } from './app.js';
 import { exitOnSignals, logFfmpeg } from './process-lifecycle.js';
+import { VERSION } from '../version.js';
 
 export async function runServer(config: ServerConfig): Promise<Server> {
   const exposure = checkExposure(config.host, config.security);
@@ -17,7 +18,8 @@ export async function runServer(config: ServerConfig): Promise<Server> {
   if (exposure.warning) log.warn(exposure.warning);
   logFfmpeg(log);
   const server = await buildServer(config, log);
-  for (const c of config.cameras) log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
+  for (const c of config.cameras)
+    log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
 
   let redirect: HttpServer | undefined;
   exitOnSignals(log, async () => {
@@ -28,7 +30,12 @@ export async function runServer(config: ServerConfig): Promise<Server> {
   await server.app.listen({ host: config.host, port: config.port });
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const shownHost =
+    config.host === '0.0.0.0' || config.host === '::'
+      ? 'localhost'
+      : config.host.includes(':')
+        ? `[${config.host}]`
+        : config.host;
   const tls = config.security.tls;
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}/`;
   if (tls) {
@@ -38,9 +45,11 @@ export async function runServer(config: ServerConfig): Promise<Server> {
       log.info({ port: tls.redirectHttpPort }, 'redirecting plain HTTP to HTTPS');
     }
   }
-  log.info({ url, port }, 'camrelay is listening');
+  log.info({ url, port, version: VERSION }, 'camrelay is listening');
   // One plain line for the person at the terminal, whatever the log format.
   const first = config.cameras[0]; // none on a hub that only serves published cameras
-  process.stderr.write(`camrelay: open ${url}${first ? `  (snapshot: ${url}api/cameras/${first.id}/snapshot.jpg)` : ''}\n`);
+  process.stderr.write(
+    `camrelay: open ${url}${first ? `  (snapshot: ${url}api/cameras/${first.id}/snapshot.jpg)` : ''}\n`,
+  );
   return server;
 }

@@ -1,26 +1,43 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ffmpegChildren, waitFor } from '../support/index.js';
+import { BIN, CamrelayProcess, ffmpegChildren, runCamrelay } from '../support/index.js';
 
-const BIN = join(import.meta.dirname, '../../bin/camrelay.js');
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-cli-'));
 
-function camrelay(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
-}
+const camrelay = (args: string[]) => runCamrelay(args);
 
 describe('camrelay CLI', () => {
   it('exits 2 on a bad config file, naming the key, the value and what was expected', () => {
     const cfg = join(dir, 'bad.yaml');
-    writeFileSync(cfg, 'server:\n  port: 70000\ncameras:\n  - id: door\n    source: /dev/video0\n    always_on: "yes"\n');
+    writeFileSync(
+      cfg,
+      'server:\n  port: 70000\ncameras:\n  - id: door\n    source: /dev/video0\n    always_on: "yes"\n',
+    );
     const r = camrelay(['serve', '--config', cfg]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /server\.port: got 70000, expected number to be <=65535/);
     assert.match(r.stderr, /cameras\[0\]\.always_on: got "yes", expected boolean/);
+  });
+
+  it('exits 2 on a config file that is not YAML, or missing, saying where', () => {
+    const cfg = join(dir, 'broken.yaml');
+    writeFileSync(cfg, 'cameras:\n  - id: door\n    source: "rtsp://10.0.0.7/stream1\n');
+    const broken = camrelay(['serve', '--config', cfg]);
+    assert.equal(broken.status, 2);
+    assert.match(broken.stderr, /broken\.yaml: not valid YAML at line 4, column 1: Missing closing "quote\n/);
+    assert.ok(broken.stderr.includes('\n  3 |     source: "rtsp://10.0.0.7/stream1\n'), broken.stderr);
+    const missing = spawnSync(process.execPath, [BIN, 'serve', '--config', 'camrelay.yaml'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(missing.status, 2);
+    const tried = `cannot read config file camrelay.yaml (${join(dir, 'camrelay.yaml')}, relative to the working directory ${dir})`;
+    assert.ok(missing.stderr.includes(tried), missing.stderr);
   });
 
   it('exits 2 on a bad --camera or flag', () => {
@@ -31,12 +48,11 @@ describe('camrelay CLI', () => {
   });
 
   it('serves, then ends every ffmpeg child on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', '--camera', 'cam=testsrc?size=320x240'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const args = ['serve', '--port', '0', '--log-level', 'warn', '--camera', 'cam=testsrc?size=320x240'];
+    const proc = CamrelayProcess.spawn(args);
+    const { child, exited } = proc;
     try {
-      const url = await waitFor(() => /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1], 15_000, 'the listening line');
+      const url = await proc.waitListening(15_000);
       const res = await fetch(`${url}api/cameras/cam/snapshot.jpg`);
       assert.equal(res.status, 200);
       assert.equal(Buffer.from(await res.arrayBuffer())[0], 0xff);

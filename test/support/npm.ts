@@ -1,0 +1,44 @@
+/** npm as a real child process, for the tests of the package itself (pack, install, npx). */
+import { execFile } from 'node:child_process';
+import { dirname } from 'node:path';
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The environment for a nested npm: this one without the npm_* variables that `npm test` sets
+ * (they would point the nested npm at this checkout), with node's own directory first on PATH
+ * (the bins' `#!/usr/bin/env node`) and npm's notices off.
+ */
+export function npmEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!/^npm_/i.test(key)) env[key] = value;
+  env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+  env.npm_config_update_notifier = 'false';
+  env.npm_config_fund = 'false';
+  env.npm_config_audit = 'false';
+  return env;
+}
+
+/** Runs `command args` in `cwd` to its end (killed after `timeoutMs`); never throws on a non-zero exit. */
+export function run(command: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      { cwd, env: npmEnv(), timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** `npm args` in `cwd`, with the npm cache preferred over the registry. */
+export function npm(args: string[], cwd: string, timeoutMs = 120_000): Promise<CommandResult> {
+  return run('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund'], cwd, timeoutMs);
+}
