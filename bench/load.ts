@@ -34,7 +34,9 @@ const latencies: number[] = [];
 let failed = 0;
 
 function request(path: string, ws: boolean): string {
-  const upgrade = ws ? `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` : '';
+  const upgrade = ws
+    ? `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n`
+    : '';
   return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${plan.port}\r\n${upgrade}\r\n`;
 }
 
@@ -77,7 +79,9 @@ function wsViewer(i: number): void {
 }
 
 function mjpegViewer(i: number): void {
-  const socket = connect(plan.port, '127.0.0.1', () => socket.write(request(`/api/cameras/${plan.camera}/stream.mjpeg`, false)));
+  const socket = connect(plan.port, '127.0.0.1', () =>
+    socket.write(request(`/api/cameras/${plan.camera}/stream.mjpeg`, false)),
+  );
   socket.on('error', () => failed++);
   const reader = new MjpegPartReader((ts) => {
     if (!measuring) return;
@@ -89,13 +93,19 @@ function mjpegViewer(i: number): void {
 
 /** A viewer that reads at a fixed byte rate: the kernel buffers fill and the server sees a slow link. */
 function slowViewer(): { bytes: () => number; frames: () => number } {
-  const path = plan.protocol === 'ws' ? `/api/cameras/${plan.camera}/ws?ack=0` : `/api/cameras/${plan.camera}/stream.mjpeg`;
-  const socket = connect({ port: plan.port, host: '127.0.0.1' }, () => socket.write(request(path, plan.protocol === 'ws')));
+  const path =
+    plan.protocol === 'ws' ? `/api/cameras/${plan.camera}/ws?ack=0` : `/api/cameras/${plan.camera}/stream.mjpeg`;
+  const socket = connect({ port: plan.port, host: '127.0.0.1' }, () =>
+    socket.write(request(path, plan.protocol === 'ws')),
+  );
   socket.on('error', () => {});
   socket.pause();
   let bytes = 0;
   let frames = 0;
-  const ws = new WsFrameReader(() => measuring && frames++, () => {});
+  const ws = new WsFrameReader(
+    () => measuring && frames++,
+    () => {},
+  );
   const mjpeg = new MjpegPartReader(() => measuring && frames++);
   // The WebSocket reader wants the stream after the 101 response head; MJPEG's reader skips its own.
   let head: Buffer | undefined = plan.protocol === 'ws' ? Buffer.alloc(0) : undefined;

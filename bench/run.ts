@@ -7,13 +7,19 @@
  *
  *   npm run bench                       # the full run recorded in docs/benchmarks.md
  *   BENCH_QUICK=1 npm run bench         # N = 1, 50 only, shorter windows
+ *
+ * A last phase opens the player in headless Chromium (bench/player.ts) and reports the frames
+ * it displays per second and its capture-to-display latency against their targets.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
+import { portOf } from '../test/support/ports.js';
+import { startCamrelay } from '../test/support/process.js';
 import type { LoadPlan, LoadResult } from './load.js';
+import type { PlayerPlan, PlayerResult } from './player-plan.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const quick = !!process.env.BENCH_QUICK;
@@ -25,8 +31,27 @@ const dir = mkdtempSync(join(tmpdir(), 'camrelay-bench-'));
 const clip = join(dir, 'frames.mjpeg');
 // Noise keeps the JPEGs at a realistic camera size (~70 KB) instead of a flat pattern's few KB.
 execFileSync(locateFfmpeg().path, [
-  '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30',
-  '-vf', 'noise=alls=12:allf=t', '-frames:v', String(FRAMES), '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', '8', '-f', 'mjpeg', clip,
+  '-hide_banner',
+  '-loglevel',
+  'error',
+  '-y',
+  '-f',
+  'lavfi',
+  '-i',
+  'testsrc2=size=1280x720:rate=30',
+  '-vf',
+  'noise=alls=12:allf=t',
+  '-frames:v',
+  String(FRAMES),
+  '-c:v',
+  'mjpeg',
+  '-pix_fmt',
+  'yuvj420p',
+  '-q:v',
+  '8',
+  '-f',
+  'mjpeg',
+  clip,
 ]);
 const frameKb = statSync(clip).size / FRAMES / 1024;
 
@@ -38,20 +63,12 @@ writeFileSync(
   `log: { level: warn }\nlimits: { connections_per_address: 2000, viewers_per_camera: 2000, viewers_total: 4000 }\ncameras:\n  - { id: bench, source: "file:${clip}?fps=30", idle_grace: 5 }\n`,
 );
 
-const server = spawn(process.execPath, [join(ROOT, 'bin/camrelay.js'), 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-let serverErr = '';
-server.stderr.on('data', (d: Buffer) => (serverErr += d.toString()));
-const port = await new Promise<number>((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`server did not start: ${serverErr}`)), 15_000);
-  server.stderr.on('data', () => {
-    const m = /open http:\/\/127\.0\.0\.1:(\d+)\//.exec(serverErr);
-    if (m) {
-      clearTimeout(timer);
-      resolve(Number(m[1]));
-    }
-  });
+// The same child-process wrapper as the tests' (test/support/process.ts): spawn, wait for the listening line.
+const { proc: server, url: serverUrl } = await startCamrelay(['serve', '--config', config, '--port', '0'], {
+  timeoutMs: 15_000,
 });
-process.on('exit', () => server.kill('SIGKILL'));
+const port = portOf(serverUrl);
+process.on('exit', () => server.child.kill('SIGKILL'));
 
 const TICK = 100; // USER_HZ on Linux
 
@@ -85,8 +102,18 @@ interface Row {
 }
 
 async function pass(name: string, protocol: 'ws' | 'mjpeg', viewers: number, slowBytesPerSecond = 0): Promise<Row> {
-  const plan: LoadPlan = { port, camera: 'bench', protocol, viewers, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, slowBytesPerSecond };
-  const load = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load.ts'), JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const plan: LoadPlan = {
+    port,
+    camera: 'bench',
+    protocol,
+    viewers,
+    warmupMs: WARMUP_MS,
+    measureMs: MEASURE_MS,
+    slowBytesPerSecond,
+  };
+  const load = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load.ts'), JSON.stringify(plan)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   load.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const rssStart = rssMb(server.pid!);
@@ -115,9 +142,13 @@ async function pass(name: string, protocol: 'ws' | 'mjpeg', viewers: number, slo
     rssStart,
     rssMax,
     failed: result.failed,
-    slow: result.slow ? `${(result.slow.bytesPerSecond / 1024).toFixed(0)} KB/s, ${result.slow.fps.toFixed(1)} fps` : undefined,
+    slow: result.slow
+      ? `${(result.slow.bytesPerSecond / 1024).toFixed(0)} KB/s, ${result.slow.fps.toFixed(1)} fps`
+      : undefined,
   };
 }
+
+const f1 = (n: number) => n.toFixed(1);
 
 // Idle: no viewer, so no capture; the server should use no measurable CPU (once start-up is over).
 await new Promise((r) => setTimeout(r, 5000));
@@ -133,9 +164,40 @@ for (const n of counts) rows.push(await pass('ws v1', 'ws', n));
 for (const n of counts.filter((n) => n <= 200)) rows.push(await pass('mjpeg', 'mjpeg', n));
 rows.push(await pass('ws v1 + 1 slow', 'ws', quick ? 50 : 400, 300 * 1024));
 rows.push(await pass('mjpeg + 1 slow', 'mjpeg', quick ? 50 : 200, 300 * 1024));
-server.kill('SIGTERM');
 
-const f1 = (n: number) => n.toFixed(1);
+/** The player's targets in Chromium on this machine: what the web viewer promises. */
+const PLAYER_TARGET = { fps: 25, latencyMs: 100 };
+
+/** bench/player.ts as its own process: the browser's CPU is not the benchmark's. */
+async function playerPass(): Promise<PlayerResult> {
+  const url = `http://127.0.0.1:${port}`;
+  const plan: PlayerPlan = { url, camera: 'bench', warmupMs: WARMUP_MS, measureMs: MEASURE_MS };
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/player.ts'), JSON.stringify(plan)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  if (code !== 0) throw new Error(`bench/player.ts exited with ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`);
+  return JSON.parse(out) as PlayerResult;
+}
+
+let playerLine: string;
+try {
+  const p = await playerPass();
+  const met = p.fps >= PLAYER_TARGET.fps && p.latencyP50 < PLAYER_TARGET.latencyMs;
+  playerLine =
+    `player (headless Chromium, single view, ${p.width}x${p.height} over ${p.transport}): ` +
+    `${f1(p.fps)} fps displayed (player's own ${p.playerFps === null ? '-' : f1(p.playerFps)}), ` +
+    `capture-to-display latency p50 ${f1(p.latencyP50)} ms, max ${f1(p.latencyMax)} ms, ${p.dropped} dropped; ` +
+    `targets ≥ ${PLAYER_TARGET.fps} fps and < ${PLAYER_TARGET.latencyMs} ms: ${met ? 'met' : 'MISSED'}`;
+} catch (err) {
+  playerLine = `player (headless Chromium): not measured: ${(err as Error).message}`;
+}
+server.child.kill('SIGTERM');
+
 const lines = [
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; frames 1280x720, ${frameKb.toFixed(0)} KB average, 30 fps; ${MEASURE_MS / 1000} s measured per pass after ${WARMUP_MS / 1000} s warm-up`,
   '',
@@ -144,8 +206,11 @@ const lines = [
   '| pass | viewers | fps min | fps median | latency p50 ms | latency p99 ms | server CPU (cores) | server RSS MB (start → max) | failed | slow viewer |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...rows.map(
-    (r) => `| ${r.pass} | ${r.viewers} | ${f1(r.fpsMin)} | ${f1(r.fpsMedian)} | ${f1(r.p50)} | ${f1(r.p99)} | ${r.cpu.toFixed(2)} | ${r.rssStart.toFixed(0)} → ${r.rssMax.toFixed(0)} | ${r.failed} | ${r.slow ?? ''} |`,
+    (r) =>
+      `| ${r.pass} | ${r.viewers} | ${f1(r.fpsMin)} | ${f1(r.fpsMedian)} | ${f1(r.p50)} | ${f1(r.p99)} | ${r.cpu.toFixed(2)} | ${r.rssStart.toFixed(0)} → ${r.rssMax.toFixed(0)} | ${r.failed} | ${r.slow ?? ''} |`,
   ),
+  '',
+  playerLine,
 ];
 console.log(lines.join('\n'));
 process.exit(0);

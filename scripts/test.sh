@@ -6,21 +6,9 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-test-deps.sh
 
-# The process tests run bin/camrelay.js, which loads dist/: compile the server
-# when it is missing or older than its sources (tsc rewrites every output, so
-# dist/cli/main.js dates the last build).
-stale_server() {
-  [ -f dist/cli/main.js ] || return 0
-  [ -n "$(find src tsconfig.json tsconfig.build.json -newer dist/cli/main.js -print -quit)" ]
-}
-if stale_server; then npx tsc -p tsconfig.build.json; fi
-# The browser tests load web/dist/, not web/src/: build the viewer when it is
-# missing or older than its sources.
-stale_web() {
-  [ -f web/dist/index.html ] && [ -f web/dist/player.js ] || return 0
-  [ -n "$(find web -path web/dist -prune -o -type f -newer web/dist/player.js -print -quit)" ]
-}
-if stale_web; then npm run build:web --silent; fi
+# The process tests run bin/camrelay.js, which loads dist/, and the browser tests load
+# web/dist/: build either when it is missing or older than its sources.
+bash scripts/build-if-stale.sh
 
 files=$(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files="$*"; fi
@@ -31,8 +19,22 @@ status=0
 node --import tsx --test --test-concurrency=1 --test-timeout=180000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" $files || status=$?
-passed=$(sed -n 's/^# pass //p' "$tap" | tail -1)
-failed=$(sed -n 's/^# fail //p' "$tap" | tail -1)
+count() { sed -n "s/^# $1 //p" "$tap" | tail -1; }
+passed=$(count pass)
+failed=$(count fail)
+cancelled=$(count cancelled)
+skipped=$(count skipped)
 rm -f "$tap"
-echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+# A cancelled test (timed out, or its file ended before it ran) is a failure, counted as one.
+passed=${passed:-0} cancelled=${cancelled:-0} skipped=${skipped:-0}
+failed=$((${failed:-0} + cancelled))
+line="tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$cancelled" -gt 0 ]; then line="$line ($cancelled of the failed cancelled: timed out or never ran)"; fi
+echo "$line"
+if [ "$cancelled" -gt 0 ] && [ "$status" -eq 0 ]; then status=1; fi
+# In CI every test must run: a skip there hides a missing fixture or a missing privilege.
+if [ "${CI:-}" = "true" ] && [ "$skipped" -gt 0 ]; then
+  echo "tests: $skipped skipped with CI=true; every test must run in CI (see the reasons above)" >&2
+  if [ "$status" -eq 0 ]; then status=1; fi
+fi
 exit "$status"

@@ -20,8 +20,8 @@ import type { CameraRegistry } from '../../src/hub/registry.js';
 import { EdgePublisher, nominalFps } from '../../src/relay/index.js';
 import { decodeRelayFrame, parseEdgeMessage, type EdgeMessage, type RelayFrame } from '../../src/relay/protocol.js';
 import { createRegistry } from '../../src/server/cameras.js';
-import { quietLogger, sleep, waitFor } from '../support/index.js';
-import { freePort, Proc, TOKEN_A, type LogLine } from './helpers.js';
+import { CamrelayProcess, freePort, portOf, quietLogger, sleep, waitFor, type LogLine } from '../support/index.js';
+import { TOKEN_A } from './helpers.js';
 
 /** A hub stand-in: records upgrades and messages, answers the way a test sets it to. */
 class StandInHub {
@@ -39,8 +39,14 @@ class StandInHub {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.upgrades.push({ url: req.url ?? '', authorization: req.headers.authorization });
       if (this.answer !== 'accept') {
-        const body = JSON.stringify({ statusCode: this.answer, error: 'Unauthorized', message: 'invalid publish token' });
-        socket.end(`HTTP/1.1 ${this.answer} Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+        const body = JSON.stringify({
+          statusCode: this.answer,
+          error: 'Unauthorized',
+          message: 'invalid publish token',
+        });
+        socket.end(
+          `HTTP/1.1 ${this.answer} Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        );
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -55,7 +61,8 @@ class StandInHub {
           const parsed = parseEdgeMessage(buf.toString());
           if (!parsed.ok) return;
           this.texts.push(parsed.message);
-          if (parsed.message.type === 'hello') ws.send(JSON.stringify({ type: 'hello', protocol: this.helloProtocol, role: 'hub' }));
+          if (parsed.message.type === 'hello')
+            ws.send(JSON.stringify({ type: 'hello', protocol: this.helloProtocol, role: 'hub' }));
         });
       });
     });
@@ -87,8 +94,17 @@ function capturingLogger(): { log: Logger; lines: LogLine[] } {
   return { log, lines };
 }
 
-async function edgeFor(hub: string, log: Logger, options: { backoffInitialMs?: number; backoffMaxMs?: number } = {}): Promise<{ edge: EdgePublisher; registry: CameraRegistry }> {
-  const config = await loadConfig({ cameras: ['cam=testsrc?size=320x240&fps=30'], publishTo: hub, name: 'e1', token: TOKEN_A });
+async function edgeFor(
+  hub: string,
+  log: Logger,
+  options: { backoffInitialMs?: number; backoffMaxMs?: number } = {},
+): Promise<{ edge: EdgePublisher; registry: CameraRegistry }> {
+  const config = await loadConfig({
+    cameras: ['cam=testsrc?size=320x240&fps=30'],
+    publishTo: hub,
+    name: 'e1',
+    token: TOKEN_A,
+  });
   const registry = createRegistry(config.cameras, quietLogger());
   const edge = new EdgePublisher(registry, config.publish!, log, { fps: nominalFps(config.cameras), ...options });
   edge.start();
@@ -98,25 +114,58 @@ async function edgeFor(hub: string, log: Logger, options: { backoffInitialMs?: n
 describe('edge: TLS to the hub', () => {
   const dir = mkdtempSync(join(tmpdir(), 'camrelay-tls-'));
   let hub: StandInHub;
-  const procs: Proc[] = [];
+  const procs: CamrelayProcess[] = [];
 
   before(async () => {
     // A self-signed certificate for 127.0.0.1: trusted by nobody until --ca names it.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=camrelay test hub', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-    hub = await new StandInHub(createHttpsServer({ cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) })).listen();
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=camrelay test hub',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { stdio: 'ignore' },
+    );
+    hub = await new StandInHub(
+      createHttpsServer({ cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }),
+    ).listen();
   });
   after(async () => {
     await Promise.all(procs.map((p) => p.stop('SIGKILL')));
     await hub?.close();
   });
 
-  const publish = (extra: string[]): Proc => {
-    const p = Proc.start(['publish', '--hub', `wss://127.0.0.1:${hub.port}`, '--name', 'e1', '--token', TOKEN_A, '--camera', 'cam=testsrc?size=160x120&fps=30', ...extra]);
+  const publish = (extra: string[]): CamrelayProcess => {
+    const p = CamrelayProcess.spawn([
+      'publish',
+      '--hub',
+      `wss://127.0.0.1:${hub.port}`,
+      '--name',
+      'e1',
+      '--token',
+      TOKEN_A,
+      '--camera',
+      'cam=testsrc?size=160x120&fps=30',
+      ...extra,
+    ]);
     procs.push(p);
     return p;
   };
 
-  it("refuses a hub whose certificate it cannot verify, and says it is TLS", async () => {
+  it('refuses a hub whose certificate it cannot verify, and says it is TLS', async () => {
     const edge = publish([]);
     const failure = await edge.waitLog((l) => l.msg === 'cannot publish to hub (tls)', 10_000, 'a TLS failure');
     assert.match(String(failure.reason), /self[- ]signed/i);
@@ -131,22 +180,44 @@ describe('edge: TLS to the hub', () => {
     assert.equal(hub.upgrades.at(-1)!.authorization, `Bearer ${TOKEN_A}`);
     assert.equal(hub.upgrades.at(-1)!.url, '/api/publish?edge=e1');
     assert.deepEqual(hub.texts[0], { type: 'hello', protocol: 1, role: 'edge', edge: 'e1' });
-    assert.deepEqual(hub.texts[1], { type: 'announce', cameras: [{ id: 'cam', name: 'cam', width: 160, height: 120, fps: 30, channel: 1 }] });
-    assert.ok(!JSON.stringify(edge.logs).includes(TOKEN_A) && !edge.stderr.includes(TOKEN_A), 'the token is not logged');
+    assert.deepEqual(hub.texts[1], {
+      type: 'announce',
+      cameras: [{ id: 'cam', name: 'cam', width: 160, height: 120, fps: 30, channel: 1 }],
+    });
+    assert.ok(
+      !JSON.stringify(edge.logs).includes(TOKEN_A) && !edge.stderr.includes(TOKEN_A),
+      'the token is not logged',
+    );
     await edge.stop();
   });
 
-  it("publishes to a real hub serving TLS (server.tls) with the same certificate", async () => {
+  it('publishes to a real hub serving TLS (server.tls) with the same certificate', async () => {
     const config = join(dir, 'hub.yaml');
     writeFileSync(config, `server:\n  tls:\n    cert: ${join(dir, 'cert.pem')}\n    key: ${join(dir, 'key.pem')}\n`);
-    const hubProc = Proc.start(['serve', '--port', '0', '--config', config, '--publisher', `e1=${TOKEN_A}`]);
+    const hubProc = CamrelayProcess.spawn(['serve', '--port', '0', '--config', config, '--publisher', `e1=${TOKEN_A}`]);
     procs.push(hubProc);
-    const port = await hubProc.listeningPort();
+    const port = portOf(await hubProc.waitListening());
     assert.match(hubProc.stderr, /open https:/);
-    const edge = Proc.start(['publish', '--hub', `wss://127.0.0.1:${port}`, '--name', 'e1', '--token', TOKEN_A, '--camera', 'cam=testsrc?size=160x120&fps=30', '--ca', join(dir, 'cert.pem')]);
+    const edge = CamrelayProcess.spawn([
+      'publish',
+      '--hub',
+      `wss://127.0.0.1:${port}`,
+      '--name',
+      'e1',
+      '--token',
+      TOKEN_A,
+      '--camera',
+      'cam=testsrc?size=160x120&fps=30',
+      '--ca',
+      join(dir, 'cert.pem'),
+    ]);
     procs.push(edge);
     await edge.waitLog((l) => l.msg === 'connected to hub; cameras announced', 10_000, 'the connection');
-    await hubProc.waitLog((l) => l.msg === 'edge announced its cameras' && l.edge === 'e1', 5000, 'the announce at the hub');
+    await hubProc.waitLog(
+      (l) => l.msg === 'edge announced its cameras' && l.edge === 'e1',
+      5000,
+      'the announce at the hub',
+    );
     await edge.stop();
     await hubProc.stop();
   });
@@ -201,7 +272,10 @@ describe('edge: why a connection failed, and backoff', () => {
     cleanups.push(() => hub.close());
     hub.answer = 403;
     const { log, lines } = capturingLogger();
-    const { edge, registry } = await edgeFor(`ws://127.0.0.1:${hub.port}`, log, { backoffInitialMs: 50, backoffMaxMs: 400 });
+    const { edge, registry } = await edgeFor(`ws://127.0.0.1:${hub.port}`, log, {
+      backoffInitialMs: 50,
+      backoffMaxMs: 400,
+    });
     cleanups.push(async () => {
       await edge.close();
       await registry.close();
@@ -263,10 +337,13 @@ describe('edge: uplink flow control', () => {
       if (acking && last) hub.send({ type: 'ack', camera: 'cam', seq: last.seq });
     }, 5);
     try {
+      // Against the camera's own frame counter (the seqs), not the clock: 25 to 33 fps of 30 before.
       const n = hub.frames.length;
-      await sleep(2000);
-      const fps = (hub.frames.length - n) / 2;
-      assert.ok(fps >= 25 && fps <= 33, `${fps} fps`);
+      await waitFor(() => hub.frames.length >= n + 50, 10_000, '50 frames');
+      const window = hub.frames.slice(n, n + 50);
+      const made = window.at(-1)!.seq - window[0]!.seq + 1;
+      assert.equal(new Set(window.map((f) => f.seq)).size, window.length, 'no frame sent twice');
+      assert.ok(window.length >= made * (25 / 30), `${window.length} of the camera's ${made} frames`);
       hub.send({ type: 'stop', camera: 'cam' });
       await sleep(300);
       const after = hub.frames.length;

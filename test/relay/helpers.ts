@@ -1,162 +1,24 @@
 /**
- * Helpers for the relay tests: camrelay as real child processes, a viewer
- * that timestamps every frame precisely, and a hand-driven publisher for the
- * misbehaving cases (built on the same pure protocol code as the edge).
+ * Helpers for the relay tests: publisher tokens, the hub's publisher API, a hand-driven publisher
+ * for the misbehaving cases (built on the same pure protocol code as the edge), and latency
+ * statistics. camrelay as a child process and the viewer are in test/support/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { decodeHeader } from '../../src/outputs/ws/header.js';
-import { encodeRelayFrame, parseHubMessage, RELAY_PROTOCOL, type AnnouncedCamera, type HubMessage } from '../../src/relay/protocol.js';
+import {
+  encodeRelayFrame,
+  parseHubMessage,
+  RELAY_PROTOCOL,
+  type AnnouncedCamera,
+  type HubMessage,
+} from '../../src/relay/protocol.js';
 import { waitFor } from '../support/index.js';
+import { preciseNow, type V1Frame } from '../support/v1-client.js';
 
-export const BIN = join(import.meta.dirname, '../../bin/camrelay.js');
 export const TOKEN_A = 'edge-a-token-0123456789abcdef';
 export const TOKEN_B = 'edge-b-token-0123456789abcdef';
 
-export const preciseNow = (): number => performance.timeOrigin + performance.now();
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-export type LogLine = Record<string, unknown> & { msg?: string };
-
-/** A camrelay child process with its JSON log lines and stderr collected. */
-export class Proc {
-  readonly logs: LogLine[] = [];
-  stderr = '';
-  exitCode: number | null | undefined;
-  readonly exited: Promise<number | null>;
-  private partial = '';
-
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.on('data', (d: Buffer) => {
-      const lines = (this.partial + d.toString()).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          this.logs.push(JSON.parse(line) as LogLine);
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code) => {
-        this.exitCode = code;
-        resolve(code);
-      }),
-    );
-  }
-
-  /** `camrelay ...args`, optionally inside a network namespace. */
-  static start(args: string[], netns?: string): Proc {
-    const command = netns ? 'ip' : process.execPath;
-    const full = netns ? ['netns', 'exec', netns, process.execPath, BIN, ...args] : [BIN, ...args];
-    return new Proc(spawn(command, full, { stdio: ['ignore', 'pipe', 'pipe'] }));
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  waitLog(match: (l: LogLine) => boolean, timeoutMs: number, what: string, from = 0): Promise<LogLine> {
-    return waitFor(() => this.logs.slice(from).find(match), timeoutMs, `${what} (stderr: ${this.stderr.slice(-300)})`);
-  }
-
-  /** The port from the "camrelay: open http://host:PORT/" line. */
-  async listeningPort(timeoutMs = 15_000): Promise<number> {
-    const m = await waitFor(() => /open https?:\/\/[^ ]+:(\d+)\//.exec(this.stderr) ?? undefined, timeoutMs, `the listening line (stderr: ${this.stderr.slice(-300)})`);
-    return Number(m[1]);
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.exitCode === undefined) this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 8000);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-export interface SeenFrame {
-  seq: number;
-  /** Receipt time, ms since the epoch with sub-ms precision. */
-  at: number;
-  bytes: number;
-  /** sha1 of the JPEG: the same picture seen by two viewers has the same hash. */
-  hash: string;
-}
-
-export type Text = { type: string } & Record<string, unknown>;
-
-/** A viewer protocol v1 client that acks every frame on arrival and timestamps it. */
-export class Viewer {
-  readonly frames: SeenFrame[] = [];
-  readonly texts: Text[] = [];
-  closedWith: { code: number; reason: string } | undefined;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('error', () => {}); // a close follows
-    ws.on('close', (code, reason) => (this.closedWith = { code, reason: reason.toString() }));
-    ws.on('message', (data, isBinary) => {
-      const buf = data as Buffer;
-      if (!isBinary) {
-        this.texts.push(JSON.parse(buf.toString()) as Text);
-        return;
-      }
-      const at = preciseNow();
-      const header = decodeHeader(buf);
-      ws.send(JSON.stringify({ type: 'ack', seq: header.seq }));
-      const jpeg = buf.subarray(header.headerLength);
-      this.frames.push({ seq: header.seq, at, bytes: jpeg.length, hash: createHash('sha1').update(jpeg).digest('hex') });
-    });
-  }
-
-  static open(httpUrl: string, camera: string): Promise<Viewer> {
-    const ws = new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/api/cameras/${camera}/ws`);
-    const viewer = new Viewer(ws);
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(viewer));
-      ws.once('unexpected-response', (_req, res) => {
-        ws.terminate();
-        reject(new Error(`upgrade answered ${res.statusCode}`));
-      });
-      ws.once('error', reject);
-    });
-  }
-
-  /** Opens as soon as the camera exists (a published camera appears when its edge announces). */
-  static async openWhenReady(httpUrl: string, camera: string, timeoutMs: number): Promise<Viewer> {
-    return waitFor(() => Viewer.open(httpUrl, camera).catch(() => undefined), timeoutMs, `camera ${camera} on ${httpUrl}`);
-  }
-
-  /** Frames received at or after `t`. */
-  since(t: number): SeenFrame[] {
-    return this.frames.filter((f) => f.at >= t);
-  }
-
-  waitText(match: (m: Text) => boolean, timeoutMs: number, what: string): Promise<Text> {
-    return waitFor(() => this.texts.find(match), timeoutMs, what);
-  }
-
-  close(): void {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
-  }
-}
+/** What the latency matching needs of a frame (a V1Frame from test/support/v1-client.ts has it). */
+export type SeenFrame = Pick<V1Frame, 'seq' | 'at' | 'bytes' | 'hash'>;
 
 export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);

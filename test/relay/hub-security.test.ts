@@ -17,7 +17,8 @@ import { EdgePublisher, nominalFps } from '../../src/relay/index.js';
 import { createRegistry } from '../../src/server/cameras.js';
 import type { CameraRegistry } from '../../src/hub/registry.js';
 import { ffmpegJpeg, quietLogger, sleep, startServer, waitFor, type TestServer } from '../support/index.js';
-import { getJson, publisher, RawEdge, TOKEN_A, TOKEN_B, Viewer } from './helpers.js';
+import { V1Client, wsUrl } from '../support/v1-client.js';
+import { getJson, publisher, RawEdge, TOKEN_A, TOKEN_B } from './helpers.js';
 
 const TOKEN_C = 'edge-c-token-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-relay-sec-'));
@@ -42,7 +43,11 @@ async function cameraIds(url: string): Promise<string[]> {
   return (await getJson<{ cameras: { id: string }[] }>(`${url}/api/cameras`)).cameras.map((c) => c.id);
 }
 
-async function refused(url: string, token: string | undefined, edge?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function refused(
+  url: string,
+  token: string | undefined,
+  edge?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const err = await RawEdge.open(url, token, edge).then(
     (raw) => {
       raw.close();
@@ -67,7 +72,7 @@ describe('hub: publisher security, limits and protocol', () => {
   let t: TestServer;
   let edgeRegistry: CameraRegistry;
   let edge: EdgePublisher;
-  let witness: Viewer;
+  let witness: V1Client;
 
   /** The real edge's camera keeps flowing to its viewer. */
   async function witnessStillServed(): Promise<void> {
@@ -81,11 +86,16 @@ describe('hub: publisher security, limits and protocol', () => {
   before(async () => {
     t = await startServer(['local=testsrc?size=320x240&fps=15'], cfg);
     const port = new URL(t.url).port;
-    const config = await loadConfig({ cameras: ['cam=testsrc?size=320x240&fps=30'], publishTo: `ws://127.0.0.1:${port}`, name: 'a', token: TOKEN_A });
+    const config = await loadConfig({
+      cameras: ['cam=testsrc?size=320x240&fps=30'],
+      publishTo: `ws://127.0.0.1:${port}`,
+      name: 'a',
+      token: TOKEN_A,
+    });
     edgeRegistry = createRegistry(config.cameras, quietLogger());
     edge = new EdgePublisher(edgeRegistry, config.publish!, quietLogger(), { fps: nominalFps(config.cameras) });
     edge.start();
-    witness = await Viewer.openWhenReady(t.url, 'a.cam', 10_000);
+    witness = await V1Client.openWhenReady(wsUrl(t.url, 'a.cam'), 10_000);
     await waitFor(() => witness.frames.length >= 5, 5000, 'the witness to receive frames');
   });
   after(async () => {
@@ -157,7 +167,7 @@ describe('hub: publisher security, limits and protocol', () => {
 
   it("runs start → frames + acks → stop, driven by the hub's viewers", async () => {
     const raw = await ready(t.url, TOKEN_B, 'b', ['x']);
-    const viewer = await Viewer.open(t.url, 'b.x');
+    const viewer = await V1Client.open(wsUrl(t.url, 'b.x'));
     await raw.waitMessage((m) => m.type === 'start' && m.camera === 'x', 3000, 'start');
     for (let seq = 1; seq <= 5; seq++) {
       raw.frame(1, seq, jpeg);
@@ -200,7 +210,7 @@ describe('hub: publisher security, limits and protocol', () => {
     const second = await ready(t.url, TOKEN_B, 'b', ['x']);
     const closed = await first.waitClosed(3000);
     assert.deepEqual(closed, { code: 1008, reason: 'replaced' });
-    const viewer = await Viewer.open(t.url, 'b.x');
+    const viewer = await V1Client.open(wsUrl(t.url, 'b.x'));
     await second.waitMessage((m) => m.type === 'start' && m.camera === 'x', 3000, 'start on the new connection');
     second.frame(1, 1, jpeg);
     await waitFor(() => viewer.frames.length > 0, 3000, 'a frame through the new connection');
@@ -214,12 +224,12 @@ describe('hub: publisher security, limits and protocol', () => {
     raw.send({ type: 'withdraw', camera: 'y' });
     await waitFor(async () => !(await cameraIds(t.url)).includes('b.y'), 2000, 'b.y to be removed');
 
-    const viewer = await Viewer.open(t.url, 'b.x');
+    const viewer = await V1Client.open(wsUrl(t.url, 'b.x'));
     await raw.waitMessage((m) => m.type === 'start' && m.camera === 'x', 3000, 'start');
     raw.frame(1, 1, jpeg);
     await waitFor(() => viewer.frames.length > 0, 3000, 'a frame');
     raw.send({ type: 'withdraw', camera: 'x' });
-    await viewer.waitText((m) => m.type === 'status' && m.online === false && /withdrawn by the edge/.test(String(m.reason)), 3000, 'offline: withdrawn');
+    await viewer.waitText('status', 3000, (m) => m.online === false && /withdrawn by the edge/.test(String(m.reason)));
     assert.ok((await cameraIds(t.url)).includes('b.x'), 'kept while watched');
     viewer.close();
     await waitFor(async () => !(await cameraIds(t.url)).includes('b.x'), 5000, 'b.x to be removed once unwatched');
@@ -228,7 +238,7 @@ describe('hub: publisher security, limits and protocol', () => {
   });
 
   it('still closes viewer messages over 4 KiB with 1009 (ws and the seed /video), though frames may be 4 MiB', async () => {
-    const viewer = await Viewer.open(t.url, 'local');
+    const viewer = await V1Client.open(wsUrl(t.url, 'local'));
     viewer.ws.send(JSON.stringify({ type: 'ping', t: 1, pad: 'x'.repeat(5000) }));
     await waitFor(() => viewer.closedWith, 3000, 'the viewer to be closed');
     assert.equal(viewer.closedWith!.code, 1009);
@@ -244,10 +254,15 @@ describe('hub: publisher security, limits and protocol', () => {
   });
 
   it('serves a published camera on the other outputs too: details, snapshot, MJPEG', async () => {
-    const details = await getJson<{ id: string; kind: string; online: boolean; viewers: { protocol: string }[] }>(`${t.url}/api/cameras/a.cam`);
+    const details = await getJson<{ id: string; kind: string; online: boolean; viewers: { protocol: string }[] }>(
+      `${t.url}/api/cameras/a.cam`,
+    );
     assert.equal(details.kind, 'relay');
     assert.equal(details.online, true);
-    assert.deepEqual(details.viewers.map((v) => v.protocol), ['ws-v1']);
+    assert.deepEqual(
+      details.viewers.map((v) => v.protocol),
+      ['ws-v1'],
+    );
     const snap = await fetch(`${t.url}/api/cameras/a.cam/snapshot.jpg`);
     assert.equal(snap.status, 200);
     assert.equal(snap.headers.get('content-type'), 'image/jpeg');
@@ -268,7 +283,10 @@ describe('hub: publisher security, limits and protocol', () => {
     await sleep(100);
     const a = await publisher(t.url, 'a');
     assert.ok(a.session && a.session.framesReceived > 0 && a.bytesReceived >= a.session.bytesReceived);
-    assert.deepEqual(a.cameras.map((c) => c.id), ['a.cam']);
+    assert.deepEqual(
+      a.cameras.map((c) => c.id),
+      ['a.cam'],
+    );
     const c = await publisher(t.url, 'c');
     assert.equal(c.connected, false);
   });

@@ -1,4 +1,9 @@
-/** Shared helpers for the tests: real ffmpeg, real servers on loopback. */
+/**
+ * Shared helpers for the tests: real ffmpeg, real servers on loopback. The rest of test/support/,
+ * re-exported here: waiting (wait.ts), paths (paths.ts), free ports (ports.ts), camrelay as a
+ * child process (process.ts), the protocol v1 viewer (v1-client.ts), upgrades that may be refused
+ * (upgrade.ts), CI-only requirements (ci.ts).
+ */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
@@ -6,6 +11,14 @@ import jpeg from 'jpeg-js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildServer, type Server } from '../../src/server/app.js';
 import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+
+export { waitFor, sleep } from './wait.js';
+export { BIN, ROOT } from './paths.js';
+export { freePort, portOf } from './ports.js';
+export { CamrelayProcess, runCamrelay, startCamrelay, type LogLine, type SpawnOptions } from './process.js';
+export { V1Client, wsUrl, type V1Frame, type TextMessage, type Closed } from './v1-client.js';
+export { rejectedUpgrade, upgrade, upgradeStatus, type Upgrade } from './upgrade.js';
+export { IN_CI, requireInCi, skipOutsideCi } from './ci.js';
 
 export function quietLogger(): Logger {
   return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -15,7 +28,20 @@ export function quietLogger(): Logger {
 export function ffmpegJpeg(width = 320, height = 240, source = 'testsrc2'): Buffer {
   return execFileSync(
     locateFfmpeg().path,
-    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `${source}=size=${width}x${height}:rate=1`, '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `${source}=size=${width}x${height}:rate=1`,
+      '-frames:v',
+      '1',
+      '-f',
+      'mjpeg',
+      'pipe:1',
+    ],
     { maxBuffer: 32 * 1024 * 1024 },
   );
 }
@@ -23,8 +49,25 @@ export function ffmpegJpeg(width = 320, height = 240, source = 'testsrc2'): Buff
 /** Writes `count` real JPEG frames as one raw .mjpeg stream (what `file:x.mjpeg` passes through). */
 export function ffmpegMjpegFile(path: string, count: number, width = 320, height = 240): void {
   execFileSync(locateFfmpeg().path, [
-    '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=30`,
-    '-frames:v', String(count), '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', '5', '-f', 'mjpeg', path,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${width}x${height}:rate=30`,
+    '-frames:v',
+    String(count),
+    '-c:v',
+    'mjpeg',
+    '-pix_fmt',
+    'yuvj420p',
+    '-q:v',
+    '5',
+    '-f',
+    'mjpeg',
+    path,
   ]);
 }
 
@@ -48,16 +91,6 @@ export async function startServer(cameras: string[], configFile?: string): Promi
   return { server, url: `http://127.0.0.1:${address.port}`, close: () => server.close() };
 }
 
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Pids of the ffmpeg processes whose parent is `parent`. */
 export function ffmpegChildren(parent = process.pid): number[] {
   const out: number[] = [];
@@ -77,4 +110,12 @@ export function ffmpegChildren(parent = process.pid): number[] {
   return out;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Frames camera `id` of an in-process server has made so far (its own counter): tests compare what
+ * a viewer received with what the camera made in the same window, not with a nominal rate.
+ */
+export function cameraFrames(ts: TestServer, id: string): number {
+  const stream = ts.server.registry.get(id);
+  if (!stream) throw new Error(`no camera ${id}`);
+  return stream.counters.frames;
+}

@@ -78,7 +78,11 @@ cameras:
       await page.locator('a.logout').waitFor({ state: 'visible', timeout: 5000 });
       await page.click('a.logout');
       await page.waitForURL(/\/login$/, { timeout: 10_000 });
-      assert.equal((await page.context().cookies()).filter((c) => c.name === 'camrelay_session').length, 0, 'the session cookie is gone');
+      assert.equal(
+        (await page.context().cookies()).filter((c) => c.name === 'camrelay_session').length,
+        0,
+        'the session cookie is gone',
+      );
     } finally {
       await context.close();
     }
@@ -93,7 +97,12 @@ cameras:
     assert.equal(res.status, 201);
     const { url } = (await res.json()) as { url: string };
     assert.match(url, /\/\?token=[\w-]+\.[\w-]+\.[\w-]+#\/camera\/back$/);
-    const { context, page } = await openPage(browser, url, { width: 390, height: 844, isMobile: true, deviceScaleFactor: 2 });
+    const { context, page } = await openPage(browser, url, {
+      width: 390,
+      height: 844,
+      isMobile: true,
+      deviceScaleFactor: 2,
+    });
     try {
       await waitForMovingPicture(page, 'camrelay-player', { shadow: true });
       assert.ok(!page.url().includes('/login'), 'no login needed');
@@ -107,9 +116,16 @@ cameras:
   });
 
   it('says so when a share link is no longer valid', async () => {
-    const { context, page } = await openPage(browser, `${server.url}/?token=${'x'.repeat(20)}.${'y'.repeat(20)}.${'z'.repeat(20)}`);
+    const { context, page } = await openPage(
+      browser,
+      `${server.url}/?token=${'x'.repeat(20)}.${'y'.repeat(20)}.${'z'.repeat(20)}`,
+    );
     try {
-      await waitFor(async () => (await page.content()).includes('this link has expired or is not valid'), 10_000, 'the message');
+      await waitFor(
+        async () => (await page.content()).includes('this link has expired or is not valid'),
+        10_000,
+        'the message',
+      );
       assert.ok(!page.url().includes('/login'));
     } finally {
       await context.close();

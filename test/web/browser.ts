@@ -38,7 +38,11 @@ export interface PageOptions {
   isMobile?: boolean;
 }
 
-export async function openPage(browser: Browser, url: string, options: PageOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+export async function openPage(
+  browser: Browser,
+  url: string,
+  options: PageOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
     colorScheme: options.colorScheme ?? 'light',
@@ -125,10 +129,12 @@ export function canvasLook(page: Page, selector: string, { index = 0, shadow = f
       const canvas = inShadow ? host?.shadowRoot?.querySelector('canvas') : host;
       if (!(canvas instanceof HTMLCanvasElement)) throw new Error(`no canvas at ${sel}[${i}]`);
       const context = canvas.getContext('2d');
-      if (!context || canvas.width === 0 || canvas.height === 0) return { width: canvas.width, height: canvas.height, checksum: 0, colours: 0 };
+      if (!context || canvas.width === 0 || canvas.height === 0)
+        return { width: canvas.width, height: canvas.height, checksum: 0, colours: 0 };
       const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
       let checksum = 0;
-      for (let k = 0; k < data.length; k += 4) checksum = (checksum * 31 + data[k]! * 3 + data[k + 1]! * 5 + data[k + 2]!) >>> 0;
+      for (let k = 0; k < data.length; k += 4)
+        checksum = (checksum * 31 + data[k]! * 3 + data[k + 1]! * 5 + data[k + 2]!) >>> 0;
       const colours = new Set<number>();
       const stepX = Math.max(1, Math.floor(canvas.width / 24));
       const stepY = Math.max(1, Math.floor(canvas.height / 24));
@@ -146,7 +152,11 @@ export function canvasLook(page: Page, selector: string, { index = 0, shadow = f
 }
 
 /** Waits until a canvas shows a picture (several colours) that then changes; returns the two looks. */
-export async function waitForMovingPicture(page: Page, selector: string, options: { index?: number; shadow?: boolean; timeoutMs?: number } = {}): Promise<[CanvasLook, CanvasLook]> {
+export async function waitForMovingPicture(
+  page: Page,
+  selector: string,
+  options: { index?: number; shadow?: boolean; timeoutMs?: number } = {},
+): Promise<[CanvasLook, CanvasLook]> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let first: CanvasLook | undefined;
   for (;;) {
@@ -155,7 +165,8 @@ export async function waitForMovingPicture(page: Page, selector: string, options
       if (!first) first = look;
       else if (look.checksum !== first.checksum) return [first, look];
     }
-    if (Date.now() > deadline) throw new Error(`the canvas ${selector} did not show a moving picture: ${JSON.stringify({ first, look })}`);
+    if (Date.now() > deadline)
+      throw new Error(`the canvas ${selector} did not show a moving picture: ${JSON.stringify({ first, look })}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

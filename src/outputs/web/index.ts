@@ -28,7 +28,8 @@ export interface WebRoutesOptions {
 }
 
 export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, { dist = WEB_DIST }) => {
-  if (!existsSync(dist)) app.log.warn({ path: dist }, 'web viewer not built: run `npm run build`; / answers 503 until then');
+  if (!existsSync(dist))
+    app.log.warn({ path: dist }, 'web viewer not built: run `npm run build`; / answers 503 until then');
   const playerJs = `${dist}player.js`;
 
   await app.register(fastifyStatic, {
@@ -70,7 +71,9 @@ function insideRoot(root: string, pathName: string): boolean {
 }
 
 /** An index handler for the viewer built into `dist`: the page, or 503 when it is not built. */
-export function indexPageHandler(dist: string): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+export function indexPageHandler(
+  dist: string,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   return async (_request, reply) => {
     let html: Buffer;
     try {

@@ -27,7 +27,7 @@ describe('web viewer routes (built)', () => {
     assert.match(res.body, /src="\.\/assets\/index-[\w-]+\.js"/);
   });
 
-  it('mjpg-streamer\'s /?action= still goes to the mjpeg routes', async () => {
+  it("mjpg-streamer's /?action= still goes to the mjpeg routes", async () => {
     const res = await server.server.app.inject({ method: 'GET', url: '/?action=snapshot' });
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['content-type'], 'image/jpeg');
@@ -43,7 +43,11 @@ describe('web viewer routes (built)', () => {
   });
 
   it('/player.js is one ES module any origin may load, revalidated on every use', async () => {
-    const res = await server.server.app.inject({ method: 'GET', url: '/player.js', headers: { origin: 'http://elsewhere.example' } });
+    const res = await server.server.app.inject({
+      method: 'GET',
+      url: '/player.js',
+      headers: { origin: 'http://elsewhere.example' },
+    });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /javascript/);
     assert.equal(res.headers['access-control-allow-origin'], '*');
@@ -52,7 +56,11 @@ describe('web viewer routes (built)', () => {
     // Self-contained: no import of another file (a bundle split would break other origins' pages).
     assert.doesNotMatch(res.body, /\bimport\s*(?:[\w{}*\s,]+from\s*)?["']/);
     assert.match(res.body, /customElements\.define/);
-    const again = await server.server.app.inject({ method: 'GET', url: '/player.js', headers: { 'if-none-match': String(res.headers.etag) } });
+    const again = await server.server.app.inject({
+      method: 'GET',
+      url: '/player.js',
+      headers: { 'if-none-match': String(res.headers.etag) },
+    });
     assert.equal(again.statusCode, 304);
   });
 
@@ -73,7 +81,11 @@ describe('web viewer routes (not built)', () => {
       for (const url of ['/', '/player.js']) {
         const res = await app.inject({ method: 'GET', url });
         assert.equal(res.statusCode, 503, url);
-        assert.deepEqual(res.json(), { statusCode: 503, error: 'Service Unavailable', message: 'the web viewer is not built: run `npm run build`' });
+        assert.deepEqual(res.json(), {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: 'the web viewer is not built: run `npm run build`',
+        });
       }
     } finally {
       await app.close();

@@ -91,8 +91,24 @@ describe('parseClientMessage', () => {
   });
 
   it('rejects what is not a well-formed message', () => {
-    for (const text of ['', '{', 'null', '[]', '"ack"', '12', '{}', '{"type":3}', '{"type":"ack"}', '{"type":"ack","seq":-1}', '{"type":"ack","seq":1.5}',
-      '{"type":"ack","seq":4294967296}', '{"type":"ack","seq":"3"}', '{"type":"ping"}', '{"type":"ping","t":"now"}', '{"type":"ping","t":null}']) {
+    for (const text of [
+      '',
+      '{',
+      'null',
+      '[]',
+      '"ack"',
+      '12',
+      '{}',
+      '{"type":3}',
+      '{"type":"ack"}',
+      '{"type":"ack","seq":-1}',
+      '{"type":"ack","seq":1.5}',
+      '{"type":"ack","seq":4294967296}',
+      '{"type":"ack","seq":"3"}',
+      '{"type":"ping"}',
+      '{"type":"ping","t":"now"}',
+      '{"type":"ping","t":null}',
+    ]) {
       bad(text);
     }
   });

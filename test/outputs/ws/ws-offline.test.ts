@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJpeg, ffmpegChildren, startServer, type TestServer } from '../../support/index.js';
-import { TestViewer, wsUrl } from './client.js';
+import { V1Client, wsUrl } from '../../support/v1-client.js';
 
 let ts: TestServer;
 
@@ -15,7 +15,7 @@ describe('WebSocket viewer protocol v1: offline cameras', () => {
   });
 
   it('a camera that cannot be reached: status online:false, then placeholder frames', async () => {
-    const v = await TestViewer.open(wsUrl(ts.url, 'dead'), { autoAck: true });
+    const v = await V1Client.open(wsUrl(ts.url, 'dead'), { autoAck: true });
     const hello = await v.waitText('hello');
     assert.equal(hello.width, 0, 'size not known yet');
     assert.equal(hello.height, 0);
@@ -27,14 +27,17 @@ describe('WebSocket viewer protocol v1: offline cameras', () => {
     const picture = decodeJpeg(c!.jpeg);
     assert.ok(picture.width > 0 && picture.height > 0, 'a decodable picture');
     const status = v.texts.filter((m) => m.type === 'status');
-    assert.ok(status.every((m) => m.online === false), 'never online');
+    assert.ok(
+      status.every((m) => m.online === false),
+      'never online',
+    );
     const since = status.at(-1)!.since as number;
     assert.ok(since > Date.now() - 60_000 && since <= Date.now(), `since ${since} is a recent epoch time in ms`);
     v.close();
   });
 
   it('a camera whose source dies: online:false with since and reason, placeholders, then online:true again', async () => {
-    const v = await TestViewer.open(wsUrl(ts.url, 'live'), { autoAck: true });
+    const v = await V1Client.open(wsUrl(ts.url, 'live'), { autoAck: true });
     await v.waitFrames(5, 10_000);
     const pids = ffmpegChildren();
     assert.ok(pids.length > 0, 'the camera runs an ffmpeg');

@@ -12,7 +12,10 @@ const TIMEOUT_MS = 4000;
 
 /** Relative URLs, so the pages work under a path prefix behind a proxy. */
 export async function fetchCameras(): Promise<Camera[]> {
-  const response = await fetch(withToken('api/cameras'), { signal: AbortSignal.timeout(TIMEOUT_MS), cache: 'no-store' });
+  const response = await fetch(withToken('api/cameras'), {
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+    cache: 'no-store',
+  });
   if (response.status === 401) {
     if (pageToken()) throw new Refused('this link has expired or is not valid: ask for a new one');
     throw new AuthRequired('log in to see the cameras');

@@ -39,19 +39,33 @@ export class CameraView {
     this.statsButton = button('Stats', ICONS.stats, () => this.toggleStats());
     this.statsButton.setAttribute('aria-pressed', String(this.player.showStats));
     this.fullscreenButton = button('Fullscreen', ICONS.fullscreen, () => void toggleFullscreen(this.stage));
-    this.snapshot = h('a', { class: 'button', href: this.player.snapshotUrl, download: `${id}.jpg`, title: 'Download a snapshot (JPEG)' }, icon(ICONS.camera), h('span', { class: 'label' }, 'Snapshot'));
+    this.snapshot = h(
+      'a',
+      { class: 'button', href: this.player.snapshotUrl, download: `${id}.jpg`, title: 'Download a snapshot (JPEG)' },
+      icon(ICONS.camera),
+      h('span', { class: 'label' }, 'Snapshot'),
+    );
     // The file name carries the time it was taken.
     this.snapshot.addEventListener('click', () => {
       this.snapshot.href = this.player.snapshotUrl;
       this.snapshot.download = `${id}-${fileStamp(new Date())}.jpg`;
     });
-    const exit = h('button', { class: 'exit-fullscreen', type: 'button', 'aria-label': 'Exit fullscreen' }, icon(ICONS.exitFullscreen));
+    const exit = h(
+      'button',
+      { class: 'exit-fullscreen', type: 'button', 'aria-label': 'Exit fullscreen' },
+      icon(ICONS.exitFullscreen),
+    );
     exit.addEventListener('click', () => void toggleFullscreen(this.stage));
     // The badge rides on the picture, as on the tiles: visible in fullscreen too, and the title keeps the toolbar's room.
     this.stage = h('div', { class: 'stage' }, this.player, this.badge, exit);
     this.stage.addEventListener('dblclick', () => void toggleFullscreen(this.stage));
 
-    const back = h('a', { class: 'button back', href: '#/', title: 'All cameras' }, icon(ICONS.back), h('span', { class: 'label' }, 'All cameras'));
+    const back = h(
+      'a',
+      { class: 'button back', href: '#/', title: 'All cameras' },
+      icon(ICONS.back),
+      h('span', { class: 'label' }, 'All cameras'),
+    );
     this.element = h(
       'div',
       { class: 'view camera-view' },
@@ -122,8 +136,18 @@ export class CameraView {
     this.player.setAttribute('aria-label', `Live video: ${camera?.name ?? this.id}`);
     document.title = `${camera?.name ?? this.id} · camrelay`;
     setBadge(this.badge, state);
-    const size = this.view.frame && this.view.frame.width > 0 ? `${this.view.frame.width}×${this.view.frame.height}` : camera?.width ? `${camera.width}×${camera.height}` : '';
-    setText(this.subtitle, [camera?.kind, size, camera ? `${camera.viewerCount} ${camera.viewerCount === 1 ? 'viewer' : 'viewers'}` : ''].filter(Boolean).join(' · '));
+    const size =
+      this.view.frame && this.view.frame.width > 0
+        ? `${this.view.frame.width}×${this.view.frame.height}`
+        : camera?.width
+          ? `${camera.width}×${camera.height}`
+          : '';
+    setText(
+      this.subtitle,
+      [camera?.kind, size, camera ? `${camera.viewerCount} ${camera.viewerCount === 1 ? 'viewer' : 'viewers'}` : '']
+        .filter(Boolean)
+        .join(' · '),
+    );
 
     let notice = '';
     if (this.known === false) notice = `There is no camera “${this.id}” on this server.`;
@@ -141,7 +165,12 @@ export class CameraView {
 }
 
 function button(label: string, path: string, onClick: () => void): HTMLButtonElement {
-  const b = h('button', { class: 'button', type: 'button', title: label }, icon(path), h('span', { class: 'label' }, label));
+  const b = h(
+    'button',
+    { class: 'button', type: 'button', title: label },
+    icon(path),
+    h('span', { class: 'label' }, label),
+  );
   b.addEventListener('click', onClick);
   return b;
 }

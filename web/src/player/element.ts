@@ -301,7 +301,8 @@ export class CamrelayPlayer extends HTMLElement {
   private onLost(): void {
     this.decoder.reset();
     if (this.mjpegSize) this.showMjpeg(false); // the <img> was emptied
-    if (this.offline?.cause !== 'connection') this.goOffline({ cause: 'connection', since: Date.now(), reason: 'the server cannot be reached' });
+    if (this.offline?.cause !== 'connection')
+      this.goOffline({ cause: 'connection', since: Date.now(), reason: 'the server cannot be reached' });
   }
 
   private goLive(): void {
@@ -334,7 +335,8 @@ export class CamrelayPlayer extends HTMLElement {
       this.paused = true;
       this.collector.breakSequence();
       // Paused over WebSocket, the camera still runs for us; past a while, let it go idle.
-      if (this.connection.pause()) this.pauseTimer = window.setTimeout(() => this.connection.stop(), PAUSE_DISCONNECT_MS);
+      if (this.connection.pause())
+        this.pauseTimer = window.setTimeout(() => this.connection.stop(), PAUSE_DISCONNECT_MS);
       else if (this.mjpegSize) this.showMjpeg(false); // MJPEG cannot pause: its <img> was emptied
       this.render();
       return;
@@ -362,7 +364,8 @@ export class CamrelayPlayer extends HTMLElement {
     const device = entry.devicePixelContentBoxSize?.[0];
     // Exact device pixels where the browser knows them; but some (emulated screens) report
     // CSS pixels there, so they are used only when they agree with the ratio.
-    if (device && Math.abs(device.inlineSize - width) <= 2 && Math.abs(device.blockSize - height) <= 2) this.presenter.resize(device.inlineSize, device.blockSize);
+    if (device && Math.abs(device.inlineSize - width) <= 2 && Math.abs(device.blockSize - height) <= 2)
+      this.presenter.resize(device.inlineSize, device.blockSize);
     else this.presenter.resize(width, height);
   }
 
@@ -374,7 +377,14 @@ export class CamrelayPlayer extends HTMLElement {
     if (now - this.lastFrameEventAt >= 1000 / FRAME_EVENTS_PER_SECOND) {
       this.lastFrameEventAt = now;
       const s = this.stats;
-      dispatchPlayerEvent(this, 'frame', { fps: s.fps, latencyMs: s.latencyMs, seq: s.seq, width: s.width, height: s.height, dropped: s.dropped });
+      dispatchPlayerEvent(this, 'frame', {
+        fps: s.fps,
+        latencyMs: s.latencyMs,
+        seq: s.seq,
+        width: s.width,
+        height: s.height,
+        dropped: s.dropped,
+      });
       if (this.showStats) this.view.stats.textContent = formatStats(s);
     }
   }

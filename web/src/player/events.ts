@@ -11,7 +11,11 @@ export interface PlayerEventMap {
 export type PlayerEventName = keyof PlayerEventMap;
 
 /** Listens to one of a player's events with its detail typed; returns the function that stops listening. */
-export function onPlayerEvent<K extends PlayerEventName>(target: EventTarget, type: K, listener: (detail: PlayerEventMap[K]) => void): () => void {
+export function onPlayerEvent<K extends PlayerEventName>(
+  target: EventTarget,
+  type: K,
+  listener: (detail: PlayerEventMap[K]) => void,
+): () => void {
   const handler = (event: Event): void => {
     if (event instanceof CustomEvent) listener(event.detail as PlayerEventMap[K]);
   };
@@ -19,6 +23,10 @@ export function onPlayerEvent<K extends PlayerEventName>(target: EventTarget, ty
   return () => target.removeEventListener(type, handler);
 }
 
-export function dispatchPlayerEvent<K extends PlayerEventName>(target: EventTarget, type: K, detail: PlayerEventMap[K]): void {
+export function dispatchPlayerEvent<K extends PlayerEventName>(
+  target: EventTarget,
+  type: K,
+  detail: PlayerEventMap[K],
+): void {
   target.dispatchEvent(new CustomEvent(type, { detail }));
 }

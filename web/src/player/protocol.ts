@@ -25,10 +25,12 @@ export interface FrameHeader {
 
 /** Reads the header of a binary message; throws RangeError for a message that cannot be a v1 frame. */
 export function parseFrameHeader(message: ArrayBuffer): FrameHeader {
-  if (message.byteLength < MIN_HEADER_BYTES) throw new RangeError(`frame of ${message.byteLength} bytes is shorter than a header`);
+  if (message.byteLength < MIN_HEADER_BYTES)
+    throw new RangeError(`frame of ${message.byteLength} bytes is shorter than a header`);
   const view = new DataView(message);
   const headerLength = view.getUint8(3);
-  if (headerLength < MIN_HEADER_BYTES || headerLength > message.byteLength) throw new RangeError(`bad header length ${headerLength}`);
+  if (headerLength < MIN_HEADER_BYTES || headerLength > message.byteLength)
+    throw new RangeError(`bad header length ${headerLength}`);
   return {
     version: view.getUint8(0),
     codec: view.getUint8(1),
@@ -92,7 +94,12 @@ export function parseServerMessage(text: string): ServerMessage | undefined {
       };
     case 'status':
       if (typeof m.online !== 'boolean') return undefined;
-      return { type: 'status', online: m.online, since: num(m.since), ...(typeof m.reason === 'string' ? { reason: m.reason } : {}) };
+      return {
+        type: 'status',
+        online: m.online,
+        since: num(m.since),
+        ...(typeof m.reason === 'string' ? { reason: m.reason } : {}),
+      };
     case 'pong':
       if (typeof m.t !== 'number' || typeof m.server !== 'number') return undefined;
       return { type: 'pong', t: m.t, server: m.server };
@@ -105,7 +112,8 @@ function num(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
 
-export type ClientMessage = { type: 'ack'; seq: number } | { type: 'ping'; t: number } | { type: 'pause' } | { type: 'resume' };
+export type ClientMessage =
+  { type: 'ack'; seq: number } | { type: 'ping'; t: number } | { type: 'pause' } | { type: 'resume' };
 
 export function encodeClientMessage(message: ClientMessage): string {
   return JSON.stringify(message);

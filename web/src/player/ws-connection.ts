@@ -77,7 +77,8 @@ export class WsConnection {
     this.ended = true;
     this.stopTimers();
     this.detach();
-    if (this.socket.readyState === WebSocket.CONNECTING || this.socket.readyState === WebSocket.OPEN) this.socket.close(1000, 'viewer left');
+    if (this.socket.readyState === WebSocket.CONNECTING || this.socket.readyState === WebSocket.OPEN)
+      this.socket.close(1000, 'viewer left');
   }
 
   private readonly onOpen = (): void => {
