@@ -6,6 +6,8 @@
 # the TLS tests make certificates with openssl; the relay's network tests build
 # namespaces and shape links with ip and tc (iproute2). The metrics test checks
 # /metrics with promtool (Debian's prometheus package carries /usr/bin/promtool).
+# The RTSP source's tests serve a real camera with GStreamer's RTSP server
+# (test/support/rtsp-server.py), run by Debian's /usr/bin/python3 and its GObject bindings.
 set -euo pipefail
 
 need=()
@@ -16,6 +18,15 @@ command -v openssl >/dev/null || need+=(openssl)
 # The systemd unit's test checks it with systemd-analyze verify.
 [ -x /usr/bin/systemd-analyze ] || need+=(systemd)
 command -v promtool >/dev/null || need+=(prometheus)
+# videotestsrc is in gstreamer1.0-plugins-base, rtph264pay in -good, x264enc in -ugly.
+gst_check='import gi
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import Gst, GstRtspServer
+Gst.init(None)
+raise SystemExit(not all(Gst.ElementFactory.find(e) for e in ("videotestsrc", "rtph264pay", "x264enc")))'
+/usr/bin/python3 -c "$gst_check" 2>/dev/null ||
+  need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -2,7 +2,7 @@
  * Shared helpers for the tests: real ffmpeg, real servers on loopback. The rest of test/support/,
  * re-exported here: waiting (wait.ts), paths (paths.ts), free ports (ports.ts), camrelay as a
  * child process (process.ts), the protocol v1 viewer (v1-client.ts), upgrades that may be refused
- * (upgrade.ts), CI-only requirements (ci.ts).
+ * (upgrade.ts), CI-only requirements (ci.ts), a real RTSP camera (rtsp-camera.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ export { CamrelayProcess, runCamrelay, startCamrelay, type LogLine, type SpawnOp
 export { V1Client, wsUrl, type V1Frame, type TextMessage, type Closed } from './v1-client.js';
 export { rejectedUpgrade, upgrade, upgradeStatus, type Upgrade } from './upgrade.js';
 export { IN_CI, requireInCi, skipOutsideCi } from './ci.js';
+export { rtspCameraMissing, startRtspCamera, type RtspCamera, type RtspCameraOptions } from './rtsp-camera.js';
 
 export function quietLogger(): Logger {
   return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

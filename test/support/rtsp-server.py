@@ -1,0 +1,44 @@
+"""A real RTSP camera for the tests: GStreamer's RTSP server on 127.0.0.1 serving a moving ball in H.264.
+
+/usr/bin/python3 rtsp-server.py PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
+
+With USER and PASSWORD, clients must log in with them (basic auth). Prints "ready" once it listens;
+exits on SIGTERM or SIGINT, and when its stdin closes (the test process that started it is gone).
+"""
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+port, path, width, height, fps, keyint, *login = sys.argv[1:]
+Gst.init(None)
+server = GstRtspServer.RTSPServer(address="127.0.0.1", service=port)
+factory = GstRtspServer.RTSPMediaFactory()
+factory.set_launch(
+    f"( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1"
+    f" ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} bframes=0"
+    " ! rtph264pay name=pay0 pt=96 )"
+)
+if login:
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "viewer")
+    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(login[0], login[1]), token)
+    server.set_auth(auth)
+    factory.add_role_from_structure(
+        Gst.Structure.from_string("viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true")[0]
+    )
+server.get_mount_points().add_factory(path, factory)
+if server.attach(None) == 0:
+    sys.exit(f"cannot listen on 127.0.0.1:{port}")
+
+loop = GLib.MainLoop()
+for signum in (signal.SIGTERM, signal.SIGINT):
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, loop.quit)
+GLib.io_add_watch(sys.stdin.fileno(), GLib.PRIORITY_DEFAULT, GLib.IO_HUP | GLib.IO_IN, lambda *_: loop.quit())
+print(f"ready rtsp://127.0.0.1:{port}{path}", flush=True)
+loop.run()
