@@ -15,7 +15,6 @@ import { createSecureContext } from 'node:tls';
 import { MAX_FRAME_BYTES } from '../server/cameras.js';
 import { FfmpegSource } from '../sources/ffmpeg/ffmpeg-source.js';
 import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
-import { readJpegSize } from '../sources/framing/jpeg.js';
 import { describeSource } from '../sources/spec.js';
 
 export interface CheckOptions {
@@ -42,9 +41,8 @@ export async function probeCamera(camera: CameraConfig, timeoutMs: number, log: 
     return await new Promise<ProbeResult>((resolve) => {
       timer = setTimeout(() => resolve({ ok: false, problem: `no frame within ${timeoutMs / 1000} s` }), timeoutMs);
       source.start({
-        frame(jpeg) {
-          const size = readJpegSize(jpeg);
-          resolve({ ok: true, width: size?.width, height: size?.height, ms: Date.now() - started });
+        unit({ config }) {
+          resolve({ ok: true, width: config.width, height: config.height, ms: Date.now() - started });
         },
         ended(reason) {
           resolve({ ok: false, problem: reason });

@@ -4,7 +4,8 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { runServer } from '../server/run.js';
 import { devicesCommand } from './devices.js';
 import { hashPasswordCommand } from './hash-password.js';
-import { hashTokenCommand, publishCommand } from '../relay/index.js';
+import { hashTokenCommand } from './hash-token.js';
+import { publishCommand } from './publish.js';
 import { VERSION } from '../version.js';
 import { checkCommand } from './check.js';
 

@@ -4,15 +4,14 @@
  * it only compatibly.
  *
  *   testsrc[?size=WxH&fps=N]
- *   v4l2:/dev/videoN[?format=mjpeg|yuyv|nv12&size=WxH&fps=N]   (or a bare /dev/videoN[?…])
+ *   v4l2:/dev/videoN[?format=mjpeg|yuyv|nv12|h264&size=WxH&fps=N]   (or a bare /dev/videoN[?…])
  *   rtsp://…  rtsps://…
  *   http://…  https://…
  *   file:PATH[?fps=N]
  */
+import { CAMERA_ID, CAMERA_ID_RULE } from '../camera-id.js';
 import { maskCredentials } from '../sources/credentials.js';
 import type { SourceSpec, V4l2Format } from '../sources/spec.js';
-
-export const CAMERA_ID = /^[a-z0-9_-]{1,64}$/;
 
 export class SourceSyntaxError extends Error {}
 
@@ -77,8 +76,8 @@ export function parseSource(source: string): SourceSpec {
     const spec: SourceSpec = { kind: 'v4l2', device };
     if (params.has('format')) {
       const format = params.get('format')!;
-      if (!['mjpeg', 'yuyv', 'nv12'].includes(format)) {
-        throw new SourceSyntaxError(`format "${format}" is not one of mjpeg, yuyv, nv12`);
+      if (!['mjpeg', 'yuyv', 'nv12', 'h264'].includes(format)) {
+        throw new SourceSyntaxError(`format "${format}" is not one of mjpeg, yuyv, nv12, h264`);
       }
       spec.format = format as V4l2Format;
     }
@@ -119,9 +118,7 @@ export function parseCameraArgument(value: string): CameraArgument {
   const eq = value.indexOf('=');
   const id = eq < 0 ? '' : value.slice(0, eq);
   if (eq < 0 || !CAMERA_ID.test(id)) {
-    throw new SourceSyntaxError(
-      `--camera "${value}": expected ID=SOURCE with an ID of 1 to 64 characters from a-z 0-9 _ -`,
-    );
+    throw new SourceSyntaxError(`--camera "${value}": expected ID=SOURCE with an ID of ${CAMERA_ID_RULE}`);
   }
   const source = value.slice(eq + 1);
   try {

@@ -2,14 +2,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { CameraStream } from '../hub/camera-stream.js';
+import { SERVED_CAMERA_ID } from '../camera-id.js';
 import type { CameraRegistry } from '../hub/registry.js';
-
-/**
- * Ids the routes accept: a config id (CAMERA_ID in config/camera-source.ts,
- * which has no dot), or `<edge>.<camera>` for a camera an edge publishes
- * (src/relay). Config ids still cannot contain a dot, so the two never collide.
- */
-export const SERVED_CAMERA_ID = /^[a-z0-9_-]{1,64}(\.[a-z0-9_-]{1,64})?$/;
 
 export class HttpError extends Error {
   constructor(

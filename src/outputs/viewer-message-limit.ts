@@ -5,8 +5,7 @@
  * hostile viewer cannot make the server hold megabytes per connection.
  */
 import type { RawData, WebSocket } from 'ws';
-
-export const MAX_VIEWER_MESSAGE_BYTES = 4096;
+import { MAX_VIEWER_MESSAGE_BYTES } from '../wire/constants.js';
 
 /**
  * ws has no public per-socket limit; its receiver's `_maxPayload` has carried

@@ -6,9 +6,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { CAMERA_ID } from '../config/camera-source.js';
+import { CAMERA_ID, CAMERA_ID_RULE } from '../camera-id.js';
 import { hashToken, isTokenHash } from '../security/secrets.js';
+import type { SourceSpec } from '../sources/spec.js';
 import { DEFAULT_MAX_FRAME_BYTES, MAX_CAMERAS_PER_EDGE } from './protocol.js';
+
+/** What of the server's config the relay reads (config/schema.ts's ServerConfig has all of it). */
+export interface RelaySettings {
+  /** This server's own cameras: what an edge publishes. */
+  cameras: readonly { id: string; spec: SourceSpec }[];
+  publish?: PublishTarget;
+  publishers?: PublisherConfig[];
+  publishedCameras?: PublishedCameraOptions;
+}
 
 /** Cameras one edge may publish unless its config says otherwise. */
 export const DEFAULT_MAX_CAMERAS = 32;
@@ -18,7 +28,7 @@ export const DEFAULT_OFFLINE_GRACE_MS = 60_000;
 /** A hub never accepts frames bigger than this, whatever a publisher's config says. */
 export const MAX_PUBLISHER_FRAME_BYTES = 8 * 1024 * 1024;
 
-const edgeName = z.string().regex(CAMERA_ID, 'an edge name of 1 to 64 characters from a-z 0-9 _ -');
+const edgeName = z.string().regex(CAMERA_ID, `an edge name of ${CAMERA_ID_RULE}`);
 const hubUrl = z.string().regex(/^wss?:\/\/[^/]/i, 'a hub URL like wss://hub.example.net:8443');
 
 export const publishSchema = z.strictObject({
@@ -109,7 +119,7 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
     const token = value.slice(eq + 1);
     if (eq < 0 || !CAMERA_ID.test(name) || token.length < 16) {
       throw new RelayConfigError(
-        '--publisher: expected EDGE=TOKEN with an edge name of 1 to 64 characters from a-z 0-9 _ - and a token of at least 16 characters',
+        `--publisher: expected EDGE=TOKEN with an edge name of ${CAMERA_ID_RULE} and a token of at least 16 characters`,
       );
     }
     // The command line replaces a config entry of the same name.

@@ -6,29 +6,27 @@
  *
  * - `Relay` + `relayRoutes`: wired into every server by server/app.ts (hub
  *   routes always; the edge side when the config has `publish:`).
- * - `runPublish`: `camrelay publish`, an edge without an HTTP server.
- * - `hashTokenCommand`: `camrelay hash-token`.
  */
 import type { Logger } from 'pino';
-import type { ServerConfig } from '../config/schema.js';
 import type { CameraRegistry } from '../hub/registry.js';
-import { MAX_VIEWER_MESSAGE_BYTES } from '../outputs/viewer-message-limit.js';
+import { MAX_VIEWER_MESSAGE_BYTES } from '../wire/constants.js';
+import type { RelaySettings } from './config.js';
 import { DEFAULT_MAX_FRAME_BYTES, RELAY_HEADER_BYTES } from './protocol.js';
-import { EdgePublisher, nominalFps } from './edge.js';
-import { RelayHub } from './hub.js';
+import { EdgePublisher, nominalFps } from './edge-publisher.js';
+import { Publishers } from './publishers.js';
 
-export { relayRoutes } from './hub-endpoint.js';
-export { hashTokenCommand, publishCommand, runPublish } from './commands.js';
-export { EdgePublisher, nominalFps } from './edge.js';
-export { RelayHub } from './hub.js';
+export { relayRoutes } from './publish-endpoint.js';
+export { EdgePublisher, nominalFps } from './edge-publisher.js';
+export { Publishers } from './publishers.js';
 
 /** Both sides of the relay for one server: the hub always, the edge when configured. */
 export class Relay {
-  readonly hub: RelayHub;
+  /** The hub side: the edges that may publish here, their connections and cameras. */
+  readonly publishers: Publishers;
   readonly edge: EdgePublisher | undefined;
 
-  constructor(config: ServerConfig, registry: CameraRegistry, log: Logger) {
-    this.hub = new RelayHub(registry, config.publishers ?? [], log, config.publishedCameras);
+  constructor(config: RelaySettings, registry: CameraRegistry, log: Logger) {
+    this.publishers = new Publishers(registry, config.publishers ?? [], log, config.publishedCameras);
     this.edge = config.publish
       ? new EdgePublisher(registry, config.publish, log.child({ relay: 'edge' }), { fps: nominalFps(config.cameras) })
       : undefined;
@@ -39,7 +37,7 @@ export class Relay {
   }
 
   async close(): Promise<void> {
-    this.hub.close();
+    this.publishers.close();
     await this.edge?.close();
   }
 }
@@ -48,7 +46,7 @@ export class Relay {
  * The server-wide WebSocket message limit: the biggest publisher frame plus
  * its header. Viewer endpoints enforce their own 4 KiB themselves.
  */
-export function relayMaxPayload(config: ServerConfig): number {
+export function relayMaxPayload(config: Pick<RelaySettings, 'publishers'>): number {
   const frames = (config.publishers ?? []).map((p) => p.maxFrameBytes);
   return Math.max(MAX_VIEWER_MESSAGE_BYTES, DEFAULT_MAX_FRAME_BYTES, ...frames) + RELAY_HEADER_BYTES;
 }

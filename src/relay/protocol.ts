@@ -3,7 +3,7 @@
  * edge and a hub say to each other over `GET /api/publish`. Pure functions
  * and constants, no I/O: shared by the edge, the hub and the tests.
  *
- * Frames reuse the viewer protocol's header (src/outputs/ws/header.ts) with
+ * Frames reuse the viewer protocol's header (src/wire/header.ts) with
  * header length 20 and a u32 channel at bytes 16..19:
  *
  *   0  u8   version (1)          8  f64  capture time on the edge's clock
@@ -12,10 +12,10 @@
  *   3  u8   header length (20)
  *   4  u32  sequence number
  */
-import { parseTypedObject, type Parsed } from '../outputs/ws/json-message.js';
-import { CAMERA_ID } from '../config/camera-source.js';
-import { CODEC_JPEG, HEADER_BYTES, HEADER_VERSION } from '../outputs/ws/constants.js';
-import { decodeHeader, encodeHeader } from '../outputs/ws/header.js';
+import { isU32, parseTypedObject, type Parsed } from '../wire/json.js';
+import { CAMERA_ID } from '../camera-id.js';
+import { CODEC_JPEG, HEADER_BYTES, HEADER_VERSION } from '../wire/constants.js';
+import { decodeHeader, encodeHeader } from '../wire/header.js';
 
 export const RELAY_PROTOCOL = 1;
 export const PUBLISH_PATH = '/api/publish';
@@ -34,7 +34,7 @@ export const MIN_RATE_LIMIT_FPS = 60;
 export const HELLO_TIMEOUT_MS = 10_000;
 
 /** The viewer protocol's close codes, meaning the same on the uplink. */
-export { CloseCode as RelayClose } from '../outputs/ws/constants.js';
+export { CloseCode as RelayClose } from '../wire/constants.js';
 
 /** Frames per second the hub allows a camera announced at `fps` (0 = unknown). */
 export function rateLimitFps(fps: number): number {
@@ -72,12 +72,6 @@ export type HubMessage =
   | { type: 'unknown'; name: string };
 
 export type { Parsed };
-
-const U32_MAX = 0xffff_ffff;
-
-function isU32(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= U32_MAX;
-}
 
 function isCameraId(v: unknown): v is string {
   return typeof v === 'string' && CAMERA_ID.test(v);

@@ -9,6 +9,8 @@
  * the running source ('edge disconnected') so that viewers see the camera
  * offline until the edge is back.
  */
+import { jpegConfig } from '../media/jpeg.js';
+import { readJpegSize } from '../sources/framing/jpeg.js';
 import type { FrameSource, SourceSink } from '../sources/source.js';
 
 /** The edge connection as one camera sees it. */
@@ -25,17 +27,12 @@ export class RemoteSource implements FrameSource {
   /** Why start() cannot work while unbound, for the camera's offline reason. */
   private unboundReason: string;
 
-  constructor(private readonly edge: string) {
+  constructor(edge: string) {
     this.unboundReason = `edge "${edge}" is not connected`;
   }
 
   get bound(): boolean {
     return this.link !== undefined;
-  }
-
-  /** Wanted by the hub: a consumer is waiting for frames. */
-  get running(): boolean {
-    return this.sink !== undefined;
   }
 
   start(sink: SourceSink): void {
@@ -79,7 +76,9 @@ export class RemoteSource implements FrameSource {
 
   /** A frame from the edge; dropped unless the hub currently wants the camera. */
   deliver(link: EdgeLink, jpeg: Buffer): void {
-    if (this.link === link) this.sink?.frame(jpeg);
+    if (this.link !== link || !this.sink) return;
+    const size = readJpegSize(jpeg);
+    if (size) this.sink.unit({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
   }
 
   /** The edge says its camera is offline: the hub's stream goes offline and retries with backoff. */

@@ -5,13 +5,14 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { CAMERA_PATTERN } from '../camera-id.js';
 import { isPasswordHash } from './password.js';
 import { isTokenHash } from './secrets.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'a name of 1 to 64 characters from A-Z a-z 0-9 _ . @ -');
 const role = z.enum(['admin', 'viewer']);
 /** Camera ids, or `edge.*` for every camera a relay edge publishes. */
-const cameraList = z.array(z.string().regex(/^[a-z0-9_-]{1,64}(\.([a-z0-9_-]{1,64}|\*))?$/, 'a camera id')).max(1024);
+const cameraList = z.array(z.string().regex(CAMERA_PATTERN, 'a camera id')).max(1024);
 
 export const userSchema = z.strictObject({
   name,

@@ -20,6 +20,8 @@ export function securityHeaders(config: SecurityConfig) {
           "script-src 'self'",
           "style-src 'self' 'unsafe-inline'",
           "img-src 'self' data: blob:",
+          // The player's MSE path plays a MediaSource through a blob: URL.
+          "media-src 'self' blob:",
           `connect-src 'self' ws://${host} wss://${host}`,
           "object-src 'none'",
           "base-uri 'none'",

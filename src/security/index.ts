@@ -200,6 +200,11 @@ export const security = fp<SecurityOptions>(
   { name: 'camrelay-security' },
 );
 
+/** Whether the request may see the camera; every camera where no principal was set (no security plugin). */
+export function requestMaySee(request: FastifyRequest, cameraId: string): boolean {
+  return !request.principal || maySeeCamera(request.principal, cameraId);
+}
+
 function allowed(principal: Principal, access: Access): boolean {
   switch (access) {
     case 'admin':

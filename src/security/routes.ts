@@ -3,6 +3,7 @@
  * the viewer), and POST /api/tokens, which issues share links (admin).
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { CAMERA_PATTERN } from '../camera-id.js';
 import type { CameraRegistry } from '../hub/registry.js';
 import { errorBody } from '../outputs/http-errors.js';
 import type { Authenticator } from './authenticator.js';
@@ -40,7 +41,7 @@ const tokenBody = (maxSeconds: number) =>
         minItems: 1,
         maxItems: 64,
         uniqueItems: true,
-        items: { type: 'string', pattern: '^[a-z0-9_-]{1,64}(\\.([a-z0-9_-]{1,64}|\\*))?$' },
+        items: { type: 'string', pattern: CAMERA_PATTERN.source },
       },
       expires_in: { type: 'integer', minimum: 60, maximum: maxSeconds, default: Math.min(86_400, maxSeconds) },
       label: { type: 'string', minLength: 1, maxLength: 64 },

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.js';
-import { decodeHeader } from '../../src/outputs/ws/header.js';
-import { SERVED_CAMERA_ID } from '../../src/outputs/http-errors.js';
-import { publishUrl } from '../../src/relay/edge.js';
+import { decodeHeader } from '../../src/wire/header.js';
+import { SERVED_CAMERA_ID } from '../../src/camera-id.js';
+import { publishUrl } from '../../src/relay/edge-publisher.js';
 import { classifyError, classifyStatus } from '../../src/relay/failure.js';
 import {
   decodeRelayFrame,

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { WebSocket, type ClientOptions } from 'ws';
-import { decodeHeader, type FrameHeader } from '../../src/outputs/ws/header.js';
+import { decodeHeader, type FrameHeader } from '../../src/wire/header.js';
 import { waitFor } from './wait.js';
 
 export interface V1Frame extends FrameHeader {

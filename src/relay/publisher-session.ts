@@ -7,10 +7,11 @@
  */
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
-import { FLOOD_BURST, FLOOD_PER_SECOND, KEEPALIVE_MS } from '../outputs/ws/constants.js';
-import { TokenBucket } from '../outputs/ws/token-bucket.js';
+import { FLOOD_BURST, FLOOD_PER_SECOND } from '../wire/constants.js';
+import { Keepalive } from '../wire/keepalive.js';
+import { TokenBucket } from '../wire/token-bucket.js';
 import type { PublisherConfig } from './config.js';
-import type { PublishedCamera, RelayHub } from './hub.js';
+import type { PublishedCamera, Publishers } from './publishers.js';
 import {
   decodeRelayFrame,
   HELLO_TIMEOUT_MS,
@@ -69,13 +70,11 @@ export class PublisherSession {
   private readonly links = new Map<string, CameraLink>();
   private readonly flood = new TokenBucket(FLOOD_BURST, FLOOD_PER_SECOND);
   private readonly helloTimer: NodeJS.Timeout;
-  private readonly keepalive: NodeJS.Timeout;
-  /** Heard from the peer since the last keepalive ping. */
-  private alive = true;
+  private readonly keepalive: Keepalive;
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly hub: RelayHub,
+    private readonly publishers: Publishers,
     readonly publisher: PublisherConfig,
     readonly remoteAddress: string,
     private readonly log: Logger,
@@ -84,19 +83,10 @@ export class PublisherSession {
       () => this.reject(RelayClose.POLICY_VIOLATION, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`),
       HELLO_TIMEOUT_MS,
     );
-    this.keepalive = setInterval(() => {
-      if (!this.alive) {
-        this.log.warn('edge did not answer a ping; dropping the connection');
-        this.socket.terminate();
-        return;
-      }
-      this.alive = false;
-      this.socket.ping();
-    }, KEEPALIVE_MS);
-    this.keepalive.unref();
+    this.keepalive = new Keepalive(socket, () => this.log.warn('edge did not answer a ping; dropping the connection'));
 
     socket.on('message', (data, isBinary) => {
-      this.alive = true;
+      this.keepalive.heard();
       this.bytesReceived += messageBytes(data);
       if (this.state === 'closed' || socket.readyState !== WebSocket.OPEN) return;
       try {
@@ -107,9 +97,6 @@ export class PublisherSession {
         this.reject(RelayClose.INTERNAL_ERROR, 'internal error');
       }
     });
-    socket.on('pong', () => {
-      this.alive = true;
-    });
     // Oversized messages (over the server-wide maxPayload) and bad UTF-8 are closed by ws itself.
     socket.on('error', (err) => this.log.warn({ err: err.message }, 'publisher connection error'));
     socket.on('close', (code, reason) =>
@@ -119,10 +106,6 @@ export class PublisherSession {
 
   get edge(): string {
     return this.publisher.name;
-  }
-
-  get cameraIds(): string[] {
-    return [...this.links.values()].map((l) => l.camera.id);
   }
 
   send(message: HubMessage): void {
@@ -163,7 +146,7 @@ export class PublisherSession {
           `this token publishes as "${this.edge}", not "${message.edge}"`,
         );
       this.state = 'ready';
-      this.hub.attach(this);
+      this.publishers.attach(this);
       return;
     }
     switch (message.type) {
@@ -175,7 +158,7 @@ export class PublisherSession {
         const link = this.links.get(message.camera);
         if (!link) return; // harmless: already gone
         this.unlink(link, 'withdrawn by the edge');
-        this.hub.withdrawn(link.camera);
+        this.publishers.withdrawn(link.camera);
         return;
       }
       case 'status': {
@@ -196,12 +179,12 @@ export class PublisherSession {
       return this.reject(RelayClose.POLICY_VIOLATION, reason);
     }
     const announced = new Set(cameras.map((c) => c.id));
-    this.hub.announced(this, announced);
+    this.publishers.announced(this, announced);
     // A camera missing from a new announce is withdrawn.
     for (const link of [...this.links.values()]) {
       if (!announced.has(link.edgeCamera)) {
         this.unlink(link, 'no longer announced by the edge');
-        this.hub.withdrawn(link.camera);
+        this.publishers.withdrawn(link.camera);
       }
     }
     this.channels.clear();
@@ -217,7 +200,7 @@ export class PublisherSession {
           link.bucket = new TokenBucket(rate, rate);
         }
       } else {
-        const camera = this.hub.publish(this, c);
+        const camera = this.publishers.publish(this, c);
         link = new CameraLink(this, camera, c.id, c.channel, new TokenBucket(rate, rate), rate);
         this.links.set(c.id, link);
         camera.source.bind(link);
@@ -269,8 +252,8 @@ export class PublisherSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.helloTimer);
-    clearInterval(this.keepalive);
+    this.keepalive.stop();
     for (const link of [...this.links.values()]) this.unlink(link, reason);
-    this.hub.detach(this, reason);
+    this.publishers.detach(this, reason);
   }
 }

@@ -27,7 +27,7 @@ import type { CameraRegistry } from '../hub/registry.js';
 import { verifyToken } from '../security/secrets.js';
 import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
 import type { PublishedCameraOptions, PublisherConfig } from './config.js';
-import { PublisherSession } from './hub-session.js';
+import { PublisherSession } from './publisher-session.js';
 import { RelayClose, type AnnouncedCamera } from './protocol.js';
 import { RemoteSource } from './remote-source.js';
 
@@ -77,8 +77,8 @@ const SWEEP_MS = 2000;
 
 const DEFAULT_TIMING: PublishedCameraOptions = { idleGraceMs: 10_000, stallTimeoutMs: 5000, snapshotTimeoutMs: 5000 };
 
-export class RelayHub {
-  private readonly publishers = new Map<string, PublisherRecord>();
+export class Publishers {
+  private readonly records = new Map<string, PublisherRecord>();
   private readonly cameras = new Map<string, PublishedCamera>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -90,7 +90,7 @@ export class RelayHub {
     private readonly timing: PublishedCameraOptions = DEFAULT_TIMING,
   ) {
     for (const config of publishers) {
-      this.publishers.set(config.name, {
+      this.records.set(config.name, {
         config,
         session: undefined,
         connections: 0,
@@ -113,7 +113,7 @@ export class RelayHub {
     const m = /^Bearer +([\x21-\x7e]{1,512})$/.exec(authorization ?? '');
     if (!m) return { ok: false, status: 401, message: 'a publish token is required: Authorization: Bearer <token>' };
     let match: PublisherConfig | undefined;
-    for (const { config } of this.publishers.values()) {
+    for (const { config } of this.records.values()) {
       if (verifyToken(m[1]!, config.tokenHash) && !match) match = config;
     }
     if (!match) return { ok: false, status: 401, message: 'invalid publish token' };
@@ -139,7 +139,7 @@ export class RelayHub {
 
   /** The edge said hello: this connection is now the edge's. */
   attach(session: PublisherSession): void {
-    const record = this.publishers.get(session.edge);
+    const record = this.records.get(session.edge);
     if (!record) return session.close(RelayClose.POLICY_VIOLATION, 'unknown edge');
     const previous = record.session;
     record.session = session;
@@ -209,7 +209,7 @@ export class RelayHub {
   }
 
   detach(session: PublisherSession, reason: string): void {
-    const record = this.publishers.get(session.edge);
+    const record = this.records.get(session.edge);
     if (!record) return;
     record.bytesEnded += session.bytesReceived;
     record.framesEnded += session.framesReceived;
@@ -235,7 +235,7 @@ export class RelayHub {
   // ---- reporting ----
 
   list(): PublisherInfo[] {
-    return [...this.publishers.values()].map((r) => {
+    return [...this.records.values()].map((r) => {
       const s = r.session;
       return {
         name: r.config.name,
@@ -302,7 +302,7 @@ export class RelayHub {
     this.closed = true;
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
-    for (const record of this.publishers.values()) {
+    for (const record of this.records.values()) {
       clearTimeout(record.expiryTimer);
       record.session?.close(RelayClose.GOING_AWAY, 'server shutting down');
     }

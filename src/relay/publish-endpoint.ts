@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type {} from '@fastify/websocket'; // route option `websocket: true`
-import { CAMERA_ID } from '../config/camera-source.js';
+import { CAMERA_ID } from '../camera-id.js';
 import { HttpError } from '../outputs/http-errors.js';
 import type { PublisherConfig } from './config.js';
 import type { Relay } from './index.js';
@@ -17,7 +17,7 @@ interface PublishRoute {
 }
 
 export const relayRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
-  const hub = relay.hub;
+  const publishers = relay.publishers;
   /** Publishers authenticated in preHandler, for the handler after the upgrade. */
   const authorized = new WeakMap<FastifyRequest, PublisherConfig>();
 
@@ -31,7 +31,7 @@ export const relayRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { r
       websocket: true,
       schema: { querystring: { type: 'object', properties: { edge: { type: 'string', pattern: CAMERA_ID.source } } } },
       preHandler: async (request, reply) => {
-        const result = hub.authenticate(request.headers.authorization, request.query.edge);
+        const result = publishers.authenticate(request.headers.authorization, request.query.edge);
         if (!result.ok) {
           request.log.warn(
             { remoteAddress: request.ip, edge: request.query.edge, status: result.status, reason: result.message },
@@ -45,10 +45,11 @@ export const relayRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { r
     },
     (socket, request) => {
       const publisher = authorized.get(request);
-      if (!publisher) return socket.close(RelayClose.INTERNAL_ERROR, 'not authenticated'); // cannot happen: preHandler ran
-      hub.accept(socket, publisher, request.ip);
+      // Cannot happen: preHandler ran.
+      if (!publisher) return socket.close(RelayClose.INTERNAL_ERROR, 'not authenticated');
+      publishers.accept(socket, publisher, request.ip);
     },
   );
 
-  app.get('/api/publishers', async () => ({ publishers: hub.list() }));
+  app.get('/api/publishers', async () => ({ publishers: publishers.list() }));
 };

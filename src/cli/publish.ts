@@ -1,16 +1,14 @@
-/** `camrelay publish` (an edge without a local HTTP server) and `camrelay hash-token`. */
-import { createInterface } from 'node:readline';
+/** `camrelay publish`: an edge without a local HTTP server (src/relay publishes the cameras). */
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/schema.js';
 import { createLogger } from '../log.js';
-import { hashToken, newToken } from '../security/secrets.js';
+import { EdgePublisher, nominalFps } from '../relay/index.js';
 import { createRegistry } from '../server/cameras.js';
 import { exitOnSignals, logFfmpeg } from '../server/process-lifecycle.js';
 import { describeSource } from '../sources/spec.js';
-import { EdgePublisher, nominalFps } from './edge.js';
 
 /** Captures the configured cameras (built the way serve builds them) and publishes them until SIGINT/SIGTERM. */
-export async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
+async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
   const target = config.publish;
   if (!target) throw new Error('publish needs a hub: --hub URL (or publish.hub in the config)');
   const log = createLogger(config.logLevel);
@@ -27,49 +25,6 @@ export async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
     `camrelay: publishing ${config.cameras.map((c) => c.id).join(', ')} to ${target.hub} as "${target.name}"\n`,
   );
   return edge;
-}
-
-async function readLine(): Promise<string> {
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      rl.once('line', resolve);
-      rl.once('close', () => reject(new Error('no token given on standard input')));
-    });
-  } finally {
-    rl.close();
-  }
-}
-
-/**
- * No argument: a new random token and its hash. A token (or `-` to read it
- * from standard input, out of the shell history): its hash only.
- */
-export async function hashTokenCommand(token?: string): Promise<void> {
-  if (token === undefined) {
-    const fresh = newToken();
-    process.stdout.write(`token: ${fresh}\ntoken_hash: ${hashToken(fresh)}\n`);
-    process.stderr.write(
-      "Give the token to the edge (publish.token or --token); put token_hash in the hub's config (publishers[].token_hash).\n",
-    );
-    return;
-  }
-  let value = token;
-  if (token === '-') {
-    try {
-      value = (await readLine()).trim();
-    } catch (err) {
-      process.stderr.write(`camrelay: ${(err as Error).message}\n`);
-      process.exit(2);
-    }
-  }
-  if (value.length < 16) {
-    process.stderr.write(
-      'camrelay: a token of at least 16 characters is expected (run `camrelay hash-token` without one to make one)\n',
-    );
-    process.exit(2);
-  }
-  process.stdout.write(`${hashToken(value)}\n`);
 }
 
 export interface PublishCommandOptions {

@@ -1,0 +1,185 @@
+/**
+ * The edge: publishes this machine's cameras to a hub over one outbound
+ * WebSocket (so it works from behind NAT), reconnecting with backoff forever.
+ * Each connection attempt is an EdgeSession (edge-session.ts); each camera the
+ * hub wants is an Uplink on it (uplink.ts).
+ */
+import type { Logger } from 'pino';
+import { Backoff } from '../hub/backoff.js';
+import type { CameraStream } from '../hub/camera-stream.js';
+import type { CameraRegistry } from '../hub/registry.js';
+import type { SourceSpec } from '../sources/spec.js';
+import type { PublishTarget } from './config.js';
+import { EdgeSession, type SessionOutcome } from './edge-session.js';
+import type { Failure } from './failure.js';
+import { DEFAULT_UPLINK_WINDOW, PUBLISH_PATH, RelayClose, type AnnouncedCamera } from './protocol.js';
+
+export interface EdgeOptions {
+  /** Nominal frames per second per camera id, where the config says (announced; 0 = unknown). */
+  fps?: ReadonlyMap<string, number>;
+  /** Unacknowledged frames per camera. */
+  window?: number;
+  /** No new frame is handed to ws while more than this waits in user space. */
+  maxBufferedBytes?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+}
+
+export type EdgeState = 'connecting' | 'connected' | 'waiting' | 'closed';
+
+/** `wss://hub:8443` or `wss://hub/prefix/` → the publish endpoint, with the edge name for the upgrade check. */
+export function publishUrl(hub: string, edge: string): URL {
+  const base = new URL(hub);
+  if (!base.pathname.endsWith(PUBLISH_PATH)) base.pathname = `${base.pathname.replace(/\/+$/, '')}${PUBLISH_PATH}`;
+  base.searchParams.set('edge', edge);
+  return base;
+}
+
+/** Frame rates the config states, announced to the hub (which sets its rate limit from them). */
+export function nominalFps(cameras: readonly { id: string; spec: SourceSpec }[]): Map<string, number> {
+  const fps = new Map<string, number>();
+  for (const c of cameras) {
+    const spec = c.spec;
+    if (spec.kind === 'testsrc') fps.set(c.id, spec.fps);
+    else if ((spec.kind === 'v4l2' || spec.kind === 'file') && spec.fps) fps.set(c.id, spec.fps);
+  }
+  return fps;
+}
+
+export class EdgePublisher {
+  private readonly backoff: Backoff;
+  private readonly channels = new Map<string, number>();
+  private nextChannel = 1;
+  private session: EdgeSession | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private stateValue: EdgeState = 'waiting';
+  private attempts = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  /** The hub for logs: no user info or query, whatever the URL held. */
+  private readonly hubShown: string;
+
+  constructor(
+    private readonly registry: CameraRegistry,
+    private readonly target: PublishTarget,
+    private readonly log: Logger,
+    private readonly options: EdgeOptions = {},
+  ) {
+    this.backoff = new Backoff(options.backoffInitialMs ?? 1000, options.backoffMaxMs ?? 30_000);
+    const url = new URL(target.hub);
+    this.hubShown = `${url.origin}${url.pathname === '/' ? '' : url.pathname}`;
+    if (/^ws:/i.test(target.hub))
+      log.warn(
+        { hub: this.hubShown },
+        'publishing over ws:// sends the token and the video unencrypted; use wss:// across networks',
+      );
+  }
+
+  get state(): EdgeState {
+    return this.stateValue;
+  }
+
+  start(): void {
+    if (this.closed || this.session) return;
+    this.connect();
+  }
+
+  /** Leaves the hub (1001) and stops reconnecting; resolves once the socket is closed. */
+  close(): Promise<void> {
+    this.closed = true;
+    this.stateValue = 'closed';
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.closing ??= this.session ? this.session.end(RelayClose.GOING_AWAY, 'edge shutting down') : Promise.resolve();
+    return this.closing;
+  }
+
+  /** Stable per camera for the life of the process, so a channel never changes meaning within a connection. */
+  channelFor(camera: string): number {
+    let channel = this.channels.get(camera);
+    if (channel === undefined) {
+      channel = this.nextChannel++;
+      this.channels.set(camera, channel);
+    }
+    return channel;
+  }
+
+  /** What the edge publishes: the registry's own cameras (ids with a dot are relayed from elsewhere). */
+  announced(): { cameras: AnnouncedCamera[]; streams: Map<string, CameraStream> } {
+    const streams = new Map<string, CameraStream>();
+    const cameras: AnnouncedCamera[] = [];
+    for (const stream of this.registry.list()) {
+      if (stream.id.includes('.')) continue;
+      streams.set(stream.id, stream);
+      const size = stream.size;
+      cameras.push({
+        id: stream.id,
+        name: stream.name,
+        width: size?.width ?? 0,
+        height: size?.height ?? 0,
+        fps: this.options.fps?.get(stream.id) ?? 0,
+        channel: this.channelFor(stream.id),
+      });
+    }
+    return { cameras, streams };
+  }
+
+  private connect(): void {
+    this.reconnectTimer = undefined;
+    this.stateValue = 'connecting';
+    this.attempts++;
+    const url = publishUrl(this.target.hub, this.target.name);
+    this.log.info({ hub: this.hubShown, edge: this.target.name, attempt: this.attempts }, 'connecting to hub');
+    this.session = new EdgeSession(this, url, this.target, this.log, {
+      window: this.options.window ?? DEFAULT_UPLINK_WINDOW,
+      maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
+    });
+  }
+
+  /** Called once per session when its socket is gone. */
+  ended(session: EdgeSession, outcome: SessionOutcome): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    if (this.closed) return;
+    const { failure, established, code, reason } = outcome;
+    // A session that worked resets the backoff, unless the hub refused it on policy (that would recur).
+    if (established && code !== RelayClose.POLICY_VIOLATION && code !== RelayClose.MESSAGE_TOO_BIG)
+      this.backoff.reset();
+    const delay = this.backoff.next();
+    const fields = { hub: this.hubShown, retryInMs: delay };
+    if (established) {
+      if (code === RelayClose.POLICY_VIOLATION && reason === 'replaced') {
+        this.log.error(
+          { ...fields, code, reason },
+          `the hub replaced this connection with a newer one for edge "${this.target.name}": ` +
+            'is another edge using the same name?',
+        );
+      } else {
+        this.log.warn(
+          {
+            ...fields,
+            code,
+            reason,
+            class: failure?.class ?? (code === RelayClose.POLICY_VIOLATION ? 'protocol' : 'closed'),
+          },
+          'disconnected from hub',
+        );
+      }
+    } else {
+      const f: Failure = failure ?? {
+        class: code === RelayClose.POLICY_VIOLATION ? 'protocol' : 'other',
+        reason: `closed ${code}${reason ? ` ${reason}` : ''} before the hub said hello`,
+      };
+      this.log.warn(
+        { ...fields, class: f.class, reason: f.reason, ...(f.hint ? { hint: f.hint } : {}) },
+        `cannot publish to hub (${f.class})`,
+      );
+    }
+    this.stateValue = 'waiting';
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  established(): void {
+    this.stateValue = 'connected';
+  }
+}

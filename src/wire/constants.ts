@@ -1,0 +1,43 @@
+/**
+ * The numbers of the viewer protocol v1 (docs/protocol.md), shared by the server, the relay and the
+ * browser player. Changing any of them breaks clients.
+ */
+
+export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_NAME = 'ws-v1';
+
+/** Binary frame header: see header.ts. */
+export const HEADER_BYTES = 16;
+export const HEADER_VERSION = 1;
+export const FLAG_KEYFRAME = 0x01;
+
+/** Byte 1 of the header: what the payload is. */
+export const CODEC_JPEG = 1;
+/** H.264: one access unit in AVC form (4-byte NAL lengths), after a `config` text message. */
+export const CODEC_H264 = 2;
+
+/** Unacknowledged frames per viewer: ?window=, default and bounds. */
+export const DEFAULT_WINDOW = 2;
+export const MIN_WINDOW = 1;
+export const MAX_WINDOW = 8;
+
+/** The largest message a viewer may send (its messages are small JSON); past it the server closes with 1009. */
+export const MAX_VIEWER_MESSAGE_BYTES = 4096;
+
+/** Past this much queued in the server's user space, frames wait (latest wins) whatever the mode. */
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** Protocol-level ping period; a peer that has not answered by the next one is dropped (keepalive.ts). */
+export const KEEPALIVE_MS = 15_000;
+
+/** Token bucket for client messages that cost the server work without freeing a frame (token-bucket.ts). */
+export const FLOOD_BURST = 100;
+export const FLOOD_PER_SECOND = 50;
+
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+} as const;
