@@ -197,6 +197,9 @@ function settleCamera(id: string, name: string, source: string, o: typeof CAMERA
     snapshotTimeoutMs: o.snapshot_timeout * 1000,
     quality: o.quality,
     passthrough: o.passthrough,
+    encoder: o.encoder,
+    ...(o.bitrate !== undefined ? { bitrate: o.bitrate } : {}),
+    keyframeInterval: o.keyframe_interval,
   };
 }
 

@@ -4,8 +4,10 @@
  */
 import { z } from 'zod';
 import type { SourceSpec } from '../sources/spec.js';
+import { ENCODERS, type EncoderChoice } from '../sources/ffmpeg/encoders.js';
 import { authSchema, limitsSchema, serverSecurityShape, type SecurityConfig } from '../security/config.js';
-import { CAMERA_ID, parseSource } from './camera-source.js';
+import { CAMERA_ID, CAMERA_ID_RULE } from '../camera-id.js';
+import { parseSource } from './camera-source.js';
 import {
   publishersSchema,
   publishSchema,
@@ -23,10 +25,24 @@ export const cameraOptionsSchema = z.strictObject({
   snapshot_timeout: seconds(600).optional(),
   quality: z.number().int().min(1).max(100).optional(),
   passthrough: z.union([z.literal('auto'), z.boolean()], { error: 'expected "auto", true or false' }).optional(),
+  // When camrelay encodes H.264 (for H.264 viewers of a JPEG camera): which encoder, how many kbit/s
+  // (by default from the picture size), how many seconds between keyframes.
+  encoder: z.enum(['auto', ...ENCODERS], { error: `expected one of auto, ${ENCODERS.join(', ')}` }).optional(),
+  bitrate: z
+    .number({ error: 'expected kbit/s, a whole number from 100 to 50000' })
+    .int('expected kbit/s, a whole number from 100 to 50000')
+    .min(100, 'expected kbit/s, a whole number from 100 to 50000')
+    .max(50_000, 'expected kbit/s, a whole number from 100 to 50000')
+    .optional(),
+  keyframe_interval: z
+    .number({ error: 'expected seconds, more than 0 and at most 2' })
+    .positive('expected seconds, more than 0 and at most 2')
+    .max(2, 'expected seconds, more than 0 and at most 2')
+    .optional(),
 });
 
 export const cameraSchema = cameraOptionsSchema.extend({
-  id: z.string().regex(CAMERA_ID, 'an id of 1 to 64 characters from a-z 0-9 _ -'),
+  id: z.string().regex(CAMERA_ID, `an id of ${CAMERA_ID_RULE}`),
   name: z.string().min(1).max(200).optional(),
   source: z.string().min(1),
 });
@@ -86,6 +102,12 @@ export interface CameraConfig {
   snapshotTimeoutMs: number;
   quality: number;
   passthrough: 'auto' | boolean;
+  /** H.264 encoding, when camrelay encodes it. */
+  encoder: EncoderChoice;
+  /** kbit/s; undefined: from the picture size. */
+  bitrate?: number;
+  /** Seconds between keyframes. */
+  keyframeInterval: number;
 }
 
 export interface ServerConfig {
@@ -109,4 +131,7 @@ export const CAMERA_DEFAULTS = {
   snapshot_timeout: 5,
   quality: 80,
   passthrough: 'auto' as 'auto' | boolean,
+  encoder: 'auto' as EncoderChoice,
+  bitrate: undefined as number | undefined,
+  keyframe_interval: 1,
 };

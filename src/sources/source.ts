@@ -1,12 +1,21 @@
 /**
  * The contract between a camera's stream (hub/) and whatever produces its
- * frames. A source only produces; the stream decides when to start and stop
- * it, notices stalls, and restarts it with backoff.
+ * access units. A source only produces; the stream decides when to start and
+ * stop it, notices stalls, and restarts it with backoff.
  */
+import type { TrackConfig } from '../media/index.js';
+
+/** One access unit as a source produces it. The hub stamps it (seq, receive time) and fans it out. */
+export interface SourceUnit {
+  /** The track's configuration: the same object while nothing changes (consumers compare by identity). */
+  config: TrackConfig;
+  keyframe: boolean;
+  /** JPEG: one whole, validated picture. H.264: AVC form, each NAL unit preceded by its 4-byte length. */
+  data: Buffer;
+}
 
 export interface SourceSink {
-  /** One whole, validated JPEG. */
-  frame(jpeg: Buffer): void;
+  unit(unit: SourceUnit): void;
   /** The source ended by itself (not through stop()); `reason` says why, for the log. */
   ended(reason: string): void;
 }

@@ -1,6 +1,6 @@
 /** What a camera reads from: the parsed form of the `--camera ID=SOURCE` grammar. */
 
-export type V4l2Format = 'mjpeg' | 'yuyv' | 'nv12';
+export type V4l2Format = 'mjpeg' | 'yuyv' | 'nv12' | 'h264';
 
 export type SourceSpec =
   | { kind: 'testsrc'; width: number; height: number; fps: number }
@@ -9,15 +9,14 @@ export type SourceSpec =
   | { kind: 'http'; url: string }
   | { kind: 'file'; path: string; fps?: number };
 
-export type SourceKind = SourceSpec['kind'];
-
 /** How a camera's capture is tuned (from the config file; defaults in config/schema.ts). */
 export interface CaptureOptions {
   /** JPEG quality 1..100 when camrelay has to encode (raw formats, network video, files). */
   quality: number;
   /**
    * For http sources: pass the camera's JPEGs through untouched (an MJPEG camera) or
-   * re-encode whatever it sends. `auto` passes through when the URL looks like MJPEG.
+   * re-encode whatever it sends. `auto` asks the camera what it sends (MJPEG passes through,
+   * H.264 is copied); when it cannot tell, it passes through when the URL looks like MJPEG.
    */
   passthrough: 'auto' | boolean;
 }

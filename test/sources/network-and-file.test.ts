@@ -10,12 +10,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Frame } from '../../src/hub/frame.js';
+import type { AccessUnit as Frame } from '../../src/media/index.js';
 import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
 import { decodeJpeg, startServer, waitFor } from '../support/index.js';
 
 function collect(frames: Frame[]) {
-  return { onFrame: (f: Frame) => frames.push(f) };
+  return { onUnit: (f: Frame) => frames.push(f) };
 }
 
 describe('network and file sources', () => {
@@ -24,7 +24,7 @@ describe('network and file sources', () => {
     try {
       const sent = new Map<string, Frame>();
       const upstreamCam = upstream.server.registry.get('cam')!;
-      const stopUpstream = upstreamCam.subscribe({ onFrame: (f) => sent.set(f.data.toString('base64'), f) });
+      const stopUpstream = upstreamCam.subscribe({ onUnit: (f) => sent.set(f.data.toString('base64'), f) });
       const relay = await startServer([`door=${upstream.url}/api/cameras/cam/stream.mjpeg`]);
       try {
         const camera = relay.server.registry.get('door')!;
@@ -33,7 +33,7 @@ describe('network and file sources', () => {
         await waitFor(() => got.length >= 15, 15_000, '15 frames from the HTTP camera');
         assert.equal(camera.kind, 'http');
         for (const f of got.slice(2)) {
-          assert.equal(f.width, 320);
+          assert.equal(f.config.width, 320);
           assert.ok(sent.has(f.data.toString('base64')), 'the very JPEG the camera sent, not a re-encoding');
         }
       } finally {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CameraStream } from '../../src/hub/camera-stream.js';
-import type { Frame } from '../../src/hub/frame.js';
+import type { AccessUnit as Frame } from '../../src/media/index.js';
 import {
   MAX_PLACEHOLDER_AREA,
   MAX_PLACEHOLDER_SIDE,
@@ -18,7 +18,7 @@ import {
 } from '../../src/sources/ffmpeg/placeholder.js';
 import { readJpegSize } from '../../src/sources/framing/jpeg.js';
 import type { FrameSource, SourceSink } from '../../src/sources/source.js';
-import { ffmpegChildren, ffmpegJpeg, quietLogger, sleep, waitFor } from '../support/index.js';
+import { ffmpegChildren, ffmpegJpeg, jpegUnit, quietLogger, sleep, waitFor } from '../support/index.js';
 
 const small = ffmpegJpeg(64, 48);
 
@@ -125,7 +125,7 @@ describe('NO SIGNAL placeholder bounds', () => {
       quietLogger(),
     );
     const placeholders: Frame[] = [];
-    stream.subscribe({ onFrame: (f) => f.placeholder && placeholders.push(f) });
+    stream.subscribe({ onUnit: (f) => f.placeholder && placeholders.push(f) });
     const watch = watchChildren();
     let max = Infinity;
     try {
@@ -143,13 +143,13 @@ describe('NO SIGNAL placeholder bounds', () => {
 async function flap(source: HandSource, stream: CameraStream, placeholders: Frame[]): Promise<void> {
   for (let i = 0; i < 60; i++) {
     await waitFor(() => source.sink, 2000, 'the source to be (re)started');
-    source.sink!.frame(claiming(16000 - i * 97, 16000 - i * 131));
+    source.sink!.unit(jpegUnit(claiming(16000 - i * 97, 16000 - i * 131)));
     source.sink!.ended(`flap ${i}`);
     await sleep(10);
   }
   // The last outage lasts: its picture comes, at the capped size.
   await waitFor(() => placeholders.length > 0 && stream.state === 'offline', 15_000, 'a placeholder frame');
   const last = placeholders.at(-1)!;
-  assertCapped({ width: last.width, height: last.height });
-  assert.deepEqual(readJpegSize(last.data), { width: last.width, height: last.height });
+  assertCapped({ width: last.config.width, height: last.config.height });
+  assert.deepEqual(readJpegSize(last.data), { width: last.config.width, height: last.config.height });
 }

@@ -1,11 +1,15 @@
 /**
  * Builds the ffmpeg command line for a source. Every source ends in the same
- * output: MJPEG frames in the mpjpeg container on stdout, which the framing
- * parser splits by Content-length. JPEG from the camera is copied, never
- * re-encoded; anything else is encoded once here, whatever the viewer count.
+ * container on stdout, mpjpeg, which the framing parser splits by
+ * Content-length: JPEG pictures, or H.264 access units (the muxer frames any
+ * codec's packets, so each access unit is out as soon as ffmpeg has it). JPEG
+ * and H.264 from the camera are copied, never re-encoded or decoded; anything
+ * else is encoded to JPEG once here, whatever the viewer count.
  */
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 import { filterQuote, findFont } from './font.js';
+import { h264Output, type H264Framing } from './framing.js';
+import type { UpstreamCodec } from './probe.js';
 
 export const MPJPEG_BOUNDARY = 'camrelay';
 
@@ -15,7 +19,7 @@ export function qscale(quality: number): number {
   return Math.round(2 + ((100 - q) * 29) / 99);
 }
 
-const V4L2_INPUT_FORMAT = { mjpeg: 'mjpeg', yuyv: 'yuyv422', nv12: 'nv12' } as const;
+const V4L2_INPUT_FORMAT = { mjpeg: 'mjpeg', yuyv: 'yuyv422', nv12: 'nv12', h264: 'h264' } as const;
 
 /** URLs of cameras that serve MJPEG over HTTP (mjpg-streamer, IP camera CGI endpoints, .mjpg files). */
 export function looksLikeMjpegUrl(raw: string): boolean {
@@ -28,15 +32,48 @@ export function isMjpegFile(path: string): boolean {
 
 export interface FfmpegPlan {
   args: string[];
-  /** True when camera JPEGs are copied untouched. */
+  /** True when the camera's pictures (JPEG or H.264) are copied untouched. */
   passthrough: boolean;
+  /** What comes out: JPEG pictures, or H.264 access units (Annex B), each an mpjpeg part. */
+  output: 'jpeg' | 'h264';
 }
 
-export function ffmpegArgs(spec: SourceSpec, options: CaptureOptions, label: string): FfmpegPlan {
+/**
+ * For H.264 copied from the camera: Annex B even from MP4 (mp4toannexb passes Annex B through), and
+ * SPS/PPS before every keyframe (many cameras send them once, out of band). No delimiters are
+ * inserted: each access unit comes framed as an mpjpeg part anyway, and h264_metadata would parse
+ * every NAL unit of the camera's stream and stop ffmpeg at the first it finds unusual.
+ */
+export const H264_COPY_FILTERS = 'h264_mp4toannexb,dump_extra=freq=keyframe';
+
+/**
+ * For H.264 copied from an input whose container is known (RTSP, V4L2): stream info from the first
+ * packet, and that packet kept. Not `-fflags nobuffer`, which would drop the probed packets, the
+ * first keyframe with them, and start only at the next one (seconds later with a camera's GOP).
+ */
+const FIRST_PACKET = ['-probesize', '32', '-analyzeduration', '0'];
+
+/**
+ * `upstream` is what the source was found to send (probe.ts), when it was asked: `h264` is
+ * copied, `mjpeg` passed through; without it the source's kind and URL decide, as before.
+ * `framing`: how this ffmpeg hands H.264 over (framing.ts).
+ */
+export function ffmpegArgs(
+  spec: SourceSpec,
+  options: CaptureOptions,
+  label: string,
+  upstream?: UpstreamCodec,
+  framing: H264Framing = 'mpjpeg',
+): FfmpegPlan {
   const head = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
   const encode = ['-an', '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', String(qscale(options.quality))];
   const copy = ['-an', '-c:v', 'copy'];
   const out = ['-f', 'mpjpeg', '-boundary_tag', MPJPEG_BOUNDARY, 'pipe:1'];
+  const h264 = (input: string[]): FfmpegPlan => ({
+    args: [...head, ...input, ...copy, '-bsf:v', H264_COPY_FILTERS, ...h264Output(framing)],
+    passthrough: true,
+    output: 'h264',
+  });
 
   switch (spec.kind) {
     case 'testsrc': {
@@ -62,6 +99,7 @@ export function ffmpegArgs(spec: SourceSpec, options: CaptureOptions, label: str
           ...out,
         ],
         passthrough: false,
+        output: 'jpeg',
       };
     }
     case 'v4l2': {
@@ -70,32 +108,26 @@ export function ffmpegArgs(spec: SourceSpec, options: CaptureOptions, label: str
       if (spec.width && spec.height) input.push('-video_size', `${spec.width}x${spec.height}`);
       if (spec.fps) input.push('-framerate', String(spec.fps));
       input.push('-i', spec.device);
+      if (spec.format === 'h264') return h264([...FIRST_PACKET, ...input]);
       const passthrough = spec.format === 'mjpeg';
-      return { args: [...head, ...input, ...(passthrough ? copy : encode), ...out], passthrough };
+      return { args: [...head, ...input, ...(passthrough ? copy : encode), ...out], passthrough, output: 'jpeg' };
     }
-    case 'rtsp':
-      return {
-        args: [
-          ...head,
-          '-rtsp_transport',
-          'tcp',
-          '-fflags',
-          'nobuffer',
-          '-flags',
-          'low_delay',
-          '-i',
-          spec.url,
-          ...encode,
-          ...out,
-        ],
-        passthrough: false,
-      };
+    case 'rtsp': {
+      if (upstream === 'h264') return h264(['-rtsp_transport', 'tcp', ...FIRST_PACKET, '-i', spec.url]);
+      const input = ['-rtsp_transport', 'tcp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', spec.url];
+      return { args: [...head, ...input, ...encode, ...out], passthrough: false, output: 'jpeg' };
+    }
     case 'http': {
-      const passthrough = options.passthrough === 'auto' ? looksLikeMjpegUrl(spec.url) : options.passthrough;
-      return {
-        args: [...head, '-fflags', 'nobuffer', '-i', spec.url, ...(passthrough ? copy : encode), ...out],
-        passthrough,
-      };
+      // The container is not known in advance: probed as usual, its packets kept (no nobuffer).
+      if (options.passthrough === 'auto' && upstream === 'h264') return h264(['-i', spec.url]);
+      const input = ['-fflags', 'nobuffer', '-i', spec.url];
+      const passthrough =
+        options.passthrough === 'auto'
+          ? upstream
+            ? upstream === 'mjpeg'
+            : looksLikeMjpegUrl(spec.url)
+          : options.passthrough;
+      return { args: [...head, ...input, ...(passthrough ? copy : encode), ...out], passthrough, output: 'jpeg' };
     }
     case 'file': {
       if (isMjpegFile(spec.path)) {
@@ -111,11 +143,16 @@ export function ffmpegArgs(spec: SourceSpec, options: CaptureOptions, label: str
           '-i',
           spec.path,
         ];
-        return { args: [...head, ...input, ...copy, ...out], passthrough: true };
+        return { args: [...head, ...input, ...copy, ...out], passthrough: true, output: 'jpeg' };
       }
       const input = ['-re', '-stream_loop', '-1', '-i', spec.path];
+      // H.264 at its own rate is copied; another rate needs decoding, and is encoded to JPEG.
+      if (upstream === 'h264' && !spec.fps) return h264(input);
+      if (upstream === 'mjpeg' && !spec.fps) {
+        return { args: [...head, ...input, ...copy, ...out], passthrough: true, output: 'jpeg' };
+      }
       const filters = spec.fps ? ['-vf', `fps=${spec.fps}`] : [];
-      return { args: [...head, ...input, ...filters, ...encode, ...out], passthrough: false };
+      return { args: [...head, ...input, ...filters, ...encode, ...out], passthrough: false, output: 'jpeg' };
     }
   }
 }

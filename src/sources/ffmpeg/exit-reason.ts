@@ -16,6 +16,7 @@ const NOISE = [
   /max delay reached/i,
   /RTP: missed \d+ packets/i,
   /co located POCs unavailable/i,
+  /not enough frames to estimate rate/i,
 ];
 
 /** Known failures, most specific first, with what to say. */

@@ -1,15 +1,28 @@
-/** A FrameSource that captures through an ffmpeg child process. */
+/**
+ * A FrameSource that captures through an ffmpeg child process: JPEG units, or
+ * H.264 units from a camera that sends H.264 (asked once, probe.ts).
+ */
 import type { Logger } from 'pino';
 import { maskCredentials, sourceSecrets } from '../credentials.js';
 import { describeDevice } from '../devices/v4l2.js';
 import type { FrameSource, SourceSink } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
-import { ffmpegArgs } from './args.js';
+import { ffmpegArgs, isMjpegFile } from './args.js';
+import { h264Framing, type H264Framing } from './framing.js';
 import { locateFfmpeg } from './locate.js';
-import { runFfmpeg, type FfmpegRun } from './process.js';
+import { probeSource, SourceOpenError, type UpstreamCodec } from './probe.js';
+import { runFfmpeg, runFfmpegH264, type FfmpegRun } from './process.js';
+
+const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
+  h264: 'copied as H.264, no decoding',
+  mjpeg: 'JPEGs passed through',
+  other: 'encoded to JPEG',
+};
 
 export class FfmpegSource implements FrameSource {
   private run: FfmpegRun | undefined;
+  /** What the camera sends, once asked (probe.ts). */
+  private upstream: UpstreamCodec | undefined;
   /** Bumped by stop() so that an asynchronous start that loses the race does nothing. */
   private generation = 0;
 
@@ -29,28 +42,81 @@ export class FfmpegSource implements FrameSource {
     const generation = ++this.generation;
     // ffmpeg quotes its input URL in its messages: the reason leaves here with credentials masked.
     const secrets = sourceSecrets(this.spec);
+    let units = 0;
     const sink: SourceSink = {
-      frame: (jpeg) => outer.frame(jpeg),
-      ended: (reason) => outer.ended(maskCredentials(reason, secrets)),
+      unit: (unit) => {
+        units++;
+        outer.unit(unit);
+      },
+      ended: (reason) => {
+        // Not a single unit: perhaps the camera sends something else now (new firmware, settings); ask again.
+        if (units === 0) this.upstream = undefined;
+        outer.ended(maskCredentials(reason, secrets));
+      },
     };
-    void this.resolveSpec().then(
-      (spec) => {
+    let binary: string;
+    try {
+      binary = locateFfmpeg().path;
+    } catch (err) {
+      sink.ended((err as Error).message);
+      return;
+    }
+    void this.prepare(binary).then(
+      ({ spec, upstream, framing }) => {
         if (generation !== this.generation) return;
-        let binary: string;
-        try {
-          binary = locateFfmpeg().path;
-        } catch (err) {
-          sink.ended((err as Error).message);
-          return;
-        }
-        const plan = ffmpegArgs(spec, this.options, this.cameraId);
-        this.log.debug({ camera: this.cameraId, passthrough: plan.passthrough }, 'starting ffmpeg');
-        this.run = runFfmpeg(binary, plan.args, sink, this.options.maxFrameBytes);
+        const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing);
+        this.log.debug(
+          { camera: this.cameraId, passthrough: plan.passthrough, output: plan.output, upstream },
+          'starting ffmpeg',
+        );
+        this.run =
+          plan.output === 'h264'
+            ? runFfmpegH264(binary, plan.args, sink, {
+                maxAccessUnitBytes: this.options.maxFrameBytes,
+                log: this.log,
+                label: this.cameraId,
+                framing,
+              })
+            : runFfmpeg(binary, plan.args, sink, this.options.maxFrameBytes);
       },
       (err: unknown) => {
-        if (generation === this.generation) sink.ended(`could not prepare capture: ${(err as Error).message}`);
+        if (generation !== this.generation) return;
+        const message = (err as Error).message;
+        sink.ended(err instanceof SourceOpenError ? message : `could not prepare capture: ${message}`);
       },
     );
+  }
+
+  /** The spec to capture and, for a network camera or a file, what it sends (asked once, then kept). */
+  private async prepare(binary: string): Promise<{ spec: SourceSpec; upstream?: UpstreamCodec; framing: H264Framing }> {
+    const spec = await this.resolveSpec();
+    if (!this.needsProbe(spec)) {
+      const h264 = spec.kind === 'v4l2' && spec.format === 'h264';
+      return { spec, framing: h264 ? await h264Framing(binary) : 'mpjpeg' };
+    }
+    if (!this.upstream) {
+      const found = await probeSource(spec, binary);
+      this.upstream = found.codec;
+      this.log.info(
+        { camera: this.cameraId, codec: found.detail, upstream: found.codec },
+        `camera sends ${found.detail}: ${UPSTREAM_PLAN[found.codec]}`,
+      );
+    }
+    const framing = this.upstream === 'h264' ? await h264Framing(binary) : 'mpjpeg';
+    return { spec, upstream: this.upstream, framing };
+  }
+
+  private needsProbe(spec: SourceSpec): boolean {
+    switch (spec.kind) {
+      case 'rtsp':
+        return true;
+      case 'http':
+        return this.options.passthrough === 'auto';
+      case 'file':
+        return !isMjpegFile(spec.path);
+      default:
+        return false;
+    }
   }
 
   async stop(): Promise<void> {

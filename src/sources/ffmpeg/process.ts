@@ -1,14 +1,21 @@
 /**
- * One supervised ffmpeg child: spawns it, feeds its stdout to the mpjpeg
- * parser, keeps the last lines of stderr to explain a failure, and kills it
- * (TERM, then KILL) on stop. Every live child is tracked so that the process
- * can end them all on exit.
+ * One supervised ffmpeg child: spawns it, hands its stdout to a parser (the
+ * mpjpeg parser for JPEG, the H.264 access-unit stream for H.264), keeps the
+ * last lines of stderr to explain a failure, and kills it (TERM, then KILL) on
+ * stop. A transcoder also writes its input to the child's stdin. Every live
+ * child is tracked so that the process can end them all on exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import { jpegConfig } from '../../media/jpeg.js';
+import { readJpegSize } from '../framing/jpeg.js';
 import { MpjpegParser } from '../framing/mpjpeg-parser.js';
 import type { SourceSink } from '../source.js';
 import { MPJPEG_BOUNDARY } from './args.js';
 import { exitReason, isNoise } from './exit-reason.js';
+import type { H264Framing } from './framing.js';
+import { H264Stream } from './h264-stream.js';
 
 const STDERR_LINES = 12;
 const KILL_AFTER_MS = 2000;
@@ -28,19 +35,41 @@ export interface FfmpegRun {
   stop(): Promise<void>;
 }
 
-export function runFfmpeg(binary: string, args: string[], sink: SourceSink, maxFrameBytes: number): FfmpegRun {
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export interface FfmpegChild extends FfmpegRun {
+  /** The child's stdin, when it was asked for (`stdin: true`); errors on it are swallowed (the exit explains). */
+  readonly stdin: Writable | undefined;
+  /** Ends the child from the inside (a parser gave up on its output): stop(), then onExit(reason). */
+  fail(reason: string): void;
+}
+
+export interface FfmpegChildOptions {
+  /** A pipe on stdin for the caller to write (a transcoder's input); else stdin is closed. */
+  stdin?: boolean;
+  onStdout(chunk: Buffer): void;
+  /** Once, when the child ended by itself (not through stop()), with the reason in words. */
+  onExit(reason: string): void;
+  /** Once, after the child is gone, however it ended (parsers drop partial data here). */
+  onClose?(): void;
+}
+
+/** Spawns and supervises one ffmpeg. */
+export function superviseFfmpeg(binary: string, args: string[], options: FfmpegChildOptions): FfmpegChild {
+  const child = spawn(binary, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   live.add(child);
   const stderrTail: string[] = [];
   let stopping = false;
+  let failure: string | undefined;
   let partialLine = '';
 
-  const parser = new MpjpegParser((jpeg) => sink.frame(jpeg), { boundary: MPJPEG_BOUNDARY, maxFrameBytes });
-  child.stdout!.on('data', (chunk: Buffer) => parser.push(chunk));
+  child.stdin?.on('error', () => {}); // EPIPE when the child is gone: its exit says why
+  child.stdout!.on('data', (chunk: Buffer) => {
+    if (!stopping) options.onStdout(chunk);
+  });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {
     const lines = (partialLine + text).split(/\r?\n/);
     partialLine = lines.pop() ?? '';
+    if (partialLine.length > 4096) partialLine = partialLine.slice(0, 4096);
     for (const line of lines) {
       // Known noise (a warning repeated every frame) must not push the line that explains an end out of the tail.
       if (isNoise(line)) continue;
@@ -62,26 +91,117 @@ export function runFfmpeg(binary: string, args: string[], sink: SourceSink, maxF
       if (done) return;
       done = true;
       live.delete(child);
-      parser.reset();
+      options.onClose?.();
       resolve();
+      if (failure !== undefined) {
+        options.onExit(failure);
+        return;
+      }
       if (stopping) return;
       const stderr = partialLine ? [...stderrTail, partialLine.slice(0, 500)] : stderrTail;
-      sink.ended(exitReason({ code, signal, ...(spawnError ? { spawnError } : {}), stderr }));
+      options.onExit(exitReason({ code, signal, ...(spawnError ? { spawnError } : {}), stderr }));
     }
   });
 
+  async function stop(): Promise<void> {
+    if (stopping) return exited;
+    stopping = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.stdin?.destroy();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    return exited;
+  }
+
   return {
     pid: child.pid,
-    async stop() {
-      if (stopping) return exited;
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      return exited;
+    stdin: child.stdin ?? undefined,
+    stop,
+    fail(reason: string) {
+      if (stopping) return;
+      failure = reason;
+      void stop();
     },
   };
+}
+
+/** An ffmpeg writing `-f mpjpeg` on stdout: each JPEG becomes a unit of the sink. */
+export function runFfmpeg(binary: string, args: string[], sink: SourceSink, maxFrameBytes: number): FfmpegRun {
+  const onJpeg = (jpeg: Buffer): void => {
+    const size = readJpegSize(jpeg);
+    if (size) sink.unit({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
+  };
+  const parser = new MpjpegParser(onJpeg, { boundary: MPJPEG_BOUNDARY, maxFrameBytes });
+  return superviseFfmpeg(binary, args, {
+    onStdout: (chunk) => parser.push(chunk),
+    onExit: (reason) => sink.ended(reason),
+    onClose: () => parser.reset(),
+  });
+}
+
+/**
+ * An ffmpeg writing H.264 on stdout, each packet (one access unit, Annex B) framed by the mpjpeg
+ * muxer (`-f mpjpeg`), or as a raw stream with builds whose mpjpeg takes MJPEG only (framing.ts):
+ * each access unit becomes a unit of the sink as soon as it is known to be whole.
+ */
+export function runFfmpegH264(
+  binary: string,
+  args: string[],
+  sink: SourceSink,
+  options: { maxAccessUnitBytes: number; log: Logger; label: string; framing?: H264Framing },
+): FfmpegRun {
+  const stream = new H264Stream((unit) => sink.unit(unit), {
+    maxAccessUnitBytes: options.maxAccessUnitBytes,
+    log: options.log,
+    label: options.label,
+    // Only ever called from stream.push(), which runs once `run` is set.
+    onFatal: (reason) => run.fail(reason),
+  });
+  const parser = h264Parser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg');
+  const run = superviseFfmpeg(binary, args, {
+    onStdout: (chunk) => parser.push(chunk),
+    onExit: (reason) => sink.ended(reason),
+    onClose: () => {
+      parser.reset();
+      stream.reset();
+    },
+  });
+  return run;
+}
+
+/** The parser of H.264 on stdout in this framing: packets in mpjpeg parts, or a raw Annex B stream. */
+export function h264Parser(stream: H264Stream, maxPacketBytes: number, framing: H264Framing): ChunkParser {
+  if (framing === 'mpjpeg') return h264PacketParser(stream, maxPacketBytes);
+  return { push: (chunk) => stream.push(chunk), reset: () => stream.reset() };
+}
+
+/**
+ * Splits `-f mpjpeg` output whose parts are H.264 packets, into the stream. A part the parser
+ * rejects (over the size bound) was a picture: the stream skips to the next keyframe.
+ */
+export function h264PacketParser(stream: H264Stream, maxPacketBytes: number): ChunkParser {
+  const parser = new MpjpegParser((packet) => stream.pushPacket(packet), {
+    boundary: MPJPEG_BOUNDARY,
+    maxFrameBytes: maxPacketBytes,
+    check: (body) => (body.length > 0 ? body : undefined),
+  });
+  let rejected = 0;
+  return {
+    push(chunk) {
+      parser.push(chunk);
+      if (parser.counters.rejected !== rejected) {
+        rejected = parser.counters.rejected;
+        stream.gap(`packet over ${maxPacketBytes} bytes dropped`);
+      }
+    },
+    reset: () => parser.reset(),
+  };
+}
+
+export interface ChunkParser {
+  push(chunk: Buffer): void;
+  reset(): void;
 }

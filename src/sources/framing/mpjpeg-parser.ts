@@ -14,6 +14,11 @@ export interface MpjpegParserOptions {
   boundary?: string;
   /** Parts longer than this are skipped as garbage. */
   maxFrameBytes?: number;
+  /**
+   * Checks a part's body: returns what to emit, or undefined to reject it. Default checkJpeg
+   * (a whole JPEG). ffmpeg's mpjpeg muxer frames any codec's packets, H.264 ones too.
+   */
+  check?: (body: Buffer) => Buffer | undefined;
 }
 
 export interface MpjpegParserCounters {
@@ -31,6 +36,7 @@ export class MpjpegParser {
   readonly counters: MpjpegParserCounters = { frames: 0, rejected: 0, skippedBytes: 0 };
   private readonly boundaryLine: Buffer;
   private readonly maxFrameBytes: number;
+  private readonly check: (body: Buffer) => Buffer | undefined;
   /** Bytes of an unfinished header block (small; bounded by MAX_HEADER_BYTES). */
   private pending: Buffer = Buffer.alloc(0);
   /** The frame being filled, once its headers are read. */
@@ -43,6 +49,7 @@ export class MpjpegParser {
   ) {
     this.boundaryLine = Buffer.from(`--${options.boundary ?? 'ffmpeg'}\r\n`);
     this.maxFrameBytes = options.maxFrameBytes ?? 16 * 1024 * 1024;
+    this.check = options.check ?? checkJpeg;
   }
 
   push(chunk: Buffer): void {
@@ -120,7 +127,7 @@ export class MpjpegParser {
     const body = this.body!;
     this.body = undefined;
     this.filled = 0;
-    const jpeg = checkJpeg(body);
+    const jpeg = this.check(body);
     if (!jpeg) {
       this.counters.rejected++;
       return;

@@ -1,0 +1,133 @@
+/**
+ * What a network camera or a file actually sends, asked of the source itself
+ * rather than guessed from its URL: H.264 is copied untouched, MJPEG passed
+ * through, anything else encoded. An HTTP camera is asked first with one GET
+ * (its Content-Type: multipart/x-mixed-replace or image/jpeg is MJPEG);
+ * otherwise ffmpeg opens the input and reports its video stream
+ * (`Stream #0:0: Video: h264 …`). Bounded in time and output; a source that
+ * cannot be opened throws with the reason ffmpeg gave (connection refused,
+ * authentication failed…), like a capture that ends.
+ */
+import { execFile } from 'node:child_process';
+import type { SourceSpec } from '../spec.js';
+import { exitReason } from './exit-reason.js';
+
+export type UpstreamCodec = 'h264' | 'mjpeg' | 'other';
+
+/** The source could not be opened; the message is the reason, worded as a capture's end (exit-reason.ts). */
+export class SourceOpenError extends Error {}
+
+export interface ProbeResult {
+  codec: UpstreamCodec;
+  /** ffmpeg's name for it (`h264`, `hevc`, `mjpeg`…) or the HTTP Content-Type. */
+  detail: string;
+}
+
+export const PROBE_TIMEOUT_MS = 15_000;
+
+/** `Stream #0:0: Video: h264 (High), yuv420p…` → `h264`: the first video stream's codec name. */
+export function videoCodecOf(stderr: string): string | undefined {
+  const m = /Stream #\d+:\d+[^:]*: Video: ([\w-]+)/.exec(stderr);
+  return m?.[1];
+}
+
+export function classifyCodec(name: string): UpstreamCodec {
+  if (name === 'h264') return 'h264';
+  if (name === 'mjpeg' || name === 'jpeg' || name === 'jpegls') return 'mjpeg';
+  return 'other';
+}
+
+/** What an HTTP response's Content-Type says, when it says MJPEG. */
+export function mjpegContentType(contentType: string | null): boolean {
+  if (!contentType) return false;
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  return type === 'multipart/x-mixed-replace' || type === 'image/jpeg';
+}
+
+/** The input arguments ffmpeg opens the source with (the same as the capture's). */
+export function probeInput(spec: SourceSpec): string[] | undefined {
+  switch (spec.kind) {
+    case 'rtsp':
+      // The SDP names the codec: the first packet is enough.
+      return ['-rtsp_transport', 'tcp', '-probesize', '32', '-analyzeduration', '0', '-i', spec.url];
+    case 'http':
+      return ['-i', spec.url];
+    case 'file':
+      return ['-i', spec.path];
+    default:
+      return undefined;
+  }
+}
+
+/** Asks ffmpeg what the first video stream is. */
+export function probeWithFfmpeg(binary: string, input: string[], timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  // No output file: ffmpeg opens the input, prints its streams, and exits (code 1, "no output").
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'info', ...input];
+  return new Promise((resolve, reject) => {
+    const options = { timeout: timeoutMs, maxBuffer: 1024 * 1024, killSignal: 'SIGKILL' as const };
+    execFile(binary, args, options, (err, _stdout, stderr) => {
+      const text = String(stderr);
+      const name = videoCodecOf(text);
+      if (name) {
+        resolve({ codec: classifyCodec(name), detail: name });
+        return;
+      }
+      const lines = text.split(/\r?\n/).filter((l) => !/must be specified/.test(l));
+      const e = err as (Error & { code?: number | string; killed?: boolean; signal?: NodeJS.Signals }) | null;
+      if (e?.killed) {
+        const seconds = Math.round(timeoutMs / 1000);
+        reject(new SourceOpenError(`connection timed out: no answer from the source within ${seconds} s`));
+        return;
+      }
+      const code = typeof e?.code === 'number' ? e.code : 1;
+      const reason = exitReason({ code, signal: e?.signal ?? null, stderr: lines.slice(-12) });
+      reject(new SourceOpenError(reason.replace(/^stream ended/, 'no video stream')));
+    });
+  });
+}
+
+/** An HTTP source's Content-Type, with the URL's credentials sent as basic auth; undefined if it cannot tell. */
+export async function httpContentType(raw: string, timeoutMs = 5000): Promise<string | undefined> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  const headers: Record<string, string> = {};
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const res = await fetch(url, { headers, signal: controller.signal, redirect: 'follow' });
+    const type = res.ok ? res.headers.get('content-type') : null;
+    // Only the headers were wanted: an MJPEG stream never ends by itself.
+    controller.abort();
+    return type ?? undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What the source sends; throws (with ffmpeg's reason) when it cannot be opened. */
+export async function probeSource(
+  spec: SourceSpec,
+  binary: string,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<ProbeResult> {
+  if (spec.kind === 'http') {
+    const type = await httpContentType(spec.url, Math.min(timeoutMs, 5000));
+    if (mjpegContentType(type ?? null)) return { codec: 'mjpeg', detail: type! };
+  }
+  const input = probeInput(spec);
+  if (!input) throw new Error(`a ${spec.kind} source is not probed`);
+  return probeWithFfmpeg(binary, input, timeoutMs);
+}

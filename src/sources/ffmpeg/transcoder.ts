@@ -1,0 +1,450 @@
+/**
+ * A transcoder: one supervised ffmpeg that turns a camera's units into the
+ * other codec, for the viewers that need it. `to: 'h264'` takes JPEGs and
+ * encodes them with the chosen H.264 encoder (encoders.ts); `to: 'jpeg'` takes
+ * H.264 (AVC form) and decodes it to JPEGs. What comes out is parsed as a
+ * camera's output is (the H.264 access-unit stream, the mpjpeg parser) and
+ * handed to the sink as SourceUnits.
+ *
+ * push() never blocks and never buffers much: one write at a time goes to
+ * ffmpeg, and at most maxBacklogUnits units (and maxBacklogBytes bytes) wait
+ * for it; beyond that a unit is dropped and counted. JPEGs: a few wait (3).
+ * H.264: at most one group of pictures waits (the hub hands a new transcoder
+ * the cached GOP at once, which must be decoded whole to reach the newest
+ * picture), a newer keyframe replaces whatever still waits, and after a drop
+ * everything up to the next keyframe is dropped too (a picture without its
+ * references would decode broken). A
+ * new input configuration (another picture size) restarts ffmpeg; an ffmpeg
+ * that dies ends the transcoder with a reason (sink.ended), like a source.
+ */
+import type { Logger } from 'pino';
+import { parseAvcC } from '../../codec/h264/avcc.js';
+import { joinAnnexB, NalType, splitAvc } from '../../codec/h264/nal.js';
+import { jpegConfig } from '../../media/jpeg.js';
+import type { Codec, TrackConfig } from '../../media/index.js';
+import { readJpegSize } from '../framing/jpeg.js';
+import { MpjpegParser } from '../framing/mpjpeg-parser.js';
+import type { SourceSink, SourceUnit } from '../source.js';
+import { MPJPEG_BOUNDARY, qscale } from './args.js';
+import { defaultBitrate, encoderArgs, resolveEncoder, type Encoder, type EncoderChoice } from './encoders.js';
+import { H264Stream } from './h264-stream.js';
+import { locateFfmpeg } from './locate.js';
+import { h264Framing, h264Output, passthroughTiming, type H264Framing } from './framing.js';
+import { h264Parser, superviseFfmpeg, type FfmpegChild } from './process.js';
+
+export interface TranscodeOptions {
+  /** Names the transcoder in logs (the camera id). */
+  label: string;
+  /** To H.264: the encoder (`auto` probes once per process). Default auto. */
+  encoder?: EncoderChoice;
+  /** To H.264: kbit/s; by default from the picture size (defaultBitrate). */
+  bitrate?: number;
+  /** To H.264: seconds between keyframes (at most 2). Default 1. */
+  keyframeInterval?: number;
+  /** To H.264: the input's frame rate when known (the GOP in frames; keyframes are forced by time anyway). */
+  fps?: number;
+  /** To JPEG: quality 1..100. Default 80. */
+  quality?: number;
+  /** Largest unit accepted from ffmpeg (and fed to it). Default 8 MiB. */
+  maxUnitBytes?: number;
+  /** Units waiting for ffmpeg (the one being written included), at most. Default 3 for JPEG, 150 for H.264. */
+  maxBacklogUnits?: number;
+  /** Bytes of those, at most. Default 8 MiB (a unit bigger than that alone is still taken). */
+  maxBacklogBytes?: number;
+  /** A write ffmpeg has not taken for this long ends the transcoder (checked as units come). Default 10 s. */
+  stallTimeoutMs?: number;
+  /** The ffmpeg binary; locateFfmpeg() by default. */
+  binary?: string;
+}
+
+export interface TranscoderCounters {
+  unitsIn: number;
+  unitsOut: number;
+  /** Input units never given to ffmpeg: backlog full, waiting for a keyframe, wrong codec, malformed. */
+  dropped: number;
+  /** ffmpeg started again for a new input configuration. */
+  restarts: number;
+}
+
+export interface Transcoder {
+  readonly counters: TranscoderCounters;
+  /** Units (and their bytes) written to ffmpeg and not yet taken by it, or waiting for it to start. */
+  readonly backlog: { units: number; bytes: number };
+  /** The running ffmpeg's pid, if any. */
+  readonly pid: number | undefined;
+  /** Begins; units come out to sink. Called again only after stop() resolved or sink.ended(). */
+  start(sink: SourceSink): void;
+  /** One input unit; never blocks (dropped and counted when ffmpeg lags behind). */
+  push(unit: SourceUnit): void;
+  /** Ends it; resolves once ffmpeg is gone. */
+  stop(): Promise<void>;
+}
+
+export function createTranscoder(to: Codec, options: TranscodeOptions, log: Logger): Transcoder {
+  return new FfmpegTranscoder(to, options, log);
+}
+
+const DEFAULT_MAX_UNIT_BYTES = 8 * 1024 * 1024;
+/** A write ffmpeg has not taken for this long: it is stuck. */
+const STALL_MS = 10_000;
+/** An access unit delimiter (primary_pic_type 7: any slice type), written after each access unit. */
+const AUD = new Uint8Array([NalType.AUD, 0xf0]);
+
+/** A JPEG as one part of the mpjpeg container: ffmpeg takes it by its length, at once. */
+function mpjpegPart(jpeg: Buffer): Buffer {
+  const head = `--${MPJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), jpeg, Buffer.from('\r\n')]);
+}
+
+class FfmpegTranscoder implements Transcoder {
+  readonly counters: TranscoderCounters = { unitsIn: 0, unitsOut: 0, dropped: 0, restarts: 0 };
+  private readonly from: Codec;
+  private sink: SourceSink | undefined;
+  private generation = 0;
+  private encoder: Encoder | undefined;
+  /** How ffmpeg hands the encoded H.264 over (framing.ts). */
+  private framing: H264Framing = 'mpjpeg';
+  /** How this ffmpeg passes timestamps through (framing.ts). */
+  private timing: string[] = ['-vsync', 'passthrough'];
+  private ready = false;
+  /** Units waiting for ffmpeg to take them (or to start): bounded by maxBacklogUnits and maxBacklogBytes. */
+  private queue: SourceUnit[] = [];
+  private queuedBytes = 0;
+  /** Bytes of the one write ffmpeg has not taken yet (0: none). */
+  private writing = 0;
+  private writingSince = 0;
+  private child: FfmpegChild | undefined;
+  /** The input configuration the running child was started for. */
+  private childConfig: TrackConfig | undefined;
+  private needKeyframe = true;
+  private h264Out: H264Stream | undefined;
+  private parameterSets = new WeakMap<TrackConfig, Uint8Array[]>();
+  private stopping: Promise<void>[] = [];
+
+  constructor(
+    private readonly to: Codec,
+    private readonly options: TranscodeOptions,
+    private readonly log: Logger,
+  ) {
+    this.from = to === 'h264' ? 'jpeg' : 'h264';
+  }
+
+  get backlog(): { units: number; bytes: number } {
+    return { units: this.queue.length + (this.writing ? 1 : 0), bytes: this.queuedBytes + this.writing };
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(sink: SourceSink): void {
+    const generation = ++this.generation;
+    this.sink = sink;
+    this.ready = false;
+    this.clearQueue();
+    this.needKeyframe = true;
+    this.h264Out = undefined; // a stream that gave up stays ended: a new run gets a new one
+    let binary: string;
+    try {
+      binary = this.options.binary ?? locateFfmpeg().path;
+    } catch (err) {
+      this.end((err as Error).message);
+      return;
+    }
+    const encoder = this.to === 'h264' ? resolveEncoder(this.options.encoder ?? 'auto', binary, this.log) : undefined;
+    void Promise.all([encoder, h264Framing(binary), passthroughTiming(binary)]).then(([chosen, framing, timing]) => {
+      this.encoder = chosen;
+      this.framing = framing;
+      this.timing = timing;
+      this.becomeReady(generation);
+    });
+  }
+
+  push(unit: SourceUnit): void {
+    this.counters.unitsIn++;
+    if (!this.sink || unit.config.codec !== this.from) {
+      this.counters.dropped++;
+      return;
+    }
+    if (this.from === 'h264') {
+      if (unit.keyframe && this.queue.length > 0) {
+        // A newer group of pictures: what still waits of the older one is not worth decoding.
+        this.counters.dropped += this.queue.length;
+        this.queue = [];
+        this.queuedBytes = 0;
+      } else if (this.needKeyframe && !unit.keyframe) {
+        this.counters.dropped++;
+        return;
+      }
+    }
+    const stallMs = this.options.stallTimeoutMs ?? STALL_MS;
+    if (this.writing && this.child && Date.now() - this.writingSince > stallMs) {
+      // ffmpeg stopped reading (hung on a device, a decoder stuck): end it, the hub starts another.
+      this.child.fail(`ffmpeg took no input for ${stallMs / 1000} s`);
+    }
+    const maxUnits = this.options.maxBacklogUnits ?? (this.from === 'h264' ? 150 : 3);
+    const maxBytes = this.options.maxBacklogBytes ?? 8 * 1024 * 1024;
+    const backlog = this.backlog;
+    if (backlog.units >= maxUnits || (backlog.units > 0 && backlog.bytes + unit.data.length > maxBytes)) {
+      this.counters.dropped++;
+      if (this.from === 'h264') this.needKeyframe = true;
+      return;
+    }
+    this.needKeyframe = false;
+    this.queue.push(unit);
+    this.queuedBytes += unit.data.length;
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.generation++;
+    this.sink = undefined;
+    this.ready = false;
+    this.clearQueue();
+    this.stopChild();
+    await Promise.all(this.stopping);
+  }
+
+  private becomeReady(generation: number): void {
+    if (generation !== this.generation) return;
+    this.ready = true;
+    this.pump();
+  }
+
+  /** Writes the next waiting unit once ffmpeg has taken the one before (one write outstanding at most). */
+  private pump(): void {
+    while (this.ready && !this.writing && this.queue.length > 0) {
+      const unit = this.queue.shift()!;
+      this.queuedBytes -= unit.data.length;
+      if (this.child && this.changed(unit.config)) {
+        this.counters.restarts++;
+        this.stopChild();
+      }
+      if (this.from === 'h264' && !this.child && !unit.keyframe) {
+        // A decoder starts at a keyframe.
+        this.counters.dropped++;
+        continue;
+      }
+      if (!this.child) {
+        this.spawn(unit.config);
+        if (!this.child) return;
+      }
+      const bytes = this.from === 'h264' ? this.annexB(unit) : mpjpegPart(unit.data);
+      const stdin = this.child.stdin;
+      if (!bytes || !stdin || stdin.destroyed || !stdin.writable) {
+        this.counters.dropped++;
+        // Malformed H.264: what follows refers to it; on to the next keyframe (one that is queued, or a new one).
+        if (this.from === 'h264') this.dropUntilKeyframe();
+        continue;
+      }
+      const child = this.child;
+      this.writing = bytes.length;
+      this.writingSince = Date.now();
+      stdin.write(bytes, () => {
+        if (child !== this.child) return;
+        this.writing = 0;
+        this.pump();
+      });
+    }
+  }
+
+  /** Drops the waiting units before the next waiting keyframe; none: the next pushed one must be a keyframe. */
+  private dropUntilKeyframe(): void {
+    const next = this.queue.findIndex((u) => u.keyframe);
+    const dropped = next < 0 ? this.queue.length : next;
+    for (const unit of this.queue.splice(0, dropped)) this.queuedBytes -= unit.data.length;
+    this.counters.dropped += dropped;
+    if (next < 0) this.needKeyframe = true;
+  }
+
+  private clearQueue(): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+
+  /** Does this input configuration need another ffmpeg (another size, other parameter sets)? */
+  private changed(config: TrackConfig): boolean {
+    const old = this.childConfig;
+    if (!old || old === config) return false;
+    if (old.width !== config.width || old.height !== config.height) return true;
+    // JPEG: same size, same pictures. H.264: new parameter sets restart the decoder cleanly.
+    return this.from === 'h264';
+  }
+
+  /** One H.264 access unit as ffmpeg reads it: Annex B, parameter sets before a keyframe, a delimiter after. */
+  private annexB(unit: SourceUnit): Uint8Array | undefined {
+    let nalus: Uint8Array[];
+    try {
+      nalus = splitAvc(unit.data).filter((nal) => (nal[0]! & 0x1f) !== NalType.AUD);
+    } catch {
+      return undefined;
+    }
+    if (unit.keyframe && !nalus.some((nal) => (nal[0]! & 0x1f) === NalType.SPS)) {
+      const sets = this.setsOf(unit.config);
+      if (!sets) return undefined;
+      nalus = [...sets, ...nalus];
+    }
+    return joinAnnexB([...nalus, AUD]);
+  }
+
+  private setsOf(config: TrackConfig): Uint8Array[] | undefined {
+    let sets = this.parameterSets.get(config);
+    if (!sets) {
+      if (!config.description) return undefined;
+      try {
+        const record = parseAvcC(config.description);
+        sets = [...record.sps, ...record.pps];
+      } catch {
+        return undefined;
+      }
+      this.parameterSets.set(config, sets);
+    }
+    return sets;
+  }
+
+  private spawn(config: TrackConfig): void {
+    let binary: string;
+    try {
+      binary = this.options.binary ?? locateFfmpeg().path;
+    } catch (err) {
+      this.end((err as Error).message);
+      return;
+    }
+    const maxUnitBytes = this.options.maxUnitBytes ?? DEFAULT_MAX_UNIT_BYTES;
+    const label = `transcoder ${this.options.label}`;
+    let onStdout: (chunk: Buffer) => void;
+    let onClose: () => void;
+    if (this.to === 'h264') {
+      this.h264Out ??= new H264Stream((unit) => this.out(unit), {
+        maxAccessUnitBytes: maxUnitBytes,
+        log: this.log,
+        label,
+        onFatal: (reason) => this.child?.fail(reason),
+      });
+      const out = this.h264Out;
+      const parser = h264Parser(out, maxUnitBytes, this.framing);
+      onStdout = (chunk) => parser.push(chunk);
+      // Only this child's mpjpeg parser: the stream is shared with the next child (it keeps nothing
+      // between packets; a raw stream's splitter is reset when the child is stopped, in stopChild()).
+      onClose = this.framing === 'mpjpeg' ? () => parser.reset() : () => {};
+    } else {
+      const parser = new MpjpegParser(
+        (jpeg) => {
+          const size = readJpegSize(jpeg);
+          if (size) this.out({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
+        },
+        { boundary: MPJPEG_BOUNDARY, maxFrameBytes: maxUnitBytes },
+      );
+      onStdout = (chunk) => parser.push(chunk);
+      onClose = () => parser.reset();
+    }
+    const args = this.args(config);
+    this.log.debug({ camera: this.options.label, to: this.to, encoder: this.encoder, args }, 'starting transcoder');
+    const generation = this.generation;
+    const child: FfmpegChild = superviseFfmpeg(binary, args, {
+      stdin: true,
+      onStdout,
+      onClose,
+      onExit: (reason) => {
+        if (child !== this.child || generation !== this.generation) return;
+        this.child = undefined;
+        this.end(`transcoder to ${this.to}: ${reason}`);
+      },
+    });
+    this.child = child;
+    this.childConfig = config;
+  }
+
+  private args(config: TrackConfig): string[] {
+    const head = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
+    // Start at the first unit. Not `-fflags nobuffer`: it drops the probed packets, or holds one back.
+    const fast = ['-probesize', '32', '-analyzeduration', '0'];
+    if (this.to === 'jpeg') {
+      return [
+        ...head,
+        ...fast,
+        '-flags',
+        'low_delay',
+        '-f',
+        'h264',
+        '-i',
+        'pipe:0',
+        '-an',
+        // The raw stream has no timestamps: frame numbers as seconds, strictly increasing in any time base.
+        ...this.timing,
+        '-vf',
+        'setpts=N/TB',
+        // One thread: a frame-threaded JPEG encoder would hold a frame back per thread.
+        '-threads',
+        '1',
+        '-c:v',
+        'mjpeg',
+        '-pix_fmt',
+        'yuvj420p',
+        '-q:v',
+        String(qscale(this.options.quality ?? 80)),
+        '-f',
+        'mpjpeg',
+        '-boundary_tag',
+        MPJPEG_BOUNDARY,
+        'pipe:1',
+      ];
+    }
+    const encoder = encoderArgs(this.encoder ?? 'libx264', {
+      bitrate: this.options.bitrate ?? defaultBitrate(config.width, config.height, this.options.fps),
+      keyframeInterval: this.options.keyframeInterval ?? 1,
+      ...(this.options.fps ? { fps: this.options.fps } : {}),
+    });
+    return [
+      ...head,
+      ...encoder.input,
+      ...fast,
+      // Each JPEG is stamped when it arrives: the encoder sees the camera's real timing.
+      '-use_wallclock_as_timestamps',
+      '1',
+      // One decoding thread: frame threads would hold a picture back per thread.
+      '-threads',
+      '1',
+      '-f',
+      'mpjpeg',
+      '-i',
+      'pipe:0',
+      '-an',
+      ...this.timing,
+      ...encoder.output,
+      // Each packet framed with its length where this ffmpeg allows: out as soon as it is encoded.
+      ...h264Output(this.framing),
+    ];
+  }
+
+  private out(unit: SourceUnit): void {
+    if (!this.sink) return;
+    this.counters.unitsOut++;
+    this.sink.unit(unit);
+  }
+
+  private stopChild(): void {
+    const child = this.child;
+    this.child = undefined;
+    this.childConfig = undefined;
+    this.writing = 0;
+    if (this.framing === 'raw') this.h264Out?.reset();
+    if (!child) return;
+    const done = child.stop();
+    this.stopping.push(done);
+    void done.then(() => {
+      this.stopping = this.stopping.filter((p) => p !== done);
+    });
+  }
+
+  private end(reason: string): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    this.ready = false;
+    this.clearQueue();
+    this.stopChild();
+    this.generation++;
+    this.log.warn({ camera: this.options.label, to: this.to, ...this.counters }, `transcoder ended: ${reason}`);
+    sink?.ended(reason);
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * The transcoder (src/sources/ffmpeg/transcoder.ts) with real ffmpeg: JPEGs in, H.264 out that
+ * ffmpeg decodes without a single error; H.264 in, valid JPEGs of the right size out. push() never
+ * blocks: a thousand units pushed at once leave a bounded backlog, the rest dropped and counted,
+ * and what comes out still decodes. A new picture size restarts ffmpeg; malformed input is dropped;
+ * an ffmpeg that dies ends the transcoder with a reason. Builds whose mpjpeg muxer takes MJPEG only
+ * get H.264 as a raw stream.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { avcToAnnexB } from '../../src/codec/h264/nal.js';
+import { jpegConfig } from '../../src/media/jpeg.js';
+import { h264Framing, rememberH264Framing } from '../../src/sources/ffmpeg/framing.js';
+import { H264Stream } from '../../src/sources/ffmpeg/h264-stream.js';
+import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import { createTranscoder, type Transcoder } from '../../src/sources/ffmpeg/transcoder.js';
+import { readJpegSize } from '../../src/sources/framing/jpeg.js';
+import { MpjpegParser } from '../../src/sources/framing/mpjpeg-parser.js';
+import type { SourceUnit } from '../../src/sources/source.js';
+import { ffmpegH264 } from '../codec/fixtures.js';
+import { decodeJpeg, ffmpegChildren, quietLogger, sleep, waitFor } from '../support/index.js';
+
+const log = quietLogger();
+
+/** Real, different JPEG pictures from ffmpeg's test pattern. */
+function jpegs(count: number, width = 320, height = 240): Buffer[] {
+  const out = execFileSync(locateFfmpeg().path, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${width}x${height}:rate=25`,
+    '-frames:v',
+    String(count),
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    '5',
+    '-f',
+    'mpjpeg',
+    'pipe:1',
+  ]);
+  const frames: Buffer[] = [];
+  new MpjpegParser((j) => frames.push(j)).push(out);
+  return frames;
+}
+
+function jpegUnit(jpeg: Buffer): SourceUnit {
+  const size = readJpegSize(jpeg)!;
+  return { config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg };
+}
+
+/** H.264 units as an H.264 camera gives them. */
+function h264Units(frames: number, gop: number, width = 320, height = 240): SourceUnit[] {
+  const units: SourceUnit[] = [];
+  const stream = new H264Stream((u) => units.push(u), {
+    maxAccessUnitBytes: 1 << 20,
+    log,
+    label: 'fixture',
+    onFatal: (r) => assert.fail(r),
+  });
+  stream.push(Buffer.from(ffmpegH264({ width, height, frames, gop, aud: true })));
+  stream.flush();
+  return units;
+}
+
+/** ffmpeg's errors decoding H.264 units written out as Annex B: '' when clean. */
+function decodeErrors(units: SourceUnit[]): { errors: string; frames: number } {
+  const annexB = Buffer.concat(units.map((u) => Buffer.from(avcToAnnexB(u.data))));
+  const errors = execFileSync(
+    locateFfmpeg().path,
+    ['-v', 'error', '-f', 'h264', '-i', 'pipe:0', '-f', 'framemd5', 'pipe:1'],
+    { input: annexB, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const frames = errors.split('\n').filter((l) => /^\s*0,/.test(l)).length;
+  const stderr = execFileSync(locateFfmpeg().path, ['-v', 'error', '-f', 'h264', '-i', 'pipe:0', '-f', 'null', '-'], {
+    input: annexB,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return { errors: stderr, frames };
+}
+
+function run(t: Transcoder) {
+  const units: SourceUnit[] = [];
+  const ended: string[] = [];
+  t.start({ unit: (u) => units.push(u), ended: (r) => ended.push(r) });
+  return { units, ended };
+}
+
+async function paced(t: Transcoder, units: SourceUnit[], ms: number): Promise<void> {
+  for (const u of units) {
+    t.push(u);
+    await sleep(ms);
+  }
+}
+
+describe('transcoder', () => {
+  it('encodes JPEGs to H.264 that decodes without an error', async () => {
+    const pictures = jpegs(40);
+    const t = createTranscoder('h264', { label: 'cam', encoder: 'auto', keyframeInterval: 1 }, log);
+    const out = run(t);
+    try {
+      await paced(t, pictures.map(jpegUnit), 30);
+      await waitFor(() => out.units.length >= 30, 20_000, '30 H.264 units');
+    } finally {
+      await t.stop();
+    }
+    assert.deepEqual(out.ended, []);
+    assert.ok(out.units[0]!.keyframe, 'the first unit is a keyframe');
+    const config = out.units[0]!.config;
+    assert.equal(config.codec, 'h264');
+    assert.deepEqual([config.width, config.height], [320, 240]);
+    assert.ok(config.description && config.description.length > 10);
+    assert.ok(out.units.every((u) => u.config === config));
+    const keyframes = out.units.filter((u) => u.keyframe).length;
+    assert.ok(keyframes >= 1 && keyframes < out.units.length / 3, `${keyframes} keyframes: by time, not every frame`);
+    const decoded = decodeErrors(out.units);
+    assert.equal(decoded.errors, '');
+    assert.equal(decoded.frames, out.units.length);
+    assert.equal(t.counters.unitsOut, out.units.length);
+    assert.equal(t.counters.unitsIn, 40);
+  });
+
+  it('works as well where ffmpeg cannot frame H.264 in mpjpeg (a raw stream)', async () => {
+    const binary = locateFfmpeg().path;
+    // This build can: the raw path is what ffmpeg 7 and later take.
+    assert.equal(await h264Framing(binary), 'mpjpeg');
+    rememberH264Framing(binary, 'raw');
+    const t = createTranscoder('h264', { label: 'cam', encoder: 'libx264' }, log);
+    const out = run(t);
+    try {
+      await paced(t, jpegs(20).map(jpegUnit), 30);
+      await waitFor(() => out.units.length >= 15, 20_000, '15 H.264 units');
+    } finally {
+      await t.stop();
+      rememberH264Framing(binary, undefined);
+    }
+    assert.deepEqual(out.ended, []);
+    assert.ok(out.units[0]!.keyframe);
+    assert.equal(decodeErrors(out.units).errors, '');
+  });
+
+  it('decodes H.264 to valid JPEGs of the right size', async () => {
+    const input = h264Units(30, 10, 320, 240);
+    const t = createTranscoder('jpeg', { label: 'cam', quality: 70 }, log);
+    const out = run(t);
+    try {
+      await paced(t, input, 30);
+      await waitFor(() => out.units.length >= 20, 20_000, '20 JPEGs');
+    } finally {
+      await t.stop();
+    }
+    assert.deepEqual(out.ended, []);
+    // A new viewer's transcoder gets the cached group of pictures at once: all of it is decoded.
+    const burst = createTranscoder('jpeg', { label: 'cam' }, log);
+    const burstOut = run(burst);
+    try {
+      for (const u of input.slice(10, 20)) burst.push(u);
+      await waitFor(() => burstOut.units.length >= 10, 20_000, 'the whole GOP decoded');
+    } finally {
+      await burst.stop();
+    }
+    assert.equal(burst.counters.dropped, 0);
+    for (const u of out.units) {
+      assert.equal(u.config.codec, 'jpeg');
+      assert.ok(u.keyframe);
+      const image = decodeJpeg(u.data);
+      assert.deepEqual([image.width, image.height, u.config.width, u.config.height], [320, 240, 320, 240]);
+    }
+  });
+
+  it('never blocks: a thousand units at once leave a bounded backlog, drops counted, output decodable', async () => {
+    const pictures = jpegs(25).map(jpegUnit);
+    const t = createTranscoder('h264', { label: 'cam', encoder: 'libx264', maxBacklogUnits: 3 }, log);
+    const out = run(t);
+    try {
+      let most = 0;
+      for (let i = 0; i < 1000; i++) {
+        t.push(pictures[i % pictures.length]!);
+        most = Math.max(most, t.backlog.units);
+      }
+      assert.ok(most <= 3, `backlog of ${most} units`);
+      assert.equal(t.counters.unitsIn, 1000);
+      assert.ok(t.counters.dropped >= 900, `${t.counters.dropped} dropped`);
+      // Then at a pace ffmpeg keeps up with.
+      await paced(t, pictures, 40);
+      await waitFor(() => out.units.length >= 10, 20_000, 'units after the burst');
+    } finally {
+      await t.stop();
+    }
+    assert.deepEqual(out.ended, []);
+    assert.equal(decodeErrors(out.units).errors, '');
+
+    // H.264 in: after a drop, nothing until the next keyframe, so the decoder never sees a gap.
+    const input = h264Units(60, 15);
+    const j = createTranscoder('jpeg', { label: 'cam', maxBacklogUnits: 2 }, log);
+    const jpegOut = run(j);
+    try {
+      for (let i = 0; i < 1000; i++) j.push(input[i % input.length]!);
+      assert.ok(j.backlog.units <= 2);
+      assert.ok(j.counters.dropped >= 900);
+      await paced(j, input, 30);
+      await waitFor(() => jpegOut.units.length >= 10, 20_000, 'JPEGs after the burst');
+    } finally {
+      await j.stop();
+    }
+    assert.deepEqual(jpegOut.ended, []);
+    for (const u of jpegOut.units) assert.equal(decodeJpeg(u.data).width, 320);
+  });
+
+  it('restarts for a new picture size, and drops malformed H.264', async () => {
+    const t = createTranscoder('h264', { label: 'cam', encoder: 'libx264' }, log);
+    const out = run(t);
+    try {
+      await paced(t, jpegs(10, 320, 240).map(jpegUnit), 40);
+      await waitFor(() => out.units.length >= 5, 20_000, 'units at 320x240');
+      await paced(t, jpegs(15, 160, 120).map(jpegUnit), 40);
+      await waitFor(() => out.units.some((u) => u.config.width === 160), 20_000, 'units at 160x120');
+    } finally {
+      await t.stop();
+    }
+    assert.equal(t.counters.restarts, 1);
+    assert.deepEqual(out.ended, []);
+    const small = out.units.findIndex((u) => u.config.width === 160);
+    assert.ok(out.units[small]!.keyframe, 'the new size starts with a keyframe');
+    assert.equal(out.units[small]!.config.height, 120);
+
+    const input = h264Units(20, 10);
+    const j = createTranscoder('jpeg', { label: 'cam' }, log);
+    const jpegOut = run(j);
+    try {
+      // A keyframe whose first NAL length lies (runs past the end), then garbage: dropped, counted.
+      const lying = Buffer.from(input[0]!.data);
+      lying.writeUInt32BE(lying.length * 4, 0);
+      j.push({ ...input[0]!, data: lying });
+      j.push({ ...input[1]!, data: Buffer.from([0, 0, 0, 9, 1, 2]) });
+      j.push({ config: jpegConfig(320, 240), keyframe: true, data: Buffer.alloc(200) }); // wrong codec
+      await waitFor(() => j.counters.dropped === 3, 10_000, 'the three malformed units dropped');
+      await paced(j, input, 30);
+      await waitFor(() => jpegOut.units.length >= 10, 20_000, 'JPEGs after the malformed units');
+    } finally {
+      await j.stop();
+    }
+    assert.deepEqual(jpegOut.ended, []);
+  });
+
+  it('ends with a reason when its ffmpeg dies, and leaves no ffmpeg behind when stopped', async () => {
+    const t = createTranscoder('h264', { label: 'cam', encoder: 'libx264' }, log);
+    const out = run(t);
+    const pictures = jpegs(5).map(jpegUnit);
+    await paced(t, pictures, 40);
+    await waitFor(() => t.pid, 10_000, 'ffmpeg running');
+    process.kill(t.pid!, 'SIGKILL');
+    await waitFor(() => out.ended.length === 1, 10_000, 'the transcoder to end');
+    assert.match(out.ended[0]!, /^transcoder to h264: .*killed by SIGKILL/);
+    // After its end, pushes are dropped, not queued.
+    t.push(pictures[0]!);
+    assert.equal(t.backlog.units, 0);
+    // Started again (as the hub does, with backoff): it works again.
+    const second = run(t);
+    await paced(t, pictures, 40);
+    await waitFor(() => second.units.length >= 3, 20_000, 'units from the restarted transcoder');
+    assert.ok(second.units[0]!.keyframe);
+    await t.stop();
+
+    // An ffmpeg that stops reading its input (here a stand-in that never reads): ended, saying so.
+    const dir = mkdtempSync(join(tmpdir(), 'camrelay-stuck-'));
+    const stuck = join(dir, 'ffmpeg');
+    writeFileSync(stuck, '#!/bin/sh\ncase "$*" in *lavfi*) exit 0;; esac\nexec sleep 60\n', { mode: 0o755 });
+    const s = createTranscoder('h264', { label: 'cam', encoder: 'libx264', binary: stuck, stallTimeoutMs: 300 }, log);
+    const stuckOut = run(s);
+    const big = { ...pictures[0]!, data: Buffer.concat([pictures[0]!.data, Buffer.alloc(300_000)]) };
+    for (let i = 0; i < 100 && stuckOut.ended.length === 0; i++) {
+      s.push(big);
+      await sleep(50);
+    }
+    assert.match(stuckOut.ended[0] ?? '', /^transcoder to h264: ffmpeg took no input for 0\.3 s$/);
+    assert.ok(s.backlog.units <= 3);
+    await s.stop();
+
+    const again = createTranscoder('jpeg', { label: 'cam' }, log);
+    run(again);
+    again.push(h264Units(2, 1)[0]!);
+    await waitFor(() => again.pid, 10_000, 'ffmpeg running');
+    const pid = again.pid!;
+    assert.ok(ffmpegChildren().includes(pid));
+    await again.stop();
+    assert.ok(!ffmpegChildren().includes(pid), 'its ffmpeg is gone');
+  });
+});
