@@ -23,4 +23,6 @@ export interface CameraInfo {
   /** When it happened, in ms since the Unix epoch. */
   lastErrorAt: number | null;
   alwaysOn: boolean;
+  /** The codec the camera itself produces (`jpeg`, `h264`); null until its first picture. */
+  codec: string | null;
 }

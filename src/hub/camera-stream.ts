@@ -1,28 +1,30 @@
 /**
- * One camera's live stream: owns its source, holds the latest frame, and fans
- * every frame out to the consumers subscribed to it.
- *
- * Lifecycle: idle → starting → online ⇄ offline → idle.
- * - The source starts when the first consumer subscribes (or at once when
- *   always_on) and stops `idleGraceMs` after the last one leaves.
- * - An ended or stalled source makes the camera offline: consumers get a
- *   NO SIGNAL placeholder about once a second and the source is restarted
- *   with backoff. The first frame that comes back makes it online again;
- *   consumers stay subscribed throughout.
+ * One camera's live stream, as the rest of the app sees it: tracks by codec,
+ * consumers subscribed to a track, status and statistics. The work is done by
+ * the parts this facade wires together:
+ * - supervisor.ts: the source's lifecycle (on demand, stalls, restart with backoff);
+ * - track.ts: fan-out of access units, the latest unit and the cached GOP;
+ * - derived-track.ts: the track the camera does not produce itself, through a
+ *   transcoder that runs only while that track has consumers;
+ * - placeholder-ticker.ts: NO SIGNAL pictures to JPEG consumers while offline;
+ * - snapshot-wait.ts: waiting for the next live picture.
  * Nothing runs (no timer, no child) while the camera is idle.
  */
 import type { Logger } from 'pino';
-import { fallbackPlaceholder, placeholderSize, type PlaceholderRenderer } from '../sources/ffmpeg/placeholder.js';
-import { maskCredentials } from '../sources/credentials.js';
-import { readJpegSize } from '../sources/framing/jpeg.js';
-import type { FrameSource, SourceSink } from '../sources/source.js';
-import { Backoff } from './backoff.js';
-import { FpsMeter } from './fps-meter.js';
+import type { AccessUnit, Codec } from '../media/index.js';
+import { jpegConfig } from '../media/jpeg.js';
+import type { PlaceholderRenderer } from '../sources/ffmpeg/placeholder.js';
+import type { FrameSource } from '../sources/source.js';
 import type { CameraInfo, CameraState } from './camera-info.js';
+import { preciseNow, type CameraStatus, type Consumer, type ViewerStats } from './consumer.js';
+import { DerivedTrack, type TranscoderFactory } from './derived-track.js';
+import { PlaceholderTicker } from './placeholder-ticker.js';
+import { nextLiveUnit } from './snapshot-wait.js';
+import { SourceSupervisor, type CameraCounters } from './supervisor.js';
+import { MAX_GOP_BYTES, Track } from './track.js';
 import type { ViewerEvents } from './viewer-events.js';
-import { preciseNow, type CameraStatus, type Consumer, type Frame, type ViewerStats } from './frame.js';
 
-export type { CameraInfo, CameraState };
+export type { CameraInfo, CameraState, CameraCounters };
 
 export interface CameraStreamOptions {
   id: string;
@@ -33,122 +35,173 @@ export interface CameraStreamOptions {
   idleGraceMs: number;
   stallTimeoutMs: number;
   snapshotTimeoutMs: number;
-  /** Size for the placeholder before any frame has told the real one. */
+  /** Size for the placeholder before any unit has told the real one. */
   expectedSize?: { width: number; height: number };
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   placeholderIntervalMs?: number;
+  /** Makes the transcoders of derived tracks; without it a camera has only its native track. */
+  transcoders?: TranscoderFactory;
+  /** Bound of each H.264 track's cached group of pictures. */
+  maxGopBytes?: number;
 }
 
-export interface CameraCounters {
-  /** Live frames received from the source (placeholders not counted). */
-  frames: number;
+/** What the API says of one track. */
+export interface TrackInfo {
+  codec: Codec;
+  /** Produced by the camera (native) or by a transcoder (derived). */
+  origin: 'native' | 'derived';
+  /** A derived track's transcoder is running. */
+  running: boolean;
+  codecString: string | null;
+  width: number | null;
+  height: number | null;
+  consumers: number;
+  bitrate: number;
+  keyframeIntervalMs: number | null;
+  units: number;
   bytes: number;
-  restarts: number;
-  /** Offline time of outages that have ended, in ms (see offlineMs() for the total). */
-  offlineMsEnded: number;
 }
+
+const CODECS: readonly Codec[] = ['jpeg', 'h264'];
 
 export class CameraStream {
   readonly id: string;
   readonly name: string;
   readonly kind: string;
-  readonly counters: CameraCounters = { frames: 0, bytes: 0, restarts: 0, offlineMsEnded: 0 };
   /** Where viewers' round trips and departures go (/metrics): set by the registry that holds the camera. */
   viewerEvents: ViewerEvents | undefined;
 
-  private stateValue: CameraState = 'idle';
-  private statusValue: CameraStatus;
-  private readonly consumers = new Set<Consumer>();
-  private seq = 0;
-  private latestFrame: Frame | undefined;
-  private latestLiveFrame: Frame | undefined;
-  private readonly fpsMeter = new FpsMeter();
-  private readonly backoff: Backoff;
-  /** Identifies the current source run, so callbacks from a stopped run are ignored. */
-  private run = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private stallTimer: NodeJS.Timeout | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private placeholderTimer: NodeJS.Timeout | undefined;
-  private placeholder: Promise<Buffer> | undefined;
-  /** Tells the renderer the current picture is no longer wanted (it stops a render nobody else waits for). */
-  private placeholderAbort: AbortController | undefined;
-  /** Bumped to stop a placeholder ticker that may be awaiting its picture. */
-  private placeholderTicker = 0;
-  /** The newest failure and when (ms since the Unix epoch): kept, idle or not, until a frame comes. */
-  private lastFailure: { reason: string; at: number } | undefined;
+  private readonly supervisor: SourceSupervisor;
+  private readonly tracks: Record<Codec, Track>;
+  private readonly derived: Record<Codec, DerivedTrack>;
+  private readonly placeholder: PlaceholderTicker;
+  /** The codec the source produces, once its first unit has told. */
+  private nativeCodec: Codec | undefined;
   private closed = false;
 
   constructor(
     private readonly options: CameraStreamOptions,
-    private readonly source: FrameSource,
-    private readonly renderPlaceholder: PlaceholderRenderer,
+    source: FrameSource,
+    renderPlaceholder: PlaceholderRenderer,
     private readonly log: Logger,
   ) {
     this.id = options.id;
     this.name = options.name;
     this.kind = options.kind;
-    this.backoff = new Backoff(options.backoffInitialMs, options.backoffMaxMs);
-    this.statusValue = { online: false, since: Date.now(), reason: 'not started' };
-    if (options.alwaysOn) this.startSource();
+    const gop = options.maxGopBytes ?? MAX_GOP_BYTES;
+    const track = (codec: Codec): Track =>
+      new Track(codec, this.id, log, gop, (consumer) => this.consumerRemoved(codec, consumer));
+    this.tracks = { jpeg: track('jpeg'), h264: track('h264') };
+    const derive = (codec: Codec): DerivedTrack =>
+      new DerivedTrack(this.tracks[codec], options.transcoders, options.idleGraceMs, this.id, log);
+    this.derived = { jpeg: derive('jpeg'), h264: derive('h264') };
+    this.placeholder = new PlaceholderTicker(
+      renderPlaceholder,
+      () => this.size,
+      options.placeholderIntervalMs ?? 1000,
+      (jpeg, size) => {
+        const jpegTrack = this.tracks.jpeg;
+        if (this.state !== 'offline' || jpegTrack.consumers.size === 0) return false;
+        jpegTrack.publish(jpegConfig(size.width, size.height), true, jpeg, preciseNow(), true);
+        return true;
+      },
+    );
+    this.supervisor = new SourceSupervisor(
+      options,
+      source,
+      {
+        hasDemand: () => this.hasDemand(),
+        unit: (unit, receivedAt) => {
+          const codec = unit.config.codec;
+          this.nativeCodec = codec;
+          const published = this.tracks[codec].publish(unit.config, unit.keyframe, unit.data, receivedAt);
+          this.derived[codec === 'jpeg' ? 'h264' : 'jpeg'].feed(published);
+        },
+        changed: (state) => this.onStateChange(state),
+      },
+      log,
+    );
+    this.supervisor.init();
   }
 
   get state(): CameraState {
-    return this.stateValue;
+    return this.supervisor.state;
   }
 
   get status(): CameraStatus {
-    return this.statusValue;
+    return this.supervisor.status;
   }
 
-  /** The newest frame sent to consumers, live or placeholder. */
-  get latest(): Frame | undefined {
-    return this.latestFrame;
+  get counters(): CameraCounters {
+    return this.supervisor.counters;
   }
 
-  /**
-   * The frame a viewer may be shown at once: the latest, unless the camera is
-   * (re)starting from idle, when the latest is left over from an earlier run
-   * and may be hours old.
-   */
-  get current(): Frame | undefined {
-    return this.stateValue === 'online' || this.stateValue === 'offline' ? this.latestFrame : undefined;
+  /** The codec the camera itself produces (undefined until its first unit). */
+  get native(): Codec | undefined {
+    return this.nativeCodec;
   }
 
-  /** The newest frame from the camera itself. */
-  get latestLive(): Frame | undefined {
-    return this.latestLiveFrame;
+  /** The newest unit from the camera itself: its size, its last-frame time. */
+  get lastLive(): AccessUnit | undefined {
+    return this.nativeCodec ? this.tracks[this.nativeCodec].latestLive : undefined;
   }
 
   get consumerCount(): number {
-    return this.consumers.size;
+    return this.tracks.jpeg.consumers.size + this.tracks.h264.consumers.size;
   }
 
   get size(): { width: number; height: number } | undefined {
-    const f = this.latestLiveFrame;
-    return f ? { width: f.width, height: f.height } : this.options.expectedSize;
+    const config = this.lastLive?.config;
+    return config ? { width: config.width, height: config.height } : this.options.expectedSize;
   }
 
   get snapshotTimeoutMs(): number {
     return this.options.snapshotTimeoutMs;
   }
 
-  /** Adds a consumer; returns the function that removes it. Starts the source if it is idle. */
-  subscribe(consumer: Consumer): () => void {
+  /** Gives a camera made without a transcoder factory (a relayed one) the registry's. */
+  offerTranscoders(factory: TranscoderFactory): void {
+    this.derived.jpeg.offerFactory(factory);
+    this.derived.h264.offerFactory(factory);
+  }
+
+  /** The transcoders started so far for the camera's derived tracks. */
+  get transcoderStarts(): number {
+    return this.derived.jpeg.starts + this.derived.h264.starts;
+  }
+
+  /**
+   * Adds a consumer of the camera's `codec` track; returns the function that
+   * removes it. Starts the source if it is idle, and the track's transcoder if
+   * the track is derived.
+   */
+  subscribe(consumer: Consumer, codec: Codec = 'jpeg'): () => void {
     if (this.closed) throw new Error(`camera ${this.id} is closed`);
-    this.consumers.add(consumer);
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    if (this.stateValue === 'idle') this.startSource();
-    else if (this.stateValue === 'offline') this.startPlaceholderTicker();
+    this.tracks[codec].consumers.add(consumer);
+    this.supervisor.wanted();
+    if (this.nativeCodec !== codec) {
+      const native = this.nativeCodec && this.state === 'online' ? this.tracks[this.nativeCodec].cached() : [];
+      this.derived[codec].wanted(native);
+    }
+    if (codec === 'jpeg' && this.state === 'offline') this.placeholder.start();
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      this.removeConsumer(consumer);
-      this.afterUnsubscribe();
+      if (!this.tracks[codec].consumers.delete(consumer)) return;
+      this.consumerRemoved(codec, consumer);
     };
+  }
+
+  /**
+   * Sends a consumer what it needs to show a picture at once: the current
+   * GOP of an H.264 track, the latest picture of a JPEG track (a placeholder
+   * while offline). Nothing while the camera is (re)starting from idle: what
+   * is left from an earlier run may be hours old.
+   */
+  catchUp(consumer: Consumer, codec: Codec = 'jpeg'): void {
+    if (this.state === 'online' || this.state === 'offline') this.tracks[codec].catchUp(consumer);
   }
 
   /** A viewer measured a round trip (ms), from its ack. */
@@ -158,265 +211,167 @@ export class CameraStream {
 
   viewers(): ViewerStats[] {
     const out: ViewerStats[] = [];
-    for (const c of this.consumers) {
-      const s = c.stats?.();
-      if (s) out.push(s);
+    for (const codec of CODECS) {
+      for (const c of this.tracks[codec].consumers) {
+        const s = c.stats?.();
+        if (s) out.push(s);
+      }
     }
     return out;
   }
 
   /**
-   * The camera's current live frame, or the next one within timeoutMs
-   * (starting an on-demand camera for it). Undefined if none comes in time,
-   * and at once while the camera is offline (failed, restarting with backoff):
-   * its failure is known, and waiting would only delay the NO SIGNAL answer.
+   * The camera's current live picture of `codec` (a keyframe for H.264 is not
+   * promised: snapshots use jpeg), or the next one within timeoutMs (starting
+   * an on-demand camera, or the JPEG decoder of an H.264 camera, for it).
+   * Undefined if none comes in time, and at once while the camera is offline
+   * (failed, restarting with backoff): waiting would only delay NO SIGNAL.
    */
-  async liveFrame(timeoutMs = this.options.snapshotTimeoutMs): Promise<Frame | undefined> {
-    if (this.stateValue === 'online' && this.latestLiveFrame) return this.latestLiveFrame;
-    if (this.stateValue === 'offline') return undefined;
-    return new Promise<Frame | undefined>((resolve) => {
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
-      const unsubscribe = this.subscribe({
-        onFrame: (frame) => {
-          if (!frame.placeholder) finish(frame);
-        },
-        onStatus: (status) => {
-          if (!status.online) finish(undefined); // it failed while we waited
-        },
-      });
-      function finish(frame: Frame | undefined): void {
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(frame);
-      }
-    });
+  async liveUnit(codec: Codec = 'jpeg', timeoutMs = this.options.snapshotTimeoutMs): Promise<AccessUnit | undefined> {
+    const latest = this.tracks[codec].latest;
+    const fresh = codec === this.nativeCodec || this.derived[codec].running;
+    if (this.state === 'online' && latest && !latest.placeholder && fresh) return latest;
+    if (this.state === 'offline') return undefined;
+    return nextLiveUnit((consumer) => this.subscribe(consumer, codec), timeoutMs);
   }
 
-  /** The NO SIGNAL picture for the current outage, as a frame (not sent to anyone). */
-  async placeholderFrame(): Promise<Frame> {
-    const data = await this.currentPlaceholder().catch(() => fallbackPlaceholder());
-    const size = readJpegSize(data) ?? this.placeholderSize();
-    return { seq: this.seq, data, capturedAt: preciseNow(), width: size.width, height: size.height, placeholder: true };
+  /** The NO SIGNAL picture for the current outage, as a JPEG unit (not sent to anyone). */
+  async placeholderUnit(): Promise<AccessUnit> {
+    const { jpeg, size } = await this.placeholder.current();
+    const config = jpegConfig(size.width, size.height);
+    const seq = this.tracks.jpeg.latest?.seq ?? 0;
+    return { seq, config, keyframe: true, receivedAt: preciseNow(), data: jpeg, placeholder: true };
   }
 
   fps(): number {
-    return this.stateValue === 'online' ? Math.round(this.fpsMeter.fps(preciseNow()) * 10) / 10 : 0;
+    return this.supervisor.fps();
   }
 
   /** Total offline time in ms, the outage in progress included. */
   offlineMs(): number {
-    const current = this.stateValue === 'offline' ? Date.now() - this.statusValue.since : 0;
-    return this.counters.offlineMsEnded + current;
+    return this.supervisor.offlineMs();
+  }
+
+  /** The source can work again (a relayed camera's edge is back): restart now, not after the backoff. */
+  retryNow(): void {
+    this.supervisor.retryNow();
+  }
+
+  trackInfo(): TrackInfo[] {
+    const now = preciseNow();
+    return CODECS.map((codec) => {
+      const track = this.tracks[codec];
+      const config = track.config;
+      const native = codec === this.nativeCodec;
+      return {
+        codec,
+        origin: native ? 'native' : 'derived',
+        running: native ? this.state === 'online' : this.derived[codec].running,
+        codecString: config?.codecString ?? null,
+        width: config?.width ?? null,
+        height: config?.height ?? null,
+        consumers: track.consumers.size,
+        bitrate: track.bitrate(now),
+        keyframeIntervalMs: track.keyframeInterval() ?? null,
+        units: track.counters.units,
+        bytes: track.counters.bytes,
+      };
+    });
   }
 
   info(): CameraInfo {
-    const size = this.latestLiveFrame ?? this.options.expectedSize;
-    const offline = this.stateValue === 'offline';
+    const size = this.size;
+    const status = this.status;
+    const offline = this.state === 'offline';
+    const failure = this.supervisor.failure;
+    const last = this.lastLive;
     return {
       id: this.id,
       name: this.name,
       kind: this.kind,
-      state: this.stateValue,
-      online: this.stateValue === 'online',
+      state: this.state,
+      online: this.state === 'online',
       width: size?.width ?? null,
       height: size?.height ?? null,
       fps: this.fps(),
       viewerCount: this.viewers().length,
-      lastFrameAt: this.latestLiveFrame ? Math.round(this.latestLiveFrame.capturedAt) : null,
-      offlineSince: offline ? this.statusValue.since : null,
-      offlineReason: offline ? (this.statusValue.reason ?? null) : null,
-      lastError: this.lastFailure?.reason ?? null,
-      lastErrorAt: this.lastFailure?.at ?? null,
+      lastFrameAt: last ? Math.round(last.receivedAt) : null,
+      offlineSince: offline ? status.since : null,
+      offlineReason: offline ? (status.reason ?? null) : null,
+      lastError: failure?.reason ?? null,
+      lastErrorAt: failure?.at ?? null,
       alwaysOn: this.options.alwaysOn,
+      codec: this.nativeCodec ?? null,
     };
   }
 
-  /** Stops the source and every timer; consumers are dropped. */
+  /** Stops the source, the transcoders and every timer; consumers are dropped. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const consumer of this.consumers) this.removeConsumer(consumer);
-    this.clearTimers();
-    this.run++;
-    await this.source.stop();
-  }
-
-  // ---- source lifecycle ----
-
-  private startSource(): void {
-    if (this.closed) return;
-    const run = ++this.run;
-    if (this.stateValue === 'idle')
-      this.setState('starting', 'a consumer arrived' + (this.options.alwaysOn ? ' (always_on)' : ''));
-    const sink: SourceSink = {
-      frame: (jpeg) => {
-        if (run === this.run) this.onSourceFrame(jpeg);
-      },
-      ended: (reason) => {
-        if (run === this.run) this.onSourceFailure(reason);
-      },
-    };
-    this.armStallTimer();
-    this.source.start(sink);
-  }
-
-  private onSourceFrame(jpeg: Buffer): void {
-    const size = readJpegSize(jpeg);
-    if (!size) return; // not decodable as a picture: dropped like any other bad frame
-    const now = preciseNow();
-    this.counters.frames++;
-    this.counters.bytes += jpeg.length;
-    this.fpsMeter.tick(now);
-    this.armStallTimer();
-    if (this.stateValue !== 'online') this.goOnline();
-    const frame: Frame = Object.freeze({
-      seq: ++this.seq,
-      data: jpeg,
-      capturedAt: now,
-      width: size.width,
-      height: size.height,
-      placeholder: false,
-    });
-    this.latestLiveFrame = frame;
-    this.publish(frame);
-  }
-
-  private onSourceFailure(reason: string): void {
-    this.run++; // whatever the old run still says is stale now
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
-    this.goOffline(reason);
-    this.scheduleRestart();
-  }
-
-  private armStallTimer(): void {
-    clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => {
-      this.stallTimer = undefined;
-      const seconds = this.options.stallTimeoutMs / 1000;
-      const reason =
-        this.stateValue === 'starting' || this.stateValue === 'offline'
-          ? `no first frame within ${seconds}s`
-          : `stalled: no frame for ${seconds}s`;
-      this.run++;
-      void this.source.stop();
-      this.goOffline(reason);
-      this.scheduleRestart();
-    }, this.options.stallTimeoutMs);
-  }
-
-  private scheduleRestart(): void {
-    if (this.closed) return;
-    const delay = this.backoff.next();
-    this.log.info({ camera: this.id, delayMs: delay }, 'camera restart scheduled');
-    clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => this.restart(), delay);
-  }
-
-  /**
-   * The source can work again (a relayed camera's edge is back): restart now
-   * rather than wait out the backoff. Only an offline camera waiting for its
-   * restart is affected.
-   */
-  retryNow(): void {
-    if (this.closed || this.stateValue !== 'offline' || !this.restartTimer) return;
-    clearTimeout(this.restartTimer);
-    this.backoff.reset();
-    this.restart();
-  }
-
-  private restart(): void {
-    this.restartTimer = undefined;
-    if (!this.hasDemand()) {
-      void this.goIdle(); // nobody wants it any more; the next consumer starts it afresh
-      return;
+    for (const codec of CODECS) {
+      const consumers = this.tracks[codec].consumers;
+      for (const consumer of [...consumers]) {
+        consumers.delete(consumer);
+        this.reportLeft(consumer);
+      }
     }
-    this.counters.restarts++;
-    void this.source.stop().then(() => {
-      if (this.stateValue === 'offline' && !this.closed && this.hasDemand()) this.startSource();
-    });
+    this.placeholder.stop();
+    this.placeholder.drop();
+    await Promise.all([this.supervisor.close(), this.derived.jpeg.stop(), this.derived.h264.stop()]);
   }
 
   private hasDemand(): boolean {
-    return this.options.alwaysOn || this.consumers.size > 0;
+    return this.options.alwaysOn || this.consumerCount > 0;
   }
 
-  private afterUnsubscribe(): void {
-    if (this.closed || this.hasDemand()) return;
-    this.stopPlaceholderTicker();
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      if (!this.hasDemand()) void this.goIdle();
-    }, this.options.idleGraceMs);
-  }
-
-  private async goIdle(): Promise<void> {
-    this.run++;
-    this.clearTimers();
-    if (this.stateValue === 'offline') this.counters.offlineMsEnded += Date.now() - this.statusValue.since;
-    this.setState('idle', `no consumers for ${this.options.idleGraceMs / 1000}s`);
-    this.statusValue = { online: false, since: Date.now(), reason: 'idle' };
-    this.fpsMeter.clear();
-    this.backoff.reset();
-    await this.source.stop();
-  }
-
-  private goOnline(): void {
-    const wasOffline = this.stateValue === 'offline';
-    if (wasOffline) this.counters.offlineMsEnded += Date.now() - this.statusValue.since;
-    this.backoff.reset();
-    clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
-    this.stopPlaceholderTicker();
-    this.dropPlaceholder();
-    this.lastFailure = undefined;
-    this.setState('online', wasOffline ? 'frames are back' : 'first frame');
-    this.statusValue = { online: true, since: Date.now() };
-    this.notifyStatus();
-  }
-
-  private goOffline(rawReason: string): void {
-    // Reasons reach viewers and the log: no URL credentials, whichever source (a relay edge too) wrote them.
-    const reason = maskCredentials(rawReason);
-    this.lastFailure = { reason, at: Date.now() };
-    if (this.stateValue === 'offline') {
-      this.log.warn({ camera: this.id, reason }, 'camera restart failed');
+  private onStateChange(state: CameraState): void {
+    if (state === 'online') {
+      this.placeholder.stop();
+      this.placeholder.drop();
+    } else if (state === 'offline') {
+      this.placeholder.drop();
+      // An H.264 stream that comes back starts afresh, at a keyframe.
+      this.tracks.h264.clearCache();
+    } else {
+      this.placeholder.stop();
+      this.placeholder.drop();
+      for (const codec of CODECS) {
+        this.tracks[codec].clearCache();
+        void this.derived[codec].stop();
+      }
       return;
     }
-    this.fpsMeter.clear();
-    this.setState('offline', reason);
-    this.statusValue = { online: false, since: Date.now(), reason };
-    this.dropPlaceholder();
     this.notifyStatus();
-    this.startPlaceholderTicker();
+    if (state === 'offline' && this.tracks.jpeg.consumers.size > 0) this.placeholder.start();
   }
 
-  private setState(state: CameraState, reason: string): void {
-    if (state === this.stateValue) return;
-    const from = this.stateValue;
-    this.stateValue = state;
-    const level = state === 'offline' ? 'warn' : 'info';
-    this.log[level]({ camera: this.id, from, to: state, reason }, `camera ${state}`);
-  }
-
-  // ---- fan-out ----
-
-  private publish(frame: Frame): void {
-    this.latestFrame = frame;
-    for (const consumer of this.consumers) {
-      try {
-        consumer.onFrame(frame);
-      } catch (err) {
-        // One broken consumer must not take the others down.
-        this.log.error({ camera: this.id, err }, 'consumer failed on a frame; dropping it');
-        this.removeConsumer(consumer);
+  private notifyStatus(): void {
+    const status = this.status;
+    for (const codec of CODECS) {
+      const consumers = this.tracks[codec].consumers;
+      for (const consumer of consumers) {
+        try {
+          consumer.onStatus?.(status);
+        } catch (err) {
+          this.log.error({ camera: this.id, err }, 'consumer failed on a status; dropping it');
+          consumers.delete(consumer);
+          this.reportLeft(consumer);
+        }
       }
     }
   }
 
-  /** Takes a consumer out; a viewer's final counts go to the metrics. */
-  private removeConsumer(consumer: Consumer): void {
-    if (!this.consumers.delete(consumer) || !consumer.stats || !this.viewerEvents) return;
+  /** A consumer is out of its track (it left or broke): its counts to the metrics, demand re-checked. */
+  private consumerRemoved(codec: Codec, consumer: Consumer): void {
+    this.reportLeft(consumer);
+    if (this.closed) return;
+    this.derived[codec].unwanted();
+    if (codec === 'jpeg' && this.tracks.jpeg.consumers.size === 0) this.placeholder.stop();
+    this.supervisor.unwanted();
+  }
+
+  private reportLeft(consumer: Consumer): void {
+    if (!consumer.stats || !this.viewerEvents) return;
     let stats: ViewerStats;
     try {
       stats = consumer.stats();
@@ -424,71 +379,5 @@ export class CameraStream {
       return; // a broken consumer: its counts are lost, not the camera
     }
     this.viewerEvents.left(this.id, stats);
-  }
-
-  private notifyStatus(): void {
-    for (const consumer of this.consumers) {
-      try {
-        consumer.onStatus?.(this.statusValue);
-      } catch (err) {
-        this.log.error({ camera: this.id, err }, 'consumer failed on a status; dropping it');
-        this.removeConsumer(consumer);
-      }
-    }
-  }
-
-  // ---- placeholder while offline ----
-
-  private placeholderSize(): { width: number; height: number } {
-    // Capped: the size comes from the camera's (or an edge's) frame headers.
-    const size = this.size;
-    return size ? placeholderSize(size.width, size.height) : { width: 640, height: 360 };
-  }
-
-  private currentPlaceholder(): Promise<Buffer> {
-    if (!this.placeholder) {
-      const size = this.placeholderSize();
-      this.placeholderAbort = new AbortController();
-      this.placeholder = this.renderPlaceholder(size, this.placeholderAbort.signal);
-    }
-    return this.placeholder;
-  }
-
-  private dropPlaceholder(): void {
-    this.placeholderAbort?.abort();
-    this.placeholderAbort = undefined;
-    this.placeholder = undefined;
-  }
-
-  private startPlaceholderTicker(): void {
-    if (this.placeholderTimer || this.consumers.size === 0) return;
-    const ticker = ++this.placeholderTicker;
-    const interval = this.options.placeholderIntervalMs ?? 1000;
-    const tick = async (): Promise<void> => {
-      const data = await this.currentPlaceholder().catch(() => undefined); // undefined: dropped meanwhile
-      if (ticker !== this.placeholderTicker || this.stateValue !== 'offline') return;
-      const size = (data && readJpegSize(data)) ?? this.placeholderSize(); // the grey stand-in has its own size
-      if (data) {
-        const { width, height } = size;
-        const seq = ++this.seq;
-        this.publish(Object.freeze({ seq, data, capturedAt: preciseNow(), width, height, placeholder: true }));
-      }
-      this.placeholderTimer = setTimeout(() => void tick(), interval);
-    };
-    // The first placeholder goes out at once, then about once a second.
-    this.placeholderTimer = setTimeout(() => void tick(), 0);
-  }
-
-  private stopPlaceholderTicker(): void {
-    this.placeholderTicker++;
-    clearTimeout(this.placeholderTimer);
-    this.placeholderTimer = undefined;
-  }
-
-  private clearTimers(): void {
-    this.stopPlaceholderTicker();
-    this.dropPlaceholder();
-    for (const t of [this.idleTimer, this.stallTimer, this.restartTimer]) clearTimeout(t);
-    this.idleTimer = this.stallTimer = this.restartTimer = undefined;
   }
 }

@@ -3,7 +3,7 @@
  * scraped: a round trip measured from an ack, a viewer gone with its final
  * counts. One per registry; every camera in it reports here.
  */
-import type { ViewerStats } from './frame.js';
+import type { ViewerStats } from './consumer.js';
 
 export interface ViewerListener {
   /** A round-trip sample (ms) from a viewer of `camera`. */

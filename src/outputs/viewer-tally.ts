@@ -1,5 +1,6 @@
 /** What every viewer output counts for GET /api/cameras/:id and /metrics. */
-import type { ViewerStats } from '../hub/frame.js';
+import type { ViewerStats } from '../hub/consumer.js';
+import type { Codec } from '../media/index.js';
 
 export class ViewerTally {
   readonly connectedAt = Date.now();
@@ -9,6 +10,12 @@ export class ViewerTally {
   bytesSent = 0;
   /** Smoothed round-trip time, where the protocol has acks. */
   rttMs: number | undefined;
+  /** The codec the viewer gets, and how it decodes it (`?player=`), where known. */
+  codec: Codec | undefined;
+  path: string | undefined;
+  /** Units skipped to reach a keyframe, and how many times (H.264 viewers). */
+  framesSkipped: number | undefined;
+  keyframeSkips: number | undefined;
 
   constructor(
     readonly id: string,
@@ -31,6 +38,10 @@ export class ViewerTally {
       framesDropped: this.framesDropped,
       bytesSent: this.bytesSent,
       rttMs: this.rttMs === undefined ? undefined : Math.round(this.rttMs * 100) / 100,
+      ...(this.codec === undefined ? {} : { codec: this.codec }),
+      ...(this.path === undefined ? {} : { path: this.path }),
+      ...(this.framesSkipped === undefined ? {} : { framesSkipped: this.framesSkipped }),
+      ...(this.keyframeSkips === undefined ? {} : { keyframeSkips: this.keyframeSkips }),
     };
   }
 }

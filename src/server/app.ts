@@ -16,7 +16,7 @@ import { installErrorHandlers } from '../outputs/http-errors.js';
 import { metricsRoutes } from '../outputs/metrics/index.js';
 import { snapshotRoutes } from '../outputs/snapshot/index.js';
 import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
-import { security } from '../security/index.js';
+import { requestMaySee, security } from '../security/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
 import { createRegistry } from './cameras.js';
@@ -58,9 +58,9 @@ export async function buildServer(
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
   const relay = new Relay(config, registry, log);
-  await app.register(apiRoutes, { registry, startedAt });
+  await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee });
   await app.register(snapshotRoutes, { registry });
-  await app.register(metricsRoutes, { registry, extra: (register) => relay.hub.addMetrics(register) });
+  await app.register(metricsRoutes, { registry, extra: (register) => relay.publishers.addMetrics(register) });
   // Sized for publishers' frames (src/relay); viewer endpoints close messages over 4 KiB with 1009 themselves.
   await app.register(websocket, {
     options: { maxPayload: relayMaxPayload(config) },

@@ -5,6 +5,7 @@ import { CameraStream } from '../hub/camera-stream.js';
 import { CameraRegistry } from '../hub/registry.js';
 import { FfmpegSource } from '../sources/ffmpeg/ffmpeg-source.js';
 import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
+import { createTranscoder, type TranscodeOptions } from '../sources/ffmpeg/transcoder.js';
 
 /** Largest JPEG accepted from a camera. */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
@@ -29,6 +30,8 @@ export function createCameraStream(camera: CameraConfig, log: Logger): CameraStr
       stallTimeoutMs: camera.stallTimeoutMs,
       snapshotTimeoutMs: camera.snapshotTimeoutMs,
       expectedSize,
+      // One per camera and derived track, running only while that track has consumers.
+      transcoders: (to) => createTranscoder(to, transcodeOptions(camera), log),
     },
     source,
     renderPlaceholder,
@@ -36,8 +39,25 @@ export function createCameraStream(camera: CameraConfig, log: Logger): CameraStr
   );
 }
 
+/** How this camera's derived tracks are made: its JPEG quality, its H.264 encoder settings. */
+function transcodeOptions(camera: CameraConfig): TranscodeOptions {
+  const spec = camera.spec;
+  return {
+    label: camera.id,
+    quality: camera.quality,
+    maxUnitBytes: MAX_FRAME_BYTES,
+    encoder: camera.encoder,
+    keyframeInterval: camera.keyframeInterval,
+    ...(camera.bitrate !== undefined ? { bitrate: camera.bitrate } : {}),
+    ...('fps' in spec && spec.fps ? { fps: spec.fps } : {}),
+  };
+}
+
 export function createRegistry(cameras: CameraConfig[], log: Logger): CameraRegistry {
-  const registry = new CameraRegistry();
+  // Cameras an edge publishes get the default settings (this server's own have their quality).
+  const registry = new CameraRegistry(
+    (id) => (to) => createTranscoder(to, { label: id, maxUnitBytes: MAX_FRAME_BYTES }, log),
+  );
   for (const camera of cameras) registry.add(createCameraStream(camera, log));
   return registry;
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CameraStream, type CameraStreamOptions } from '../../src/hub/camera-stream.js';
-import type { CameraStatus, Consumer, Frame } from '../../src/hub/frame.js';
+import type { CameraStatus, Consumer } from '../../src/hub/consumer.js';
+import type { AccessUnit as Frame } from '../../src/media/index.js';
 import { ViewerEvents } from '../../src/hub/viewer-events.js';
 import type { FrameSource, SourceSink } from '../../src/sources/source.js';
-import { ffmpegJpeg, quietLogger, sleep, waitFor } from '../support/index.js';
+import { ffmpegJpeg, jpegUnit, quietLogger, sleep, waitFor } from '../support/index.js';
 
 const JPEG = ffmpegJpeg(64, 48);
 const PLACEHOLDER = ffmpegJpeg(32, 32, 'testsrc');
@@ -23,7 +24,7 @@ class ScriptedSource implements FrameSource {
     this.sink = undefined;
   }
   emit(jpeg = JPEG): void {
-    this.sink?.frame(jpeg);
+    this.sink?.unit(jpegUnit(jpeg));
   }
 }
 
@@ -53,7 +54,7 @@ describe('CameraStream', () => {
     const source = new ScriptedSource();
     const s = stream(source);
     const got: Frame[][] = [[], [], []];
-    const unsubs = got.map((list) => s.subscribe({ onFrame: (f) => list.push(f) }));
+    const unsubs = got.map((list) => s.subscribe({ onUnit: (f) => list.push(f) }));
     source.emit();
     source.emit();
     assert.equal(got[0]!.length, 2);
@@ -71,7 +72,7 @@ describe('CameraStream', () => {
     const source = new ScriptedSource();
     const s = stream(source);
     const seqs: number[] = [];
-    s.subscribe({ onFrame: (f) => seqs.push(f.seq) });
+    s.subscribe({ onUnit: (f) => seqs.push(f.seq) });
     for (let i = 0; i < 5; i++) source.emit();
     source.sink!.ended('test failure');
     await waitFor(() => seqs.length >= 8, 2000, 'placeholder frames');
@@ -87,19 +88,19 @@ describe('CameraStream', () => {
     const s = stream(source, { idleGraceMs: 300, stallTimeoutMs: 10_000 });
     assert.equal(source.starts, 0, 'nothing runs without consumers');
     assert.equal(s.state, 'idle');
-    const unsubscribe = s.subscribe({ onFrame: () => {} });
+    const unsubscribe = s.subscribe({ onUnit: () => {} });
     assert.equal(source.starts, 1);
     source.emit();
     assert.equal(s.state, 'online');
     unsubscribe();
     await sleep(100);
     assert.equal(source.stops, 0, 'still running during the grace');
-    const again = s.subscribe({ onFrame: () => {} }); // a consumer returning within the grace keeps it running
+    const again = s.subscribe({ onUnit: () => {} }); // a consumer returning within the grace keeps it running
     again();
     await waitFor(() => source.stops === 1, 2000, 'idle stop');
     assert.equal(s.state, 'idle');
     assert.equal(source.starts, 1);
-    s.subscribe({ onFrame: () => {} });
+    s.subscribe({ onUnit: () => {} });
     assert.equal(source.starts, 2, 'started again by the next consumer');
     await s.close();
   });
@@ -120,7 +121,7 @@ describe('CameraStream', () => {
     const s = stream(source, { stallTimeoutMs: 150 });
     const frames: Frame[] = [];
     const statuses: CameraStatus[] = [];
-    s.subscribe({ onFrame: (f) => frames.push(f), onStatus: (st) => statuses.push(st) });
+    s.subscribe({ onUnit: (f) => frames.push(f), onStatus: (st) => statuses.push(st) });
     source.emit();
     await waitFor(() => s.state === 'offline', 2000, 'offline after a stall');
     assert.equal(statuses.at(-1)?.online, false);
@@ -151,7 +152,7 @@ describe('CameraStream', () => {
   it('backs off between failed restarts', async () => {
     const source = new ScriptedSource();
     const s = stream(source, { backoffInitialMs: 40, backoffMaxMs: 160, stallTimeoutMs: 10_000 });
-    s.subscribe({ onFrame: () => {} });
+    s.subscribe({ onUnit: () => {} });
     const startTimes: number[] = [];
     const origStart = source.start.bind(source);
     source.start = (sink) => {
@@ -170,7 +171,7 @@ describe('CameraStream', () => {
   it('waits for a live frame for a snapshot, starting an idle camera, and gives up after the timeout', async () => {
     const source = new ScriptedSource();
     const s = stream(source);
-    const pending = s.liveFrame(1000);
+    const pending = s.liveUnit('jpeg', 1000);
     assert.equal(source.starts, 1, 'a snapshot starts an on-demand camera');
     source.emit();
     const frame = await pending;
@@ -178,9 +179,9 @@ describe('CameraStream', () => {
     const silent = new ScriptedSource();
     const s2 = stream(silent, { stallTimeoutMs: 5000 });
     const t0 = Date.now();
-    assert.equal(await s2.liveFrame(200), undefined);
+    assert.equal(await s2.liveUnit('jpeg', 200), undefined);
     assert.ok(Date.now() - t0 >= 190);
-    const ph = await s2.placeholderFrame();
+    const ph = await s2.placeholderUnit();
     assert.equal(ph.placeholder, true);
     await s.close();
     await s2.close();
@@ -191,11 +192,11 @@ describe('CameraStream', () => {
     const s = stream(source);
     let good = 0;
     s.subscribe({
-      onFrame: () => {
+      onUnit: () => {
         throw new Error('broken viewer');
       },
     });
-    s.subscribe({ onFrame: () => good++ });
+    s.subscribe({ onUnit: () => good++ });
     source.emit();
     source.emit();
     assert.equal(good, 2);
@@ -207,12 +208,12 @@ describe('CameraStream', () => {
     const source = new ScriptedSource();
     const s = stream(source, { idleGraceMs: 10 });
     const frames: Frame[] = [];
-    const unsub = s.subscribe({ onFrame: (f) => frames.push(f) });
+    const unsub = s.subscribe({ onUnit: (f) => frames.push(f) });
     const oldSink = source.sink!;
     unsub();
     await waitFor(() => s.state === 'idle', 1000, 'idle');
-    s.subscribe({ onFrame: (f) => frames.push(f) });
-    oldSink.frame(JPEG);
+    s.subscribe({ onUnit: (f) => frames.push(f) });
+    oldSink.unit(jpegUnit(JPEG));
     assert.equal(frames.length, 0, 'a late frame of the old run is not delivered');
     source.emit();
     assert.equal(frames.length, 1);
@@ -222,11 +223,11 @@ describe('CameraStream', () => {
   it('answers a snapshot at once while offline, and a waiting one as soon as the camera fails', async () => {
     const source = new ScriptedSource();
     const s = stream(source, { snapshotTimeoutMs: 60_000, backoffInitialMs: 60_000 });
-    const waiting = s.liveFrame();
+    const waiting = s.liveUnit('jpeg');
     source.sink!.ended('ffmpeg exited with code 1: no such file');
     assert.equal(await waiting, undefined, 'not after snapshot_timeout: at the failure');
     assert.equal(s.state, 'offline');
-    assert.equal(await s.liveFrame(), undefined, 'in backoff: at once');
+    assert.equal(await s.liveUnit('jpeg'), undefined, 'in backoff: at once');
     await s.close();
   });
 
@@ -234,7 +235,7 @@ describe('CameraStream', () => {
     const source = new ScriptedSource();
     const s = stream(source, { idleGraceMs: 10, backoffInitialMs: 20 });
     assert.equal(s.info().lastError, null);
-    const unsub = s.subscribe({ onFrame: () => {} });
+    const unsub = s.subscribe({ onUnit: () => {} });
     source.sink!.ended('refused');
     const first = s.info();
     assert.equal(first.lastError, 'refused');
@@ -247,7 +248,7 @@ describe('CameraStream', () => {
     await waitFor(() => s.state === 'idle', 2000, 'idle');
     assert.equal(s.info().offlineReason, null);
     assert.equal(s.info().lastError, 'refused again', 'still there once idle');
-    s.subscribe({ onFrame: () => {} });
+    s.subscribe({ onUnit: () => {} });
     source.emit();
     assert.equal(s.info().lastError, null, 'a frame clears it');
     assert.equal(s.info().lastErrorAt, null);
@@ -265,7 +266,7 @@ describe('CameraStream', () => {
     const viewer = (id: string, onFrame = (): void => {}): Consumer => {
       let sent = 0;
       return {
-        onFrame: () => {
+        onUnit: () => {
           onFrame();
           sent++;
         },
@@ -279,7 +280,7 @@ describe('CameraStream', () => {
       }),
     );
     s.subscribe(viewer('b'));
-    s.subscribe({ onFrame: () => {} }); // a snapshot: no statistics, not a viewer
+    s.subscribe({ onUnit: () => {} }); // a snapshot: no statistics, not a viewer
     source.emit();
     unsub();
     unsub();

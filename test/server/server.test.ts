@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Frame } from '../../src/hub/frame.js';
+import type { AccessUnit as Frame } from '../../src/media/index.js';
 import {
   decodeJpeg,
   ffmpegChildren,
@@ -70,7 +70,7 @@ describe('server with a testsrc and a file camera', () => {
     const file = readFileSync(clip);
     const frames: Frame[] = [];
     const camera = t.server.registry.get('clip')!;
-    const unsubscribe = camera.subscribe({ onFrame: (f) => frames.push(f) });
+    const unsubscribe = camera.subscribe({ onUnit: (f) => frames.push(f) });
     await waitFor(() => frames.length >= 1, 5000, 'first frame');
     const start = frames.length;
     const t0 = Date.now();
@@ -83,7 +83,7 @@ describe('server with a testsrc and a file camera', () => {
     assert.ok(got <= seconds * 20 * 1.33 + 1, `${got} frames in ${seconds.toFixed(2)} s`);
     assert.ok(seconds < 3, `${got} frames in ${seconds.toFixed(2)} s: paced at less than half its rate`);
     for (const f of frames.slice(0, 10)) {
-      assert.equal(f.width, 352);
+      assert.equal(f.config.width, 352);
       assert.ok(file.indexOf(f.data) >= 0, 'frame bytes are exactly a JPEG from the file');
     }
   });
@@ -142,7 +142,7 @@ describe('faults and on-demand capture', () => {
     try {
       const camera = t.server.registry.get('cam')!;
       const frames: Frame[] = [];
-      camera.subscribe({ onFrame: (f) => frames.push(f) });
+      camera.subscribe({ onUnit: (f) => frames.push(f) });
       await waitFor(() => camera.state === 'online', 5000, 'online');
       const [pid] = ffmpegChildren();
       assert.ok(pid);

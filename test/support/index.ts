@@ -11,6 +11,9 @@ import jpeg from 'jpeg-js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildServer, type Server } from '../../src/server/app.js';
 import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import { jpegConfig } from '../../src/media/jpeg.js';
+import { readJpegSize } from '../../src/sources/framing/jpeg.js';
+import type { SourceUnit } from '../../src/sources/source.js';
 
 export { waitFor, sleep } from './wait.js';
 export { BIN, ROOT } from './paths.js';
@@ -20,6 +23,12 @@ export { V1Client, wsUrl, type V1Frame, type TextMessage, type Closed } from './
 export { rejectedUpgrade, upgrade, upgradeStatus, type Upgrade } from './upgrade.js';
 export { IN_CI, requireInCi, skipOutsideCi } from './ci.js';
 export { rtspCameraMissing, startRtspCamera, type RtspCamera, type RtspCameraOptions } from './rtsp-camera.js';
+
+/** A JPEG as a source produces it: a keyframe on a jpeg track of its own size. */
+export function jpegUnit(data: Buffer): SourceUnit {
+  const size = readJpegSize(data) ?? { width: 0, height: 0 };
+  return { config: jpegConfig(size.width, size.height), keyframe: true, data };
+}
 
 export function quietLogger(): Logger {
   return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -1,18 +1,21 @@
 /** REST API: the camera list, one camera's details, and health. */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { CameraRegistry } from '../../hub/registry.js';
-import { maySeeCamera } from '../../security/principal.js';
 import { cameraParams, findCamera } from '../http-errors.js';
 
-export const apiRoutes: FastifyPluginAsync<{ registry: CameraRegistry; startedAt: number }> = async (
-  app,
-  { registry, startedAt },
-) => {
+export interface ApiOptions {
+  registry: CameraRegistry;
+  startedAt: number;
+  /** Whether the request's credential may see the camera (src/security decides). */
+  maySee(request: FastifyRequest, cameraId: string): boolean;
+}
+
+export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { registry, startedAt, maySee }) => {
   // Cameras outside the credential's list are not even named.
   app.get('/api/cameras', async (request) => ({
     cameras: registry
       .list()
-      .filter((c) => !request.principal || maySeeCamera(request.principal, c.id))
+      .filter((c) => maySee(request, c.id))
       .map((c) => c.info()),
   }));
 
@@ -21,7 +24,7 @@ export const apiRoutes: FastifyPluginAsync<{ registry: CameraRegistry; startedAt
     // Viewers' addresses are for admins only: a viewer must not learn where the others watch from.
     const admin = !request.principal || request.principal.role === 'admin';
     const viewers = camera.viewers().map((v) => (admin ? v : { ...v, remoteAddress: undefined }));
-    return { ...camera.info(), viewers };
+    return { ...camera.info(), tracks: camera.trackInfo(), viewers };
   });
 
   // Public (for load balancers and uptime checks), so it names nothing: counts only.

@@ -4,9 +4,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { CameraRegistry } from '../../hub/registry.js';
-import { limitViewerMessages, MAX_VIEWER_MESSAGE_BYTES, tooBig } from '../viewer-message-limit.js';
-import { CloseCode, FLOOD_BURST, FLOOD_PER_SECOND } from '../ws/constants.js';
-import { TokenBucket } from '../ws/token-bucket.js';
+import { limitViewerMessages, tooBig } from '../viewer-message-limit.js';
+import { CloseCode, FLOOD_BURST, FLOOD_PER_SECOND, MAX_VIEWER_MESSAGE_BYTES } from '../../wire/constants.js';
+import { TokenBucket } from '../../wire/token-bucket.js';
 import { CAPTURE_PAGE, CAPTURE_SCRIPT } from './capture-page.js';
 import { SeedViewer } from './seed-viewer.js';
 

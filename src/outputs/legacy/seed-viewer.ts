@@ -8,7 +8,8 @@
  */
 import type { WebSocket } from 'ws';
 import type { CameraStream } from '../../hub/camera-stream.js';
-import type { Consumer, Frame, ViewerStats } from '../../hub/frame.js';
+import type { Consumer, ViewerStats } from '../../hub/consumer.js';
+import type { AccessUnit } from '../../media/index.js';
 import { nextViewerId } from '../viewer-id.js';
 import { ViewerTally } from '../viewer-tally.js';
 import { seedMessage } from './seed-message.js';
@@ -34,10 +35,10 @@ export class SeedViewer implements Consumer {
   /** The client asked for a picture. */
   request(): void {
     this.wanted = true;
-    this.answer(this.camera.current);
+    this.camera.catchUp(this, 'jpeg');
   }
 
-  onFrame(frame: Frame): void {
+  onUnit(frame: AccessUnit): void {
     if (this.wanted) this.answer(frame);
   }
 
@@ -49,7 +50,7 @@ export class SeedViewer implements Consumer {
     return this.tally.stats();
   }
 
-  private answer(frame: Frame | undefined): void {
+  private answer(frame: AccessUnit | undefined): void {
     if (!frame || frame.seq <= this.lastSeq || !this.wanted || this.sending || this.closed) return;
     if (this.socket.readyState !== this.socket.OPEN) return;
     const message = seedMessage(frame);
@@ -63,7 +64,7 @@ export class SeedViewer implements Consumer {
     this.socket.send(message, { binary: false }, (err) => {
       this.sending = false;
       // A request that came while this was being written gets the newest frame now, if it has not had it.
-      if (!err) this.answer(this.camera.current);
+      if (!err) this.camera.catchUp(this, 'jpeg');
     });
   }
 }

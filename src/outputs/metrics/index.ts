@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { CameraStream } from '../../hub/camera-stream.js';
+import type { CameraStream, TrackInfo } from '../../hub/camera-stream.js';
 import type { CameraRegistry } from '../../hub/registry.js';
 import { addEventLoopMetrics, EVENT_LOOP_SERIES } from './event-loop.js';
 import { addViewerMetrics } from './viewers.js';
@@ -54,7 +54,7 @@ export function createMetrics(
   };
 
   perCamera('counter', 'camrelay_camera_frames_total', 'Frames received from the camera', (c) => c.counters.frames);
-  perCamera('counter', 'camrelay_camera_bytes_total', 'JPEG bytes received from the camera', (c) => c.counters.bytes);
+  perCamera('counter', 'camrelay_camera_bytes_total', 'Bytes received from the camera', (c) => c.counters.bytes);
   perCamera('counter', 'camrelay_camera_restarts_total', 'Source restarts after a failure', (c) => c.counters.restarts);
   perCamera('counter', 'camrelay_camera_offline_seconds_total', 'Time spent offline', (c) => c.offlineMs() / 1000);
   perCamera('gauge', 'camrelay_camera_online', '1 when the camera delivers frames', (c) =>
@@ -68,6 +68,32 @@ export function createMetrics(
   );
   perCamera('gauge', 'camrelay_camera_viewers', 'Viewers connected', (c) => c.viewers().length);
   perCamera('gauge', 'camrelay_camera_fps', 'Measured frames per second', (c) => c.fps());
+  const perTrack = (name: string, help: string, value: (t: TrackInfo) => number | null): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['camera', 'codec'],
+      registers: [register],
+      collect(this: Gauge) {
+        this.reset();
+        for (const camera of cameras.list()) {
+          for (const track of camera.trackInfo()) {
+            const v = value(track);
+            // Only tracks in use: a camera's derived track nobody watches has no series.
+            if (v !== null && (track.origin === 'native' || track.running)) {
+              this.set({ camera: camera.id, codec: track.codec }, v);
+            }
+          }
+        }
+      },
+    });
+  };
+  perTrack('camrelay_track_bytes_per_second', 'Bytes received over the last second, per track', (t) => t.bitrate / 8);
+  perTrack('camrelay_track_keyframe_interval_seconds', 'Time between the last two keyframes', (t) =>
+    t.keyframeIntervalMs === null ? null : t.keyframeIntervalMs / 1000,
+  );
+  perTrack('camrelay_track_consumers', 'Consumers subscribed to the track', (t) => t.consumers);
+  perCamera('counter', 'camrelay_camera_transcoder_starts_total', 'Transcoders started', (c) => c.transcoderStarts);
   addViewerMetrics(register, cameras);
   extra?.(register);
   return { register, stop };

@@ -7,7 +7,7 @@
  * counts of those gone (told by the hub as they leave), so they only grow.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { ViewerStats } from '../../hub/frame.js';
+import type { ViewerStats } from '../../hub/consumer.js';
 import type { CameraRegistry } from '../../hub/registry.js';
 
 type Totals = Pick<ViewerStats, 'framesSent' | 'framesDropped' | 'bytesSent'> & { connections: number };

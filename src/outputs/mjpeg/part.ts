@@ -10,7 +10,7 @@
  * frame, however many viewers get it.
  */
 import { randomBytes } from 'node:crypto';
-import type { Frame } from '../../hub/frame.js';
+import type { AccessUnit } from '../../media/index.js';
 
 /** Unpredictable: 128 random bits. */
 export const BOUNDARY = `camrelay${randomBytes(16).toString('hex')}`;
@@ -27,16 +27,16 @@ export const PREAMBLE = Buffer.from(`--${BOUNDARY}\r\n`, 'latin1');
 export const TRAILER = Buffer.from(`\r\n--${BOUNDARY}\r\n`, 'latin1');
 
 // Built once per frame however many viewers get it; gone with the frame. null: the frame is unsendable.
-const headers = new WeakMap<Frame, Buffer | null>();
+const headers = new WeakMap<AccessUnit, Buffer | null>();
 
 /** The part header for a frame, or undefined when the frame's bytes contain the boundary (never sent). */
-export function partHeader(frame: Frame): Buffer | undefined {
+export function partHeader(frame: AccessUnit): Buffer | undefined {
   let header = headers.get(frame);
   if (header === undefined) {
     if (frame.data.indexOf(BOUNDARY_BYTES) >= 0) {
       header = null;
     } else {
-      const timestamp = (frame.capturedAt / 1000).toFixed(6);
+      const timestamp = (frame.receivedAt / 1000).toFixed(6);
       header = Buffer.from(
         `Content-Type: image/jpeg\r\nContent-Length: ${frame.data.length}\r\nX-Timestamp: ${timestamp}\r\n\r\n`,
         'latin1',

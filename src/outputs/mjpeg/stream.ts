@@ -47,7 +47,7 @@ export function serveMjpeg(
 
   const viewer = new MjpegViewer(res, request.ip, options.fps === undefined ? undefined : new FpsCap(options.fps));
   // Subscribed before hijacking: a camera being closed throws, and the error handler still answers.
-  const unsubscribe = camera.subscribe(viewer);
+  const unsubscribe = camera.subscribe(viewer, 'jpeg');
   reply.hijack();
   options.open.add(res);
   const done = (): void => {
@@ -64,6 +64,5 @@ export function serveMjpeg(
   res.removeHeader('transfer-encoding');
   res.writeHead(200, head);
   res.write(PREAMBLE);
-  const frame = camera.current;
-  if (frame) viewer.onFrame(frame);
+  camera.catchUp(viewer, 'jpeg');
 }

@@ -5,7 +5,8 @@
  * newer frame replaces the one waiting (latest wins), so a slow client holds
  * at most one frame in memory and sees the newest picture when it catches up.
  */
-import type { Consumer, Frame, ViewerStats } from '../../hub/frame.js';
+import type { Consumer, ViewerStats } from '../../hub/consumer.js';
+import type { AccessUnit } from '../../media/index.js';
 import { nextViewerId } from '../viewer-id.js';
 import { ViewerTally } from '../viewer-tally.js';
 import type { FpsCap } from './fps-cap.js';
@@ -23,7 +24,7 @@ export interface PartSink {
 export class MjpegViewer implements Consumer {
   /** Waiting for 'drain': nothing more is written until it comes. */
   private blocked = false;
-  private pending: Frame | undefined;
+  private pending: AccessUnit | undefined;
   private closed = false;
 
   private readonly tally: ViewerTally;
@@ -36,9 +37,9 @@ export class MjpegViewer implements Consumer {
     this.tally = new ViewerTally(nextViewerId('mjpeg'), 'mjpeg', remoteAddress);
   }
 
-  onFrame(frame: Frame): void {
+  onUnit(frame: AccessUnit): void {
     if (this.closed) return;
-    if (this.cap && !this.cap.admit(frame.capturedAt)) return;
+    if (this.cap && !this.cap.admit(frame.receivedAt)) return;
     if (this.blocked) {
       if (this.pending) this.tally.framesDropped++;
       this.pending = frame;
@@ -57,7 +58,7 @@ export class MjpegViewer implements Consumer {
     return this.tally.stats();
   }
 
-  private write(frame: Frame): void {
+  private write(frame: AccessUnit): void {
     if (this.sink.destroyed) return;
     const header = partHeader(frame);
     if (!header) {

@@ -7,17 +7,23 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocket, type RawData } from 'ws';
 import type { CameraStream } from '../../hub/camera-stream.js';
+import type { Codec } from '../../media/index.js';
 import { nextViewerId } from '../viewer-id.js';
-import { limitViewerMessages, MAX_VIEWER_MESSAGE_BYTES, tooBig } from '../viewer-message-limit.js';
-import { CloseCode, FLOOD_BURST, FLOOD_PER_SECOND, KEEPALIVE_MS } from './constants.js';
-import { parseClientMessage } from './client-message.js';
-import { TokenBucket } from './token-bucket.js';
+import { limitViewerMessages, tooBig } from '../viewer-message-limit.js';
+import { CloseCode, FLOOD_BURST, FLOOD_PER_SECOND, MAX_VIEWER_MESSAGE_BYTES } from '../../wire/constants.js';
+import { Keepalive } from '../../wire/keepalive.js';
+import { parseClientMessage } from '../../wire/client-message.js';
+import { TokenBucket } from '../../wire/token-bucket.js';
 import { WsViewer } from './viewer.js';
 
 export interface ConnectionOptions {
   window: number;
   acks: boolean;
   remoteAddress: string;
+  /** The track the viewer gets (`?codec=`). */
+  codec: Codec;
+  /** How the viewer decodes (`?player=`), for its statistics. */
+  path?: string;
   log: FastifyBaseLogger;
 }
 
@@ -31,12 +37,14 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
     window: options.window,
     acks: options.acks,
     remoteAddress: options.remoteAddress,
+    codec: options.codec,
+    ...(options.path === undefined ? {} : { path: options.path }),
     onRtt: (ms) => camera.viewerRtt(ms),
   });
   const flood = new TokenBucket(FLOOD_BURST, FLOOD_PER_SECOND);
   limitViewerMessages(socket);
-  /** Heard from the peer since the last keepalive ping. */
-  let alive = true;
+  // Protocol-level pings reap peers that vanished without closing TCP.
+  const keepalive = new Keepalive(socket, () => log.debug('viewer did not answer a ping; dropping it'));
 
   const reject = (reason: string): void => {
     log.debug({ reason }, 'closing viewer: policy violation');
@@ -44,7 +52,7 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
   };
 
   const onMessage = (data: RawData, isBinary: boolean): void => {
-    alive = true;
+    keepalive.heard();
     if (socket.readyState !== WebSocket.OPEN) return; // closing: what still arrives no longer matters
     if (tooBig(data)) {
       log.debug('closing viewer: message too big');
@@ -68,7 +76,8 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
       case 'pause':
         return viewer.pause();
       case 'resume':
-        return viewer.resume(camera.current);
+        if (viewer.resume()) camera.catchUp(viewer, options.codec); // a picture at once (H.264: from a keyframe)
+        return;
       default:
         return; // stale acks and unknown types: harmless
     }
@@ -83,24 +92,9 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
     }
   });
 
-  // Protocol-level pings reap peers that vanished without closing TCP.
-  socket.on('pong', () => {
-    alive = true;
-  });
-  const keepalive = setInterval(() => {
-    if (!alive) {
-      log.debug('viewer did not answer a ping; dropping it');
-      socket.terminate();
-      return;
-    }
-    alive = false;
-    socket.ping();
-  }, KEEPALIVE_MS);
-  keepalive.unref();
-
   let unsubscribe: (() => void) | undefined;
   const dispose = (): void => {
-    clearInterval(keepalive);
+    keepalive.stop();
     viewer.close();
     unsubscribe?.();
     unsubscribe = undefined;
@@ -111,7 +105,7 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
   });
 
   try {
-    unsubscribe = camera.subscribe(viewer);
+    unsubscribe = camera.subscribe(viewer, options.codec);
   } catch (err) {
     // The camera is closing: the server is shutting down.
     log.debug({ err }, 'camera closed before the viewer could subscribe');
@@ -120,7 +114,7 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
   }
   viewer.sendHello(camera.size);
   if (!camera.status.online) viewer.sendStatus(camera.status);
-  if (camera.current) viewer.onFrame(camera.current); // a picture at once, not at the next frame
-  log.debug({ window: options.window, acks: options.acks }, 'viewer joined');
+  camera.catchUp(viewer, options.codec); // a picture at once, not at the next unit
+  log.debug({ window: options.window, acks: options.acks, codec: options.codec }, 'viewer joined');
   return dispose;
 }

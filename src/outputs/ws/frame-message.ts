@@ -1,22 +1,44 @@
 /**
- * The binary message for a frame, built once per frame and shared by every
- * viewer of every camera. ws cannot send header and JPEG as one message from
- * two buffers, so the JPEG is copied once per frame, never per viewer.
+ * The binary message for an access unit, built once per unit and shared by
+ * every viewer of every camera. ws cannot send header and payload as one
+ * message from two buffers, so the payload is copied once per unit, never
+ * per viewer.
  */
-import type { Frame } from '../../hub/frame.js';
-import { HEADER_BYTES } from './constants.js';
-import { encodeHeader } from './header.js';
+import type { AccessUnit, TrackConfig } from '../../media/index.js';
+import { CODEC_H264, CODEC_JPEG, FLAG_KEYFRAME, HEADER_BYTES } from '../../wire/constants.js';
+import { encodeHeader } from '../../wire/header.js';
+import type { ConfigMessage } from '../../wire/server-message.js';
 
-// Keyed by the frozen Frame: the message lives exactly as long as someone holds the frame.
-const messages = new WeakMap<Frame, Buffer>();
+// Keyed by the frozen unit: the message lives exactly as long as someone holds the unit.
+const messages = new WeakMap<AccessUnit, Buffer>();
 
-export function frameMessage(frame: Frame): Buffer {
-  let message = messages.get(frame);
+export function frameMessage(unit: AccessUnit): Buffer {
+  let message = messages.get(unit);
   if (!message) {
-    message = Buffer.allocUnsafe(HEADER_BYTES + frame.data.length);
-    encodeHeader(message, 0, frame.seq, frame.capturedAt);
-    frame.data.copy(message, HEADER_BYTES);
-    messages.set(frame, message);
+    message = Buffer.allocUnsafe(HEADER_BYTES + unit.data.length);
+    const codec = unit.config.codec === 'h264' ? CODEC_H264 : CODEC_JPEG;
+    encodeHeader(message, 0, unit.seq, unit.receivedAt, codec, unit.keyframe ? FLAG_KEYFRAME : 0);
+    unit.data.copy(message, HEADER_BYTES);
+    messages.set(unit, message);
   }
   return message;
+}
+
+const configs = new WeakMap<TrackConfig, string>();
+
+/** The `config` text message of an H.264 track configuration, built once per configuration. */
+export function configMessage(config: TrackConfig): string {
+  let text = configs.get(config);
+  if (text === undefined) {
+    const message: ConfigMessage = {
+      type: 'config',
+      codec: config.codecString,
+      width: config.width,
+      height: config.height,
+      description: config.description ? Buffer.from(config.description).toString('base64') : '',
+    };
+    text = JSON.stringify(message);
+    configs.set(config, text);
+  }
+  return text;
 }

@@ -6,8 +6,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type {} from '@fastify/websocket'; // route option `websocket: true`
 import type { CameraRegistry } from '../../hub/registry.js';
-import { cameraParams, findCamera } from '../http-errors.js';
-import { DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW } from './constants.js';
+import type { Codec } from '../../media/index.js';
+import { cameraParams, findCamera, HttpError } from '../http-errors.js';
+import { DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW } from '../../wire/constants.js';
 import { serveViewer } from './connection.js';
 
 const wsQuery = {
@@ -15,12 +16,28 @@ const wsQuery = {
   properties: {
     window: { type: 'integer', minimum: MIN_WINDOW, maximum: MAX_WINDOW, default: DEFAULT_WINDOW },
     ack: { type: 'integer', enum: [0, 1], default: 1 },
+    /** One codec or a preference list (`h264,jpeg`); none: jpeg. */
+    codec: { type: 'string', maxLength: 200 },
+    /** How the viewer decodes: informational, shown in its statistics. */
+    player: { type: 'string', enum: ['webcodecs', 'mse', 'jpeg'] },
   },
 } as const;
 
+const CODECS: readonly Codec[] = ['jpeg', 'h264'];
+
+/** The first codec of the list that the server knows; unknown names are skipped. */
+export function pickCodec(list: string | undefined): Codec {
+  if (list === undefined) return 'jpeg';
+  for (const name of list.split(',')) {
+    const codec = CODECS.find((c) => c === name.trim().toLowerCase());
+    if (codec) return codec;
+  }
+  throw new HttpError(400, `querystring/codec names no codec this server knows (${CODECS.join(', ')})`);
+}
+
 interface WsRoute {
   Params: { id: string };
-  Querystring: { window: number; ack: 0 | 1 };
+  Querystring: { window: number; ack: 0 | 1; codec?: string; player?: 'webcodecs' | 'mse' | 'jpeg' };
 }
 
 export const wsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async (app, { registry }) => {
@@ -40,12 +57,15 @@ export const wsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async 
       // After validation, before the upgrade: a throw here is an HTTP error response.
       preHandler: async (request) => {
         findCamera(registry, request.params.id);
+        pickCodec(request.query.codec);
       },
     },
     (socket, request) => {
       const dispose = serveViewer(socket, findCamera(registry, request.params.id), {
         window: request.query.window,
         acks: request.query.ack === 1,
+        codec: pickCodec(request.query.codec),
+        ...(request.query.player === undefined ? {} : { path: request.query.player }),
         remoteAddress: request.ip,
         log: request.log,
       });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import type { ViewerStats } from '../../../src/hub/frame.js';
+import type { ViewerStats } from '../../../src/hub/consumer.js';
 import { cameraFrames, decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
 import { openSeed, parseAnswer, pull } from './seed-client.js';
 

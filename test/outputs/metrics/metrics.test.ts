@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import type { ViewerStats } from '../../../src/hub/frame.js';
+import type { ViewerStats } from '../../../src/hub/consumer.js';
 import { startServer, V1Client, waitFor, wsUrl, type TestServer } from '../../support/index.js';
 import { openMjpeg, type MjpegClient } from '../mjpeg/mjpeg-client.js';
 

@@ -49,7 +49,7 @@ describe('MJPEG part integrity', () => {
     assert.match(BOUNDARY, /^camrelay[0-9a-f]{32}$/);
     // The evil frame does reach the camera untouched: only the MJPEG output refuses it.
     const seen = new Set<string>();
-    const unsubscribe = t.server.registry.get('cam')!.subscribe({ onFrame: (f) => seen.add(sha1(f.data)) });
+    const unsubscribe = t.server.registry.get('cam')!.subscribe({ onUnit: (f) => seen.add(sha1(f.data)) });
     const client = await openMjpeg(`${t.url}/api/cameras/cam/stream.mjpeg`);
     try {
       assert.equal(client.response.headers['content-type'], `multipart/x-mixed-replace; boundary=${BOUNDARY}`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { ViewerStats } from '../../../src/hub/frame.js';
+import type { ViewerStats } from '../../../src/hub/consumer.js';
 import { cameraFrames, sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
 import { openMjpeg } from './mjpeg-client.js';
 

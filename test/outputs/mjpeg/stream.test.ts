@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ViewerStats } from '../../../src/hub/frame.js';
+import type { ViewerStats } from '../../../src/hub/consumer.js';
 import { cameraFrames, decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
 import { MJPEG_TYPE, openMjpeg, type MjpegPart } from './mjpeg-client.js';
 

@@ -1,17 +1,18 @@
 /** The pure parts of the protocol: header bytes, the per-frame message, client message parsing, the flood bucket. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Frame } from '../../../src/hub/frame.js';
-import { parseClientMessage } from '../../../src/outputs/ws/client-message.js';
+import type { AccessUnit } from '../../../src/media/index.js';
+import { jpegConfig } from '../../../src/media/jpeg.js';
+import { parseClientMessage } from '../../../src/wire/client-message.js';
 import { frameMessage } from '../../../src/outputs/ws/frame-message.js';
-import { decodeHeader, encodeHeader, framePayload, seqDiff } from '../../../src/outputs/ws/header.js';
-import { TokenBucket } from '../../../src/outputs/ws/token-bucket.js';
+import { decodeHeader, encodeHeader, framePayload, seqDiff } from '../../../src/wire/header.js';
+import { TokenBucket } from '../../../src/wire/token-bucket.js';
 import { ffmpegJpeg } from '../../support/index.js';
 
 const JPEG = ffmpegJpeg(64, 48);
 
-function frame(seq: number, capturedAt = 1_700_000_000_123.25): Frame {
-  return Object.freeze({ seq, data: JPEG, capturedAt, width: 64, height: 48, placeholder: false });
+function frame(seq: number, receivedAt = 1_700_000_000_123.25): AccessUnit {
+  return Object.freeze({ seq, data: JPEG, receivedAt, config: jpegConfig(64, 48), keyframe: true, placeholder: false });
 }
 
 describe('frame header', () => {
@@ -63,7 +64,7 @@ describe('frameMessage', () => {
     const m = frameMessage(f);
     assert.equal(m.length, 16 + JPEG.length);
     assert.equal(decodeHeader(m).seq, 9);
-    assert.equal(decodeHeader(m).capturedAt, f.capturedAt);
+    assert.equal(decodeHeader(m).capturedAt, f.receivedAt);
     assert.ok(m.subarray(16).equals(JPEG));
     assert.equal(frameMessage(f), m, 'the same Buffer for every viewer');
     assert.notEqual(frameMessage(frame(9)), m, 'another Frame object gets its own message');

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { ViewerStats } from '../../../src/hub/frame.js';
-import { MAX_BUFFERED_BYTES } from '../../../src/outputs/ws/constants.js';
+import type { ViewerStats } from '../../../src/hub/consumer.js';
+import { MAX_BUFFERED_BYTES } from '../../../src/wire/constants.js';
 import { startServer, waitFor, type TestServer } from '../../support/index.js';
 import { V1Client, wsUrl } from '../../support/v1-client.js';
 

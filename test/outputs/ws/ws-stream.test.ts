@@ -1,8 +1,8 @@
 /** The viewer protocol against a real server and a real ffmpeg test pattern: greeting, frames, flow control, control messages, stats. */
 import assert from 'node:assert/strict';
-import type { ViewerStats } from '../../../src/hub/frame.js';
+import type { ViewerStats } from '../../../src/hub/consumer.js';
 import { after, before, describe, it } from 'node:test';
-import { preciseNow } from '../../../src/hub/frame.js';
+import { preciseNow } from '../../../src/hub/consumer.js';
 import { decodeJpeg, sleep, startServer, waitFor, type TestServer } from '../../support/index.js';
 import { rejectedUpgrade } from '../../support/upgrade.js';
 import { V1Client, wsUrl } from '../../support/v1-client.js';

@@ -1,0 +1,126 @@
+/**
+ * A track the camera does not produce itself (h264 of a JPEG camera, jpeg of
+ * an H.264 camera): one transcoder per camera feeds it from the native track,
+ * running only while the derived track has consumers (stopped after the idle
+ * grace), restarted with backoff if it ends, and restarted when the native
+ * configuration changes (the camera came back at another size).
+ */
+import type { Logger } from 'pino';
+import type { AccessUnit, Codec, TrackConfig } from '../media/index.js';
+import type { SourceSink, SourceUnit } from '../sources/source.js';
+import { Backoff } from './backoff.js';
+import { preciseNow } from './consumer.js';
+import type { Track } from './track.js';
+
+/** What src/sources/ffmpeg/transcoder.ts provides. push() never blocks: it drops, counted. */
+export interface Transcoder {
+  start(sink: SourceSink): void;
+  push(unit: SourceUnit): void;
+  stop(): Promise<void>;
+}
+
+export type TranscoderFactory = (to: Codec) => Transcoder;
+
+export class DerivedTrack {
+  private transcoder: Transcoder | undefined;
+  /** Identifies the current transcoder run, so callbacks from a stopped one are ignored. */
+  private run = 0;
+  private inputConfig: TrackConfig | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly backoff = new Backoff(500, 30_000);
+  private notBefore = 0;
+  /** Transcoder processes started, for the metrics and the tests. */
+  starts = 0;
+
+  constructor(
+    readonly track: Track,
+    private factory: TranscoderFactory | undefined,
+    private readonly idleGraceMs: number,
+    private readonly camera: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Sets the transcoder factory of a track made without one. */
+  offerFactory(factory: TranscoderFactory): void {
+    this.factory ??= factory;
+  }
+
+  get running(): boolean {
+    return this.transcoder !== undefined;
+  }
+
+  /** A consumer arrived: start at once from the native track's cached units, if there are any. */
+  wanted(native: readonly AccessUnit[]): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    for (const unit of native) this.feed(unit);
+  }
+
+  /** A consumer left: with none left, stop after the idle grace. */
+  unwanted(): void {
+    if (this.track.consumers.size > 0 || this.idleTimer || !this.transcoder) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.track.consumers.size === 0) void this.stop();
+    }, this.idleGraceMs);
+  }
+
+  /** A native unit: transcoded while the derived track has consumers. */
+  feed(unit: AccessUnit): void {
+    if (unit.placeholder || !this.factory) return;
+    if (this.track.consumers.size === 0 && !this.idleTimer) return;
+    if (this.transcoder && unit.config !== this.inputConfig) void this.stop(); // another size: a new transcoder
+    if (!this.transcoder && !this.start(unit)) return;
+    this.transcoder!.push({ config: unit.config, keyframe: unit.keyframe, data: unit.data });
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    const transcoder = this.transcoder;
+    this.transcoder = undefined;
+    this.inputConfig = undefined;
+    this.run++;
+    // What it made is no picture to start a new consumer with once it is gone.
+    if (transcoder) this.track.clearCache();
+    await transcoder?.stop();
+  }
+
+  private start(first: AccessUnit): boolean {
+    if (!first.keyframe || performance.now() < this.notBefore) return false;
+    const to = this.track.codec;
+    let transcoder: Transcoder;
+    try {
+      transcoder = this.factory!(to);
+    } catch (err) {
+      this.failed(`could not create the ${to} transcoder: ${(err as Error).message}`);
+      return false;
+    }
+    const run = ++this.run;
+    this.transcoder = transcoder;
+    this.inputConfig = first.config;
+    this.starts++;
+    this.log.info({ camera: this.camera, to }, 'transcoder started');
+    transcoder.start({
+      unit: (unit) => {
+        if (run !== this.run) return;
+        this.backoff.reset();
+        this.track.publish(unit.config, unit.keyframe, unit.data, preciseNow());
+      },
+      ended: (reason) => {
+        if (run !== this.run) return;
+        this.transcoder = undefined;
+        this.inputConfig = undefined;
+        this.run++;
+        this.failed(reason);
+      },
+    });
+    return true;
+  }
+
+  private failed(reason: string): void {
+    const delay = this.backoff.next();
+    this.notBefore = performance.now() + delay;
+    this.log.warn({ camera: this.camera, to: this.track.codec, reason, retryMs: delay }, 'transcoder ended');
+  }
+}

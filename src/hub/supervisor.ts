@@ -1,0 +1,252 @@
+/**
+ * A camera's source lifecycle: idle → starting → online ⇄ offline → idle.
+ * Starts the source on demand, stops it `idleGraceMs` after demand ends,
+ * notices stalls (no unit for `stallTimeoutMs`) and ends, and restarts with
+ * backoff. It knows nothing of consumers or tracks: the camera tells it about
+ * demand and hears about units and state changes through its hooks.
+ */
+import type { Logger } from 'pino';
+import { maskCredentials } from '../sources/credentials.js';
+import type { FrameSource, SourceSink, SourceUnit } from '../sources/source.js';
+import { Backoff } from './backoff.js';
+import type { CameraState } from './camera-info.js';
+import { preciseNow, type CameraStatus } from './consumer.js';
+import { FpsMeter } from './fps-meter.js';
+
+export interface SupervisorOptions {
+  id: string;
+  alwaysOn: boolean;
+  idleGraceMs: number;
+  stallTimeoutMs: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+}
+
+export interface SupervisorHooks {
+  /** Some consumer wants the camera. */
+  hasDemand(): boolean;
+  /** A unit of the current run, stamped with its receive time. */
+  unit(unit: SourceUnit, receivedAt: number): void;
+  /** The state changed to online, offline or idle (status already updated). */
+  changed(state: CameraState): void;
+}
+
+export interface CameraCounters {
+  /** Live access units received from the source (placeholders not counted). */
+  frames: number;
+  bytes: number;
+  restarts: number;
+  /** Offline time of outages that have ended, in ms (see offlineMs() for the total). */
+  offlineMsEnded: number;
+}
+
+export class SourceSupervisor {
+  readonly counters: CameraCounters = { frames: 0, bytes: 0, restarts: 0, offlineMsEnded: 0 };
+  private stateValue: CameraState = 'idle';
+  private statusValue: CameraStatus = { online: false, since: Date.now(), reason: 'not started' };
+  private readonly fpsMeter = new FpsMeter();
+  private readonly backoff: Backoff;
+  /** Identifies the current source run, so callbacks from a stopped run are ignored. */
+  private run = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** The newest failure and when (ms since the Unix epoch): kept, idle or not, until a unit comes. */
+  private lastFailure: { reason: string; at: number } | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly options: SupervisorOptions,
+    private readonly source: FrameSource,
+    private readonly hooks: SupervisorHooks,
+    private readonly log: Logger,
+  ) {
+    this.backoff = new Backoff(options.backoffInitialMs, options.backoffMaxMs);
+  }
+
+  get state(): CameraState {
+    return this.stateValue;
+  }
+
+  get status(): CameraStatus {
+    return this.statusValue;
+  }
+
+  get failure(): { reason: string; at: number } | undefined {
+    return this.lastFailure;
+  }
+
+  /** Starts an always_on camera; call once the camera is ready for units. */
+  init(): void {
+    if (this.options.alwaysOn) this.startSource();
+  }
+
+  /** A consumer arrived: cancel a pending idle, start an idle source. */
+  wanted(): void {
+    if (this.closed) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.stateValue === 'idle') this.startSource();
+  }
+
+  /** A consumer left: with no demand left, the source stops after the idle grace. */
+  unwanted(): void {
+    if (this.closed || this.hooks.hasDemand()) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (!this.hooks.hasDemand()) void this.goIdle();
+    }, this.options.idleGraceMs);
+  }
+
+  fps(): number {
+    return this.stateValue === 'online' ? Math.round(this.fpsMeter.fps(preciseNow()) * 10) / 10 : 0;
+  }
+
+  /** Total offline time in ms, the outage in progress included. */
+  offlineMs(): number {
+    const current = this.stateValue === 'offline' ? Date.now() - this.statusValue.since : 0;
+    return this.counters.offlineMsEnded + current;
+  }
+
+  /**
+   * The source can work again (a relayed camera's edge is back): restart now
+   * rather than wait out the backoff. Only an offline camera waiting for its
+   * restart is affected.
+   */
+  retryNow(): void {
+    if (this.closed || this.stateValue !== 'offline' || !this.restartTimer) return;
+    clearTimeout(this.restartTimer);
+    this.backoff.reset();
+    this.restart();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clearTimers();
+    this.run++;
+    await this.source.stop();
+  }
+
+  private startSource(): void {
+    if (this.closed) return;
+    const run = ++this.run;
+    if (this.stateValue === 'idle')
+      this.setState('starting', 'a consumer arrived' + (this.options.alwaysOn ? ' (always_on)' : ''));
+    const sink: SourceSink = {
+      unit: (unit) => {
+        if (run === this.run) this.onUnit(unit);
+      },
+      ended: (reason) => {
+        if (run === this.run) this.onFailure(reason);
+      },
+    };
+    this.armStallTimer();
+    this.source.start(sink);
+  }
+
+  private onUnit(unit: SourceUnit): void {
+    const now = preciseNow();
+    this.counters.frames++;
+    this.counters.bytes += unit.data.length;
+    this.fpsMeter.tick(now);
+    this.armStallTimer();
+    if (this.stateValue !== 'online') this.goOnline();
+    this.hooks.unit(unit, now);
+  }
+
+  private onFailure(reason: string): void {
+    this.run++; // whatever the old run still says is stale now
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.goOffline(reason);
+    this.scheduleRestart();
+  }
+
+  private armStallTimer(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      const seconds = this.options.stallTimeoutMs / 1000;
+      const reason =
+        this.stateValue === 'starting' || this.stateValue === 'offline'
+          ? `no first frame within ${seconds}s`
+          : `stalled: no frame for ${seconds}s`;
+      this.run++;
+      void this.source.stop();
+      this.goOffline(reason);
+      this.scheduleRestart();
+    }, this.options.stallTimeoutMs);
+  }
+
+  private scheduleRestart(): void {
+    if (this.closed) return;
+    const delay = this.backoff.next();
+    this.log.info({ camera: this.options.id, delayMs: delay }, 'camera restart scheduled');
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => this.restart(), delay);
+  }
+
+  private restart(): void {
+    this.restartTimer = undefined;
+    if (!this.hooks.hasDemand()) {
+      void this.goIdle(); // nobody wants it any more; the next consumer starts it afresh
+      return;
+    }
+    this.counters.restarts++;
+    void this.source.stop().then(() => {
+      if (this.stateValue === 'offline' && !this.closed && this.hooks.hasDemand()) this.startSource();
+    });
+  }
+
+  private async goIdle(): Promise<void> {
+    this.run++;
+    this.clearTimers();
+    if (this.stateValue === 'offline') this.counters.offlineMsEnded += Date.now() - this.statusValue.since;
+    this.setState('idle', `no consumers for ${this.options.idleGraceMs / 1000}s`);
+    this.statusValue = { online: false, since: Date.now(), reason: 'idle' };
+    this.fpsMeter.clear();
+    this.backoff.reset();
+    this.hooks.changed('idle');
+    await this.source.stop();
+  }
+
+  private goOnline(): void {
+    const wasOffline = this.stateValue === 'offline';
+    if (wasOffline) this.counters.offlineMsEnded += Date.now() - this.statusValue.since;
+    this.backoff.reset();
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.lastFailure = undefined;
+    this.setState('online', wasOffline ? 'frames are back' : 'first frame');
+    this.statusValue = { online: true, since: Date.now() };
+    this.hooks.changed('online');
+  }
+
+  private goOffline(rawReason: string): void {
+    // Reasons reach viewers and the log: no URL credentials, whichever source (a relay edge too) wrote them.
+    const reason = maskCredentials(rawReason);
+    this.lastFailure = { reason, at: Date.now() };
+    if (this.stateValue === 'offline') {
+      this.log.warn({ camera: this.options.id, reason }, 'camera restart failed');
+      return;
+    }
+    this.fpsMeter.clear();
+    this.setState('offline', reason);
+    this.statusValue = { online: false, since: Date.now(), reason };
+    this.hooks.changed('offline');
+  }
+
+  private setState(state: CameraState, reason: string): void {
+    if (state === this.stateValue) return;
+    const from = this.stateValue;
+    this.stateValue = state;
+    const level = state === 'offline' ? 'warn' : 'info';
+    this.log[level]({ camera: this.options.id, from, to: state, reason }, `camera ${state}`);
+  }
+
+  private clearTimers(): void {
+    for (const t of [this.idleTimer, this.stallTimer, this.restartTimer]) clearTimeout(t);
+    this.idleTimer = this.stallTimer = this.restartTimer = undefined;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * One track of a camera (its jpeg or its h264 access units): numbers and
+ * stamps units, fans each one out — one frozen object around one shared
+ * Buffer — to the track's consumers, and keeps what a new consumer needs to
+ * show a picture at once: the latest unit, and for H.264 the current group of
+ * pictures (from its keyframe, bounded in bytes: past the bound the cache is
+ * cleared until the next keyframe).
+ */
+import type { Logger } from 'pino';
+import type { AccessUnit, Codec, TrackConfig } from '../media/index.js';
+import type { Consumer } from './consumer.js';
+
+/** Default bound of the cached group of pictures. */
+export const MAX_GOP_BYTES = 8 * 1024 * 1024;
+
+export interface TrackCounters {
+  units: number;
+  bytes: number;
+  keyframes: number;
+}
+
+export class Track {
+  readonly consumers = new Set<Consumer>();
+  readonly counters: TrackCounters = { units: 0, bytes: 0, keyframes: 0 };
+  private seq = 0;
+  private latestUnit: AccessUnit | undefined;
+  private latestLiveUnit: AccessUnit | undefined;
+  /** The current group of pictures, keyframe first (H.264); empty while broken. */
+  private readonly gop: AccessUnit[] = [];
+  private gopBytes = 0;
+  // Bitrate over the last whole second, and the time between the last two keyframes.
+  private secondStart = 0;
+  private secondBytes = 0;
+  private lastSecondBytes = 0;
+  private lastKeyframeAt: number | undefined;
+  private keyframeIntervalMs: number | undefined;
+
+  constructor(
+    readonly codec: Codec,
+    private readonly camera: string,
+    private readonly log: Logger,
+    private readonly maxGopBytes = MAX_GOP_BYTES,
+    /** Called with a consumer that threw: it has been taken out already. */
+    private readonly onBroken: (consumer: Consumer) => void = () => {},
+  ) {}
+
+  /** The newest unit sent, live or placeholder. */
+  get latest(): AccessUnit | undefined {
+    return this.latestUnit;
+  }
+
+  /** The newest unit from the camera itself (not a placeholder). */
+  get latestLive(): AccessUnit | undefined {
+    return this.latestLiveUnit;
+  }
+
+  /** The configuration of the newest live unit. */
+  get config(): TrackConfig | undefined {
+    return this.latestLiveUnit?.config;
+  }
+
+  /** Bytes cached for new consumers (the current GOP). */
+  get cachedBytes(): number {
+    return this.gopBytes;
+  }
+
+  /** Units cached for new consumers. */
+  get cachedUnits(): number {
+    return this.codec === 'h264' ? this.gop.length : this.latestUnit ? 1 : 0;
+  }
+
+  /** Stamps a unit and sends it to every consumer. */
+  publish(config: TrackConfig, keyframe: boolean, data: Buffer, receivedAt: number, placeholder = false): AccessUnit {
+    const unit: AccessUnit = Object.freeze({ seq: ++this.seq, config, keyframe, receivedAt, data, placeholder });
+    this.latestUnit = unit;
+    if (!placeholder) {
+      this.latestLiveUnit = unit;
+      this.count(unit);
+      if (this.codec === 'h264') this.cache(unit);
+    }
+    for (const consumer of this.consumers) {
+      try {
+        consumer.onUnit(unit);
+      } catch (err) {
+        // One broken consumer must not take the others down.
+        this.log.error({ camera: this.camera, track: this.codec, err }, 'consumer failed on a unit; dropping it');
+        this.consumers.delete(consumer);
+        this.onBroken(consumer);
+      }
+    }
+    return unit;
+  }
+
+  /**
+   * Sends a new consumer what it needs for a picture at once: the current GOP
+   * (H.264), or the latest unit (JPEG, a placeholder while offline).
+   */
+  catchUp(consumer: Consumer): void {
+    if (this.codec === 'h264') {
+      for (const unit of this.gop.slice()) consumer.onUnit(unit);
+    } else if (this.latestUnit) {
+      consumer.onUnit(this.latestUnit);
+    }
+  }
+
+  /** The cached GOP (H.264) or the latest live unit (JPEG), oldest first: what a decoder needs to begin. */
+  cached(): readonly AccessUnit[] {
+    if (this.codec === 'h264') return this.gop.slice();
+    return this.latestLiveUnit ? [this.latestLiveUnit] : [];
+  }
+
+  /** Forgets the cached units: a new run does not continue the old one. */
+  clearCache(): void {
+    this.latestUnit = undefined;
+    this.dropGop();
+  }
+
+  /** Bits per second over the last whole second. */
+  bitrate(now: number): number {
+    if (now - this.secondStart >= 2000) return 0;
+    return this.lastSecondBytes * 8;
+  }
+
+  /** Time between the last two keyframes, ms. */
+  keyframeInterval(): number | undefined {
+    return this.keyframeIntervalMs;
+  }
+
+  private count(unit: AccessUnit): void {
+    this.counters.units++;
+    this.counters.bytes += unit.data.length;
+    const now = unit.receivedAt;
+    if (now - this.secondStart >= 1000) {
+      this.lastSecondBytes = now - this.secondStart >= 2000 ? 0 : this.secondBytes;
+      this.secondStart = now;
+      this.secondBytes = 0;
+    }
+    this.secondBytes += unit.data.length;
+    if (unit.keyframe) {
+      this.counters.keyframes++;
+      if (this.lastKeyframeAt !== undefined) this.keyframeIntervalMs = now - this.lastKeyframeAt;
+      this.lastKeyframeAt = now;
+    }
+  }
+
+  private cache(unit: AccessUnit): void {
+    if (unit.keyframe) this.dropGop();
+    else if (this.gop.length === 0) return; // no keyframe yet: nothing decodable to cache
+    if (this.gopBytes + unit.data.length > this.maxGopBytes) {
+      this.log.debug({ camera: this.camera, bytes: this.gopBytes }, 'GOP cache over its bound: cleared');
+      this.dropGop();
+      return;
+    }
+    this.gop.push(unit);
+    this.gopBytes += unit.data.length;
+  }
+
+  private dropGop(): void {
+    this.gop.length = 0;
+    this.gopBytes = 0;
+  }
+}
