@@ -5,6 +5,8 @@ export interface PlayerPlan {
   camera: string;
   warmupMs: number;
   measureMs: number;
+  /** The player's `path` attribute: how it decodes (default: the player's own choice). */
+  path?: 'auto' | 'webcodecs' | 'mse' | 'jpeg';
 }
 
 export interface PlayerResult {
@@ -18,5 +20,8 @@ export interface PlayerResult {
   width: number;
   height: number;
   transport: string | null;
+  /** The decoding path and codec the player used. */
+  path: string | null;
+  codec: string | null;
   dropped: number;
 }

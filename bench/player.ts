@@ -6,6 +6,8 @@
  *   node --import tsx bench/player.ts \
  *     '{"url":"http://127.0.0.1:PORT","camera":"bench","warmupMs":3000,"measureMs":10000}'
  *
+ * With `"path":"webcodecs"` (or mse, jpeg) the player is told how to decode (its `path` attribute).
+ *
  * Prints one JSON line, a PlayerResult: frames displayed per second over the measured window
  * (counted, against the wall clock) and the player's own capture-to-display latency, sampled
  * every 250 ms over the same window.
@@ -21,9 +23,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const browser = await launchBrowser();
 try {
   const { page } = await openPage(browser, `${plan.url}/#/camera/${plan.camera}`);
+  if (plan.path)
+    await page.evaluate((path) => {
+      const player = document.querySelector('camrelay-player');
+      if (!player) throw new Error('no player on the page');
+      player.setAttribute('path', path);
+    }, plan.path);
   const deadline = Date.now() + 20_000;
-  while (!(await playerStats(page).catch(() => undefined))?.online) {
-    if (Date.now() > deadline) throw new Error('the player did not start playing within 20 s');
+  const wanted = plan.path && plan.path !== 'auto' ? plan.path : undefined;
+  for (;;) {
+    const s = await playerStats(page).catch(() => undefined);
+    if (s?.online && (!wanted || s.path === wanted)) break;
+    if (Date.now() > deadline) throw new Error(`the player did not start playing within 20 s (${JSON.stringify(s)})`);
     await sleep(100);
   }
   await sleep(plan.warmupMs);
@@ -46,6 +57,8 @@ try {
     width: end.width,
     height: end.height,
     transport: end.transport,
+    path: end.path,
+    codec: end.codec,
     dropped: end.dropped - start.dropped,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

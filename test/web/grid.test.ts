@@ -126,11 +126,17 @@ describe('web viewer: the grid and the single view', () => {
       assert.equal(stats.online, false);
       assert.ok(stats.offlineSince && stats.offlineSince <= Date.now(), 'offline since a moment in the past');
       assert.ok(stats.offlineReason, 'with the reason');
-      // The NO SIGNAL picture is drawn all the same.
+      // NO SIGNAL shows: over H.264 (this secure page decodes it with WebCodecs) the player says it,
+      // the server sending no picture; a JPEG viewer gets the server's NO SIGNAL picture instead.
+      assert.equal(stats.codec, 'h264');
       await waitFor(
-        async () => (await playerStats(page, `.tile[data-camera=${BROKEN.id}] camrelay-player`)).displayed > 0,
+        async () =>
+          page.evaluate((sel) => {
+            const message = document.querySelector(sel)?.shadowRoot?.querySelector('.message') as HTMLElement | null;
+            return !!message && !message.hidden && /NO SIGNAL/.test(message.textContent ?? '');
+          }, `.tile[data-camera=${BROKEN.id}] camrelay-player`),
         10_000,
-        'the NO SIGNAL picture',
+        'NO SIGNAL',
       );
     } finally {
       await context.close();
@@ -157,7 +163,10 @@ describe('web viewer: the grid and the single view', () => {
       // The stats overlay is on by default and shows the player's measurements; the button turns it off.
       const overlay = page.locator('.stage camrelay-player').locator('.stats');
       await waitFor(
-        async () => /fps · latency \d+ ms\ndropped \d+ · 640×360 · WebSocket/.test((await overlay.textContent()) ?? ''),
+        async () =>
+          /fps · latency \d+ ms\ndropped \d+ · skipped \d+ · 640×360\nH264 · .+ · decode .+\nWebCodecs · WebSocket/.test(
+            (await overlay.textContent()) ?? '',
+          ),
         5000,
         'the stats overlay',
       );

@@ -6,7 +6,9 @@
  * offline, …) is the element's business.
  */
 import { Backoff } from './backoff.js';
+import type { VideoConfig } from './h264.js';
 import { MjpegView } from './mjpeg-view.js';
+import type { PlaybackPath } from './path.js';
 import { PROTOCOL_VERSION, type FrameHeader, type HelloMessage, type StatusMessage } from './protocol.js';
 import type { Transport } from './types.js';
 import { mjpegUrl, wsUrl, type Endpoint } from './urls.js';
@@ -25,6 +27,9 @@ export interface ConnectionEvents {
   status(message: StatusMessage): void;
   /** `ack` once the frame has been dealt with. */
   frame(header: FrameHeader, jpeg: Blob, ack: () => void): void;
+  /** H.264: a decoder configuration, then access units (see WsEvents). */
+  config(config: VideoConfig): void;
+  video(header: FrameHeader, unit: Uint8Array, ack: () => void): void;
   /** The MJPEG stream shows its first picture. */
   mjpegLoaded(width: number, height: number): void;
   /** The connection failed or dropped; a retry is scheduled unless held. */
@@ -38,6 +43,8 @@ export class Connection {
   private readonly backoff = new Backoff();
   private endpoint: Endpoint = { src: '', camera: '', token: null };
   private choice: TransportChoice = 'auto';
+  /** How the player will decode: H.264 is asked for unless it is 'jpeg'. */
+  private path: PlaybackPath = 'jpeg';
   private transport: Transport | null = null;
   private wsFailures = 0;
   private mjpegFailures = 0;
@@ -81,10 +88,11 @@ export class Connection {
    * at once, or, with `connectNow` false, at the next resume() (a player
    * that is not on screen).
    */
-  start(endpoint: Endpoint, choice: TransportChoice, connectNow = true): void {
+  start(endpoint: Endpoint, choice: TransportChoice, connectNow = true, path: PlaybackPath = 'jpeg'): void {
     this.stop();
     this.endpoint = endpoint;
     this.choice = choice;
+    this.path = path;
     this.backoff.reset();
     this.wsFailures = 0;
     this.mjpegFailures = 0;
@@ -144,10 +152,12 @@ export class Connection {
     this.transport = 'ws';
     this.mjpeg.stop();
     try {
-      this.ws = new WsConnection(wsUrl(this.endpoint), {
+      this.ws = new WsConnection(wsUrl(this.endpoint, this.path), {
         hello: (message) => this.onHello(message),
         status: (message) => this.events.status(message),
         frame: (header, jpeg, ack) => this.events.frame(header, jpeg, ack),
+        config: (config) => this.events.config(config),
+        video: (header, unit, ack) => this.events.video(header, unit, ack),
         closed: ({ opened, code, reason }) => this.onWsClosed(opened, code, reason),
       });
     } catch (err) {

@@ -32,8 +32,14 @@ export class LatestFrameDecoder {
   /** Bumped by reset(): a decode that started before belongs to a stream nobody wants any more. */
   private generation = 0;
   private disposed = false;
+  private decodeMs = 0;
 
   constructor(private readonly events: DecoderEvents) {}
+
+  /** Mean time createImageBitmap took over recent frames, ms (0 before the first). */
+  get decodeTimeMs(): number {
+    return this.decodeMs;
+  }
 
   push(frame: EncodedFrame): void {
     if (this.disposed) return frame.done?.();
@@ -64,7 +70,10 @@ export class LatestFrameDecoder {
     this.busy = true;
     const generation = this.generation;
     try {
+      const started = performance.now();
       const bitmap = await createImageBitmap(frame.jpeg);
+      const ms = performance.now() - started;
+      this.decodeMs = this.decodeMs === 0 ? ms : this.decodeMs * 0.9 + ms * 0.1;
       if (generation !== this.generation || this.disposed) bitmap.close();
       else this.events.decoded({ ...frame, bitmap });
     } catch (error) {

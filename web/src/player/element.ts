@@ -1,41 +1,61 @@
 /**
- * <camrelay-player src="http://host:8080" camera="front" [token] [stats] [fit="contain|cover"] [transport="auto|ws|mjpeg"]>
+ * <camrelay-player src="http://host:8080" camera="front" [token] [stats] [fit="contain|cover"]
+ *                  [transport="auto|ws|mjpeg"] [path="auto|webcodecs|mse|jpeg"]>
  *
- * Plays one camera. Over WebSocket (protocol v1) it decodes the JPEGs itself
- * (createImageBitmap, latest wins) and draws them on a canvas at the display's
- * pace, measuring fps and capture→display latency as it goes. Where WebSocket
- * can't be used it shows the MJPEG stream in an <img>. It reconnects with
- * backoff, and stops receiving while hidden or scrolled away.
+ * Plays one camera. Over WebSocket (protocol v1) it asks for H.264 where the
+ * browser can decode it: with WebCodecs (secure contexts), drawn on a canvas,
+ * or else with Media Source Extensions in a <video>; JPEG otherwise, or when
+ * the server sends JPEG anyway (createImageBitmap, latest wins, on the
+ * canvas). It measures fps and capture→display latency as it goes. Where
+ * WebSocket can't be used it shows the MJPEG stream in an <img>. It
+ * reconnects with backoff, and stops receiving while hidden or scrolled away.
  *
  * This file is the element: attributes, lifecycle, and what the camera's
- * state is. Getting the video (connection.ts), decoding (decoder.ts),
- * drawing (presenter.ts), measuring (stats.ts) and visibility (activity.ts)
- * are their own modules.
+ * state is. Getting the video (connection.ts), choosing the path (path.ts),
+ * decoding (decoder.ts, webcodecs-decoder.ts, mse-decoder.ts), drawing
+ * (presenter.ts), measuring (stats.ts) and visibility (activity.ts) are their
+ * own modules.
  */
 import { ActivityWatcher } from './activity.js';
 import { wallNow } from './clock.js';
 import { Connection, type TransportChoice } from './connection.js';
-import { LatestFrameDecoder, type DecodedFrame } from './decoder.js';
+import { LatestFrameDecoder } from './decoder.js';
 import { dispatchPlayerEvent } from './events.js';
+import type { VideoConfig } from './h264.js';
+import { MseDecoder } from './mse-decoder.js';
 import { formatStats, stateMessage } from './overlay.js';
-import { CanvasPresenter } from './presenter.js';
-import type { FrameHeader, StatusMessage } from './protocol.js';
+import { choosePath, parsePathChoice, type PathChoice, type PlaybackPath } from './path.js';
+import { CanvasPresenter, type PresentedFrame } from './presenter.js';
+import { CODEC_H264, FLAG_KEYFRAME, type FrameHeader, type HelloMessage, type StatusMessage } from './protocol.js';
 import { StatsCollector } from './stats.js';
 import type { Fit, OfflineEventDetail, PlayerState, PlayerStats } from './types.js';
 import { snapshotUrl, type Endpoint } from './urls.js';
 import { buildView, type PlayerView } from './view.js';
+import { WebCodecsDecoder } from './webcodecs-decoder.js';
 
 /** At most this many `frame` events (and overlay updates) per second. */
 const FRAME_EVENTS_PER_SECOND = 4;
 /** Hidden longer than this: the connection is closed so an unwatched camera can stop. */
 const PAUSE_DISCONNECT_MS = 30_000;
+/**
+ * H.264 brings no NO SIGNAL pictures: an offline status before any video is shown after this
+ * long without video (a camera that is merely starting sends its first keyframe before).
+ */
+const H264_OFFLINE_AFTER_MS = 3000;
+/** …and after this long when the server says the camera is only being started for us. */
+const H264_STARTING_OFFLINE_AFTER_MS = 8000;
+const STARTING_REASONS = new Set(['not started', 'idle']);
+/** H.264 decoder failures in a row, without a picture between, before the next path is tried. */
+const FAILURES_BEFORE_FALLBACK = 3;
 
 export class CamrelayPlayer extends HTMLElement {
-  static readonly observedAttributes = ['src', 'camera', 'token', 'transport', 'fit', 'stats'];
+  static readonly observedAttributes = ['src', 'camera', 'token', 'transport', 'path', 'fit', 'stats'];
 
   private readonly view: PlayerView;
   private readonly presenter: CanvasPresenter;
   private readonly decoder: LatestFrameDecoder;
+  private readonly webcodecs: WebCodecsDecoder;
+  private readonly mse: MseDecoder;
   private readonly connection: Connection;
   private readonly collector = new StatsCollector();
   private readonly activity: ActivityWatcher;
@@ -56,6 +76,14 @@ export class CamrelayPlayer extends HTMLElement {
   /** Between connectedCallback and disconnectedCallback. */
   private started = false;
   private lastFrameEventAt = 0;
+  /** The path asked of the server at the last restart (H.264 unless 'jpeg'). */
+  private wantedPath: PlaybackPath = 'jpeg';
+  /** A path that failed here: the next restart chooses after it. */
+  private failedPaths = new Set<PlaybackPath>();
+  /** What the server sends on this connection (from hello), and so the path in use. */
+  private codec: 'h264' | 'jpeg' | null = null;
+  private h264Failures = 0;
+  private offlineTimer = 0;
 
   constructor() {
     super();
@@ -72,10 +100,32 @@ export class CamrelayPlayer extends HTMLElement {
       dropped: () => this.collector.dropped++,
       failed: () => this.collector.errors++,
     });
+    this.webcodecs = new WebCodecsDecoder({
+      decoded: (frame) => {
+        this.collector.decoded++;
+        this.h264Failures = 0;
+        this.presenter.show(frame);
+      },
+      skipped: () => this.collector.skipped++,
+      failed: (error) => this.onDecoderFailed(error),
+    });
+    this.mse = new MseDecoder(this.view.video, {
+      shown: (frame, skipped) => {
+        this.collector.decoded++;
+        this.collector.skipped += skipped;
+        this.h264Failures = 0;
+        this.onShown(frame.seq, frame.capturedAt);
+      },
+      skipped: () => this.collector.skipped++,
+      jumped: () => this.collector.liveJumps++,
+      failed: (error) => this.onDecoderFailed(error),
+    });
     this.connection = new Connection(this.view.img, {
-      hello: () => this.onHello(),
+      hello: (message) => this.onHello(message),
       status: (message) => this.onStatus(message),
       frame: (header, jpeg, ack) => this.onFrame(header, jpeg, ack),
+      config: (config) => this.onConfig(config),
+      video: (header, unit, ack) => this.onVideo(header, unit, ack),
       mjpegLoaded: (width, height) => this.onMjpegLoaded(width, height),
       lost: () => this.onLost(),
       error: (message) => dispatchPlayerEvent(this, 'error', { message, transport: this.connection.current }),
@@ -123,6 +173,14 @@ export class CamrelayPlayer extends HTMLElement {
     this.setAttribute('transport', value);
   }
 
+  /** The `path` attribute: how to decode (`auto` picks WebCodecs, then MSE, then JPEG). */
+  get path(): PathChoice {
+    return parsePathChoice(this.getAttribute('path'));
+  }
+  set path(value: PathChoice) {
+    this.setAttribute('path', value);
+  }
+
   /** The `stats` attribute: the overlay on or off (`stats="false"` counts as off). */
   get showStats(): boolean {
     const value = this.getAttribute('stats');
@@ -147,12 +205,25 @@ export class CamrelayPlayer extends HTMLElement {
     const clock = this.connection.clock;
     const mjpeg = this.connection.current === 'mjpeg';
     const latency = mjpeg ? undefined : this.collector.latency(now);
-    const size = mjpeg ? (this.mjpegSize ?? { width: 0, height: 0 }) : this.presenter.pictureSize;
+    const path = this.activePath;
+    const size = mjpeg
+      ? (this.mjpegSize ?? { width: 0, height: 0 })
+      : path === 'mse'
+        ? this.mse.pictureSize
+        : this.presenter.pictureSize;
     const c = this.collector;
+    const decodeMs =
+      path === 'webcodecs' ? this.webcodecs.decodeTimeMs : path === 'jpeg' && !mjpeg ? this.decoder.decodeTimeMs : 0;
     return {
       state: this.state,
       online: this.onlineValue,
       transport: this.connection.current,
+      path,
+      codec: mjpeg ? 'jpeg' : this.codec,
+      bitrateKbps: mjpeg || this.codec === null ? null : round(c.bitrateKbps(now), 0),
+      decodeMs: decodeMs > 0 ? round(decodeMs, 1) : null,
+      skipped: c.skipped,
+      liveJumps: c.liveJumps,
       fps: mjpeg ? null : round(c.fps(now), 1),
       latencyMs: latency === undefined ? null : round(latency, 1),
       clockOffsetMs: clock?.offsetMs === undefined ? null : round(clock.offsetMs, 1),
@@ -169,6 +240,13 @@ export class CamrelayPlayer extends HTMLElement {
       offlineReason: this.offline?.reason ?? null,
       reconnects: Math.max(0, this.connections - 1),
     };
+  }
+
+  /** The decoding path in use: from the server's codec and the path asked for (null before hello). */
+  private get activePath(): PlaybackPath | null {
+    if (this.connection.current === 'mjpeg') return 'jpeg';
+    if (this.codec === null) return null;
+    return this.codec === 'h264' ? this.wantedPath : 'jpeg';
   }
 
   /** Drops the connection and opens a new one now. */
@@ -197,6 +275,10 @@ export class CamrelayPlayer extends HTMLElement {
     this.resizeObserver.disconnect();
     this.connection.stop();
     this.decoder.reset();
+    this.webcodecs.reset();
+    this.mse.reset();
+    this.codec = null;
+    clearTimeout(this.offlineTimer);
     // Timers hold the element: left running, a removed player would never be collected.
     clearTimeout(this.pauseTimer);
     clearInterval(this.overlayTimer);
@@ -216,6 +298,9 @@ export class CamrelayPlayer extends HTMLElement {
       case 'stats':
         this.updateStatsVisibility();
         return;
+      case 'path':
+        this.failedPaths.clear();
+      // falls through: a new path needs a new connection
       default:
         // Several attributes are often set in a row: one reconnect for all of them.
         if (this.restartQueued) return;
@@ -237,7 +322,13 @@ export class CamrelayPlayer extends HTMLElement {
   private restart(newPicture: boolean): void {
     this.connection.stop();
     this.decoder.reset();
+    this.webcodecs.reset();
+    this.mse.reset();
+    this.codec = null;
+    this.h264Failures = 0;
+    this.showVideo(false);
     clearTimeout(this.pauseTimer);
+    clearTimeout(this.offlineTimer);
     this.pendingOffline = undefined;
     this.offline = null;
     this.onlineValue = false;
@@ -249,15 +340,30 @@ export class CamrelayPlayer extends HTMLElement {
     this.setState('connecting');
     // Off-screen, it connects when it comes into view (onActivity).
     this.paused = !this.activity.active;
-    this.connection.start(this.endpoint(), this.transport, !this.paused);
+    this.wantedPath = this.pickPath();
+    this.connection.start(this.endpoint(), this.transport, !this.paused, this.wantedPath);
     this.render();
   }
 
-  private onHello(): void {
+  /** The path for the `path` attribute, after those that failed here. */
+  private pickPath(): PlaybackPath {
+    let path = choosePath(this.path);
+    if (this.failedPaths.has(path) && path === 'webcodecs' && !this.failedPaths.has('mse')) path = choosePath('mse');
+    return this.failedPaths.has(path) ? 'jpeg' : path;
+  }
+
+  private onHello(message: HelloMessage): void {
     this.connections++;
     this.pendingOffline = undefined;
+    clearTimeout(this.offlineTimer);
     this.collector.breakSequence();
     this.showMjpeg(false);
+    // A server that does not know H.264 (or chose JPEG) sends JPEG: the JPEG path then.
+    this.codec = message.codec === 'h264' && this.wantedPath !== 'jpeg' ? 'h264' : 'jpeg';
+    // A new connection: its config and keyframe come next.
+    this.webcodecs.reset();
+    this.mse.reset();
+    this.showVideo(this.activePath === 'mse');
     // The camera is live unless a status says otherwise before the first frame.
     if (this.stateValue !== 'live' && this.stateValue !== 'offline') this.setState('starting');
   }
@@ -277,11 +383,72 @@ export class CamrelayPlayer extends HTMLElement {
     } else {
       this.pendingOffline = message;
       this.setState('starting');
+      // JPEG: a NO SIGNAL picture confirms it (onFrame). H.264 has none: no video for a while does.
+      clearTimeout(this.offlineTimer);
+      if (this.codec === 'h264') {
+        const starting = STARTING_REASONS.has(message.reason ?? '');
+        const after = starting ? H264_STARTING_OFFLINE_AFTER_MS : H264_OFFLINE_AFTER_MS;
+        this.offlineTimer = window.setTimeout(() => this.confirmPendingOffline(), after);
+      }
     }
+  }
+
+  private confirmPendingOffline(): void {
+    const pending = this.pendingOffline;
+    if (!pending) return;
+    this.pendingOffline = undefined;
+    this.goOffline({ cause: 'camera', since: pending.since, reason: pending.reason ?? null });
+  }
+
+  private onConfig(config: VideoConfig): void {
+    if (this.codec !== 'h264') return;
+    if (this.activePath === 'webcodecs') this.webcodecs.configure(config);
+    else if (this.activePath === 'mse') this.mse.configure(config);
+  }
+
+  /** An H.264 access unit: only live video comes this way, so it means the camera is live. */
+  private onVideo(header: FrameHeader, unit: Uint8Array, ack: () => void): void {
+    if (this.codec !== 'h264' || header.codec !== CODEC_H264) return ack();
+    this.collector.frameReceived(header.seq);
+    this.collector.bytesReceived(unit.byteLength, wallNow());
+    this.pendingOffline = undefined;
+    clearTimeout(this.offlineTimer);
+    if (this.stateValue !== 'live') this.goLive();
+    const access = {
+      data: unit,
+      keyframe: (header.flags & FLAG_KEYFRAME) !== 0,
+      seq: header.seq,
+      capturedAt: header.capturedAt,
+      done: ack,
+    };
+    if (this.activePath === 'webcodecs') this.webcodecs.push(access);
+    else if (this.activePath === 'mse') this.mse.push(access);
+    else ack();
+  }
+
+  /**
+   * A decoder that keeps failing without showing anything (a profile it cannot decode, a
+   * broken MSE): the next path is tried, down to JPEG, on a new connection.
+   */
+  private onDecoderFailed(error: unknown): void {
+    this.collector.errors++;
+    const path = this.activePath;
+    const message = error instanceof Error ? error.message : String(error);
+    dispatchPlayerEvent(this, 'error', { message: `${path} decoder: ${message}`, transport: this.connection.current });
+    if (++this.h264Failures < FAILURES_BEFORE_FALLBACK || path === null || path === 'jpeg') return;
+    this.failedPaths.add(path);
+    dispatchPlayerEvent(this, 'error', {
+      message: `the ${path} path keeps failing; trying ${this.pickPath()}`,
+      transport: this.connection.current,
+    });
+    queueMicrotask(() => {
+      if (this.started) this.restart(false);
+    });
   }
 
   private onFrame(header: FrameHeader, jpeg: Blob, ack: () => void): void {
     this.collector.frameReceived(header.seq);
+    this.collector.bytesReceived(jpeg.size, wallNow());
     const pending = this.pendingOffline;
     if (pending) {
       this.pendingOffline = undefined;
@@ -300,6 +467,9 @@ export class CamrelayPlayer extends HTMLElement {
 
   private onLost(): void {
     this.decoder.reset();
+    // Its acks belong to the lost connection; the picture stays until the next one brings video.
+    this.webcodecs.reset();
+    clearTimeout(this.offlineTimer);
     if (this.mjpegSize) this.showMjpeg(false); // the <img> was emptied
     if (this.offline?.cause !== 'connection')
       this.goOffline({ cause: 'connection', since: Date.now(), reason: 'the server cannot be reached' });
@@ -350,8 +520,17 @@ export class CamrelayPlayer extends HTMLElement {
 
   /** The <img> replaces the canvas while MJPEG shows; the canvas then keeps no picture. */
   private showMjpeg(on: boolean): void {
+    if (on) {
+      this.presenter.clear();
+      this.showVideo(false);
+    } else this.mjpegSize = undefined;
+    this.view.canvas.hidden = on || !this.view.video.hidden;
+  }
+
+  /** The <video> (MSE) replaces the canvas, or the canvas comes back. */
+  private showVideo(on: boolean): void {
     if (on) this.presenter.clear();
-    else this.mjpegSize = undefined;
+    this.view.video.hidden = !on;
     this.view.canvas.hidden = on;
   }
 
@@ -369,10 +548,15 @@ export class CamrelayPlayer extends HTMLElement {
     else this.presenter.resize(width, height);
   }
 
-  private onPresented(frame: DecodedFrame): void {
+  private onPresented(frame: PresentedFrame): void {
+    this.onShown(frame.seq, frame.capturedAt);
+  }
+
+  /** A picture reached the screen (canvas or video): stats, `frame` events, the overlay. */
+  private onShown(seq: number, capturedAt: number): void {
     const now = wallNow();
-    const local = this.connection.clock?.toLocal(frame.capturedAt);
-    this.collector.framePresented(frame.seq, now, local === undefined ? Number.NaN : now - local);
+    const local = Number.isFinite(capturedAt) ? this.connection.clock?.toLocal(capturedAt) : undefined;
+    this.collector.framePresented(seq, now, local === undefined ? Number.NaN : now - local);
     if (!this.view.message.hidden) this.render();
     if (now - this.lastFrameEventAt >= 1000 / FRAME_EVENTS_PER_SECOND) {
       this.lastFrameEventAt = now;
@@ -403,15 +587,20 @@ export class CamrelayPlayer extends HTMLElement {
 
   /** Shows the message for the state, over the picture only when the picture is stale. */
   private render(): void {
-    const picture = this.mjpegSize !== undefined || this.presenter.hasPicture;
+    const mse = this.activePath === 'mse' && !this.view.video.hidden;
+    const picture = this.mjpegSize !== undefined || this.presenter.hasPicture || (mse && this.mse.hasPicture);
     const state = this.state;
-    const text = stateMessage(state, this.camera !== '');
-    const show = text !== undefined && (!picture || state === 'disconnected');
-    const { message, messageText, spinner } = this.view;
+    const noSignal = this.codec === 'h264' && this.connection.current === 'ws';
+    const text = stateMessage(state, this.camera !== '', noSignal);
+    const show = text !== undefined && (!picture || state === 'disconnected' || state === 'offline');
+    const { message, messageText, messageDetail, spinner } = this.view;
     message.hidden = !show;
     if (!show) return;
     messageText.textContent = text;
-    spinner.hidden = state === 'idle';
+    const detail = state === 'offline' ? (this.offline?.reason ?? '') : '';
+    messageDetail.textContent = detail;
+    messageDetail.hidden = detail === '';
+    spinner.hidden = state === 'idle' || state === 'offline';
     message.classList.toggle('over-picture', picture);
   }
 }

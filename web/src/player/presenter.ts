@@ -1,25 +1,41 @@
 /**
- * Draws decoded frames on the canvas at the display's pace: a frame waits for
+ * Draws decoded frames (JPEG bitmaps or WebCodecs VideoFrames) on the canvas at the display's pace: a frame waits for
  * the next animation frame, and a newer one replaces it meanwhile (dropped).
  * The frame on screen is kept (one bitmap) to redraw on resize or a change of
  * fit; every other bitmap is closed as soon as it is replaced.
  */
-import type { DecodedFrame } from './decoder.js';
 import type { Fit } from './types.js';
+
+/** A decoded picture: a JPEG's ImageBitmap or a WebCodecs VideoFrame; closed by whoever holds it last. */
+export type Picture = ImageBitmap | VideoFrame;
+
+/** A picture to show, with what the stats need to know of it. */
+export interface PresentedFrame {
+  bitmap: Picture;
+  seq: number;
+  /** Capture time, server clock. */
+  capturedAt: number;
+}
+
+function sizeOf(picture: Picture): { width: number; height: number } {
+  return 'displayWidth' in picture
+    ? { width: picture.displayWidth, height: picture.displayHeight }
+    : { width: picture.width, height: picture.height };
+}
 
 /** Backing stores beyond this many pixels cost memory and fill rate for nothing a camera can show. */
 const MAX_CANVAS_PIXELS = 3840 * 2160;
 
 export interface PresenterEvents {
   /** Called right after `frame` was drawn. */
-  presented(frame: DecodedFrame): void;
+  presented(frame: PresentedFrame): void;
   dropped(): void;
 }
 
 export class CanvasPresenter {
   private readonly context: CanvasRenderingContext2D;
-  private next: DecodedFrame | undefined;
-  private current: DecodedFrame | undefined;
+  private next: PresentedFrame | undefined;
+  private current: PresentedFrame | undefined;
   private raf = 0;
   private fitValue: Fit = 'contain';
 
@@ -42,14 +58,14 @@ export class CanvasPresenter {
   /** The size of the picture on screen (0×0 before the first). */
   get pictureSize(): { width: number; height: number } {
     const b = this.current?.bitmap;
-    return b ? { width: b.width, height: b.height } : { width: 0, height: 0 };
+    return b ? sizeOf(b) : { width: 0, height: 0 };
   }
 
   get hasPicture(): boolean {
     return this.current !== undefined;
   }
 
-  show(frame: DecodedFrame): void {
+  show(frame: PresentedFrame): void {
     if (this.next) {
       this.next.bitmap.close();
       this.events.dropped();
@@ -103,12 +119,14 @@ export class CanvasPresenter {
     context.fillStyle = '#000';
     context.fillRect(0, 0, canvas.width, canvas.height);
     const bitmap = this.current?.bitmap;
-    if (!bitmap || bitmap.width === 0 || bitmap.height === 0) return;
-    const sx = canvas.width / bitmap.width;
-    const sy = canvas.height / bitmap.height;
+    if (!bitmap) return;
+    const size = sizeOf(bitmap);
+    if (size.width === 0 || size.height === 0) return;
+    const sx = canvas.width / size.width;
+    const sy = canvas.height / size.height;
     const scale = this.fitValue === 'cover' ? Math.max(sx, sy) : Math.min(sx, sy);
-    const w = bitmap.width * scale;
-    const h = bitmap.height * scale;
+    const w = size.width * scale;
+    const h = size.height * scale;
     context.drawImage(bitmap, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
   }
 }

@@ -11,15 +11,15 @@ export const PLAYER_CSS = `
   contain: content;
 }
 :host([hidden]) { display: none; }
-canvas, img {
+canvas, img, video {
   position: absolute;
   inset: 0;
   width: 100%;
   height: 100%;
   display: block;
 }
-img { object-fit: contain; }
-:host([fit="cover"]) img { object-fit: cover; }
+img, video { object-fit: contain; }
+:host([fit="cover"]) img, :host([fit="cover"]) video { object-fit: cover; }
 [hidden] { display: none !important; }
 .message {
   position: absolute;
@@ -36,6 +36,7 @@ img { object-fit: contain; }
   background: rgba(0, 0, 0, 0.35);
 }
 .message.over-picture { background: rgba(0, 0, 0, 0.6); }
+.message .detail { font-weight: 400; font-size: 12px; opacity: 0.8; }
 .spinner {
   width: 22px;
   height: 22px;

@@ -19,12 +19,33 @@ export type PlayerState = 'idle' | 'connecting' | 'starting' | 'live' | 'offline
 
 export type Fit = 'contain' | 'cover';
 
+/**
+ * How the picture is decoded: H.264 with WebCodecs (drawn on a canvas), H.264 with Media
+ * Source Extensions (a <video>), or JPEG (over WebSocket or MJPEG).
+ */
+export type PlaybackPathName = 'webcodecs' | 'mse' | 'jpeg';
+
 /** What the player itself measured. All times are in ms. */
 export interface PlayerStats {
   state: PlayerState;
   /** True while the camera's live video reaches this player. */
   online: boolean;
   transport: Transport | null;
+  /** The decoding path in use (null before the server has said what it sends). */
+  path: PlaybackPathName | null;
+  /** What the server sends: `h264` or `jpeg` (null before it said). */
+  codec: 'h264' | 'jpeg' | null;
+  /** Video received over the last 2 s, kbit/s (null over MJPEG). */
+  bitrateKbps: number | null;
+  /** Mean time to decode a picture, ms (null where the browser does not tell: MSE, MJPEG). */
+  decodeMs: number | null;
+  /**
+   * Frames received but never decoded or shown by the decoder: H.264 units let go while
+   * waiting for a keyframe, and (MSE) pictures the video element decoded but did not show.
+   */
+  skipped: number;
+  /** MSE: times the playback jumped to the live edge after falling behind (0 elsewhere). */
+  liveJumps: number;
   /** Frames displayed per second over the last 2 s; null where it cannot be measured (MJPEG). */
   fps: number | null;
   /** Mean capture→display time over the last 2 s, corrected for the server's clock; null until known. */

@@ -1,4 +1,5 @@
 /** The camera's URLs on a camrelay server, from the player's `src`, `camera` and `token`. */
+import type { PlaybackPath } from './path.js';
 
 export interface Endpoint {
   /** The server, e.g. http://10.0.0.5:8080 or https://host/camrelay/ (a path prefix is kept). */
@@ -22,8 +23,17 @@ function cameraUrl(endpoint: Endpoint, leaf: string): URL {
   return url;
 }
 
-export function wsUrl(endpoint: Endpoint): string {
+/**
+ * The WebSocket URL. A player that decodes H.264 (`path` webcodecs or mse) asks for it, JPEG
+ * second (`?codec=h264,jpeg&player=PATH`): a server that does not know H.264 ignores the
+ * question and sends JPEG. The JPEG path asks nothing, as players always did.
+ */
+export function wsUrl(endpoint: Endpoint, path: PlaybackPath = 'jpeg'): string {
   const url = cameraUrl(endpoint, 'ws');
+  if (path !== 'jpeg') {
+    url.searchParams.set('codec', 'h264,jpeg');
+    url.searchParams.set('player', path);
+  }
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.href;
 }

@@ -1,5 +1,5 @@
 /**
- * The player's shadow DOM: canvas (WebSocket frames), img (MJPEG), the
+ * The player's shadow DOM: canvas (JPEG and WebCodecs frames), img (MJPEG), video (MSE), the
  * message shown in place of a picture, and the stats overlay. Parts are
  * exposed for styling from the page (::part(stats), …).
  */
@@ -8,8 +8,12 @@ import { PLAYER_CSS } from './styles.js';
 export interface PlayerView {
   canvas: HTMLCanvasElement;
   img: HTMLImageElement;
+  /** H.264 played through Media Source Extensions. */
+  video: HTMLVideoElement;
   message: HTMLDivElement;
   messageText: HTMLSpanElement;
+  /** A second, smaller line (why a camera is offline). */
+  messageDetail: HTMLSpanElement;
   spinner: HTMLDivElement;
   stats: HTMLDivElement;
 }
@@ -23,15 +27,20 @@ export function buildView(host: HTMLElement): PlayerView {
   const img = part(document.createElement('img'), 'img');
   img.alt = '';
   img.hidden = true;
+  const video = part(document.createElement('video'), 'video');
+  video.hidden = true;
   const message = part(document.createElement('div'), 'message', 'message');
   message.setAttribute('role', 'status');
   const spinner = part(document.createElement('div'), undefined, 'spinner');
   const messageText = document.createElement('span');
-  message.append(spinner, messageText);
+  const messageDetail = document.createElement('span');
+  messageDetail.className = 'detail';
+  messageDetail.hidden = true;
+  message.append(spinner, messageText, messageDetail);
   const stats = part(document.createElement('div'), 'stats', 'stats');
   stats.hidden = true;
-  root.append(style, canvas, img, message, stats);
-  return { canvas, img, message, messageText, spinner, stats };
+  root.append(style, canvas, img, video, message, stats);
+  return { canvas, img, video, message, messageText, messageDetail, spinner, stats };
 }
 
 function part<E extends HTMLElement>(element: E, name?: string, className?: string): E {

@@ -8,6 +8,7 @@
  */
 import { ClockOffset, wallNow } from './clock.js';
 import {
+  CODEC_H264,
   CODEC_JPEG,
   encodeClientMessage,
   HEADER_VERSION,
@@ -18,6 +19,7 @@ import {
   type HelloMessage,
   type StatusMessage,
 } from './protocol.js';
+import { videoConfig, type VideoConfig } from './h264.js';
 
 /** Pings right after opening (several, to get a short round trip early), then every PING_EVERY_MS. */
 const FIRST_PINGS_MS = [0, 250, 1000];
@@ -30,6 +32,10 @@ export interface WsEvents {
   status(message: StatusMessage): void;
   /** `ack` must be called once the frame has been dealt with; it does nothing once this connection is gone. */
   frame(header: FrameHeader, jpeg: Blob, ack: () => void): void;
+  /** H.264 (codec 2): the decoder's configuration, before the video that needs it. */
+  config(config: VideoConfig): void;
+  /** H.264: one access unit (AVC form, a view of the message), with its ack as for `frame`. */
+  video(header: FrameHeader, unit: Uint8Array, ack: () => void): void;
   /** Once, however the connection ended; `opened` tells whether it ever did. */
   closed(info: { code: number; reason: string; opened: boolean }): void;
 }
@@ -98,7 +104,10 @@ export class WsConnection {
         this.lastPongAt = wallNow();
         this.clock.sample(message.t, message.server, this.lastPongAt);
       } else if (message.type === 'hello') this.events.hello(message);
-      else this.events.status(message);
+      else if (message.type === 'config') {
+        const config = videoConfig(message);
+        if (config) this.events.config(config);
+      } else this.events.status(message);
       return;
     }
     let header: FrameHeader;
@@ -109,7 +118,9 @@ export class WsConnection {
     }
     const seq = header.seq;
     const ack = (): void => this.send({ type: 'ack', seq });
-    if (header.version !== HEADER_VERSION || header.codec !== CODEC_JPEG) return ack(); // nothing to show; free the window
+    if (header.version !== HEADER_VERSION) return ack(); // nothing to show; free the window
+    if (header.codec === CODEC_H264) return this.events.video(header, new Uint8Array(data, header.headerLength), ack);
+    if (header.codec !== CODEC_JPEG) return ack();
     // A view, not a copy; the Blob makes the one copy it needs.
     this.events.frame(header, new Blob([new Uint8Array(data, header.headerLength)], { type: 'image/jpeg' }), ack);
   };

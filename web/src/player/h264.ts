@@ -1,0 +1,74 @@
+/**
+ * H.264 over protocol v1 (codec 2), the browser side: the `config` message
+ * as decoders take it, the access units handed to a decoder, and what
+ * decoders report. No I/O.
+ *
+ * A `config` text message comes before the first video message and again
+ * before the first one that needs a new one; each video message then carries
+ * one access unit in AVC form (4-byte NAL lengths), the header's time being
+ * when camrelay received it.
+ */
+
+import type { ConfigMessage } from './protocol.js';
+
+/** An avcC larger than this is not a camera's (its parser caps at 1 MiB too). */
+const MAX_DESCRIPTION_CHARS = 1_400_000;
+const MAX_SIDE = 8192;
+
+/** What VideoDecoder.configure and an fMP4 init segment need. */
+export interface VideoConfig {
+  /** RFC 6381, e.g. `avc1.64001F`. */
+  codec: string;
+  width: number;
+  height: number;
+  /** The AVCDecoderConfigurationRecord (avcC). */
+  description: Uint8Array;
+}
+
+/** One access unit, as a video message brought it. */
+export interface AccessUnit {
+  /** AVC form: each NAL unit after its 4-byte length. */
+  data: Uint8Array;
+  keyframe: boolean;
+  seq: number;
+  /** When camrelay received it, server clock (ms since the epoch). */
+  capturedAt: number;
+  /** Called exactly once, when the decoder has taken it (or let it go): the WebSocket acks here. */
+  done: () => void;
+}
+
+/** How a picture that was shown is reported, whatever the decoder. */
+export interface ShownFrame {
+  seq: number;
+  capturedAt: number;
+}
+
+/** A `config` message as a decoder takes it; undefined when it is not a usable one. */
+export function videoConfig(m: ConfigMessage): VideoConfig | undefined {
+  if (!/^avc[13]\.[0-9a-f]{6}$/i.test(m.codec) || !side(m.width) || !side(m.height)) return undefined;
+  if (m.description.length > MAX_DESCRIPTION_CHARS) return undefined;
+  const description = base64(m.description);
+  if (!description || description.length < 7) return undefined;
+  return { codec: m.codec, width: m.width, height: m.height, description };
+}
+
+export function sameConfig(a: VideoConfig, b: VideoConfig): boolean {
+  if (a.codec !== b.codec || a.width !== b.width || a.height !== b.height) return false;
+  if (a.description.length !== b.description.length) return false;
+  return a.description.every((byte, i) => byte === b.description[i]);
+}
+
+function side(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= MAX_SIDE;
+}
+
+function base64(text: string): Uint8Array | undefined {
+  try {
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  } catch {
+    return undefined;
+  }
+}

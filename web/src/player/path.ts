@@ -1,0 +1,57 @@
+/**
+ * Which way the picture is decoded: WebCodecs (VideoDecoder, drawn on the
+ * canvas) where the page is a secure context, MSE (fragmented MP4 in a
+ * <video>, `ManagedMediaSource` where it exists) where WebCodecs is missing,
+ * e.g. a page opened as http://<address>:8080/ on a LAN, and JPEG otherwise.
+ */
+import type { PlaybackPathName } from './types.js';
+
+/** How the player decodes: H.264 with WebCodecs or MSE, or JPEG. */
+export type PlaybackPath = PlaybackPathName;
+/** The `path` attribute: `auto` picks the best the browser has. */
+export type PathChoice = 'auto' | PlaybackPath;
+
+/** A baseline H.264 that every MSE with H.264 plays; the stream's own type is checked at its config. */
+const PROBE_MIME = 'video/mp4; codecs="avc1.42E01E"';
+
+interface MediaSourceClass {
+  new (): MediaSource;
+  isTypeSupported(type: string): boolean;
+}
+
+/** `ManagedMediaSource` (Safari 17, iOS 17.1) where it exists, else `MediaSource`, else undefined. */
+export function mediaSourceClass(): MediaSourceClass | undefined {
+  const g = globalThis as unknown as { ManagedMediaSource?: MediaSourceClass; MediaSource?: MediaSourceClass };
+  return g.ManagedMediaSource ?? g.MediaSource;
+}
+
+export function webCodecsAvailable(): boolean {
+  return (
+    globalThis.isSecureContext === true &&
+    typeof globalThis.VideoDecoder === 'function' &&
+    typeof globalThis.EncodedVideoChunk === 'function'
+  );
+}
+
+export function mseAvailable(mime = PROBE_MIME): boolean {
+  const source = mediaSourceClass();
+  try {
+    return source !== undefined && source.isTypeSupported(mime);
+  } catch {
+    return false;
+  }
+}
+
+/** The path for a choice: a forced path the browser lacks falls back to the next best, ending at JPEG. */
+export function choosePath(choice: PathChoice): PlaybackPath {
+  if (choice === 'jpeg') return 'jpeg';
+  const order: PlaybackPath[] = choice === 'mse' ? ['mse', 'webcodecs'] : ['webcodecs', 'mse'];
+  for (const path of order) {
+    if (path === 'webcodecs' ? webCodecsAvailable() : mseAvailable()) return path;
+  }
+  return 'jpeg';
+}
+
+export function parsePathChoice(value: string | null): PathChoice {
+  return value === 'webcodecs' || value === 'mse' || value === 'jpeg' ? value : 'auto';
+}

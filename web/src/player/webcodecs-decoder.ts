@@ -1,0 +1,173 @@
+/**
+ * H.264 access units → VideoFrames with WebCodecs' VideoDecoder (secure
+ * contexts only), handed to the canvas presenter, which draws the latest at
+ * the display's pace and closes every frame it replaces.
+ *
+ * - Configured from the `config` message (codec string and avcC as
+ *   `description`); a new config configures a new decoder, which starts at
+ *   the next keyframe.
+ * - Until a keyframe, delta units are let go (acked, counted as skipped):
+ *   the server sends a keyframe after any gap, so this only happens after a
+ *   decoder error or a reset.
+ * - Each unit is acked once decode() has it, unless the decoder's own queue
+ *   is longer than MAX_QUEUE: then acks wait (in order) for it to drain, so a
+ *   slow device slows the server down instead of queueing.
+ */
+import type { AccessUnit, ShownFrame, VideoConfig } from './h264.js';
+import { sameConfig } from './h264.js';
+import type { PresentedFrame } from './presenter.js';
+
+/** Chunks queued in the decoder before acks are held back. */
+const MAX_QUEUE = 2;
+/** Units decoded but not yet output that are remembered (seq, capture time), at most. */
+const MAX_IN_FLIGHT = 64;
+
+export interface WebCodecsEvents {
+  /** A decoded frame; its receiver closes it. */
+  decoded(frame: PresentedFrame): void;
+  /** A unit let go without decoding (waiting for a keyframe). */
+  skipped(): void;
+  failed(error: unknown): void;
+}
+
+export class WebCodecsDecoder {
+  private decoder: VideoDecoder | undefined;
+  private config: VideoConfig | undefined;
+  private needKeyframe = true;
+  private lastTimestamp = 0;
+  /** By chunk timestamp: what the frame that comes out of it is. */
+  private readonly inFlight = new Map<number, ShownFrame>();
+  /** Acks held while the decoder's queue is long, oldest first. */
+  private held: (() => void)[] = [];
+  /** Decode time, for the stats: mean over recent frames, ms. */
+  private decodeMs = 0;
+  private readonly started = new Map<number, number>();
+
+  constructor(private readonly events: WebCodecsEvents) {}
+
+  /** Mean time from decode() to the frame coming out, ms (0 before the first). */
+  get decodeTimeMs(): number {
+    return this.decodeMs;
+  }
+
+  configure(config: VideoConfig): void {
+    if (this.config && sameConfig(this.config, config) && this.decoder?.state === 'configured') return;
+    this.config = config;
+    this.open();
+  }
+
+  push(unit: AccessUnit): void {
+    if (this.decoder?.state !== 'configured' && this.config && unit.keyframe) this.open();
+    const decoder = this.decoder;
+    if (!decoder || decoder.state !== 'configured' || (this.needKeyframe && !unit.keyframe)) {
+      this.events.skipped();
+      unit.done();
+      return;
+    }
+    const timestamp = Math.max(this.lastTimestamp + 1, Math.round(unit.capturedAt * 1000));
+    this.lastTimestamp = timestamp;
+    try {
+      decoder.decode(new EncodedVideoChunk({ type: unit.keyframe ? 'key' : 'delta', timestamp, data: unit.data }));
+    } catch (error) {
+      this.needKeyframe = true;
+      this.events.failed(error);
+      unit.done();
+      return;
+    }
+    this.needKeyframe = false;
+    if (this.inFlight.size >= MAX_IN_FLIGHT) {
+      const oldest = this.inFlight.keys().next().value;
+      if (oldest !== undefined) this.inFlight.delete(oldest);
+    }
+    this.inFlight.set(timestamp, { seq: unit.seq, capturedAt: unit.capturedAt });
+    this.started.set(timestamp, performance.now());
+    if (this.started.size > MAX_IN_FLIGHT) this.started.delete(this.started.keys().next().value ?? 0);
+    this.held.push(unit.done);
+    this.releaseAcks();
+  }
+
+  /** Forgets the stream (another connection follows, with its own config). */
+  reset(): void {
+    this.closeDecoder();
+    this.config = undefined;
+    this.lastTimestamp = 0;
+  }
+
+  private open(): void {
+    this.closeDecoder();
+    const config = this.config;
+    if (!config) return;
+    const decoder: VideoDecoder = new VideoDecoder({
+      output: (frame) => this.onOutput(decoder, frame),
+      error: (error) => this.onError(decoder, error),
+    });
+    decoder.addEventListener('dequeue', () => {
+      if (decoder === this.decoder) this.releaseAcks();
+    });
+    try {
+      decoder.configure({
+        codec: config.codec,
+        description: config.description,
+        codedWidth: config.width,
+        codedHeight: config.height,
+        optimizeForLatency: true,
+      });
+    } catch (error) {
+      // A config VideoDecoder rejects outright (TypeError): nothing to decode until a new one.
+      decoder.close();
+      this.config = undefined;
+      this.events.failed(error);
+      return;
+    }
+    this.decoder = decoder;
+    this.needKeyframe = true;
+  }
+
+  private onOutput(decoder: VideoDecoder, frame: VideoFrame): void {
+    if (decoder !== this.decoder) {
+      frame.close();
+      return;
+    }
+    const info = this.inFlight.get(frame.timestamp);
+    this.inFlight.delete(frame.timestamp);
+    const start = this.started.get(frame.timestamp);
+    this.started.delete(frame.timestamp);
+    if (start !== undefined) {
+      const ms = performance.now() - start;
+      this.decodeMs = this.decodeMs === 0 ? ms : this.decodeMs * 0.9 + ms * 0.1;
+    }
+    this.releaseAcks();
+    this.events.decoded({ bitmap: frame, seq: info?.seq ?? 0, capturedAt: info?.capturedAt ?? Number.NaN });
+  }
+
+  private onError(decoder: VideoDecoder, error: DOMException): void {
+    if (decoder !== this.decoder) return;
+    // The decoder is closed now; the next keyframe opens a new one with the same config.
+    this.decoder = undefined;
+    this.needKeyframe = true;
+    this.flushAcks();
+    this.events.failed(error);
+  }
+
+  private releaseAcks(): void {
+    // The newest units beyond MAX_QUEUE still in the decoder's queue keep their acks; the rest go.
+    const keep = Math.max(0, (this.decoder?.decodeQueueSize ?? 0) - MAX_QUEUE);
+    while (this.held.length > keep) this.held.shift()?.();
+  }
+
+  private flushAcks(): void {
+    const held = this.held;
+    this.held = [];
+    for (const done of held) done();
+  }
+
+  private closeDecoder(): void {
+    const decoder = this.decoder;
+    this.decoder = undefined;
+    if (decoder && decoder.state !== 'closed') decoder.close();
+    this.inFlight.clear();
+    this.started.clear();
+    this.needKeyframe = true;
+    this.flushAcks();
+  }
+}
