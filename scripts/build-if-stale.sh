@@ -10,10 +10,11 @@ stale_server() {
   [ -f dist/cli/main.js ] || return 0
   [ -n "$(find src tsconfig.json tsconfig.build.json -newer dist/cli/main.js -print -quit)" ]
 }
-# The viewer's second build writes web/dist/player.js last.
+# The viewer's second build writes web/dist/player.js last. The player imports the wire format from src/wire/
+# and the fragmented MP4 writer (its MSE path) from src/codec/.
 stale_web() {
   [ -f web/dist/index.html ] && [ -f web/dist/player.js ] || return 0
-  [ -n "$(find web -path web/dist -prune -o -type f -newer web/dist/player.js -print -quit)" ]
+  [ -n "$(find web src/wire src/codec -path web/dist -prune -o -type f -newer web/dist/player.js -print -quit)" ]
 }
 
 # Without the dev tools (a production install: `npm ci --omit=dev`), an existing build is used
