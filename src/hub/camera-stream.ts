@@ -19,6 +19,7 @@ import type { CameraInfo, CameraState } from './camera-info.js';
 import { preciseNow, type CameraStatus, type Consumer, type ViewerStats } from './consumer.js';
 import { DerivedTrack, type TranscoderFactory } from './derived-track.js';
 import { PlaceholderTicker } from './placeholder-ticker.js';
+import { ProcessCpu } from './process-cpu.js';
 import { nextLiveUnit } from './snapshot-wait.js';
 import { SourceSupervisor, type CameraCounters } from './supervisor.js';
 import { MAX_GOP_BYTES, Track } from './track.js';
@@ -54,6 +55,18 @@ export interface TrackInfo {
   /** A derived track's transcoder is running. */
   running: boolean;
   codecString: string | null;
+  /**
+   * What makes the track, while it is made: `camera` (the camera's own units, passed through untouched), the
+   * H.264 encoder of a derived track (`libx264`, `h264_rkmpp`, …: what `auto` chose), `decoder` (a derived JPEG
+   * track: H.264 decoded to JPEGs), `mjpeg` (the capture encodes the camera's pictures to JPEG). Null otherwise.
+   */
+  encoder: string | null;
+  /**
+   * CPU seconds used so far by the process making the track: the capture process for the native track, the
+   * transcoder for a derived one (over all their runs). Null when there is none (a relayed camera's native
+   * track, a derived track never started).
+   */
+  cpuSeconds: number | null;
   width: number | null;
   height: number | null;
   consumers: number;
@@ -76,8 +89,11 @@ export class CameraStream {
   private readonly tracks: Record<Codec, Track>;
   private readonly derived: Record<Codec, DerivedTrack>;
   private readonly placeholder: PlaceholderTicker;
+  /** CPU time of the capture process, for sources that run one; read when asked, never per unit. */
+  private readonly captureCpu: ProcessCpu | undefined;
   /** The codec the source produces, once its first unit has told. */
   private nativeCodec: Codec | undefined;
+  private readonly sourceEncoder: () => string | undefined;
   private closed = false;
 
   constructor(
@@ -107,9 +123,19 @@ export class CameraStream {
         return true;
       },
     );
+    this.captureCpu = 'pid' in source ? new ProcessCpu(() => source.pid) : undefined;
+    // The capture's last CPU seconds are read before it is stopped, so they count too.
+    const supervised: FrameSource = {
+      start: (sink) => source.start(sink),
+      stop: () => {
+        this.captureCpu?.sample();
+        return source.stop();
+      },
+    };
+    this.sourceEncoder = () => source.encoder;
     this.supervisor = new SourceSupervisor(
       options,
-      source,
+      supervised,
       {
         hasDemand: () => this.hasDemand(),
         unit: (unit, receivedAt) => {
@@ -257,17 +283,34 @@ export class CameraStream {
     this.supervisor.retryNow();
   }
 
-  trackInfo(): TrackInfo[] {
+  /** CPU seconds the capture process used so far (read now); undefined for a source without a process. */
+  captureCpuSeconds(): number | undefined {
+    return this.captureCpu?.seconds();
+  }
+
+  /** CPU seconds the transcoder of the derived `codec` track used so far (read now); undefined if it never ran. */
+  transcoderCpuSeconds(codec: Codec): number | undefined {
+    return this.derived[codec].cpuSeconds();
+  }
+
+  /** The tracks' details; `cpu: false` leaves out the CPU seconds (not read from /proc then). */
+  trackInfo({ cpu = true }: { cpu?: boolean } = {}): TrackInfo[] {
     const now = preciseNow();
     return CODECS.map((codec) => {
       const track = this.tracks[codec];
       const config = track.config;
       const native = codec === this.nativeCodec;
+      const derived = this.derived[codec];
+      const running = native ? this.state === 'online' : derived.running;
+      const encoder = native ? (this.sourceEncoder() ?? 'camera') : derived.encoder;
+      const cpuSeconds = !cpu ? undefined : native ? this.captureCpuSeconds() : derived.cpuSeconds();
       return {
         codec,
         origin: native ? 'native' : 'derived',
-        running: native ? this.state === 'online' : this.derived[codec].running,
+        running,
         codecString: config?.codecString ?? null,
+        encoder: running ? (encoder ?? null) : null,
+        cpuSeconds: cpuSeconds === undefined ? null : Math.round(cpuSeconds * 100) / 100,
         width: config?.width ?? null,
         height: config?.height ?? null,
         consumers: track.consumers.size,

@@ -10,6 +10,7 @@ import type { AccessUnit, Codec, TrackConfig } from '../media/index.js';
 import type { SourceSink, SourceUnit } from '../sources/source.js';
 import { Backoff } from './backoff.js';
 import { preciseNow } from './consumer.js';
+import { ProcessCpu } from './process-cpu.js';
 import type { Track } from './track.js';
 
 /** What src/sources/ffmpeg/transcoder.ts provides. push() never blocks: it drops, counted. */
@@ -17,6 +18,10 @@ export interface Transcoder {
   start(sink: SourceSink): void;
   push(unit: SourceUnit): void;
   stop(): Promise<void>;
+  /** Its running process's pid, for its CPU time (read when asked, never per unit). */
+  readonly pid?: number | undefined;
+  /** To H.264: the encoder in use (what `auto` chose), once known. */
+  readonly encoderInUse?: string | undefined;
 }
 
 export type TranscoderFactory = (to: Codec) => Transcoder;
@@ -31,6 +36,8 @@ export class DerivedTrack {
   private notBefore = 0;
   /** Transcoder processes started, for the metrics and the tests. */
   starts = 0;
+  /** CPU time of its transcoders' processes, over every run. */
+  private readonly cpu = new ProcessCpu(() => this.transcoder?.pid);
 
   constructor(
     readonly track: Track,
@@ -47,6 +54,17 @@ export class DerivedTrack {
 
   get running(): boolean {
     return this.transcoder !== undefined;
+  }
+
+  /** What makes the track while it runs: the H.264 encoder in use, or `decoder` (H.264 decoded to JPEGs). */
+  get encoder(): string | undefined {
+    if (!this.transcoder) return undefined;
+    return this.track.codec === 'jpeg' ? 'decoder' : this.transcoder.encoderInUse;
+  }
+
+  /** CPU seconds its transcoders used so far (read now); undefined if none ever started. */
+  cpuSeconds(): number | undefined {
+    return this.starts > 0 ? this.cpu.seconds() : undefined;
   }
 
   /** A consumer arrived: start at once from the native track's cached units, if there are any. */
@@ -78,6 +96,7 @@ export class DerivedTrack {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     const transcoder = this.transcoder;
+    if (transcoder) this.cpu.sample(); // its last seconds, before it is gone
     this.transcoder = undefined;
     this.inputConfig = undefined;
     this.run++;

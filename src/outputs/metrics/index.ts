@@ -8,10 +8,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CameraStream, TrackInfo } from '../../hub/camera-stream.js';
 import type { CameraRegistry } from '../../hub/registry.js';
+import type { Codec } from '../../media/index.js';
 import { addEventLoopMetrics, EVENT_LOOP_SERIES } from './event-loop.js';
 import { addViewerMetrics } from './viewers.js';
 
 const PREFIX = 'camrelay_';
+const CODECS: readonly Codec[] = ['jpeg', 'h264'];
 /**
  * prom-client's event-loop monitor, never to tick (24.8 days, the longest a
  * timer takes): its seven histogram series are replaced by event-loop.ts's.
@@ -77,7 +79,7 @@ export function createMetrics(
       collect(this: Gauge) {
         this.reset();
         for (const camera of cameras.list()) {
-          for (const track of camera.trackInfo()) {
+          for (const track of camera.trackInfo({ cpu: false })) {
             const v = value(track);
             // Only tracks in use: a camera's derived track nobody watches has no series.
             if (v !== null && (track.origin === 'native' || track.running)) {
@@ -94,9 +96,60 @@ export function createMetrics(
   );
   perTrack('camrelay_track_consumers', 'Consumers subscribed to the track', (t) => t.consumers);
   perCamera('counter', 'camrelay_camera_transcoder_starts_total', 'Transcoders started', (c) => c.transcoderStarts);
+  addProcessMetrics(register, cameras);
   addViewerMetrics(register, cameras);
   extra?.(register);
   return { register, stop };
+}
+
+/**
+ * What makes each track in use (an info series, value 1: `camera`, `mjpeg`, `decoder` or one of the few H.264
+ * encoders, so the label has a handful of values), and the CPU time of the processes that make them, read from
+ * /proc when scraped. A CPU counter adds the seconds of the processes that ended to the running one's.
+ */
+function addProcessMetrics(register: Registry, cameras: CameraRegistry): void {
+  new Gauge({
+    name: 'camrelay_track_encoder_info',
+    help: 'What makes the track in use: camera (passed through), mjpeg, decoder, or the H.264 encoder (value 1)',
+    labelNames: ['camera', 'codec', 'encoder'],
+    registers: [register],
+    collect(this: Gauge) {
+      this.reset();
+      for (const camera of cameras.list()) {
+        for (const track of camera.trackInfo({ cpu: false })) {
+          if (track.encoder !== null) this.set({ camera: camera.id, codec: track.codec, encoder: track.encoder }, 1);
+        }
+      }
+    },
+  });
+  new Counter({
+    name: 'camrelay_transcoder_cpu_seconds_total',
+    help: 'CPU time used by the transcoder of a derived track (H.264 encoder, JPEG decoder), over all its runs',
+    labelNames: ['camera', 'codec'],
+    registers: [register],
+    collect(this: Counter) {
+      this.reset();
+      for (const camera of cameras.list()) {
+        for (const codec of CODECS) {
+          const seconds = camera.transcoderCpuSeconds(codec);
+          if (seconds !== undefined) this.inc({ camera: camera.id, codec }, seconds);
+        }
+      }
+    },
+  });
+  new Counter({
+    name: 'camrelay_capture_cpu_seconds_total',
+    help: 'CPU time used by the camera capture process (ffmpeg), over all its runs',
+    labelNames: ['camera'],
+    registers: [register],
+    collect(this: Counter) {
+      this.reset();
+      for (const camera of cameras.list()) {
+        const seconds = camera.captureCpuSeconds();
+        if (seconds !== undefined) this.inc({ camera: camera.id }, seconds);
+      }
+    },
+  });
 }
 
 export const metricsRoutes: FastifyPluginAsync<{

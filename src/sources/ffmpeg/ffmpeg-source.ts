@@ -25,6 +25,8 @@ export class FfmpegSource implements FrameSource {
   private upstream: UpstreamCodec | undefined;
   /** Bumped by stop() so that an asynchronous start that loses the race does nothing. */
   private generation = 0;
+  /** Whether the latest run passes the camera's units through (undefined before the first run). */
+  private passthrough: boolean | undefined;
 
   constructor(
     private readonly cameraId: string,
@@ -36,6 +38,11 @@ export class FfmpegSource implements FrameSource {
   /** The pid of the running ffmpeg, if any (tests kill it to simulate a fault). */
   get pid(): number | undefined {
     return this.run?.pid;
+  }
+
+  /** `camera` when the latest run passes the camera's units through, else `mjpeg` (ffmpeg encodes the JPEGs). */
+  get encoder(): string | undefined {
+    return this.passthrough === undefined ? undefined : this.passthrough ? 'camera' : 'mjpeg';
   }
 
   start(outer: SourceSink): void {
@@ -65,6 +72,7 @@ export class FfmpegSource implements FrameSource {
       ({ spec, upstream, framing }) => {
         if (generation !== this.generation) return;
         const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing);
+        this.passthrough = plan.passthrough;
         this.log.debug(
           { camera: this.cameraId, passthrough: plan.passthrough, output: plan.output, upstream },
           'starting ffmpeg',

@@ -72,6 +72,8 @@ export interface Transcoder {
   readonly backlog: { units: number; bytes: number };
   /** The running ffmpeg's pid, if any. */
   readonly pid: number | undefined;
+  /** To H.264: the encoder in use (what `auto` chose), once chosen; to JPEG: undefined. */
+  readonly encoderInUse: string | undefined;
   /** Begins; units come out to sink. Called again only after stop() resolved or sink.ended(). */
   start(sink: SourceSink): void;
   /** One input unit; never blocks (dropped and counted when ffmpeg lags behind). */
@@ -135,6 +137,10 @@ class FfmpegTranscoder implements Transcoder {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  get encoderInUse(): string | undefined {
+    return this.to === 'h264' ? this.encoder : undefined;
   }
 
   start(sink: SourceSink): void {

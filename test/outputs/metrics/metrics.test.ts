@@ -74,10 +74,26 @@ describe('/metrics', () => {
     }
   });
 
-  it('passes promtool check metrics with a camera and viewers over WebSocket and MJPEG', async () => {
+  it('passes promtool check metrics with a camera and viewers over WebSocket and MJPEG, and an H.264 viewer', async () => {
     const viewers = await watch(2, 1);
+    // The other camera's H.264 viewer: its encoder's series (what it is, its CPU time) are checked too.
+    const h264 = await V1Client.open(wsUrl(t.url, 'spare', '?codec=h264'));
     try {
-      const text = await metrics();
+      await h264.waitFrames(3, 30_000);
+      const transcoderCpu = 'camrelay_transcoder_cpu_seconds_total{camera="spare",codec="h264"}';
+      const text = await waitFor(
+        async () => {
+          const now = await metrics();
+          return (
+            /^camrelay_track_encoder_info\{camera="spare",codec="h264",encoder="[a-z0-9_]+"\} 1$/m.test(now) &&
+            sample(now, transcoderCpu) !== undefined &&
+            now
+          );
+        },
+        10_000,
+        'the H.264 encoder series',
+      );
+      assert.ok((sample(text, 'camrelay_capture_cpu_seconds_total{camera="spare"}') ?? NaN) >= 0);
       assert.ok((sample(text, 'camrelay_viewer_rtt_seconds_count{camera="cam"}') ?? 0) > 0, 'RTT samples observed');
       const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
       assert.equal(check.error, undefined, 'promtool runs (scripts/ensure-test-deps.sh installs it)');
@@ -86,7 +102,14 @@ describe('/metrics', () => {
       // What promtool used to reject is gone for good: milliseconds, and `_total` gauges.
       assert.doesNotMatch(text, /_milliseconds|^# TYPE \S+_total gauge$/m);
     } finally {
+      h264.close();
       await viewers.close();
+      await waitFor(
+        async () =>
+          ((await (await fetch(`${t.url}/api/cameras/spare`)).json()) as { viewers: unknown[] }).viewers.length === 0,
+        10_000,
+        'the H.264 viewer to be gone',
+      );
     }
   });
 
