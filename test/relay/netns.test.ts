@@ -15,14 +15,22 @@
  * (CI=true), where it fails with that reason instead.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requireInCi, skipOutsideCi } from '../support/ci.js';
-import { CamrelayProcess, ROOT, waitFor } from '../support/index.js';
+import { CamrelayProcess, waitFor } from '../support/index.js';
+import {
+  addNetns,
+  addVeth,
+  deleteNetns,
+  NetnsScript,
+  netnsId,
+  netnsMissing,
+  run,
+  shapeLink,
+} from '../support/netns.js';
 import { matchLatencies, mean, percentile, TOKEN_A, type SeenFrame } from './helpers.js';
 
 const PROBE = join(import.meta.dirname, 'probe.ts');
@@ -32,48 +40,13 @@ const WATCH_S = 12;
 /** The first and the last this many seconds of the window are compared: no growth between them. */
 const EDGE_S = 4;
 
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Why this machine cannot run the test, or undefined when it can. */
-function unavailable(): string | undefined {
-  if (process.getuid?.() !== 0)
-    return 'needs root to create network namespaces and tbf qdiscs (CI runs the suite as root)';
-  const probe = `camrelay-check-${randomBytes(3).toString('hex')}`;
-  try {
-    run('ip', ['netns', 'add', probe]);
-    run('ip', ['netns', 'del', probe]);
-    run('tc', ['-V']);
-  } catch (err) {
-    return `cannot create network namespaces or run tc here: ${(err as Error).message.split('\n')[0]}`;
-  }
-  return undefined;
-}
-
-const missing = unavailable();
+const missing = netnsMissing();
 const skip = skipOutsideCi(missing);
 
 /** A probe process (test/relay/probe.ts) inside a namespace, its JSON lines collected. */
-class Probe {
-  readonly lines: Record<string, unknown>[] = [];
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-  stderr = '';
-  private partial = '';
-
+class Probe extends NetnsScript {
   constructor(netns: string, args: string[]) {
-    this.child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', PROBE, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.on('data', (d: Buffer) => {
-      const parts = (this.partial + d.toString()).split('\n');
-      this.partial = parts.pop() ?? '';
-      for (const p of parts) if (p) this.lines.push(JSON.parse(p) as Record<string, unknown>);
-    });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    super(netns, PROBE, args);
   }
 
   get frames(): SeenFrame[] {
@@ -83,7 +56,7 @@ class Probe {
 
 // Skipped test by test (not the suite), so that the runner counts them as skipped, with the reason.
 describe('across network namespaces, through a 4 Mbit/s uplink', () => {
-  const id = randomBytes(3).toString('hex');
+  const id = netnsId();
   const ns = { edge: `camrelay-e-${id}`, hub: `camrelay-h-${id}`, viewer: `camrelay-v-${id}` };
   // Interface names are at most 15 characters.
   const dev = { edge: `cre${id}`, hubE: `crhe${id}`, viewer: `crv${id}`, hubV: `crhv${id}` };
@@ -92,51 +65,18 @@ describe('across network namespaces, through a 4 Mbit/s uplink', () => {
 
   before(() => {
     if (missing) return;
-    for (const name of Object.values(ns)) run('ip', ['netns', 'add', name]);
-    run('ip', ['link', 'add', dev.edge, 'netns', ns.edge, 'type', 'veth', 'peer', 'name', dev.hubE, 'netns', ns.hub]);
-    run('ip', [
-      'link',
-      'add',
-      dev.viewer,
-      'netns',
-      ns.viewer,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      dev.hubV,
-      'netns',
-      ns.hub,
-    ]);
-    const address: [string, string, string][] = [
-      [ns.edge, dev.edge, '10.231.1.2/24'],
-      [ns.hub, dev.hubE, '10.231.1.1/24'],
-      [ns.hub, dev.hubV, '10.231.2.1/24'],
-      [ns.viewer, dev.viewer, '10.231.2.2/24'],
-    ];
-    for (const [n, d, a] of address) {
-      run('ip', ['-n', n, 'addr', 'add', a, 'dev', d]);
-      run('ip', ['-n', n, 'link', 'set', d, 'up']);
-    }
-    for (const n of Object.values(ns)) run('ip', ['-n', n, 'link', 'set', 'lo', 'up']);
+    addNetns(...Object.values(ns));
+    addVeth(
+      { netns: ns.edge, dev: dev.edge, address: '10.231.1.2/24' },
+      { netns: ns.hub, dev: dev.hubE, address: '10.231.1.1/24' },
+    );
+    addVeth(
+      { netns: ns.viewer, dev: dev.viewer, address: '10.231.2.2/24' },
+      { netns: ns.hub, dev: dev.hubV, address: '10.231.2.1/24' },
+    );
     // The hub routes nothing between its two sides: the viewer can reach the hub only.
     run('ip', ['netns', 'exec', ns.hub, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);
-    run('tc', [
-      '-n',
-      ns.edge,
-      'qdisc',
-      'add',
-      'dev',
-      dev.edge,
-      'root',
-      'tbf',
-      'rate',
-      '4mbit',
-      'burst',
-      '32kbit',
-      'latency',
-      '50ms',
-    ]);
+    shapeLink(ns.edge, dev.edge, { rate: '4mbit', burst: '32kbit', latency: '50ms' });
   });
 
   after(async () => {
@@ -145,13 +85,7 @@ describe('across network namespaces, through a 4 Mbit/s uplink', () => {
     // (deleting one deletes its end of each veth, and so the pair).
     for (const p of probes) p.child.kill('SIGKILL');
     await Promise.all([...procs.map((p) => p.stop('SIGKILL')), ...probes.map((p) => p.exited)]);
-    for (const name of Object.values(ns)) {
-      try {
-        run('ip', ['netns', 'del', name]);
-      } catch {
-        // not created
-      }
-    }
+    deleteNetns(...Object.values(ns));
   });
 
   it('the viewer reaches the hub but not the edge', { skip }, async () => {
