@@ -1,7 +1,13 @@
 /**
  * The load generator, run as its own process: N viewers of one camera over
- * WebSocket protocol v1 (acking every frame) or MJPEG, plus optionally one
- * viewer that reads slowly. Prints one JSON line with what each viewer got.
+ * WebSocket protocol v1 (acking every message; JPEG, or H.264 with `codec: 'h264'`)
+ * or MJPEG, plus optionally one viewer that reads slowly. Prints one JSON line with
+ * what each viewer got. H.264 viewers parse the 16-byte header, count the bytes and
+ * ack every message; the access unit itself is skipped, never copied.
+ *
+ * `protocol: 'first-picture'`: one H.264 viewer keeps the camera (and its encoder) warm,
+ * then `tries` new viewers connect one after the other; each one's time from opening the
+ * socket to its `config` and to its first keyframe is reported.
  */
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -10,8 +16,14 @@ import { clientText, MjpegPartReader, WsFrameReader } from './readers.js';
 export interface LoadPlan {
   port: number;
   camera: string;
-  protocol: 'ws' | 'mjpeg';
+  protocol: 'ws' | 'mjpeg' | 'first-picture';
+  /** WebSocket viewers: the codec asked for (`?codec=`); jpeg by default. */
+  codec?: 'jpeg' | 'h264';
+  /** Default 127.0.0.1. */
+  host?: string;
   viewers: number;
+  /** first-picture: new viewers timed. */
+  tries?: number;
   warmupMs: number;
   measureMs: number;
   /** Bytes per second the one slow viewer reads at; 0 for none. */
@@ -22,14 +34,28 @@ export interface LoadResult {
   fps: number[];
   latencies: number[];
   failed: number;
+  /** Bytes per second each viewer received over the window (video messages, headers included). */
+  bytesPerSecond: number[];
+  /** Video messages that were keyframes / all video messages, over every viewer and the window. */
+  keyframes: number;
   slow?: { bytesPerSecond: number; fps: number };
+  /** first-picture: ms from opening the socket to the config message and to the first keyframe, per try. */
+  firstConfigMs?: number[];
+  firstKeyframeMs?: number[];
+  /** first-picture: tries whose first video message was not a keyframe. */
+  notKeyframeFirst?: number;
 }
 
 const plan = JSON.parse(process.argv[2]!) as LoadPlan;
 const now = () => performance.timeOrigin + performance.now();
 
 let measuring = false;
+const host = plan.host ?? '127.0.0.1';
+const codec = plan.codec ?? 'jpeg';
+const wsPath = `/api/cameras/${plan.camera}/ws${codec === 'h264' ? '?codec=h264' : ''}`;
 const counts = new Array<number>(plan.viewers).fill(0);
+const bytes = new Array<number>(plan.viewers).fill(0);
+let keyframes = 0;
 const latencies: number[] = [];
 let failed = 0;
 
@@ -37,7 +63,7 @@ function request(path: string, ws: boolean): string {
   const upgrade = ws
     ? `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n`
     : '';
-  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${plan.port}\r\n${upgrade}\r\n`;
+  return `GET ${path} HTTP/1.1\r\nHost: ${host}:${plan.port}\r\n${upgrade}\r\n`;
 }
 
 /** Splits off the HTTP response head, then hands the rest of the stream to `body`. */
@@ -60,32 +86,65 @@ function onResponse(socket: Socket, body: (chunk: Buffer) => void, keepHead: boo
   });
 }
 
-function wsViewer(i: number): void {
-  const socket = connect(plan.port, '127.0.0.1', () => socket.write(request(`/api/cameras/${plan.camera}/ws`, true)));
+function wsViewer(i: number): Socket {
+  const socket = connect(plan.port, host, () => socket.write(request(wsPath, true)));
   socket.setNoDelay(true);
   socket.on('error', () => failed++);
   const reader = new WsFrameReader(
-    (head) => {
+    (head, length) => {
       const seq = head.readUInt32BE(4);
       const captured = head.readDoubleBE(8);
       socket.write(clientText(`{"type":"ack","seq":${seq}}`));
-      if (!measuring) return;
+      if (!measuring || i < 0) return;
       counts[i]!++;
+      bytes[i]! += length;
+      if (head[2]! & 1) keyframes++;
       latencies.push(now() - captured);
     },
     () => {},
   );
   onResponse(socket, (c) => reader.push(c), false);
+  return socket;
+}
+
+/** One new H.264 viewer: ms from opening the socket to its config and to its first keyframe. */
+function firstPicture(): Promise<{ config: number; keyframe: number; keyframeFirst: boolean }> {
+  return new Promise((resolve, reject) => {
+    const t0 = now();
+    let config = NaN;
+    const socket = connect(plan.port, host, () => socket.write(request(wsPath, true)));
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no keyframe within 5 s'));
+    }, 5000);
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    const reader = new WsFrameReader(
+      (head) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ config, keyframe: now() - t0, keyframeFirst: (head[2]! & 1) === 1 });
+      },
+      (text) => {
+        if (Number.isNaN(config) && text.includes('"config"')) config = now() - t0;
+      },
+    );
+    onResponse(socket, (c) => reader.push(c), false);
+  });
 }
 
 function mjpegViewer(i: number): void {
-  const socket = connect(plan.port, '127.0.0.1', () =>
+  const socket = connect(plan.port, host, () =>
     socket.write(request(`/api/cameras/${plan.camera}/stream.mjpeg`, false)),
   );
   socket.on('error', () => failed++);
-  const reader = new MjpegPartReader((ts) => {
+  const reader = new MjpegPartReader((ts, length) => {
     if (!measuring) return;
     counts[i]!++;
+    bytes[i]! += length;
     latencies.push(now() - ts * 1000);
   });
   onResponse(socket, (c) => reader.push(c), true);
@@ -94,13 +153,13 @@ function mjpegViewer(i: number): void {
 /** A viewer that reads at a fixed byte rate: the kernel buffers fill and the server sees a slow link. */
 function slowViewer(): { bytes: () => number; frames: () => number } {
   const path =
-    plan.protocol === 'ws' ? `/api/cameras/${plan.camera}/ws?ack=0` : `/api/cameras/${plan.camera}/stream.mjpeg`;
-  const socket = connect({ port: plan.port, host: '127.0.0.1' }, () =>
-    socket.write(request(path, plan.protocol === 'ws')),
-  );
+    plan.protocol === 'ws'
+      ? `/api/cameras/${plan.camera}/ws?ack=0${codec === 'h264' ? '&codec=h264' : ''}`
+      : `/api/cameras/${plan.camera}/stream.mjpeg`;
+  const socket = connect({ port: plan.port, host }, () => socket.write(request(path, plan.protocol === 'ws')));
   socket.on('error', () => {});
   socket.pause();
-  let bytes = 0;
+  let slowBytes = 0;
   let frames = 0;
   const ws = new WsFrameReader(
     () => measuring && frames++,
@@ -127,11 +186,44 @@ function slowViewer(): { bytes: () => number; frames: () => number } {
       const chunk = (socket.read(Math.min(budget, 16384)) as Buffer | null) ?? (socket.read() as Buffer | null);
       if (!chunk) break;
       budget -= chunk.length;
-      if (measuring) bytes += chunk.length;
+      if (measuring) slowBytes += chunk.length;
       feed(chunk);
     }
   }, tickMs).unref();
-  return { bytes: () => bytes, frames: () => frames };
+  return { bytes: () => slowBytes, frames: () => frames };
+}
+
+if (plan.protocol === 'first-picture') {
+  // The camera and its encoder already run for another viewer: this one stays for the whole phase.
+  const warm = wsViewer(-1);
+  await new Promise((r) => setTimeout(r, plan.warmupMs));
+  const firstConfigMs: number[] = [];
+  const firstKeyframeMs: number[] = [];
+  let notKeyframeFirst = 0;
+  for (let t = 0; t < (plan.tries ?? 20); t++) {
+    try {
+      const r = await firstPicture();
+      firstConfigMs.push(r.config);
+      firstKeyframeMs.push(r.keyframe);
+      if (!r.keyframeFirst) notKeyframeFirst++;
+    } catch {
+      failed++;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  warm.destroy();
+  const result: LoadResult = {
+    fps: [],
+    latencies: [],
+    failed,
+    bytesPerSecond: [],
+    keyframes: 0,
+    firstConfigMs,
+    firstKeyframeMs,
+    notKeyframeFirst,
+  };
+  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
+  await new Promise(() => {});
 }
 
 const start = plan.protocol === 'ws' ? wsViewer : mjpegViewer;
@@ -152,6 +244,8 @@ const result: LoadResult = {
   fps: counts.map((c) => c / seconds),
   latencies,
   failed,
+  bytesPerSecond: bytes.map((b) => b / seconds),
+  keyframes,
   ...(slow ? { slow: { bytesPerSecond: slow.bytes() / seconds, fps: slow.frames() / seconds } } : {}),
 };
 process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));

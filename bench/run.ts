@@ -8,17 +8,27 @@
  *   npm run bench                       # the full run recorded in docs/benchmarks.md
  *   BENCH_QUICK=1 npm run bench         # N = 1, 50 only, shorter windows
  *
+ * H.264 passes: the same camera to viewers that ask `?codec=h264` (camrelay encodes it once, with
+ * libx264), side by side with the JPEG passes of the same run: bytes per viewer, frame rate, the
+ * server's CPU with and without its encoder child (each from /proc), the encoder's CPU at 1 and at
+ * N viewers, and the time a new viewer of a warm camera waits for its config and first keyframe.
+ * Floor passes: the same load against bench/floor-server.ts (the least a fan-out server can do,
+ * fed the same units), for camrelay's CPU per viewer as a ratio to the floor's.
+ *
  * A last phase opens the player in headless Chromium (bench/player.ts) and reports the frames
  * it displays per second and its capture-to-display latency against their targets.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
 import { portOf } from '../test/support/ports.js';
 import { startCamrelay } from '../test/support/process.js';
+import { WebSocket } from 'ws';
+import type { FloorPlan } from './floor-server.js';
 import type { LoadPlan, LoadResult } from './load.js';
+import { runNetnsPasses } from './netns-h264.js';
 import type { PlayerPlan, PlayerResult } from './player-plan.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -60,7 +70,9 @@ const config = join(dir, 'bench.yaml');
 // Limits raised: the load generator opens hundreds of viewers from one address.
 writeFileSync(
   config,
-  `log: { level: warn }\nlimits: { connections_per_address: 2000, viewers_per_camera: 2000, viewers_total: 4000 }\ncameras:\n  - { id: bench, source: "file:${clip}?fps=30", idle_grace: 5 }\n`,
+  `log: { level: warn }\n` +
+    `limits: { connections_per_address: 2000, viewers_per_camera: 2000, viewers_total: 4000 }\n` +
+    `cameras:\n  - { id: bench, source: "file:${clip}?fps=30", idle_grace: 5, encoder: libx264 }\n`,
 );
 
 // The same child-process wrapper as the tests' (test/support/process.ts): spawn, wait for the listening line.
@@ -77,6 +89,27 @@ function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICK;
 }
+/** The encoder ffmpeg among the server's children (the one whose arguments name an H.264 encoder), if any. */
+function encoderPid(serverPid: number): number | undefined {
+  const children: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${serverPid}/task`)) {
+      const text = readFileSync(`/proc/${serverPid}/task/${task}/children`, 'utf8').trim();
+      if (text) children.push(...text.split(' ').map(Number));
+    }
+  } catch {
+    return undefined;
+  }
+  for (const pid of children) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args.some((a, i) => a === '-c:v' && /^(libx264|h264_)/.test(args[i + 1] ?? ''))) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
 function rssMb(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   return kb / 1024;
@@ -89,41 +122,66 @@ function percentile(sorted: number[], p: number): number {
 
 interface Row {
   pass: string;
+  codec: 'jpeg' | 'h264';
   viewers: number;
   fpsMin: number;
   fpsMedian: number;
   p50: number;
   p99: number;
   cpu: number;
+  /** The encoder child's CPU over the same window (cores); undefined when none ran throughout. */
+  encoderCpu?: number;
+  /** Median bytes per second per viewer. */
+  bytesPerSecond: number;
   rssStart: number;
   rssMax: number;
   failed: number;
   slow?: string;
 }
 
-async function pass(name: string, protocol: 'ws' | 'mjpeg', viewers: number, slowBytesPerSecond = 0): Promise<Row> {
+interface PassOptions {
+  slowBytesPerSecond?: number;
+  codec?: 'jpeg' | 'h264';
+  /** Another server than camrelay (the floor): its port and pid. */
+  target?: { port: number; pid: number };
+}
+
+async function pass(
+  name: string,
+  protocol: 'ws' | 'mjpeg',
+  viewers: number,
+  { slowBytesPerSecond = 0, codec = 'jpeg', target }: PassOptions = {},
+): Promise<Row> {
   const plan: LoadPlan = {
-    port,
+    port: target?.port ?? port,
     camera: 'bench',
     protocol,
+    codec,
     viewers,
     warmupMs: WARMUP_MS,
     measureMs: MEASURE_MS,
     slowBytesPerSecond,
   };
+  const pid = target?.pid ?? server.pid!;
   const load = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load.ts'), JSON.stringify(plan)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   load.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const rssStart = rssMb(server.pid!);
+  const rssStart = rssMb(pid);
   await new Promise((r) => setTimeout(r, WARMUP_MS + 200));
-  const cpu0 = cpuSeconds(server.pid!);
+  const encoder0 = target ? undefined : encoderPid(pid);
+  const encoderCpu0 = encoder0 === undefined ? 0 : cpuSeconds(encoder0);
+  const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
-  let rssMax = rssMb(server.pid!);
-  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server.pid!))), 250);
+  let rssMax = rssMb(pid);
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(pid))), 250);
   await new Promise((r) => setTimeout(r, MEASURE_MS - 400));
-  const cpu = (cpuSeconds(server.pid!) - cpu0) / ((performance.now() - t0) / 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = (cpuSeconds(pid) - cpu0) / elapsed;
+  // The encoder's CPU, when the same encoder process ran through the whole window.
+  const encoderCpu =
+    encoder0 !== undefined && encoderPid(pid) === encoder0 ? (cpuSeconds(encoder0) - encoderCpu0) / elapsed : undefined;
   await new Promise<void>((r) => load.once('exit', () => r()));
   clearInterval(sampler);
   const result = JSON.parse(out) as LoadResult;
@@ -131,14 +189,18 @@ async function pass(name: string, protocol: 'ws' | 'mjpeg', viewers: number, slo
   const lat = result.latencies.sort((a, b) => a - b);
   // Let the server settle between passes (closed sockets, GC).
   await new Promise((r) => setTimeout(r, 1500));
+  const bps = [...result.bytesPerSecond].sort((a, b) => a - b);
   return {
     pass: name,
+    codec,
     viewers,
     fpsMin: fps[0] ?? 0,
     fpsMedian: percentile(fps, 50),
     p50: percentile(lat, 50),
     p99: percentile(lat, 99),
     cpu,
+    ...(encoderCpu === undefined ? {} : { encoderCpu }),
+    bytesPerSecond: percentile(bps, 50),
     rssStart,
     rssMax,
     failed: result.failed,
@@ -149,6 +211,75 @@ async function pass(name: string, protocol: 'ws' | 'mjpeg', viewers: number, slo
 }
 
 const f1 = (n: number) => n.toFixed(1);
+const kbps = (bytesPerSecond: number) => ((bytesPerSecond * 8) / 1000).toFixed(0);
+const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+/** The H.264 targets, from the rows of this run. */
+function h264Lines(): string[] {
+  const find = (pass: string, n: number) => rows.find((r) => r.pass === pass && r.viewers === n);
+  const jpeg1 = find('ws v1', 1);
+  const h1 = find('ws h264', 1);
+  const jpegTop = find('ws v1', top);
+  const hTop = find('ws h264', top);
+  const lines: string[] = [];
+  if (jpeg1 && h1) {
+    const ratio = h1.bytesPerSecond / jpeg1.bytesPerSecond;
+    lines.push(
+      `bytes per viewer (1 viewer, 1280x720 30 fps): JPEG ${kbps(jpeg1.bytesPerSecond)} kbit/s, ` +
+        `H.264 ${kbps(h1.bytesPerSecond)} kbit/s, ratio 1/${(1 / ratio).toFixed(1)}; ` +
+        `target ≤ 1/5: ${met(ratio <= 0.2)}`,
+    );
+  }
+  if (jpegTop && hTop) {
+    const withEncoder = hTop.cpu + (hTop.encoderCpu ?? NaN);
+    lines.push(
+      `${top} viewers: H.264 fps min ${f1(hTop.fpsMin)} against JPEG's median ${f1(jpegTop.fpsMedian)} ` +
+        `(target within 5 %: ${met(hTop.fpsMin >= 0.95 * jpegTop.fpsMedian)}); ` +
+        `server CPU JPEG ${jpegTop.cpu.toFixed(2)}, H.264 ${hTop.cpu.toFixed(2)} without the encoder, ` +
+        `${withEncoder.toFixed(2)} with it (cores; target no higher: ` +
+        `${met(hTop.cpu <= jpegTop.cpu)} without, ${met(withEncoder <= jpegTop.cpu)} with)`,
+    );
+  }
+  if (h1?.encoderCpu !== undefined && hTop?.encoderCpu !== undefined) {
+    const change = hTop.encoderCpu / h1.encoderCpu - 1;
+    lines.push(
+      `encoder (libx264 child) CPU: ${h1.encoderCpu.toFixed(2)} cores at 1 H.264 viewer, ` +
+        `${hTop.encoderCpu.toFixed(2)} ` +
+        `at ${top} (${change >= 0 ? '+' : ''}${(change * 100).toFixed(0)} %); target the same (±10 %): ` +
+        `${met(Math.abs(change) <= 0.1)}`,
+    );
+  }
+  const keys = [...(first.firstKeyframeMs ?? [])].sort((a, b) => a - b);
+  const configs = [...(first.firstConfigMs ?? [])].sort((a, b) => a - b);
+  lines.push(
+    `first picture, new H.264 viewer of a warm camera (${keys.length} tries, ${first.failed} failed, ` +
+      `${first.notKeyframeFirst ?? 0} not starting at a keyframe): config p50 ${f1(percentile(configs, 50))} ms, ` +
+      `first keyframe p50 ${f1(percentile(keys, 50))} ms, max ${f1(keys.at(-1) ?? NaN)} ms; target ≤ 300 ms: ` +
+      `${met(keys.length > 0 && (keys.at(-1) ?? Infinity) <= 300 && !first.failed)}`,
+  );
+  for (const [one, many, floor] of [
+    [jpeg1, jpegTop, floorJpeg],
+    [h1, hTop, floorH264],
+  ] as const) {
+    if (!one || !many) continue;
+    const [floorOne, floorMany] = floor as [Row, Row];
+    // Per added viewer: (CPU at N - CPU at 1) / (N - 1), ms of CPU per second; the fixed costs cancel.
+    const perViewer = (a: Row, b: Row) => ((b.cpu - a.cpu) / (top - 1)) * 1000;
+    const ratio = perViewer(one, many) / perViewer(floorOne, floorMany);
+    lines.push(
+      `CPU per viewer, ${top} ${many.codec === 'h264' ? 'H.264' : 'JPEG'} viewers (per added viewer, server process` +
+        `${many.codec === 'h264' ? ', camrelay without its encoder' : ''}): camrelay ` +
+        `${perViewer(one, many).toFixed(3)} ms/s, floor ${perViewer(floorOne, floorMany).toFixed(3)} ms/s: ` +
+        `${ratio.toFixed(2)}× the floor (whole process at ${top}: ${(many.cpu / floorMany.cpu).toFixed(2)}×); ` +
+        `target ≤ 1.1×: ${met(ratio <= 1.1)}`,
+    );
+  }
+  lines.push(
+    `(H.264 units replayed by the floor: ${recorded.units} recorded from camrelay's encoder, ` +
+      `${recorded.keyframes} keyframes)`,
+  );
+  return lines;
+}
 
 // Idle: no viewer, so no capture; the server should use no measurable CPU (once start-up is over).
 await new Promise((r) => setTimeout(r, 5000));
@@ -158,12 +289,125 @@ await new Promise((r) => setTimeout(r, quick ? 3000 : 10_000));
 const idleCpu = (cpuSeconds(server.pid!) - idleCpu0) / ((performance.now() - idleT0) / 1000);
 const idleRss = rssMb(server.pid!);
 
+/** bench/floor-server.ts as its own process, until `run` is done with it. */
+async function withFloor<T>(plan: FloorPlan, run: (target: { port: number; pid: number }) => Promise<T>): Promise<T> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench/floor-server.ts'), JSON.stringify(plan)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  try {
+    const floorPort = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`bench/floor-server.ts exited with ${code}`)));
+    });
+    return await run({ port: floorPort, pid: child.pid! });
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/**
+ * Records what camrelay's encoder makes, for the floor to replay: the config message, then
+ * whole groups of pictures (from a keyframe to the unit before a later keyframe).
+ */
+async function recordH264(file: string, gops: number): Promise<{ units: number; keyframes: number }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/cameras/bench/ws?codec=h264`);
+  let config = '';
+  const units: { keyframe: boolean; data: Buffer }[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no H.264 from camrelay within 20 s')), 20_000);
+    let keyframes = 0;
+    ws.on('error', reject);
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary) {
+        const text = data.toString();
+        if (text.includes('"config"')) config = text;
+        return;
+      }
+      ws.send(JSON.stringify({ type: 'ack', seq: data.readUInt32BE(4) }));
+      const keyframe = (data[2]! & 1) === 1;
+      // Skip the catch-up GOP (sent at once, not paced): record live units from the next keyframe on.
+      if (keyframe) keyframes++;
+      if (keyframes < 2) return;
+      if (keyframe && keyframes === gops + 2) {
+        clearTimeout(timer);
+        resolve();
+        return;
+      }
+      units.push({ keyframe, data: Buffer.from(data.subarray(data[3]!)) });
+    });
+  });
+  ws.close();
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(Buffer.byteLength(config));
+  const parts: Buffer[] = [head, Buffer.from(config)];
+  for (const u of units) {
+    const h = Buffer.alloc(5);
+    h[0] = u.keyframe ? 1 : 0;
+    h.writeUInt32BE(u.data.length, 1);
+    parts.push(h, u.data);
+  }
+  writeFileSync(file, Buffer.concat(parts));
+  return { units: units.length, keyframes: units.filter((u) => u.keyframe).length };
+}
+
+/** A new H.264 viewer of a warm camera: ms to its config and to its first keyframe, over `tries` viewers. */
+async function firstPicturePass(tries: number): Promise<LoadResult> {
+  const plan: LoadPlan = {
+    port,
+    camera: 'bench',
+    protocol: 'first-picture',
+    codec: 'h264',
+    viewers: 0,
+    tries,
+    warmupMs: WARMUP_MS,
+    measureMs: 0,
+    slowBytesPerSecond: 0,
+  };
+  const load = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load.ts'), JSON.stringify(plan)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  load.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((r) => load.once('exit', () => r()));
+  return JSON.parse(out) as LoadResult;
+}
+
 const rows: Row[] = [];
 const counts = quick ? [1, 50] : [1, 50, 200, 400];
+const top = counts.at(-1)!;
 for (const n of counts) rows.push(await pass('ws v1', 'ws', n));
+// The floor at 1 and at the top count: CPU per added viewer, without either server's fixed costs.
+const floorJpeg = await withFloor({ codec: 'jpeg', clip, fps: 30 }, async (target) => [
+  await pass('floor ws (jpeg)', 'ws', 1, { target }),
+  await pass('floor ws (jpeg)', 'ws', top, { target }),
+]);
+const h264Counts = quick ? [1, 50] : [1, 400];
+for (const n of h264Counts) rows.push(await pass('ws h264', 'ws', n, { codec: 'h264' }));
+const unitsFile = join(dir, 'units.bin');
+const recorded = await recordH264(unitsFile, 3);
+const floorH264 = await withFloor({ codec: 'h264', units: unitsFile, fps: 30 }, async (target) => [
+  await pass('floor ws (h264)', 'ws', 1, { codec: 'h264', target }),
+  await pass('floor ws (h264)', 'ws', top, { codec: 'h264', target }),
+]);
+rows.push(...floorJpeg, ...floorH264);
+const first = await firstPicturePass(20);
 for (const n of counts.filter((n) => n <= 200)) rows.push(await pass('mjpeg', 'mjpeg', n));
-rows.push(await pass('ws v1 + 1 slow', 'ws', quick ? 50 : 400, 300 * 1024));
-rows.push(await pass('mjpeg + 1 slow', 'mjpeg', quick ? 50 : 200, 300 * 1024));
+rows.push(await pass('ws v1 + 1 slow', 'ws', quick ? 50 : 400, { slowBytesPerSecond: 300 * 1024 }));
+rows.push(await pass('mjpeg + 1 slow', 'mjpeg', quick ? 50 : 200, { slowBytesPerSecond: 300 * 1024 }));
+
+/** Lines after the table from passes in other modules (the network-namespace passes). */
+const netnsLines: string[] = [];
+// netns passes (one line below: see /work/coord/bench-netns-hook)
+netnsLines.push(...(await runNetnsPasses({ root: ROOT, clip, quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 
 /**
  * The player's targets in Chromium on this machine: what the web viewer promises, per decoding path
@@ -214,12 +458,18 @@ const lines = [
   '',
   `idle (no viewers, camera not captured): server CPU ${(idleCpu * 100).toFixed(2)} % of a core, RSS ${idleRss.toFixed(0)} MB`,
   '',
-  '| pass | viewers | fps min | fps median | latency p50 ms | latency p99 ms | server CPU (cores) | server RSS MB (start → max) | failed | slow viewer |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  '| pass | viewers | fps min | fps median | latency p50 ms | latency p99 ms | kbit/s per viewer ' +
+    '| server CPU (cores) | encoder CPU (cores) | server RSS MB (start → max) | failed | slow viewer |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.pass} | ${r.viewers} | ${f1(r.fpsMin)} | ${f1(r.fpsMedian)} | ${f1(r.p50)} | ${f1(r.p99)} | ${r.cpu.toFixed(2)} | ${r.rssStart.toFixed(0)} → ${r.rssMax.toFixed(0)} | ${r.failed} | ${r.slow ?? ''} |`,
+      `| ${r.pass} | ${r.viewers} | ${f1(r.fpsMin)} | ${f1(r.fpsMedian)} | ${f1(r.p50)} | ${f1(r.p99)} ` +
+      `| ${kbps(r.bytesPerSecond)} | ${r.cpu.toFixed(2)} | ${r.encoderCpu?.toFixed(2) ?? ''} ` +
+      `| ${r.rssStart.toFixed(0)} → ${r.rssMax.toFixed(0)} | ${r.failed} | ${r.slow ?? ''} |`,
   ),
+  '',
+  ...h264Lines(),
+  ...(netnsLines.length ? ['', ...netnsLines] : []),
   '',
   ...playerLines,
 ];
