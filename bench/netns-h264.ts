@@ -13,12 +13,11 @@
  *
  *   node --import tsx bench/netns-h264.ts       # makes its own clip; needs dist/ built
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
 import {
   addNetns,
   addVeth,
@@ -30,6 +29,7 @@ import {
 } from '../test/support/netns.js';
 import { startCamrelay, type CamrelayProcess } from '../test/support/process.js';
 import type { NetnsViewerPlan, NetnsViewerResult } from './netns-viewer.js';
+import { makeClip } from './clip.js';
 
 export interface NetnsPassOptions {
   /** The repository's root. */
@@ -159,33 +159,6 @@ export async function runNetnsPasses({ root, clip, warmupMs, measureMs }: NetnsP
     deleteNetns(ns.server, ns.viewer);
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The bench's clip: noisy 1280x720 JPEGs (about 70 KB each), `frames` of them. */
-export function makeClip(path: string, frames = 90): void {
-  execFileSync(locateFfmpeg().path, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1280x720:rate=30',
-    '-vf',
-    'noise=alls=12:allf=t',
-    '-frames:v',
-    String(frames),
-    '-c:v',
-    'mjpeg',
-    '-pix_fmt',
-    'yuvj420p',
-    '-q:v',
-    '8',
-    '-f',
-    'mjpeg',
-    path,
-  ]);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

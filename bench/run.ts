@@ -18,16 +18,16 @@
  * A last phase opens the player in headless Chromium (bench/player.ts) and reports the frames
  * it displays per second and its capture-to-display latency against their targets.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
-import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
 import { portOf } from '../test/support/ports.js';
 import { startCamrelay } from '../test/support/process.js';
 import { WebSocket } from 'ws';
 import type { FloorPlan } from './floor-server.js';
 import type { LoadPlan, LoadResult } from './load.js';
+import { makeClip } from './clip.js';
 import { runNetnsPasses } from './netns-h264.js';
 import type { PlayerPlan, PlayerResult } from './player-plan.js';
 
@@ -39,30 +39,7 @@ const FRAMES = 90;
 
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-bench-'));
 const clip = join(dir, 'frames.mjpeg');
-// Noise keeps the JPEGs at a realistic camera size (~70 KB) instead of a flat pattern's few KB.
-execFileSync(locateFfmpeg().path, [
-  '-hide_banner',
-  '-loglevel',
-  'error',
-  '-y',
-  '-f',
-  'lavfi',
-  '-i',
-  'testsrc2=size=1280x720:rate=30',
-  '-vf',
-  'noise=alls=12:allf=t',
-  '-frames:v',
-  String(FRAMES),
-  '-c:v',
-  'mjpeg',
-  '-pix_fmt',
-  'yuvj420p',
-  '-q:v',
-  '8',
-  '-f',
-  'mjpeg',
-  clip,
-]);
+makeClip(clip, FRAMES);
 const frameKb = statSync(clip).size / FRAMES / 1024;
 
 const config = join(dir, 'bench.yaml');
