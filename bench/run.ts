@@ -383,7 +383,7 @@ rows.push(await pass('mjpeg + 1 slow', 'mjpeg', quick ? 50 : 200, { slowBytesPer
 
 /** Lines after the table from passes in other modules (the network-namespace passes). */
 const netnsLines: string[] = [];
-// netns passes (one line below: see /work/coord/bench-netns-hook)
+// netns passes: the 4 Mbit/s link in network namespaces (bench/netns-h264.ts)
 netnsLines.push(...(await runNetnsPasses({ root: ROOT, clip, quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 
 /**
