@@ -3,6 +3,9 @@
  * test pattern, cached per set of options for the whole test file.
  */
 import { execFileSync } from 'node:child_process';
+import { AccessUnitSplitter, type AccessUnit } from '../../src/codec/h264/access-units.js';
+import { avcCCodecString, buildAvcC, parseAvcC } from '../../src/codec/h264/avcc.js';
+import { parseSps } from '../../src/codec/h264/sps.js';
 import { findBox, findPath } from '../../src/codec/mp4/boxes.js';
 import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
 
@@ -140,4 +143,24 @@ export function avcCOfMp4(mp4: Uint8Array): Uint8Array {
   const avcC = findBox(mp4, 'avcC', avc1.start + 8 + 78, avc1.end);
   if (!avcC) throw new Error('no avcC');
   return mp4.subarray(avcC.start + avcC.headerSize, avcC.end);
+}
+
+/** A real libx264 stream as a track: its access units, avcC, codec string and picture size. */
+export interface EncodedTrack {
+  aus: AccessUnit[];
+  avcC: Uint8Array;
+  codec: string;
+  width: number;
+  height: number;
+}
+
+export function encodedTrack(options: EncodeOptions): EncodedTrack {
+  const aus: AccessUnit[] = [];
+  const splitter = new AccessUnitSplitter((au) => aus.push(au));
+  splitter.push(ffmpegH264(options));
+  splitter.flush();
+  const first = aus[0]!;
+  const sps = parseSps(first.sps[0]!);
+  const avcC = buildAvcC({ sps: first.sps, pps: first.pps });
+  return { aus, avcC, codec: avcCCodecString(parseAvcC(avcC)), width: sps.width, height: sps.height };
 }

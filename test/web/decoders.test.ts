@@ -10,11 +10,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { AccessUnitSplitter, type AccessUnit } from '../../src/codec/h264/access-units.js';
-import { avcCCodecString, buildAvcC, parseAvcC } from '../../src/codec/h264/avcc.js';
 import { toAvc } from '../../src/codec/h264/nal.js';
-import { parseSps } from '../../src/codec/h264/sps.js';
-import { ffmpegH264, type EncodeOptions } from '../codec/fixtures.js';
+import { encodedTrack, type EncodeOptions } from '../codec/fixtures.js';
 import { requireInCi, skipOutsideCi } from '../support/ci.js';
 import { CHROMIUM, launchBrowser } from './browser.js';
 import { bundlePage } from './pages/bundle.js';
@@ -30,18 +27,12 @@ interface Prepared {
 }
 
 function prepare(options: EncodeOptions): Prepared {
-  const aus: AccessUnit[] = [];
-  const splitter = new AccessUnitSplitter((au) => aus.push(au));
-  splitter.push(ffmpegH264(options));
-  splitter.flush();
-  const first = aus[0]!;
-  const sps = parseSps(first.sps[0]!);
-  const avcC = buildAvcC({ sps: first.sps, pps: first.pps });
+  const { aus, avcC, codec, width, height } = encodedTrack(options);
   return {
     meta: {
-      codec: avcCCodecString(parseAvcC(avcC)),
-      width: sps.width,
-      height: sps.height,
+      codec,
+      width,
+      height,
       description: [...avcC],
       keys: aus.map((au) => au.keyframe),
     },

@@ -10,14 +10,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { AccessUnitSplitter, type AccessUnit } from '../../../src/codec/h264/access-units.js';
-import { avcCCodecString, buildAvcC, parseAvcC } from '../../../src/codec/h264/avcc.js';
+import type { AccessUnit } from '../../../src/codec/h264/access-units.js';
 import { toAvc } from '../../../src/codec/h264/nal.js';
-import { parseSps } from '../../../src/codec/h264/sps.js';
 import { initSegment, mediaSegment, mimeType } from '../../../src/codec/mp4/fmp4.js';
 import { requireInCi, skipOutsideCi } from '../../support/ci.js';
 import { CHROMIUM, launchBrowser } from '../../web/browser.js';
-import { ffmpegH264, type EncodeOptions } from '../fixtures.js';
+import { encodedTrack, type EncodeOptions } from '../fixtures.js';
 
 const MISSING = existsSync(CHROMIUM) ? undefined : `no chromium at ${CHROMIUM}`;
 const TIMESCALE = 90000;
@@ -35,20 +33,14 @@ interface Prepared {
 }
 
 function prepare(options: EncodeOptions): Prepared {
-  const aus: AccessUnit[] = [];
-  const splitter = new AccessUnitSplitter((au) => aus.push(au));
-  splitter.push(ffmpegH264(options));
-  splitter.flush();
-  const first = aus[0]!;
-  const sps = parseSps(first.sps[0]!);
-  const avcC = buildAvcC({ sps: first.sps, pps: first.pps });
+  const { aus, avcC, codec, width, height } = encodedTrack(options);
   return {
     mime: mimeType(avcC),
-    codec: avcCCodecString(parseAvcC(avcC)),
-    width: sps.width,
-    height: sps.height,
+    codec,
+    width,
+    height,
     avcC,
-    init: initSegment({ width: sps.width, height: sps.height, avcC, timescale: TIMESCALE }),
+    init: initSegment({ width, height, avcC, timescale: TIMESCALE }),
     segments: aus.map((au, i) =>
       mediaSegment({
         sequenceNumber: i + 1,
