@@ -333,7 +333,9 @@ describe('<camrelay-player>', () => {
       // The server runs in this process: its ffmpeg children are ours to find.
       const before = ffmpegChildren();
       assert.ok(before.length >= 1, 'ffmpeg is running');
-      const small = findFfmpegFor('size=320x240', before);
+      // The camera's own capture (its lavfi input names its size and rate): not the encoder, nor the
+      // encoder probe, which encodes a 320x240 frame of its own at 10 fps.
+      const small = findFfmpegFor('testsrc2=size=320x240:rate=15', before);
       process.kill(small, 'SIGKILL');
       const offline = await waitStats(page, (s) => !s.online && s.state === 'offline', 10_000, 'offline', selector);
       assert.ok(offline.offlineSince !== null && offline.offlineReason !== null, JSON.stringify(offline));
