@@ -110,7 +110,14 @@ export class CameraStream {
       new Track(codec, this.id, log, gop, (consumer) => this.consumerRemoved(codec, consumer));
     this.tracks = { jpeg: track('jpeg'), h264: track('h264') };
     const derive = (codec: Codec): DerivedTrack =>
-      new DerivedTrack(this.tracks[codec], options.transcoders, options.idleGraceMs, this.id, log);
+      new DerivedTrack(
+        this.tracks[codec],
+        options.transcoders,
+        options.idleGraceMs,
+        this.id,
+        log,
+        () => this.state === 'online',
+      );
     this.derived = { jpeg: derive('jpeg'), h264: derive('h264') };
     this.placeholder = new PlaceholderTicker(
       renderPlaceholder,

@@ -34,6 +34,8 @@ export class DerivedTrack {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly backoff = new Backoff(500, 30_000);
   private notBefore = 0;
+  /** Set by units dropped during an outage: the next one published must be a keyframe. */
+  private resumeAtKeyframe = false;
   /** Transcoder processes started, for the metrics and the tests. */
   starts = 0;
   /** CPU time of its transcoders' processes, over every run. */
@@ -45,6 +47,8 @@ export class DerivedTrack {
     private readonly idleGraceMs: number,
     private readonly camera: string,
     private readonly log: Logger,
+    /** Whether the camera is online: nothing it made before an outage goes out after its offline status. */
+    private readonly cameraOnline: () => boolean = () => true,
   ) {}
 
   /** Sets the transcoder factory of a track made without one. */
@@ -124,6 +128,16 @@ export class DerivedTrack {
       unit: (unit) => {
         if (run !== this.run) return;
         this.backoff.reset();
+        // Units still in the pipe when the camera failed are older than its offline status: dropped,
+        // and the track then resumes at a keyframe (what follows would lack its reference).
+        if (!this.cameraOnline()) {
+          this.resumeAtKeyframe = true;
+          return;
+        }
+        if (this.resumeAtKeyframe) {
+          if (!unit.keyframe) return;
+          this.resumeAtKeyframe = false;
+        }
         this.track.publish(unit.config, unit.keyframe, unit.data, preciseNow());
       },
       ended: (reason) => {
