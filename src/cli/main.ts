@@ -54,6 +54,7 @@ program
   .option('--name <edge>', 'the edge name to publish as')
   .option('--token <token>', 'the publish token (or CAMRELAY_PUBLISH_TOKEN)')
   .option('--ca <file>', "a CA certificate (PEM) to trust for the hub, besides the system's")
+  .option('--publish-codec <codec>', 'what the uplink carries: auto (H.264 when the hub accepts it), h264 or jpeg')
   .option('--publisher <EDGE=TOKEN>', 'accept cameras published by the edge EDGE with TOKEN (repeatable)', collect)
   .action(
     async (options: {
@@ -68,6 +69,7 @@ program
       name?: string;
       token?: string;
       ca?: string;
+      publishCodec?: string;
       publisher?: string[];
     }) => {
       try {
@@ -110,6 +112,7 @@ program
   .option('--name <edge>', 'the edge name to publish as')
   .option('--token <token>', 'the publish token (or CAMRELAY_PUBLISH_TOKEN)')
   .option('--ca <file>', "a CA certificate (PEM) to trust for the hub, besides the system's")
+  .option('--codec <codec>', 'what the uplink carries: auto (H.264 when the hub accepts it), h264 or jpeg')
   .option('--config <file>', 'YAML config file (cameras, camera_defaults, publish)')
   .option('--camera <ID=SOURCE>', 'add a camera (repeatable), as for serve', collect)
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')

@@ -32,6 +32,7 @@ export interface PublishCommandOptions {
   name?: string;
   token?: string;
   ca?: string;
+  codec?: string;
   config?: string;
   camera?: string[];
   logLevel?: string;
@@ -49,6 +50,7 @@ export async function publishCommand(options: PublishCommandOptions): Promise<vo
       token: options.token,
       envToken: process.env.CAMRELAY_PUBLISH_TOKEN,
       ca: options.ca,
+      publishCodec: options.codec,
     });
     if (!config.publish)
       throw new ConfigError(

@@ -152,7 +152,8 @@ export class SourceSupervisor {
     this.fpsMeter.tick(now);
     this.armStallTimer();
     if (this.stateValue !== 'online') this.goOnline();
-    this.hooks.unit(unit, now);
+    // A relayed unit carries the edge's capture time (on this clock): the latency reference includes the uplink.
+    this.hooks.unit(unit, unit.receivedAt ?? now);
   }
 
   private onFailure(reason: string): void {

@@ -36,7 +36,13 @@ export const publishSchema = z.strictObject({
   name: edgeName,
   token: z.string().min(16, 'a publish token (at least 16 characters; `camrelay hash-token` makes one)').max(512),
   ca: z.string().min(1).optional(),
+  /** What the uplink carries: H.264 when the hub accepts it (auto), or always JPEG. */
+  codec: z.enum(['auto', 'h264', 'jpeg'], { error: 'expected one of auto, h264, jpeg' }).optional(),
 });
+
+/** publish.codec: `auto` and `h264` send H.264 when the hub accepts it (JPEG otherwise); `jpeg` always JPEG. */
+export type PublishCodec = 'auto' | 'h264' | 'jpeg';
+const publishCodec = publishSchema.shape.codec;
 
 export const publisherSchema = z.strictObject({
   name: edgeName,
@@ -67,6 +73,8 @@ export interface PublishTarget {
   /** PEM of a CA to trust for the hub's certificate, besides the system's. */
   ca?: Buffer;
   caPath?: string;
+  /** What the uplink carries (default auto). */
+  codec?: PublishCodec;
 }
 
 /** An edge this hub accepts. */
@@ -88,6 +96,8 @@ export interface RelayCommandLine {
   /** CAMRELAY_PUBLISH_TOKEN: the token when --token is not given, used only when publishing is asked for. */
   envToken?: string;
   ca?: string;
+  /** --publish-codec auto|h264|jpeg */
+  publishCodec?: string;
   /** --publisher EDGE=TOKEN, repeatable */
   publishers?: string[];
 }
@@ -147,6 +157,10 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
     caPath === undefined
   )
     return { publishers };
+  const codecCheck = publishCodec.safeParse(cli.publishCodec ?? file.publish?.codec);
+  if (!codecCheck.success)
+    throw new RelayConfigError(`--publish-codec: got ${JSON.stringify(cli.publishCodec)}, expected auto, h264 or jpeg`);
+  const codec = codecCheck.data;
   const token = cli.token ?? cli.envToken ?? file.publish?.token;
   const check = z
     .strictObject({ hub: hubUrl, name: edgeName, token: publishSchema.shape.token })
@@ -175,7 +189,7 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
       );
     }
   }
-  return { publishers, publish: { ...check.data, ...(ca ? { ca, caPath } : {}) } };
+  return { publishers, publish: { ...check.data, ...(ca ? { ca, caPath } : {}), ...(codec ? { codec } : {}) } };
 }
 
 /** How the hub runs the cameras edges publish: from camera_defaults (always on demand). */

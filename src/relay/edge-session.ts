@@ -7,10 +7,12 @@ import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import type { CameraStream } from '../hub/camera-stream.js';
+import { preciseNow } from '../hub/consumer.js';
 import { Keepalive } from '../wire/keepalive.js';
 import type { PublishTarget } from './config.js';
 import { classifyError, classifyStatus, type Failure } from './failure.js';
 import {
+  DEFAULT_H264_UPLINK_WINDOW,
   DEFAULT_MAX_FRAME_BYTES,
   HELLO_TIMEOUT_MS,
   MAX_TEXT_BYTES,
@@ -19,6 +21,7 @@ import {
   RelayClose,
   type AnnouncedCamera,
   type EdgeMessage,
+  type RelayCodec,
 } from './protocol.js';
 import { Uplink, type UplinkSession } from './uplink.js';
 
@@ -42,6 +45,8 @@ export interface SessionOutcome {
 
 export interface SessionOptions {
   window: number;
+  /** Unacknowledged H.264 access units per camera. */
+  h264Window?: number;
   maxBufferedBytes: number;
 }
 
@@ -58,6 +63,8 @@ export class EdgeSession implements UplinkSession {
   private done = false;
   private closedPromise: Promise<void>;
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+  /** What the uplink carries in this session: H.264 when this edge offered it and the hub's hello accepts it. */
+  codec: RelayCodec = 'jpeg';
   /** Rotates the order in which cameras get a chance to send. */
   private turn = 0;
 
@@ -67,7 +74,7 @@ export class EdgeSession implements UplinkSession {
   constructor(
     private readonly publisher: SessionOwner,
     url: URL,
-    target: PublishTarget,
+    private readonly target: PublishTarget,
     private readonly log: Logger,
     private readonly options: SessionOptions,
   ) {
@@ -98,7 +105,7 @@ export class EdgeSession implements UplinkSession {
     this.ws.on('error', (err) => {
       this.failure ??= classifyError(err, host);
     });
-    this.ws.on('open', () => this.onOpen(target.name));
+    this.ws.on('open', () => this.onOpen(target));
     this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     this.ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
   }
@@ -136,8 +143,10 @@ export class EdgeSession implements UplinkSession {
     return this.closedPromise.finally(() => clearTimeout(force));
   }
 
-  private onOpen(edge: string): void {
-    this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'edge', edge });
+  private onOpen(target: PublishTarget): void {
+    // The codecs this edge can send; a hub that does not know the field ignores it (and answers without one).
+    const codecs: RelayCodec[] = target.codec === 'jpeg' ? ['jpeg'] : ['h264', 'jpeg'];
+    this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'edge', edge: target.name, codecs });
     this.helloTimer = setTimeout(() => {
       this.failure ??= {
         class: 'protocol',
@@ -177,13 +186,18 @@ export class EdgeSession implements UplinkSession {
           return;
         }
         if (message.maxFrameBytes) this.maxFrameBytes = message.maxFrameBytes;
+        // No `codecs` in the hub's hello: a hub that predates H.264 uplinks, JPEG only.
+        const wanted = this.target.codec ?? 'auto';
+        this.codec = wanted !== 'jpeg' && message.codecs?.includes('h264') ? 'h264' : 'jpeg';
+        if (wanted === 'h264' && this.codec !== 'h264')
+          this.log.warn('the hub does not accept H.264 from edges (an older camrelay?): publishing JPEG');
         const { cameras, streams } = this.publisher.announced();
         this.streams = streams;
         this.fps = new Map(cameras.map((c) => [c.id, c.fps]));
         this.send({ type: 'announce', cameras });
         this.isEstablished = true;
         this.publisher.established();
-        this.log.info({ cameras: cameras.map((c) => c.id) }, 'connected to hub; cameras announced');
+        this.log.info({ cameras: cameras.map((c) => c.id), codec: this.codec }, 'connected to hub; cameras announced');
         return;
       }
       case 'start': {
@@ -196,10 +210,11 @@ export class EdgeSession implements UplinkSession {
             this,
             stream,
             this.publisher.channelFor(message.camera),
-            this.options.window,
+            this.codec === 'h264' ? (this.options.h264Window ?? DEFAULT_H264_UPLINK_WINDOW) : this.options.window,
             this.options.maxBufferedBytes,
             this.log,
             fps,
+            this.codec,
           );
           this.uplinks.set(message.camera, uplink);
         }
@@ -216,6 +231,10 @@ export class EdgeSession implements UplinkSession {
       }
       case 'ack':
         this.uplinks.get(message.camera)?.ack(message.seq);
+        return;
+      case 'ping':
+        // At once, with this edge's clock: the hub estimates the offset between the clocks from it.
+        this.send({ type: 'pong', t: message.t, edge: preciseNow() });
         return;
       default:
         return; // newer hubs may send more

@@ -7,14 +7,18 @@
  * header length 20 and a u32 channel at bytes 16..19:
  *
  *   0  u8   version (1)          8  f64  capture time on the edge's clock
- *   1  u8   codec (1 = JPEG)    16  u32  channel (from the edge's announce)
- *   2  u8   flags (keyframe)    20  …    JPEG
+ *   1  u8   codec (1 JPEG,      16  u32  channel (from the edge's announce)
+ *           2 H.264)            20  …    JPEG, or an H.264 access unit (AVC, 4-byte lengths)
+ *   2  u8   flags (keyframe)
  *   3  u8   header length (20)
  *   4  u32  sequence number
+ *
+ * H.264 is sent only when both sides said so in their hellos (`codecs`), and
+ * a channel's H.264 units come after a `config` for it.
  */
 import { isU32, parseTypedObject, type Parsed } from '../wire/json.js';
 import { CAMERA_ID } from '../camera-id.js';
-import { CODEC_JPEG, HEADER_BYTES, HEADER_VERSION } from '../wire/constants.js';
+import { CODEC_H264, CODEC_JPEG, FLAG_KEYFRAME, HEADER_BYTES, HEADER_VERSION } from '../wire/constants.js';
 import { decodeHeader, encodeHeader } from '../wire/header.js';
 
 export const RELAY_PROTOCOL = 1;
@@ -30,6 +34,13 @@ export const MAX_CAMERAS_PER_EDGE = 256;
 export const DEFAULT_UPLINK_WINDOW = 2;
 /** Frames per second a hub accepts per camera: twice the announced rate, at least this. */
 export const MIN_RATE_LIMIT_FPS = 60;
+/** Unacknowledged H.264 access units per camera on the uplink (small units: more of them hide the round trip). */
+export const DEFAULT_H264_UPLINK_WINDOW = 8;
+/** Largest avcC (base64-decoded) a `config` may carry: SPS and PPS are a few dozen bytes each. */
+export const MAX_RELAY_AVCC_BYTES = 16 * 1024;
+/** The codecs the uplink can carry, in this side's order of preference. */
+export type RelayCodec = 'jpeg' | 'h264';
+export const RELAY_CODECS: readonly RelayCodec[] = ['h264', 'jpeg'];
 /** The hub's answer to an edge that never says hello. */
 export const HELLO_TIMEOUT_MS = 10_000;
 
@@ -56,8 +67,30 @@ export interface AnnouncedCamera {
   channel: number;
 }
 
+/** An H.264 camera's decoder configuration, before the units that need it (like the viewer protocol's). */
+export interface ConfigMessage {
+  type: 'config';
+  camera: string;
+  /** RFC 6381 codec string. */
+  codec: string;
+  width: number;
+  height: number;
+  /** Base64 of the avcC. */
+  description: string;
+}
+
 export type EdgeMessage =
-  | { type: 'hello'; protocol: number; role: string; edge: string }
+  | {
+      type: 'hello';
+      protocol: number;
+      role: string;
+      edge: string;
+      /** The codecs this edge can send, preferred first; absent (an older edge): JPEG only. */
+      codecs?: RelayCodec[];
+    }
+  | ConfigMessage
+  /** The answer to the hub's ping: `t` echoed, `edge` the edge's clock when it answered. */
+  | { type: 'pong'; t: number; edge: number }
   | { type: 'announce'; cameras: AnnouncedCamera[] }
   | { type: 'withdraw'; camera: string }
   | { type: 'status'; camera: string; online: boolean; reason?: string }
@@ -65,7 +98,16 @@ export type EdgeMessage =
   | { type: 'unknown'; name: string };
 
 export type HubMessage =
-  | { type: 'hello'; protocol: number; role: string; maxFrameBytes?: number }
+  | {
+      type: 'hello';
+      protocol: number;
+      role: string;
+      maxFrameBytes?: number;
+      /** The codecs this hub accepts from this edge; absent (an older hub): JPEG only. */
+      codecs?: RelayCodec[];
+    }
+  /** Asks for a pong: `t` is the hub's clock (ms since the epoch). */
+  | { type: 'ping'; t: number }
   | { type: 'start'; camera: string }
   | { type: 'stop'; camera: string }
   | { type: 'ack'; camera: string; seq: number }
@@ -81,6 +123,39 @@ function parseHello(f: Record<string, unknown>): Parsed<{ protocol: number; role
   if (!isU32(f.protocol) || f.protocol < 1) return { ok: false, reason: 'hello without a positive integer "protocol"' };
   if (typeof f.role !== 'string') return { ok: false, reason: 'hello without a "role"' };
   return { ok: true, message: { protocol: f.protocol, role: f.role } };
+}
+
+/** Known codec names of a `codecs` list (unknown ones skipped: newer peers may list more); undefined if absent. */
+function parseCodecs(v: unknown): Parsed<RelayCodec[] | undefined> {
+  if (v === undefined) return { ok: true, message: undefined };
+  if (!Array.isArray(v) || v.length > 16 || !v.every((c) => typeof c === 'string'))
+    return { ok: false, reason: '"codecs" is not a list of at most 16 codec names' };
+  const known = (v as string[]).filter((c): c is RelayCodec => (RELAY_CODECS as readonly string[]).includes(c));
+  return { ok: true, message: [...new Set(known)] };
+}
+
+function parseConfig(f: Record<string, unknown>): Parsed<ConfigMessage> {
+  if (!isCameraId(f.camera)) return { ok: false, reason: 'config without a valid "camera"' };
+  if (typeof f.codec !== 'string' || !/^avc[13]\.[0-9A-Fa-f]{6}$/.test(f.codec))
+    return { ok: false, reason: 'config "codec" is not an avc1 codec string' };
+  for (const key of ['width', 'height'] as const) {
+    const v = f[key];
+    if (!isU32(v) || v < 1 || v > 16384) return { ok: false, reason: `config "${key}" is not from 1 to 16384` };
+  }
+  const d = f.description;
+  if (typeof d !== 'string' || d.length === 0 || d.length > Math.ceil(MAX_RELAY_AVCC_BYTES / 3) * 4)
+    return { ok: false, reason: `config "description" is not base64 of 1 to ${MAX_RELAY_AVCC_BYTES} bytes` };
+  return {
+    ok: true,
+    message: {
+      type: 'config',
+      camera: f.camera,
+      codec: f.codec,
+      width: f.width as number,
+      height: f.height as number,
+      description: d,
+    },
+  };
 }
 
 function parseAnnounced(value: unknown, i: number): Parsed<AnnouncedCamera> {
@@ -121,8 +196,24 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
       const hello = parseHello(f);
       if (!hello.ok) return hello;
       if (!isCameraId(f.edge)) return { ok: false, reason: 'hello without a valid "edge" name' };
-      return { ok: true, message: { type: 'hello', ...hello.message, edge: f.edge } };
+      const codecs = parseCodecs(f.codecs);
+      if (!codecs.ok) return codecs;
+      return {
+        ok: true,
+        message: {
+          type: 'hello',
+          ...hello.message,
+          edge: f.edge,
+          ...(codecs.message ? { codecs: codecs.message } : {}),
+        },
+      };
     }
+    case 'config':
+      return parseConfig(f);
+    case 'pong':
+      if (typeof f.t !== 'number' || !Number.isFinite(f.t) || typeof f.edge !== 'number' || !Number.isFinite(f.edge))
+        return { ok: false, reason: 'pong without finite numbers "t" and "edge"' };
+      return { ok: true, message: { type: 'pong', t: f.t, edge: f.edge } };
     case 'announce': {
       if (!Array.isArray(f.cameras)) return { ok: false, reason: 'announce without a "cameras" array' };
       if (f.cameras.length > MAX_CAMERAS_PER_EDGE)
@@ -171,11 +262,21 @@ export function parseHubMessage(text: string): Parsed<HubMessage> {
       const hello = parseHello(f);
       if (!hello.ok) return hello;
       const max = f.maxFrameBytes;
+      const codecs = parseCodecs(f.codecs);
+      if (!codecs.ok) return codecs;
       return {
         ok: true,
-        message: { type: 'hello', ...hello.message, ...(isU32(max) && max > 0 ? { maxFrameBytes: max } : {}) },
+        message: {
+          type: 'hello',
+          ...hello.message,
+          ...(isU32(max) && max > 0 ? { maxFrameBytes: max } : {}),
+          ...(codecs.message ? { codecs: codecs.message } : {}),
+        },
       };
     }
+    case 'ping':
+      if (typeof f.t !== 'number' || !Number.isFinite(f.t)) return { ok: false, reason: 'ping without a finite "t"' };
+      return { ok: true, message: { type: 'ping', t: f.t } };
     case 'start':
     case 'stop':
       if (!isCameraId(f.camera)) return { ok: false, reason: `${f.type} without a valid "camera"` };
@@ -195,17 +296,27 @@ export interface RelayFrame {
   channel: number;
   seq: number;
   capturedAt: number;
-  /** The JPEG: a view into the message, not a copy. */
-  jpeg: Buffer;
+  codec: RelayCodec;
+  keyframe: boolean;
+  /** The JPEG or the access unit: a view into the message, not a copy. */
+  data: Buffer;
 }
 
-/** One binary frame message: header and JPEG in one buffer (ws sends one buffer per message). */
-export function encodeRelayFrame(channel: number, seq: number, capturedAt: number, jpeg: Uint8Array): Buffer {
-  const message = Buffer.allocUnsafe(RELAY_HEADER_BYTES + jpeg.byteLength);
-  encodeHeader(message, 0, seq, capturedAt);
+/** One binary frame message: header and payload in one buffer (ws sends one buffer per message). */
+export function encodeRelayFrame(
+  channel: number,
+  seq: number,
+  capturedAt: number,
+  payload: Uint8Array,
+  codec: RelayCodec = 'jpeg',
+  keyframe = true,
+): Buffer {
+  const message = Buffer.allocUnsafe(RELAY_HEADER_BYTES + payload.byteLength);
+  const flags = codec === 'jpeg' || keyframe ? FLAG_KEYFRAME : 0;
+  encodeHeader(message, 0, seq, capturedAt, codec === 'h264' ? CODEC_H264 : CODEC_JPEG, flags);
   message[3] = RELAY_HEADER_BYTES; // the viewer header, grown by the channel field
   message.writeUInt32BE(channel >>> 0, HEADER_BYTES);
-  message.set(jpeg, RELAY_HEADER_BYTES);
+  message.set(payload, RELAY_HEADER_BYTES);
   return message;
 }
 
@@ -218,12 +329,19 @@ export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
     return { ok: false, reason: (err as Error).message };
   }
   if (header.version !== HEADER_VERSION) return { ok: false, reason: `header version ${header.version}` };
-  if (header.codec !== CODEC_JPEG) return { ok: false, reason: `codec ${header.codec}` };
+  if (header.codec !== CODEC_JPEG && header.codec !== CODEC_H264) return { ok: false, reason: `codec ${header.codec}` };
   if (header.headerLength < RELAY_HEADER_BYTES)
     return { ok: false, reason: `header length ${header.headerLength} has no channel` };
   const channel = message.readUInt32BE(HEADER_BYTES);
   return {
     ok: true,
-    message: { channel, seq: header.seq, capturedAt: header.capturedAt, jpeg: message.subarray(header.headerLength) },
+    message: {
+      channel,
+      seq: header.seq,
+      capturedAt: header.capturedAt,
+      codec: header.codec === CODEC_H264 ? 'h264' : 'jpeg',
+      keyframe: (header.flags & FLAG_KEYFRAME) !== 0,
+      data: message.subarray(header.headerLength),
+    },
   };
 }

@@ -7,10 +7,13 @@
  */
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
+import { preciseNow } from '../hub/consumer.js';
 import { FLOOD_BURST, FLOOD_PER_SECOND } from '../wire/constants.js';
 import { Keepalive } from '../wire/keepalive.js';
 import { TokenBucket } from '../wire/token-bucket.js';
+import { EdgeClock } from './clock.js';
 import type { PublisherConfig } from './config.js';
+import { checkAccessUnit, relayTrackConfig, sameConfig } from './h264-input.js';
 import type { PublishedCamera, Publishers } from './publishers.js';
 import {
   decodeRelayFrame,
@@ -21,7 +24,9 @@ import {
   RELAY_PROTOCOL,
   RelayClose,
   type AnnouncedCamera,
+  type ConfigMessage,
   type HubMessage,
+  type RelayCodec,
 } from './protocol.js';
 import type { EdgeLink } from './remote-source.js';
 
@@ -36,11 +41,20 @@ class CameraLink implements EdgeLink {
     public rate: number,
   ) {}
 
+  /** A `config` came for this camera on this connection: its H.264 units may follow. */
+  configured = false;
+
+  /** Between start and stop: the hub wants this camera's frames. */
+  started = false;
+
   start(): void {
+    this.started = true;
     this.session.send({ type: 'start', camera: this.edgeCamera });
+    this.session.demanded();
   }
 
   stop(): void {
+    this.started = false;
     this.session.send({ type: 'stop', camera: this.edgeCamera });
   }
 }
@@ -71,6 +85,12 @@ export class PublisherSession {
   private readonly flood = new TokenBucket(FLOOD_BURST, FLOOD_PER_SECOND);
   private readonly helloTimer: NodeJS.Timeout;
   private readonly keepalive: Keepalive;
+  /** What this connection may send: negotiated in the hellos (JPEG only for an edge that lists no codecs). */
+  codecs: RelayCodec[] = ['jpeg'];
+  /** The edge's clock, from pings: maps its capture times to this hub's clock. */
+  readonly clock = new EdgeClock();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pings = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -131,8 +151,16 @@ export class PublisherSession {
     if (this.state === 'hello') {
       if (message.type !== 'hello') return this.reject(RelayClose.POLICY_VIOLATION, `"${message.type}" before hello`);
       clearTimeout(this.helloTimer);
+      // H.264 only when the edge lists it: an edge that lists no codecs is an older one and sends JPEG.
+      if (message.codecs?.includes('h264')) this.codecs = ['h264', 'jpeg'];
       // Always answered, so that an edge of another version learns which one this hub speaks.
-      this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'hub', maxFrameBytes: this.publisher.maxFrameBytes });
+      this.send({
+        type: 'hello',
+        protocol: RELAY_PROTOCOL,
+        role: 'hub',
+        maxFrameBytes: this.publisher.maxFrameBytes,
+        codecs: this.codecs,
+      });
       if (message.protocol !== RELAY_PROTOCOL)
         return this.reject(
           RelayClose.POLICY_VIOLATION,
@@ -161,6 +189,11 @@ export class PublisherSession {
         this.publishers.withdrawn(link.camera);
         return;
       }
+      case 'config':
+        return this.configure(message);
+      case 'pong':
+        this.clock.sample(message.t, message.edge, preciseNow());
+        return;
       case 'status': {
         const link = this.links.get(message.camera);
         if (link && !message.online) link.camera.source.edgeOffline(link, message.reason ?? 'offline');
@@ -213,6 +246,36 @@ export class PublisherSession {
     for (const link of fresh) link.camera.stream.retryNow();
   }
 
+  /** A camera was started: its frames' times need the edge's clock, so the pings run (if not already). */
+  demanded(): void {
+    if (this.pingTimer === undefined) this.ping();
+  }
+
+  /**
+   * Pings the edge for its clock while some camera is started (an unwatched edge's uplink stays silent):
+   * every 2 s for the first few, then every 10 s. Older edges ignore pings.
+   */
+  private ping(): void {
+    this.pingTimer = undefined;
+    if (this.state !== 'ready' || ![...this.links.values()].some((l) => l.started)) return;
+    this.send({ type: 'ping', t: preciseNow() });
+    this.pings++;
+    this.pingTimer = setTimeout(() => this.ping(), this.pings < 5 ? 2000 : 10_000);
+    this.pingTimer.unref();
+  }
+
+  private configure(message: ConfigMessage): void {
+    if (!this.codecs.includes('h264'))
+      return this.reject(RelayClose.POLICY_VIOLATION, 'config, but H.264 was not negotiated in the hellos');
+    const link = this.links.get(message.camera);
+    if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `config for "${message.camera}", never announced`);
+    const parsed = relayTrackConfig(message);
+    if (!parsed.ok) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${parsed.reason}`);
+    // The same bytes as before (a reconnect, the edge's encoder restarted) keep the same object.
+    if (!sameConfig(link.camera.h264Config, parsed.message)) link.camera.h264Config = parsed.message;
+    link.configured = true;
+  }
+
   private onFrame(message: Buffer): void {
     if (this.state !== 'ready') return this.reject(RelayClose.POLICY_VIOLATION, 'frame before hello');
     const decoded = decodeRelayFrame(message);
@@ -220,18 +283,32 @@ export class PublisherSession {
     const frame = decoded.message;
     const link = this.channels.get(frame.channel);
     if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `frame for channel ${frame.channel}, never announced`);
-    if (frame.jpeg.length > this.publisher.maxFrameBytes) {
+    if (frame.data.length > this.publisher.maxFrameBytes) {
       return this.reject(
         RelayClose.MESSAGE_TOO_BIG,
-        `frame of ${frame.jpeg.length} bytes on ${link.edgeCamera}, over the limit of ${this.publisher.maxFrameBytes}`,
+        `frame of ${frame.data.length} bytes on ${link.edgeCamera}, over the limit of ${this.publisher.maxFrameBytes}`,
       );
+    }
+    if (frame.codec === 'h264') {
+      if (!this.codecs.includes('h264'))
+        return this.reject(RelayClose.POLICY_VIOLATION, 'H.264 frame, but H.264 was not negotiated in the hellos');
+      if (!link.configured || !link.camera.h264Config)
+        return this.reject(RelayClose.POLICY_VIOLATION, `H.264 unit on ${link.edgeCamera} before its config`);
+      const bad = checkAccessUnit(frame.data, frame.keyframe);
+      if (bad) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${bad}`);
     }
     if (!link.bucket.take())
       return this.reject(RelayClose.POLICY_VIOLATION, `more than ${link.rate} frames/s on ${link.edgeCamera}`);
     this.framesReceived++;
+    const now = preciseNow();
+    link.camera.uplink.count(frame.codec, message.length, now);
     // Acked on receipt, before the fan-out: the edge paces to the uplink, not to the hub's viewers.
     this.send({ type: 'ack', camera: link.edgeCamera, seq: frame.seq });
-    link.camera.source.deliver(link, frame.jpeg);
+    // The edge's capture time on this clock: the viewers' latency includes the uplink.
+    const receivedAt = this.clock.toHub(frame.capturedAt, now);
+    if (frame.codec === 'h264')
+      link.camera.source.deliverH264(link, link.camera.h264Config!, frame.keyframe, frame.data, receivedAt);
+    else link.camera.source.deliver(link, frame.data, receivedAt);
   }
 
   // ---- ending ----
@@ -252,6 +329,7 @@ export class PublisherSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.helloTimer);
+    clearTimeout(this.pingTimer);
     this.keepalive.stop();
     for (const link of [...this.links.values()]) this.unlink(link, reason);
     this.publishers.detach(this, reason);

@@ -23,13 +23,16 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { CameraStream, type CameraState } from '../hub/camera-stream.js';
+import { preciseNow } from '../hub/consumer.js';
+import type { TrackConfig } from '../media/index.js';
 import type { CameraRegistry } from '../hub/registry.js';
 import { verifyToken } from '../security/secrets.js';
 import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
 import type { PublishedCameraOptions, PublisherConfig } from './config.js';
 import { PublisherSession } from './publisher-session.js';
-import { RelayClose, type AnnouncedCamera } from './protocol.js';
+import { RELAY_CODECS, RelayClose, type AnnouncedCamera, type RelayCodec } from './protocol.js';
 import { RemoteSource } from './remote-source.js';
+import { UplinkTally } from './uplink-tally.js';
 
 export interface PublishedCamera {
   /** `<edge>.<camera>` */
@@ -38,6 +41,9 @@ export interface PublishedCamera {
   readonly stream: CameraStream;
   readonly source: RemoteSource;
   withdrawn: boolean;
+  /** The newest H.264 configuration the edge sent (kept across connections: same bytes, same object). */
+  h264Config: TrackConfig | undefined;
+  readonly uplink: UplinkTally;
 }
 
 interface PublisherRecord {
@@ -67,7 +73,26 @@ export interface PublisherInfo {
   framesReceived: number;
   /** The current connection's counters (null while disconnected). */
   session: { bytesReceived: number; framesReceived: number } | null;
-  cameras: { id: string; state: CameraState; viewerCount: number; withdrawn: boolean }[];
+  /** The codecs the current connection may send (negotiated in the hellos); null while disconnected. */
+  codecs: RelayCodec[] | null;
+  /** The edge's clock minus the hub's (ms, from pings); null until measured (an older edge does not answer). */
+  clockOffsetMs: number | null;
+  /** The round trip of the ping the clock offset follows (ms). */
+  clockRttMs: number | null;
+  /** Bits per second received over the uplink in the last whole second, all cameras. */
+  bitrate: number;
+  cameras: {
+    id: string;
+    state: CameraState;
+    viewerCount: number;
+    withdrawn: boolean;
+    /** The codec of the newest frame over the uplink; null before the first. */
+    codec: RelayCodec | null;
+    /** Bits per second received over the uplink in the last whole second. */
+    bitrate: number;
+    bytesReceived: number;
+    framesReceived: number;
+  }[];
 }
 
 export type AuthResult = { ok: true; publisher: PublisherConfig } | { ok: false; status: 401 | 403; message: string };
@@ -178,7 +203,15 @@ export class Publishers {
         renderPlaceholder,
         this.log,
       );
-      camera = { id, edge: session.edge, stream, source, withdrawn: false };
+      camera = {
+        id,
+        edge: session.edge,
+        stream,
+        source,
+        withdrawn: false,
+        h264Config: undefined,
+        uplink: new UplinkTally(),
+      };
       this.cameras.set(id, camera);
       this.registry.add(stream);
       this.log.info({ camera: id, edge: session.edge }, 'published camera added');
@@ -235,8 +268,11 @@ export class Publishers {
   // ---- reporting ----
 
   list(): PublisherInfo[] {
+    const now = preciseNow();
+    const round = (v: number | undefined): number | null => (v === undefined ? null : Math.round(v * 10) / 10);
     return [...this.records.values()].map((r) => {
       const s = r.session;
+      const cameras = this.cameraInfo(r.config.name, now);
       return {
         name: r.config.name,
         connected: !!s,
@@ -248,16 +284,29 @@ export class Publishers {
         bytesReceived: r.bytesEnded + (s?.bytesReceived ?? 0),
         framesReceived: r.framesEnded + (s?.framesReceived ?? 0),
         session: s ? { bytesReceived: s.bytesReceived, framesReceived: s.framesReceived } : null,
-        cameras: [...this.cameras.values()]
-          .filter((c) => c.edge === r.config.name)
-          .map((c) => ({
-            id: c.id,
-            state: c.stream.state,
-            viewerCount: c.stream.viewers().length,
-            withdrawn: c.withdrawn,
-          })),
+        codecs: s ? [...s.codecs] : null,
+        clockOffsetMs: round(s?.clock.offsetMs),
+        clockRttMs: round(s?.clock.rttMs),
+        bitrate: cameras.reduce((n, c) => n + c.bitrate, 0),
+        cameras,
       };
     });
+  }
+
+  /** The edge's cameras for list(). */
+  private cameraInfo(edge: string, now: number): PublisherInfo['cameras'] {
+    return [...this.cameras.values()]
+      .filter((c) => c.edge === edge)
+      .map((c) => ({
+        id: c.id,
+        state: c.stream.state,
+        viewerCount: c.stream.viewers().length,
+        withdrawn: c.withdrawn,
+        codec: c.uplink.codec ?? null,
+        bitrate: c.uplink.bitrate(now),
+        bytesReceived: c.uplink.bytes.jpeg + c.uplink.bytes.h264,
+        framesReceived: c.uplink.frames.jpeg + c.uplink.frames.h264,
+      }));
   }
 
   /** Per-publisher series for /metrics. */
@@ -295,6 +344,43 @@ export class Publishers {
       'Connections accepted from the edge',
       (p) => p.connections,
     );
+    // Per published camera and codec: what its uplink carried (rate() of the bytes is its bitrate).
+    const cameras = (): PublishedCamera[] => [...this.cameras.values()];
+    const uplink = (name: string, help: string, value: (c: PublishedCamera, codec: RelayCodec) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['edge', 'camera', 'codec'],
+        registers: [register],
+        collect(this: Counter) {
+          this.reset();
+          for (const c of cameras())
+            for (const codec of RELAY_CODECS)
+              if (c.uplink.frames[codec] > 0) this.inc({ edge: c.edge, camera: c.id, codec }, value(c, codec));
+        },
+      });
+    };
+    uplink(
+      'camrelay_relay_uplink_bytes_total',
+      'Bytes of frames received over the edge uplink, per published camera and codec',
+      (c, codec) => c.uplink.bytes[codec],
+    );
+    uplink(
+      'camrelay_relay_uplink_frames_total',
+      'Frames received over the edge uplink, per published camera and codec',
+      (c, codec) => c.uplink.frames[codec],
+    );
+    new Gauge({
+      name: 'camrelay_relay_clock_offset_seconds',
+      help: "The edge's clock minus the hub's, estimated from pings over the uplink",
+      labelNames: ['publisher'],
+      registers: [register],
+      collect(this: Gauge) {
+        this.reset();
+        for (const p of publishers())
+          if (p.clockOffsetMs !== null) this.set({ publisher: p.name }, p.clockOffsetMs / 1000);
+      },
+    });
   }
 
   /** Ends every edge connection (1001) and timer. The cameras belong to the registry, which closes them. */

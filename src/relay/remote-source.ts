@@ -9,6 +9,7 @@
  * the running source ('edge disconnected') so that viewers see the camera
  * offline until the edge is back.
  */
+import type { TrackConfig } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
 import { readJpegSize } from '../sources/framing/jpeg.js';
 import type { FrameSource, SourceSink } from '../sources/source.js';
@@ -26,6 +27,8 @@ export class RemoteSource implements FrameSource {
   private startedOnEdge = false;
   /** Why start() cannot work while unbound, for the camera's offline reason. */
   private unboundReason: string;
+  /** The newest stamp given to a unit. */
+  private lastStamp = 0;
 
   constructor(edge: string) {
     this.unboundReason = `edge "${edge}" is not connected`;
@@ -74,11 +77,32 @@ export class RemoteSource implements FrameSource {
     this.end(reason);
   }
 
-  /** A frame from the edge; dropped unless the hub currently wants the camera. */
-  deliver(link: EdgeLink, jpeg: Buffer): void {
+  /**
+   * A JPEG from the edge; dropped unless the hub currently wants the camera. `receivedAt`: its capture
+   * time on the hub's clock.
+   */
+  deliver(link: EdgeLink, jpeg: Buffer, receivedAt?: number): void {
     if (this.link !== link || !this.sink) return;
     const size = readJpegSize(jpeg);
-    if (size) this.sink.unit({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
+    if (size)
+      this.sink.unit({
+        config: jpegConfig(size.width, size.height),
+        keyframe: true,
+        data: jpeg,
+        ...(receivedAt === undefined ? {} : { receivedAt: this.monotonic(receivedAt) }),
+      });
+  }
+
+  /** An H.264 access unit (checked by the session) with its configuration; dropped unless wanted. */
+  deliverH264(link: EdgeLink, config: TrackConfig, keyframe: boolean, data: Buffer, receivedAt: number): void {
+    if (this.link !== link || !this.sink) return;
+    this.sink.unit({ config, keyframe, data, receivedAt: this.monotonic(receivedAt) });
+  }
+
+  /** Stamps never go backwards (the clock estimate settling, the first pong's arrival). */
+  private monotonic(receivedAt: number): number {
+    this.lastStamp = Math.max(this.lastStamp, receivedAt);
+    return this.lastStamp;
   }
 
   /** The edge says its camera is offline: the hub's stream goes offline and retries with backoff. */

@@ -12,6 +12,11 @@ export interface SourceUnit {
   keyframe: boolean;
   /** JPEG: one whole, validated picture. H.264: AVC form, each NAL unit preceded by its 4-byte length. */
   data: Buffer;
+  /**
+   * When it was received, on this server's clock (ms since the Unix epoch), if earlier than its arrival here:
+   * a relayed camera's units carry the edge's capture time. Unset: the hub stamps the arrival.
+   */
+  receivedAt?: number;
 }
 
 export interface SourceSink {

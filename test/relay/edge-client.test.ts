@@ -179,7 +179,7 @@ describe('edge: TLS to the hub', () => {
     await edge.waitLog((l) => l.msg === 'connected to hub; cameras announced', 10_000, 'the connection');
     assert.equal(hub.upgrades.at(-1)!.authorization, `Bearer ${TOKEN_A}`);
     assert.equal(hub.upgrades.at(-1)!.url, '/api/publish?edge=e1');
-    assert.deepEqual(hub.texts[0], { type: 'hello', protocol: 1, role: 'edge', edge: 'e1' });
+    assert.deepEqual(hub.texts[0], { type: 'hello', protocol: 1, role: 'edge', edge: 'e1', codecs: ['h264', 'jpeg'] });
     assert.deepEqual(hub.texts[1], {
       type: 'announce',
       cameras: [{ id: 'cam', name: 'cam', width: 160, height: 120, fps: 30, channel: 1 }],

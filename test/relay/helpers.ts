@@ -10,6 +10,7 @@ import {
   RELAY_PROTOCOL,
   type AnnouncedCamera,
   type HubMessage,
+  type RelayCodec,
 } from '../../src/relay/protocol.js';
 import { waitFor } from '../support/index.js';
 import { preciseNow, type V1Frame } from '../support/v1-client.js';
@@ -33,7 +34,19 @@ export interface PublisherInfo {
   bytesReceived: number;
   framesReceived: number;
   session: { bytesReceived: number; framesReceived: number } | null;
-  cameras: { id: string; state: string; viewerCount: number; withdrawn: boolean }[];
+  codecs: RelayCodec[] | null;
+  clockOffsetMs: number | null;
+  clockRttMs: number | null;
+  cameras: {
+    id: string;
+    state: string;
+    viewerCount: number;
+    withdrawn: boolean;
+    codec: RelayCodec | null;
+    bitrate: number;
+    bytesReceived: number;
+    framesReceived: number;
+  }[];
 }
 
 export async function publisher(httpUrl: string, name: string): Promise<PublisherInfo> {
@@ -80,16 +93,17 @@ export class RawEdge {
     this.ws.send(JSON.stringify(message));
   }
 
-  hello(edge: string, protocol = RELAY_PROTOCOL): void {
-    this.send({ type: 'hello', protocol, role: 'edge', edge });
+  /** Without `codecs`: the hello of an edge that predates H.264 uplinks. */
+  hello(edge: string, protocol = RELAY_PROTOCOL, codecs?: RelayCodec[]): void {
+    this.send({ type: 'hello', protocol, role: 'edge', edge, ...(codecs ? { codecs } : {}) });
   }
 
   announce(cameras: Partial<AnnouncedCamera>[]): void {
     this.send({ type: 'announce', cameras });
   }
 
-  frame(channel: number, seq: number, jpeg: Buffer): void {
-    this.ws.send(encodeRelayFrame(channel, seq, preciseNow(), jpeg));
+  frame(channel: number, seq: number, payload: Uint8Array, codec: RelayCodec = 'jpeg', keyframe = true): void {
+    this.ws.send(encodeRelayFrame(channel, seq, preciseNow(), payload, codec, keyframe));
   }
 
   waitMessage(match: (m: HubMessage) => boolean, timeoutMs: number, what: string): Promise<HubMessage> {

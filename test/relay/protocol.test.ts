@@ -32,7 +32,7 @@ describe('publisher frame header', () => {
     const decoded = decodeRelayFrame(message);
     assert.ok(decoded.ok);
     assert.equal(decoded.message.channel, 0xdeadbeef);
-    assert.deepEqual(decoded.message.jpeg, jpeg);
+    assert.deepEqual(decoded.message.data, jpeg);
   });
 
   it('refuses a viewer-length header (no channel), another version or codec, or a truncated message', () => {

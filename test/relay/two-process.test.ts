@@ -61,6 +61,9 @@ describe('edge (serve --publish-to) and hub as two processes', () => {
       'e1',
       '--token',
       TOKEN_A,
+      // JPEG on the uplink: the hub passes the edge's pictures through, so they match by hash (H.264: h264-uplink).
+      '--publish-codec',
+      'jpeg',
     ]);
     edgeUrl = `http://127.0.0.1:${portOf(await edge.waitListening())}`;
     await waitFor(async () => (await publisher(hubUrl, 'e1')).cameras.length === 1, 10_000, 'the edge to announce');
