@@ -18,6 +18,8 @@ command -v openssl >/dev/null || need+=(openssl)
 # The systemd unit's test checks it with systemd-analyze verify.
 [ -x /usr/bin/systemd-analyze ] || need+=(systemd)
 command -v promtool >/dev/null || need+=(prometheus)
+# The recording tests check every file they write with ffprobe (Debian's ffmpeg package carries it).
+command -v ffprobe >/dev/null || need+=(ffmpeg)
 # videotestsrc is in gstreamer1.0-plugins-base, rtph264pay in -good, x264enc in -ugly.
 gst_check='import gi
 gi.require_version("Gst", "1.0")

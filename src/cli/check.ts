@@ -16,6 +16,7 @@ import { MAX_FRAME_BYTES } from '../server/cameras.js';
 import { FfmpegSource } from '../sources/ffmpeg/ffmpeg-source.js';
 import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
 import { describeSource } from '../sources/spec.js';
+import { unwritable } from '../outputs/recording/disk.js';
 
 export interface CheckOptions {
   config?: string;
@@ -92,6 +93,14 @@ export async function runCheck(
       const message = (e as Error).message;
       fail(2, message.startsWith('server.tls.') ? message : `server.tls: ${oneLine(message)}`);
     }
+  }
+
+  const recorded = config.cameras.filter((c) => c.record).length;
+  if (recorded && config.recordings) {
+    // Recording: the store's folder must be writable by the user serve runs as.
+    const problem = await unwritable(config.recordings.path);
+    if (problem) fail(2, `recordings.path: ${config.recordings.path} is not writable: ${problem}`);
+    else out.write(`recordings: ${config.recordings.path} (${recorded} camera(s) recorded)\n`);
   }
 
   try {

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { parseCameraArgument, parseSource } from './camera-source.js';
 import { serverSecurityShape } from '../security/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
+import { settleRecord, settleRecordings, type RecordOptions } from '../outputs/recording/config.js';
 import { CAMERA_DEFAULTS, configSchema, type CameraConfig, type ConfigFile, type ServerConfig } from './schema.js';
 
 export class ConfigError extends Error {
@@ -127,9 +128,11 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
     file = parseConfigText(text, cli.config);
   }
   const defaults = { ...CAMERA_DEFAULTS, ...stripUndefined(file.camera_defaults) };
-  const cameras = file.cameras.map((c) =>
-    settleCamera(c.id, c.name ?? c.id, c.source, { ...defaults, ...stripUndefined(c) }),
-  );
+  const recordDefaults = file.camera_defaults.record;
+  const cameras = file.cameras.map((c) => ({
+    ...settleCamera(c.id, c.name ?? c.id, c.source, { ...defaults, ...stripUndefined(c) }, recordDefaults, c.record),
+    ...(c.substream === undefined ? {} : { substream: { source: c.substream, spec: parseSource(c.substream) } }),
+  }));
   for (const value of cli.cameras ?? []) {
     let arg;
     try {
@@ -140,7 +143,7 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
     const id = arg.id;
     if (cameras.some((c) => c.id === id))
       throw new ConfigError(`--camera ${id}: a camera with id "${id}" is already defined`);
-    cameras.push(settleCamera(id, id, arg.source, defaults));
+    cameras.push(settleCamera(id, id, arg.source, defaults, recordDefaults));
   }
   // The embedded default: a test pattern, so a first start shows live video on any machine
   // (not on a hub that serves only what edges publish: their cameras would share a grid with it).
@@ -167,6 +170,7 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
     port: cli.port ?? file.server.port,
     logLevel: cli.logLevel ?? file.log.level,
     cameras,
+    recordings: settleRecordings(file.recordings, recordDefaults),
     ...relay,
     publishedCameras: {
       idleGraceMs: defaults.idle_grace * 1000,
@@ -185,7 +189,15 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
   };
 }
 
-function settleCamera(id: string, name: string, source: string, o: typeof CAMERA_DEFAULTS): CameraConfig {
+function settleCamera(
+  id: string,
+  name: string,
+  source: string,
+  o: typeof CAMERA_DEFAULTS,
+  recordDefaults?: RecordOptions,
+  record?: RecordOptions,
+): CameraConfig {
+  const recording = settleRecord(recordDefaults, record);
   return {
     id,
     name,
@@ -200,6 +212,7 @@ function settleCamera(id: string, name: string, source: string, o: typeof CAMERA
     encoder: o.encoder,
     ...(o.bitrate !== undefined ? { bitrate: o.bitrate } : {}),
     keyframeInterval: o.keyframe_interval,
+    ...(recording ? { record: recording } : {}),
   };
 }
 

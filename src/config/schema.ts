@@ -15,6 +15,12 @@ import {
   type PublisherConfig,
   type PublishTarget,
 } from '../relay/config.js';
+import {
+  recordingsSchema,
+  recordSchema,
+  type CameraRecordConfig,
+  type RecordingsConfig,
+} from '../outputs/recording/config.js';
 
 const seconds = (max: number) => z.number().positive().max(max);
 
@@ -39,12 +45,16 @@ export const cameraOptionsSchema = z.strictObject({
     .positive('expected seconds, more than 0 and at most 2')
     .max(2, 'expected seconds, more than 0 and at most 2')
     .optional(),
+  // Continuous recording to disk (src/outputs/recording): `record: true` or { enabled, retain_days, retain_size }.
+  record: recordSchema.optional(),
 });
 
 export const cameraSchema = cameraOptionsSchema.extend({
   id: z.string().regex(CAMERA_ID, `an id of ${CAMERA_ID_RULE}`),
   name: z.string().min(1).max(200).optional(),
   source: z.string().min(1),
+  // The camera's own smaller H.264 stream (an IP camera's "sub" URL), for slow links: same grammar as source.
+  substream: z.string().min(1).optional(),
 });
 
 export const configSchema = z
@@ -73,6 +83,8 @@ export const configSchema = z
     // Cross-network viewing (src/relay): publish this server's cameras to a hub, or accept edges as a hub.
     publish: publishSchema.optional(),
     publishers: publishersSchema.default([]),
+    // Where and how much the recorded cameras keep (src/outputs/recording).
+    recordings: recordingsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -85,6 +97,12 @@ export const configSchema = z
       } catch (err) {
         ctx.addIssue({ code: 'custom', path: ['cameras', i, 'source'], message: (err as Error).message });
       }
+      if (camera.substream === undefined) return;
+      try {
+        parseSource(camera.substream);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['cameras', i, 'substream'], message: (err as Error).message });
+      }
     });
   });
 
@@ -96,6 +114,8 @@ export interface CameraConfig {
   name: string;
   source: string;
   spec: SourceSpec;
+  /** The camera's own sub-stream (`substream:`), read while someone wants it. */
+  substream?: { source: string; spec: SourceSpec };
   alwaysOn: boolean;
   idleGraceMs: number;
   stallTimeoutMs: number;
@@ -108,6 +128,8 @@ export interface CameraConfig {
   bitrate?: number;
   /** Seconds between keyframes. */
   keyframeInterval: number;
+  /** Present when the camera is recorded to disk. */
+  record?: CameraRecordConfig;
 }
 
 export interface ServerConfig {
@@ -122,6 +144,8 @@ export interface ServerConfig {
   publishers?: PublisherConfig[];
   /** camera_defaults settled, for the cameras edges publish here. */
   publishedCameras?: PublishedCameraOptions;
+  /** The recording store (`recordings:`); used when a camera records. */
+  recordings?: RecordingsConfig;
 }
 
 export const CAMERA_DEFAULTS = {

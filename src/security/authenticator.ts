@@ -83,6 +83,7 @@ export class Authenticator {
         role: user.role,
         cameras: user.cameras ? new Set(user.cameras) : undefined,
         credential: `user ${user.name}`,
+        ...recordingsOf(user.recordings),
       },
     };
   }
@@ -98,7 +99,14 @@ export class Authenticator {
       if (safeEqual(hash, t.token_hash)) {
         const cameras = t.cameras ? new Set(t.cameras) : undefined;
         const credential = `token ${t.name}`;
-        const principal: Principal = { kind: 'token', name: t.name, role: t.role, cameras, credential };
+        const principal: Principal = {
+          kind: 'token',
+          name: t.name,
+          role: t.role,
+          cameras,
+          credential,
+          ...recordingsOf(t.recordings),
+        };
         return { ok: true, principal };
       }
     }
@@ -114,6 +122,12 @@ export class Authenticator {
     if (colon < 1 || value.length > MAX_TOKEN_LENGTH) return fail('malformed Basic credentials');
     return this.login(decoded.slice(0, colon), decoded.slice(colon + 1), address);
   }
+}
+
+/** The config's `recordings` of a user or token, as a Principal's. */
+function recordingsOf(setting: boolean | string[] | undefined): Pick<Principal, 'recordings'> {
+  if (setting === undefined) return {};
+  return { recordings: typeof setting === 'boolean' ? setting : new Set(setting) };
 }
 
 function fail(message: string): AuthOutcome {

@@ -13,12 +13,15 @@ const name = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'a name of 1 to 64 char
 const role = z.enum(['admin', 'viewer']);
 /** Camera ids, or `edge.*` for every camera a relay edge publishes. */
 const cameraList = z.array(z.string().regex(CAMERA_PATTERN, 'a camera id')).max(1024);
+/** Recorded video: true, false, or the cameras whose recordings they may watch (default: admins yes, viewers no). */
+const recordings = z.union([z.boolean(), cameraList]).optional();
 
 export const userSchema = z.strictObject({
   name,
   password_hash: z.string().refine(isPasswordHash, 'a hash printed by `camrelay hash-password`'),
   role: role.default('viewer'),
   cameras: cameraList.optional(),
+  recordings,
 });
 
 export const apiTokenSchema = z.strictObject({
@@ -26,6 +29,7 @@ export const apiTokenSchema = z.strictObject({
   token_hash: z.string().refine(isTokenHash, 'a hash printed by `camrelay hash-token` (sha256:<64 hex>)'),
   role: role.default('viewer'),
   cameras: cameraList.optional(),
+  recordings,
 });
 
 export const authSchema = z

@@ -4,7 +4,7 @@
  * cameras its issuer may see, and never outlives an issuer that expires. A login session stands
  * for its user's password, which does not expire: its links are bounded by auth.share_max_lifetime.
  */
-import { maySeeCamera, type Principal } from './principal.js';
+import { mayWatchRecordings, maySeeCamera, type Principal } from './principal.js';
 
 /** Why `issuer` may not issue a link to `cameras` until `expiresAt` (ms), or undefined when it may. */
 export function delegationRefusal(
@@ -19,6 +19,15 @@ export function delegationRefusal(
   if (beyond.length) return `this credential may not share camera ${beyond.map((c) => `"${c}"`).join(', ')}`;
   if (issuer.expiresAt !== undefined && expiresAt > issuer.expiresAt) {
     return 'a share link may not outlive the credential that issues it';
+  }
+  return undefined;
+}
+
+/** Why `issuer` may not give a link the recordings of `cameras`, or undefined when it may. */
+export function recordingsRefusal(issuer: Principal, cameras: readonly string[]): string | undefined {
+  const beyond = cameras.filter((c) => !mayWatchRecordings(issuer, c.endsWith('.*') ? c.slice(0, -2) + '.x' : c));
+  if (beyond.length) {
+    return `this credential may not share recordings of camera ${beyond.map((c) => `"${c}"`).join(', ')}`;
   }
   return undefined;
 }

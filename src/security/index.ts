@@ -21,7 +21,7 @@ import { securityHeaders } from './headers.js';
 import { LoginLimiter } from './login-limiter.js';
 import { normaliseForwarded, ownOrigin, refuseCrossSite, trustedProxy } from './proxy.js';
 import { ruleFor, type Rule } from './policy.js';
-import { maySeeCamera, type Access, type Principal } from './principal.js';
+import { mayWatchAnyRecordings, mayWatchRecordings, maySeeCamera, type Access, type Principal } from './principal.js';
 import { accountRoutes } from './routes.js';
 import { SessionStore } from './sessions.js';
 import { ShareLinks } from './share-links.js';
@@ -153,7 +153,7 @@ export const security = fp<SecurityOptions>(
           .code(401)
           .send(errorBody(401, 'credentials required: Authorization: Bearer <token>, ?token=, or log in at /login'));
       }
-      if (!allowed(request.principal, access))
+      if (!allowed(request.principal, access, rule))
         return reply.code(403).send(errorBody(403, `this credential may not use ${request.routeOptions.url}`));
     });
 
@@ -164,6 +164,10 @@ export const security = fp<SecurityOptions>(
       const camera = rule.camera?.(request, registry);
       if (camera !== undefined && !maySeeCamera(request.principal, camera)) {
         return reply.code(403).send(errorBody(403, `this credential may not see camera "${camera}"`));
+      }
+      const access = typeof rule.access === 'function' ? rule.access(request) : rule.access;
+      if (camera !== undefined && access === 'recordings' && !mayWatchRecordings(request.principal, camera)) {
+        return reply.code(403).send(errorBody(403, `this credential may not watch recordings of camera "${camera}"`));
       }
       const isViewer = typeof rule.viewer === 'function' ? rule.viewer(request) : rule.viewer;
       if (isViewer && camera !== undefined) {
@@ -205,8 +209,26 @@ export function requestMaySee(request: FastifyRequest, cameraId: string): boolea
   return !request.principal || maySeeCamera(request.principal, cameraId);
 }
 
-function allowed(principal: Principal, access: Access): boolean {
+/**
+ * What the request's credential may do with recordings, for src/outputs/playback: removed cameras
+ * (admins), and a clip link's one range. Everything where no principal was set.
+ */
+export function recordingAccess(request: FastifyRequest): {
+  removedCameras: boolean;
+  clip?: { camera: string; start: number; end: number };
+} {
+  const principal = request.principal;
+  if (!principal) return { removedCameras: true };
+  if (principal.clip) return { removedCameras: false, clip: principal.clip };
+  return { removedCameras: principal.role === 'admin' };
+}
+
+function allowed(principal: Principal, access: Access, rule: Rule): boolean {
+  // A clip link: its routes, and the pages (public ones never get here).
+  if (principal.clip && !rule.clip && access !== 'page') return false;
   switch (access) {
+    case 'recordings':
+      return mayWatchAnyRecordings(principal);
     case 'admin':
       return principal.role === 'admin';
     case 'server':

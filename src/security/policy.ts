@@ -19,6 +19,8 @@ export interface Rule {
    * this server's own pages (Origin or Referer), or for 'api', also from an allowed origin (proxy.ts).
    */
   stateChanging?: 'login' | 'page' | 'api';
+  /** A share link for one clip may use this route too (it may use no other but public ones and pages). */
+  clip?: boolean;
 }
 
 const byParam = (request: FastifyRequest): string | undefined => (request.params as { id?: string } | undefined)?.id;
@@ -58,13 +60,17 @@ export const POLICY: Record<string, Rule> = {
   'OPTIONS *': { access: 'public' },
 
   'GET /api/health': { access: 'public' },
-  'GET /api/me': { access: 'viewer' },
+  'GET /api/me': { access: 'viewer', clip: true },
   'GET /api/cameras': { access: 'viewer' },
   'GET /api/cameras/:id': { access: 'viewer', camera: byParam },
   'GET /api/cameras/:id/snapshot.jpg': { access: 'viewer', camera: byParam },
   'GET /api/cameras/:id/stream.mjpeg': { access: 'viewer', camera: byParam, viewer: true },
   'GET /api/cameras/:id/ws': { access: 'viewer', camera: byParam, viewer: true },
   'GET /video': { access: 'viewer', camera: firstCamera, viewer: true },
+  // Recordings: a permission apart from live (users' and tokens' `recordings`); clip links too.
+  'GET /api/cameras/:id/recordings': { access: 'recordings', camera: byParam, clip: true },
+  'GET /api/cameras/:id/recordings/video.mp4': { access: 'recordings', camera: byParam, clip: true },
+  'GET /api/cameras/:id/recordings/thumbnail.jpg': { access: 'recordings', camera: byParam, clip: true },
   'POST /api/tokens': { access: 'admin', stateChanging: 'api' },
   // Whole-server views: refused to an admin limited to some cameras.
   'GET /metrics': { access: 'metrics' },

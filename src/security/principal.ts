@@ -16,6 +16,32 @@ export interface Principal {
   credential?: string;
   /** When the credential stops working (ms since the epoch), if it expires. */
   expiresAt?: number;
+  /**
+   * Recorded video (a permission apart from live): true, false, or the cameras whose recordings
+   * they may watch (within `cameras`). Undefined: admins may, viewers may not.
+   */
+  recordings?: boolean | ReadonlySet<string>;
+  /** A share link for one clip: this camera's recordings inside [start, end) (ms) only, nothing live. */
+  clip?: { camera: string; start: number; end: number };
+}
+
+/** Whether the principal may watch recordings of the camera (a clip link: its camera; the route checks times). */
+export function mayWatchRecordings(principal: Principal, cameraId: string): boolean {
+  if (principal.kind === 'metrics' || !maySeeCamera(principal, cameraId)) return false;
+  if (principal.clip) return principal.clip.camera === cameraId;
+  const recordings = principal.recordings ?? principal.role === 'admin';
+  if (typeof recordings === 'boolean') return recordings;
+  if (recordings.has(cameraId)) return true;
+  const dot = cameraId.indexOf('.');
+  return dot > 0 && recordings.has(`${cameraId.slice(0, dot)}.*`);
+}
+
+/** Whether the principal may watch any recordings at all. */
+export function mayWatchAnyRecordings(principal: Principal): boolean {
+  if (principal.kind === 'metrics') return false;
+  if (principal.clip) return true;
+  const recordings = principal.recordings ?? principal.role === 'admin';
+  return typeof recordings === 'boolean' ? recordings : recordings.size > 0;
 }
 
 export function maySeeCamera(principal: Principal, cameraId: string): boolean {
@@ -28,6 +54,7 @@ export function maySeeCamera(principal: Principal, cameraId: string): boolean {
 
 /**
  * What a route demands (policy.ts): 'page' is public unless auth.public_pages is false; 'server' is
- * an admin of every camera (views of the whole server: an admin limited to some cameras gets 403).
+ * an admin of every camera (views of the whole server: an admin limited to some cameras gets 403);
+ * 'recordings' is a credential with the recordings permission (mayWatchRecordings, per camera).
  */
-export type Access = 'public' | 'page' | 'viewer' | 'admin' | 'server' | 'metrics' | 'publisher';
+export type Access = 'public' | 'page' | 'viewer' | 'admin' | 'server' | 'metrics' | 'publisher' | 'recordings';

@@ -8,7 +8,8 @@ import type { CameraRegistry } from '../hub/registry.js';
 import { errorBody } from '../outputs/http-errors.js';
 import type { Authenticator } from './authenticator.js';
 import { loginPage, logoutPage, safeNext } from './login-page.js';
-import { delegationRefusal } from './delegation.js';
+import { delegationRefusal, recordingsRefusal } from './delegation.js';
+import { parseRange } from '../outputs/playback/query.js';
 import type { Principal } from './principal.js';
 import { SESSION_COOKIE, type SessionStore } from './sessions.js';
 import type { ShareLinks } from './share-links.js';
@@ -45,6 +46,18 @@ const tokenBody = (maxSeconds: number) =>
       },
       expires_in: { type: 'integer', minimum: 60, maximum: maxSeconds, default: Math.min(86_400, maxSeconds) },
       label: { type: 'string', minLength: 1, maxLength: 64 },
+      /** The link may watch its cameras' recordings too (its issuer must). */
+      recordings: { type: 'boolean' },
+      /** The link is for one camera's recordings in [start, end) only, nothing live. */
+      clip: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['start', 'end'],
+        properties: {
+          start: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 40 }] },
+          end: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 40 }] },
+        },
+      },
     },
   }) as const;
 
@@ -114,17 +127,45 @@ export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, opt
   app.get('/api/me', async (request) => describe(request.principal!, open));
 
   const tokenRoute = { schema: { body: tokenBody(maxShareSeconds) }, onRequest: accept('application/json') };
-  type TokenRequest = { Body: { cameras: string[]; expires_in: number; label?: string } };
+  type TokenRequest = {
+    Body: {
+      cameras: string[];
+      expires_in: number;
+      label?: string;
+      recordings?: boolean;
+      clip?: { start: number | string; end: number | string };
+    };
+  };
   app.post<TokenRequest>('/api/tokens', tokenRoute, async (request, reply) => {
-    const { cameras, expires_in: expiresIn, label } = request.body;
+    const { cameras, expires_in: expiresIn, label, recordings } = request.body;
     const unknown = cameras.filter((c) => !c.includes('.') && !registry.get(c));
     if (unknown.length)
       return reply.code(400).send(errorBody(400, `no camera ${unknown.map((c) => `"${c}"`).join(', ')}`));
-    const refusal = delegationRefusal(request.principal!, cameras, Date.now() + expiresIn * 1000);
+    let clip: { start: number; end: number } | undefined;
+    if (request.body.clip) {
+      if (cameras.length !== 1 || cameras[0]!.endsWith('.*')) {
+        return reply.code(400).send(errorBody(400, 'a clip link is for exactly one camera'));
+      }
+      const range = parseRange({ start: String(request.body.clip.start), end: String(request.body.clip.end) });
+      clip = { start: range.start, end: range.end };
+    }
+    const refusal =
+      delegationRefusal(request.principal!, cameras, Date.now() + expiresIn * 1000) ??
+      (recordings || clip ? recordingsRefusal(request.principal!, cameras) : undefined);
     if (refusal) return reply.code(403).send(errorBody(403, refusal));
-    const { token, expiresAt } = await shares.issue(cameras, expiresIn, label ?? `share by ${request.principal!.name}`);
+    const { token, expiresAt } = await shares.issue(
+      cameras,
+      expiresIn,
+      label ?? `share by ${request.principal!.name}`,
+      { ...(recordings ? { recordings } : {}), ...(clip ? { clip } : {}) },
+    );
     const base = `${request.protocol}://${request.host}/?token=${token}`;
-    request.log.info({ by: request.principal!.name, cameras, expiresAt }, 'share link issued');
+    request.log.info({ by: request.principal!.name, cameras, expiresAt, clip }, 'share link issued');
+    if (clip) {
+      const q = `start=${clip.start}&end=${clip.end}&token=${token}`;
+      const url = `${request.protocol}://${request.host}/api/cameras/${cameras[0]}/recordings/video.mp4?${q}`;
+      return reply.code(201).send({ token, expiresAt, url, clip });
+    }
     return reply
       .code(201)
       .send({ token, expiresAt, url: cameras.length === 1 ? `${base}#/camera/${cameras[0]}` : base });
@@ -132,11 +173,16 @@ export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, opt
 };
 
 function describe(principal: Principal, open: boolean) {
+  const recordings = principal.clip ? true : (principal.recordings ?? principal.role === 'admin');
   return {
     name: principal.name,
     kind: principal.kind,
     role: principal.role,
     cameras: principal.cameras ? [...principal.cameras] : null,
+    /** Recorded video: true, false, or the cameras whose recordings it may watch. */
+    recordings: typeof recordings === 'boolean' ? recordings : [...recordings],
+    /** A clip link's one camera and range (ms), else null. */
+    clip: principal.clip ?? null,
     authRequired: !open,
   };
 }

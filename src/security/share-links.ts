@@ -24,13 +24,21 @@ export class ShareLinks {
     this.key = secret ? new TextEncoder().encode(secret) : randomBytes(32);
   }
 
+  /**
+   * `recordings`: the link may watch these cameras' recordings too; `clip`: the link is for one
+   * camera's recordings in [start, end) (ms) only, and nothing live.
+   */
   async issue(
     cameras: string[],
     expiresInSeconds: number,
     label: string,
+    extra: { recordings?: boolean; clip?: { start: number; end: number } } = {},
   ): Promise<{ token: string; expiresAt: number }> {
     const expiresAt = Math.floor(Date.now() / 1000) + expiresInSeconds;
-    const token = await new SignJWT({ cams: cameras, label })
+    const claims: Record<string, unknown> = { cams: cameras, label };
+    if (extra.recordings) claims.rec = true;
+    if (extra.clip) claims.clip = [extra.clip.start, extra.clip.end];
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
@@ -55,7 +63,7 @@ export class ShareLinks {
       const exp = payload.exp;
       // A minute's grace for clock differences between the issuer and this server.
       if (typeof exp !== 'number' || exp > Date.now() / 1000 + this.maxLifetimeSeconds + 60) return undefined;
-      return {
+      const principal: Principal = {
         kind: 'share',
         name: typeof payload.label === 'string' ? payload.label : 'share link',
         role: 'viewer',
@@ -63,6 +71,20 @@ export class ShareLinks {
         credential: `share ${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`,
         expiresAt: exp * 1000,
       };
+      if (payload.rec === true) principal.recordings = true;
+      if (payload.clip !== undefined) {
+        const clip = payload.clip;
+        const valid =
+          Array.isArray(clip) &&
+          clip.length === 2 &&
+          clip.every((t) => Number.isSafeInteger(t)) &&
+          (clip[0] as number) < (clip[1] as number) &&
+          cams.length === 1;
+        if (!valid) return undefined;
+        principal.clip = { camera: cams[0]!, start: clip[0] as number, end: clip[1] as number };
+        principal.recordings = true;
+      }
+      return principal;
     } catch {
       return undefined;
     }

@@ -71,6 +71,9 @@ const adminRoute = (ok: number): Record<Credential, number> => ({
   admin: ok,
 });
 
+/** Recordings: a permission apart from live, which viewers lack by default (here nothing is recorded: 404). */
+const recordingsRoute = (ok: number): Record<Credential, number> => ({ ...adminRoute(ok), viewer: 403 });
+
 const asset = readdirSync(join(WEB_DIST, 'assets')).find((f) => f.endsWith('.js'));
 
 const TABLE: Row[] = [
@@ -101,6 +104,21 @@ const TABLE: Row[] = [
   { route: 'GET /api/cameras/:id/ws', path: '/api/cameras/a/ws', ws: true, expect: cameraRoute(101) },
   { route: 'GET /video', path: '/video', ws: true, expect: cameraRoute(101) },
   { route: 'POST /api/tokens', path: '/api/tokens', body: { cameras: ['a'] }, expect: adminRoute(201) },
+  {
+    route: 'GET /api/cameras/:id/recordings',
+    path: '/api/cameras/a/recordings?start=0&end=1000',
+    expect: recordingsRoute(404),
+  },
+  {
+    route: 'GET /api/cameras/:id/recordings/video.mp4',
+    path: '/api/cameras/a/recordings/video.mp4?start=0&end=1000',
+    expect: recordingsRoute(404),
+  },
+  {
+    route: 'GET /api/cameras/:id/recordings/thumbnail.jpg',
+    path: '/api/cameras/a/recordings/thumbnail.jpg?t=1000',
+    expect: recordingsRoute(404),
+  },
   { route: 'GET /metrics', path: '/metrics', expect: adminRoute(200) },
   // Edges authenticate with publish tokens only: no viewer or admin credential opens it.
   { route: 'GET /api/publish', path: '/api/publish', ws: true, expect: publicRoute(401) },

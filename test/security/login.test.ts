@@ -287,7 +287,15 @@ describe('logins, sessions, lockout, Basic auth and share links', () => {
       name: string;
       cameras: string[];
     };
-    assert.deepEqual(me, { name: 'phone', kind: 'share', role: 'viewer', cameras: ['a'], authRequired: true });
+    assert.deepEqual(me, {
+      name: 'phone',
+      kind: 'share',
+      role: 'viewer',
+      cameras: ['a'],
+      recordings: false,
+      clip: null,
+      authRequired: true,
+    });
     // A share link cannot make more share links, nor can a viewer.
     for (const credential of [share.token, VIEWER]) {
       const more = await request(`${t.url}/api/tokens`, {

@@ -1,6 +1,7 @@
 /**
  * `#/camera/<id>`: one camera as large as the screen allows, with fullscreen,
- * a snapshot download and the player's stats overlay.
+ * a snapshot download and the player's stats overlay; below it, for a recorded
+ * camera, the recordings timeline (recordings-panel.ts).
  */
 import '../player/index.js';
 import type { Camera } from './api.js';
@@ -9,6 +10,7 @@ import { tokenAttribute } from './credentials.js';
 import { h, icon, ICONS, setText } from './dom.js';
 import { formatOfflineSince } from './format.js';
 import { isFullscreen, toggleFullscreen } from './fullscreen.js';
+import { RecordingsPanel } from './recordings-panel.js';
 import { createBadge, setBadge } from './status.js';
 import { watchPlayer, type PlayerView } from './watch-player.js';
 
@@ -28,6 +30,9 @@ export class CameraView {
   private camera: Camera | undefined;
   private known: boolean | undefined;
   private view: PlayerView = { frame: undefined, offline: undefined };
+  private recordings: RecordingsPanel | undefined;
+  /** A recording plays on the stage instead of the live picture. */
+  private playback = false;
   private readonly cleanups: (() => void)[] = [];
 
   constructor(
@@ -86,6 +91,7 @@ export class CameraView {
     const onKey = (event: KeyboardEvent): void => this.onKey(event);
     document.addEventListener('keydown', onKey);
     this.cleanups.push(
+      () => this.recordings?.destroy(),
       () => document.removeEventListener('fullscreenchange', onFullscreen),
       () => document.removeEventListener('keydown', onKey),
       watchPlayer(this.player, (view) => {
@@ -106,11 +112,33 @@ export class CameraView {
     if (!state.cameras) return;
     this.camera = state.cameras.find((c) => c.id === this.id);
     this.known = this.camera !== undefined;
+    if (this.camera) this.recordingsPanel().update(this.camera);
     this.render();
+  }
+
+  /** Made once the camera is known; it stays hidden unless the camera records or has recordings. */
+  private recordingsPanel(): RecordingsPanel {
+    if (this.recordings) return this.recordings;
+    const panel = new RecordingsPanel(this.id, {
+      playback: (on) => {
+        this.playback = on;
+        // Hidden, the live player pauses (and lets go of its connection after a while).
+        this.player.hidden = on;
+        this.badge.hidden = on;
+        this.stage.classList.toggle('is-playback', on);
+        this.render();
+      },
+      shown: (on) => this.element.classList.toggle('has-timeline', on),
+    });
+    this.stage.append(panel.video, panel.clock);
+    this.element.append(panel.element);
+    this.recordings = panel;
+    return panel;
   }
 
   private onKey(event: KeyboardEvent): void {
     if (event.ctrlKey || event.metaKey || event.altKey || event.target instanceof HTMLInputElement) return;
+    if (this.recordings?.onKey(event)) return;
     if (event.key === 'f') void toggleFullscreen(this.stage);
     else if (event.key === 'i') this.toggleStats();
     else if (event.key === 'Escape' && !isFullscreen(this.stage)) location.hash = '#/';
@@ -151,7 +179,7 @@ export class CameraView {
 
     let notice = '';
     if (this.known === false) notice = `There is no camera “${this.id}” on this server.`;
-    else if (state === 'offline') {
+    else if (state === 'offline' && !this.playback) {
       const offline = this.view.offline?.cause === 'camera' ? this.view.offline : undefined;
       const since = offline?.since ?? camera?.offlineSince;
       const reason = offline?.reason ?? camera?.offlineReason;

@@ -39,6 +39,15 @@ export const ICONS = {
   exitFullscreen: 'M5 16h3v3h2v-5H5v2zm3-8H5v2h5V5H8v3zm6 11h2v-3h3v-2h-5v5zm2-11V5h-2v5h5V8h-3z',
   stats: 'M3 13h2v8H3v-8zm4-6h2v14H7V7zm4 3h2v11h-2V10zm4-7h2v18h-2V3zm4 9h2v9h-2v-9z',
   warning: 'M1 21h22L12 2 1 21zm12-3h-2v-2h2v2zm0-4h-2v-4h2v4z',
+  play: 'M8 5v14l11-7z',
+  pause: 'M6 19h4V5H6v14zm8-14v14h4V5h-4z',
+  previous: 'M15.41 7.41 14 6l-6 6 6 6 1.41-1.41L10.83 12z',
+  next: 'M10 6 8.59 7.41 13.17 12l-4.58 4.59L10 18l6-6z',
+  zoomIn: 'M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6v2z',
+  zoomOut: 'M19 13H5v-2h14v2z',
+  download: 'M19 9h-4V3H9v6H5l7 7 7-7zM5 18v2h14v-2H5z',
+  select: 'M3 3h8v2H5v6H3V3zm18 18h-8v-2h6v-6h2v8z',
+  live: 'M12 7a5 5 0 1 0 0 10 5 5 0 0 0 0-10z',
 } as const;
 
 /** Writes only on change: rewriting text every tick would needlessly restyle the page. */

@@ -1,10 +1,12 @@
-/** One camera in the grid: its live picture, name, state and measured rate; a link to its own view. */
+/** One camera in the grid: its live picture, name, state, measured rate and REC badge; a link to its own view. */
 import '../player/index.js';
 import type { Camera } from './api.js';
 import { tokenAttribute } from './credentials.js';
 import { h, setText } from './dom.js';
-import { formatOfflineSince, formatRate } from './format.js';
+import { formatClock, formatOfflineSince, formatRate } from './format.js';
+import type { RecordingStatus } from './recordings.js';
 import { cameraHref } from './router.js';
+import { tileQuality } from './tile-quality.js';
 import { createBadge, setBadge } from './status.js';
 import { watchPlayer, type PlayerView } from './watch-player.js';
 
@@ -12,6 +14,8 @@ export class Tile {
   readonly element: HTMLAnchorElement;
   private readonly player = h('camrelay-player', { fit: 'contain', ...tokenAttribute() });
   private readonly badge = createBadge();
+  /** Shown while the camera is recorded: its recording state, the error in its title. */
+  private readonly rec = h('span', { class: 'rec-badge', hidden: true });
   private readonly name = h('span', { class: 'tile-name' });
   private readonly detail = h('span', { class: 'tile-detail' });
   private readonly rate = h('span', { class: 'tile-rate' });
@@ -27,11 +31,12 @@ export class Tile {
   ) {
     this.camera = camera;
     this.player.camera = camera.id;
+    this.player.setAttribute('quality', tileQuality(camera));
     this.player.setAttribute('aria-hidden', 'true'); // the link's text names the camera
     this.element = h(
       'a',
       { class: 'tile', href: cameraHref(camera.id), 'data-camera': camera.id },
-      h('div', { class: 'tile-media' }, this.player, this.badge),
+      h('div', { class: 'tile-media' }, this.player, this.badge, this.rec),
       h('div', { class: 'tile-caption' }, h('div', { class: 'tile-title' }, this.name, this.detail), this.rate),
       this.note,
     );
@@ -51,6 +56,8 @@ export class Tile {
 
   update(camera: Camera): void {
     this.camera = camera;
+    const quality = tileQuality(camera);
+    if (this.player.getAttribute('quality') !== quality) this.player.setAttribute('quality', quality);
     this.render();
   }
 
@@ -64,6 +71,7 @@ export class Tile {
     const state = this.player.state;
     setBadge(this.badge, state);
     this.element.dataset.state = state;
+    renderRec(this.rec, (camera as Camera & { recording?: RecordingStatus | null }).recording ?? null);
     setText(this.name, camera.name);
     const size = camera.width && camera.height ? `${camera.width}×${camera.height}` : '';
     setText(this.detail, [camera.kind, size].filter(Boolean).join(' · '));
@@ -80,4 +88,23 @@ export class Tile {
       this.note.title = reason ?? '';
     }
   }
+}
+
+/** The REC badge: hidden for a camera that is not recorded; "REC" while recording; the error in words and title. */
+export function renderRec(badge: HTMLElement, status: RecordingStatus | null): void {
+  badge.hidden = !status;
+  if (!status) return;
+  badge.dataset.state = status.state;
+  let text = 'REC';
+  let title = `Recording since ${formatClock(status.since)}`;
+  if (status.state === 'waiting') {
+    text = 'REC …';
+    title = 'Recording: waiting for video from the camera';
+  } else if (status.state === 'error') {
+    text = 'REC ✕';
+    title = `Not recording: ${status.error ?? 'error'}`;
+  }
+  setText(badge, text);
+  badge.title = title;
+  badge.setAttribute('aria-label', title);
 }

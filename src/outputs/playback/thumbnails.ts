@@ -1,0 +1,161 @@
+/**
+ * Thumbnails: one recorded keyframe decoded to a JPEG by a one-shot ffmpeg (SPS, PPS and the IDR
+ * as Annex B on its stdin, one scaled JPEG on its stdout). At most `concurrency` run at once, a
+ * bounded queue waits behind them (full: 503), each is killed after `timeoutMs`, and its exit is
+ * always awaited (no zombie). Results are kept in an LRU bounded in bytes.
+ */
+import { spawn } from 'node:child_process';
+import { open } from 'node:fs/promises';
+import { parseAvcC } from '../../codec/h264/avcc.js';
+import { avcToAnnexB } from '../../codec/h264/nal.js';
+import { locateFfmpeg } from '../../sources/ffmpeg/locate.js';
+import { HttpError } from '../http-errors.js';
+import type { SegmentTable } from './tables.js';
+
+/** A keyframe larger than this is not decoded. */
+const MAX_KEYFRAME_BYTES = 16 * 1024 * 1024;
+/** A JPEG larger than this is an error (1280 px wide at quality 4 is far below). */
+const MAX_JPEG_BYTES = 4 * 1024 * 1024;
+const START_CODE = new Uint8Array([0, 0, 0, 1]);
+
+export interface ThumbnailOptions {
+  concurrency?: number;
+  queue?: number;
+  timeoutMs?: number;
+  cacheBytes?: number;
+}
+
+export class Thumbnails {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly cache = new Map<string, Buffer>();
+  private cached = 0;
+  private readonly concurrency: number;
+  private readonly queue: number;
+  private readonly timeoutMs: number;
+  private readonly cacheBytes: number;
+  private readonly children = new Set<ReturnType<typeof spawn>>();
+  /** ffmpeg runs, for tests. */
+  decodes = 0;
+
+  constructor(options: ThumbnailOptions = {}) {
+    this.concurrency = options.concurrency ?? 2;
+    this.queue = options.queue ?? 16;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.cacheBytes = options.cacheBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** The JPEG of keyframe `index` of the table, `width` pixels wide. */
+  async get(table: SegmentTable, index: number, width: number): Promise<Buffer> {
+    const key = `${table.id} ${table.file} ${index} ${width}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    await this.slot();
+    try {
+      const again = this.cache.get(key);
+      if (again) return again;
+      const annexB = await this.keyframe(table, index);
+      const jpeg = await this.decode(annexB, Math.min(width, table.width & ~1 || width));
+      this.remember(key, jpeg);
+      return jpeg;
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Kills every running ffmpeg (server shutdown). */
+  close(): void {
+    for (const child of this.children) child.kill('SIGKILL');
+  }
+
+  private async slot(): Promise<void> {
+    if (this.running < this.concurrency) {
+      this.running++;
+      return;
+    }
+    if (this.waiting.length >= this.queue) throw new HttpError(503, 'too many thumbnails at once: try again');
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+  }
+
+  private remember(key: string, jpeg: Buffer): void {
+    this.cache.set(key, jpeg);
+    this.cached += jpeg.length;
+    while (this.cached > this.cacheBytes && this.cache.size > 1) {
+      const [oldest, value] = this.cache.entries().next().value!;
+      this.cache.delete(oldest);
+      this.cached -= value.length;
+    }
+  }
+
+  /** SPS, PPS, then the keyframe's NAL units, each after a start code. */
+  private async keyframe(table: SegmentTable, index: number): Promise<Uint8Array> {
+    const size = table.sizes[index]!;
+    if (size > MAX_KEYFRAME_BYTES) throw new HttpError(500, `keyframe of ${size} bytes`);
+    const handle = await open(table.file, 'r');
+    const sample = Buffer.alloc(size);
+    try {
+      const { bytesRead } = await handle.read(sample, 0, size, table.offsets[index]!);
+      if (bytesRead < size) throw new HttpError(404, 'the recording was cut short');
+    } finally {
+      await handle.close();
+    }
+    const record = parseAvcC(table.avcC);
+    const parts: Uint8Array[] = [];
+    for (const nal of [...record.sps, ...record.pps]) parts.push(START_CODE, nal);
+    parts.push(avcToAnnexB(new Uint8Array(sample.buffer, sample.byteOffset, sample.length)));
+    return Buffer.concat(parts);
+  }
+
+  private decode(annexB: Uint8Array, width: number): Promise<Buffer> {
+    this.decodes++;
+    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'h264', '-i', 'pipe:0'];
+    args.push('-frames:v', '1', '-vf', `scale=${width}:-2`, '-q:v', '4', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1');
+    const child = spawn(locateFfmpeg().path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.children.add(child);
+    return new Promise<Buffer>((resolve, reject) => {
+      const out: Buffer[] = [];
+      let outBytes = 0;
+      let err = '';
+      let failure: Error | undefined;
+      const timer = setTimeout(() => {
+        failure = new HttpError(504, 'decoding the thumbnail took too long');
+        child.kill('SIGKILL');
+      }, this.timeoutMs);
+      child.stdout.on('data', (chunk: Buffer) => {
+        outBytes += chunk.length;
+        if (outBytes > MAX_JPEG_BYTES) {
+          failure = new HttpError(500, 'thumbnail too large');
+          child.kill('SIGKILL');
+        } else out.push(chunk);
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (err.length < 2000) err += chunk.toString('utf8');
+      });
+      child.stdin.on('error', () => {}); // ffmpeg may exit before reading all (EPIPE)
+      child.on('error', (error) => {
+        failure ??= error;
+      });
+      // 'close': the exit and every stream's end, so the child is reaped and nothing is lost.
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        this.children.delete(child);
+        const jpeg = Buffer.concat(out);
+        if (failure) reject(failure);
+        else if (code !== 0 || jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) {
+          reject(new HttpError(500, `the keyframe did not decode: ${err.trim().split('\n')[0] ?? `exit ${code}`}`));
+        } else resolve(jpeg);
+      });
+      child.stdin.end(annexB);
+    });
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The config keys of recording: `record:` per camera (and in camera_defaults), `recordings:` for the
+ * store. Sizes are "50GB", "500MB", "1.5TB", "10MiB" (decimal and binary units) or a number of bytes.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const SIZE_RULE = 'expected a size like "50GB", "500MB", "1.5TB", "10MiB" or a number of bytes';
+const FREE_RULE = 'expected a size like "2GB" or a percentage of the disk like "5%"';
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+  k: 1e3,
+  m: 1e6,
+  g: 1e9,
+  t: 1e12,
+};
+
+/** Bytes, or undefined when `value` is not a size (negative, not finite, an unknown unit). */
+export function parseSize(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.floor(value) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  if (!match) return undefined;
+  const unit = UNITS[(match[2] ?? '').toLowerCase() || 'b'];
+  if (unit === undefined) return undefined;
+  const bytes = Math.floor(Number(match[1]) * unit);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+const size = z.unknown().transform((value, ctx) => {
+  const bytes = parseSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: SIZE_RULE });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** Free space to keep: bytes, or a share of the file system. */
+export type FreeSpace = { bytes: number } | { percent: number };
+
+const freeSpace = z.unknown().transform((value, ctx): FreeSpace => {
+  if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*%\s*$/.test(value)) {
+    const percent = Number(value.replace('%', '').trim());
+    if (percent <= 90) return { percent };
+  } else {
+    const bytes = parseSize(value);
+    if (bytes !== undefined) return { bytes };
+  }
+  ctx.addIssue({ code: 'custom', message: FREE_RULE });
+  return z.NEVER;
+});
+
+const recordObject = z.strictObject(
+  {
+    enabled: z.boolean().optional(),
+    retain_days: z
+      .number({ error: 'expected days, more than 0 and at most 36500' })
+      .positive('expected days, more than 0 and at most 36500')
+      .max(36_500, 'expected days, more than 0 and at most 36500')
+      .optional(),
+    retain_size: size.optional(),
+  },
+  { error: 'expected true, false or { enabled, retain_days, retain_size }' },
+);
+
+/** `record: true|false` is short for `record: { enabled: true|false }`. */
+export const recordSchema = z.preprocess(
+  (value) => (typeof value === 'boolean' ? { enabled: value } : value),
+  recordObject,
+);
+
+export type RecordOptions = z.infer<typeof recordObject>;
+
+export const recordingsSchema = z.strictObject({
+  path: z.string().min(1).optional(),
+  max_size: size.optional(),
+  min_free: freeSpace.optional(),
+  segment_duration: z
+    .number({ error: 'expected seconds, from 2 to 3600' })
+    .min(2, 'expected seconds, from 2 to 3600')
+    .max(3600, 'expected seconds, from 2 to 3600')
+    .optional(),
+});
+
+export type RecordingsOptions = z.infer<typeof recordingsSchema>;
+
+/** One camera's recording, settled (present on a CameraConfig only when the camera records). */
+export interface CameraRecordConfig {
+  retainDays: number;
+  /** Most bytes this camera's recordings may take; undefined: no limit of its own. */
+  retainBytes?: number;
+}
+
+/** The store, settled. */
+export interface RecordingsConfig {
+  /** Absolute. */
+  path: string;
+  /** Most bytes the whole store may take; undefined: no limit but minFree. */
+  maxBytes?: number;
+  minFree: FreeSpace;
+  segmentDurationMs: number;
+  /** retain_days for recordings of cameras no longer configured (camera_defaults', else the default). */
+  defaultRetainDays: number;
+}
+
+export const RECORD_DEFAULTS = { retainDays: 14, minFree: { percent: 5 } as FreeSpace, segmentDuration: 60 };
+
+/**
+ * camera_defaults' `record:` merged with the camera's own (key by key); a block without `enabled`
+ * records. Undefined when the camera does not record.
+ */
+export function settleRecord(
+  defaults: RecordOptions | undefined,
+  own: RecordOptions | undefined,
+): CameraRecordConfig | undefined {
+  if (!defaults && !own) return undefined;
+  const merged = { ...(defaults ?? {}), ...stripUndefined(own ?? {}) };
+  if (merged.enabled === false) return undefined;
+  return {
+    retainDays: merged.retain_days ?? RECORD_DEFAULTS.retainDays,
+    ...(merged.retain_size !== undefined ? { retainBytes: merged.retain_size } : {}),
+  };
+}
+
+/**
+ * The store's settings. The default path is `$STATE_DIRECTORY/recordings` under systemd's
+ * StateDirectory=, else `recordings` in the working directory; a relative path is resolved
+ * against the working directory.
+ */
+export function settleRecordings(
+  options: RecordingsOptions | undefined,
+  defaults: RecordOptions | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): RecordingsConfig {
+  const state = env.STATE_DIRECTORY?.split(':')[0];
+  const given = options?.path ?? (state ? resolve(state, 'recordings') : 'recordings');
+  return {
+    path: isAbsolute(given) ? given : resolve(process.cwd(), given),
+    ...(options?.max_size !== undefined ? { maxBytes: options.max_size } : {}),
+    minFree: options?.min_free ?? RECORD_DEFAULTS.minFree,
+    segmentDurationMs: (options?.segment_duration ?? RECORD_DEFAULTS.segmentDuration) * 1000,
+    defaultRetainDays: defaults?.retain_days ?? RECORD_DEFAULTS.retainDays,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** "1.5 GB", "300 MB": for log lines. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
+}

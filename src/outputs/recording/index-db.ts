@@ -1,0 +1,255 @@
+/**
+ * The recordings' index: `<root>/index.sqlite3` (better-sqlite3, WAL, synchronous=NORMAL). One row
+ * per segment (inserted when it opens, updated when it closes: never per fragment) and one per gap.
+ * Files are named by path relative to the root; the store makes them absolute.
+ */
+import Database from 'better-sqlite3';
+import type { Database as DatabaseType, Statement } from 'better-sqlite3';
+
+export type GapReason = 'offline' | 'stopped' | 'dropped' | 'disk' | 'unknown';
+
+export interface SegmentRow {
+  id: number;
+  camera: string;
+  /** Relative to the store's root: `<camera>/<YYYY-MM-DD>/<startMs>.mp4`. */
+  file: string;
+  startMs: number;
+  endMs: number;
+  bytes: number;
+  width: number;
+  height: number;
+  codecString: string;
+  open: boolean;
+}
+
+export interface GapRow {
+  camera: string;
+  startMs: number;
+  endMs: number;
+  reason: GapReason;
+  detail?: string;
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS segments (
+  id INTEGER PRIMARY KEY,
+  camera TEXT NOT NULL,
+  file TEXT NOT NULL UNIQUE,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  codec TEXT NOT NULL,
+  open INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS segments_camera_end ON segments (camera, end_ms);
+CREATE INDEX IF NOT EXISTS segments_start ON segments (start_ms);
+CREATE TABLE IF NOT EXISTS gaps (
+  id INTEGER PRIMARY KEY,
+  camera TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS gaps_camera_end ON gaps (camera, end_ms);
+`;
+
+interface RawSegment {
+  id: number;
+  camera: string;
+  file: string;
+  start_ms: number;
+  end_ms: number;
+  bytes: number;
+  width: number;
+  height: number;
+  codec: string;
+  open: number;
+}
+
+interface RawGap {
+  camera: string;
+  start_ms: number;
+  end_ms: number;
+  reason: string;
+  detail: string | null;
+}
+
+const REASONS = new Set<string>(['offline', 'stopped', 'dropped', 'disk', 'unknown']);
+
+function segment(r: RawSegment): SegmentRow {
+  return {
+    id: r.id,
+    camera: r.camera,
+    file: r.file,
+    startMs: r.start_ms,
+    endMs: r.end_ms,
+    bytes: r.bytes,
+    width: r.width,
+    height: r.height,
+    codecString: r.codec,
+    open: r.open !== 0,
+  };
+}
+
+function gap(r: RawGap): GapRow {
+  const reason = (REASONS.has(r.reason) ? r.reason : 'unknown') as GapReason;
+  return {
+    camera: r.camera,
+    startMs: r.start_ms,
+    endMs: r.end_ms,
+    reason,
+    ...(r.detail !== null ? { detail: r.detail } : {}),
+  };
+}
+
+/** Thrown when the file is not a usable index (corrupt, another schema): the store rebuilds it. */
+export class IndexCorrupt extends Error {}
+
+export class IndexDb {
+  private readonly db: DatabaseType;
+  private readonly stmts: {
+    insert: Statement;
+    finish: Statement;
+    remove: Statement;
+    range: Statement;
+    gaps: Statement;
+    gapInsert: Statement;
+    oldest: Statement;
+    oldestOf: Statement;
+    totals: Statement;
+    lastEnd: Statement;
+  };
+
+  /** Opens (creating) the index; IndexCorrupt when the file is not one. */
+  constructor(readonly file: string) {
+    let db: DatabaseType | undefined;
+    try {
+      db = new Database(file, { timeout: 2000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new IndexCorrupt(`integrity check: ${String(check)}`);
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version !== 0 && version !== SCHEMA_VERSION) throw new IndexCorrupt(`schema version ${version}`);
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (err) {
+      db?.close();
+      const code = (err as { code?: string }).code ?? '';
+      if (err instanceof IndexCorrupt || code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+        throw new IndexCorrupt((err as Error).message);
+      }
+      throw err;
+    }
+    this.db = db;
+    this.stmts = {
+      insert: db.prepare(
+        `INSERT INTO segments (camera, file, start_ms, end_ms, bytes, width, height, codec, open)
+         VALUES (@camera, @file, @startMs, @endMs, @bytes, @width, @height, @codecString, @open)`,
+      ),
+      finish: db.prepare('UPDATE segments SET end_ms = ?, bytes = ?, open = 0 WHERE id = ?'),
+      remove: db.prepare('DELETE FROM segments WHERE id = ?'),
+      range: db.prepare(
+        'SELECT * FROM segments WHERE camera = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms LIMIT 100000',
+      ),
+      gaps: db.prepare(
+        'SELECT * FROM gaps WHERE camera = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms LIMIT 100000',
+      ),
+      gapInsert: db.prepare(
+        `INSERT INTO gaps (camera, start_ms, end_ms, reason, detail)
+         VALUES (@camera, @startMs, @endMs, @reason, @detail)`,
+      ),
+      oldest: db.prepare('SELECT * FROM segments WHERE open = 0 ORDER BY start_ms LIMIT ?'),
+      oldestOf: db.prepare('SELECT * FROM segments WHERE open = 0 AND camera = ? ORDER BY start_ms LIMIT ?'),
+      totals: db.prepare('SELECT camera, SUM(bytes) AS bytes FROM segments WHERE open = 0 GROUP BY camera'),
+      lastEnd: db.prepare('SELECT MAX(end_ms) AS end FROM segments WHERE camera = ?'),
+    };
+  }
+
+  /** A new segment row; its id. */
+  insert(row: Omit<SegmentRow, 'id'>): number {
+    const result = this.stmts.insert.run({ ...row, open: row.open ? 1 : 0 });
+    return Number(result.lastInsertRowid);
+  }
+
+  finish(id: number, endMs: number, bytes: number): void {
+    this.stmts.finish.run(Math.round(endMs), bytes, id);
+  }
+
+  remove(id: number): void {
+    this.stmts.remove.run(id);
+  }
+
+  segments(camera: string, startMs: number, endMs: number): SegmentRow[] {
+    return (this.stmts.range.all(camera, startMs, endMs) as RawSegment[]).map(segment);
+  }
+
+  gaps(camera: string, startMs: number, endMs: number): GapRow[] {
+    return (this.stmts.gaps.all(camera, startMs, endMs) as RawGap[]).map(gap);
+  }
+
+  addGap(row: GapRow): void {
+    if (row.endMs <= row.startMs) return;
+    this.stmts.gapInsert.run({
+      camera: row.camera,
+      startMs: Math.round(row.startMs),
+      endMs: Math.round(row.endMs),
+      reason: row.reason,
+      detail: row.detail ?? null,
+    });
+  }
+
+  /** Closed segments, oldest first. */
+  oldest(limit: number): SegmentRow[] {
+    return (this.stmts.oldest.all(limit) as RawSegment[]).map(segment);
+  }
+
+  /** The camera's closed segments, oldest first. */
+  oldestOf(camera: string, limit: number): SegmentRow[] {
+    return (this.stmts.oldestOf.all(camera, limit) as RawSegment[]).map(segment);
+  }
+
+  /** Bytes of the closed segments, by camera. */
+  totals(): Map<string, number> {
+    const rows = this.stmts.totals.all() as { camera: string; bytes: number }[];
+    return new Map(rows.map((r) => [r.camera, r.bytes]));
+  }
+
+  /** Every segment row (start-up repair, retention totals). */
+  all(): SegmentRow[] {
+    return (this.db.prepare('SELECT * FROM segments ORDER BY start_ms').all() as RawSegment[]).map(segment);
+  }
+
+  openRows(): SegmentRow[] {
+    return (this.db.prepare('SELECT * FROM segments WHERE open = 1').all() as RawSegment[]).map(segment);
+  }
+
+  /** Where the camera's last segment ended (ms), if it has any. */
+  lastEnd(camera: string): number | undefined {
+    const row = this.stmts.lastEnd.get(camera) as { end: number | null } | undefined;
+    return row?.end ?? undefined;
+  }
+
+  cameras(): string[] {
+    const rows = this.db.prepare('SELECT DISTINCT camera FROM segments').all() as { camera: string }[];
+    return rows.map((r) => r.camera);
+  }
+
+  /** Gaps that end before `ms` (retention keeps the gap table to the recordings' span). */
+  pruneGaps(camera: string, beforeMs: number): void {
+    this.db.prepare('DELETE FROM gaps WHERE camera = ? AND end_ms <= ?').run(camera, beforeMs);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

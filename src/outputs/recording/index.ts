@@ -1,0 +1,435 @@
+/**
+ * Continuous recording to disk: the store (RECORDING.md is the contract with playback). One
+ * Recorder per recorded camera writes fragmented MP4 segments under `recordings.path`, an SQLite
+ * index lists them and the gaps between them, Retention deletes what the limits no longer allow,
+ * and start-up repair leaves every file playable after a crash. The read API (RecordingCatalog)
+ * is what playback and the camera JSON use.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { CameraRegistry } from '../../hub/registry.js';
+import type { CameraRecordConfig, RecordingsConfig } from './config.js';
+
+/** What the store reads of a configured camera (src/config's CameraConfig has it). */
+export interface RecordedCamera {
+  id: string;
+  record?: CameraRecordConfig;
+}
+import { Backoff, classifyError, describeProblem, diskSpace, type DiskProblem, type DiskSpace } from './disk.js';
+import type { GapReason, GapRow, IndexDb, SegmentRow } from './index-db.js';
+import { Recorder, type RecordingStatus } from './recorder.js';
+import { INDEX_FILE, openIndex, repairStore, type RepairReport } from './repair.js';
+import { Retention, type DeletionReason } from './retention.js';
+
+export type { RecordingStatus } from './recorder.js';
+export type { GapReason } from './index-db.js';
+export type { CameraRecordConfig, RecordingsConfig } from './config.js';
+export { parseSize } from './config.js';
+
+export interface SegmentRecord {
+  id: number;
+  camera: string;
+  /** absolute path, checked to be inside the root */
+  file: string;
+  startMs: number;
+  endMs: number;
+  bytes: number;
+  width: number;
+  height: number;
+  codecString: string;
+  /** being written now: endMs/bytes are those of its last whole fragment */
+  open: boolean;
+}
+
+export interface GapRecord {
+  camera: string;
+  startMs: number;
+  endMs: number;
+  reason: GapReason;
+  detail?: string;
+}
+
+export interface RecordingCatalog {
+  /** Segments overlapping [startMs, endMs), oldest first (the open one included). */
+  segments(camera: string, startMs: number, endMs: number): SegmentRecord[];
+  /** Gaps overlapping [startMs, endMs), oldest first. */
+  gaps(camera: string, startMs: number, endMs: number): GapRecord[];
+  /** Every camera id with recordings on disk, removed cameras included. */
+  cameras(): string[];
+  /** What /api/cameras shows per camera: undefined when the camera is not recorded. */
+  status(camera: string): RecordingStatus | undefined;
+}
+
+export interface RecordingStoreOptions {
+  config: RecordingsConfig;
+  /** The configured cameras; those with `record` are recorded. */
+  cameras: readonly RecordedCamera[];
+  registry: CameraRegistry;
+  log: Logger;
+  /** The clock retention judges ages by (tests move it). */
+  now?: () => number;
+  retentionIntervalMs?: number;
+  /** The file system's space (tests replace it). */
+  space?: (path: string) => Promise<DiskSpace>;
+  /** Bound of each recorder's queue of writes. */
+  queue?: { bytes: number; ops: number };
+}
+
+/** Whether a server with this config has a store: a camera records, or recordings are on disk. */
+export function wantsStore(config: { cameras: readonly RecordedCamera[]; recordings?: RecordingsConfig }): boolean {
+  if (!config.recordings) return false;
+  return config.cameras.some((c) => c.record) || existsIndex(config.recordings.path);
+}
+
+function existsIndex(root: string): boolean {
+  return existsSync(join(root, INDEX_FILE));
+}
+
+export class RecordingStore implements RecordingCatalog {
+  readonly root: string;
+  readonly segmentDurationMs: number;
+  readonly log: Logger;
+  private index: IndexDb | undefined;
+  /** The index file's inode: another one (or none) means the folder was replaced (unmounted, removed). */
+  private indexIno: number | undefined;
+  private indexProblem: { problem: DiskProblem; message: string; err: unknown; since: number } | undefined;
+  private readonly recorders = new Map<string, Recorder>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly recorded: Map<string, CameraRecordConfig>;
+  private readonly retention: Retention;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private readonly reopenBackoff = new Backoff();
+  private closed = false;
+  /** Errors of the store itself (the index), by reason. */
+  private readonly storeErrors: Partial<Record<DiskProblem, number>> = {};
+  repairReport: RepairReport | undefined;
+
+  private constructor(private readonly options: RecordingStoreOptions) {
+    this.root = resolve(options.config.path);
+    this.segmentDurationMs = options.config.segmentDurationMs;
+    this.log = options.log;
+    this.recorded = new Map(
+      options.cameras.filter((c) => c.record).map((c) => [c.id, c.record!] as [string, CameraRecordConfig]),
+    );
+    const now = options.now ?? Date.now;
+    this.retention = new Retention({
+      root: this.root,
+      config: options.config,
+      cameras: this.recorded,
+      db: () => this.db(),
+      openBytes: () => {
+        const out = new Map<string, number>();
+        for (const [camera, r] of this.recorders) {
+          const s = r.openSegment();
+          if (s) out.set(camera, s.writtenBytes);
+        }
+        return out;
+      },
+      openIds: () => {
+        const ids = new Set<number>();
+        for (const r of this.recorders.values()) {
+          const s = r.openSegment();
+          if (s?.id !== undefined) ids.add(s.id);
+        }
+        return ids;
+      },
+      now,
+      log: options.log,
+      ...(options.space ? { space: options.space } : {}),
+    });
+  }
+
+  /**
+   * Opens the store: creates its folder, repairs what a crash left, starts a recorder per recorded
+   * camera and the retention timer. A disk problem at start does not fail the server: recording
+   * says 'error' and retries.
+   */
+  static async open(options: RecordingStoreOptions): Promise<RecordingStore> {
+    const store = new RecordingStore(options);
+    await store.openIndex();
+    for (const [id] of store.recorded) {
+      const camera = options.registry.get(id);
+      if (!camera) continue;
+      const recorder = new Recorder(id, store, options.queue);
+      try {
+        recorder.stoppedSince(store.index?.lastEnd(id));
+      } catch {
+        // a gap less in the index
+      }
+      store.recorders.set(id, recorder);
+      store.unsubscribe.push(camera.subscribe(recorder, 'h264'));
+    }
+    if (store.index) await store.runRetention();
+    const every = options.retentionIntervalMs ?? 60_000;
+    store.retentionTimer = setInterval(() => void store.runRetention(), every);
+    store.retentionTimer.unref();
+    const cameras = [...store.recorders.keys()];
+    options.log.info({ path: store.root, cameras }, 'recording: store open');
+    return store;
+  }
+
+  /** Opens (creating, repairing) the index; on a disk problem, retries with backoff. */
+  private async openIndex(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true, mode: 0o750 });
+      const { db, fresh } = openIndex(this.root, this.log);
+      try {
+        this.repairReport = await repairStore(this.root, db, fresh, this.log);
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+      this.index = db;
+      this.indexIno = statSync(join(this.root, INDEX_FILE)).ino;
+      if (this.indexProblem) this.log.info({ path: this.root }, 'recording: the index is open again');
+      this.indexProblem = undefined;
+      this.reopenBackoff.reset();
+    } catch (err) {
+      const problem = classifyError(err);
+      const message = describeProblem(problem, err);
+      this.storeErrors[problem] = (this.storeErrors[problem] ?? 0) + 1;
+      if (this.indexProblem?.problem !== problem) {
+        this.log.error({ path: this.root, err, reason: problem }, `recording: cannot open the store: ${message}`);
+      }
+      this.indexProblem = { problem, message, err, since: this.indexProblem?.since ?? Date.now() };
+      if (!this.closed) {
+        this.reopenTimer = setTimeout(() => void this.openIndex(), this.reopenBackoff.next());
+        this.reopenTimer.unref();
+      }
+    }
+  }
+
+  /** RecorderHost: the index, or the reason it is not open. */
+  db(): IndexDb {
+    if (this.index) return this.index;
+    const p = this.indexProblem;
+    throw p ? p.err : Object.assign(new Error('the recordings index is not open'), { code: 'EIO' });
+  }
+
+  beforeOpen(): Promise<void> {
+    return this.checkIndexFile();
+  }
+
+  segmentClosed(camera: string, bytes: number): void {
+    this.retention.added(camera, bytes);
+    void this.runRetention();
+  }
+
+  diskProblem(_camera: string, problem: DiskProblem): void {
+    // A full disk may be ours: retention frees what min_free allows.
+    if (problem === 'disk-full') void this.runRetention();
+    if (problem === 'missing') void this.checkIndexFile();
+  }
+
+  /**
+   * The folder was removed or unmounted, and is back (mounted again): the index open is the old
+   * one, so it is opened again (rebuilt from the files when it is not there).
+   */
+  private async checkIndexFile(): Promise<void> {
+    if (!this.index || this.closed) return;
+    try {
+      const s = await stat(join(this.root, INDEX_FILE));
+      if (s.ino === this.indexIno) return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') return;
+      try {
+        await stat(this.root);
+      } catch {
+        return; // still gone: the recorders report it and retry
+      }
+    }
+    if (!this.index) return;
+    this.log.warn({ path: this.root }, 'recording: the recordings folder was replaced; opening its index again');
+    this.index.close();
+    this.index = undefined;
+    this.retention.invalidate();
+    await this.openIndex();
+  }
+
+  private async runRetention(): Promise<void> {
+    await this.checkIndexFile();
+    if (!this.index || this.closed) return;
+    try {
+      await this.retention.run();
+    } catch (err) {
+      this.log.warn({ err }, 'recording: retention failed');
+    }
+  }
+
+  /** Runs retention now (tests). */
+  async enforceRetention(): Promise<void> {
+    await this.runRetention();
+  }
+
+  private inside(file: string): string | undefined {
+    const path = resolve(this.root, file);
+    const rel = relative(this.root, path);
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? path : undefined;
+  }
+
+  segments(camera: string, startMs: number, endMs: number): SegmentRecord[] {
+    if (!this.index) return [];
+    const rows: SegmentRow[] = this.index.segments(camera, startMs, endMs);
+    const open = this.recorders.get(camera)?.openSegment();
+    const out: SegmentRecord[] = [];
+    for (const row of rows) {
+      const file = this.inside(row.file);
+      if (!file) continue;
+      if (row.open) {
+        // Only the segment being written now is open; its progress is in memory.
+        if (!open || open.id !== row.id) continue;
+        if (!(open.writtenEndMs > startMs && open.startMs < endMs)) continue;
+        out.push({ ...row, file, endMs: Math.round(open.writtenEndMs), bytes: open.writtenBytes, open: true });
+      } else {
+        out.push({ ...row, file });
+      }
+    }
+    // An open segment whose row says end = start is found by start time alone.
+    if (open && open.id !== undefined && !out.some((s) => s.id === open.id)) {
+      const end = Math.round(open.writtenEndMs);
+      const file = this.inside(open.file);
+      if (file && end > startMs && open.startMs < endMs) {
+        const c = open.config;
+        out.push({
+          id: open.id,
+          camera,
+          file,
+          startMs: open.startMs,
+          endMs: end,
+          bytes: open.writtenBytes,
+          width: c.width,
+          height: c.height,
+          codecString: c.codecString,
+          open: true,
+        });
+        out.sort((a, b) => a.startMs - b.startMs);
+      }
+    }
+    return out;
+  }
+
+  gaps(camera: string, startMs: number, endMs: number): GapRecord[] {
+    const out: GapRecord[] = this.index ? this.index.gaps(camera, startMs, endMs) : [];
+    const current = this.recorders.get(camera)?.currentGap(Date.now());
+    if (current && current.endMs > startMs && current.startMs < endMs) out.push(current as GapRow);
+    return out;
+  }
+
+  cameras(): string[] {
+    const ids = new Set<string>(this.index ? this.index.cameras() : []);
+    for (const id of this.recorders.keys()) ids.add(id);
+    return [...ids].sort();
+  }
+
+  status(camera: string): RecordingStatus | undefined {
+    if (!this.recorded.has(camera)) return undefined;
+    const recorder = this.recorders.get(camera);
+    const problem = this.indexProblem;
+    if (problem) return { enabled: true, state: 'error', error: problem.message, since: problem.since };
+    return recorder?.status() ?? { enabled: true, state: 'waiting', since: Date.now() };
+  }
+
+  /** camrelay_recording_* series, read when scraped. */
+  addMetrics(register: Registry): void {
+    const recorders = this.recorders;
+    const perCamera = (name: string, help: string, value: (r: Recorder) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['camera'],
+        registers: [register],
+        collect(this: Counter) {
+          this.reset();
+          for (const r of recorders.values()) this.inc({ camera: r.camera }, value(r));
+        },
+      });
+    };
+    perCamera('camrelay_recording_bytes_total', 'Bytes written to recording segments', (r) => r.counters.bytes);
+    perCamera('camrelay_recording_segments_total', 'Recording segments completed', (r) => r.counters.segments);
+    perCamera(
+      'camrelay_recording_drops_total',
+      'Times a segment was cut short because the disk fell behind',
+      (r) => r.counters.drops,
+    );
+    const storeErrors = this.storeErrors;
+    new Counter({
+      name: 'camrelay_recording_errors_total',
+      help: 'Recording write errors by reason (disk-full, read-only, missing, permission, io)',
+      labelNames: ['camera', 'reason'],
+      registers: [register],
+      collect(this: Counter) {
+        this.reset();
+        for (const r of recorders.values()) {
+          for (const [reason, n] of Object.entries(r.counters.errors)) this.inc({ camera: r.camera, reason }, n);
+        }
+        for (const [reason, n] of Object.entries(storeErrors)) this.inc({ camera: '', reason }, n);
+      },
+    });
+    const states: RecordingStatus['state'][] = ['recording', 'waiting', 'error'];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const store = this;
+    new Gauge({
+      name: 'camrelay_recording_state',
+      help: '1 for the state each recorded camera is in (recording, waiting, error)',
+      labelNames: ['camera', 'state'],
+      registers: [register],
+      collect(this: Gauge) {
+        this.reset();
+        for (const camera of recorders.keys()) {
+          const s = store.status(camera)?.state;
+          for (const state of states) this.set({ camera, state }, s === state ? 1 : 0);
+        }
+      },
+    });
+    const retention = this.retention;
+    new Counter({
+      name: 'camrelay_recording_deletions_total',
+      help: 'Segments deleted by retention, by reason (age, camera-size, store-size, min-free)',
+      labelNames: ['reason'],
+      registers: [register],
+      collect(this: Counter) {
+        this.reset();
+        for (const [reason, n] of Object.entries(retention.deletions) as [DeletionReason, number][]) {
+          this.inc({ reason }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'camrelay_recording_store_bytes',
+      help: 'Bytes of the recordings on disk (at the last retention run)',
+      registers: [register],
+      collect(this: Gauge) {
+        this.set(retention.storeBytes);
+      },
+    });
+    const root = this.root;
+    new Gauge({
+      name: 'camrelay_recording_free_bytes',
+      help: 'Free bytes on the file system of the recordings',
+      registers: [register],
+      async collect(this: Gauge) {
+        try {
+          this.set((await diskSpace(root)).free);
+        } catch {
+          this.set(retention.freeBytes ?? 0);
+        }
+      },
+    });
+  }
+
+  /** Ends every open segment cleanly (index rows updated), stops the timers, closes the index. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.retentionTimer);
+    clearTimeout(this.reopenTimer);
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
+    await Promise.all([...this.recorders.values()].map((r) => r.close()));
+    this.index?.close();
+    this.index = undefined;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * What the store keeps. Segments are deleted, oldest first and never the one being written:
+ * - by age: older than the camera's retain_days (cameras no longer configured: the default);
+ * - by size per camera: over the camera's retain_size;
+ * - by size of the store: over recordings.max_size;
+ * - by free space: while the file system has less than recordings.min_free free.
+ * Sizes count the open segments as far as they are written, so the store exceeds its limit by at
+ * most the segment growing since the last run.
+ */
+import { rmdir, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { RecordingsConfig } from './config.js';
+import { formatBytes } from './config.js';
+import { diskSpace, type DiskSpace } from './disk.js';
+import type { IndexDb, SegmentRow } from './index-db.js';
+
+export type DeletionReason = 'age' | 'camera-size' | 'store-size' | 'min-free';
+
+const DAY_MS = 86_400_000;
+/** Rows read per query while deleting by size. */
+const BATCH = 200;
+
+export interface RetentionDeps {
+  root: string;
+  config: RecordingsConfig;
+  /** Per configured camera: its retain_days and retain_size. */
+  cameras: ReadonlyMap<string, { retainDays: number; retainBytes?: number }>;
+  db(): IndexDb;
+  /** Bytes of each open segment written so far, by camera. */
+  openBytes(): Map<string, number>;
+  /** Ids of the segments being written (never deleted). */
+  openIds(): Set<number>;
+  now(): number;
+  log: Logger;
+  /** The file system's space (tests replace it). */
+  space?: (path: string) => Promise<DiskSpace>;
+}
+
+export class Retention {
+  readonly deletions: Record<DeletionReason, number> = { age: 0, 'camera-size': 0, 'store-size': 0, 'min-free': 0 };
+  deletedBytes = 0;
+  /** Bytes in the store at the last run, open segments included. */
+  storeBytes = 0;
+  freeBytes: number | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  /** Bytes of the closed segments by camera: read from the index now and then, kept up to date between. */
+  private closed: Map<string, number> | undefined;
+  private closedReadAt = 0;
+
+  constructor(private readonly deps: RetentionDeps) {}
+
+  /** A segment was closed (its bytes count from now on). */
+  added(camera: string, bytes: number): void {
+    this.closed?.set(camera, (this.closed.get(camera) ?? 0) + bytes);
+  }
+
+  /** The index was opened again: totals are read again. */
+  invalidate(): void {
+    this.closed = undefined;
+  }
+
+  /** Runs now, or once more after the run in progress. */
+  run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass();
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const { deps } = this;
+    const db = deps.db();
+    const now = deps.now();
+    const open = deps.openIds();
+    const removed: Record<string, { count: number; bytes: number; reason: DeletionReason; camera: string }> = {};
+    const remove = async (row: SegmentRow, reason: DeletionReason): Promise<void> => {
+      try {
+        await unlink(join(deps.root, row.file));
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      }
+      db.remove(row.id);
+      this.closed?.set(row.camera, (this.closed.get(row.camera) ?? 0) - row.bytes);
+      await rmdir(dirname(join(deps.root, row.file))).catch(() => undefined);
+      this.deletions[reason]++;
+      this.deletedBytes += row.bytes;
+      const key = `${row.camera}\0${reason}`;
+      const r = (removed[key] ??= { count: 0, bytes: 0, reason, camera: row.camera });
+      r.count++;
+      r.bytes += row.bytes;
+    };
+
+    // By age.
+    for (const camera of db.cameras()) {
+      const days = deps.cameras.get(camera)?.retainDays ?? deps.config.defaultRetainDays;
+      const cutoff = now - days * DAY_MS;
+      for (const row of db.segments(camera, 0, cutoff)) {
+        if (row.endMs <= cutoff && !open.has(row.id)) await remove(row, 'age');
+      }
+      db.pruneGaps(camera, cutoff);
+    }
+
+    // By size: totals from the index, open segments as far as written.
+    // Summing the index costs tens of ms for a large store: done every 10 minutes, not per run.
+    if (!this.closed || Date.now() - this.closedReadAt > 600_000) {
+      this.closed = db.totals();
+      this.closedReadAt = Date.now();
+    }
+    const totals = new Map(this.closed);
+    for (const [camera, bytes] of deps.openBytes()) totals.set(camera, (totals.get(camera) ?? 0) + bytes);
+    for (const [camera, { retainBytes }] of deps.cameras) {
+      if (retainBytes === undefined) continue;
+      let total = totals.get(camera) ?? 0;
+      while (total > retainBytes) {
+        const rows = db.oldestOf(camera, BATCH);
+        if (!rows.length) break;
+        for (const row of rows) {
+          if (total <= retainBytes) break;
+          await remove(row, 'camera-size');
+          total -= row.bytes;
+        }
+      }
+      totals.set(camera, total);
+    }
+    let store = [...totals.values()].reduce((a, b) => a + b, 0);
+    const shrink = async (over: () => boolean, reason: DeletionReason, freed: (bytes: number) => void) => {
+      while (over()) {
+        const rows = db.oldest(BATCH);
+        if (!rows.length) return;
+        for (const row of rows) {
+          if (!over()) return;
+          await remove(row, reason);
+          store -= row.bytes;
+          freed(row.bytes);
+        }
+      }
+    };
+    const max = deps.config.maxBytes;
+    if (max !== undefined)
+      await shrink(
+        () => store > max,
+        'store-size',
+        () => undefined,
+      );
+
+    // Free space on the file system.
+    try {
+      const space = await (deps.space ?? diskSpace)(deps.root);
+      const minFree = deps.config.minFree;
+      const want = 'bytes' in minFree ? minFree.bytes : Math.ceil((space.total * minFree.percent) / 100);
+      let free = space.free;
+      await shrink(
+        () => free < want,
+        'min-free',
+        (bytes) => (free += bytes),
+      );
+      this.freeBytes = free;
+    } catch (err) {
+      deps.log.debug({ err }, 'recording: cannot read the free space');
+    }
+    this.storeBytes = store;
+
+    for (const r of Object.values(removed)) {
+      deps.log.info(
+        { camera: r.camera, reason: r.reason, segments: r.count, bytes: r.bytes },
+        `recording: deleted ${r.count} segment(s) (${formatBytes(r.bytes)}) of ${r.camera}: ${describe(r.reason)}`,
+      );
+    }
+  }
+}
+
+function describe(reason: DeletionReason): string {
+  switch (reason) {
+    case 'age':
+      return 'older than retain_days';
+    case 'camera-size':
+      return "over the camera's retain_size";
+    case 'store-size':
+      return 'over recordings.max_size';
+    case 'min-free':
+      return 'less free space than recordings.min_free';
+  }
+}

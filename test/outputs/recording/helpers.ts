@@ -1,0 +1,100 @@
+/**
+ * The recording tests' common parts: an H.264 clip a `file:` camera passes through, a config with
+ * recording, and the check that the files on disk and the index agree and all play.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { locateFfmpeg } from '../../../src/sources/ffmpeg/locate.js';
+import { ffprobeErrors, ffprobeInfo } from '../../support/index.js';
+
+/** An H.264 clip (no B-frames), keyframes every `gop` frames. */
+export function makeH264Clip(path: string, { size = '320x240', fps = 25, gop = 12, seconds = 4 } = {}): void {
+  execFileSync(locateFfmpeg().path, [
+    ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}`],
+    ...['-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0', '-g', String(gop)],
+    ...['-pix_fmt', 'yuv420p', path],
+  ]);
+}
+
+export function writeConfig(path: string, yaml: string): string {
+  writeFileSync(path, yaml);
+  return path;
+}
+
+/** Every `<camera>/<day>/<start>.mp4` under root, relative. */
+export function segmentFiles(root: string): string[] {
+  const out: string[] = [];
+  const dirs = (d: string) => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory());
+  for (const camera of dirs(root)) {
+    for (const day of dirs(join(root, camera.name))) {
+      for (const f of readdirSync(join(root, camera.name, day.name))) {
+        if (f.endsWith('.mp4')) out.push(join(camera.name, day.name, f));
+      }
+    }
+  }
+  return out.sort();
+}
+
+export interface IndexRow {
+  id: number;
+  camera: string;
+  file: string;
+  start_ms: number;
+  end_ms: number;
+  bytes: number;
+  open: number;
+}
+
+export function indexRows(root: string): IndexRow[] {
+  const db = new Database(join(root, 'index.sqlite3'), { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM segments ORDER BY start_ms').all() as IndexRow[];
+  } finally {
+    db.close();
+  }
+}
+
+export function gapRows(root: string): { camera: string; start_ms: number; end_ms: number; reason: string }[] {
+  const db = new Database(join(root, 'index.sqlite3'), { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM gaps ORDER BY start_ms').all() as {
+      camera: string;
+      start_ms: number;
+      end_ms: number;
+      reason: string;
+    }[];
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A stopped store: every file plays without an error and starts at a keyframe, and the index has one
+ * closed row per file with its size, and a duration ffprobe agrees with.
+ */
+export async function checkStore(root: string): Promise<IndexRow[]> {
+  const files = segmentFiles(root);
+  const rows = indexRows(root);
+  assert.deepEqual(rows.map((r) => r.file).sort(), files, 'one index row per file');
+  if (process.env.TEST_LOG_LEVEL) console.log(rows, gapRows(root));
+  for (const row of rows) {
+    const path = join(root, row.file);
+    assert.equal(row.open, 0, `${row.file} closed`);
+    assert.equal(row.bytes, statSync(path).size, `${row.file}: index bytes = file size`);
+    assert.equal(row.start_ms, Number(row.file.split('/').pop()!.replace('.mp4', '')), 'start = file name');
+    assert.equal(await ffprobeErrors(path), '', `${row.file} plays without an error`);
+    const info = await ffprobeInfo(path);
+    assert.equal(info.codec, 'h264');
+    assert.ok(info.startsWithKeyframe, `${row.file} starts at a keyframe`);
+    assert.ok(info.frames > 0, `${row.file} has frames`);
+    const indexSeconds = (row.end_ms - row.start_ms) / 1000;
+    assert.ok(
+      Math.abs(info.duration - indexSeconds) < 0.3,
+      `${row.file}: index says ${indexSeconds} s, the file ${info.duration} s`,
+    );
+  }
+  return rows;
+}

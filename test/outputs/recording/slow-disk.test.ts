@@ -1,0 +1,88 @@
+/**
+ * A disk that cannot keep up: the recorder's queue between the camera and the disk is bounded, and
+ * onUnit never waits for it. Units that come faster than the disk writes (here: a burst handed over
+ * in one go, while no write can complete) make it drop the rest of the segment, never single
+ * frames: what is written plays, a new segment starts at the next keyframe once the queue has room,
+ * the hole is a gap 'dropped', and the drop is counted.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { AccessUnit } from '../../../src/media/index.js';
+import { IndexDb } from '../../../src/outputs/recording/index-db.js';
+import { Recorder, type RecorderHost } from '../../../src/outputs/recording/recorder.js';
+import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
+import type { SourceUnit } from '../../../src/sources/source.js';
+import { quietLogger, waitFor } from '../../support/index.js';
+import { checkStore, gapRows, indexRows, makeH264Clip } from './helpers.js';
+
+describe('recording on a slow disk', () => {
+  let dir: string;
+  let units: SourceUnit[];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'camrelay-rec-slow-'));
+    const clip = join(dir, 'clip.mp4');
+    makeH264Clip(clip, { seconds: 8, gop: 10 });
+    const source = new FfmpegSource(
+      'cam',
+      { kind: 'file', path: clip },
+      { quality: 80, passthrough: 'auto', maxFrameBytes: 8 * 1024 * 1024 },
+      quietLogger(),
+    );
+    units = [];
+    source.start({ unit: (u) => units.push(u), ended: () => undefined });
+    try {
+      await waitFor(() => units.length >= 120, 30_000, '120 H.264 units');
+    } finally {
+      await source.stop();
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('drops whole segment tails, restarts at a keyframe, records the gap and counts it', async () => {
+    const root = join(dir, 'store');
+    mkdirSync(root);
+    const db = new IndexDb(join(root, 'index.sqlite3'));
+    const host: RecorderHost = {
+      root,
+      segmentDurationMs: 60_000,
+      log: quietLogger(),
+      db: () => db,
+      segmentClosed: () => undefined,
+      diskProblem: () => undefined,
+    };
+    // Room for a few fragments only.
+    const recorder = new Recorder('cam', host, { bytes: 64 * 1024 * 1024, ops: 4 });
+    const t0 = Date.now() - 60_000;
+    let seq = 0;
+    const feed = (list: SourceUnit[], from: number): void => {
+      list.forEach((u, i) => {
+        const unit: AccessUnit = { ...u, seq: ++seq, receivedAt: t0 + (from + i) * 40, placeholder: false };
+        recorder.onUnit(unit);
+      });
+    };
+    const first = units.findIndex((u) => u.keyframe);
+    const burst = units.slice(first, first + 120);
+    // 4.8 s of video in one go: no write completes meanwhile, so the queue fills.
+    feed(burst, 0);
+    assert.ok(recorder.counters.drops >= 1, 'a drop');
+    await waitFor(() => recorder.status().state === 'recording', 10_000, 'the first fragments written');
+    // Then at the camera's pace: recording starts again at a keyframe.
+    for (let i = 0; i < 60; i++) {
+      feed([burst[i]!], 120 + i);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await recorder.close();
+    db.close();
+    const rows = indexRows(root);
+    assert.ok(rows.length >= 2, `${rows.length} segments`);
+    const gaps = gapRows(root).filter((g) => g.reason === 'dropped');
+    assert.equal(gaps.length, recorder.counters.drops);
+    assert.equal(gaps[0]!.start_ms, rows[0]!.end_ms, 'the gap starts where the written part ends');
+    assert.equal(gaps[0]!.end_ms, rows[1]!.start_ms, 'and ends where recording starts again');
+    await checkStore(root);
+  });
+});
