@@ -46,13 +46,13 @@ const TARGET = { fps: 29, p99Ms: 300 };
 const SERVER_ADDRESS = '10.233.1.1';
 const PORT = 8080;
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** One viewer (bench/netns-viewer.ts) in the viewer's namespace; the link's bytes over its measured window. */
-async function measure(
+export async function measure(
   root: string,
   netns: string,
   link: { netns: string; dev: string },

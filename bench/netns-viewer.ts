@@ -1,7 +1,7 @@
 /**
  * One viewer as its own process, for the netns pass (bench/netns-h264.ts) that runs it inside a
- * network namespace: H.264 over WebSocket protocol v1 (`?codec=h264`, acking every unit) or MJPEG
- * (`stream.mjpeg`). Prints one JSON line: the units received in the measured window, their
+ * network namespace: H.264 over WebSocket protocol v1 (`?codec=h264`, acking every unit), JPEG over
+ * the same protocol (`jpeg`, acking every frame), or MJPEG (`stream.mjpeg`). Prints one JSON line: the units received in the measured window, their
  * latencies (receipt of a unit's last byte, when a client can decode it, minus the time the server
  * put on it; the same machine clock) and payload bytes. Each unit is acked once it is complete.
  */
@@ -13,7 +13,7 @@ export interface NetnsViewerPlan {
   host: string;
   port: number;
   camera: string;
-  codec: 'h264' | 'mjpeg';
+  codec: 'h264' | 'jpeg' | 'mjpeg';
   warmupMs: number;
   measureMs: number;
 }
@@ -35,8 +35,11 @@ let measuring = false;
 let lastSeq: number | undefined;
 
 const h264 = plan.codec === 'h264';
-const path = h264 ? `/api/cameras/${plan.camera}/ws?codec=h264` : `/api/cameras/${plan.camera}/stream.mjpeg`;
-const upgrade = h264
+const ws = plan.codec !== 'mjpeg';
+const path = ws
+  ? `/api/cameras/${plan.camera}/ws${h264 ? '?codec=h264' : ''}`
+  : `/api/cameras/${plan.camera}/stream.mjpeg`;
+const upgrade = ws
   ? 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
     `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n`
   : '';
@@ -126,7 +129,7 @@ socket.on('data', (chunk: Buffer) => {
     headSeen = true;
     buf = buf.subarray(end + 4);
   }
-  if (h264) parseWs();
+  if (ws) parseWs();
   else parseMjpeg();
 });
 

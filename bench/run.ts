@@ -29,6 +29,9 @@ import type { FloorPlan } from './floor-server.js';
 import type { LoadPlan, LoadResult } from './load.js';
 import { makeClip } from './clip.js';
 import { runNetnsPasses } from './netns-h264.js';
+import { runRecordingPasses } from './recording.js';
+import { runRelayPasses } from './netns-relay.js';
+import { runAdaptPasses } from './netns-adapt.js';
 import type { PlayerPlan, PlayerResult } from './player-plan.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -385,6 +388,12 @@ rows.push(await pass('mjpeg + 1 slow', 'mjpeg', quick ? 50 : 200, { slowBytesPer
 const netnsLines: string[] = [];
 // netns passes: the 4 Mbit/s link in network namespaces (bench/netns-h264.ts)
 netnsLines.push(...(await runNetnsPasses({ root: ROOT, clip, quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
+// the relay's uplink of 4 Mbit/s, H.264 and JPEG (bench/netns-relay.ts)
+netnsLines.push(...(await runRelayPasses({ root: ROOT, clip, quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
+// per-viewer quality: 1 Mbit/s, 256 kbit/s and 8 → 1 → 8 Mbit/s links beside 100 local viewers (bench/netns-adapt.ts)
+netnsLines.push(...(await runAdaptPasses({ root: ROOT, clip, quick })));
+// recording: its CPU per passthrough H.264 camera (off vs on), 16 recorded cameras, bytes on disk (bench/recording.ts)
+netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 
 /**
  * The player's targets in Chromium on this machine: what the web viewer promises, per decoding path

@@ -25,4 +25,10 @@ export interface CameraInfo {
   alwaysOn: boolean;
   /** The codec the camera itself produces (`jpeg`, `h264`); null until its first picture. */
   codec: string | null;
+  /**
+   * Where the H.264 sub-stream comes from: `camera` (its own second URL, free), `encoder` (camrelay encodes
+   * it from a JPEG camera, as it encodes the main stream for H.264 viewers), `transcoder` (an H.264 camera's
+   * stream decoded and encoded again: costs CPU). Null until the camera's codec is known.
+   */
+  substream: 'camera' | 'encoder' | 'transcoder' | null;
 }

@@ -8,15 +8,18 @@
  *   transcoder that runs only while that track has consumers;
  * - placeholder-ticker.ts: NO SIGNAL pictures to JPEG consumers while offline;
  * - snapshot-wait.ts: waiting for the next live picture.
+ * H.264 has two qualities: `main` (the camera's picture) and `sub`, a smaller stream for slow links, from
+ * the camera's own second URL (`substream`, a second supervised source) or else from a transcoder of the
+ * native track; both run only while the sub track has consumers.
  * Nothing runs (no timer, no child) while the camera is idle.
  */
 import type { Logger } from 'pino';
-import type { AccessUnit, Codec } from '../media/index.js';
+import type { AccessUnit, Codec, TrackConfig } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
 import type { PlaceholderRenderer } from '../sources/ffmpeg/placeholder.js';
 import type { FrameSource } from '../sources/source.js';
 import type { CameraInfo, CameraState } from './camera-info.js';
-import { preciseNow, type CameraStatus, type Consumer, type ViewerStats } from './consumer.js';
+import { preciseNow, type CameraStatus, type Consumer, type Quality, type ViewerStats } from './consumer.js';
 import { DerivedTrack, type TranscoderFactory } from './derived-track.js';
 import { PlaceholderTicker } from './placeholder-ticker.js';
 import { ProcessCpu } from './process-cpu.js';
@@ -45,11 +48,18 @@ export interface CameraStreamOptions {
   transcoders?: TranscoderFactory;
   /** Bound of each H.264 track's cached group of pictures. */
   maxGopBytes?: number;
+  /**
+   * The camera's own sub-stream (its second, smaller H.264 URL): read only while the sub track has consumers.
+   * Without it, the sub track is made by a transcoder (`transcoders(…, { from })`) from the native track.
+   */
+  substream?: FrameSource;
 }
 
 /** What the API says of one track. */
 export interface TrackInfo {
   codec: Codec;
+  /** `main`, or `sub` for the smaller H.264 stream. */
+  quality: Quality;
   /** Produced by the camera (native) or by a transcoder (derived). */
   origin: 'native' | 'derived';
   /** A derived track's transcoder is running. */
@@ -88,6 +98,12 @@ export class CameraStream {
   private readonly supervisor: SourceSupervisor;
   private readonly tracks: Record<Codec, Track>;
   private readonly derived: Record<Codec, DerivedTrack>;
+  /** H.264 sub-stream: its track, and what makes it (the camera's second URL, or a transcoder). */
+  private readonly subTrack: Track;
+  private readonly subDerived: DerivedTrack | undefined;
+  private readonly subSource: SourceSupervisor | undefined;
+  private readonly subEncoder: () => string | undefined;
+  private subCodecWarned = false;
   private readonly placeholder: PlaceholderTicker;
   /** CPU time of the capture process, for sources that run one; read when asked, never per unit. */
   private readonly captureCpu: ProcessCpu | undefined;
@@ -106,9 +122,11 @@ export class CameraStream {
     this.name = options.name;
     this.kind = options.kind;
     const gop = options.maxGopBytes ?? MAX_GOP_BYTES;
-    const track = (codec: Codec): Track =>
-      new Track(codec, this.id, log, gop, (consumer) => this.consumerRemoved(codec, consumer));
+    // Each track numbers its own units: a viewer moving between main and sub renumbers (src/outputs/ws/viewer.ts).
+    const track = (codec: Codec, quality: Quality = 'main'): Track =>
+      new Track(codec, this.id, log, gop, (consumer) => this.consumerRemoved(codec, consumer, quality), quality);
     this.tracks = { jpeg: track('jpeg'), h264: track('h264') };
+    this.subTrack = track('h264', 'sub');
     const derive = (codec: Codec): DerivedTrack =>
       new DerivedTrack(
         this.tracks[codec],
@@ -119,6 +137,34 @@ export class CameraStream {
         () => this.state === 'online',
       );
     this.derived = { jpeg: derive('jpeg'), h264: derive('h264') };
+    const substream = options.substream;
+    if (substream) {
+      this.subSource = new SourceSupervisor(
+        { ...options, id: `${options.id} sub`, alwaysOn: false },
+        substream,
+        {
+          hasDemand: () => !this.closed && this.subTrack.consumers.size > 0,
+          unit: (unit, receivedAt) => this.publishSub(unit.config, unit.keyframe, unit.data, receivedAt),
+          changed: (state) => {
+            if (state !== 'online') this.subTrack.clearCache(); // it resumes at a keyframe
+          },
+        },
+        log,
+      );
+      this.subEncoder = () => (this.subSource?.state === 'online' ? (substream.encoder ?? 'camera') : undefined);
+    } else {
+      const sub = new DerivedTrack(
+        this.subTrack,
+        options.transcoders,
+        options.idleGraceMs,
+        this.id,
+        log,
+        () => this.state === 'online',
+        true,
+      );
+      this.subDerived = sub;
+      this.subEncoder = () => sub.encoder;
+    }
     this.placeholder = new PlaceholderTicker(
       renderPlaceholder,
       () => this.size,
@@ -150,6 +196,7 @@ export class CameraStream {
           this.nativeCodec = codec;
           const published = this.tracks[codec].publish(unit.config, unit.keyframe, unit.data, receivedAt);
           this.derived[codec === 'jpeg' ? 'h264' : 'jpeg'].feed(published);
+          this.subDerived?.feed(published);
         },
         changed: (state) => this.onStateChange(state),
       },
@@ -181,7 +228,22 @@ export class CameraStream {
   }
 
   get consumerCount(): number {
-    return this.tracks.jpeg.consumers.size + this.tracks.h264.consumers.size;
+    return this.tracks.jpeg.consumers.size + this.tracks.h264.consumers.size + this.subTrack.consumers.size;
+  }
+
+  /** Whether the camera can have an H.264 sub-stream: its own second URL, or a transcoder factory. */
+  get hasSub(): boolean {
+    return this.subSource !== undefined || (this.subDerived?.canStart ?? false);
+  }
+
+  /** The sub track is made and delivering (for a viewer deciding whether to wait for it). */
+  get subLive(): boolean {
+    return this.subSource ? this.subSource.state === 'online' : (this.subDerived?.running ?? false);
+  }
+
+  /** Bits per second of a track over the last whole second (0 when it is not running). */
+  bitrate(codec: Codec, quality: Quality = 'main'): number {
+    return this.track(codec, quality).bitrate(preciseNow());
   }
 
   get size(): { width: number; height: number } | undefined {
@@ -197,11 +259,12 @@ export class CameraStream {
   offerTranscoders(factory: TranscoderFactory): void {
     this.derived.jpeg.offerFactory(factory);
     this.derived.h264.offerFactory(factory);
+    this.subDerived?.offerFactory(factory);
   }
 
   /** The transcoders started so far for the camera's derived tracks. */
   get transcoderStarts(): number {
-    return this.derived.jpeg.starts + this.derived.h264.starts;
+    return this.derived.jpeg.starts + this.derived.h264.starts + (this.subDerived?.starts ?? 0);
   }
 
   /**
@@ -209,8 +272,9 @@ export class CameraStream {
    * removes it. Starts the source if it is idle, and the track's transcoder if
    * the track is derived.
    */
-  subscribe(consumer: Consumer, codec: Codec = 'jpeg'): () => void {
+  subscribe(consumer: Consumer, codec: Codec = 'jpeg', quality: Quality = 'main'): () => void {
     if (this.closed) throw new Error(`camera ${this.id} is closed`);
+    if (codec === 'h264' && quality === 'sub') return this.subscribeSub(consumer);
     this.tracks[codec].consumers.add(consumer);
     this.supervisor.wanted();
     if (this.nativeCodec !== codec) {
@@ -233,8 +297,8 @@ export class CameraStream {
    * while offline). Nothing while the camera is (re)starting from idle: what
    * is left from an earlier run may be hours old.
    */
-  catchUp(consumer: Consumer, codec: Codec = 'jpeg'): void {
-    if (this.state === 'online' || this.state === 'offline') this.tracks[codec].catchUp(consumer);
+  catchUp(consumer: Consumer, codec: Codec = 'jpeg', quality: Quality = 'main'): void {
+    if (this.state === 'online' || this.state === 'offline') this.track(codec, quality).catchUp(consumer);
   }
 
   /** A viewer measured a round trip (ms), from its ack. */
@@ -244,8 +308,12 @@ export class CameraStream {
 
   viewers(): ViewerStats[] {
     const out: ViewerStats[] = [];
-    for (const codec of CODECS) {
-      for (const c of this.tracks[codec].consumers) {
+    // A viewer moving between main and sub is in both tracks for a moment: counted once.
+    const seen = new Set<Consumer>();
+    for (const track of this.allTracks()) {
+      for (const c of track.consumers) {
+        if (seen.has(c)) continue;
+        seen.add(c);
         const s = c.stats?.();
         if (s) out.push(s);
       }
@@ -303,7 +371,7 @@ export class CameraStream {
   /** The tracks' details; `cpu: false` leaves out the CPU seconds (not read from /proc then). */
   trackInfo({ cpu = true }: { cpu?: boolean } = {}): TrackInfo[] {
     const now = preciseNow();
-    return CODECS.map((codec) => {
+    const tracks = CODECS.map((codec): TrackInfo => {
       const track = this.tracks[codec];
       const config = track.config;
       const native = codec === this.nativeCodec;
@@ -313,6 +381,7 @@ export class CameraStream {
       const cpuSeconds = !cpu ? undefined : native ? this.captureCpuSeconds() : derived.cpuSeconds();
       return {
         codec,
+        quality: 'main',
         origin: native ? 'native' : 'derived',
         running,
         codecString: config?.codecString ?? null,
@@ -327,6 +396,32 @@ export class CameraStream {
         bytes: track.counters.bytes,
       };
     });
+    // The sub-stream is listed while it is wanted or made: a client that never asks for it sees the list as it was.
+    if (this.hasSub && (this.subLive || this.subTrack.consumers.size > 0)) tracks.push(this.subInfo(now, cpu));
+    return tracks;
+  }
+
+  private subInfo(now: number, cpu: boolean): TrackInfo {
+    const track = this.subTrack;
+    const config = track.config;
+    const running = this.subLive;
+    const cpuSeconds = cpu ? this.subDerived?.cpuSeconds() : undefined;
+    return {
+      codec: 'h264',
+      quality: 'sub',
+      origin: this.subSource ? 'native' : 'derived',
+      running,
+      codecString: config?.codecString ?? null,
+      encoder: running ? (this.subEncoder() ?? null) : null,
+      cpuSeconds: cpuSeconds === undefined ? null : Math.round(cpuSeconds * 100) / 100,
+      width: config?.width ?? null,
+      height: config?.height ?? null,
+      consumers: track.consumers.size,
+      bitrate: track.bitrate(now),
+      keyframeIntervalMs: track.keyframeInterval() ?? null,
+      units: track.counters.units,
+      bytes: track.counters.bytes,
+    };
   }
 
   info(): CameraInfo {
@@ -352,22 +447,36 @@ export class CameraStream {
       lastErrorAt: failure?.at ?? null,
       alwaysOn: this.options.alwaysOn,
       codec: this.nativeCodec ?? null,
+      substream: this.subSource
+        ? 'camera'
+        : !this.nativeCodec || !(this.subDerived?.canStart ?? false)
+          ? null
+          : this.nativeCodec === 'jpeg'
+            ? 'encoder'
+            : 'transcoder',
     };
   }
 
   /** Stops the source, the transcoders and every timer; consumers are dropped. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const codec of CODECS) {
-      const consumers = this.tracks[codec].consumers;
-      for (const consumer of [...consumers]) {
-        consumers.delete(consumer);
-        this.reportLeft(consumer);
+    const left = new Set<Consumer>();
+    for (const track of this.allTracks()) {
+      for (const consumer of [...track.consumers]) {
+        track.consumers.delete(consumer);
+        left.add(consumer);
       }
     }
+    for (const consumer of left) this.reportLeft(consumer);
     this.placeholder.stop();
     this.placeholder.drop();
-    await Promise.all([this.supervisor.close(), this.derived.jpeg.stop(), this.derived.h264.stop()]);
+    await Promise.all([
+      this.supervisor.close(),
+      this.derived.jpeg.stop(),
+      this.derived.h264.stop(),
+      this.subDerived?.stop(),
+      this.subSource?.close(),
+    ]);
   }
 
   private hasDemand(): boolean {
@@ -382,6 +491,7 @@ export class CameraStream {
       this.placeholder.drop();
       // An H.264 stream that comes back starts afresh, at a keyframe.
       this.tracks.h264.clearCache();
+      if (this.subDerived) this.subTrack.clearCache();
     } else {
       this.placeholder.stop();
       this.placeholder.drop();
@@ -389,6 +499,8 @@ export class CameraStream {
         this.tracks[codec].clearCache();
         void this.derived[codec].stop();
       }
+      this.subTrack.clearCache();
+      void this.subDerived?.stop();
       return;
     }
     this.notifyStatus();
@@ -397,24 +509,69 @@ export class CameraStream {
 
   private notifyStatus(): void {
     const status = this.status;
-    for (const codec of CODECS) {
-      const consumers = this.tracks[codec].consumers;
+    const told = new Set<Consumer>();
+    for (const track of this.allTracks()) {
+      const consumers = track.consumers;
       for (const consumer of consumers) {
+        if (told.has(consumer)) continue; // in main and sub for a moment: told once
+        told.add(consumer);
         try {
           consumer.onStatus?.(status);
         } catch (err) {
           this.log.error({ camera: this.id, err }, 'consumer failed on a status; dropping it');
           consumers.delete(consumer);
-          this.reportLeft(consumer);
+          this.consumerRemoved(track.codec, consumer, track.quality);
         }
       }
     }
   }
 
-  /** A consumer is out of its track (it left or broke): its counts to the metrics, demand re-checked. */
-  private consumerRemoved(codec: Codec, consumer: Consumer): void {
-    this.reportLeft(consumer);
+  private allTracks(): Track[] {
+    return [this.tracks.jpeg, this.tracks.h264, this.subTrack];
+  }
+
+  private track(codec: Codec, quality: Quality): Track {
+    return codec === 'h264' && quality === 'sub' ? this.subTrack : this.tracks[codec];
+  }
+
+  private subscribeSub(consumer: Consumer): () => void {
+    this.subTrack.consumers.add(consumer);
+    this.supervisor.wanted();
+    if (this.subSource) this.subSource.wanted();
+    else if (this.subDerived) {
+      const native = this.nativeCodec && this.state === 'online' ? this.tracks[this.nativeCodec].cached() : [];
+      this.subDerived.wanted(native);
+    }
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      if (!this.subTrack.consumers.delete(consumer)) return;
+      this.consumerRemoved('h264', consumer, 'sub');
+    };
+  }
+
+  /** A unit of the camera's own sub-stream: H.264 only (another codec there is a configuration mistake). */
+  private publishSub(config: TrackConfig, keyframe: boolean, data: Buffer, receivedAt: number): void {
+    if (config.codec !== 'h264') {
+      if (!this.subCodecWarned) this.log.warn({ camera: this.id }, 'the substream is not H.264: not used');
+      this.subCodecWarned = true;
+      return;
+    }
+    this.subTrack.publish(config, keyframe, data, receivedAt);
+  }
+
+  /** A consumer is out of a track (it left or broke): its counts to the metrics, demand re-checked. */
+  private consumerRemoved(codec: Codec, consumer: Consumer, quality: Quality = 'main'): void {
+    // A viewer that moved from one quality to the other has not left.
+    if (!this.allTracks().some((t) => t.consumers.has(consumer))) this.reportLeft(consumer);
     if (this.closed) return;
+    if (quality === 'sub') {
+      this.subDerived?.unwanted();
+      this.subSource?.unwanted();
+      this.supervisor.unwanted();
+      return;
+    }
     this.derived[codec].unwanted();
     if (codec === 'jpeg' && this.tracks.jpeg.consumers.size === 0) this.placeholder.stop();
     this.supervisor.unwanted();

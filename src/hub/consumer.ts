@@ -9,6 +9,12 @@ export interface CameraStatus {
   reason?: string;
 }
 
+/**
+ * Which stream of a codec: `main` is the camera's own picture, `sub` its smaller sub-stream (H.264 only: from
+ * the camera's second URL, or encoded by camrelay at 640 px wide).
+ */
+export type Quality = 'main' | 'sub';
+
 /** Per-viewer statistics, reported by outputs that serve viewers (WebSocket, MJPEG, …). */
 export interface ViewerStats {
   id: string;
@@ -28,6 +34,13 @@ export interface ViewerStats {
   framesSkipped?: number;
   /** Times the viewer skipped to the next keyframe (its queue was full or too old). */
   keyframeSkips?: number;
+  /** H.264: what the viewer receives now (`keyframes`: the sub-stream's keyframes only) and why. */
+  quality?: string;
+  qualityReason?: string;
+  /** H.264: times the viewer moved between qualities. */
+  qualitySwitches?: number;
+  /** Bytes per second the viewer acknowledged, lately (its link's goodput). */
+  ackedBytesPerSecond?: number;
 }
 
 /**
@@ -36,7 +49,8 @@ export interface ViewerStats {
  * not the one the consumer last saw carries a new configuration.
  */
 export interface Consumer {
-  onUnit(unit: AccessUnit): void;
+  /** `quality`: the stream the unit belongs to, for consumers of more than one (an adaptive viewer). */
+  onUnit(unit: AccessUnit, quality?: Quality): void;
   onStatus?(status: CameraStatus): void;
   /** Viewers report statistics; internal consumers (a snapshot waiting for a picture) do not. */
   stats?(): ViewerStats;

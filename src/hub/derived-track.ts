@@ -24,7 +24,11 @@ export interface Transcoder {
   readonly encoderInUse?: string | undefined;
 }
 
-export type TranscoderFactory = (to: Codec) => Transcoder;
+/**
+ * Makes a transcoder to `to`. With `sub`: the H.264 sub-stream (scaled down), from the camera's `sub.from`
+ * units (its JPEGs, or its H.264 decoded and encoded again).
+ */
+export type TranscoderFactory = (to: Codec, sub?: { from: Codec }) => Transcoder;
 
 export class DerivedTrack {
   private transcoder: Transcoder | undefined;
@@ -49,7 +53,14 @@ export class DerivedTrack {
     private readonly log: Logger,
     /** Whether the camera is online: nothing it made before an outage goes out after its offline status. */
     private readonly cameraOnline: () => boolean = () => true,
+    /** The H.264 sub-stream: made from the native track whatever its codec, scaled down. */
+    private readonly sub = false,
   ) {}
+
+  /** Whether it has a factory to make its transcoder with. */
+  get canStart(): boolean {
+    return this.factory !== undefined;
+  }
 
   /** Sets the transcoder factory of a track made without one. */
   offerFactory(factory: TranscoderFactory): void {
@@ -114,7 +125,7 @@ export class DerivedTrack {
     const to = this.track.codec;
     let transcoder: Transcoder;
     try {
-      transcoder = this.factory!(to);
+      transcoder = this.sub ? this.factory!(to, { from: first.config.codec }) : this.factory!(to);
     } catch (err) {
       this.failed(`could not create the ${to} transcoder: ${(err as Error).message}`);
       return false;
@@ -123,7 +134,7 @@ export class DerivedTrack {
     this.transcoder = transcoder;
     this.inputConfig = first.config;
     this.starts++;
-    this.log.info({ camera: this.camera, to }, 'transcoder started');
+    this.log.info({ camera: this.camera, to, ...(this.sub ? { quality: 'sub' } : {}) }, 'transcoder started');
     transcoder.start({
       unit: (unit) => {
         if (run !== this.run) return;

@@ -72,6 +72,11 @@ export class SendQueue {
     return this.bytes;
   }
 
+  /** How long the oldest waiting unit has waited (ms, on push's clock); 0 when none waits. */
+  oldestWait(now: number): number {
+    return this.count === 0 ? 0 : now - this.enteredAt[this.head]!;
+  }
+
   /** True while only a keyframe would be accepted. */
   get waitingForKeyframe(): boolean {
     return this.needKeyframe && this.count === 0;

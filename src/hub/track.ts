@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { AccessUnit, Codec, TrackConfig } from '../media/index.js';
-import type { Consumer } from './consumer.js';
+import type { Consumer, Quality } from './consumer.js';
 
 /** Default bound of the cached group of pictures. */
 export const MAX_GOP_BYTES = 8 * 1024 * 1024;
@@ -42,6 +42,8 @@ export class Track {
     private readonly maxGopBytes = MAX_GOP_BYTES,
     /** Called with a consumer that threw: it has been taken out already. */
     private readonly onBroken: (consumer: Consumer) => void = () => {},
+    /** Which of the codec's streams this is: the camera's own picture, or its smaller sub-stream. */
+    readonly quality: Quality = 'main',
   ) {}
 
   /** The newest unit sent, live or placeholder. */
@@ -71,7 +73,14 @@ export class Track {
 
   /** Stamps a unit and sends it to every consumer. */
   publish(config: TrackConfig, keyframe: boolean, data: Buffer, receivedAt: number, placeholder = false): AccessUnit {
-    const unit: AccessUnit = Object.freeze({ seq: ++this.seq, config, keyframe, receivedAt, data, placeholder });
+    const unit: AccessUnit = Object.freeze({
+      seq: ++this.seq,
+      config,
+      keyframe,
+      receivedAt,
+      data,
+      placeholder,
+    });
     this.latestUnit = unit;
     if (!placeholder) {
       this.latestLiveUnit = unit;
@@ -80,7 +89,7 @@ export class Track {
     }
     for (const consumer of this.consumers) {
       try {
-        consumer.onUnit(unit);
+        consumer.onUnit(unit, this.quality);
       } catch (err) {
         // One broken consumer must not take the others down.
         this.log.error({ camera: this.camera, track: this.codec, err }, 'consumer failed on a unit; dropping it');
@@ -97,9 +106,9 @@ export class Track {
    */
   catchUp(consumer: Consumer): void {
     if (this.codec === 'h264') {
-      for (const unit of this.gop.slice()) consumer.onUnit(unit);
+      for (const unit of this.gop.slice()) consumer.onUnit(unit, this.quality);
     } else if (this.latestUnit) {
-      consumer.onUnit(this.latestUnit);
+      consumer.onUnit(this.latestUnit, this.quality);
     }
   }
 

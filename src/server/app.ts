@@ -16,14 +16,18 @@ import { installErrorHandlers } from '../outputs/http-errors.js';
 import { metricsRoutes } from '../outputs/metrics/index.js';
 import { snapshotRoutes } from '../outputs/snapshot/index.js';
 import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
-import { requestMaySee, security } from '../security/index.js';
+import { recordingAccess, requestMaySee, security } from '../security/index.js';
+import { playbackRoutes } from '../outputs/playback/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
 import { createRegistry } from './cameras.js';
+import { RecordingStore, wantsStore } from '../outputs/recording/index.js';
 
 export interface Server {
   app: FastifyInstance;
   registry: CameraRegistry;
+  /** The recording store, when a camera records (or recordings are on disk). */
+  recordings?: RecordingStore;
   /** Stops accepting requests, then stops every camera (and its ffmpeg). */
   close(): Promise<void>;
 }
@@ -58,9 +62,27 @@ export async function buildServer(
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
   const relay = new Relay(config, registry, log);
-  await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee });
+  // Continuous recording (src/outputs/recording): one recorder per camera with `record:`.
+  const recordings =
+    config.recordings && wantsStore(config)
+      ? await RecordingStore.open({ config: config.recordings, cameras: config.cameras, registry, log })
+      : undefined;
+  await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });
-  await app.register(metricsRoutes, { registry, extra: (register) => relay.publishers.addMetrics(register) });
+  // Recorded video: ranges, exports as one MP4, thumbnails (src/outputs/playback).
+  await app.register(playbackRoutes, {
+    registry,
+    catalog: recordings,
+    root: recordings?.root,
+    access: recordingAccess,
+  });
+  await app.register(metricsRoutes, {
+    registry,
+    extra: (register) => {
+      relay.publishers.addMetrics(register);
+      recordings?.addMetrics(register);
+    },
+  });
   // Sized for publishers' frames (src/relay); viewer endpoints close messages over 4 KiB with 1009 themselves.
   await app.register(websocket, {
     options: { maxPayload: relayMaxPayload(config) },
@@ -85,8 +107,11 @@ export async function buildServer(
   return {
     app,
     registry,
+    ...(recordings ? { recordings } : {}),
     async close() {
       await app.close();
+      // Before the cameras stop: each open segment ends cleanly, its index row updated.
+      await recordings?.close();
       await registry.close();
     },
   };

@@ -6,6 +6,21 @@ import { CameraRegistry } from '../hub/registry.js';
 import { FfmpegSource } from '../sources/ffmpeg/ffmpeg-source.js';
 import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
 import { createTranscoder, type TranscodeOptions } from '../sources/ffmpeg/transcoder.js';
+import type { TranscoderFactory } from '../hub/derived-track.js';
+
+/** The H.264 sub-stream camrelay makes: at most this wide (the aspect kept), at about this many kbit/s. */
+export const SUB_WIDTH = 640;
+export const SUB_KBPS = 400;
+
+/**
+ * Transcoders for a camera's derived tracks. The sub-stream gets its own transcoder (same encoder choice,
+ * hardware first), started and stopped on its own: adding an output to the main encoder would mean restarting
+ * it, and with it every main viewer's stream (and an extra keyframe for all of them).
+ */
+function transcoderFactory(options: TranscodeOptions, log: Logger): TranscoderFactory {
+  return (to, sub) =>
+    createTranscoder(to, sub ? { ...options, from: sub.from, maxWidth: SUB_WIDTH, bitrate: SUB_KBPS } : options, log);
+}
 
 /** Largest JPEG accepted from a camera. */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
@@ -31,7 +46,17 @@ export function createCameraStream(camera: CameraConfig, log: Logger): CameraStr
       snapshotTimeoutMs: camera.snapshotTimeoutMs,
       expectedSize,
       // One per camera and derived track, running only while that track has consumers.
-      transcoders: (to) => createTranscoder(to, transcodeOptions(camera), log),
+      transcoders: transcoderFactory(transcodeOptions(camera), log),
+      ...(camera.substream
+        ? {
+            substream: new FfmpegSource(
+              `${camera.id}-sub`,
+              camera.substream.spec,
+              { quality: camera.quality, passthrough: camera.passthrough, maxFrameBytes: MAX_FRAME_BYTES },
+              log,
+            ),
+          }
+        : {}),
     },
     source,
     renderPlaceholder,
@@ -55,9 +80,7 @@ function transcodeOptions(camera: CameraConfig): TranscodeOptions {
 
 export function createRegistry(cameras: CameraConfig[], log: Logger): CameraRegistry {
   // Cameras an edge publishes get the default settings (this server's own have their quality).
-  const registry = new CameraRegistry(
-    (id) => (to) => createTranscoder(to, { label: id, maxUnitBytes: MAX_FRAME_BYTES }, log),
-  );
+  const registry = new CameraRegistry((id) => transcoderFactory({ label: id, maxUnitBytes: MAX_FRAME_BYTES }, log));
   for (const camera of cameras) registry.add(createCameraStream(camera, log));
   return registry;
 }

@@ -37,7 +37,17 @@ export interface ConfigMessage {
   description: string;
 }
 
-export type ServerMessage = HelloMessage | StatusMessage | PongMessage | ConfigMessage;
+/**
+ * H.264 with `?quality=`: what the following units are (`main`, `sub` or `keyframes`) and why (`pinned`,
+ * `start`, `link`, `unavailable`; more may come). Sent after hello and after every move.
+ */
+export interface QualityMessage {
+  type: 'quality';
+  quality: string;
+  reason: string;
+}
+
+export type ServerMessage = HelloMessage | StatusMessage | PongMessage | ConfigMessage | QualityMessage;
 
 /**
  * Parses a text message; undefined for anything malformed or of a type this client does not know
@@ -74,6 +84,9 @@ export function parseServerMessage(text: string): ServerMessage | undefined {
     case 'config':
       if (typeof m.codec !== 'string' || typeof m.description !== 'string') return undefined;
       return { type: 'config', codec: m.codec, width: num(m.width), height: num(m.height), description: m.description };
+    case 'quality':
+      if (typeof m.quality !== 'string') return undefined;
+      return { type: 'quality', quality: m.quality, reason: typeof m.reason === 'string' ? m.reason : '' };
     case 'pong':
       if (typeof m.t !== 'number' || typeof m.server !== 'number') return undefined;
       return { type: 'pong', t: m.t, server: m.server };

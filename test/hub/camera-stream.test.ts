@@ -5,6 +5,8 @@ import type { CameraStatus, Consumer } from '../../src/hub/consumer.js';
 import type { AccessUnit as Frame } from '../../src/media/index.js';
 import { ViewerEvents } from '../../src/hub/viewer-events.js';
 import type { FrameSource, SourceSink } from '../../src/sources/source.js';
+import type { Transcoder, TranscoderFactory } from '../../src/hub/derived-track.js';
+import type { Quality } from '../../src/hub/consumer.js';
 import { ffmpegJpeg, jpegUnit, quietLogger, sleep, waitFor } from '../support/index.js';
 
 const JPEG = ffmpegJpeg(64, 48);
@@ -287,5 +289,78 @@ describe('CameraStream', () => {
     assert.deepEqual(left, ['cam/broken/0', 'cam/a/1'], 'once each');
     await s.close();
     assert.deepEqual(left, ['cam/broken/0', 'cam/a/1', 'cam/b/1']);
+  });
+
+  it('an H.264 sub track: its own transcoder, on demand; a viewer in both tracks counted once', async () => {
+    const source = new ScriptedSource();
+    const made: { to: string; from: string | undefined; stopped: boolean }[] = [];
+    const SUB = { codec: 'h264' as const, codecString: 'avc1.42E01E', width: 32, height: 24, description: undefined };
+    const factory: TranscoderFactory = (to, sub) => {
+      const t = { to, from: sub?.from, stopped: false };
+      made.push(t);
+      let sink: SourceSink | undefined;
+      const transcoder: Transcoder = {
+        start: (s) => (sink = s),
+        push: (unit) => sink?.unit({ config: SUB, keyframe: unit.keyframe, data: Buffer.alloc(4) }),
+        stop: async () => void (t.stopped = true),
+      };
+      return transcoder;
+    };
+    const s = stream(source, { transcoders: factory, idleGraceMs: 100 });
+    const left: string[] = [];
+    const events = new ViewerEvents();
+    events.listen({ left: (_camera, stats) => left.push(stats.id) });
+    s.viewerEvents = events;
+    const got: { quality: Quality | undefined; seq: number }[] = [];
+    const viewer: Consumer = {
+      onUnit: (unit, quality) => void got.push({ quality, seq: unit.seq }),
+      stats: () => ({
+        id: 'v',
+        protocol: 't',
+        remoteAddress: '-',
+        connectedAt: 0,
+        framesSent: 0,
+        framesDropped: 0,
+        bytesSent: 0,
+      }),
+    };
+    assert.equal(
+      s.trackInfo().some((t) => t.quality === 'sub'),
+      false,
+      'not listed before anyone wants it',
+    );
+    const offSub = s.subscribe(viewer, 'h264', 'sub');
+    source.emit();
+    source.emit();
+    assert.deepEqual(
+      made.map((m) => [m.to, m.from]),
+      [['h264', 'jpeg']],
+      'one sub transcoder, from the camera’s JPEGs; no main H.264 encoder',
+    );
+    assert.deepEqual(
+      got.map((g) => g.quality),
+      ['sub', 'sub'],
+    );
+    const info = s.trackInfo().find((t) => t.quality === 'sub');
+    assert.deepEqual([info?.codec, info?.width, info?.running, info?.consumers], ['h264', 32, true, 1]);
+    assert.equal(s.trackInfo().find((t) => t.codec === 'h264')!.quality, 'main', 'main first');
+    // In both tracks for a moment (a move): one viewer, and leaving one track is not leaving.
+    const offMain = s.subscribe(viewer, 'h264');
+    assert.equal(s.viewers().length, 1);
+    offSub();
+    assert.deepEqual(left, []);
+    offMain();
+    assert.deepEqual(left, ['v']);
+    await waitFor(() => made[0]!.stopped, 2000, 'the sub transcoder stopped after the grace');
+    // A hub consumer of 'h264' (the recorder's way) still gets main.
+    const mainUnits: (Quality | undefined)[] = [];
+    s.subscribe({ onUnit: (_u, q) => void mainUnits.push(q) }, 'h264');
+    source.emit();
+    assert.deepEqual(mainUnits, ['main']);
+    assert.ok(
+      made.some((m) => m.to === 'h264' && m.from === undefined),
+      'the main encoder',
+    );
+    await s.close();
   });
 });

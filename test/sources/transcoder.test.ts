@@ -106,9 +106,18 @@ describe('transcoder', () => {
     const pictures = jpegs(40);
     const t = createTranscoder('h264', { label: 'cam', encoder: 'auto', keyframeInterval: 1 }, log);
     const out = run(t);
+    let pushed = 0;
     try {
-      await paced(t, pictures.map(jpegUnit), 30);
-      await waitFor(() => out.units.length >= 30, 20_000, '30 H.264 units');
+      // Until the encoder runs (the `auto` probe, ffmpeg starting) at most 3 JPEGs wait and older ones are
+      // dropped: feed the pictures round and round until 30 came out.
+      await waitFor(
+        async () => {
+          await paced(t, [jpegUnit(pictures[pushed++ % pictures.length]!)], 30);
+          return out.units.length >= 30;
+        },
+        20_000,
+        '30 H.264 units',
+      );
     } finally {
       await t.stop();
     }
@@ -125,7 +134,7 @@ describe('transcoder', () => {
     assert.equal(decoded.errors, '');
     assert.equal(decoded.frames, out.units.length);
     assert.equal(t.counters.unitsOut, out.units.length);
-    assert.equal(t.counters.unitsIn, 40);
+    assert.equal(t.counters.unitsIn, pushed);
   });
 
   it('works as well where ffmpeg cannot frame H.264 in mpjpeg (a raw stream)', async () => {
@@ -145,6 +154,28 @@ describe('transcoder', () => {
     assert.deepEqual(out.ended, []);
     assert.ok(out.units[0]!.keyframe);
     assert.equal(decodeErrors(out.units).errors, '');
+  });
+
+  it('makes a sub-stream: H.264 (or JPEG) to a 640-wide H.264, the aspect kept, keyframes by time', async () => {
+    const input = h264Units(45, 15, 1280, 720);
+    const t = createTranscoder('h264', { label: 'cam', from: 'h264', maxWidth: 640, bitrate: 400 }, log);
+    const out = run(t);
+    const fromJpeg = createTranscoder('h264', { label: 'cam', maxWidth: 640, bitrate: 400 }, log);
+    const jpegOut = run(fromJpeg);
+    try {
+      await Promise.all([paced(t, input, 30), paced(fromJpeg, jpegs(30, 800, 600).map(jpegUnit), 30)]);
+      await waitFor(() => out.units.length >= 35 && jpegOut.units.length >= 20, 20_000, 'sub-stream units');
+    } finally {
+      await Promise.all([t.stop(), fromJpeg.stop()]);
+    }
+    assert.deepEqual([...out.ended, ...jpegOut.ended], []);
+    assert.ok(out.units[0]!.keyframe);
+    assert.deepEqual([out.units[0]!.config.width, out.units[0]!.config.height], [640, 360]);
+    assert.deepEqual([jpegOut.units[0]!.config.width, jpegOut.units[0]!.config.height], [640, 480]);
+    const keyframes = out.units.filter((u) => u.keyframe).length;
+    assert.ok(keyframes < out.units.length / 3, `${keyframes} keyframes: by time, not every frame`);
+    assert.equal(decodeErrors(out.units).errors, '');
+    assert.equal(decodeErrors(jpegOut.units).errors, '');
   });
 
   it('decodes H.264 to valid JPEGs of the right size', async () => {

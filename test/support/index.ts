@@ -2,7 +2,8 @@
  * Shared helpers for the tests: real ffmpeg, real servers on loopback. The rest of test/support/,
  * re-exported here: waiting (wait.ts), paths (paths.ts), free ports (ports.ts), camrelay as a
  * child process (process.ts), the protocol v1 viewer (v1-client.ts), upgrades that may be refused
- * (upgrade.ts), CI-only requirements (ci.ts), a real RTSP camera (rtsp-camera.ts).
+ * (upgrade.ts), CI-only requirements (ci.ts), a real RTSP camera (rtsp-camera.ts), ffprobe on
+ * written files (ffprobe.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ export { CamrelayProcess, runCamrelay, startCamrelay, type LogLine, type SpawnOp
 export { V1Client, wsUrl, type V1Frame, type TextMessage, type Closed } from './v1-client.js';
 export { rejectedUpgrade, upgrade, upgradeStatus, type Upgrade } from './upgrade.js';
 export { IN_CI, requireInCi, skipOutsideCi } from './ci.js';
+export { ffprobeErrors, ffprobeInfo, type FfprobeInfo } from './ffprobe.js';
 export { rtspCameraMissing, startRtspCamera, type RtspCamera, type RtspCameraOptions } from './rtsp-camera.js';
 
 /** A JPEG as a source produces it: a keyframe on a jpeg track of its own size. */

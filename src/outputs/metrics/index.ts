@@ -81,8 +81,9 @@ export function createMetrics(
         for (const camera of cameras.list()) {
           for (const track of camera.trackInfo({ cpu: false })) {
             const v = value(track);
-            // Only tracks in use: a camera's derived track nobody watches has no series.
-            if (v !== null && (track.origin === 'native' || track.running)) {
+            // Only tracks in use: a camera's derived track nobody watches has no series. The H.264 sub-stream
+            // has none either (its `codec` label would collide with the main stream's).
+            if (v !== null && track.quality === 'main' && (track.origin === 'native' || track.running)) {
               this.set({ camera: camera.id, codec: track.codec }, v);
             }
           }
@@ -117,7 +118,8 @@ function addProcessMetrics(register: Registry, cameras: CameraRegistry): void {
       this.reset();
       for (const camera of cameras.list()) {
         for (const track of camera.trackInfo({ cpu: false })) {
-          if (track.encoder !== null) this.set({ camera: camera.id, codec: track.codec, encoder: track.encoder }, 1);
+          if (track.encoder === null || track.quality !== 'main') continue;
+          this.set({ camera: camera.id, codec: track.codec, encoder: track.encoder }, 1);
         }
       }
     },

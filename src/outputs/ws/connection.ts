@@ -14,7 +14,7 @@ import { CloseCode, FLOOD_BURST, FLOOD_PER_SECOND, MAX_VIEWER_MESSAGE_BYTES } fr
 import { Keepalive } from '../../wire/keepalive.js';
 import { parseClientMessage } from '../../wire/client-message.js';
 import { TokenBucket } from '../../wire/token-bucket.js';
-import { WsViewer } from './viewer.js';
+import { WsViewer, type QualityRequest } from './viewer.js';
 
 export interface ConnectionOptions {
   window: number;
@@ -24,6 +24,8 @@ export interface ConnectionOptions {
   codec: Codec;
   /** How the viewer decodes (`?player=`), for its statistics. */
   path?: string;
+  /** H.264: `?quality=` (undefined: main, as in v1). */
+  quality?: QualityRequest;
   log: FastifyBaseLogger;
 }
 
@@ -31,7 +33,7 @@ export interface ConnectionOptions {
 export function serveViewer(socket: WebSocket, camera: CameraStream, options: ConnectionOptions): () => void {
   const id = nextViewerId('ws');
   const log = options.log.child({ viewer: id, camera: camera.id });
-  const viewer = new WsViewer(socket, {
+  const viewer: WsViewer = new WsViewer(socket, {
     id,
     camera: camera.id,
     window: options.window,
@@ -40,6 +42,15 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
     codec: options.codec,
     ...(options.path === undefined ? {} : { path: options.path }),
     onRtt: (ms) => camera.viewerRtt(ms),
+    ...(options.quality === undefined ? {} : { quality: options.quality }),
+    hasSub: options.codec === 'h264' && camera.hasSub,
+    subscribe: (quality): (() => void) => camera.subscribe(viewer, options.codec, quality),
+    rates: (into) => {
+      into.mainKbps = camera.bitrate('h264', 'main') / 1000;
+      into.subKbps = camera.bitrate('h264', 'sub') / 1000;
+    },
+    online: () => camera.state === 'online',
+    onMove: (move) => log.debug({ ...move, stats: viewer.stats() }, `quality ${move.phase}: ${move.from} → ${move.to}`),
   });
   const flood = new TokenBucket(FLOOD_BURST, FLOOD_PER_SECOND);
   limitViewerMessages(socket);
@@ -76,7 +87,8 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
       case 'pause':
         return viewer.pause();
       case 'resume':
-        if (viewer.resume()) camera.catchUp(viewer, options.codec); // a picture at once (H.264: from a keyframe)
+        // A picture at once (H.264: from a keyframe of the quality it gets).
+        if (viewer.resume()) camera.catchUp(viewer, options.codec, viewer.track);
         return;
       default:
         return; // stale acks and unknown types: harmless
@@ -92,12 +104,10 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
     }
   });
 
-  let unsubscribe: (() => void) | undefined;
+  // viewer.close() leaves the camera's tracks.
   const dispose = (): void => {
     keepalive.stop();
     viewer.close();
-    unsubscribe?.();
-    unsubscribe = undefined;
   };
   socket.on('close', (code) => {
     dispose();
@@ -105,7 +115,7 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
   });
 
   try {
-    unsubscribe = camera.subscribe(viewer, options.codec);
+    viewer.open();
   } catch (err) {
     // The camera is closing: the server is shutting down.
     log.debug({ err }, 'camera closed before the viewer could subscribe');
@@ -113,8 +123,9 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
     return dispose;
   }
   viewer.sendHello(camera.size);
+  viewer.sendQuality();
   if (!camera.status.online) viewer.sendStatus(camera.status);
-  camera.catchUp(viewer, options.codec); // a picture at once, not at the next unit
+  camera.catchUp(viewer, options.codec, viewer.track); // a picture at once, not at the next unit
   log.debug({ window: options.window, acks: options.acks, codec: options.codec }, 'viewer joined');
   return dispose;
 }

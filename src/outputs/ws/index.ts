@@ -10,6 +10,7 @@ import type { Codec } from '../../media/index.js';
 import { cameraParams, findCamera, HttpError } from '../http-errors.js';
 import { DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW } from '../../wire/constants.js';
 import { serveViewer } from './connection.js';
+import type { QualityRequest } from './viewer.js';
 
 const wsQuery = {
   type: 'object',
@@ -20,6 +21,8 @@ const wsQuery = {
     codec: { type: 'string', maxLength: 200 },
     /** How the viewer decodes: informational, shown in its statistics. */
     player: { type: 'string', enum: ['webcodecs', 'mse', 'jpeg'] },
+    /** H.264: which quality (auto: by the link). None: main, as in v1. JPEG viewers: ignored. */
+    quality: { type: 'string', enum: ['auto', 'main', 'sub', 'keyframes'] },
   },
 } as const;
 
@@ -37,7 +40,13 @@ export function pickCodec(list: string | undefined): Codec {
 
 interface WsRoute {
   Params: { id: string };
-  Querystring: { window: number; ack: 0 | 1; codec?: string; player?: 'webcodecs' | 'mse' | 'jpeg' };
+  Querystring: {
+    window: number;
+    ack: 0 | 1;
+    codec?: string;
+    player?: 'webcodecs' | 'mse' | 'jpeg';
+    quality?: QualityRequest;
+  };
 }
 
 export const wsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async (app, { registry }) => {
@@ -66,6 +75,7 @@ export const wsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async 
         acks: request.query.ack === 1,
         codec: pickCodec(request.query.codec),
         ...(request.query.player === undefined ? {} : { path: request.query.player }),
+        ...(request.query.quality === undefined ? {} : { quality: request.query.quality }),
         remoteAddress: request.ip,
         log: request.log,
       });

@@ -37,6 +37,8 @@ export interface EncodeSettings {
   keyframeInterval: number;
   /** Frames per second, when known (sets the GOP length in frames; keyframes are forced by time anyway). */
   fps?: number;
+  /** Scales the picture down to at most this width, keeping its aspect (an even height): a sub-stream. */
+  maxWidth?: number;
 }
 
 export interface EncoderArgs {
@@ -64,11 +66,15 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
   // Keyframes by time, whatever the frame rate (JPEG cameras' rates wander).
   const keyframes = ['-g', gop, '-force_key_frames', `expr:gte(t,n_forced*${seconds})`];
   const tail = ['-bsf:v', H264_BITSTREAM_FILTERS];
+  // A sub-stream: never wider than maxWidth, the aspect kept, the height even (4:2:0 wants it).
+  const scale = settings.maxWidth ? `scale='min(${Math.round(settings.maxWidth)},iw)':-2` : undefined;
+  const vf = scale ? ['-vf', scale] : [];
   switch (encoder) {
     case 'libx264':
       return {
         input: [],
         output: [
+          ...vf,
           '-pix_fmt',
           'yuv420p',
           '-c:v',
@@ -95,6 +101,7 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
       return {
         input: [],
         output: [
+          ...vf,
           '-pix_fmt',
           'nv12',
           '-c:v',
@@ -112,7 +119,7 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
       // The Raspberry Pi's (and other SoCs') V4L2 memory-to-memory encoder.
       return {
         input: [],
-        output: ['-pix_fmt', 'yuv420p', '-c:v', 'h264_v4l2m2m', '-bf', '0', ...keyframes, ...rate, ...tail],
+        output: [...vf, '-pix_fmt', 'yuv420p', '-c:v', 'h264_v4l2m2m', '-bf', '0', ...keyframes, ...rate, ...tail],
       };
     case 'h264_vaapi':
       // Intel and AMD GPUs: frames uploaded to the GPU as NV12.
@@ -120,7 +127,7 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
         input: ['-vaapi_device', VAAPI_DEVICE],
         output: [
           '-vf',
-          'format=nv12,hwupload',
+          scale ? `${scale},format=nv12,hwupload` : 'format=nv12,hwupload',
           '-c:v',
           'h264_vaapi',
           '-profile:v',
@@ -136,6 +143,7 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
       return {
         input: [],
         output: [
+          ...vf,
           '-pix_fmt',
           'yuv420p',
           '-c:v',
@@ -157,6 +165,7 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
       return {
         input: [],
         output: [
+          ...vf,
           '-pix_fmt',
           'nv12',
           '-c:v',

@@ -16,6 +16,9 @@
  * references would decode broken). A
  * new input configuration (another picture size) restarts ffmpeg; an ffmpeg
  * that dies ends the transcoder with a reason (sink.ended), like a source.
+ *
+ * A sub-stream (`maxWidth`) is H.264 too, scaled down: from a camera's JPEGs,
+ * or from its H.264 (`from: 'h264'`: decoded, scaled, encoded again).
  */
 import type { Logger } from 'pino';
 import { parseAvcC } from '../../codec/h264/avcc.js';
@@ -43,6 +46,10 @@ export interface TranscodeOptions {
   keyframeInterval?: number;
   /** To H.264: the input's frame rate when known (the GOP in frames; keyframes are forced by time anyway). */
   fps?: number;
+  /** To H.264: at most this wide, the aspect kept (a sub-stream). Default: the input's size. */
+  maxWidth?: number;
+  /** The input's codec: by default the other one (JPEG to H.264, H.264 to JPEG); H.264 to H.264 scales. */
+  from?: Codec;
   /** To JPEG: quality 1..100. Default 80. */
   quality?: number;
   /** Largest unit accepted from ffmpeg (and fed to it). Default 8 MiB. */
@@ -128,7 +135,7 @@ class FfmpegTranscoder implements Transcoder {
     private readonly options: TranscodeOptions,
     private readonly log: Logger,
   ) {
-    this.from = to === 'h264' ? 'jpeg' : 'h264';
+    this.from = options.from ?? (to === 'h264' ? 'jpeg' : 'h264');
   }
 
   get backlog(): { units: number; bytes: number } {
@@ -396,11 +403,37 @@ class FfmpegTranscoder implements Transcoder {
         'pipe:1',
       ];
     }
+    const maxWidth = this.options.maxWidth;
+    const scaled = maxWidth && config.width > maxWidth ? maxWidth / config.width : 1;
     const encoder = encoderArgs(this.encoder ?? 'libx264', {
-      bitrate: this.options.bitrate ?? defaultBitrate(config.width, config.height, this.options.fps),
+      bitrate: this.options.bitrate ?? defaultBitrate(config.width * scaled, config.height * scaled, this.options.fps),
       keyframeInterval: this.options.keyframeInterval ?? 1,
       ...(this.options.fps ? { fps: this.options.fps } : {}),
+      ...(maxWidth ? { maxWidth } : {}),
     });
+    if (this.from === 'h264') {
+      // H.264 to a smaller H.264 (a sub-stream of an H.264 camera): decoded, scaled, encoded again.
+      return [
+        ...head,
+        ...encoder.input,
+        ...fast,
+        '-flags',
+        'low_delay',
+        // Each access unit stamped when it arrives: keyframes forced by time follow the camera's clock.
+        '-use_wallclock_as_timestamps',
+        '1',
+        '-threads',
+        '1',
+        '-f',
+        'h264',
+        '-i',
+        'pipe:0',
+        '-an',
+        ...this.timing,
+        ...encoder.output,
+        ...h264Output(this.framing),
+      ];
+    }
     return [
       ...head,
       ...encoder.input,

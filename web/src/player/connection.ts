@@ -9,8 +9,14 @@ import { Backoff } from './backoff.js';
 import type { VideoConfig } from './h264.js';
 import { MjpegView } from './mjpeg-view.js';
 import type { PlaybackPath } from './path.js';
-import { PROTOCOL_VERSION, type FrameHeader, type HelloMessage, type StatusMessage } from './protocol.js';
-import type { Transport } from './types.js';
+import {
+  PROTOCOL_VERSION,
+  type FrameHeader,
+  type HelloMessage,
+  type QualityMessage,
+  type StatusMessage,
+} from './protocol.js';
+import type { QualityChoice, Transport } from './types.js';
 import { mjpegUrl, wsUrl, type Endpoint } from './urls.js';
 import { WsConnection } from './ws-connection.js';
 
@@ -30,6 +36,7 @@ export interface ConnectionEvents {
   /** H.264: a decoder configuration, then access units (see WsEvents). */
   config(config: VideoConfig): void;
   video(header: FrameHeader, unit: Uint8Array, ack: () => void): void;
+  quality(message: QualityMessage): void;
   /** The MJPEG stream shows its first picture. */
   mjpegLoaded(width: number, height: number): void;
   /** The connection failed or dropped; a retry is scheduled unless held. */
@@ -45,6 +52,8 @@ export class Connection {
   private choice: TransportChoice = 'auto';
   /** How the player will decode: H.264 is asked for unless it is 'jpeg'. */
   private path: PlaybackPath = 'jpeg';
+  /** H.264: the quality asked for. */
+  private quality: QualityChoice = 'auto';
   private transport: Transport | null = null;
   private wsFailures = 0;
   private mjpegFailures = 0;
@@ -88,11 +97,18 @@ export class Connection {
    * at once, or, with `connectNow` false, at the next resume() (a player
    * that is not on screen).
    */
-  start(endpoint: Endpoint, choice: TransportChoice, connectNow = true, path: PlaybackPath = 'jpeg'): void {
+  start(
+    endpoint: Endpoint,
+    choice: TransportChoice,
+    connectNow = true,
+    path: PlaybackPath = 'jpeg',
+    quality: QualityChoice = 'auto',
+  ): void {
     this.stop();
     this.endpoint = endpoint;
     this.choice = choice;
     this.path = path;
+    this.quality = quality;
     this.backoff.reset();
     this.wsFailures = 0;
     this.mjpegFailures = 0;
@@ -152,12 +168,13 @@ export class Connection {
     this.transport = 'ws';
     this.mjpeg.stop();
     try {
-      this.ws = new WsConnection(wsUrl(this.endpoint, this.path), {
+      this.ws = new WsConnection(wsUrl(this.endpoint, this.path, this.quality), {
         hello: (message) => this.onHello(message),
         status: (message) => this.events.status(message),
         frame: (header, jpeg, ack) => this.events.frame(header, jpeg, ack),
         config: (config) => this.events.config(config),
         video: (header, unit, ack) => this.events.video(header, unit, ack),
+        quality: (message) => this.events.quality(message),
         closed: ({ opened, code, reason }) => this.onWsClosed(opened, code, reason),
       });
     } catch (err) {

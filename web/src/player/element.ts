@@ -1,6 +1,7 @@
 /**
  * <camrelay-player src="http://host:8080" camera="front" [token] [stats] [fit="contain|cover"]
- *                  [transport="auto|ws|mjpeg"] [path="auto|webcodecs|mse|jpeg"]>
+ *                  [transport="auto|ws|mjpeg"] [path="auto|webcodecs|mse|jpeg"]
+ *                  [quality="auto|main|sub|keyframes"]>
  *
  * Plays one camera. Over WebSocket (protocol v1) it asks for H.264 where the
  * browser can decode it: with WebCodecs (secure contexts), drawn on a canvas,
@@ -26,9 +27,16 @@ import { MseDecoder } from './mse-decoder.js';
 import { formatStats, stateMessage } from './overlay.js';
 import { choosePath, parsePathChoice, type PathChoice, type PlaybackPath } from './path.js';
 import { CanvasPresenter, type PresentedFrame } from './presenter.js';
-import { CODEC_H264, FLAG_KEYFRAME, type FrameHeader, type HelloMessage, type StatusMessage } from './protocol.js';
+import {
+  CODEC_H264,
+  FLAG_KEYFRAME,
+  type FrameHeader,
+  type HelloMessage,
+  type QualityMessage,
+  type StatusMessage,
+} from './protocol.js';
 import { StatsCollector } from './stats.js';
-import type { Fit, OfflineEventDetail, PlayerState, PlayerStats } from './types.js';
+import type { Fit, OfflineEventDetail, PlayerState, PlayerStats, QualityChoice, QualityEventDetail } from './types.js';
 import { snapshotUrl, type Endpoint } from './urls.js';
 import { buildView, type PlayerView } from './view.js';
 import { WebCodecsDecoder } from './webcodecs-decoder.js';
@@ -49,7 +57,7 @@ const STARTING_REASONS = new Set(['not started', 'idle']);
 const FAILURES_BEFORE_FALLBACK = 3;
 
 export class CamrelayPlayer extends HTMLElement {
-  static readonly observedAttributes = ['src', 'camera', 'token', 'transport', 'path', 'fit', 'stats'];
+  static readonly observedAttributes = ['src', 'camera', 'token', 'transport', 'path', 'fit', 'stats', 'quality'];
 
   private readonly view: PlayerView;
   private readonly presenter: CanvasPresenter;
@@ -84,6 +92,8 @@ export class CamrelayPlayer extends HTMLElement {
   private codec: 'h264' | 'jpeg' | null = null;
   private h264Failures = 0;
   private offlineTimer = 0;
+  /** H.264: what the server says this connection gets, and why. */
+  private qualityValue: QualityEventDetail | null = null;
 
   constructor() {
     super();
@@ -126,6 +136,7 @@ export class CamrelayPlayer extends HTMLElement {
       frame: (header, jpeg, ack) => this.onFrame(header, jpeg, ack),
       config: (config) => this.onConfig(config),
       video: (header, unit, ack) => this.onVideo(header, unit, ack),
+      quality: (message) => this.onQuality(message),
       mjpegLoaded: (width, height) => this.onMjpegLoaded(width, height),
       lost: () => this.onLost(),
       error: (message) => dispatchPlayerEvent(this, 'error', { message, transport: this.connection.current }),
@@ -181,6 +192,23 @@ export class CamrelayPlayer extends HTMLElement {
     this.setAttribute('path', value);
   }
 
+  /**
+   * The `quality` attribute: which H.264 stream to ask for. `auto` (the default): what the link carries,
+   * changed live by the server; `main`, `sub` (the camera's smaller stream), `keyframes` (its keyframes only).
+   */
+  get quality(): QualityChoice {
+    const value = this.getAttribute('quality');
+    return value === 'main' || value === 'sub' || value === 'keyframes' ? value : 'auto';
+  }
+  set quality(value: QualityChoice) {
+    this.setAttribute('quality', value);
+  }
+
+  /** H.264: the stream the server sends now and why (null before it said, and for JPEG). */
+  get currentQuality(): QualityEventDetail | null {
+    return this.qualityValue;
+  }
+
   /** The `stats` attribute: the overlay on or off (`stats="false"` counts as off). */
   get showStats(): boolean {
     const value = this.getAttribute('stats');
@@ -220,6 +248,8 @@ export class CamrelayPlayer extends HTMLElement {
       transport: this.connection.current,
       path,
       codec: mjpeg ? 'jpeg' : this.codec,
+      quality: mjpeg ? null : (this.qualityValue?.quality ?? null),
+      qualityReason: mjpeg ? null : (this.qualityValue?.reason ?? null),
       bitrateKbps: mjpeg || this.codec === null ? null : round(c.bitrateKbps(now), 0),
       decodeMs: decodeMs > 0 ? round(decodeMs, 1) : null,
       skipped: c.skipped,
@@ -325,6 +355,7 @@ export class CamrelayPlayer extends HTMLElement {
     this.webcodecs.reset();
     this.mse.reset();
     this.codec = null;
+    this.qualityValue = null;
     this.h264Failures = 0;
     this.showVideo(false);
     clearTimeout(this.pauseTimer);
@@ -341,7 +372,7 @@ export class CamrelayPlayer extends HTMLElement {
     // Off-screen, it connects when it comes into view (onActivity).
     this.paused = !this.activity.active;
     this.wantedPath = this.pickPath();
-    this.connection.start(this.endpoint(), this.transport, !this.paused, this.wantedPath);
+    this.connection.start(this.endpoint(), this.transport, !this.paused, this.wantedPath, this.quality);
     this.render();
   }
 
@@ -398,6 +429,15 @@ export class CamrelayPlayer extends HTMLElement {
     if (!pending) return;
     this.pendingOffline = undefined;
     this.goOffline({ cause: 'camera', since: pending.since, reason: pending.reason ?? null });
+  }
+
+  /** The server says which stream follows: the next config (another size) and keyframe come with it. */
+  private onQuality(message: QualityMessage): void {
+    if (this.codec !== 'h264') return;
+    const detail = { quality: message.quality, reason: message.reason };
+    this.qualityValue = detail;
+    dispatchPlayerEvent(this, 'quality', detail);
+    if (this.showStats) this.view.stats.textContent = formatStats(this.stats);
   }
 
   private onConfig(config: VideoConfig): void {

@@ -1,11 +1,19 @@
 /** The player's events, typed: what each one carries, and a typed way to listen. */
-import type { ErrorEventDetail, FrameEventDetail, OfflineEventDetail, OnlineEventDetail } from './types.js';
+import type {
+  ErrorEventDetail,
+  FrameEventDetail,
+  OfflineEventDetail,
+  OnlineEventDetail,
+  QualityEventDetail,
+} from './types.js';
 
 export interface PlayerEventMap {
   frame: FrameEventDetail;
   online: OnlineEventDetail;
   offline: OfflineEventDetail;
   error: ErrorEventDetail;
+  /** H.264: the server moved the player to another quality (or said which one it starts with). */
+  quality: QualityEventDetail;
 }
 
 export type PlayerEventName = keyof PlayerEventMap;

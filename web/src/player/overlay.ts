@@ -10,12 +10,14 @@ export function formatStats(s: PlayerStats): string {
   const size = s.width > 0 ? `${s.width}×${s.height}` : '—';
   const transport = s.transport ? TRANSPORT_NAMES[s.transport] : '—';
   const path = s.path ? PATH_NAMES[s.path] : '—';
+  // H.264: which stream the server sends, and why (`sub (link)`).
+  const quality = s.quality ? ` · ${s.quality}${s.qualityReason ? ` (${s.qualityReason})` : ''}` : '';
   const codec = s.codec ? s.codec.toUpperCase() : '—';
   const bitrate = s.bitrateKbps === null ? '— kbit/s' : formatBitrate(s.bitrateKbps);
   const decode = s.decodeMs === null ? 'decode —' : `decode ${s.decodeMs.toFixed(1)} ms`;
   return (
     `${fps} · ${latency}\ndropped ${s.dropped} · skipped ${s.skipped} · ${size}\n` +
-    `${codec} · ${bitrate} · ${decode}\n${path} · ${transport}`
+    `${codec} · ${bitrate} · ${decode}${quality}\n${path} · ${transport}`
   );
 }
 

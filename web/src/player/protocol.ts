@@ -20,6 +20,7 @@ export {
   type ConfigMessage,
   type HelloMessage,
   type PongMessage,
+  type QualityMessage,
   type ServerMessage,
   type StatusMessage,
 } from '../../../src/wire/server-message.js';

@@ -25,6 +25,18 @@ export type Fit = 'contain' | 'cover';
  */
 export type PlaybackPathName = 'webcodecs' | 'mse' | 'jpeg';
 
+/** The `quality` attribute: which H.264 stream to ask for (`auto`: what the link carries, the server decides). */
+export type QualityChoice = 'auto' | 'main' | 'sub' | 'keyframes';
+
+/**
+ * What the server says the player gets (`main`, `sub` or `keyframes`) and why: `pinned` (asked for),
+ * `start` (auto, nothing measured yet), `link` (auto, moved by the link), `unavailable` (no sub-stream).
+ */
+export interface QualityEventDetail {
+  quality: string;
+  reason: string;
+}
+
 /** What the player itself measured. All times are in ms. */
 export interface PlayerStats {
   state: PlayerState;
@@ -35,6 +47,9 @@ export interface PlayerStats {
   path: PlaybackPathName | null;
   /** What the server sends: `h264` or `jpeg` (null before it said). */
   codec: 'h264' | 'jpeg' | null;
+  /** H.264: the stream the server sends now (`main`, `sub`, `keyframes`) and why; null before it said (or JPEG). */
+  quality: string | null;
+  qualityReason: string | null;
   /** Video received over the last 2 s, kbit/s (null over MJPEG). */
   bitrateKbps: number | null;
   /** Mean time to decode a picture, ms (null where the browser does not tell: MSE, MJPEG). */

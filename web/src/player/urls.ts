@@ -1,5 +1,6 @@
 /** The camera's URLs on a camrelay server, from the player's `src`, `camera` and `token`. */
 import type { PlaybackPath } from './path.js';
+import type { QualityChoice } from './types.js';
 
 export interface Endpoint {
   /** The server, e.g. http://10.0.0.5:8080 or https://host/camrelay/ (a path prefix is kept). */
@@ -26,13 +27,16 @@ function cameraUrl(endpoint: Endpoint, leaf: string): URL {
 /**
  * The WebSocket URL. A player that decodes H.264 (`path` webcodecs or mse) asks for it, JPEG
  * second (`?codec=h264,jpeg&player=PATH`): a server that does not know H.264 ignores the
- * question and sends JPEG. The JPEG path asks nothing, as players always did.
+ * question and sends JPEG. The JPEG path asks nothing, as players always did. An H.264 player also
+ * says which quality it wants (`&quality=`: auto, main, sub or keyframes; servers that do not know it
+ * send main).
  */
-export function wsUrl(endpoint: Endpoint, path: PlaybackPath = 'jpeg'): string {
+export function wsUrl(endpoint: Endpoint, path: PlaybackPath = 'jpeg', quality?: QualityChoice): string {
   const url = cameraUrl(endpoint, 'ws');
   if (path !== 'jpeg') {
     url.searchParams.set('codec', 'h264,jpeg');
     url.searchParams.set('player', path);
+    if (quality) url.searchParams.set('quality', quality);
   }
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.href;

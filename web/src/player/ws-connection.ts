@@ -17,6 +17,7 @@ import {
   type ClientMessage,
   type FrameHeader,
   type HelloMessage,
+  type QualityMessage,
   type StatusMessage,
 } from './protocol.js';
 import { videoConfig, type VideoConfig } from './h264.js';
@@ -34,6 +35,8 @@ export interface WsEvents {
   frame(header: FrameHeader, jpeg: Blob, ack: () => void): void;
   /** H.264 (codec 2): the decoder's configuration, before the video that needs it. */
   config(config: VideoConfig): void;
+  /** H.264 with `?quality=`: what the following video is, and why. */
+  quality(message: QualityMessage): void;
   /** H.264: one access unit (AVC form, a view of the message), with its ack as for `frame`. */
   video(header: FrameHeader, unit: Uint8Array, ack: () => void): void;
   /** Once, however the connection ended; `opened` tells whether it ever did. */
@@ -107,7 +110,8 @@ export class WsConnection {
       else if (message.type === 'config') {
         const config = videoConfig(message);
         if (config) this.events.config(config);
-      } else this.events.status(message);
+      } else if (message.type === 'quality') this.events.quality(message);
+      else this.events.status(message);
       return;
     }
     let header: FrameHeader;

@@ -1,0 +1,258 @@
+/**
+ * Which H.264 quality an adaptive viewer (`?quality=auto`) should get, from what its acks tell of its
+ * link: `main` (the camera's picture), `sub` (the smaller sub-stream) or `keyframes` (the sub-stream's
+ * keyframes only). Pure: the viewer feeds it samples with their time (performance.now()), it answers with a
+ * new level when one is due; the switch itself waits for a keyframe of the target (viewer.ts).
+ *
+ * - Congestion: a keyframe skip, or the oldest unit not yet acknowledged (sent, or still in the viewer's
+ *   queue) waiting longer than the link's own round trip plus QUEUE_DELAY_MS on two evaluations in a row
+ *   (or plus twice that once). It moves the viewer down at once, to the level the link carried while
+ *   congested (`main` → `sub`, or straight to `keyframes` when even the sub-stream does not fit).
+ * - Capacity: the larger of the goodput (bytes acknowledged per second, over the last two seconds) and a
+ *   burst rate (a big unit's bytes over the time its ack took beyond the smallest round trip of small
+ *   units, that round trip taken as at most a quarter of it), the largest of the last few seconds. While the viewer is held back to a lower level its goodput is what it is
+ *   sent, so the burst rate is what shows a link that recovered.
+ * - After a move down, DOWN_SETTLE_MS for it to take effect (the target's keyframe, the old units still in
+ *   flight) before delay counts as congestion again.
+ * - Up: only after UP_HOLD_MS without congestion, and only to a level whose bitrate fits UP_MARGIN times
+ *   into the capacity for UP_CONFIRM_MS (the highest such level, so a recovered link goes back to main in
+ *   one step). A move
+ *   up that meets congestion within FAILED_UP_MS doubles the hold (at most MAX_UP_HOLD_MS); a move up that
+ *   holds resets it. That is the hysteresis: down on delay, up on a margin of measured capacity.
+ *
+ * Bounded state: a few numbers and a fixed ring of goodput samples; nothing is allocated per sample.
+ */
+
+export type Level = 'main' | 'sub' | 'keyframes';
+
+/** Evaluations happen at most this often (the viewer calls in from its unit and ack paths). */
+export const EVALUATE_MS = 250;
+/** Queueing delay beyond the smallest round trip that counts as congestion. */
+export const QUEUE_DELAY_MS = 300;
+export const UP_HOLD_MS = 4000;
+export const MAX_UP_HOLD_MS = 8000;
+export const FAILED_UP_MS = 5000;
+export const UP_CONFIRM_MS = 1000;
+export const DOWN_SETTLE_MS = 1500;
+/** The capacity must exceed the target's bitrate by this factor to move up; by DOWN_MARGIN to stay above keyframes. */
+export const UP_MARGIN = 1.4;
+export const DOWN_MARGIN = 1.15;
+/** Burst-rate samples are kept this long. */
+const BURST_WINDOW_MS = 5000;
+/** Smaller acknowledged batches say more of the round trip than of the link's rate. */
+const BURST_MIN_BYTES = 6000;
+/** Acks of at most this many bytes are round-trip samples. */
+const RTT_MAX_BYTES = 3000;
+const GOODPUT_SLOTS = 9; // 2 s of EVALUATE_MS samples, plus one
+
+export interface LinkSample {
+  /** performance.now(). */
+  now: number;
+  /** Cumulative bytes acknowledged. */
+  ackedBytes: number;
+  /** Cumulative keyframe skips of the viewer's queue. */
+  keyframeSkips: number;
+  /** How long the oldest unit not yet acknowledged has waited, sent or still queued (0 when none). */
+  oldestUnackedMs: number;
+}
+
+export interface Rates {
+  /** kbit/s of the main and sub streams now (0 when unknown). */
+  mainKbps: number;
+  subKbps: number;
+}
+
+const DEFAULT_MAIN_KBPS = 2000;
+const DEFAULT_SUB_KBPS = 400;
+
+export class QualityController {
+  level: Level;
+  private lastEval = -Infinity;
+  private lastSkips = 0;
+  private congestedEvals = 0;
+  private lastCongestionAt: number;
+  private upHoldMs = UP_HOLD_MS;
+  /** When the last move up was decided (NaN: none pending judgement). */
+  private upAt = NaN;
+  private downAt = -Infinity;
+  /** The first congested evaluation of a run of them, and the bytes acknowledged then. */
+  private congestionAt = 0;
+  private congestionAcked = 0;
+  /** Since when the capacity has fitted a level above the current one (NaN: it does not). */
+  private fitSince = NaN;
+  // Goodput ring: acked bytes at each evaluation.
+  private readonly ringBytes = new Float64Array(GOODPUT_SLOTS);
+  private readonly ringAt = new Float64Array(GOODPUT_SLOTS);
+  private ringHead = 0;
+  private ringCount = 0;
+  // Burst rate: the largest sample (kbit/s) of the current and the previous window.
+  private burstNow = 0;
+  private burstPrev = 0;
+  private burstWindowStart: number;
+  private minRttMs = Infinity;
+  private minRttNext = Infinity;
+  private minRttWindowStart: number;
+  /** Smoothed stream rates, so a keyframe's second does not decide alone. */
+  private mainKbps = DEFAULT_MAIN_KBPS;
+  private subKbps = DEFAULT_SUB_KBPS;
+  /** The latest capacity estimate, kbit/s (for the statistics). */
+  capacityKbps = 0;
+  goodputKbps = 0;
+  /**
+   * The last evaluation saw units wait longer than half the congestion threshold, or a skip: a move down may
+   * follow (the viewer can get the lower stream ready, so that the move waits less).
+   */
+  uneasy = false;
+
+  constructor(start: Level, now: number) {
+    this.level = start;
+    this.lastCongestionAt = now;
+    this.burstWindowStart = now;
+    this.minRttWindowStart = now;
+  }
+
+  /**
+   * A round-trip sample from an ack (ms) that freed `bytes`. Only small units say what the path's own round
+   * trip is (a big one adds the time the link takes to carry it): the others are not learnt.
+   */
+  rtt(ms: number, now: number, bytes = 0): void {
+    if (bytes < RTT_MAX_BYTES) {
+      if (ms < this.minRttNext) this.minRttNext = ms;
+      if (ms < this.minRttMs) this.minRttMs = ms;
+    }
+    // The smallest round trip of the last 10 to 20 s: a route that changed is learnt again (kept when the last
+    // window had no small unit to learn from, as while only keyframes are sent).
+    if (now - this.minRttWindowStart > 10_000) {
+      if (Number.isFinite(this.minRttNext)) this.minRttMs = this.minRttNext;
+      this.minRttNext = Infinity;
+      this.minRttWindowStart = now;
+    }
+  }
+
+  /** An ack freed `bytes`, the oldest of them sent `elapsedMs` ago: a burst-rate sample when big enough. */
+  burst(bytes: number, elapsedMs: number, now: number): void {
+    if (bytes < BURST_MIN_BYTES) return;
+    // The path's round trip is not the link's transfer time; at most a quarter of the time is taken for it, so
+    // a round trip measured too long (a small unit queued behind a big one) overestimates by a third at most.
+    const floor = Number.isFinite(this.minRttMs) ? Math.min(this.minRttMs, elapsedMs / 4) : 0;
+    const kbps = (bytes * 8) / Math.max(2, elapsedMs - floor);
+    this.rotateBurst(now);
+    if (kbps > this.burstNow) this.burstNow = kbps;
+  }
+
+  /** Evaluates at most every EVALUATE_MS; returns the new level when the viewer should move. */
+  update(sample: LinkSample, rates: Rates): Level | undefined {
+    const now = sample.now;
+    if (now - this.lastEval < EVALUATE_MS) return undefined;
+    this.lastEval = now;
+    if (rates.mainKbps > 0) this.mainKbps += (rates.mainKbps - this.mainKbps) / 4;
+    if (rates.subKbps > 0) this.subKbps += (rates.subKbps - this.subKbps) / 4;
+    this.goodputKbps = this.goodput(sample);
+    this.rotateBurst(now);
+    this.capacityKbps = Math.max(this.goodputKbps, this.burstNow, this.burstPrev);
+
+    const skipped = sample.keyframeSkips > this.lastSkips;
+    this.lastSkips = sample.keyframeSkips;
+    const floor = Number.isFinite(this.minRttMs) ? this.minRttMs : 0;
+    const settling = now - this.downAt < DOWN_SETTLE_MS;
+    const queued = sample.oldestUnackedMs - floor;
+    const delayed = !settling && queued > QUEUE_DELAY_MS;
+    this.uneasy = skipped || queued > QUEUE_DELAY_MS / 2;
+    this.congestedEvals = skipped || delayed ? this.congestedEvals + 1 : 0;
+    if (this.congestedEvals === 1) {
+      this.congestionAt = now;
+      this.congestionAcked = sample.ackedBytes;
+    }
+    // Twice over the threshold, or over it twice in a row: congested.
+    const badly = delayed && queued > 2 * QUEUE_DELAY_MS;
+    if ((skipped && !settling) || badly || this.congestedEvals >= 2) return this.congested(sample);
+
+    if (!Number.isNaN(this.upAt) && now - this.upAt > FAILED_UP_MS) {
+      this.upAt = NaN;
+      this.upHoldMs = UP_HOLD_MS; // the move up held
+    }
+    const target = this.fits(UP_MARGIN);
+    if (rank(target) <= rank(this.level)) {
+      this.fitSince = NaN;
+      return undefined;
+    }
+    if (Number.isNaN(this.fitSince)) this.fitSince = now;
+    if (now - this.fitSince < UP_CONFIRM_MS || now - this.lastCongestionAt < this.upHoldMs) return undefined;
+    this.fitSince = NaN;
+    this.upAt = now;
+    this.lastCongestionAt = now; // the next move up waits a hold again
+    return this.set(target);
+  }
+
+  private congested(sample: LinkSample): Level | undefined {
+    const now = sample.now;
+    // The link was full since congestion began: what it carried since is its rate (a burst measured before
+    // it fell, or a goodput over seconds when it was fast, no longer is).
+    const span = now - this.congestionAt;
+    this.capacityKbps =
+      this.congestedEvals >= 2 && span > 0
+        ? ((sample.ackedBytes - this.congestionAcked) * 8) / span
+        : Math.min(this.goodputKbps, this.recentGoodput(sample));
+    this.congestedEvals = 0;
+    this.lastCongestionAt = now;
+    if (!Number.isNaN(this.upAt) && now - this.upAt <= FAILED_UP_MS) {
+      this.upHoldMs = Math.min(MAX_UP_HOLD_MS, this.upHoldMs * 2);
+    }
+    this.upAt = NaN;
+    this.fitSince = NaN;
+    if (this.level === 'keyframes') return undefined;
+    this.downAt = now;
+    // What the link carried while congested is its capacity; one level down at least.
+    const fit = this.fits(DOWN_MARGIN);
+    const below: Level = this.level === 'main' ? 'sub' : 'keyframes';
+    const target = rank(fit) < rank(below) ? fit : below;
+    // A burst measured before the link fell is no longer true.
+    this.burstNow = 0;
+    this.burstPrev = 0;
+    return this.set(target);
+  }
+
+  /** The highest level whose stream fits `margin` times into the capacity. */
+  private fits(margin: number): Level {
+    if (this.capacityKbps >= this.mainKbps * margin) return 'main';
+    if (this.capacityKbps >= this.subKbps * margin) return 'sub';
+    return 'keyframes';
+  }
+
+  private set(level: Level): Level {
+    this.level = level;
+    return level;
+  }
+
+  /** Goodput over the last second. */
+  private recentGoodput(sample: LinkSample): number {
+    const back = Math.min(this.ringCount - 1, Math.round(1000 / EVALUATE_MS));
+    if (back < 1) return 0;
+    const i = (this.ringHead + this.ringCount - 1 - back) % GOODPUT_SLOTS;
+    const dt = sample.now - this.ringAt[i]!;
+    return dt > 0 ? ((sample.ackedBytes - this.ringBytes[i]!) * 8) / dt : 0;
+  }
+
+  private goodput(sample: LinkSample): number {
+    const i = (this.ringHead + this.ringCount) % GOODPUT_SLOTS;
+    this.ringBytes[i] = sample.ackedBytes;
+    this.ringAt[i] = sample.now;
+    if (this.ringCount < GOODPUT_SLOTS) this.ringCount++;
+    else this.ringHead = (this.ringHead + 1) % GOODPUT_SLOTS;
+    const oldest = this.ringHead;
+    const dt = sample.now - this.ringAt[oldest]!;
+    if (this.ringCount < 2 || dt <= 0) return 0;
+    return ((sample.ackedBytes - this.ringBytes[oldest]!) * 8) / dt; // bytes/ms × 8 = kbit/s
+  }
+
+  private rotateBurst(now: number): void {
+    if (now - this.burstWindowStart < BURST_WINDOW_MS / 2) return;
+    this.burstPrev = now - this.burstWindowStart < BURST_WINDOW_MS ? this.burstNow : 0;
+    this.burstNow = 0;
+    this.burstWindowStart = now;
+  }
+}
+
+function rank(level: Level): number {
+  return level === 'main' ? 2 : level === 'sub' ? 1 : 0;
+}

@@ -1,0 +1,168 @@
+/**
+ * The adaptive viewer's decisions (src/outputs/ws/adaptation.ts), pure, on a fake clock: a simulated link
+ * of a given rate carrying the level's stream, sampled every 50 ms as the viewer would from its acks.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  EVALUATE_MS,
+  MAX_UP_HOLD_MS,
+  QualityController,
+  UP_CONFIRM_MS,
+  UP_HOLD_MS,
+  type Level,
+  type LinkSample,
+} from '../../../src/outputs/ws/adaptation.js';
+
+const RATES = { mainKbps: 2000, subKbps: 400 };
+const KEYFRAMES_KBPS = 200;
+
+/**
+ * A link of `kbps` (changeable) carrying what the controller's level sends: the stream's rate when it fits
+ * (acks come back at once, keyframes measure the link's rate in bursts), else the link's rate with a queue
+ * that grows (the oldest unacked unit waits longer and longer, and past 1.5 s the queue skips).
+ */
+class Link {
+  now = 0;
+  acked = 0;
+  skips = 0;
+  backlogMs = 0;
+  readonly moves: { at: number; to: Level }[] = [];
+  readonly sample: LinkSample = { now: 0, ackedBytes: 0, keyframeSkips: 0, oldestUnackedMs: 0 };
+
+  constructor(
+    readonly controller: QualityController,
+    public kbps: number,
+  ) {}
+
+  /** Runs for `ms`, in 50 ms steps. */
+  run(ms: number): void {
+    for (const end = this.now + ms; this.now < end;) {
+      this.now += 50;
+      const level = this.controller.level;
+      const offered = level === 'main' ? RATES.mainKbps : level === 'sub' ? RATES.subKbps : KEYFRAMES_KBPS;
+      const carried = Math.min(offered, this.kbps);
+      this.acked += (carried * 50) / 8;
+      // Queue delay grows by the excess over the link's rate; drains when the link is faster.
+      this.backlogMs = Math.max(0, this.backlogMs + (50 * (offered - this.kbps)) / this.kbps);
+      if (this.backlogMs > 1500) {
+        this.skips++;
+        this.backlogMs = 0;
+      }
+      this.controller.rtt(5 + this.backlogMs, this.now);
+      // A keyframe a second: its bytes, over the time the link takes to carry them.
+      if (this.now % 1000 === 0) {
+        const bytes = (offered * 1000) / 8 / 4;
+        this.controller.burst(bytes, 5 + this.backlogMs + (bytes * 8) / this.kbps, this.now);
+      }
+      this.sample.now = this.now;
+      this.sample.ackedBytes = this.acked;
+      this.sample.keyframeSkips = this.skips;
+      this.sample.oldestUnackedMs = this.backlogMs > 0 ? this.backlogMs + 5 : 0;
+      const to = this.controller.update(this.sample, RATES);
+      if (to !== undefined) this.moves.push({ at: this.now, to });
+    }
+  }
+}
+
+describe('adaptation decisions', () => {
+  it('stays on main while the link carries it', () => {
+    const link = new Link(new QualityController('main', 0), 8000);
+    link.run(30_000);
+    assert.deepEqual(link.moves, []);
+    assert.equal(link.controller.level, 'main');
+  });
+
+  it('moves down within 3 s of a drop, to what the link carries', () => {
+    const link = new Link(new QualityController('main', 0), 8000);
+    link.run(5000);
+    link.kbps = 1000;
+    link.run(10_000);
+    assert.equal(link.moves[0]?.to, 'sub', JSON.stringify(link.moves));
+    assert.ok(link.moves[0]!.at - 5000 <= 3000, `down after ${link.moves[0]!.at - 5000} ms`);
+    assert.equal(link.controller.level, 'sub', 'and stays there: the link carries the sub-stream');
+    assert.equal(link.moves.length, 1, `no flapping: ${JSON.stringify(link.moves)}`);
+  });
+
+  it('goes straight to keyframes when even the sub-stream does not fit', () => {
+    const link = new Link(new QualityController('main', 0), 8000);
+    link.run(5000);
+    link.kbps = 300;
+    link.run(3000);
+    // A link six times too slow skips at once, before its rate is measured: one level, then the next.
+    assert.equal(link.controller.level, 'keyframes', JSON.stringify(link.moves));
+    assert.ok(link.moves.at(-1)!.at - 5000 <= 3000, JSON.stringify(link.moves));
+  });
+
+  it('moves back up within 10 s once the link recovers, in one step', () => {
+    const link = new Link(new QualityController('main', 0), 8000);
+    link.run(5000);
+    link.kbps = 300;
+    link.run(15_000);
+    assert.equal(link.controller.level, 'keyframes');
+    const before = link.moves.length;
+    link.kbps = 8000;
+    link.run(15_000);
+    const up = link.moves.slice(before);
+    assert.deepEqual(
+      up.map((m) => m.to),
+      ['main'],
+      `recovered in one step: ${JSON.stringify(up)}`,
+    );
+    assert.ok(up[0]!.at - 20_000 <= 10_000, `up after ${up[0]!.at - 20_000} ms`);
+    assert.ok(up[0]!.at - 20_000 >= UP_CONFIRM_MS, 'not before the capacity has been seen for a while');
+  });
+
+  it('8 → 1 → 8 Mbit/s: main, sub, main', () => {
+    const link = new Link(new QualityController('main', 0), 8000);
+    link.run(5000);
+    link.kbps = 1000;
+    link.run(15_000);
+    link.kbps = 8000;
+    link.run(15_000);
+    assert.deepEqual(
+      link.moves.map((m) => m.to),
+      ['sub', 'main'],
+    );
+  });
+
+  it('a keyframe skip moves down at once', () => {
+    const controller = new QualityController('main', 0);
+    const sample: LinkSample = { now: 1000, ackedBytes: 250_000, keyframeSkips: 0, oldestUnackedMs: 0 };
+    assert.equal(controller.update(sample, RATES), undefined);
+    sample.now = 1300;
+    sample.keyframeSkips = 1;
+    assert.equal(controller.update(sample, RATES), 'keyframes', 'no capacity measured: the lowest level');
+  });
+
+  it('hysteresis: a link just below the margin does not flap, and a failed move up doubles the hold', () => {
+    // 2600 kbit/s: main (2000) fits, but not by the 1.4 margin: once down, it stays down.
+    const link = new Link(new QualityController('sub', 0), 2600);
+    link.run(60_000);
+    assert.deepEqual(link.moves, [], JSON.stringify(link.moves));
+    // A move up into a link that cannot take it: down again, and the next try waits longer.
+    const controller = new QualityController('keyframes', 0);
+    const sample: LinkSample = { now: 0, ackedBytes: 0, keyframeSkips: 0, oldestUnackedMs: 0 };
+    let now = 0;
+    // The link carries 3.2 Mbit/s throughout: enough for the sub-stream, not for main with a margin.
+    const step = (ms: number, oldest = 0, acked = 20_000): Level | undefined => {
+      let last: Level | undefined;
+      for (const end = now + ms; now < end;) {
+        now += 50;
+        sample.now = now;
+        sample.ackedBytes += acked;
+        sample.oldestUnackedMs = oldest;
+        if (now % 1000 === 0) controller.burst(400_000, 60, now); // bursts say 50 Mbit/s
+        last = controller.update(sample, RATES) ?? last;
+      }
+      return last;
+    };
+    assert.equal(step(UP_HOLD_MS + 500), 'main');
+    assert.equal(step(1000, 2000), 'sub', 'congested right after: down');
+    const at = now;
+    let upAt = 0;
+    for (let i = 0; i < 400 && !upAt; i++) if (step(50) === 'main') upAt = now;
+    assert.ok(upAt - at >= 2 * UP_HOLD_MS - 1000, `second try after ${upAt - at} ms`);
+    assert.ok(upAt - at <= MAX_UP_HOLD_MS + EVALUATE_MS);
+  });
+});
