@@ -1,5 +1,9 @@
 /** The benchmarks' camera: a clip that compresses like a real one. */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
 
 // Noise keeps the JPEGs at a realistic camera size (~70 KB) instead of a flat pattern's few KB.
@@ -28,4 +32,32 @@ export function makeClip(path: string, frames = 90): void {
     'mjpeg',
     path,
   ]);
+}
+
+/** What a pass module gets when run alone: the clip, and the run's settings (`BENCH_QUICK=1`: shorter). */
+export interface ClipPassOptions {
+  root: string;
+  clip: string;
+  quick: boolean;
+  warmupMs: number;
+  measureMs: number;
+}
+
+/**
+ * Runs `pass` when `moduleUrl` is the script node was started with (`node --import tsx bench/x.ts`), on a
+ * clip of its own, and prints its lines; `npm run bench` imports the module instead and does nothing here.
+ */
+export async function runAlone(moduleUrl: string, pass: (options: ClipPassOptions) => Promise<string[]>) {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  const dir = mkdtempSync(join(tmpdir(), 'camrelay-bench-clip-'));
+  const clip = join(dir, 'frames.mjpeg');
+  makeClip(clip);
+  const quick = !!process.env.BENCH_QUICK;
+  try {
+    const root = join(import.meta.dirname, '..');
+    const lines = await pass({ root, clip, quick, warmupMs: quick ? 2000 : 3000, measureMs: quick ? 4000 : 10_000 });
+    console.log(lines.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -20,12 +20,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
 import { addNetns, addVeth, deleteNetns, netnsId, netnsMissing, shapeLink } from '../test/support/netns.js';
 import { startCamrelay, type CamrelayProcess } from '../test/support/process.js';
 import type { AdaptViewerPlan, AdaptViewerResult } from './adapt-viewer.js';
-import { makeClip } from './clip.js';
+import { runAlone } from './clip.js';
 import type { LoadPlan, LoadResult } from './load.js';
 import { percentile } from './netns-h264.js';
 
@@ -269,11 +268,4 @@ export async function runAdaptPasses({ root, clip, quick }: AdaptPassOptions): P
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const dir = mkdtempSync(join(tmpdir(), 'camrelay-bench-clip-'));
-  const clip = join(dir, 'frames.mjpeg');
-  makeClip(clip);
-  const lines = await runAdaptPasses({ root: join(import.meta.dirname, '..'), clip, quick: !!process.env.BENCH_QUICK });
-  rmSync(dir, { recursive: true, force: true });
-  console.log(lines.join('\n'));
-}
+await runAlone(import.meta.url, runAdaptPasses);

@@ -17,7 +17,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   addNetns,
   addVeth,
@@ -29,7 +28,7 @@ import {
 } from '../test/support/netns.js';
 import { startCamrelay, type CamrelayProcess } from '../test/support/process.js';
 import type { NetnsViewerPlan, NetnsViewerResult } from './netns-viewer.js';
-import { makeClip } from './clip.js';
+import { runAlone } from './clip.js';
 
 export interface NetnsPassOptions {
   /** The repository's root. */
@@ -49,6 +48,22 @@ const PORT = 8080;
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** A measured window in figures: frame rate, latency percentiles, a byte rate, and the verdict on the H.264 target. */
+export function summarize(r: { units: number; latencies: number[] }, measureMs: number, codec: string) {
+  const s = measureMs / 1000;
+  const fps = r.units / s;
+  const lat = [...r.latencies].sort((a, b) => a - b);
+  const p50 = percentile(lat, 50);
+  const p99 = percentile(lat, 99);
+  const kb = (n: number): string => `${(n / s / 1024).toFixed(0)} KB/s`;
+  const verdict =
+    codec === 'h264'
+      ? `targets ≥ ${TARGET.fps} fps and p99 ≤ ${TARGET.p99Ms} ms: ` +
+        (fps >= TARGET.fps && p99 <= TARGET.p99Ms ? 'met' : 'MISSED')
+      : 'reference (no target)';
+  return { fps, p50, p99, kb, verdict };
 }
 
 /** One viewer (bench/netns-viewer.ts) in the viewer's namespace; the link's bytes over its measured window. */
@@ -129,17 +144,7 @@ export async function runNetnsPasses({ root, clip, warmupMs, measureMs }: NetnsP
       };
       try {
         const r = await measure(root, ns.viewer, { netns: ns.server, dev: dev.server }, plan);
-        const s = measureMs / 1000;
-        const fps = r.units / s;
-        const lat = [...r.latencies].sort((a, b) => a - b);
-        const p50 = percentile(lat, 50);
-        const p99 = percentile(lat, 99);
-        const kb = (n: number): string => `${(n / s / 1024).toFixed(0)} KB/s`;
-        const verdict =
-          codec === 'h264'
-            ? `targets ≥ ${TARGET.fps} fps and p99 ≤ ${TARGET.p99Ms} ms: ` +
-              (fps >= TARGET.fps && p99 <= TARGET.p99Ms ? 'met' : 'MISSED')
-            : 'reference (no target)';
+        const { fps, p50, p99, kb, verdict } = summarize(r, measureMs, codec);
         const detail = codec === 'h264' ? `, ${r.keyframes} keyframes, ${r.skips} skips` : '';
         lines.push(
           `netns ${codec === 'h264' ? 'H.264 (ws)' : 'MJPEG'} through a ${LINK.replace('mbit', ' Mbit/s')} link, ` +
@@ -161,18 +166,4 @@ export async function runNetnsPasses({ root, clip, warmupMs, measureMs }: NetnsP
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const dir = mkdtempSync(join(tmpdir(), 'camrelay-bench-clip-'));
-  const clip = join(dir, 'frames.mjpeg');
-  makeClip(clip);
-  const quick = !!process.env.BENCH_QUICK;
-  const lines = await runNetnsPasses({
-    root: join(import.meta.dirname, '..'),
-    clip,
-    quick,
-    warmupMs: quick ? 2000 : 3000,
-    measureMs: quick ? 4000 : 10_000,
-  });
-  rmSync(dir, { recursive: true, force: true });
-  console.log(lines.join('\n'));
-}
+await runAlone(import.meta.url, runNetnsPasses);

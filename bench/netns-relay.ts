@@ -17,16 +17,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { TOKEN_A } from '../test/relay/helpers.js';
 import { addNetns, addVeth, deleteNetns, netnsId, netnsMissing, shapeLink } from '../test/support/netns.js';
 import { CamrelayProcess, startCamrelay } from '../test/support/process.js';
-import { makeClip } from './clip.js';
-import { measure, percentile, type NetnsPassOptions } from './netns-h264.js';
+import { runAlone } from './clip.js';
+import { measure, summarize, type NetnsPassOptions } from './netns-h264.js';
 import type { NetnsViewerPlan } from './netns-viewer.js';
 
 const LINK = '4mbit';
-const TARGET = { fps: 29, p99Ms: 300 };
 const HUB = '10.234.1.1';
 const PORT = 8080;
 
@@ -99,17 +97,7 @@ export async function runRelayPasses({ root, clip, warmupMs, measureMs }: NetnsP
           measureMs,
         };
         const r = await measure(root, ns.hub, { netns: ns.edge, dev: dev.edge }, plan);
-        const s = measureMs / 1000;
-        const fps = r.units / s;
-        const lat = [...r.latencies].sort((a, b) => a - b);
-        const p50 = percentile(lat, 50);
-        const p99 = percentile(lat, 99);
-        const kb = (n: number): string => `${(n / s / 1024).toFixed(0)} KB/s`;
-        const verdict =
-          codec === 'h264'
-            ? `targets ≥ ${TARGET.fps} fps and p99 ≤ ${TARGET.p99Ms} ms: ` +
-              (fps >= TARGET.fps && p99 <= TARGET.p99Ms ? 'met' : 'MISSED')
-            : 'reference (no target)';
+        const { fps, p50, p99, kb, verdict } = summarize(r, measureMs, codec);
         lines.push(
           `netns relay, ${codec === 'h264' ? 'H.264' : 'JPEG'} uplink of ${LINK.replace('mbit', ' Mbit/s')}, ` +
             `1280x720 at 30 fps, hub viewer: ${fps.toFixed(1)} fps, latency from the edge ` +
@@ -132,18 +120,4 @@ export async function runRelayPasses({ root, clip, warmupMs, measureMs }: NetnsP
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const dir = mkdtempSync(join(tmpdir(), 'camrelay-bench-clip-'));
-  const clip = join(dir, 'frames.mjpeg');
-  makeClip(clip);
-  const quick = !!process.env.BENCH_QUICK;
-  const lines = await runRelayPasses({
-    root: join(import.meta.dirname, '..'),
-    clip,
-    quick,
-    warmupMs: quick ? 2000 : 3000,
-    measureMs: quick ? 4000 : 10_000,
-  });
-  rmSync(dir, { recursive: true, force: true });
-  console.log(lines.join('\n'));
-}
+await runAlone(import.meta.url, runRelayPasses);

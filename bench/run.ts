@@ -394,6 +394,23 @@ netnsLines.push(...(await runRelayPasses({ root: ROOT, clip, quick, warmupMs: WA
 netnsLines.push(...(await runAdaptPasses({ root: ROOT, clip, quick })));
 // recording: its CPU per passthrough H.264 camera (off vs on), 16 recorded cameras, bytes on disk (bench/recording.ts)
 netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
+// playback: 24 h of recording, the ranges query, the first picture at a random point, a 10-minute export
+// (bench/playback.ts, its own process: it builds its own store and server)
+netnsLines.push('', ...(await playbackPass()));
+
+async function playbackPass(): Promise<string[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/playback.ts')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(quick ? { PLAYBACK_BENCH_QUICK: '1' } : {}) },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  if (code !== 0) return [`playback: bench/playback.ts exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`];
+  return out.trimEnd().split('\n');
+}
 
 /**
  * The player's targets in Chromium on this machine: what the web viewer promises, per decoding path

@@ -372,56 +372,29 @@ export class CameraStream {
   trackInfo({ cpu = true }: { cpu?: boolean } = {}): TrackInfo[] {
     const now = preciseNow();
     const tracks = CODECS.map((codec): TrackInfo => {
-      const track = this.tracks[codec];
-      const config = track.config;
       const native = codec === this.nativeCodec;
       const derived = this.derived[codec];
-      const running = native ? this.state === 'online' : derived.running;
-      const encoder = native ? (this.sourceEncoder() ?? 'camera') : derived.encoder;
-      const cpuSeconds = !cpu ? undefined : native ? this.captureCpuSeconds() : derived.cpuSeconds();
-      return {
-        codec,
+      return describeTrack(this.tracks[codec], now, {
         quality: 'main',
         origin: native ? 'native' : 'derived',
-        running,
-        codecString: config?.codecString ?? null,
-        encoder: running ? (encoder ?? null) : null,
-        cpuSeconds: cpuSeconds === undefined ? null : Math.round(cpuSeconds * 100) / 100,
-        width: config?.width ?? null,
-        height: config?.height ?? null,
-        consumers: track.consumers.size,
-        bitrate: track.bitrate(now),
-        keyframeIntervalMs: track.keyframeInterval() ?? null,
-        units: track.counters.units,
-        bytes: track.counters.bytes,
-      };
+        running: native ? this.state === 'online' : derived.running,
+        encoder: native ? (this.sourceEncoder() ?? 'camera') : derived.encoder,
+        cpuSeconds: !cpu ? undefined : native ? this.captureCpuSeconds() : derived.cpuSeconds(),
+      });
     });
     // The sub-stream is listed while it is wanted or made: a client that never asks for it sees the list as it was.
-    if (this.hasSub && (this.subLive || this.subTrack.consumers.size > 0)) tracks.push(this.subInfo(now, cpu));
+    if (this.hasSub && (this.subLive || this.subTrack.consumers.size > 0)) {
+      tracks.push(
+        describeTrack(this.subTrack, now, {
+          quality: 'sub',
+          origin: this.subSource ? 'native' : 'derived',
+          running: this.subLive,
+          encoder: this.subEncoder(),
+          cpuSeconds: cpu ? this.subDerived?.cpuSeconds() : undefined,
+        }),
+      );
+    }
     return tracks;
-  }
-
-  private subInfo(now: number, cpu: boolean): TrackInfo {
-    const track = this.subTrack;
-    const config = track.config;
-    const running = this.subLive;
-    const cpuSeconds = cpu ? this.subDerived?.cpuSeconds() : undefined;
-    return {
-      codec: 'h264',
-      quality: 'sub',
-      origin: this.subSource ? 'native' : 'derived',
-      running,
-      codecString: config?.codecString ?? null,
-      encoder: running ? (this.subEncoder() ?? null) : null,
-      cpuSeconds: cpuSeconds === undefined ? null : Math.round(cpuSeconds * 100) / 100,
-      width: config?.width ?? null,
-      height: config?.height ?? null,
-      consumers: track.consumers.size,
-      bitrate: track.bitrate(now),
-      keyframeIntervalMs: track.keyframeInterval() ?? null,
-      units: track.counters.units,
-      bytes: track.counters.bytes,
-    };
   }
 
   info(): CameraInfo {
@@ -587,4 +560,27 @@ export class CameraStream {
     }
     this.viewerEvents.left(this.id, stats);
   }
+}
+
+/** What the API says of one track, from the track's own counters and what its camera knows of it. */
+function describeTrack(
+  track: Track,
+  now: number,
+  made: Pick<TrackInfo, 'quality' | 'origin' | 'running'> & { encoder: string | undefined; cpuSeconds?: number },
+): TrackInfo {
+  const config = track.config;
+  return {
+    codec: track.codec,
+    ...made,
+    codecString: config?.codecString ?? null,
+    encoder: made.running ? (made.encoder ?? null) : null,
+    cpuSeconds: made.cpuSeconds === undefined ? null : Math.round(made.cpuSeconds * 100) / 100,
+    width: config?.width ?? null,
+    height: config?.height ?? null,
+    consumers: track.consumers.size,
+    bitrate: track.bitrate(now),
+    keyframeIntervalMs: track.keyframeInterval() ?? null,
+    units: track.counters.units,
+    bytes: track.counters.bytes,
+  };
 }

@@ -42,8 +42,14 @@ export function addViewerMetrics(register: Registry, cameras: CameraRegistry): v
     buckets: DROPPED_BUCKETS,
     registers: [register],
   });
+  // One ack per frame per viewer reaches this: each camera's series is looked up once, not per ack.
+  const rttOf = new Map<string, ReturnType<typeof rtt.labels>>();
   cameras.viewerEvents.listen({
-    rtt: (camera, ms) => rtt.observe({ camera }, ms / 1000),
+    rtt: (camera, ms) => {
+      let series = rttOf.get(camera);
+      if (!series) rttOf.set(camera, (series = rtt.labels({ camera })));
+      series.observe(ms / 1000);
+    },
     left: (camera, s) => {
       const totals = totalsOf(camera, s.protocol);
       totals.connections++;

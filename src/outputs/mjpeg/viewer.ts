@@ -1,12 +1,14 @@
 /**
  * One MJPEG viewer: writes each frame as a multipart part, with flow control.
  *
- * A frame is written only when the response has drained; until it has, a
- * newer frame replaces the one waiting (latest wins), so a slow client holds
- * at most one frame in memory and sees the newest picture when it catches up.
+ * A frame is written only when the response has drained; until it has, it
+ * waits in the viewer's send queue (src/hub/send-queue.ts, `latest`: a newer
+ * frame replaces the one waiting), so a slow client holds at most one frame in
+ * memory and sees the newest picture when it catches up.
  */
 import type { Consumer, ViewerStats } from '../../hub/consumer.js';
 import type { AccessUnit } from '../../media/index.js';
+import { SendQueue } from '../../hub/send-queue.js';
 import { nextViewerId } from '../viewer-id.js';
 import { ViewerTally } from '../viewer-tally.js';
 import type { FpsCap } from './fps-cap.js';
@@ -24,7 +26,7 @@ export interface PartSink {
 export class MjpegViewer implements Consumer {
   /** Waiting for 'drain': nothing more is written until it comes. */
   private blocked = false;
-  private pending: AccessUnit | undefined;
+  private readonly queue = new SendQueue({ policy: 'latest' });
   private closed = false;
 
   private readonly tally: ViewerTally;
@@ -41,8 +43,7 @@ export class MjpegViewer implements Consumer {
     if (this.closed) return;
     if (this.cap && !this.cap.admit(frame.receivedAt)) return;
     if (this.blocked) {
-      if (this.pending) this.tally.framesDropped++;
-      this.pending = frame;
+      this.queue.push(frame);
       return;
     }
     this.write(frame);
@@ -51,11 +52,13 @@ export class MjpegViewer implements Consumer {
   /** No more writes: the response is gone. */
   close(): void {
     this.closed = true;
-    this.pending = undefined;
+    this.queue.clear();
   }
 
   stats(): ViewerStats {
-    return this.tally.stats();
+    const stats = this.tally.stats();
+    // Replaced while waiting (the queue's count), or left out for holding the boundary (the tally's).
+    return { ...stats, framesDropped: stats.framesDropped + this.queue.dropped };
   }
 
   private write(frame: AccessUnit): void {
@@ -81,8 +84,7 @@ export class MjpegViewer implements Consumer {
 
   private readonly onDrain = (): void => {
     this.blocked = false;
-    const frame = this.pending;
-    this.pending = undefined;
+    const frame = this.queue.shift();
     if (frame && !this.closed) this.write(frame);
   };
 }

@@ -43,25 +43,6 @@ export async function diskSpace(path: string): Promise<DiskSpace> {
   return { total: s.blocks * s.bsize, free: s.bavail * s.bsize };
 }
 
-/** Delays between retries after a disk problem: 1 s doubling to `maxMs`. */
-export class Backoff {
-  private attempt = 0;
-  constructor(
-    private readonly initialMs = 1000,
-    private readonly maxMs = 30_000,
-  ) {}
-
-  next(): number {
-    const ms = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
-    this.attempt = Math.min(this.attempt + 1, 20);
-    return ms;
-  }
-
-  reset(): void {
-    this.attempt = 0;
-  }
-}
-
 /**
  * Why the store could not write at `path` (undefined: it can): the folder, or the nearest folder
  * above it that exists (where it would be created), must be a writable directory.

@@ -19,6 +19,7 @@ export interface SegmentRow {
   width: number;
   height: number;
   codecString: string;
+  /** Being written now: endMs and bytes are those of its last whole fragment. */
   open: boolean;
 }
 

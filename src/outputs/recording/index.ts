@@ -18,7 +18,8 @@ export interface RecordedCamera {
   id: string;
   record?: CameraRecordConfig;
 }
-import { Backoff, classifyError, describeProblem, diskSpace, type DiskProblem, type DiskSpace } from './disk.js';
+import { Backoff } from '../../hub/backoff.js';
+import { classifyError, describeProblem, diskSpace, type DiskProblem, type DiskSpace } from './disk.js';
 import type { GapReason, GapRow, IndexDb, SegmentRow } from './index-db.js';
 import { Recorder, type RecordingStatus } from './recorder.js';
 import { INDEX_FILE, openIndex, repairStore, type RepairReport } from './repair.js';
@@ -29,19 +30,10 @@ export type { GapReason } from './index-db.js';
 export type { CameraRecordConfig, RecordingsConfig } from './config.js';
 export { parseSize } from './config.js';
 
-export interface SegmentRecord {
-  id: number;
-  camera: string;
-  /** absolute path, checked to be inside the root */
+/** A segment as the catalog gives it: its index row, the file's path made absolute. */
+export interface SegmentRecord extends Omit<SegmentRow, 'file'> {
+  /** Absolute path, checked to be inside the root. */
   file: string;
-  startMs: number;
-  endMs: number;
-  bytes: number;
-  width: number;
-  height: number;
-  codecString: string;
-  /** being written now: endMs/bytes are those of its last whole fragment */
-  open: boolean;
 }
 
 export interface GapRecord {

@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { initSegment, mediaSegment, type Sample } from '../../codec/mp4/fmp4.js';
 import type { CameraStatus, Consumer } from '../../hub/consumer.js';
 import type { AccessUnit, TrackConfig } from '../../media/index.js';
-import { Backoff, classifyError, describeProblem, type DiskProblem } from './disk.js';
+import { Backoff } from '../../hub/backoff.js';
+import { classifyError, describeProblem, type DiskProblem } from './disk.js';
 import type { GapReason, GapRow, IndexDb } from './index-db.js';
 import { SegmentWriter } from './segment-writer.js';
 

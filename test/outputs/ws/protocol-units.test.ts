@@ -29,7 +29,7 @@ describe('frame header', () => {
   it('round-trips, and reduces the sequence number to u32', () => {
     const buf = Buffer.alloc(16);
     encodeHeader(buf, 0, 2 ** 32 + 7, 42.5);
-    assert.deepEqual(decodeHeader(buf), { version: 1, codec: 1, flags: 1, headerLength: 16, seq: 7, capturedAt: 42.5 });
+    assert.deepEqual(decodeHeader(buf), { version: 1, codec: 1, flags: 1, headerLength: 16, seq: 7, receivedAt: 42.5 });
   });
 
   it('skips as many bytes as the header length says', () => {
@@ -64,7 +64,7 @@ describe('frameMessage', () => {
     const m = frameMessage(f);
     assert.equal(m.length, 16 + JPEG.length);
     assert.equal(decodeHeader(m).seq, 9);
-    assert.equal(decodeHeader(m).capturedAt, f.receivedAt);
+    assert.equal(decodeHeader(m).receivedAt, f.receivedAt);
     assert.ok(m.subarray(16).equals(JPEG));
     assert.equal(frameMessage(f), m, 'the same Buffer for every viewer');
     assert.notEqual(frameMessage(frame(9)), m, 'another Frame object gets its own message');

@@ -85,7 +85,7 @@ async function feed(
         data: unit.data,
         keyframe: unit.keyframe,
         seq: ++seq,
-        capturedAt: Date.now() + offset,
+        receivedAt: Date.now() + offset,
         done: () => result.acked++,
       });
       await sleep(options.intervalMs);
@@ -124,7 +124,7 @@ async function webcodecs(options: FeedOptions): Promise<FeedResult> {
   const presenter = new CanvasPresenter(canvas, {
     presented: (frame) => {
       result.shown++;
-      result.lastShown = { seq: frame.seq, capturedAt: frame.capturedAt };
+      result.lastShown = { seq: frame.seq, receivedAt: frame.receivedAt };
       const size = presenter.pictureSize;
       const name = `${size.width}x${size.height}`;
       if (!result.sizes.includes(name)) result.sizes.push(name);

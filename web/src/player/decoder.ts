@@ -10,7 +10,7 @@ export interface EncodedFrame {
   jpeg: Blob;
   seq: number;
   /** Capture time, server clock. */
-  capturedAt: number;
+  receivedAt: number;
   /** Called once the decoder is finished with the frame (decoded, failed, replaced or discarded): the WebSocket acks here. */
   done?: () => void;
 }

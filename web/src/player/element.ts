@@ -124,7 +124,7 @@ export class CamrelayPlayer extends HTMLElement {
         this.collector.decoded++;
         this.collector.skipped += skipped;
         this.h264Failures = 0;
-        this.onShown(frame.seq, frame.capturedAt);
+        this.onShown(frame.seq, frame.receivedAt);
       },
       skipped: () => this.collector.skipped++,
       jumped: () => this.collector.liveJumps++,
@@ -458,7 +458,7 @@ export class CamrelayPlayer extends HTMLElement {
       data: unit,
       keyframe: (header.flags & FLAG_KEYFRAME) !== 0,
       seq: header.seq,
-      capturedAt: header.capturedAt,
+      receivedAt: header.receivedAt,
       done: ack,
     };
     if (this.activePath === 'webcodecs') this.webcodecs.push(access);
@@ -495,7 +495,7 @@ export class CamrelayPlayer extends HTMLElement {
       this.goOffline({ cause: 'camera', since: pending.since, reason: pending.reason ?? null });
     } else if (this.stateValue !== 'live' && this.stateValue !== 'offline') this.goLive();
     // Acked once decoded: the server then paces itself to this browser (docs/protocol.md).
-    this.decoder.push({ jpeg, seq: header.seq, capturedAt: header.capturedAt, done: ack });
+    this.decoder.push({ jpeg, seq: header.seq, receivedAt: header.receivedAt, done: ack });
   }
 
   private onMjpegLoaded(width: number, height: number): void {
@@ -589,13 +589,13 @@ export class CamrelayPlayer extends HTMLElement {
   }
 
   private onPresented(frame: PresentedFrame): void {
-    this.onShown(frame.seq, frame.capturedAt);
+    this.onShown(frame.seq, frame.receivedAt);
   }
 
   /** A picture reached the screen (canvas or video): stats, `frame` events, the overlay. */
-  private onShown(seq: number, capturedAt: number): void {
+  private onShown(seq: number, receivedAt: number): void {
     const now = wallNow();
-    const local = Number.isFinite(capturedAt) ? this.connection.clock?.toLocal(capturedAt) : undefined;
+    const local = Number.isFinite(receivedAt) ? this.connection.clock?.toLocal(receivedAt) : undefined;
     this.collector.framePresented(seq, now, local === undefined ? Number.NaN : now - local);
     if (!this.view.message.hidden) this.render();
     if (now - this.lastFrameEventAt >= 1000 / FRAME_EVENTS_PER_SECOND) {

@@ -32,7 +32,7 @@ export interface AccessUnit {
   keyframe: boolean;
   seq: number;
   /** When camrelay received it, server clock (ms since the epoch). */
-  capturedAt: number;
+  receivedAt: number;
   /** Called exactly once, when the decoder has taken it (or let it go): the WebSocket acks here. */
   done: () => void;
 }
@@ -40,7 +40,7 @@ export interface AccessUnit {
 /** How a picture that was shown is reported, whatever the decoder. */
 export interface ShownFrame {
   seq: number;
-  capturedAt: number;
+  receivedAt: number;
 }
 
 /** A `config` message as a decoder takes it; undefined when it is not a usable one. */

@@ -14,7 +14,7 @@ export interface PresentedFrame {
   bitmap: Picture;
   seq: number;
   /** Capture time, server clock. */
-  capturedAt: number;
+  receivedAt: number;
 }
 
 function sizeOf(picture: Picture): { width: number; height: number } {

@@ -64,7 +64,7 @@ export class WebCodecsDecoder {
       unit.done();
       return;
     }
-    const timestamp = Math.max(this.lastTimestamp + 1, Math.round(unit.capturedAt * 1000));
+    const timestamp = Math.max(this.lastTimestamp + 1, Math.round(unit.receivedAt * 1000));
     this.lastTimestamp = timestamp;
     try {
       decoder.decode(new EncodedVideoChunk({ type: unit.keyframe ? 'key' : 'delta', timestamp, data: unit.data }));
@@ -79,7 +79,7 @@ export class WebCodecsDecoder {
       const oldest = this.inFlight.keys().next().value;
       if (oldest !== undefined) this.inFlight.delete(oldest);
     }
-    this.inFlight.set(timestamp, { seq: unit.seq, capturedAt: unit.capturedAt });
+    this.inFlight.set(timestamp, { seq: unit.seq, receivedAt: unit.receivedAt });
     this.started.set(timestamp, performance.now());
     if (this.started.size > MAX_IN_FLIGHT) this.started.delete(this.started.keys().next().value ?? 0);
     this.held.push(unit.done);
@@ -137,7 +137,7 @@ export class WebCodecsDecoder {
       this.decodeMs = this.decodeMs === 0 ? ms : this.decodeMs * 0.9 + ms * 0.1;
     }
     this.releaseAcks();
-    this.events.decoded({ bitmap: frame, seq: info?.seq ?? 0, capturedAt: info?.capturedAt ?? Number.NaN });
+    this.events.decoded({ bitmap: frame, seq: info?.seq ?? 0, receivedAt: info?.receivedAt ?? Number.NaN });
   }
 
   private onError(decoder: VideoDecoder, error: DOMException): void {
