@@ -24,8 +24,18 @@ export class SegmentWriter {
   static async create(root: string, path: string, init: Uint8Array): Promise<SegmentWriter> {
     await stat(root);
     // Video of people: readable by the server's user and group only.
-    await mkdir(dirname(path), { recursive: true, mode: 0o750 });
-    const fh = await open(path, 'wx', 0o640);
+    const folder = () => mkdir(dirname(path), { recursive: true, mode: 0o750 });
+    await folder();
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'wx', 0o640);
+    } catch (err) {
+      // Retention removes a day's folder with its last segment: it may have done so just now.
+      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      await stat(root);
+      await folder();
+      fh = await open(path, 'wx', 0o640);
+    }
     const writer = new SegmentWriter(path, fh);
     try {
       await writer.write(init);

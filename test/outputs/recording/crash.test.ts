@@ -30,7 +30,7 @@ describe('recording after a crash', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'camrelay-rec-crash-'));
     root = join(dir, 'store');
-    makeH264Clip(join(dir, 'clip.mp4'), { seconds: 30 });
+    makeH264Clip(join(dir, 'clip.mp4'), { seconds: 16 });
     config = writeConfig(
       join(dir, 'camrelay.yaml'),
       `log: { level: warn }\nrecordings: { path: ${root}, segment_duration: 60 }\n` +
@@ -50,7 +50,7 @@ describe('recording after a crash', () => {
         'the open segment row',
       );
       assert.equal(first.open, 1, 'the segment being written has an open row');
-      await waitFor(() => Date.now() - first.start_ms > 5000, 10_000, '5 s of recording');
+      await waitFor(() => Date.now() - first.start_ms > 3000, 10_000, '3 s of recording');
       killedAt = Date.now();
       proc.child.kill('SIGKILL');
       await proc.exited;

@@ -4,7 +4,7 @@
  *
  *   server 10.232.1.1 ──veth (tbf on this side)── 10.232.1.2 viewer
  *
- * The camera is 1280x720 at 30 fps (testsrc), encoded once by libx264 at about 2 Mbit/s; the link
+ * The camera is 1280x720 at 15 fps (testsrc), encoded once by libx264 at 2 Mbit/s; the link
  * first carries 512 kbit/s, a quarter of that. The viewer must get fewer pictures, never a broken
  * one, and no growing delay: real ffmpeg decodes everything it received with zero errors, every
  * skip is followed by a keyframe, the server counted keyframe skips, and the latency (receipt on
@@ -26,12 +26,19 @@ import { addNetns, addVeth, deleteNetns, NetnsScript, netnsId, netnsMissing, sha
 import { assertNoBrokenPicture, checkConfig, decodeWithFfmpeg } from './h264-viewer.js';
 
 const VIEWER = join(import.meta.dirname, 'h264-netns-viewer.ts');
-/** Seconds on the slow link, from the viewer's first unit; the first 2 of them are its catch-up. */
-const SLOW_S = 10;
+/**
+ * Seconds on the slow link, from the viewer's first unit; the first 2 of them are its catch-up. The 4 s
+ * left tell a bounded delay from a queue: the stream being four times the link's rate, a queue would grow
+ * by about 3 s every second, some 8 s between the first and the last third.
+ */
+const SLOW_S = 6;
 const SETTLE_S = 2;
-/** Seconds on the fast link; the last FULL_S of them must be every unit in sequence. */
-const FAST_S = 7;
-const FULL_S = 3;
+/**
+ * Seconds on the fast link; the last FULL_S of them must be every unit in sequence (the 2 s before are
+ * for the next keyframe, 1 s apart, after what was skipped).
+ */
+const FAST_S = 4;
+const FULL_S = 2;
 const SLOW_RATE = '512kbit';
 /**
  * How much the mean latency may grow between the first and the last third of the slow window:
@@ -46,7 +53,7 @@ const skip = skipOutsideCi(missing);
 interface Unit {
   seq: number;
   flags: number;
-  capturedAt: number;
+  receivedAt: number;
   at: number;
   data: string;
 }
@@ -90,17 +97,18 @@ describe('codec 2 (H.264) through a link too slow for the stream', () => {
     const config = join(dir, 'camrelay.yaml');
     writeFileSync(
       config,
-      'cameras:\n  - { id: cam, source: "testsrc?size=1280x720&fps=30", encoder: libx264, keyframe_interval: 1 }\n',
+      'cameras:\n  - { id: cam, source: "testsrc?size=1280x720&fps=15", encoder: libx264, bitrate: 2000, ' +
+        'keyframe_interval: 1 }\n',
     );
     const server = CamrelayProcess.spawn(
       ['serve', '--host', '10.232.1.1', '--port', '8080', '--allow-anonymous', '--config', config],
       { netns: ns.server },
     );
     procs.push(server);
-    await server.waitListening();
-
+    // The viewer starts meanwhile (it connects once the server listens).
     const viewer = new NetnsScript(ns.viewer, VIEWER, ['http://10.232.1.1:8080', 'cam']);
     viewers.push(viewer);
+    await server.waitListening();
     const units = (): Unit[] => viewer.lines.filter((l) => 'seq' in l) as unknown as Unit[];
     await waitFor(() => units().length > 0, 25_000, `the first unit (viewer: ${viewer.stderr.slice(-300)})`);
     const firstAt = units()[0]!.at;
@@ -122,7 +130,7 @@ describe('codec 2 (H.264) through a link too slow for the stream', () => {
 
     const frames: V1Frame[] = all.map((u) => {
       const jpeg = Buffer.from(u.data, 'base64');
-      const header = { version: 1, codec: 2, flags: u.flags, headerLength: 16, seq: u.seq, capturedAt: u.capturedAt };
+      const header = { version: 1, codec: 2, flags: u.flags, headerLength: 16, seq: u.seq, receivedAt: u.receivedAt };
       return { ...header, jpeg, bytes: jpeg.length, hash: '', at: u.at };
     });
     assertNoBrokenPicture(frames);
@@ -131,7 +139,7 @@ describe('codec 2 (H.264) through a link too slow for the stream', () => {
     const slowFrom = firstAt + SETTLE_S * 1000;
     const slow = all.filter((u) => u.at >= slowFrom && u.at < raisedAt);
     const third = (raisedAt - slowFrom) / 3;
-    const latency = (us: Unit[]): number[] => us.map((u) => u.at - u.capturedAt);
+    const latency = (us: Unit[]): number[] => us.map((u) => u.at - u.receivedAt);
     const first = latency(slow.filter((u) => u.at < slowFrom + third));
     const last = latency(slow.filter((u) => u.at >= raisedAt - third));
     const stopAt = raisedAt + FAST_S * 1000;

@@ -27,6 +27,23 @@ describe('WebSocket viewer protocol v1, codec 2 (H.264)', () => {
     await ts.close();
   });
 
+  it('one encoder for many H.264 viewers', async () => {
+    const viewers = await Promise.all(
+      Array.from({ length: 4 }, () => V1Client.open(url('?codec=h264', 'many'), { autoAck: true })),
+    );
+    try {
+      await Promise.all(viewers.map((v) => v.waitFrames(5, 30_000)));
+      // The capture ffmpeg of `many` and its one encoder (this test runs first: `cam` has not started).
+      const camera = ts.server.registry.get('many')!;
+      assert.equal(camera.transcoderStarts, 1, 'one encoder started for four viewers');
+      await waitFor(() => ts.server.registry.get('cam')!.state === 'idle', 20_000, 'cam idle');
+      await waitFor(() => ffmpegChildren().length === 2, 10_000, 'capture + encoder only').catch(() => {});
+      assert.equal(ffmpegChildren().length, 2, `ffmpeg children: ${ffmpegChildren().length}`);
+    } finally {
+      for (const v of viewers) v.close();
+    }
+  });
+
   it('hello h264, config with a parseable avcC, keyframe first, ffmpeg decodes all', async () => {
     const v = await V1Client.open(url('?codec=h264&player=webcodecs'), { autoAck: true });
     try {
@@ -106,23 +123,6 @@ describe('WebSocket viewer protocol v1, codec 2 (H.264)', () => {
     }
     for (const query of ['?codec=vp9', '?codec=', '?codec=h264&player=flash']) {
       assert.equal((await rejectedUpgrade(url(query))).status, 400, query);
-    }
-  });
-
-  it('one encoder for many H.264 viewers', async () => {
-    const viewers = await Promise.all(
-      Array.from({ length: 4 }, () => V1Client.open(url('?codec=h264', 'many'), { autoAck: true })),
-    );
-    try {
-      await Promise.all(viewers.map((v) => v.waitFrames(5, 30_000)));
-      // The capture ffmpeg of `many` and its one encoder (`cam` has gone idle or runs its own two).
-      const camera = ts.server.registry.get('many')!;
-      assert.equal(camera.transcoderStarts, 1, 'one encoder started for four viewers');
-      await waitFor(() => ts.server.registry.get('cam')!.state === 'idle', 20_000, 'cam idle');
-      await waitFor(() => ffmpegChildren().length === 2, 10_000, 'capture + encoder only').catch(() => {});
-      assert.equal(ffmpegChildren().length, 2, `ffmpeg children: ${ffmpegChildren().length}`);
-    } finally {
-      for (const v of viewers) v.close();
     }
   });
 });

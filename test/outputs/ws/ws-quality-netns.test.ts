@@ -5,7 +5,9 @@
  *   viewer A (?quality=auto)  10.233.1.2 ── tbf ── 10.233.1.1  server
  *   viewer B (?quality=main)  10.233.2.2 ── tbf ── 10.233.2.1  server
  *
- * Both links go 8 Mbit/s → 300 kbit/s → 8 Mbit/s (`tc qdisc replace`). The camera is 1280x720, encoded at
+ * Both links go 8 Mbit/s → 300 kbit/s → 8 Mbit/s (`tc qdisc replace`), each phase as long as its event needs:
+ * slow once A's round trip is known, fast again once A's delay was watched for a while after its move down,
+ * and the end once A received main for a while after its move back up. The camera is 1280x720, encoded at
  * 2 Mbit/s; its sub-stream is 640x360 at 400 kbit/s. A must move down while the link is slow (to the
  * sub-stream or its keyframes) and back to main once it is fast again, without reconnecting; every unit it
  * received decodes with real ffmpeg with zero errors, across the moves (each with its `config` first); its
@@ -26,9 +28,13 @@ import { addNetns, addVeth, deleteNetns, NetnsScript, netnsId, netnsMissing, sha
 import { decodeAll, qualities, runsOf, type Event } from './quality-stream.js';
 
 const VIEWER = join(import.meta.dirname, 'quality-netns-viewer.ts');
-const FAST_S = 7;
-const SLOW_S = 12;
-const RECOVER_S = 14;
+/** On the fast link from A's first unit: its round trip learnt from small units. */
+const FAST_MS = 1500;
+/** After the move down: its settling (DOWN_SETTLE_MS and the old units in flight), then the watched delay. */
+const SETTLE_MS = 2000;
+const WATCHED_MS = 4000;
+/** After the move back up: main for this long (a move up that failed would have moved down again). */
+const MAIN_MS = 2000;
 const SLOW_KBPS = 300;
 const FAST = { rate: '8mbit', burst: '64kbit', latency: '100ms' };
 const SLOW = { rate: `${SLOW_KBPS}kbit`, burst: '32kbit', latency: '100ms' };
@@ -38,15 +44,27 @@ const skip = skipOutsideCi(missing);
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
+/**
+ * The receipt time of the move `find` looks for, once it came (or now, after 20 s without it: the assertions
+ * below then say what moved and when). 20 s: a move up waits at most MAX_UP_HOLD_MS plus UP_CONFIRM_MS.
+ */
+async function waitForMove(find: () => { at: number } | undefined): Promise<number> {
+  for (const end = Date.now() + 20_000; Date.now() < end; await sleep(100)) {
+    const move = find();
+    if (move) return move.at;
+  }
+  return Date.now();
+}
+
 /** The viewer's lines back into ordered events. */
 function eventsOf(viewer: NetnsScript): Event[] {
   const events: Event[] = [];
   for (const l of viewer.lines) {
     if ('text' in l) events.push({ text: l.text as TextMessage, at: l.at as number });
     else if ('seq' in l) {
-      const u = l as { seq: number; flags: number; capturedAt: number; at: number; data: string };
+      const u = l as { seq: number; flags: number; receivedAt: number; at: number; data: string };
       events.push({
-        unit: { seq: u.seq, flags: u.flags, capturedAt: u.capturedAt, at: u.at, data: Buffer.from(u.data, 'base64') },
+        unit: { seq: u.seq, flags: u.flags, receivedAt: u.receivedAt, at: u.at, data: Buffer.from(u.data, 'base64') },
       });
     }
   }
@@ -95,20 +113,28 @@ describe('per-viewer quality through a link whose rate changes', () => {
       { netns: ns.server },
     );
     procs.push(server);
-    await server.waitListening();
-
+    // The viewers start meanwhile (they connect once the server listens).
     const a = new NetnsScript(ns.a, VIEWER, ['http://10.233.1.1:8080', 'cam', '?codec=h264&quality=auto']);
     const b = new NetnsScript(ns.b, VIEWER, ['http://10.233.2.1:8080', 'cam', '?codec=h264&quality=main']);
     viewers.push(a, b);
+    await server.waitListening();
     const unitsOf = (v: NetnsScript): number => v.lines.filter((l) => 'seq' in l).length;
+    /** A viewer's moves so far (receipt time, quality), as they arrive. */
+    const movesOf = (v: NetnsScript): { at: number; quality: string }[] =>
+      v.lines.flatMap((l) => {
+        const t = l.text as TextMessage | undefined;
+        return t?.type === 'quality' ? [{ at: l.at as number, quality: t.quality as string }] : [];
+      });
     await waitFor(() => unitsOf(a) > 0 && unitsOf(b) > 0, 25_000, `the first units (${a.stderr.slice(-300)})`);
-    await sleep(FAST_S * 1000);
+    await sleep(FAST_MS);
     const droppedAt = Date.now();
     shape(SLOW);
-    await sleep(SLOW_S * 1000);
+    const downAt = await waitForMove(() => movesOf(a).find((m) => m.at >= droppedAt && m.quality !== 'main'));
+    await sleep(downAt + SETTLE_MS + WATCHED_MS - Date.now());
     const raisedAt = Date.now();
     shape(FAST);
-    await sleep(RECOVER_S * 1000);
+    const upAt = await waitForMove(() => movesOf(a).find((m) => m.at >= raisedAt && m.quality === 'main'));
+    await sleep(upAt + MAIN_MS - Date.now());
     for (const v of viewers) v.tell('stop');
     await waitFor(() => viewers.every((v) => v.lines.some((l) => 'api' in l)), 10_000, 'the viewers’ API reads');
     await Promise.all(viewers.map((v) => v.exited));
@@ -124,9 +150,9 @@ describe('per-viewer quality through a link whose rate changes', () => {
     const down = moves.find((m) => m.at >= droppedAt && m.quality !== 'main');
     const up = moves.find((m) => m.at >= raisedAt && m.quality === 'main');
     // Delay while slow, once moved down: what the link explains is the time its biggest unit takes through it.
-    const settled = units.filter((u) => down && u.at >= down.at + 2000 && u.at < raisedAt);
+    const settled = units.filter((u) => down && u.at >= down.at + SETTLE_MS && u.at < raisedAt);
     const third = settled.length ? (raisedAt - settled[0]!.at) / 3 : 0;
-    const latency = (us: typeof units): number[] => us.map((u) => u.at - u.capturedAt);
+    const latency = (us: typeof units): number[] => us.map((u) => u.at - u.receivedAt);
     const first = latency(settled.filter((u) => u.at < settled[0]!.at + third));
     const last = latency(settled.filter((u) => u.at >= raisedAt - third));
     const biggest = Math.max(0, ...settled.map((u) => u.data.length));
