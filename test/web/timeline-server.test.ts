@@ -240,6 +240,9 @@ describe('web viewer: the recordings timeline on a recording server', { skip: MI
     page.on('request', (r) => {
       if (r.url().includes('/recordings')) asked.push(r.url());
     });
+    // What the page decides on: the server's answer to api/me.
+    const me = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/me');
+    me.catch(() => undefined); // awaited below; a page closed early must not leave it unhandled
     await page.goto(`${url}?token=${VIEWER}#/camera/front`);
     try {
       await waitFor(async () => (await page.locator('.camera-title').textContent()) === 'Front door', 10_000, 'title');
@@ -248,7 +251,11 @@ describe('web viewer: the recordings timeline on a recording server', { skip: MI
         15_000,
         'the live picture',
       );
-      await page.waitForTimeout(1500);
+      // Its answer read and acted on (the panel would ask for the recordings at once after it).
+      const answer = await me;
+      assert.equal(answer.status(), 200);
+      await answer.finished();
+      await page.waitForTimeout(200);
       assert.equal(await page.locator('.timeline-panel').isVisible(), false, 'no timeline');
       // api/me says this viewer may not watch recordings: not even asked for.
       assert.deepEqual(asked, []);
