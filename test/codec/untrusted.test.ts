@@ -115,6 +115,17 @@ function chain(au: AccessUnit, random: () => number): void {
   );
 }
 
+/** The parts one after another (spreading into an array is slow for streams this size). */
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 function mutate(source: Uint8Array, random: () => number): Uint8Array {
   let data = source.slice();
   const pick = (n: number): number => Math.floor(random() * n);
@@ -131,19 +142,19 @@ function mutate(source: Uint8Array, random: () => number): Uint8Array {
       case 2: {
         // insert a start code, maybe followed by a plausible header
         const insert = [0, 0, 1, [0x09, 0x67, 0x68, 0x65, 0x41, 0x06][pick(6)]!, pick(256)];
-        data = new Uint8Array([...data.subarray(0, at), ...insert, ...data.subarray(at)]);
+        data = concat(data.subarray(0, at), new Uint8Array(insert), data.subarray(at));
         break;
       }
       case 3: {
         // delete a range
         const end = Math.min(data.length, at + pick(2000));
-        data = new Uint8Array([...data.subarray(0, at), ...data.subarray(end)]);
+        data = concat(data.subarray(0, at), data.subarray(end));
         break;
       }
       case 4: {
         // duplicate a range
         const end = Math.min(data.length, at + pick(3000));
-        data = new Uint8Array([...data.subarray(0, end), ...data.subarray(at, end), ...data.subarray(end)]);
+        data = concat(data.subarray(0, end), data.subarray(at, end), data.subarray(end));
         break;
       }
       case 5: // truncate
@@ -182,13 +193,13 @@ describe('untrusted input', () => {
     }
   });
 
-  it('3000 seeded mutations of a real stream: bounded, deterministic, and only CodecErrors', () => {
+  it('2000 seeded mutations of a real stream: bounded, deterministic, and only CodecErrors', () => {
     const source = ffmpegH264({ width: 160, height: 120, frames: 20, gop: 5, profile: 'high', aud: true });
     const plain = ffmpegH264({ width: 160, height: 120, frames: 20, gop: 5, profile: 'baseline' });
     const random = seededRandom(20261201);
     let emitted = 0;
     let dropped = 0;
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 2000; i++) {
       const stream = mutate(i % 2 ? source : plain, random);
       const whole = splitInChunks(stream, undefined);
       const chunked = splitInChunks(stream, random);
@@ -206,7 +217,7 @@ describe('untrusted input', () => {
         if (nalType(nal) === NalType.SPS) tolerate('parseSps', () => parseSps(nal));
       }
     }
-    assert.ok(emitted > 3000 * 10, `${emitted} access units came through`);
+    assert.ok(emitted > 2000 * 10, `${emitted} access units came through`);
     assert.ok(dropped > 0, 'some mutations made access units to drop');
   });
 });

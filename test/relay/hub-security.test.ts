@@ -26,7 +26,7 @@ const cfg = join(dir, 'hub.yaml');
 writeFileSync(
   cfg,
   `camera_defaults:
-  idle_grace: 1
+  idle_grace: 0.5
 publishers:
   - name: a
     token_hash: ${hashToken(TOKEN_A)}
@@ -178,7 +178,7 @@ describe('hub: publisher security, limits and protocol', () => {
     viewer.close();
     const leftAt = Date.now();
     await raw.waitMessage((m) => m.type === 'stop' && m.camera === 'x', 5000, 'stop after the idle grace');
-    assert.ok(Date.now() - leftAt >= 800, 'not before the grace');
+    assert.ok(Date.now() - leftAt >= 400, 'not before the grace (0.5 s)');
     raw.close();
   });
 

@@ -94,8 +94,10 @@ function run(t: Transcoder) {
   return { units, ended };
 }
 
-async function paced(t: Transcoder, units: SourceUnit[], ms: number): Promise<void> {
+/** Pushes the units one each `ms`, stopping early once `enough()` holds. */
+async function paced(t: Transcoder, units: SourceUnit[], ms: number, enough = () => false): Promise<void> {
   for (const u of units) {
+    if (enough()) return;
     t.push(u);
     await sleep(ms);
   }
@@ -109,15 +111,12 @@ describe('transcoder', () => {
     let pushed = 0;
     try {
       // Until the encoder runs (the `auto` probe, ffmpeg starting) at most 3 JPEGs wait and older ones are
-      // dropped: feed the pictures round and round until 30 came out.
-      await waitFor(
-        async () => {
-          await paced(t, [jpegUnit(pictures[pushed++ % pictures.length]!)], 30);
-          return out.units.length >= 30;
-        },
-        20_000,
-        '30 H.264 units',
-      );
+      // dropped: feed the pictures round and round, one each 30 ms, until 30 came out.
+      const deadline = Date.now() + 20_000;
+      while (out.units.length < 30) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting for 30 H.264 units (got ${out.units.length})`);
+        await paced(t, [jpegUnit(pictures[pushed++ % pictures.length]!)], 30);
+      }
     } finally {
       await t.stop();
     }
@@ -183,7 +182,7 @@ describe('transcoder', () => {
     const t = createTranscoder('jpeg', { label: 'cam', quality: 70 }, log);
     const out = run(t);
     try {
-      await paced(t, input, 30);
+      await paced(t, input, 30, () => out.units.length >= 20);
       await waitFor(() => out.units.length >= 20, 20_000, '20 JPEGs');
     } finally {
       await t.stop();
@@ -221,7 +220,7 @@ describe('transcoder', () => {
       assert.equal(t.counters.unitsIn, 1000);
       assert.ok(t.counters.dropped >= 900, `${t.counters.dropped} dropped`);
       // Then at a pace ffmpeg keeps up with.
-      await paced(t, pictures, 40);
+      await paced(t, pictures, 40, () => out.units.length >= 10);
       await waitFor(() => out.units.length >= 10, 20_000, 'units after the burst');
     } finally {
       await t.stop();
@@ -237,7 +236,7 @@ describe('transcoder', () => {
       for (let i = 0; i < 1000; i++) j.push(input[i % input.length]!);
       assert.ok(j.backlog.units <= 2);
       assert.ok(j.counters.dropped >= 900);
-      await paced(j, input, 30);
+      await paced(j, input, 30, () => jpegOut.units.length >= 10);
       await waitFor(() => jpegOut.units.length >= 10, 20_000, 'JPEGs after the burst');
     } finally {
       await j.stop();
@@ -274,7 +273,7 @@ describe('transcoder', () => {
       j.push({ ...input[1]!, data: Buffer.from([0, 0, 0, 9, 1, 2]) });
       j.push({ config: jpegConfig(320, 240), keyframe: true, data: Buffer.alloc(200) }); // wrong codec
       await waitFor(() => j.counters.dropped === 3, 10_000, 'the three malformed units dropped');
-      await paced(j, input, 30);
+      await paced(j, input, 30, () => jpegOut.units.length >= 10);
       await waitFor(() => jpegOut.units.length >= 10, 20_000, 'JPEGs after the malformed units');
     } finally {
       await j.stop();
@@ -296,7 +295,7 @@ describe('transcoder', () => {
     assert.equal(t.backlog.units, 0);
     // Started again (as the hub does, with backoff): it works again.
     const second = run(t);
-    await paced(t, pictures, 40);
+    await paced(t, pictures, 40, () => second.units.length >= 3);
     await waitFor(() => second.units.length >= 3, 20_000, 'units from the restarted transcoder');
     assert.ok(second.units[0]!.keyframe);
     await t.stop();

@@ -92,6 +92,12 @@ describe('H.264 decoders in Chromium', { skip: skipOutsideCi(MISSING) }, () => {
   let server: Server;
   let secure: Page;
   let insecure: Page;
+  /**
+   * The feeds, started once the pages are open: the WebCodecs ones (secure page) run beside the MSE ones
+   * (insecure page), each page's one after the other as its tests list them; each test judges its result.
+   */
+  let webcodecsRuns: Promise<{ one: FeedResult; resized: FeedResult }>;
+  let mseRuns: Promise<{ live: FeedResult; gap: FeedResult; long: FeedResult }>;
 
   before(async () => {
     requireInCi(MISSING);
@@ -101,6 +107,18 @@ describe('H.264 decoders in Chromium', { skip: skipOutsideCi(MISSING) }, () => {
     browser = await launchBrowser([`--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`]);
     secure = await openAt(browser, `http://127.0.0.1:${port}/`);
     insecure = await openAt(browser, `http://${INSECURE_HOST}:${port}/`);
+    webcodecsRuns = (async () => ({
+      one: await run(secure, 'webcodecs', { streams: ['wide'], intervalMs: 33 }),
+      resized: await run(secure, 'webcodecs', { streams: ['wide', 'small'], intervalMs: 20, gapMs: 5000 }),
+    }))();
+    mseRuns = (async () => ({
+      live: await run(insecure, 'mse', { streams: ['wide'], intervalMs: 33, settleMs: 700 }),
+      gap: await run(insecure, 'mse', { streams: ['wide', 'small'], intervalMs: 33, gapMs: 4000, settleMs: 700 }),
+      long: await run(insecure, 'mse', { streams: ['wide', 'wide', 'wide'], intervalMs: 25, settleMs: 800 }),
+    }))();
+    // Awaited by the tests; a failure is reported there, not as an unhandled rejection.
+    webcodecsRuns.catch(() => undefined);
+    mseRuns.catch(() => undefined);
   });
   after(async () => {
     await browser?.close();
@@ -121,7 +139,7 @@ describe('H.264 decoders in Chromium', { skip: skipOutsideCi(MISSING) }, () => {
   });
 
   it('WebCodecs: decodes every access unit, draws them, acks each one', async () => {
-    const r = await run(secure, 'webcodecs', { streams: ['wide'], intervalMs: 33 });
+    const r = (await webcodecsRuns).one;
     const report = JSON.stringify({ ...r, sizes: r.sizes });
     assert.deepEqual(r.failures, [], report);
     assert.equal(r.pushed, 60);
@@ -133,7 +151,7 @@ describe('H.264 decoders in Chromium', { skip: skipOutsideCi(MISSING) }, () => {
   });
 
   it('WebCodecs: a new config (another size) configures again and goes on decoding', async () => {
-    const r = await run(secure, 'webcodecs', { streams: ['wide', 'small'], intervalMs: 20, gapMs: 5000 });
+    const r = (await webcodecsRuns).resized;
     const report = JSON.stringify(r);
     assert.deepEqual(r.failures, [], report);
     assert.equal(r.acked, r.pushed, report);
@@ -142,7 +160,7 @@ describe('H.264 decoders in Chromium', { skip: skipOutsideCi(MISSING) }, () => {
   });
 
   it('MSE (not a secure context): plays live, the playhead advancing with a short buffer', async () => {
-    const r = await run(insecure, 'mse', { streams: ['wide'], intervalMs: 33, settleMs: 700 });
+    const r = (await mseRuns).live;
     const report = JSON.stringify(r);
     assert.deepEqual(r.failures, [], report);
     assert.equal(r.acked, 60, `every unit acked once appended: ${report}`);
@@ -156,7 +174,7 @@ describe('H.264 decoders in Chromium', { skip: skipOutsideCi(MISSING) }, () => {
   });
 
   it('MSE: a gap in time (an outage, then a keyframe at another size) is jumped over', async () => {
-    const r = await run(insecure, 'mse', { streams: ['wide', 'small'], intervalMs: 33, gapMs: 4000, settleMs: 700 });
+    const r = (await mseRuns).gap;
     const report = JSON.stringify(r);
     assert.deepEqual(r.failures, [], report);
     assert.equal(r.acked, r.pushed, report);
@@ -168,7 +186,7 @@ describe('H.264 decoders in Chromium', { skip: skipOutsideCi(MISSING) }, () => {
   });
 
   it('MSE: a long stream keeps a short buffer (what is behind the playhead is removed)', async () => {
-    const r = await run(insecure, 'mse', { streams: ['wide', 'wide', 'wide'], intervalMs: 25, settleMs: 800 });
+    const r = (await mseRuns).long;
     const report = JSON.stringify(r);
     assert.deepEqual(r.failures, [], report);
     const span = r.buffered.reduce((sum, [start, end]) => sum + end! - start!, 0);

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { PlayerStats } from '../../web/src/player/types.js';
-import { ffmpegChildren, sleep, startServer, waitFor, type TestServer } from '../support/index.js';
+import { ffmpegChildren, startServer, waitFor, type TestServer } from '../support/index.js';
 import {
   allowOriginsConfig,
   launchBrowser,
@@ -47,6 +47,23 @@ function waitStats(
     },
     timeoutMs,
     what,
+  );
+}
+
+/**
+ * Skips the page's clock (installed before it loaded) past the player's reconnect delays, step by step,
+ * until it turns to MJPEG; what follows runs at the real pace.
+ */
+function skipToMjpeg(page: Page): Promise<boolean> {
+  return waitFor(
+    async () => {
+      const s = await playerStats(page).catch(() => undefined);
+      if (s?.transport === 'mjpeg') return true;
+      await page.clock.fastForward(250);
+      return false;
+    },
+    20_000,
+    'the player turning to MJPEG',
   );
 }
 
@@ -120,10 +137,11 @@ describe('<camrelay-player>', () => {
               count++;
               detail = (e as CustomEvent).detail;
             });
-            setTimeout(() => resolve({ count, detail }), 2000);
+            setTimeout(() => resolve({ count, detail }), 1000);
           }),
       );
-      assert.ok(events.count >= 2 && events.count <= 9, `frame events in 2 s: ${events.count} (throttled to 4/s)`);
+      // The camera shows 15 frames a second; the events come at most 4 a second.
+      assert.ok(events.count >= 2 && events.count <= 5, `frame events in 1 s: ${events.count} (throttled to 4/s)`);
       assert.ok(
         typeof (events.detail as { fps: unknown }).fps === 'number' &&
           typeof (events.detail as { seq: unknown }).seq === 'number',
@@ -208,10 +226,13 @@ describe('<camrelay-player>', () => {
       };
     </script>`;
     other.html = embedPage(server.url, 'camera="small"', { before: failing });
-    const { context, page } = await openPage(browser, other.url);
+    const { context, page } = await openPage(browser, 'about:blank');
     try {
+      // The waits between attempts (0.5 s, 1 s, then 2 s before MJPEG) are skipped on the page's clock.
+      await page.clock.install();
       const errors: string[] = [];
       await page.exposeFunction('reportError', (m: string) => errors.push(m));
+      await page.goto(other.url);
       await page.evaluate(() =>
         document
           .getElementById('p')!
@@ -221,6 +242,7 @@ describe('<camrelay-player>', () => {
             ),
           ),
       );
+      await skipToMjpeg(page);
       const s = await waitStats(page, (st) => st.online, 20_000, 'the fallback after failures');
       assert.equal(s.transport, 'mjpeg');
       const attempts = await page.evaluate(() => (window as unknown as { attempts: number }).attempts);
@@ -236,8 +258,12 @@ describe('<camrelay-player>', () => {
 
   it('falls back to MJPEG where the server refuses its WebSocket (an origin it does not allow)', async () => {
     const stranger = await serveHtml(embedPage(server.url, 'camera="small"'));
-    const { context, page } = await openPage(browser, stranger.url);
+    const { context, page } = await openPage(browser, 'about:blank');
     try {
+      // The waits between refused attempts are skipped on the page's clock.
+      await page.clock.install();
+      await page.goto(stranger.url);
+      await skipToMjpeg(page);
       const s = await waitStats(
         page,
         (st) => st.online && st.transport === 'mjpeg',
@@ -254,15 +280,24 @@ describe('<camrelay-player>', () => {
   it('pauses while scrolled out of view or hidden, and resumes', async () => {
     other.html = embedPage(server.url, 'camera="small"', { before: '<div style="height: 3000px">scroll down</div>' });
     const { context, page } = await openPage(browser, other.url);
+    // A witness: another page playing the same camera. While it receives 10 more frames, the paused player
+    // must receive nothing (or what was in flight).
+    const witness = await context.newPage();
     try {
+      const witnessLoaded = witness.goto(`${server.url}/#/camera/small`);
+      const cameraDelivers = async (what: string) => {
+        await witnessLoaded;
+        const from = await waitStats(witness, (s) => s.online, 15_000, 'the witness playing', '.stage camrelay-player');
+        await waitStats(witness, (s) => s.received >= from.received + 10, 10_000, what, '.stage camrelay-player');
+      };
       const paused = await waitStats(page, (s) => s.state === 'paused', 10_000, 'paused below the fold');
-      await sleep(1500);
+      await cameraDelivers('10 frames elsewhere while out of view');
       assert.equal((await playerStats(page)).received, paused.received, 'nothing received while out of view');
       await page.evaluate(() => document.getElementById('p')!.scrollIntoView());
       await waitStats(page, (s) => s.state === 'live' && s.displayed >= 5, 15_000, 'playing once scrolled into view');
       await page.evaluate(() => window.scrollTo(0, 0));
       const again = await waitStats(page, (s) => s.state === 'paused', 10_000, 'paused again');
-      await sleep(1500);
+      await cameraDelivers('10 frames elsewhere after pausing');
       assert.ok(
         (await playerStats(page)).received - again.received <= 2,
         'at most what was in flight arrives after pausing',
@@ -280,7 +315,7 @@ describe('<camrelay-player>', () => {
         }, hidden);
       await setHidden(true);
       const hidden = await waitStats(page, (s) => s.state === 'paused', 5000, 'paused while hidden');
-      await sleep(1500);
+      await cameraDelivers('10 frames elsewhere while hidden');
       assert.ok((await playerStats(page)).received - hidden.received <= 2, 'nothing more while hidden');
       await setHidden(false);
       const shown = await waitStats(

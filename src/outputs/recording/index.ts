@@ -1,5 +1,5 @@
 /**
- * Continuous recording to disk: the store (RECORDING.md is the contract with playback). One
+ * Continuous recording to disk: the store (`RecordingCatalog` below is the contract with playback). One
  * Recorder per recorded camera writes fragmented MP4 segments under `recordings.path`, an SQLite
  * index lists them and the gaps between them, Retention deletes what the limits no longer allow,
  * and start-up repair leaves every file playable after a crash. The read API (RecordingCatalog)

@@ -2,7 +2,7 @@
  * One recorded camera: a Consumer of the camera's `h264` track (so the camera captures whether or
  * not anyone watches; a JPEG camera's H.264 encoder runs for it). Access units are written as they
  * come, never decoded: fragments of about a second, each synced, in segments that start at a
- * keyframe (RECORDING.md). onUnit only queues; the disk work happens after it, in order, bounded:
+ * keyframe (README.md, "Files"). onUnit only queues; the disk work happens after it, in order, bounded:
  * when the disk falls behind, the rest of the segment is dropped (a gap 'dropped') and recording
  * starts again at the next keyframe, so a slow disk never slows the camera or its viewers.
  */
