@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCamrelay, startServer, waitFor } from '../../support/index.js';
+import { readFragmentedFile } from '../../../src/outputs/playback/fragment-file.js';
 import { checkStore, gapRows, indexRows, makeH264Clip, segmentFiles, writeConfig } from './helpers.js';
 
 describe('recording after a crash', () => {
@@ -50,7 +51,13 @@ describe('recording after a crash', () => {
         'the open segment row',
       );
       assert.equal(first.open, 1, 'the segment being written has an open row');
-      await waitFor(() => Date.now() - first.start_ms > 3000, 10_000, '3 s of recording');
+      // A few whole fragments on disk, so the repair has something to keep and something to cut.
+      const file = join(root, first.file);
+      await waitFor(
+        async () => ((await readFragmentedFile(file).catch(() => undefined))?.fragments.length ?? 0) >= 3,
+        10_000,
+        'three fragments written',
+      );
       killedAt = Date.now();
       proc.child.kill('SIGKILL');
       await proc.exited;

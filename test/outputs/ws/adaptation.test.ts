@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { GOP_QUEUE_AGE_MS } from '../../../src/hub/send-queue.js';
 import {
   EVALUATE_MS,
   MAX_UP_HOLD_MS,
@@ -45,7 +46,8 @@ class Link {
       this.acked += (carried * 50) / 8;
       // Queue delay grows by the excess over the link's rate; drains when the link is faster.
       this.backlogMs = Math.max(0, this.backlogMs + (50 * (offered - this.kbps)) / this.kbps);
-      if (this.backlogMs > 1500) {
+      // What a viewer's send queue does with a unit that waited too long: skip to the next keyframe.
+      if (this.backlogMs > GOP_QUEUE_AGE_MS) {
         this.skips++;
         this.backlogMs = 0;
       }
