@@ -22,6 +22,10 @@ import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
 import { createRegistry } from './cameras.js';
 import { RecordingStore, wantsStore } from '../outputs/recording/index.js';
+import { trackConnections } from './connections.js';
+
+/** How long open connections get to end by themselves at shutdown before they are cut. */
+const SHUTDOWN_GRACE_MS = 1000;
 
 export interface Server {
   app: FastifyInstance;
@@ -56,6 +60,7 @@ export async function buildServer(
   // (Node's default check is every 30 s; the property is read when the server starts listening).
   app.server.headersTimeout = 10_000;
   (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1000;
+  const connections = trackConnections(app.server);
   installErrorHandlers(app);
   // First: every route registered after it is checked against src/security/policy.ts.
   await app.register(security, { config: config.security, registry, host: config.host });
@@ -109,7 +114,10 @@ export async function buildServer(
     registry,
     ...(recordings ? { recordings } : {}),
     async close() {
+      // Streams and downloads never end by themselves, and a peer may not answer a close.
+      const cut = setTimeout(() => connections.destroyAll(), SHUTDOWN_GRACE_MS);
       await app.close();
+      clearTimeout(cut);
       // Before the cameras stop: each open segment ends cleanly, its index row updated.
       await recordings?.close();
       await registry.close();

@@ -395,10 +395,7 @@ describe('fuzz: random and malformed input against a running camrelay', () => {
   after(async () => {
     witness?.close();
     if (!server) return;
-    // How the process ends is not what this file tests: one still there 1 s after SIGTERM is killed.
-    const kill = setTimeout(() => server.child.kill('SIGKILL'), 1000);
     await server.stop();
-    clearTimeout(kill);
   });
 
   it('survives thousands of bad WebSocket messages and HTTP requests, still serving at full rate', async (t) => {
@@ -465,5 +462,10 @@ describe('fuzz: random and malformed input against a running camrelay', () => {
       .split('\n')
       .filter((line) => /"level":(50|60)/.test(line));
     assert.deepEqual(errors, [], 'no error or fatal lines in the log');
+  });
+
+  it('still ends cleanly on SIGTERM afterwards, whatever sockets the fuzzing left open', async () => {
+    // Some of them Node no longer tracks (an upgrade answered over HTTP); stop() kills after 5 s.
+    assert.equal(await server.stop(), 0, 'exit code after SIGTERM');
   });
 });
