@@ -2,7 +2,8 @@
  * Sources beyond the test pattern, with real ffmpeg on both ends: an
  * MJPEG-over-HTTP camera (another camrelay's stream.mjpeg, as an
  * mjpg-streamer would serve it) passes through untouched; a video file that
- * is not MJPEG is encoded, looped, and paced at the fps asked for.
+ * is not MJPEG is encoded, looped, and paced at the fps asked for; an H.264
+ * file is copied, and keeps going past the end of each loop.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -81,6 +82,32 @@ describe('network and file sources', () => {
       const image = decodeJpeg(got.at(-1)!.data);
       assert.deepEqual([image.width, image.height], [256, 144]);
       assert.equal(camera.state, 'online');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('copies an H.264 file and loops it without a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camrelay-file-'));
+    const clip = join(dir, 'clip.mp4');
+    // One second of H.264 at 25 fps, a keyframe every 12 pictures.
+    execFileSync(locateFfmpeg().path, [
+      ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=256x144:rate=25', '-t', '1'],
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0', '-g', '12', '-pix_fmt', 'yuv420p', clip],
+    ]);
+    const t = await startServer([`clip=file:${clip}`]);
+    try {
+      const camera = t.server.registry.get('clip')!;
+      const got: Frame[] = [];
+      camera.subscribe(collect(got), 'h264');
+      // Three passes through the file; a source that stopped at the end of the first would have to be
+      // restarted (after its stall timeout) to get there.
+      await waitFor(() => got.length >= 75, 30_000, 'three loops of the file');
+      assert.equal(camera.counters.restarts, 0, 'restarts');
+      assert.equal(camera.state, 'online');
+      assert.ok(got.every((u) => u.config.codec === 'h264'));
+      assert.deepEqual([got.at(-1)!.config.width, got.at(-1)!.config.height], [256, 144]);
+      assert.ok(got.filter((u) => u.keyframe).length >= 6, 'keyframes in every loop');
     } finally {
       await t.close();
     }

@@ -147,7 +147,11 @@ export function ffmpegArgs(
       }
       const input = ['-re', '-stream_loop', '-1', '-i', spec.path];
       // H.264 at its own rate is copied; another rate needs decoding, and is encoded to JPEG.
-      if (upstream === 'h264' && !spec.fps) return h264(input);
+      // Looped, it goes out raw with the muxer's own Annex B conversion: ffmpeg 5.1 flushes an
+      // explicit -bsf at the first loop and then refuses every packet (output stops after one pass).
+      if (upstream === 'h264' && !spec.fps) {
+        return { args: [...head, ...input, ...copy, ...h264Output('raw')], passthrough: true, output: 'h264' };
+      }
       if (upstream === 'mjpeg' && !spec.fps) {
         return { args: [...head, ...input, ...copy, ...out], passthrough: true, output: 'jpeg' };
       }

@@ -110,7 +110,8 @@ export class FfmpegSource implements FrameSource {
         `camera sends ${found.detail}: ${UPSTREAM_PLAN[found.codec]}`,
       );
     }
-    const framing = this.upstream === 'h264' ? await h264Framing(binary) : 'mpjpeg';
+    // A looped file's H.264 always goes out raw (args.ts says why).
+    const framing = this.upstream !== 'h264' ? 'mpjpeg' : spec.kind === 'file' ? 'raw' : await h264Framing(binary);
     return { spec, upstream: this.upstream, framing };
   }
 
