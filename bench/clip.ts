@@ -34,6 +34,20 @@ export function makeClip(path: string, frames = 90): void {
   ]);
 }
 
+/**
+ * A camera's own H.264 at 1280x720 30 fps: testsrc2 with a camera's noise, libx264 at `kbps`
+ * (constant), a keyframe a second, no B-frames, `seconds` long, in MP4 so that a `file:` camera
+ * copies it at its own rate.
+ */
+export function makeH264Clip(path: string, seconds: number, kbps = 3000): void {
+  const rate = `${kbps}k`;
+  execFileSync(locateFfmpeg().path, [
+    ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30'],
+    ...['-vf', 'noise=alls=8:allf=t', '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast'],
+    ...['-b:v', rate, '-maxrate', rate, '-bufsize', rate, '-bf', '0', '-g', '30', '-pix_fmt', 'yuv420p', path],
+  ]);
+}
+
 /** What a pass module gets when run alone: the clip, and the run's settings (`BENCH_QUICK=1`: shorter). */
 export interface ClipPassOptions {
   root: string;

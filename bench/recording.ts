@@ -7,12 +7,11 @@
  *
  *   node --import tsx bench/recording.ts     # alone; `npm run bench` runs it too
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
 import { startCamrelay } from '../test/support/process.js';
+import { makeH264Clip } from './clip.js';
 
 export interface RecordingPassOptions {
   quick: boolean;
@@ -30,15 +29,6 @@ function cpuSeconds(pid: number): number {
 
 function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-}
-
-/** A 1280x720 30 fps H.264 clip with a camera's noise (about 3 Mbit/s), a keyframe a second. */
-function makeH264Clip(path: string, seconds: number): void {
-  execFileSync(locateFfmpeg().path, [
-    ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30'],
-    ...['-vf', 'noise=alls=8:allf=t', '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast'],
-    ...['-b:v', '3M', '-maxrate', '3M', '-bufsize', '3M', '-bf', '0', '-g', '30', '-pix_fmt', 'yuv420p', path],
-  ]);
 }
 
 function filesUnder(dir: string): string[] {

@@ -12,8 +12,11 @@
  * libx264), side by side with the JPEG passes of the same run: bytes per viewer, frame rate, the
  * server's CPU with and without its encoder child (each from /proc), the encoder's CPU at 1 and at
  * N viewers, and the time a new viewer of a warm camera waits for its config and first keyframe.
+ * The same pictures from a camera that sends H.264 itself (a `file:` MP4, passed through) to the
+ * same viewers: camrelay's CPU with its ffmpeg children against the JPEG camera's.
  * Floor passes: the same load against bench/floor-server.ts (the least a fan-out server can do,
- * fed the same units), for camrelay's CPU per viewer as a ratio to the floor's.
+ * fed the same units), for camrelay's CPU per viewer as a ratio to the floor's, in alternating
+ * rounds (camrelay, floor, camrelay, …) whose medians are compared: the machine is shared.
  *
  * A last phase opens the player in headless Chromium (bench/player.ts) and reports the frames
  * it displays per second and its capture-to-display latency against their targets.
@@ -27,7 +30,7 @@ import { startCamrelay } from '../test/support/process.js';
 import { WebSocket } from 'ws';
 import type { FloorPlan } from './floor-server.js';
 import type { LoadPlan, LoadResult } from './load.js';
-import { makeClip } from './clip.js';
+import { makeClip, makeH264Clip } from './clip.js';
 import { runNetnsPasses } from './netns-h264.js';
 import { runRecordingPasses } from './recording.js';
 import { runRelayPasses } from './netns-relay.js';
@@ -44,6 +47,9 @@ const dir = mkdtempSync(join(tmpdir(), 'camrelay-bench-'));
 const clip = join(dir, 'frames.mjpeg');
 makeClip(clip, FRAMES);
 const frameKb = statSync(clip).size / FRAMES / 1024;
+const h264Clip = join(dir, 'frames.mp4');
+// Longer than its two passes, so that no loop (ffmpeg's -stream_loop) falls in them; at the bitrate camrelay's encoder would use.
+makeH264Clip(h264Clip, 60, 2400);
 
 const config = join(dir, 'bench.yaml');
 // On demand (not always_on), so the idle phase below measures a server with nothing to do.
@@ -52,7 +58,9 @@ writeFileSync(
   config,
   `log: { level: warn }\n` +
     `limits: { connections_per_address: 2000, viewers_per_camera: 2000, viewers_total: 4000 }\n` +
-    `cameras:\n  - { id: bench, source: "file:${clip}?fps=30", idle_grace: 5, encoder: libx264 }\n`,
+    `cameras:\n  - { id: bench, source: "file:${clip}?fps=30", idle_grace: 5, encoder: libx264 }\n` +
+    // The same pictures as a camera's own H.264: passed through, nothing encoded.
+    `  - { id: benchh264, source: "file:${h264Clip}", idle_grace: 5 }\n`,
 );
 
 // The same child-process wrapper as the tests' (test/support/process.ts): spawn, wait for the listening line.
@@ -69,8 +77,8 @@ function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICK;
 }
-/** The encoder ffmpeg among the server's children (the one whose arguments name an H.264 encoder), if any. */
-function encoderPid(serverPid: number): number | undefined {
+/** The server's child processes (its ffmpegs). */
+function childPids(serverPid: number): number[] {
   const children: number[] = [];
   try {
     for (const task of readdirSync(`/proc/${serverPid}/task`)) {
@@ -78,9 +86,25 @@ function encoderPid(serverPid: number): number | undefined {
       if (text) children.push(...text.split(' ').map(Number));
     }
   } catch {
-    return undefined;
+    // the server is gone
   }
-  for (const pid of children) {
+  return children;
+}
+/** CPU seconds of each of the server's children, by pid. */
+function childrenCpu(serverPid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of childPids(serverPid)) {
+    try {
+      out.set(pid, cpuSeconds(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+/** The encoder ffmpeg among the server's children (the one whose arguments name an H.264 encoder), if any. */
+function encoderPid(serverPid: number): number | undefined {
+  for (const pid of childPids(serverPid)) {
     try {
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       if (args.some((a, i) => a === '-c:v' && /^(libx264|h264_)/.test(args[i + 1] ?? ''))) return pid;
@@ -111,6 +135,8 @@ interface Row {
   cpu: number;
   /** The encoder child's CPU over the same window (cores); undefined when none ran throughout. */
   encoderCpu?: number;
+  /** All the server's children (its ffmpegs) that ran through the window, CPU in cores. */
+  childrenCpu: number;
   /** Median bytes per second per viewer. */
   bytesPerSecond: number;
   rssStart: number;
@@ -124,17 +150,19 @@ interface PassOptions {
   codec?: 'jpeg' | 'h264';
   /** Another server than camrelay (the floor): its port and pid. */
   target?: { port: number; pid: number };
+  /** camrelay's camera (default `bench`). */
+  camera?: string;
 }
 
 async function pass(
   name: string,
   protocol: 'ws' | 'mjpeg',
   viewers: number,
-  { slowBytesPerSecond = 0, codec = 'jpeg', target }: PassOptions = {},
+  { slowBytesPerSecond = 0, codec = 'jpeg', target, camera = 'bench' }: PassOptions = {},
 ): Promise<Row> {
   const plan: LoadPlan = {
     port: target?.port ?? port,
-    camera: 'bench',
+    camera,
     protocol,
     codec,
     viewers,
@@ -152,6 +180,7 @@ async function pass(
   await new Promise((r) => setTimeout(r, WARMUP_MS + 200));
   const encoder0 = target ? undefined : encoderPid(pid);
   const encoderCpu0 = encoder0 === undefined ? 0 : cpuSeconds(encoder0);
+  const children0 = target ? new Map<number, number>() : childrenCpu(pid);
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   let rssMax = rssMb(pid);
@@ -159,6 +188,11 @@ async function pass(
   await new Promise((r) => setTimeout(r, MEASURE_MS - 400));
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = (cpuSeconds(pid) - cpu0) / elapsed;
+  let children = 0;
+  for (const [child, after] of target ? [] : childrenCpu(pid)) {
+    const before = children0.get(child);
+    if (before !== undefined) children += (after - before) / elapsed;
+  }
   // The encoder's CPU, when the same encoder process ran through the whole window.
   const encoderCpu =
     encoder0 !== undefined && encoderPid(pid) === encoder0 ? (cpuSeconds(encoder0) - encoderCpu0) / elapsed : undefined;
@@ -180,6 +214,7 @@ async function pass(
     p99: percentile(lat, 99),
     cpu,
     ...(encoderCpu === undefined ? {} : { encoderCpu }),
+    childrenCpu: children,
     bytesPerSecond: percentile(bps, 50),
     rssStart,
     rssMax,
@@ -194,9 +229,31 @@ const f1 = (n: number) => n.toFixed(1);
 const kbps = (bytesPerSecond: number) => ((bytesPerSecond * 8) / 1000).toFixed(0);
 const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
+/** camrelay's CPU per added viewer as a ratio to the floor's, per round and the median of the rounds. */
+function floorLine({ codec, one, floorOne, rounds }: FloorRounds): string {
+  // Per added viewer: (CPU at N - CPU at 1) / (N - 1), ms of CPU per second; the fixed costs cancel.
+  const perViewer = (a: Row, b: Row) => ((b.cpu - a.cpu) / (top - 1)) * 1000;
+  const ratios = rounds.map((r) => perViewer(one, r.camrelay) / perViewer(floorOne, r.floor));
+  const ratio = median(ratios);
+  const cores = rounds.map((r) => `${r.camrelay.cpu.toFixed(2)}/${r.floor.cpu.toFixed(2)}`).join(', ');
+  return (
+    `CPU per viewer, ${top} ${codec === 'h264' ? 'H.264' : 'JPEG'} viewers (per added viewer, server process` +
+    `${codec === 'h264' ? ', camrelay without its encoder' : ''}), ${rounds.length} alternating rounds: ` +
+    `camrelay ${median(rounds.map((r) => perViewer(one, r.camrelay))).toFixed(3)} ms/s, ` +
+    `floor ${median(rounds.map((r) => perViewer(floorOne, r.floor))).toFixed(3)} ms/s (medians); ` +
+    `ratio per round ${ratios.map((r) => r.toFixed(2)).join(', ')} (cores camrelay/floor: ${cores}); ` +
+    `median ${ratio.toFixed(2)}× the floor; target ≤ 1.1×: ${met(ratio <= 1.1)}`
+  );
+}
+
 /** The H.264 targets, from the rows of this run. */
 function h264Lines(): string[] {
-  const find = (pass: string, n: number) => rows.find((r) => r.pass === pass && r.viewers === n);
   const jpeg1 = find('ws v1', 1);
   const h1 = find('ws h264', 1);
   const jpegTop = find('ws v1', top);
@@ -210,24 +267,41 @@ function h264Lines(): string[] {
         `target ≤ 1/5: ${met(ratio <= 0.2)}`,
     );
   }
-  if (jpegTop && hTop) {
-    const withEncoder = hTop.cpu + (hTop.encoderCpu ?? NaN);
+  const ownTop = find("ws h264 (camera's own)", top);
+  if (jpegTop && hTop && ownTop) {
+    // Medians over the table's pass and the alternating rounds: the same load, measured ROUNDS + 1 times.
+    const jpegRows = [jpegTop, ...floorJpeg.rounds.map((r) => r.camrelay)];
+    const hRows = [hTop, ...floorH264.rounds.map((r) => r.camrelay)];
+    const cpu = (list: Row[]) => median(list.map((r) => r.cpu));
+    const whole = (list: Row[]) => median(list.map((r) => r.cpu + r.childrenCpu));
+    const fpsMin = Math.min(...hRows.map((r) => r.fpsMin), ownTop.fpsMin);
     lines.push(
-      `${top} viewers: H.264 fps min ${f1(hTop.fpsMin)} against JPEG's median ${f1(jpegTop.fpsMedian)} ` +
-        `(target within 5 %: ${met(hTop.fpsMin >= 0.95 * jpegTop.fpsMedian)}); ` +
-        `server CPU JPEG ${jpegTop.cpu.toFixed(2)}, H.264 ${hTop.cpu.toFixed(2)} without the encoder, ` +
-        `${withEncoder.toFixed(2)} with it (cores; target no higher: ` +
-        `${met(hTop.cpu <= jpegTop.cpu)} without, ${met(withEncoder <= jpegTop.cpu)} with)`,
+      `${top} viewers: H.264 fps min ${f1(fpsMin)} against JPEG's median ${f1(jpegTop.fpsMedian)} ` +
+        `(target within 5 %: ${met(fpsMin >= 0.95 * jpegTop.fpsMedian)}); server process CPU, median of ` +
+        `${hRows.length} runs: JPEG ${cpu(jpegRows).toFixed(2)}, H.264 ${cpu(hRows).toFixed(2)} without its encoder, ` +
+        `H.264 passed through ${ownTop.cpu.toFixed(2)} (cores; target no higher: ` +
+        `${met(cpu(hRows) <= cpu(jpegRows) && ownTop.cpu <= cpu(jpegRows))})`,
     );
-  }
-  if (h1?.encoderCpu !== undefined && hTop?.encoderCpu !== undefined) {
-    const change = hTop.encoderCpu / h1.encoderCpu - 1;
     lines.push(
-      `encoder (libx264 child) CPU: ${h1.encoderCpu.toFixed(2)} cores at 1 H.264 viewer, ` +
-        `${hTop.encoderCpu.toFixed(2)} ` +
-        `at ${top} (${change >= 0 ? '+' : ''}${(change * 100).toFixed(0)} %); target the same (±10 %): ` +
-        `${met(Math.abs(change) <= 0.1)}`,
+      `${top} viewers, camrelay with its ffmpeg children (cores): a JPEG camera to JPEG viewers ` +
+        `${whole(jpegRows).toFixed(2)}; an H.264 camera passed through to H.264 viewers ` +
+        `${whole([ownTop]).toFixed(2)} (target no higher: ${met(whole([ownTop]) <= whole(jpegRows))}); ` +
+        `the JPEG camera encoded to H.264 by libx264 on this CPU ${whole(hRows).toFixed(2)} ` +
+        `(${met(whole(hRows) <= whole(jpegRows))}: the encoder's cost, not the viewers')`,
     );
+    const ones = [find('ws h264', 1), ...floorH264.rounds.map((r) => r.camrelayOne)];
+    const atOne = ones.flatMap((r) => (r?.encoderCpu === undefined ? [] : [r.encoderCpu]));
+    const atTop = hRows.flatMap((r) => (r.encoderCpu === undefined ? [] : [r.encoderCpu]));
+    if (atOne.length && atTop.length) {
+      const change = median(atTop) / median(atOne) - 1;
+      lines.push(
+        `encoder (libx264 child) CPU, medians of ${atOne.length} and ${atTop.length} runs: ` +
+          `${median(atOne).toFixed(2)} cores at 1 H.264 viewer, ${median(atTop).toFixed(2)} at ${top} ` +
+          `(${change >= 0 ? '+' : ''}${(change * 100).toFixed(0)} %; runs at 1: ` +
+          `${atOne.map((c) => c.toFixed(2)).join(', ')}; at ${top}: ${atTop.map((c) => c.toFixed(2)).join(', ')}); ` +
+          `target the same (±10 %): ${met(Math.abs(change) <= 0.1)}`,
+      );
+    }
   }
   const keys = [...(first.firstKeyframeMs ?? [])].sort((a, b) => a - b);
   const configs = [...(first.firstConfigMs ?? [])].sort((a, b) => a - b);
@@ -237,23 +311,7 @@ function h264Lines(): string[] {
       `first keyframe p50 ${f1(percentile(keys, 50))} ms, max ${f1(keys.at(-1) ?? NaN)} ms; target ≤ 300 ms: ` +
       `${met(keys.length > 0 && (keys.at(-1) ?? Infinity) <= 300 && !first.failed)}`,
   );
-  for (const [one, many, floor] of [
-    [jpeg1, jpegTop, floorJpeg],
-    [h1, hTop, floorH264],
-  ] as const) {
-    if (!one || !many) continue;
-    const [floorOne, floorMany] = floor as [Row, Row];
-    // Per added viewer: (CPU at N - CPU at 1) / (N - 1), ms of CPU per second; the fixed costs cancel.
-    const perViewer = (a: Row, b: Row) => ((b.cpu - a.cpu) / (top - 1)) * 1000;
-    const ratio = perViewer(one, many) / perViewer(floorOne, floorMany);
-    lines.push(
-      `CPU per viewer, ${top} ${many.codec === 'h264' ? 'H.264' : 'JPEG'} viewers (per added viewer, server process` +
-        `${many.codec === 'h264' ? ', camrelay without its encoder' : ''}): camrelay ` +
-        `${perViewer(one, many).toFixed(3)} ms/s, floor ${perViewer(floorOne, floorMany).toFixed(3)} ms/s: ` +
-        `${ratio.toFixed(2)}× the floor (whole process at ${top}: ${(many.cpu / floorMany.cpu).toFixed(2)}×); ` +
-        `target ≤ 1.1×: ${met(ratio <= 1.1)}`,
-    );
-  }
+  for (const f of [floorJpeg, floorH264]) lines.push(floorLine(f));
   lines.push(
     `(H.264 units replayed by the floor: ${recorded.units} recorded from camrelay's encoder, ` +
       `${recorded.keyframes} keyframes)`,
@@ -365,20 +423,46 @@ const rows: Row[] = [];
 const counts = quick ? [1, 50] : [1, 50, 200, 400];
 const top = counts.at(-1)!;
 for (const n of counts) rows.push(await pass('ws v1', 'ws', n));
-// The floor at 1 and at the top count: CPU per added viewer, without either server's fixed costs.
-const floorJpeg = await withFloor({ codec: 'jpeg', clip, fps: 30 }, async (target) => [
-  await pass('floor ws (jpeg)', 'ws', 1, { target }),
-  await pass('floor ws (jpeg)', 'ws', top, { target }),
-]);
 const h264Counts = quick ? [1, 50] : [1, 400];
 for (const n of h264Counts) rows.push(await pass('ws h264', 'ws', n, { codec: 'h264' }));
+// A camera that sends H.264 itself: passed through to the same number of viewers, nothing encoded.
+for (const n of h264Counts)
+  rows.push(await pass("ws h264 (camera's own)", 'ws', n, { codec: 'h264', camera: 'benchh264' }));
+
+/**
+ * camrelay against the floor at the top count, for the CPU per viewer: the machine is shared and a
+ * 10 s window drifts by a tenth either way, so each side is measured ROUNDS times, alternately,
+ * and the ratio taken from each pair (camrelay's round, then the floor's).
+ */
+const ROUNDS = quick ? 1 : 3;
+interface FloorRounds {
+  codec: 'jpeg' | 'h264';
+  one: Row;
+  floorOne: Row;
+  /** camrelay at the top count, the floor at the top count; for H.264, camrelay at 1 too (its encoder's CPU). */
+  rounds: { camrelay: Row; floor: Row; camrelayOne?: Row }[];
+}
+async function floorRounds(codec: 'jpeg' | 'h264', plan: FloorPlan, one: Row): Promise<FloorRounds> {
+  const name = `floor ws (${codec})`;
+  return withFloor(plan, async (target) => {
+    const floorOne = await pass(name, 'ws', 1, { codec, target });
+    const rounds: FloorRounds['rounds'] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const camrelayName = codec === 'h264' ? 'ws h264' : 'ws v1';
+      const camrelayOne = codec === 'h264' ? await pass(camrelayName, 'ws', 1, { codec }) : undefined;
+      const camrelay = await pass(camrelayName, 'ws', top, { codec });
+      const floor = await pass(name, 'ws', top, { codec, target });
+      rounds.push({ camrelay, floor, ...(camrelayOne ? { camrelayOne } : {}) });
+    }
+    rows.push(floorOne, rounds[0]!.floor);
+    return { codec, one, floorOne, rounds };
+  });
+}
+const find = (pass: string, n: number) => rows.find((r) => r.pass === pass && r.viewers === n);
+const floorJpeg = await floorRounds('jpeg', { codec: 'jpeg', clip, fps: 30 }, find('ws v1', 1)!);
 const unitsFile = join(dir, 'units.bin');
 const recorded = await recordH264(unitsFile, 3);
-const floorH264 = await withFloor({ codec: 'h264', units: unitsFile, fps: 30 }, async (target) => [
-  await pass('floor ws (h264)', 'ws', 1, { codec: 'h264', target }),
-  await pass('floor ws (h264)', 'ws', top, { codec: 'h264', target }),
-]);
-rows.push(...floorJpeg, ...floorH264);
+const floorH264 = await floorRounds('h264', { codec: 'h264', units: unitsFile, fps: 30 }, find('ws h264', 1)!);
 const first = await firstPicturePass(20);
 for (const n of counts.filter((n) => n <= 200)) rows.push(await pass('mjpeg', 'mjpeg', n));
 rows.push(await pass('ws v1 + 1 slow', 'ws', quick ? 50 : 400, { slowBytesPerSecond: 300 * 1024 }));
@@ -462,12 +546,13 @@ const lines = [
   `idle (no viewers, camera not captured): server CPU ${(idleCpu * 100).toFixed(2)} % of a core, RSS ${idleRss.toFixed(0)} MB`,
   '',
   '| pass | viewers | fps min | fps median | latency p50 ms | latency p99 ms | kbit/s per viewer ' +
-    '| server CPU (cores) | encoder CPU (cores) | server RSS MB (start → max) | failed | slow viewer |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| server CPU (cores) | encoder CPU (cores) | all ffmpeg children CPU (cores) | server RSS MB (start → max) | failed | slow viewer |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...rows.map(
     (r) =>
       `| ${r.pass} | ${r.viewers} | ${f1(r.fpsMin)} | ${f1(r.fpsMedian)} | ${f1(r.p50)} | ${f1(r.p99)} ` +
       `| ${kbps(r.bytesPerSecond)} | ${r.cpu.toFixed(2)} | ${r.encoderCpu?.toFixed(2) ?? ''} ` +
+      `| ${r.pass.startsWith('floor') ? '' : r.childrenCpu.toFixed(2)} ` +
       `| ${r.rssStart.toFixed(0)} → ${r.rssMax.toFixed(0)} | ${r.failed} | ${r.slow ?? ''} |`,
   ),
   '',
