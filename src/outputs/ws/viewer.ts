@@ -92,7 +92,7 @@ export class WsViewer implements Consumer {
   private ackedBytes = 0;
   private unackedHead = 0;
   private unackedCount = 0;
-  /** Sends whose write callback has not fired yet. */
+  /** Without acks: sends whose write callback has not fired yet. */
   private inFlight = 0;
   private readonly queue: SendQueue;
   /** Seq of the newest unit taken in: a unit seen already (a catch-up after resume) is not taken again. */
@@ -132,11 +132,12 @@ export class WsViewer implements Consumer {
   private static readonly FIRST_FRAGMENT = { binary: true, fin: false } as const;
   private static readonly LAST_FRAGMENT = { binary: true, fin: true } as const;
 
-  // One callback for every send, made once: no closure per unit.
-  private readonly afterWrite = (): void => {
-    this.inFlight--;
-    if (this.queue.size > 0) this.flush();
-  };
+  /**
+   * Without acks, the pace comes from writes completing: one callback for every send, made once (no
+   * closure per unit). With acks it is undefined: acks pace the viewer, and a write callback per
+   * unit and viewer was a measurable share of the fan-out's CPU.
+   */
+  private readonly afterWrite: (() => void) | undefined;
 
   private readonly tally: ViewerTally;
 
@@ -145,6 +146,12 @@ export class WsViewer implements Consumer {
     private readonly options: ViewerOptions,
   ) {
     this.codec = options.codec ?? 'jpeg';
+    if (!options.acks) {
+      this.afterWrite = (): void => {
+        this.inFlight--;
+        if (this.queue.size > 0) this.flush();
+      };
+    }
     this.queue = new SendQueue({ policy: this.codec === 'h264' ? 'gop' : 'latest' });
     this.tally = new ViewerTally(options.id, PROTOCOL_NAME, options.remoteAddress);
     this.tally.codec = this.codec;
@@ -438,7 +445,7 @@ export class WsViewer implements Consumer {
       if (this.seqOffset === 0) {
         const message = frameMessage(unit);
         bytes = message.length;
-        this.inFlight++;
+        if (!this.options.acks) this.inFlight++;
         // The callback fires once the message is handed to the OS (or with an error on close).
         this.socket.send(message, this.afterWrite);
       } else {
@@ -446,7 +453,7 @@ export class WsViewer implements Consumer {
         const header = Buffer.allocUnsafe(HEADER_BYTES);
         encodeHeader(header, 0, seq, unit.receivedAt, CODEC_H264, unit.keyframe ? FLAG_KEYFRAME : 0);
         bytes = HEADER_BYTES + unit.data.length;
-        this.inFlight++;
+        if (!this.options.acks) this.inFlight++;
         this.socket.send(header, WsViewer.FIRST_FRAGMENT);
         this.socket.send(unit.data, WsViewer.LAST_FRAGMENT, this.afterWrite);
       }
