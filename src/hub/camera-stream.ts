@@ -231,6 +231,15 @@ export class CameraStream {
     return this.tracks.jpeg.consumers.size + this.tracks.h264.consumers.size + this.subTrack.consumers.size;
   }
 
+  /** Consumers that watch (not background ones, such as a recorder). */
+  get watcherCount(): number {
+    let n = 0;
+    for (const track of [this.tracks.jpeg, this.tracks.h264, this.subTrack]) {
+      for (const consumer of track.consumers) if (!consumer.background) n++;
+    }
+    return n;
+  }
+
   /** Whether the camera can have an H.264 sub-stream: its own second URL, or a transcoder factory. */
   get hasSub(): boolean {
     return this.subSource !== undefined || (this.subDerived?.canStart ?? false);

@@ -54,6 +54,11 @@ export interface Consumer {
   onStatus?(status: CameraStatus): void;
   /** Viewers report statistics; internal consumers (a snapshot waiting for a picture) do not. */
   stats?(): ViewerStats;
+  /**
+   * Keeps the camera running without watching it (the recorder): a camera an edge withdrew is
+   * removed once only such consumers are left.
+   */
+  readonly background?: boolean;
 }
 
 /** Wall-clock time in ms with sub-millisecond precision. */

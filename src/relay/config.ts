@@ -4,6 +4,12 @@
  * accepts these edges). The schemas plug into config/schema.ts; settle()
  * merges the command line into them for config/load.ts.
  */
+import {
+  recordSchema,
+  settleRecord,
+  type CameraRecordConfig,
+  type RecordOptions,
+} from '../outputs/recording/config.js';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { CAMERA_ID, CAMERA_ID_RULE } from '../camera-id.js';
@@ -52,6 +58,8 @@ export const publisherSchema = z.strictObject({
   max_frame_size: z.number().int().min(1024).max(MAX_PUBLISHER_FRAME_BYTES).optional(),
   max_cameras: z.number().int().min(1).max(MAX_CAMERAS_PER_EDGE).optional(),
   offline_grace: z.number().min(0).max(86_400).optional(),
+  /** The hub records every camera this edge publishes (camera_defaults' `record:` applies too). */
+  record: recordSchema.optional(),
 });
 
 export const publishersSchema = z
@@ -86,6 +94,8 @@ export interface PublisherConfig {
   maxCameras: number;
   /** After its connection ends, its cameras stay this long (offline), then are withdrawn. */
   offlineGraceMs: number;
+  /** Present when the hub records the cameras this edge publishes. */
+  record?: CameraRecordConfig;
 }
 
 export interface RelayCommandLine {
@@ -105,6 +115,7 @@ export interface RelayCommandLine {
 export interface RelayFileSection {
   publish?: z.infer<typeof publishSchema>;
   publishers: z.infer<typeof publishersSchema>;
+  camera_defaults?: { record?: RecordOptions };
 }
 
 export interface RelaySettled {
@@ -115,6 +126,8 @@ export interface RelaySettled {
 /** Thrown for a bad relay flag; load.ts turns it into its ConfigError (exit 2). */
 export class RelayConfigError extends Error {}
 
+const withRecord = (record: CameraRecordConfig | undefined) => (record ? { record } : {});
+
 export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine): Promise<RelaySettled> {
   const publishers: PublisherConfig[] = file.publishers.map((p) => ({
     name: p.name,
@@ -122,6 +135,7 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
     maxFrameBytes: p.max_frame_size ?? DEFAULT_MAX_FRAME_BYTES,
     maxCameras: p.max_cameras ?? DEFAULT_MAX_CAMERAS,
     offlineGraceMs: p.offline_grace === undefined ? DEFAULT_OFFLINE_GRACE_MS : Math.round(p.offline_grace * 1000),
+    ...withRecord(settleRecord(file.camera_defaults?.record, p.record)),
   }));
   for (const value of cli.publishers ?? []) {
     const eq = value.indexOf('=');
@@ -139,6 +153,7 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       maxCameras: DEFAULT_MAX_CAMERAS,
       offlineGraceMs: DEFAULT_OFFLINE_GRACE_MS,
+      ...withRecord(settleRecord(file.camera_defaults?.record, undefined)),
     };
     const i = publishers.findIndex((p) => p.name === name);
     // Only the token comes from the command line: the entry's limits stay.

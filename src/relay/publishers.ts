@@ -102,11 +102,22 @@ const SWEEP_MS = 2000;
 
 const DEFAULT_TIMING: PublishedCameraOptions = { idleGraceMs: 10_000, stallTimeoutMs: 5000, snapshotTimeoutMs: 5000 };
 
+/** Told of each published camera as it is added and removed (the recording store, for `publishers[].record`). */
+export interface PublishedCameraObserver {
+  added(stream: CameraStream, publisher: PublisherConfig): void;
+  removed(id: string): void;
+}
+
 export class Publishers {
   private readonly records = new Map<string, PublisherRecord>();
   private readonly cameras = new Map<string, PublishedCamera>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private observer: PublishedCameraObserver | undefined;
+
+  observe(observer: PublishedCameraObserver): void {
+    this.observer = observer;
+  }
 
   constructor(
     private readonly registry: CameraRegistry,
@@ -215,6 +226,8 @@ export class Publishers {
       this.cameras.set(id, camera);
       this.registry.add(stream);
       this.log.info({ camera: id, edge: session.edge }, 'published camera added');
+      const publisher = this.records.get(session.edge)?.config;
+      if (publisher) this.observer?.added(stream, publisher);
     }
     camera.withdrawn = false;
     return camera;
@@ -403,8 +416,9 @@ export class Publishers {
   }
 
   private removeIfUnwatched(camera: PublishedCamera): boolean {
-    if (camera.stream.consumerCount > 0 || this.cameras.get(camera.id) !== camera) return false;
+    if (camera.stream.watcherCount > 0 || this.cameras.get(camera.id) !== camera) return false;
     this.cameras.delete(camera.id);
+    this.observer?.removed(camera.id);
     this.registry.remove(camera.id);
     void camera.stream.close();
     this.log.info({ camera: camera.id }, 'published camera removed');

@@ -72,6 +72,15 @@ export async function buildServer(
     config.recordings && wantsStore(config)
       ? await RecordingStore.open({ config: config.recordings, cameras: config.cameras, registry, log })
       : undefined;
+  // An edge whose `publishers:` entry says `record`: the hub records its cameras while they are published.
+  if (recordings) {
+    relay.publishers.observe({
+      added: (stream, publisher) => {
+        if (publisher.record) recordings.attach(stream, publisher.record);
+      },
+      removed: (id) => void recordings.detach(id, 'no longer published by its edge'),
+    });
+  }
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });
   // Recorded video: ranges, exports as one MP4, thumbnails (src/outputs/playback).

@@ -168,7 +168,11 @@ export class IndexDb {
       oldest: db.prepare('SELECT * FROM segments WHERE open = 0 ORDER BY start_ms LIMIT ?'),
       oldestOf: db.prepare('SELECT * FROM segments WHERE open = 0 AND camera = ? ORDER BY start_ms LIMIT ?'),
       totals: db.prepare('SELECT camera, SUM(bytes) AS bytes FROM segments WHERE open = 0 GROUP BY camera'),
-      lastEnd: db.prepare('SELECT MAX(end_ms) AS end FROM segments WHERE camera = ?'),
+      // Gaps count: a camera an edge withdrew ends with one, written when it went.
+      lastEnd: db.prepare(
+        'SELECT MAX(end) AS end FROM (SELECT MAX(end_ms) AS end FROM segments WHERE camera = ? ' +
+          'UNION ALL SELECT MAX(end_ms) FROM gaps WHERE camera = ?)',
+      ),
     };
   }
 
@@ -232,7 +236,7 @@ export class IndexDb {
 
   /** Where the camera's last segment ended (ms), if it has any. */
   lastEnd(camera: string): number | undefined {
-    const row = this.stmts.lastEnd.get(camera) as { end: number | null } | undefined;
+    const row = this.stmts.lastEnd.get(camera, camera) as { end: number | null } | undefined;
     return row?.end ?? undefined;
   }
 

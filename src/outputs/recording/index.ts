@@ -10,6 +10,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { CameraStream } from '../../hub/camera-stream.js';
 import type { CameraRegistry } from '../../hub/registry.js';
 import type { CameraRecordConfig, RecordingsConfig } from './config.js';
 
@@ -70,10 +71,15 @@ export interface RecordingStoreOptions {
   queue?: { bytes: number; ops: number };
 }
 
-/** Whether a server with this config has a store: a camera records, or recordings are on disk. */
-export function wantsStore(config: { cameras: readonly RecordedCamera[]; recordings?: RecordingsConfig }): boolean {
+/** Whether a server with this config has a store: a camera (or an edge's cameras) records, or recordings are on disk. */
+export function wantsStore(config: {
+  cameras: readonly RecordedCamera[];
+  publishers?: readonly { record?: CameraRecordConfig }[];
+  recordings?: RecordingsConfig;
+}): boolean {
   if (!config.recordings) return false;
-  return config.cameras.some((c) => c.record) || existsIndex(config.recordings.path);
+  const records = config.cameras.some((c) => c.record) || (config.publishers ?? []).some((p) => p.record);
+  return records || existsIndex(config.recordings.path);
 }
 
 function existsIndex(root: string): boolean {
@@ -89,7 +95,8 @@ export class RecordingStore implements RecordingCatalog {
   private indexIno: number | undefined;
   private indexProblem: { problem: DiskProblem; message: string; err: unknown; since: number } | undefined;
   private readonly recorders = new Map<string, Recorder>();
-  private readonly unsubscribe: (() => void)[] = [];
+  /** Per recorded camera: leaves its H.264 track. */
+  private readonly unsubscribe = new Map<string, () => void>();
   private readonly recorded: Map<string, CameraRecordConfig>;
   private readonly retention: Retention;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -145,15 +152,7 @@ export class RecordingStore implements RecordingCatalog {
     await store.openIndex();
     for (const [id] of store.recorded) {
       const camera = options.registry.get(id);
-      if (!camera) continue;
-      const recorder = new Recorder(id, store, options.queue);
-      try {
-        recorder.stoppedSince(store.index?.lastEnd(id));
-      } catch {
-        // a gap less in the index
-      }
-      store.recorders.set(id, recorder);
-      store.unsubscribe.push(camera.subscribe(recorder, 'h264'));
+      if (camera) store.startRecorder(camera);
     }
     if (store.index) await store.runRetention();
     const every = options.retentionIntervalMs ?? 60_000;
@@ -162,6 +161,42 @@ export class RecordingStore implements RecordingCatalog {
     const cameras = [...store.recorders.keys()];
     options.log.info({ path: store.root, cameras }, 'recording: store open');
     return store;
+  }
+
+  private startRecorder(camera: CameraStream): void {
+    const recorder = new Recorder(camera.id, this, this.options.queue);
+    try {
+      recorder.stoppedSince(this.index?.lastEnd(camera.id));
+    } catch {
+      // a gap less in the index
+    }
+    this.recorders.set(camera.id, recorder);
+    this.unsubscribe.set(camera.id, camera.subscribe(recorder, 'h264'));
+  }
+
+  /**
+   * Records a camera added while the server runs: one an edge publishes, when its publisher's
+   * config says `record`. An edge back after a while records on under the same id and folder.
+   */
+  attach(camera: CameraStream, record: CameraRecordConfig): void {
+    if (this.closed || this.recorders.has(camera.id)) return;
+    this.recorded.set(camera.id, record);
+    this.startRecorder(camera);
+    this.log.info({ camera: camera.id }, 'recording: camera added');
+  }
+
+  /**
+   * Stops recording a camera that goes away (an edge withdrew it): its segment ends, a gap 'offline'
+   * says why, and its recordings stay.
+   */
+  async detach(id: string, reason: string): Promise<void> {
+    const recorder = this.recorders.get(id);
+    if (!recorder) return;
+    this.recorders.delete(id);
+    this.unsubscribe.get(id)?.();
+    this.unsubscribe.delete(id);
+    await recorder.remove(reason);
+    this.log.info({ camera: id }, 'recording: camera removed');
   }
 
   /** Opens (creating, repairing) the index; on a disk problem, retries with backoff. */
@@ -419,7 +454,8 @@ export class RecordingStore implements RecordingCatalog {
     this.closed = true;
     clearInterval(this.retentionTimer);
     clearTimeout(this.reopenTimer);
-    for (const unsubscribe of this.unsubscribe) unsubscribe();
+    for (const unsubscribe of this.unsubscribe.values()) unsubscribe();
+    this.unsubscribe.clear();
     await Promise.all([...this.recorders.values()].map((r) => r.close()));
     this.index?.close();
     this.index = undefined;

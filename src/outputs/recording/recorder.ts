@@ -117,6 +117,9 @@ export class Recorder implements Consumer {
   private draining: Promise<void> | undefined;
   private closed = false;
 
+  /** Records whether anyone watches; does not keep a camera an edge withdrew. */
+  readonly background = true;
+
   constructor(
     readonly camera: string,
     private readonly host: RecorderHost,
@@ -430,6 +433,19 @@ export class Recorder implements Consumer {
     if (state === this.state) return;
     this.state = state;
     this.since = Date.now();
+  }
+
+  /**
+   * The camera goes away (an edge withdrew it): its segment ends, and the time from its last picture
+   * to now is written as a gap 'offline' (the next recording of the same camera starts after it).
+   */
+  async remove(reason: string): Promise<void> {
+    const now = Date.now();
+    this.onStatus({ online: false, since: now, reason });
+    const gap = this.currentGap(now);
+    // The last picture's duration may reach past now: the gap then only says why it ends there.
+    if (gap) this.gapsToWrite.push({ ...gap, endMs: Math.max(gap.endMs, Math.ceil(gap.startMs)) });
+    await this.close();
   }
 
   /** Ends the open segment cleanly (its index row updated) and waits for the disk. */

@@ -70,6 +70,25 @@ describe('recording config', () => {
     });
   });
 
+  it('settles record: for the cameras an edge publishes, from its publishers entry and camera_defaults', async () => {
+    const hash = `sha256:${'0'.repeat(64)}`;
+    const config = await loadConfig({
+      config: file(
+        `camera_defaults: { record: { retain_days: 3 } }\n` +
+          `publishers:\n` +
+          `  - { name: a, token_hash: "${hash}", record: { retain_size: 1GB } }\n` +
+          `  - { name: b, token_hash: "${hash}", record: false }\n` +
+          `  - { name: c, token_hash: "${hash}" }\n`,
+      ),
+      publishers: ['d=0123456789abcdef0123'],
+    });
+    const byName = new Map((config.publishers ?? []).map((p) => [p.name, p.record]));
+    assert.deepEqual(byName.get('a'), { retainDays: 3, retainBytes: 1e9 });
+    assert.equal(byName.get('b'), undefined);
+    assert.deepEqual(byName.get('c'), { retainDays: 3 });
+    assert.deepEqual(byName.get('d'), { retainDays: 3 });
+  });
+
   it('records nothing by default; the store path follows STATE_DIRECTORY', async () => {
     const config = await loadConfig({
       config: file(`cameras:\n  - { id: a, source: testsrc, record: true }\n  - { id: b, source: testsrc }\n`),
@@ -117,6 +136,10 @@ describe('recording config', () => {
         /recordings\.segment_duration: got 0.5, expected seconds, from 2 to 3600/,
       ],
       [`recordings: { path: "" }\n`, /recordings\.path: got ""/],
+      [
+        `publishers:\n  - { name: a, token_hash: "sha256:${'0'.repeat(64)}", record: { retain_size: 5 apples } }\n`,
+        /publishers\[0\]\.record\.retain_size: got "5 apples", expected a size/,
+      ],
     ];
     for (const [yaml, expected] of cases) assert.match(await configError(yaml), expected, yaml);
   });
