@@ -153,7 +153,8 @@ export class RecordingStore implements RecordingCatalog {
         // a gap less in the index
       }
       store.recorders.set(id, recorder);
-      store.unsubscribe.push(camera.subscribe(recorder, 'h264'));
+      // The camera's own H.264 or H.265, as it comes; H.264 encoded from a camera that sends JPEG.
+      store.unsubscribe.push(camera.subscribeVideo(recorder));
     }
     if (store.index) await store.runRetention();
     const every = options.retentionIntervalMs ?? 60_000;
