@@ -86,7 +86,9 @@ export interface TrackInfo {
   bytes: number;
 }
 
-const CODECS: readonly Codec[] = ['jpeg', 'h264'];
+const CODECS: readonly Codec[] = ['jpeg', 'h264', 'h265'];
+/** The codecs a transcoder can make: JPEG and H.264 (nothing encodes H.265: only a camera's own is served). */
+const DERIVABLE = ['jpeg', 'h264'] as const;
 
 export class CameraStream {
   readonly id: string;
@@ -97,7 +99,7 @@ export class CameraStream {
 
   private readonly supervisor: SourceSupervisor;
   private readonly tracks: Record<Codec, Track>;
-  private readonly derived: Record<Codec, DerivedTrack>;
+  private readonly derived: Partial<Record<Codec, DerivedTrack>>;
   /** H.264 sub-stream: its track, and what makes it (the camera's second URL, or a transcoder). */
   private readonly subTrack: Track;
   private readonly subDerived: DerivedTrack | undefined;
@@ -110,6 +112,8 @@ export class CameraStream {
   /** The codec the source produces, once its first unit has told. */
   private nativeCodec: Codec | undefined;
   private readonly sourceEncoder: () => string | undefined;
+  /** Called when a unit tells the native codec (knownNative, subscribeVideo). */
+  private readonly nativeWaiters = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -125,7 +129,7 @@ export class CameraStream {
     // Each track numbers its own units: a viewer moving between main and sub renumbers (src/outputs/ws/viewer.ts).
     const track = (codec: Codec, quality: Quality = 'main'): Track =>
       new Track(codec, this.id, log, gop, (consumer) => this.consumerRemoved(codec, consumer, quality), quality);
-    this.tracks = { jpeg: track('jpeg'), h264: track('h264') };
+    this.tracks = { jpeg: track('jpeg'), h264: track('h264'), h265: track('h265') };
     this.subTrack = track('h264', 'sub');
     const derive = (codec: Codec): DerivedTrack =>
       new DerivedTrack(
@@ -136,7 +140,7 @@ export class CameraStream {
         log,
         () => this.state === 'online',
       );
-    this.derived = { jpeg: derive('jpeg'), h264: derive('h264') };
+    this.derived = Object.fromEntries(DERIVABLE.map((codec) => [codec, derive(codec)]));
     const substream = options.substream;
     if (substream) {
       this.subSource = new SourceSupervisor(
@@ -193,9 +197,13 @@ export class CameraStream {
         hasDemand: () => this.hasDemand(),
         unit: (unit, receivedAt) => {
           const codec = unit.config.codec;
-          this.nativeCodec = codec;
+          if (this.nativeCodec !== codec) {
+            this.nativeCodec = codec;
+            for (const wake of [...this.nativeWaiters]) wake();
+          }
           const published = this.tracks[codec].publish(unit.config, unit.keyframe, unit.data, receivedAt);
-          this.derived[codec === 'jpeg' ? 'h264' : 'jpeg'].feed(published);
+          // Every track the camera does not make itself is made from this one, while it is wanted.
+          for (const derived of this.derivedTracks()) if (derived.track.codec !== codec) derived.feed(published);
           this.subDerived?.feed(published);
         },
         changed: (state) => this.onStateChange(state),
@@ -222,13 +230,41 @@ export class CameraStream {
     return this.nativeCodec;
   }
 
+  /**
+   * The codec the camera produces, starting it to find out if no unit has told yet (an idle on-demand
+   * camera): undefined if it does not say within timeoutMs or goes offline first. Only the source
+   * runs for it (the h265 track, which nothing derives), no transcoder.
+   */
+  async knownNative(timeoutMs = this.options.snapshotTimeoutMs): Promise<Codec | undefined> {
+    if (this.nativeCodec || this.closed || this.state === 'offline') return this.nativeCodec;
+    let wake = (): void => {};
+    const told = new Promise<void>((resolve) => (wake = resolve));
+    const waiting: Consumer = {
+      onUnit: () => {},
+      onStatus: (status) => {
+        if (!status.online) wake();
+      },
+    };
+    const unsubscribe = this.subscribe(waiting, 'h265');
+    this.nativeWaiters.add(wake);
+    const timer = setTimeout(wake, timeoutMs);
+    try {
+      await told;
+    } finally {
+      clearTimeout(timer);
+      this.nativeWaiters.delete(wake);
+      unsubscribe();
+    }
+    return this.nativeCodec;
+  }
+
   /** The newest unit from the camera itself: its size, its last-frame time. */
   get lastLive(): AccessUnit | undefined {
     return this.nativeCodec ? this.tracks[this.nativeCodec].latestLive : undefined;
   }
 
   get consumerCount(): number {
-    return this.tracks.jpeg.consumers.size + this.tracks.h264.consumers.size + this.subTrack.consumers.size;
+    return this.allTracks().reduce((sum, track) => sum + track.consumers.size, 0);
   }
 
   /** Consumers that watch (not background ones, such as a recorder). */
@@ -266,14 +302,13 @@ export class CameraStream {
 
   /** Gives a camera made without a transcoder factory (a relayed one) the registry's. */
   offerTranscoders(factory: TranscoderFactory): void {
-    this.derived.jpeg.offerFactory(factory);
-    this.derived.h264.offerFactory(factory);
+    for (const derived of this.derivedTracks()) derived.offerFactory(factory);
     this.subDerived?.offerFactory(factory);
   }
 
   /** The transcoders started so far for the camera's derived tracks. */
   get transcoderStarts(): number {
-    return this.derived.jpeg.starts + this.derived.h264.starts + (this.subDerived?.starts ?? 0);
+    return this.derivedTracks().reduce((sum, derived) => sum + derived.starts, this.subDerived?.starts ?? 0);
   }
 
   /**
@@ -288,7 +323,7 @@ export class CameraStream {
     this.supervisor.wanted();
     if (this.nativeCodec !== codec) {
       const native = this.nativeCodec && this.state === 'online' ? this.tracks[this.nativeCodec].cached() : [];
-      this.derived[codec].wanted(native);
+      this.derived[codec]?.wanted(native);
     }
     if (codec === 'jpeg' && this.state === 'offline') this.placeholder.start();
     let subscribed = true;
@@ -297,6 +332,31 @@ export class CameraStream {
       subscribed = false;
       if (!this.tracks[codec].consumers.delete(consumer)) return;
       this.consumerRemoved(codec, consumer);
+    };
+  }
+
+  /**
+   * Adds a consumer of the camera's own video as it comes: its H.264 or H.265 track (H.264 for a
+   * camera that sends JPEG, encoded). Until the camera's first unit says which, the consumer waits
+   * on the h265 track, which only starts the source (nothing is derived for it); it moves to the
+   * H.264 track then if the camera does not send H.265. Returns the function that removes it.
+   */
+  subscribeVideo(consumer: Consumer): () => void {
+    const videoTrack = (): Codec => (this.nativeCodec === 'h265' ? 'h265' : 'h264');
+    if (this.nativeCodec) return this.subscribe(consumer, videoTrack());
+    let unsubscribe = this.subscribe(consumer, 'h265');
+    const settle = (): void => {
+      this.nativeWaiters.delete(settle);
+      if (videoTrack() === 'h265') return;
+      // Onto the H.264 track before leaving this one: the camera never sees a moment without demand.
+      const leave = unsubscribe;
+      unsubscribe = this.subscribe(consumer, 'h264');
+      leave();
+    };
+    this.nativeWaiters.add(settle);
+    return () => {
+      this.nativeWaiters.delete(settle);
+      unsubscribe();
     };
   }
 
@@ -339,7 +399,7 @@ export class CameraStream {
    */
   async liveUnit(codec: Codec = 'jpeg', timeoutMs = this.options.snapshotTimeoutMs): Promise<AccessUnit | undefined> {
     const latest = this.tracks[codec].latest;
-    const fresh = codec === this.nativeCodec || this.derived[codec].running;
+    const fresh = codec === this.nativeCodec || (this.derived[codec]?.running ?? false);
     if (this.state === 'online' && latest && !latest.placeholder && fresh) return latest;
     if (this.state === 'offline') return undefined;
     return nextLiveUnit((consumer) => this.subscribe(consumer, codec), timeoutMs);
@@ -374,21 +434,23 @@ export class CameraStream {
 
   /** CPU seconds the transcoder of the derived `codec` track used so far (read now); undefined if it never ran. */
   transcoderCpuSeconds(codec: Codec): number | undefined {
-    return this.derived[codec].cpuSeconds();
+    return this.derived[codec]?.cpuSeconds();
   }
 
   /** The tracks' details; `cpu: false` leaves out the CPU seconds (not read from /proc then). */
   trackInfo({ cpu = true }: { cpu?: boolean } = {}): TrackInfo[] {
     const now = preciseNow();
-    const tracks = CODECS.map((codec): TrackInfo => {
+    // A track nothing can make (H.265 of another camera) is not listed.
+    const listed = CODECS.filter((codec) => codec === this.nativeCodec || this.derived[codec]);
+    const tracks = listed.map((codec): TrackInfo => {
       const native = codec === this.nativeCodec;
       const derived = this.derived[codec];
       return describeTrack(this.tracks[codec], now, {
         quality: 'main',
         origin: native ? 'native' : 'derived',
-        running: native ? this.state === 'online' : derived.running,
-        encoder: native ? (this.sourceEncoder() ?? 'camera') : derived.encoder,
-        cpuSeconds: !cpu ? undefined : native ? this.captureCpuSeconds() : derived.cpuSeconds(),
+        running: native ? this.state === 'online' : (derived?.running ?? false),
+        encoder: native ? (this.sourceEncoder() ?? 'camera') : derived?.encoder,
+        cpuSeconds: !cpu ? undefined : native ? this.captureCpuSeconds() : derived?.cpuSeconds(),
       });
     });
     // The sub-stream is listed while it is wanted or made: a client that never asks for it sees the list as it was.
@@ -454,8 +516,7 @@ export class CameraStream {
     this.placeholder.drop();
     await Promise.all([
       this.supervisor.close(),
-      this.derived.jpeg.stop(),
-      this.derived.h264.stop(),
+      ...this.derivedTracks().map((derived) => derived.stop()),
       this.subDerived?.stop(),
       this.subSource?.close(),
     ]);
@@ -471,15 +532,16 @@ export class CameraStream {
       this.placeholder.drop();
     } else if (state === 'offline') {
       this.placeholder.drop();
-      // An H.264 stream that comes back starts afresh, at a keyframe.
+      // An H.264 or H.265 stream that comes back starts afresh, at a keyframe.
       this.tracks.h264.clearCache();
+      this.tracks.h265.clearCache();
       if (this.subDerived) this.subTrack.clearCache();
     } else {
       this.placeholder.stop();
       this.placeholder.drop();
       for (const codec of CODECS) {
         this.tracks[codec].clearCache();
-        void this.derived[codec].stop();
+        void this.derived[codec]?.stop();
       }
       this.subTrack.clearCache();
       void this.subDerived?.stop();
@@ -509,7 +571,11 @@ export class CameraStream {
   }
 
   private allTracks(): Track[] {
-    return [this.tracks.jpeg, this.tracks.h264, this.subTrack];
+    return [...CODECS.map((codec) => this.tracks[codec]), this.subTrack];
+  }
+
+  private derivedTracks(): DerivedTrack[] {
+    return DERIVABLE.map((codec) => this.derived[codec]!);
   }
 
   private track(codec: Codec, quality: Quality): Track {
@@ -554,7 +620,7 @@ export class CameraStream {
       this.supervisor.unwanted();
       return;
     }
-    this.derived[codec].unwanted();
+    this.derived[codec]?.unwanted();
     if (codec === 'jpeg' && this.tracks.jpeg.consumers.size === 0) this.placeholder.stop();
     this.supervisor.unwanted();
   }

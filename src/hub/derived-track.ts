@@ -1,6 +1,6 @@
 /**
- * A track the camera does not produce itself (h264 of a JPEG camera, jpeg of
- * an H.264 camera): one transcoder per camera feeds it from the native track,
+ * A track the camera does not produce itself (h264 of a JPEG or H.265 camera,
+ * jpeg of an H.264 or H.265 camera): one transcoder per camera feeds it from the native track,
  * running only while the derived track has consumers (stopped after the idle
  * grace), restarted with backoff if it ends, and restarted when the native
  * configuration changes (the camera came back at another size).
@@ -24,11 +24,14 @@ export interface Transcoder {
   readonly encoderInUse?: string | undefined;
 }
 
-/**
- * Makes a transcoder to `to`. With `sub`: the H.264 sub-stream (scaled down), from the camera's `sub.from`
- * units (its JPEGs, or its H.264 decoded and encoded again).
- */
-export type TranscoderFactory = (to: Codec, sub?: { from: Codec }) => Transcoder;
+/** What a transcoder takes: the native track's codec; `sub`: it makes the H.264 sub-stream (scaled down). */
+export interface TranscoderInput {
+  from: Codec;
+  sub?: boolean;
+}
+
+/** Makes a transcoder from `input.from` to `to` (JPEGs encoded, H.264 or H.265 decoded). */
+export type TranscoderFactory = (to: Codec, input: TranscoderInput) => Transcoder;
 
 export class DerivedTrack {
   private transcoder: Transcoder | undefined;
@@ -125,7 +128,8 @@ export class DerivedTrack {
     const to = this.track.codec;
     let transcoder: Transcoder;
     try {
-      transcoder = this.sub ? this.factory!(to, { from: first.config.codec }) : this.factory!(to);
+      const from = first.config.codec;
+      transcoder = this.factory!(to, this.sub ? { from, sub: true } : { from });
     } catch (err) {
       this.failed(`could not create the ${to} transcoder: ${(err as Error).message}`);
       return false;

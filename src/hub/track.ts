@@ -1,8 +1,8 @@
 /**
- * One track of a camera (its jpeg or its h264 access units): numbers and
+ * One track of a camera (its jpeg, h264 or h265 access units): numbers and
  * stamps units, fans each one out — one frozen object around one shared
  * Buffer — to the track's consumers, and keeps what a new consumer needs to
- * show a picture at once: the latest unit, and for H.264 the current group of
+ * show a picture at once: the latest unit, and for H.264 and H.265 the current group of
  * pictures (from its keyframe, bounded in bytes: past the bound the cache is
  * cleared until the next keyframe).
  */
@@ -68,7 +68,7 @@ export class Track {
 
   /** Units cached for new consumers. */
   get cachedUnits(): number {
-    return this.codec === 'h264' ? this.gop.length : this.latestUnit ? 1 : 0;
+    return this.codec !== 'jpeg' ? this.gop.length : this.latestUnit ? 1 : 0;
   }
 
   /** Stamps a unit and sends it to every consumer. */
@@ -85,7 +85,7 @@ export class Track {
     if (!placeholder) {
       this.latestLiveUnit = unit;
       this.count(unit);
-      if (this.codec === 'h264') this.cache(unit);
+      if (this.codec !== 'jpeg') this.cache(unit);
     }
     for (const consumer of this.consumers) {
       try {
@@ -105,7 +105,7 @@ export class Track {
    * (H.264), or the latest unit (JPEG, a placeholder while offline).
    */
   catchUp(consumer: Consumer): void {
-    if (this.codec === 'h264') {
+    if (this.codec !== 'jpeg') {
       for (const unit of this.gop.slice()) consumer.onUnit(unit, this.quality);
     } else if (this.latestUnit) {
       consumer.onUnit(this.latestUnit, this.quality);
@@ -114,7 +114,7 @@ export class Track {
 
   /** The cached GOP (H.264) or the latest live unit (JPEG), oldest first: what a decoder needs to begin. */
   cached(): readonly AccessUnit[] {
-    if (this.codec === 'h264') return this.gop.slice();
+    if (this.codec !== 'jpeg') return this.gop.slice();
     return this.latestLiveUnit ? [this.latestLiveUnit] : [];
   }
 

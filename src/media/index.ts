@@ -5,8 +5,11 @@
  * bytes: codec parsing lives in src/codec/, app wiring elsewhere.
  */
 
-/** `jpeg`: every access unit is one whole JPEG. `h264`: AVC, 4-byte NAL lengths (as in avcC). */
-export type Codec = 'jpeg' | 'h264';
+/**
+ * `jpeg`: every access unit is one whole JPEG. `h264`: AVC, 4-byte NAL lengths (as in avcC).
+ * `h265`: HEVC, 4-byte NAL lengths (as in hvcC).
+ */
+export type Codec = 'jpeg' | 'h264' | 'h265';
 
 /**
  * How to decode a track's access units. A new object whenever anything changes
@@ -18,18 +21,18 @@ export interface TrackConfig {
   /** Picture size in pixels. */
   readonly width: number;
   readonly height: number;
-  /** RFC 6381 codec string for WebCodecs and MSE, e.g. `avc1.42E01F`; `jpeg` for JPEG. */
+  /** RFC 6381 codec string for WebCodecs and MSE, e.g. `avc1.42E01F`, `hvc1.1.6.L93.90`; `jpeg` for JPEG. */
   readonly codecString: string;
-  /** H.264: the AVCDecoderConfigurationRecord (avcC), with the SPS and PPS. None for JPEG. */
+  /** H.264: the AVCDecoderConfigurationRecord (avcC); H.265: the HEVCDecoderConfigurationRecord (hvcC). None for JPEG. */
   readonly description?: Uint8Array;
 }
 
-/** One decodable unit: a JPEG picture, or one H.264 picture's NAL units. */
+/** One decodable unit: a JPEG picture, or one H.264 or H.265 picture's NAL units. */
 export interface AccessUnit {
   /** Strictly increasing per camera track, placeholders included. */
   readonly seq: number;
   readonly config: TrackConfig;
-  /** Decodable on its own (every JPEG; an H.264 IDR picture with its SPS/PPS known). */
+  /** Decodable on its own (every JPEG; an H.264 IDR or H.265 IRAP picture with its parameter sets known). */
   readonly keyframe: boolean;
   /** When camrelay received it, in ms since the Unix epoch (fractional): the latency reference. */
   readonly receivedAt: number;

@@ -18,8 +18,14 @@ export const SUB_KBPS = 400;
  * it, and with it every main viewer's stream (and an extra keyframe for all of them).
  */
 function transcoderFactory(options: TranscodeOptions, log: Logger): TranscoderFactory {
-  return (to, sub) =>
-    createTranscoder(to, sub ? { ...options, from: sub.from, maxWidth: SUB_WIDTH, bitrate: SUB_KBPS } : options, log);
+  return (to, input) =>
+    createTranscoder(
+      to,
+      input.sub
+        ? { ...options, from: input.from, maxWidth: SUB_WIDTH, bitrate: SUB_KBPS }
+        : { ...options, from: input.from },
+      log,
+    );
 }
 
 /** Largest JPEG accepted from a camera. */

@@ -15,6 +15,8 @@ export const FLAG_KEYFRAME = 0x01;
 export const CODEC_JPEG = 1;
 /** H.264: one access unit in AVC form (4-byte NAL lengths), after a `config` text message. */
 export const CODEC_H264 = 2;
+/** H.265: one access unit with 4-byte NAL lengths (as hvcC says), after a `config` text message. */
+export const CODEC_H265 = 3;
 
 /** Unacknowledged frames per viewer: ?window=, default and bounds. */
 export const DEFAULT_WINDOW = 2;

@@ -1,5 +1,5 @@
 /**
- * Real H.264 for the codec tests, made by the project's ffmpeg (libx264) from a
+ * Real H.264 and H.265 for the codec tests, made by the project's ffmpeg (libx264, libx265) from a
  * test pattern, cached per set of options for the whole test file.
  */
 import { execFileSync } from 'node:child_process';
@@ -51,6 +51,46 @@ export function ffmpegH264(options: EncodeOptions): Uint8Array {
   if (options.x264Params) args.push('-x264-params', options.x264Params);
   if (options.aud) args.push('-bsf:v', 'h264_metadata=aud=insert');
   args.push('-f', 'h264', 'pipe:1');
+  const out = execFileSync(locateFfmpeg().path, args, { maxBuffer: 256 * 1024 * 1024 });
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  cache.set(key, bytes);
+  return bytes;
+}
+
+export interface H265EncodeOptions {
+  width: number;
+  height: number;
+  frames?: number;
+  /** Keyframe interval (every keyframe an IDR: closed GOPs, no scene cuts). */
+  gop?: number;
+  /** `-pix_fmt`, e.g. yuv420p10le for Main 10. */
+  pixFmt?: string;
+  /** Extra `-x265-params`, e.g. 'aud=1' or 'slices=4'. */
+  x265Params?: string;
+}
+
+/** Whether the project's ffmpeg has an encoder (libx265 is not in every build). */
+export function hasEncoder(name: string): boolean {
+  try {
+    const list = execFileSync(locateFfmpeg().path, ['-hide_banner', '-encoders'], { encoding: 'utf8' });
+    return new RegExp(`^ \\S+ ${name} `, 'm').test(list);
+  } catch {
+    return false;
+  }
+}
+
+/** An Annex B H.265 elementary stream (`-f hevc`) from libx265, B-frames off. */
+export function ffmpegH265(options: H265EncodeOptions): Uint8Array {
+  const key = `h265 ${JSON.stringify(options)}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const { width, height, frames = 60, gop = 15 } = options;
+  const params = [`keyint=${gop}`, `min-keyint=${gop}`, 'scenecut=0', 'open-gop=0', 'bframes=0', 'log-level=error'];
+  if (options.x265Params) params.push(options.x265Params);
+  const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=30`];
+  args.push('-frames:v', String(frames), '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', params.join(':'));
+  if (options.pixFmt) args.push('-pix_fmt', options.pixFmt);
+  args.push('-f', 'hevc', 'pipe:1');
   const out = execFileSync(locateFfmpeg().path, args, { maxBuffer: 256 * 1024 * 1024 });
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   cache.set(key, bytes);

@@ -18,11 +18,11 @@ import { parseAvcC } from '../../src/codec/h264/avcc.js';
 import { avcToAnnexB } from '../../src/codec/h264/nal.js';
 import { parseSps } from '../../src/codec/h264/sps.js';
 import { parseSource } from '../../src/config/camera-source.js';
-import { ffmpegArgs, H264_COPY_FILTERS } from '../../src/sources/ffmpeg/args.js';
+import { ffmpegArgs, H264_COPY_FILTERS, H265_COPY_FILTERS } from '../../src/sources/ffmpeg/args.js';
 import { FfmpegSource } from '../../src/sources/ffmpeg/ffmpeg-source.js';
 import { rememberH264Framing } from '../../src/sources/ffmpeg/framing.js';
 import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
-import { mjpegContentType, probeSource, videoCodecOf } from '../../src/sources/ffmpeg/probe.js';
+import { classifyCodec, mjpegContentType, probeSource, videoCodecOf } from '../../src/sources/ffmpeg/probe.js';
 import type { SourceUnit } from '../../src/sources/source.js';
 import type { SourceSpec } from '../../src/sources/spec.js';
 import {
@@ -121,6 +121,12 @@ describe('native H.264 sources', () => {
     assert.equal(ffmpegArgs({ kind: 'rtsp', url: 'rtsp://cam/x' }, options, 'cam').output, 'jpeg');
     assert.equal(ffmpegArgs({ kind: 'rtsp', url: 'rtsp://cam/x' }, options, 'cam', 'h264').output, 'h264');
     assert.equal(ffmpegArgs({ kind: 'rtsp', url: 'rtsp://cam/x' }, options, 'cam', 'other').output, 'jpeg');
+    // H.265 is copied too, as Annex B with its VPS/SPS/PPS before each keyframe.
+    assert.equal(classifyCodec('hevc'), 'h265');
+    const h265 = ffmpegArgs({ kind: 'rtsp', url: 'rtsp://cam/x' }, options, 'cam', 'h265', 'raw');
+    assert.equal(h265.output, 'h265');
+    assert.ok(h265.passthrough);
+    assert.ok(h265.args.join(' ').includes(`-c:v copy -bsf:v ${H265_COPY_FILTERS} -flush_packets 1 -f hevc pipe:1`));
     // An HTTP URL that looks like MJPEG but sends H.264: copied. Explicit passthrough wins over the probe.
     const http: SourceSpec = { kind: 'http', url: 'http://cam/video.mjpg' };
     assert.equal(ffmpegArgs(http, options, 'cam', 'h264').output, 'h264');

@@ -1,5 +1,5 @@
 /**
- * From an H.264 byte stream to SourceUnits (src/sources/ffmpeg/h264-stream.ts), with real libx264
+ * From an H.264 (and H.265) byte stream to SourceUnits (src/sources/ffmpeg/video-stream.ts), with real libx264
  * streams and broken ones: units are AVC with a TrackConfig from the SPS/PPS (a new object only when
  * they change), emitted only from a keyframe on; garbage, a stream without SPS/PPS, parameter sets
  * that change every frame or do not parse, and a huge access unit cost bounded work and end or skip
@@ -11,17 +11,19 @@ import { pino } from 'pino';
 import { parseAvcC } from '../../src/codec/h264/avcc.js';
 import { NalType, splitAnnexB, splitAvc } from '../../src/codec/h264/nal.js';
 import { parseSps } from '../../src/codec/h264/sps.js';
-import { H264Stream, type H264StreamOptions } from '../../src/sources/ffmpeg/h264-stream.js';
+import { VideoStream, type VideoStreamOptions } from '../../src/sources/ffmpeg/video-stream.js';
 import { h264PacketParser } from '../../src/sources/ffmpeg/process.js';
 import type { SourceUnit } from '../../src/sources/source.js';
-import { ffmpegH264 } from '../codec/fixtures.js';
+import { HevcNalType, hevcNalType } from '../../src/codec/h265/nal.js';
+import { parseHvcC } from '../../src/codec/h265/hvcc.js';
+import { ffmpegH264, ffmpegH265, hasEncoder } from '../codec/fixtures.js';
 
 const log = pino({ level: 'silent' });
 
-function collect(options: Partial<H264StreamOptions> = {}) {
+function collect(options: Partial<VideoStreamOptions> = {}) {
   const units: SourceUnit[] = [];
   const fatal: string[] = [];
-  const stream = new H264Stream((u) => units.push(u), {
+  const stream = new VideoStream((u) => units.push(u), {
     maxAccessUnitBytes: 1024 * 1024,
     log,
     label: 'test',
@@ -45,7 +47,7 @@ function accessUnits(annexB: Uint8Array): Buffer[] {
   return out.map((nals) => Buffer.concat(nals.flatMap((n) => [Buffer.from([0, 0, 0, 1]), buf(n)])));
 }
 
-describe('H264Stream', () => {
+describe('VideoStream', () => {
   it('turns a real stream into AVC units with one TrackConfig from its SPS/PPS', () => {
     const annexB = ffmpegH264({ width: 320, height: 240, frames: 45, gop: 15, aud: true });
     const { stream, units, fatal } = collect();
@@ -201,5 +203,44 @@ describe('H264Stream', () => {
     }
     assert.equal(random.units.length, 0, 'no unit without SPS/PPS and a keyframe');
     assert.ok(random.stream.splitterCounters.discardedBytes > 0 || random.stream.counters.dropped > 0);
+  });
+});
+
+describe('VideoStream with H.265', { skip: hasEncoder('libx265') ? false : 'this ffmpeg has no libx265' }, () => {
+  it('turns a real libx265 stream into length-prefixed units with an hvcC configuration', () => {
+    const annexB = ffmpegH265({ width: 320, height: 240, frames: 30, gop: 10, x265Params: 'aud=1' });
+    const { stream, units, fatal } = collect({ codec: 'h265' });
+    for (let at = 0; at < annexB.length; at += 1000) stream.push(buf(annexB.subarray(at, at + 1000)));
+    stream.flush();
+    assert.deepEqual(fatal, []);
+    assert.equal(units.length, 30);
+    assert.deepEqual(
+      units.flatMap((u, i) => (u.keyframe ? [i] : [])),
+      [0, 10, 20],
+    );
+    const config = units[0]!.config;
+    assert.ok(units.every((u) => u.config === config));
+    assert.equal(config.codec, 'h265');
+    assert.deepEqual([config.width, config.height], [320, 240]);
+    assert.match(config.codecString, /^hvc1\.1\.6\.L\d+\.[0-9A-F]{2}/);
+    const record = parseHvcC(config.description!);
+    assert.equal(record.vps.length + record.sps.length + record.pps.length, 3);
+    for (const u of units) {
+      const types = splitAvc(u.data).map((n) => hevcNalType(n));
+      assert.ok(!types.includes(HevcNalType.AUD), 'delimiters left out');
+      if (u.keyframe) assert.ok(types.includes(HevcNalType.VPS) && types.includes(HevcNalType.SPS));
+    }
+  });
+
+  it('ends, saying why, when the VPS/SPS/PPS never come', () => {
+    const annexB = ffmpegH265({ width: 160, height: 96, frames: 40, gop: 40 });
+    const noSets = splitAnnexB(annexB).filter(
+      (n) => hevcNalType(n) < HevcNalType.VPS || hevcNalType(n) > HevcNalType.PPS,
+    );
+    const { stream, units, fatal } = collect({ codec: 'h265', maxUnitsWithoutConfig: 30 });
+    for (const nal of noSets) stream.push(Buffer.concat([Buffer.from([0, 0, 0, 1]), buf(nal)]));
+    stream.flush();
+    assert.equal(units.length, 0);
+    assert.match(fatal[0]!, /no VPS\/SPS\/PPS in the H\.265 stream after 31 access units/);
   });
 });

@@ -15,7 +15,7 @@ import { describe, it } from 'node:test';
 import { avcToAnnexB } from '../../src/codec/h264/nal.js';
 import { jpegConfig } from '../../src/media/jpeg.js';
 import { h264Framing, rememberH264Framing } from '../../src/sources/ffmpeg/framing.js';
-import { H264Stream } from '../../src/sources/ffmpeg/h264-stream.js';
+import { VideoStream } from '../../src/sources/ffmpeg/video-stream.js';
 import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
 import { createTranscoder, type Transcoder } from '../../src/sources/ffmpeg/transcoder.js';
 import { readJpegSize } from '../../src/sources/framing/jpeg.js';
@@ -59,7 +59,7 @@ function jpegUnit(jpeg: Buffer): SourceUnit {
 /** H.264 units as an H.264 camera gives them. */
 function h264Units(frames: number, gop: number, width = 320, height = 240): SourceUnit[] {
   const units: SourceUnit[] = [];
-  const stream = new H264Stream((u) => units.push(u), {
+  const stream = new VideoStream((u) => units.push(u), {
     maxAccessUnitBytes: 1 << 20,
     log,
     label: 'fixture',

@@ -1,7 +1,7 @@
 /**
  * A real RTSP camera on loopback: GStreamer's RTSP server (rtsp-server.py, run by Debian's
- * /usr/bin/python3, which has the GStreamer bindings) serving a moving ball in H.264, optionally
- * behind basic auth. scripts/ensure-test-deps.sh installs what it needs.
+ * /usr/bin/python3, which has the GStreamer bindings) serving a moving ball in H.264 (or H.265),
+ * optionally behind basic auth. scripts/ensure-test-deps.sh installs what it needs.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ export interface RtspCameraOptions {
   fps: number;
   /** Frames from one keyframe to the next. */
   keyint: number;
+  /** What it sends: H.264 (x264enc) by default, or H.265 (x265enc). */
+  codec?: 'h264' | 'h265';
   /** With both, clients must log in with them (basic auth). */
   user?: string;
   password?: string;
@@ -40,15 +42,18 @@ export interface RtspCamera {
   kill(): Promise<void>;
 }
 
+const ELEMENTS = { h264: ['x264enc', 'rtph264pay'], h265: ['x265enc', 'rtph265pay'] } as const;
+
 /** Why the RTSP camera cannot run on this machine, or undefined when it can (for skipOutsideCi). */
-export function rtspCameraMissing(): string | undefined {
+export function rtspCameraMissing(codec: 'h264' | 'h265' = 'h264'): string | undefined {
+  const elements = ['videotestsrc', ...ELEMENTS[codec]].map((e) => JSON.stringify(e)).join(', ');
   const check = [
     'import gi',
     'gi.require_version("Gst", "1.0")',
     'gi.require_version("GstRtspServer", "1.0")',
     'from gi.repository import Gst, GstRtspServer',
     'Gst.init(None)',
-    'missing = [e for e in ("videotestsrc", "x264enc", "rtph264pay") if not Gst.ElementFactory.find(e)]',
+    `missing = [e for e in (${elements}) if not Gst.ElementFactory.find(e)]`,
     'if missing: raise SystemExit("no GStreamer element " + ", ".join(missing))',
   ].join('\n');
   const run = spawnSync(PYTHON, ['-c', check], { encoding: 'utf8', timeout: 20_000 });
@@ -66,6 +71,7 @@ export async function startRtspCamera(options: RtspCameraOptions): Promise<RtspC
   const port = options.port ?? (await freePort());
   const args = [SCRIPT, String(port), PATH, String(width), String(height), String(fps), String(keyint)];
   if (user !== undefined && password !== undefined) args.push(user, password);
+  if (options.codec) args.push(`--codec=${options.codec}`);
   // stdin stays open: the server quits when it closes, so it never outlives this process.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';

@@ -1,6 +1,8 @@
 """A real RTSP camera for the tests: GStreamer's RTSP server on 127.0.0.1 serving a moving ball in H.264.
 
-/usr/bin/python3 rtsp-server.py PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
+/usr/bin/python3 rtsp-server.py [--codec=h264|h265] PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
+
+--codec=h265 serves H.265 (x265enc, rtph265pay) instead; the option may stand anywhere among the arguments.
 
 With USER and PASSWORD, clients must log in with them (basic auth). Prints "ready" once it listens;
 exits on SIGTERM or SIGINT, and when its stdin closes (the test process that started it is gone).
@@ -14,14 +16,26 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
-port, path, width, height, fps, keyint, *login = sys.argv[1:]
+codec = "h264"
+args = []
+for arg in sys.argv[1:]:
+    if arg.startswith("--codec="):
+        codec = arg.split("=", 1)[1]
+    else:
+        args.append(arg)
+port, path, width, height, fps, keyint, *login = args
+ENCODERS = {
+    "h264": f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} bframes=0 ! rtph264pay",
+    "h265": f"videoconvert ! video/x-raw,format=I420 ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} ! rtph265pay",
+}
+if codec not in ENCODERS:
+    sys.exit(f"unknown codec {codec}: h264 or h265")
 Gst.init(None)
 server = GstRtspServer.RTSPServer(address="127.0.0.1", service=port)
 factory = GstRtspServer.RTSPMediaFactory()
 factory.set_launch(
     f"( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1"
-    f" ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} bframes=0"
-    " ! rtph264pay name=pay0 pt=96 )"
+    f" ! {ENCODERS[codec]} name=pay0 pt=96 )"
 )
 if login:
     auth = GstRtspServer.RTSPAuth()

@@ -6,7 +6,7 @@
  * either parses to plausible numbers or throws CodecError.
  */
 import { CodecError } from '../errors.js';
-import { BitReader, removeEmulationPrevention } from './bits.js';
+import { BitReader, removeEmulationPrevention } from '../bits.js';
 import { NalType } from './nal.js';
 
 /** Widest and tallest picture accepted, in pixels. */

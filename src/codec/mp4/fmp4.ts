@@ -1,36 +1,34 @@
 /**
- * Fragmented MP4 for one H.264 video track (ISO/IEC 14496-12 and -15): an init
+ * Fragmented MP4 for one H.264 or H.265 video track (ISO/IEC 14496-12 and -15): an init
  * segment (ftyp + moov, no samples) and media segments (moof + mdat), as MSE's
  * `video/mp4; codecs="avc1.…"` and a recorder consume them. Samples are access
- * units in AVC form (4-byte NAL lengths, see h264/nal.ts toAvc); a media segment
+ * units with 4-byte NAL lengths (see annexb.ts toAvc); a media segment
  * is built in one allocation, each sample copied once.
  */
 import { CodecError } from '../errors.js';
-import { avcCCodecString, parseAvcC } from '../h264/avcc.js';
-import { splitAvc } from '../h264/nal.js';
+import { splitAvc } from '../annexb.js';
 import { box, FieldWriter, fullBox } from './boxes.js';
+import { checkedRecord, recordCodecString, videoSampleEntry, type RecordOption } from './sample-entry.js';
 
 /** The track's id in every box that names it. */
 export const TRACK_ID = 1;
 /** More samples than this in one media segment: CodecError (a GOP of 10 minutes at 120 fps is 72000). */
 export const MAX_SAMPLES = 100000;
 
-export interface InitSegmentOptions {
+export interface InitSegmentOptions extends RecordOption {
   /** Displayed size in pixels (the SPS's, after cropping). */
   width: number;
   height: number;
-  /** The AVCDecoderConfigurationRecord (h264/avcc.ts buildAvcC), with 4-byte NAL lengths. */
-  avcC: Uint8Array;
   /** Ticks per second of the decode times and durations (90000 is usual for video). */
   timescale: number;
 }
 
 export interface Sample {
-  /** One access unit, AVC form: each NAL unit after its 4-byte length. */
+  /** One access unit: each NAL unit after its 4-byte length. */
   data: Uint8Array;
   /** In timescale ticks. */
   duration: number;
-  /** A sync sample (IDR): decoding can start here. */
+  /** A sync sample (H.264 IDR, H.265 IRAP): decoding can start here. */
   keyframe: boolean;
   /** Presentation time minus decode time, in ticks (B-frames); 0 when absent. */
   compositionOffset?: number;
@@ -55,22 +53,19 @@ function matrix(w: FieldWriter): FieldWriter {
   return w.u32(0x00010000).u32(0).u32(0).u32(0).u32(0x00010000).u32(0).u32(0).u32(0).u32(0x40000000);
 }
 
-/** The MIME type for MediaSource.isTypeSupported and addSourceBuffer. */
-export function mimeType(avcC: Uint8Array): string {
-  return `video/mp4; codecs="${avcCCodecString(parseAvcC(avcC))}"`;
+/** The MIME type for MediaSource.isTypeSupported and addSourceBuffer, of an avcC (or, named, an hvcC). */
+export function mimeType(record: Uint8Array | RecordOption): string {
+  const option = record instanceof Uint8Array ? { avcC: record } : record;
+  return `video/mp4; codecs="${recordCodecString(checkedRecord(option))}"`;
 }
 
 /** ftyp + moov: the track's description, without samples (they come in media segments). */
 export function initSegment(options: InitSegmentOptions): Uint8Array {
-  const { width, height, avcC, timescale } = options;
+  const { width, height, timescale } = options;
   checkUint('width', width, 0xffff, 1);
   checkUint('height', height, 0xffff, 1);
   checkUint('timescale', timescale, 0xffffffff, 1);
-  const record = parseAvcC(avcC);
-  if (record.lengthSize !== 4) {
-    throw new CodecError('unsupported', `avcC with ${record.lengthSize}-byte NAL lengths (samples use 4)`);
-  }
-  if (record.sps.length === 0 || record.pps.length === 0) throw new CodecError('invalid', 'avcC without SPS or PPS');
+  const record = checkedRecord(options);
 
   const ftyp = box(
     'ftyp',
@@ -141,28 +136,11 @@ export function initSegment(options: InitSegmentOptions): Uint8Array {
   );
   const hdlr = fullBox('hdlr', 0, 0, new FieldWriter().u32(0).ascii('vide').zeros(12).ascii('VideoHandler\0').finish());
 
-  const avc1 = box(
-    'avc1',
-    new FieldWriter()
-      .zeros(6)
-      .u16(1) // data_reference_index
-      .zeros(16) // pre_defined, reserved
-      .u16(width)
-      .u16(height)
-      .u32(0x00480000) // 72 dpi
-      .u32(0x00480000)
-      .u32(0)
-      .u16(1) // frame_count
-      .zeros(32) // compressorname
-      .u16(0x0018) // depth
-      .u16(0xffff) // pre_defined = -1
-      .finish(),
-    box('avcC', avcC),
-  );
+  const entry = videoSampleEntry(width, height, record);
   const empty = new FieldWriter().u32(0).finish();
   const stbl = box(
     'stbl',
-    fullBox('stsd', 0, 0, new FieldWriter().u32(1).finish(), avc1),
+    fullBox('stsd', 0, 0, new FieldWriter().u32(1).finish(), entry),
     fullBox('stts', 0, 0, empty),
     fullBox('stsc', 0, 0, empty),
     fullBox('stsz', 0, 0, new FieldWriter().u32(0).u32(0).finish()),

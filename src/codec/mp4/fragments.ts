@@ -13,7 +13,8 @@
  * `readFragmentedFile` in src/outputs/playback/fragment-file.ts.
  */
 import { CodecError } from '../errors.js';
-import { parseAvcC } from '../h264/avcc.js';
+import type { NalCodec } from '../video.js';
+import { parseRecord, sampleEntryCodec } from './sample-entry.js';
 import { readBoxes, type BoxInfo } from './boxes.js';
 
 export interface SampleInfo {
@@ -43,8 +44,10 @@ export interface FragmentInfo {
 export interface FragmentedFile {
   width: number;
   height: number;
-  /** The AVCDecoderConfigurationRecord (the avcC box's body). */
-  avcC: Uint8Array;
+  /** What the track is: H.264 (an avc1 or avc3 sample entry) or H.265 (hvc1, hev1). */
+  codec: NalCodec;
+  /** Its decoder configuration record: the avcC or hvcC box's body. */
+  description: Uint8Array;
   /** Ticks per second of the track (mdhd). */
   timescale: number;
   /** End of the moov box. */
@@ -141,7 +144,8 @@ interface TrackDefaults {
 interface Init {
   width: number;
   height: number;
-  avcC: Uint8Array;
+  codec: NalCodec;
+  description: Uint8Array;
   timescale: number;
   defaults: TrackDefaults;
 }
@@ -235,16 +239,15 @@ function parseInit(moov: Uint8Array): Init {
     const stsd = stbl && child(moov, stbl, 'stsd');
     if (!stsd) throw new CodecError('invalid', 'video track without stsd');
     const entry = readBoxes(moov, stsd.start + stsd.headerSize + 8, stsd.end, 16)[0];
-    if (!entry || (entry.type !== 'avc1' && entry.type !== 'avc3')) {
-      throw new CodecError('unsupported', `sample entry ${entry?.type ?? 'missing'}: not H.264`);
-    }
+    if (!entry) throw new CodecError('unsupported', 'sample entry missing: not H.264 or H.265');
+    const { codec, record } = sampleEntryCodec(entry);
     const fields = new BodyReader(moov, entry).skip(24);
     const width = fields.u16();
     const height = fields.u16();
-    const avcCBox = child(moov, entry, 'avcC', 78);
-    if (!avcCBox) throw new CodecError('invalid', `${entry.type} sample entry without avcC`);
-    const avcC = moov.slice(avcCBox.start + avcCBox.headerSize, avcCBox.end);
-    parseAvcC(avcC); // throws CodecError when it is not one
+    const recordBox = child(moov, entry, record, 78);
+    if (!recordBox) throw new CodecError('invalid', `${entry.type} sample entry without ${record}`);
+    const description = moov.slice(recordBox.start + recordBox.headerSize, recordBox.end);
+    parseRecord({ codec, description }); // throws CodecError when it is not one
     const defaults: TrackDefaults = { trackId, sampleDescriptionIndex: 1, duration: 0, size: 0, flags: 0 };
     for (const trex of mvex ? children(moov, mvex, 'trex') : []) {
       const r = new BodyReader(moov, trex);
@@ -255,7 +258,7 @@ function parseInit(moov: Uint8Array): Init {
       defaults.size = r.u32();
       defaults.flags = r.u32();
     }
-    return { width, height, avcC, timescale, defaults };
+    return { width, height, codec, description, timescale, defaults };
   }
   throw new CodecError('unsupported', 'no video track');
 }
@@ -367,7 +370,8 @@ export async function readFragments(file: RandomAccess, options: ReadFragmentsOp
       : {
           width: init.width,
           height: init.height,
-          avcC: init.avcC,
+          codec: init.codec,
+          description: init.description,
           timescale: init.timescale,
           initEnd: found.initEnd,
           fragments: [],

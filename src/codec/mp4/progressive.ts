@@ -9,26 +9,24 @@
  * 4 GiB (co64), and the mdat's size is 64-bit then.
  */
 import { CodecError } from '../errors.js';
-import { parseAvcC } from '../h264/avcc.js';
+import { checkedRecord, videoSampleEntry, type RecordOption } from './sample-entry.js';
 import { box, FieldWriter, fullBox } from './boxes.js';
 import { TRACK_ID } from './fmp4.js';
 
 /** Samples in one file at most (24 h at 120 fps is 10.4 million). */
 export const MAX_PROGRESSIVE_SAMPLES = 12_000_000;
 
-export interface ProgressiveOptions {
+export interface ProgressiveOptions extends RecordOption {
   /** Displayed size in pixels. */
   width: number;
   height: number;
-  /** The AVCDecoderConfigurationRecord, 4-byte NAL lengths. */
-  avcC: Uint8Array;
   /** Ticks per second of `durations` and `compositionOffsets`. */
   timescale: number;
   /** Per sample, in decode order: bytes. */
   sizes: ArrayLike<number>;
   /** Per sample: ticks until the next sample (u32). */
   durations: ArrayLike<number>;
-  /** Per sample: non-zero for a sync sample (IDR). The first sample must be one. */
+  /** Per sample: non-zero for a sync sample (IDR, IRAP). The first sample must be one. */
   keyframes: ArrayLike<number>;
   /** Per sample: presentation minus decode time, ticks (B-frames); absent when all are 0. */
   compositionOffsets?: ArrayLike<number>;
@@ -69,10 +67,10 @@ function fits32(value: number): boolean {
 
 /**
  * Builds the header. CodecError when an input is out of range (a duration past u32, a first sample
- * that is not a keyframe, more than MAX_PROGRESSIVE_SAMPLES samples, an avcC that is not one).
+ * that is not a keyframe, more than MAX_PROGRESSIVE_SAMPLES samples, an avcC or hvcC that is not one).
  */
 export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeader {
-  const { width, height, avcC, timescale, sizes, durations, keyframes } = options;
+  const { width, height, timescale, sizes, durations, keyframes } = options;
   checkUint('width', width, 0xffff, 1);
   checkUint('height', height, 0xffff, 1);
   checkUint('timescale', timescale, 0xffffffff, 1);
@@ -87,8 +85,7 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
   const chunkStarts = options.chunkStarts ?? keyframes;
   if (chunkStarts.length !== count) throw new CodecError('invalid', 'chunkStarts length differs');
   if (!keyframes[0]) throw new CodecError('invalid', 'the first sample is not a keyframe');
-  const record = parseAvcC(avcC);
-  if (record.lengthSize !== 4) throw new CodecError('unsupported', `avcC with ${record.lengthSize}-byte NAL lengths`);
+  const record = checkedRecord(options);
 
   // One pass: totals, then the tables (run-length where the format allows).
   let payloadLength = 0;
@@ -245,28 +242,11 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
     time(times(new FieldWriter()).u32(timescale), duration).u16(0x55c4).u16(0).finish(),
   );
   const hdlr = fullBox('hdlr', 0, 0, new FieldWriter().u32(0).ascii('vide').zeros(12).ascii('VideoHandler\0').finish());
-  const avc1 = box(
-    'avc1',
-    new FieldWriter()
-      .zeros(6)
-      .u16(1)
-      .zeros(16)
-      .u16(width)
-      .u16(height)
-      .u32(0x00480000)
-      .u32(0x00480000)
-      .u32(0)
-      .u16(1)
-      .zeros(32)
-      .u16(0x0018)
-      .u16(0xffff)
-      .finish(),
-    box('avcC', avcC),
-  );
+  const entry = videoSampleEntry(width, height, record);
   const vmhd = fullBox('vmhd', 0, 1, new FieldWriter().u16(0).zeros(6).finish());
   const dinf = box('dinf', fullBox('dref', 0, 0, new FieldWriter().u32(1).finish(), fullBox('url ', 0, 1)));
   const stblParts = [
-    fullBox('stsd', 0, 0, new FieldWriter().u32(1).finish(), avc1),
+    fullBox('stsd', 0, 0, new FieldWriter().u32(1).finish(), entry),
     fullBox('stts', 0, 0, new FieldWriter().u32(sttsEntries).finish(), stts.finish()),
   ];
   if (!allKeyframes) stblParts.push(fullBox('stss', 0, 0, new FieldWriter().u32(stssEntries).finish(), stss.finish()));

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { CodecError } from '../../codec/errors.js';
 import { MAX_PROGRESSIVE_SAMPLES, progressiveHeader } from '../../codec/mp4/progressive.js';
+import { recordOption } from '../../codec/mp4/sample-entry.js';
 import type { SegmentRecord } from '../recording/index.js';
 import {
   keyframeAtOrAfter,
@@ -101,7 +102,10 @@ export async function planExport(
     if (!table || table.count === 0) continue;
     if (
       reference &&
-      (!equalBytes(table.avcC, reference.avcC) || table.width !== reference.width || table.height !== reference.height)
+      (table.codec !== reference.codec ||
+        !equalBytes(table.description, reference.description) ||
+        table.width !== reference.width ||
+        table.height !== reference.height)
     ) {
       cutMs = Math.max(start, record.startMs);
       break;
@@ -177,7 +181,7 @@ export async function planExport(
   const { header, payloadLength, duration } = progressiveHeader({
     width: reference.width,
     height: reference.height,
-    avcC: reference.avcC,
+    ...recordOption(reference),
     timescale: EXPORT_TIMESCALE,
     sizes,
     durations,

@@ -6,6 +6,7 @@
  */
 import { CodecError } from '../../codec/errors.js';
 import type { FragmentedFile, FragmentInfo } from '../../codec/mp4/fragments.js';
+import type { NalCodec } from '../../codec/video.js';
 import { readFragmentedFile } from './fragment-file.js';
 import type { SegmentRecord } from '../recording/index.js';
 
@@ -17,7 +18,9 @@ export interface SegmentTable {
   startMs: number;
   width: number;
   height: number;
-  avcC: Uint8Array;
+  /** H.264 or H.265, and its decoder configuration record (avcC, hvcC). */
+  codec: NalCodec;
+  description: Uint8Array;
   timescale: number;
   count: number;
   /** Per sample: offset in the file, bytes, decode time (ticks from the segment's start), duration, CTO, keyframe. */
@@ -69,7 +72,8 @@ function build(record: SegmentRecord, parsed: FragmentedFile, previous?: Segment
     startMs: record.startMs,
     width: parsed.width,
     height: parsed.height,
-    avcC: parsed.avcC,
+    codec: parsed.codec,
+    description: parsed.description,
     timescale: parsed.timescale,
     count,
     offsets: new Float64Array(count),
@@ -81,7 +85,7 @@ function build(record: SegmentRecord, parsed: FragmentedFile, previous?: Segment
     validEnd: parsed.validEnd,
     initEnd: parsed.initEnd,
     fileSize: parsed.fileSize,
-    bytes: 512 + parsed.avcC.length + count * PER_SAMPLE,
+    bytes: 512 + parsed.description.length + count * PER_SAMPLE,
   };
   if (previous) {
     table.offsets.set(previous.offsets);
@@ -160,7 +164,8 @@ export class SegmentTables {
         const resume: FragmentedFile = {
           width: previous.width,
           height: previous.height,
-          avcC: previous.avcC,
+          codec: previous.codec,
+          description: previous.description,
           timescale: previous.timescale,
           initEnd: previous.initEnd,
           fragments: [],

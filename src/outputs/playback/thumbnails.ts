@@ -6,8 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { parseAvcC } from '../../codec/h264/avcc.js';
-import { avcToAnnexB } from '../../codec/h264/nal.js';
+import { avcToAnnexB } from '../../codec/annexb.js';
+import { NAL_CODECS } from '../../codec/video.js';
+import { FFMPEG_FORMAT } from '../../sources/ffmpeg/framing.js';
 import { locateFfmpeg } from '../../sources/ffmpeg/locate.js';
 import { HttpError } from '../http-errors.js';
 import type { SegmentTable } from './tables.js';
@@ -59,7 +60,7 @@ export class Thumbnails {
       const again = this.cache.get(key);
       if (again) return again;
       const annexB = await this.keyframe(table, index);
-      const jpeg = await this.decode(annexB, Math.min(width, table.width & ~1 || width));
+      const jpeg = await this.decode(FFMPEG_FORMAT[table.codec], annexB, Math.min(width, table.width & ~1 || width));
       this.remember(key, jpeg);
       return jpeg;
     } finally {
@@ -97,7 +98,7 @@ export class Thumbnails {
     }
   }
 
-  /** SPS, PPS, then the keyframe's NAL units, each after a start code. */
+  /** The parameter sets (VPS for H.265, SPS, PPS), then the keyframe's NAL units, each after a start code. */
   private async keyframe(table: SegmentTable, index: number): Promise<Uint8Array> {
     const size = table.sizes[index]!;
     if (size > MAX_KEYFRAME_BYTES) throw new HttpError(500, `keyframe of ${size} bytes`);
@@ -109,16 +110,16 @@ export class Thumbnails {
     } finally {
       await handle.close();
     }
-    const record = parseAvcC(table.avcC);
     const parts: Uint8Array[] = [];
-    for (const nal of [...record.sps, ...record.pps]) parts.push(START_CODE, nal);
+    for (const nal of NAL_CODECS[table.codec].parameterSets(table.description)) parts.push(START_CODE, nal);
     parts.push(avcToAnnexB(new Uint8Array(sample.buffer, sample.byteOffset, sample.length)));
     return Buffer.concat(parts);
   }
 
-  private decode(annexB: Uint8Array, width: number): Promise<Buffer> {
+  /** One picture of `format` (ffmpeg's h264 or hevc) to a JPEG `width` wide. */
+  private decode(format: string, annexB: Uint8Array, width: number): Promise<Buffer> {
     this.decodes++;
-    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'h264', '-i', 'pipe:0'];
+    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', format, '-i', 'pipe:0'];
     args.push('-frames:v', '1', '-vf', `scale=${width}:-2`, '-q:v', '4', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1');
     const child = spawn(locateFfmpeg().path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.children.add(child);

@@ -171,7 +171,8 @@ export class RecordingStore implements RecordingCatalog {
       // a gap less in the index
     }
     this.recorders.set(camera.id, recorder);
-    this.unsubscribe.set(camera.id, camera.subscribe(recorder, 'h264'));
+    // The camera's own H.264 or H.265, as it comes; H.264 encoded from a camera that sends JPEG.
+    this.unsubscribe.set(camera.id, camera.subscribeVideo(recorder));
   }
 
   /**

@@ -9,6 +9,8 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { initSegment, mediaSegment, type Sample } from '../../codec/mp4/fmp4.js';
+import { recordOption, type RecordOption } from '../../codec/mp4/sample-entry.js';
+import { isNalCodec } from '../../codec/video.js';
 import type { CameraStatus, Consumer } from '../../hub/consumer.js';
 import type { AccessUnit, TrackConfig } from '../../media/index.js';
 import { Backoff } from '../../hub/backoff.js';
@@ -77,9 +79,15 @@ type Op =
   | { kind: 'fragment'; segment: Segment; samples: Sample[]; base: number; sequence: number; bytes: number }
   | { kind: 'close'; segment: Segment };
 
+/** The init segment's record of a segment's configuration (onUnit takes H.264 and H.265 only). */
+function recordOf(config: TrackConfig): RecordOption {
+  const description = config.description ?? new Uint8Array();
+  return recordOption({ codec: config.codec === 'h265' ? 'h265' : 'h264', description });
+}
+
 function sameConfig(a: TrackConfig, b: TrackConfig): boolean {
   if (a === b) return true;
-  if (a.width !== b.width || a.height !== b.height) return false;
+  if (a.codec !== b.codec || a.width !== b.width || a.height !== b.height) return false;
   const x = a.description;
   const y = b.description;
   return !!x && !!y && x.length === y.length && Buffer.from(x).equals(Buffer.from(y));
@@ -160,7 +168,7 @@ export class Recorder implements Consumer {
   }
 
   onUnit(unit: AccessUnit): void {
-    if (this.closed || this.blocked || unit.placeholder || unit.config.codec !== 'h264') return;
+    if (this.closed || this.blocked || unit.placeholder || !isNalCodec(unit.config.codec)) return;
     const segment = this.segment;
     if (segment && !sameConfig(segment.config, unit.config)) this.endSegment(undefined);
     if (!this.segment) {
@@ -335,7 +343,7 @@ export class Recorder implements Consumer {
       const init = initSegment({
         width: config.width,
         height: config.height,
-        avcC: config.description ?? new Uint8Array(),
+        ...recordOf(config),
         timescale: TIMESCALE,
       });
       segment.writer = await SegmentWriter.create(host.root, join(host.root, segment.file), init);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SERVED_CAMERA_ID } from '../../camera-id.js';
 import { CodecError } from '../../codec/errors.js';
-import { avcCCodecString, parseAvcC } from '../../codec/h264/avcc.js';
+import { recordCodecString } from '../../codec/mp4/sample-entry.js';
 import type { FragmentedFile } from '../../codec/mp4/fragments.js';
 import { readFragmentedFile } from '../playback/fragment-file.js';
 import { IndexCorrupt, IndexDb, type SegmentRow } from './index-db.js';
@@ -57,9 +57,9 @@ export async function scanFiles(root: string): Promise<Map<string, FileEntry>> {
 function rowFromFile(entry: FileEntry, parsed: FragmentedFile): Omit<SegmentRow, 'id'> {
   const last = parsed.fragments[parsed.fragments.length - 1]!;
   const ticks = last.baseDecodeTime + last.duration;
-  let codecString = 'avc1';
+  let codecString = parsed.codec === 'h265' ? 'hvc1' : 'avc1';
   try {
-    codecString = avcCCodecString(parseAvcC(parsed.avcC));
+    codecString = recordCodecString(parsed);
   } catch {
     // the samples still play with the description in the file
   }

@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type {} from '@fastify/websocket'; // route option `websocket: true`
+import type { CameraStream } from '../../hub/camera-stream.js';
 import type { CameraRegistry } from '../../hub/registry.js';
 import type { Codec } from '../../media/index.js';
 import { cameraParams, findCamera, HttpError } from '../http-errors.js';
@@ -17,7 +18,7 @@ const wsQuery = {
   properties: {
     window: { type: 'integer', minimum: MIN_WINDOW, maximum: MAX_WINDOW, default: DEFAULT_WINDOW },
     ack: { type: 'integer', enum: [0, 1], default: 1 },
-    /** One codec or a preference list (`h264,jpeg`); none: jpeg. */
+    /** One codec or a preference list (`h265,h264,jpeg`); none: jpeg. */
     codec: { type: 'string', maxLength: 200 },
     /** How the viewer decodes: informational, shown in its statistics. */
     player: { type: 'string', enum: ['webcodecs', 'mse', 'jpeg'] },
@@ -26,16 +27,34 @@ const wsQuery = {
   },
 } as const;
 
-const CODECS: readonly Codec[] = ['jpeg', 'h264'];
+const CODECS: readonly Codec[] = ['jpeg', 'h264', 'h265'];
 
-/** The first codec of the list that the server knows; unknown names are skipped. */
-export function pickCodec(list: string | undefined): Codec {
-  if (list === undefined) return 'jpeg';
+/** The codecs of the list that the server knows, in the client's order; unknown names are skipped. */
+export function codecList(list: string | undefined): Codec[] {
+  if (list === undefined) return ['jpeg'];
+  const known: Codec[] = [];
   for (const name of list.split(',')) {
     const codec = CODECS.find((c) => c === name.trim().toLowerCase());
-    if (codec) return codec;
+    if (codec && !known.includes(codec)) known.push(codec);
   }
-  throw new HttpError(400, `querystring/codec names no codec this server knows (${CODECS.join(', ')})`);
+  if (known.length === 0) {
+    throw new HttpError(400, `querystring/codec names no codec this server knows (${CODECS.join(', ')})`);
+  }
+  return known;
+}
+
+/**
+ * The first codec of the list this camera can give: JPEG and H.264 always (made from whatever the
+ * camera sends), H.265 only when the camera itself sends it (nothing encodes H.265). An idle camera
+ * is started to find out, only when the answer matters.
+ */
+export async function pickCodec(list: string | undefined, camera: CameraStream): Promise<Codec> {
+  const codecs = codecList(list);
+  for (const codec of codecs) {
+    if (codec !== 'h265') return codec;
+    if ((await camera.knownNative()) === 'h265') return codec;
+  }
+  throw new HttpError(400, `querystring/codec: camera ${camera.id} sends no H.265 (${codecs.join(', ')} asked)`);
 }
 
 interface WsRoute {
@@ -51,6 +70,8 @@ interface WsRoute {
 
 export const wsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async (app, { registry }) => {
   const connections = new Set<() => void>();
+  // The codec settled before the upgrade (it may wait for the camera), for the handler after it.
+  const chosen = new WeakMap<object, Codec>();
   // Leave the cameras while the server closes, before they are closed: a
   // socket whose close completes later must not touch a closed camera.
   app.addHook('onClose', async () => {
@@ -65,15 +86,14 @@ export const wsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async 
       schema: { params: cameraParams, querystring: wsQuery },
       // After validation, before the upgrade: a throw here is an HTTP error response.
       preHandler: async (request) => {
-        findCamera(registry, request.params.id);
-        pickCodec(request.query.codec);
+        chosen.set(request, await pickCodec(request.query.codec, findCamera(registry, request.params.id)));
       },
     },
     (socket, request) => {
       const dispose = serveViewer(socket, findCamera(registry, request.params.id), {
         window: request.query.window,
         acks: request.query.ack === 1,
-        codec: pickCodec(request.query.codec),
+        codec: chosen.get(request) ?? 'jpeg',
         ...(request.query.player === undefined ? {} : { path: request.query.player }),
         ...(request.query.quality === undefined ? {} : { quality: request.query.quality }),
         remoteAddress: request.ip,

@@ -4,14 +4,14 @@
  * At most `window` units are unacknowledged (or, without acks, one not yet
  * handed to the OS). What cannot go now waits in a SendQueue: `latest` for
  * JPEG (a newer picture replaces the waiting one, counted as dropped), `gop`
- * for H.264 (the current GOP's units wait, bounded; past the bound or too old
+ * for H.264 and H.265 (the current GOP's units wait, bounded; past the bound or too old
  * the viewer skips to the next keyframe). Whatever the mode, nothing is sent
- * while more than MAX_BUFFERED_BYTES sit in user space. An H.264 viewer gets
+ * while more than MAX_BUFFERED_BYTES sit in user space. An H.264 or H.265 viewer gets
  * a `config` message before the first unit and before the first that needs a
  * new one. onUnit runs per unit × per viewer, so it allocates nothing of its
  * own and does no JSON.
  *
- * H.264 qualities (`?quality=`): the viewer gets `main`, `sub` (the smaller sub-stream) or `keyframes` (the
+ * H.264 qualities (`?quality=`; H.265 viewers get the camera's stream only): the viewer gets `main`, `sub` (the smaller sub-stream) or `keyframes` (the
  * sub-stream's keyframes only), pinned by the client or, with `auto`, chosen by adaptation.ts from its acks.
  * A move subscribes to the target's track and waits for that track's next keyframe (never asking the encoder
  * for one): the units of the old track go out until then, the target's from its keyframe on, with a
@@ -99,7 +99,7 @@ export class WsViewer implements Consumer {
   private lastQueued: number | undefined;
   /** Wire seq of the newest unit sent; acks beyond it are protocol errors. */
   private lastSent: number | undefined;
-  /** The configuration the viewer was last told (H.264). */
+  /** The configuration the viewer was last told (H.264, H.265). */
   private sentConfig: TrackConfig | undefined;
   private paused = false;
   private closed = false;
@@ -152,7 +152,7 @@ export class WsViewer implements Consumer {
         if (this.queue.size > 0) this.flush();
       };
     }
-    this.queue = new SendQueue({ policy: this.codec === 'h264' ? 'gop' : 'latest' });
+    this.queue = new SendQueue({ policy: this.codec === 'jpeg' ? 'latest' : 'gop' });
     this.tally = new ViewerTally(options.id, PROTOCOL_NAME, options.remoteAddress);
     this.tally.codec = this.codec;
     this.tally.path = options.path;
@@ -204,7 +204,7 @@ export class WsViewer implements Consumer {
 
   stats(): ViewerStats {
     this.tally.framesDropped = this.queue.dropped;
-    if (this.codec === 'h264') {
+    if (this.codec !== 'jpeg') {
       this.tally.framesSkipped = this.queue.dropped;
       this.tally.keyframeSkips = this.queue.keyframeSkips;
     }
@@ -429,7 +429,7 @@ export class WsViewer implements Consumer {
     while (this.queue.size > 0 && this.canSend()) {
       const unit = this.queue.shift(now);
       if (!unit) return;
-      if (this.codec === 'h264' && unit.config !== this.sentConfig) {
+      if (this.codec !== 'jpeg' && unit.config !== this.sentConfig) {
         // Before the first unit that needs it: the viewer (re)configures its decoder.
         this.sentConfig = unit.config;
         this.socket.send(configMessage(unit.config));

@@ -1,11 +1,12 @@
 /**
  * Builds the ffmpeg command line for a source. Every source ends in the same
  * container on stdout, mpjpeg, which the framing parser splits by
- * Content-length: JPEG pictures, or H.264 access units (the muxer frames any
- * codec's packets, so each access unit is out as soon as ffmpeg has it). JPEG
- * and H.264 from the camera are copied, never re-encoded or decoded; anything
+ * Content-length: JPEG pictures, or H.264 or H.265 access units (the muxer frames any
+ * codec's packets, so each access unit is out as soon as ffmpeg has it). JPEG,
+ * H.264 and H.265 from the camera are copied, never re-encoded or decoded; anything
  * else is encoded to JPEG once here, whatever the viewer count.
  */
+import type { NalCodec } from '../../codec/video.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 import { filterQuote, findFont } from './font.js';
 import { h264Output, type H264Framing } from './framing.js';
@@ -32,10 +33,10 @@ export function isMjpegFile(path: string): boolean {
 
 export interface FfmpegPlan {
   args: string[];
-  /** True when the camera's pictures (JPEG or H.264) are copied untouched. */
+  /** True when the camera's pictures (JPEG, H.264 or H.265) are copied untouched. */
   passthrough: boolean;
-  /** What comes out: JPEG pictures, or H.264 access units (Annex B), each an mpjpeg part. */
-  output: 'jpeg' | 'h264';
+  /** What comes out: JPEG pictures, or H.264 or H.265 access units (Annex B), each an mpjpeg part. */
+  output: 'jpeg' | NalCodec;
 }
 
 /**
@@ -45,6 +46,14 @@ export interface FfmpegPlan {
  * every NAL unit of the camera's stream and stop ffmpeg at the first it finds unusual.
  */
 export const H264_COPY_FILTERS = 'h264_mp4toannexb,dump_extra=freq=keyframe';
+/** The same for H.265 (VPS/SPS/PPS before every keyframe). */
+export const H265_COPY_FILTERS = 'hevc_mp4toannexb,dump_extra=freq=keyframe';
+const COPY_FILTERS: Readonly<Record<NalCodec, string>> = { h264: H264_COPY_FILTERS, h265: H265_COPY_FILTERS };
+
+/** The upstream codecs copied as they are. */
+export function copiedCodec(upstream: UpstreamCodec | undefined): NalCodec | undefined {
+  return upstream === 'h264' || upstream === 'h265' ? upstream : undefined;
+}
 
 /**
  * For H.264 copied from an input whose container is known (RTSP, V4L2): stream info from the first
@@ -54,8 +63,8 @@ export const H264_COPY_FILTERS = 'h264_mp4toannexb,dump_extra=freq=keyframe';
 const FIRST_PACKET = ['-probesize', '32', '-analyzeduration', '0'];
 
 /**
- * `upstream` is what the source was found to send (probe.ts), when it was asked: `h264` is
- * copied, `mjpeg` passed through; without it the source's kind and URL decide, as before.
+ * `upstream` is what the source was found to send (probe.ts), when it was asked: `h264` and `h265`
+ * are copied, `mjpeg` passed through; without it the source's kind and URL decide, as before.
  * `framing`: how this ffmpeg hands H.264 over (framing.ts).
  */
 export function ffmpegArgs(
@@ -69,11 +78,12 @@ export function ffmpegArgs(
   const encode = ['-an', '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', String(qscale(options.quality))];
   const copy = ['-an', '-c:v', 'copy'];
   const out = ['-f', 'mpjpeg', '-boundary_tag', MPJPEG_BOUNDARY, 'pipe:1'];
-  const h264 = (input: string[]): FfmpegPlan => ({
-    args: [...head, ...input, ...copy, '-bsf:v', H264_COPY_FILTERS, ...h264Output(framing)],
+  const video = (input: string[], codec: NalCodec = 'h264'): FfmpegPlan => ({
+    args: [...head, ...input, ...copy, '-bsf:v', COPY_FILTERS[codec], ...h264Output(framing, codec)],
     passthrough: true,
-    output: 'h264',
+    output: codec,
   });
+  const copied = copiedCodec(upstream);
 
   switch (spec.kind) {
     case 'testsrc': {
@@ -108,18 +118,18 @@ export function ffmpegArgs(
       if (spec.width && spec.height) input.push('-video_size', `${spec.width}x${spec.height}`);
       if (spec.fps) input.push('-framerate', String(spec.fps));
       input.push('-i', spec.device);
-      if (spec.format === 'h264') return h264([...FIRST_PACKET, ...input]);
+      if (spec.format === 'h264') return video([...FIRST_PACKET, ...input]);
       const passthrough = spec.format === 'mjpeg';
       return { args: [...head, ...input, ...(passthrough ? copy : encode), ...out], passthrough, output: 'jpeg' };
     }
     case 'rtsp': {
-      if (upstream === 'h264') return h264(['-rtsp_transport', 'tcp', ...FIRST_PACKET, '-i', spec.url]);
+      if (copied) return video(['-rtsp_transport', 'tcp', ...FIRST_PACKET, '-i', spec.url], copied);
       const input = ['-rtsp_transport', 'tcp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', spec.url];
       return { args: [...head, ...input, ...encode, ...out], passthrough: false, output: 'jpeg' };
     }
     case 'http': {
       // The container is not known in advance: probed as usual, its packets kept (no nobuffer).
-      if (options.passthrough === 'auto' && upstream === 'h264') return h264(['-i', spec.url]);
+      if (options.passthrough === 'auto' && copied) return video(['-i', spec.url], copied);
       const input = ['-fflags', 'nobuffer', '-i', spec.url];
       const passthrough =
         options.passthrough === 'auto'
@@ -146,11 +156,11 @@ export function ffmpegArgs(
         return { args: [...head, ...input, ...copy, ...out], passthrough: true, output: 'jpeg' };
       }
       const input = ['-re', '-stream_loop', '-1', '-i', spec.path];
-      // H.264 at its own rate is copied; another rate needs decoding, and is encoded to JPEG.
-      // Looped, it goes out raw with the muxer's own Annex B conversion: ffmpeg 5.1 flushes an
+      // H.264 and H.265 at their own rate are copied; another rate needs decoding, and is encoded to JPEG.
+      // Looped, they go out raw with the muxer's own Annex B conversion: ffmpeg 5.1 flushes an
       // explicit -bsf at the first loop and then refuses every packet (output stops after one pass).
-      if (upstream === 'h264' && !spec.fps) {
-        return { args: [...head, ...input, ...copy, ...h264Output('raw')], passthrough: true, output: 'h264' };
+      if (copied && !spec.fps) {
+        return { args: [...head, ...input, ...copy, ...h264Output('raw', copied)], passthrough: true, output: copied };
       }
       if (upstream === 'mjpeg' && !spec.fps) {
         return { args: [...head, ...input, ...copy, ...out], passthrough: true, output: 'jpeg' };

@@ -1,20 +1,21 @@
 /**
  * A FrameSource that captures through an ffmpeg child process: JPEG units, or
- * H.264 units from a camera that sends H.264 (asked once, probe.ts).
+ * H.264 or H.265 units from a camera that sends them (asked once, probe.ts).
  */
 import type { Logger } from 'pino';
 import { maskCredentials, sourceSecrets } from '../credentials.js';
 import { describeDevice } from '../devices/v4l2.js';
 import type { FrameSource, SourceSink } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
-import { ffmpegArgs, isMjpegFile } from './args.js';
+import { copiedCodec, ffmpegArgs, isMjpegFile } from './args.js';
 import { h264Framing, type H264Framing } from './framing.js';
 import { locateFfmpeg } from './locate.js';
 import { probeSource, SourceOpenError, type UpstreamCodec } from './probe.js';
-import { runFfmpeg, runFfmpegH264, type FfmpegRun } from './process.js';
+import { runFfmpeg, runFfmpegVideo, type FfmpegRun } from './process.js';
 
 const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
   h264: 'copied as H.264, no decoding',
+  h265: 'copied as H.265, no decoding',
   mjpeg: 'JPEGs passed through',
   other: 'encoded to JPEG',
 };
@@ -78,8 +79,9 @@ export class FfmpegSource implements FrameSource {
           'starting ffmpeg',
         );
         this.run =
-          plan.output === 'h264'
-            ? runFfmpegH264(binary, plan.args, sink, {
+          plan.output !== 'jpeg'
+            ? runFfmpegVideo(binary, plan.args, sink, {
+                codec: plan.output,
                 maxAccessUnitBytes: this.options.maxFrameBytes,
                 log: this.log,
                 label: this.cameraId,
@@ -110,8 +112,8 @@ export class FfmpegSource implements FrameSource {
         `camera sends ${found.detail}: ${UPSTREAM_PLAN[found.codec]}`,
       );
     }
-    // A looped file's H.264 always goes out raw (args.ts says why).
-    const framing = this.upstream !== 'h264' ? 'mpjpeg' : spec.kind === 'file' ? 'raw' : await h264Framing(binary);
+    // A looped file's H.264 or H.265 always goes out raw (args.ts says why).
+    const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : spec.kind === 'file' ? 'raw' : await h264Framing(binary);
     return { spec, upstream: this.upstream, framing };
   }
 

@@ -1,8 +1,8 @@
 /**
- * How ffmpeg hands H.264 over on stdout. Preferably each packet (one access
+ * How ffmpeg hands H.264 and H.265 over on stdout. Preferably each packet (one access
  * unit) as a part of the mpjpeg container, framed by its Content-length, so
  * that it leaves as soon as ffmpeg has it. Newer ffmpeg builds (7.0 on) let the
- * mpjpeg muxer carry MJPEG only; with those, the raw Annex B stream (`-f h264`)
+ * mpjpeg muxer carry MJPEG only; with those, the raw Annex B stream (`-f h264`, `-f hevc`)
  * is split by the access-unit splitter, which can cut an access unit only when
  * the next one begins (a frame later). Asked once per binary: can mpjpeg carry
  * a codec other than MJPEG?
@@ -11,17 +11,21 @@
  * ffmpeg 5.1 on, `-vsync` before it; ffmpeg 9 has only the former).
  */
 import { execFile } from 'node:child_process';
+import type { NalCodec } from '../../codec/video.js';
 import { MPJPEG_BOUNDARY } from './args.js';
 
 export type H264Framing = 'mpjpeg' | 'raw';
 
 const known = new Map<string, Promise<H264Framing>>();
 
-/** The output arguments for H.264 on stdout in this framing. */
-export function h264Output(framing: H264Framing): string[] {
+/** ffmpeg's name of each codec's raw Annex B format (its muxer, demuxer and decoder). */
+export const FFMPEG_FORMAT: Readonly<Record<NalCodec, string>> = { h264: 'h264', h265: 'hevc' };
+
+/** The output arguments for H.264 (or H.265) on stdout in this framing. */
+export function h264Output(framing: H264Framing, codec: NalCodec = 'h264'): string[] {
   return framing === 'mpjpeg'
     ? ['-flush_packets', '1', '-f', 'mpjpeg', '-boundary_tag', MPJPEG_BOUNDARY, 'pipe:1']
-    : ['-flush_packets', '1', '-f', 'h264', 'pipe:1'];
+    : ['-flush_packets', '1', '-f', FFMPEG_FORMAT[codec], 'pipe:1'];
 }
 
 /** The framing this ffmpeg binary supports (asked once, then remembered). */

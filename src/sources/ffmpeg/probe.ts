@@ -1,6 +1,6 @@
 /**
  * What a network camera or a file actually sends, asked of the source itself
- * rather than guessed from its URL: H.264 is copied untouched, MJPEG passed
+ * rather than guessed from its URL: H.264 and H.265 are copied untouched, MJPEG passed
  * through, anything else encoded. An HTTP camera is asked first with one GET
  * (its Content-Type: multipart/x-mixed-replace or image/jpeg is MJPEG);
  * otherwise ffmpeg opens the input and reports its video stream
@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import type { SourceSpec } from '../spec.js';
 import { exitReason } from './exit-reason.js';
 
-export type UpstreamCodec = 'h264' | 'mjpeg' | 'other';
+export type UpstreamCodec = 'h264' | 'h265' | 'mjpeg' | 'other';
 
 /** The source could not be opened; the message is the reason, worded as a capture's end (exit-reason.ts). */
 export class SourceOpenError extends Error {}
@@ -33,6 +33,7 @@ export function videoCodecOf(stderr: string): string | undefined {
 
 export function classifyCodec(name: string): UpstreamCodec {
   if (name === 'h264') return 'h264';
+  if (name === 'hevc') return 'h265';
   if (name === 'mjpeg' || name === 'jpeg' || name === 'jpegls') return 'mjpeg';
   return 'other';
 }

@@ -1,6 +1,6 @@
 /**
  * One supervised ffmpeg child: spawns it, hands its stdout to a parser (the
- * mpjpeg parser for JPEG, the H.264 access-unit stream for H.264), keeps the
+ * mpjpeg parser for JPEG, the access-unit stream for H.264 and H.265), keeps the
  * last lines of stderr to explain a failure, and kills it (TERM, then KILL) on
  * stop. A transcoder also writes its input to the child's stdin. Every live
  * child is tracked so that the process can end them all on exit.
@@ -15,7 +15,8 @@ import type { SourceSink } from '../source.js';
 import { MPJPEG_BOUNDARY } from './args.js';
 import { exitReason, isNoise } from './exit-reason.js';
 import type { H264Framing } from './framing.js';
-import { H264Stream } from './h264-stream.js';
+import type { NalCodec } from '../../codec/video.js';
+import { VideoStream } from './video-stream.js';
 
 const STDERR_LINES = 12;
 const KILL_AFTER_MS = 2000;
@@ -143,17 +144,18 @@ export function runFfmpeg(binary: string, args: string[], sink: SourceSink, maxF
 }
 
 /**
- * An ffmpeg writing H.264 on stdout, each packet (one access unit, Annex B) framed by the mpjpeg
- * muxer (`-f mpjpeg`), or as a raw stream with builds whose mpjpeg takes MJPEG only (framing.ts):
+ * An ffmpeg writing H.264 or H.265 on stdout, each packet (one access unit, Annex B) framed by the
+ * mpjpeg muxer (`-f mpjpeg`), or as a raw stream with builds whose mpjpeg takes MJPEG only (framing.ts):
  * each access unit becomes a unit of the sink as soon as it is known to be whole.
  */
-export function runFfmpegH264(
+export function runFfmpegVideo(
   binary: string,
   args: string[],
   sink: SourceSink,
-  options: { maxAccessUnitBytes: number; log: Logger; label: string; framing?: H264Framing },
+  options: { codec: NalCodec; maxAccessUnitBytes: number; log: Logger; label: string; framing?: H264Framing },
 ): FfmpegRun {
-  const stream = new H264Stream((unit) => sink.unit(unit), {
+  const stream = new VideoStream((unit) => sink.unit(unit), {
+    codec: options.codec,
     maxAccessUnitBytes: options.maxAccessUnitBytes,
     log: options.log,
     label: options.label,
@@ -172,17 +174,17 @@ export function runFfmpegH264(
   return run;
 }
 
-/** The parser of H.264 on stdout in this framing: packets in mpjpeg parts, or a raw Annex B stream. */
-export function h264Parser(stream: H264Stream, maxPacketBytes: number, framing: H264Framing): ChunkParser {
+/** The parser of H.264 or H.265 on stdout in this framing: packets in mpjpeg parts, or a raw Annex B stream. */
+export function h264Parser(stream: VideoStream, maxPacketBytes: number, framing: H264Framing): ChunkParser {
   if (framing === 'mpjpeg') return h264PacketParser(stream, maxPacketBytes);
   return { push: (chunk) => stream.push(chunk), reset: () => stream.reset() };
 }
 
 /**
- * Splits `-f mpjpeg` output whose parts are H.264 packets, into the stream. A part the parser
+ * Splits `-f mpjpeg` output whose parts are H.264 or H.265 packets, into the stream. A part the parser
  * rejects (over the size bound) was a picture: the stream skips to the next keyframe.
  */
-export function h264PacketParser(stream: H264Stream, maxPacketBytes: number): ChunkParser {
+export function h264PacketParser(stream: VideoStream, maxPacketBytes: number): ChunkParser {
   const parser = new MpjpegParser((packet) => stream.pushPacket(packet), {
     boundary: MPJPEG_BOUNDARY,
     maxFrameBytes: maxPacketBytes,

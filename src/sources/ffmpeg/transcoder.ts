@@ -1,15 +1,16 @@
 /**
- * A transcoder: one supervised ffmpeg that turns a camera's units into the
- * other codec, for the viewers that need it. `to: 'h264'` takes JPEGs and
- * encodes them with the chosen H.264 encoder (encoders.ts); `to: 'jpeg'` takes
- * H.264 (AVC form) and decodes it to JPEGs. What comes out is parsed as a
+ * A transcoder: one supervised ffmpeg that turns a camera's units into
+ * another codec, for the viewers that need it. `to: 'h264'` takes JPEGs and
+ * encodes them with the chosen H.264 encoder (encoders.ts), or H.265 (`from: 'h265'`), decoded
+ * and encoded again; `to: 'jpeg'` takes H.264 or H.265 (length-prefixed) and decodes it to JPEGs.
+ * Nothing encodes H.265. What comes out is parsed as a
  * camera's output is (the H.264 access-unit stream, the mpjpeg parser) and
  * handed to the sink as SourceUnits.
  *
  * push() never blocks and never buffers much: one write at a time goes to
  * ffmpeg, and at most maxBacklogUnits units (and maxBacklogBytes bytes) wait
  * for it; beyond that a unit is dropped and counted. JPEGs: a few wait (3).
- * H.264: at most one group of pictures waits (the hub hands a new transcoder
+ * H.264 and H.265: at most one group of pictures waits (the hub hands a new transcoder
  * the cached GOP at once, which must be decoded whole to reach the newest
  * picture), a newer keyframe replaces whatever still waits, and after a drop
  * everything up to the next keyframe is dropped too (a picture without its
@@ -21,8 +22,8 @@
  * or from its H.264 (`from: 'h264'`: decoded, scaled, encoded again).
  */
 import type { Logger } from 'pino';
-import { parseAvcC } from '../../codec/h264/avcc.js';
-import { joinAnnexB, NalType, splitAvc } from '../../codec/h264/nal.js';
+import { joinAnnexB, splitAvc } from '../../codec/annexb.js';
+import { isNalCodec, NAL_CODECS, type NalCodecSupport } from '../../codec/video.js';
 import { jpegConfig } from '../../media/jpeg.js';
 import type { Codec, TrackConfig } from '../../media/index.js';
 import { readJpegSize } from '../framing/jpeg.js';
@@ -30,9 +31,9 @@ import { MpjpegParser } from '../framing/mpjpeg-parser.js';
 import type { SourceSink, SourceUnit } from '../source.js';
 import { MPJPEG_BOUNDARY, qscale } from './args.js';
 import { defaultBitrate, encoderArgs, resolveEncoder, type Encoder, type EncoderChoice } from './encoders.js';
-import { H264Stream } from './h264-stream.js';
+import { VideoStream } from './video-stream.js';
 import { locateFfmpeg } from './locate.js';
-import { h264Framing, h264Output, passthroughTiming, type H264Framing } from './framing.js';
+import { FFMPEG_FORMAT, h264Framing, h264Output, passthroughTiming, type H264Framing } from './framing.js';
 import { h264Parser, superviseFfmpeg, type FfmpegChild } from './process.js';
 
 export interface TranscodeOptions {
@@ -48,7 +49,7 @@ export interface TranscodeOptions {
   fps?: number;
   /** To H.264: at most this wide, the aspect kept (a sub-stream). Default: the input's size. */
   maxWidth?: number;
-  /** The input's codec: by default the other one (JPEG to H.264, H.264 to JPEG); H.264 to H.264 scales. */
+  /** The input's codec: by default the other one (JPEG to H.264, H.264 to JPEG); H.264 to H.264 scales; H.265 to either. */
   from?: Codec;
   /** To JPEG: quality 1..100. Default 80. */
   quality?: number;
@@ -90,14 +91,13 @@ export interface Transcoder {
 }
 
 export function createTranscoder(to: Codec, options: TranscodeOptions, log: Logger): Transcoder {
+  if (to === 'h265') throw new Error('no transcoder makes H.265: only a camera sends it');
   return new FfmpegTranscoder(to, options, log);
 }
 
 const DEFAULT_MAX_UNIT_BYTES = 8 * 1024 * 1024;
 /** A write ffmpeg has not taken for this long: it is stuck. */
 const STALL_MS = 10_000;
-/** An access unit delimiter (primary_pic_type 7: any slice type), written after each access unit. */
-const AUD = new Uint8Array([NalType.AUD, 0xf0]);
 
 /** A JPEG as one part of the mpjpeg container: ffmpeg takes it by its length, at once. */
 function mpjpegPart(jpeg: Buffer): Buffer {
@@ -108,6 +108,10 @@ function mpjpegPart(jpeg: Buffer): Buffer {
 class FfmpegTranscoder implements Transcoder {
   readonly counters: TranscoderCounters = { unitsIn: 0, unitsOut: 0, dropped: 0, restarts: 0 };
   private readonly from: Codec;
+  /** The input's codec, when it is H.264 or H.265 (not JPEG). */
+  private readonly video: NalCodecSupport | undefined;
+  /** ffmpeg's name of the input's format. */
+  private readonly inputFormat: string;
   private sink: SourceSink | undefined;
   private generation = 0;
   private encoder: Encoder | undefined;
@@ -126,7 +130,7 @@ class FfmpegTranscoder implements Transcoder {
   /** The input configuration the running child was started for. */
   private childConfig: TrackConfig | undefined;
   private needKeyframe = true;
-  private h264Out: H264Stream | undefined;
+  private h264Out: VideoStream | undefined;
   private parameterSets = new WeakMap<TrackConfig, Uint8Array[]>();
   private stopping: Promise<void>[] = [];
 
@@ -136,6 +140,8 @@ class FfmpegTranscoder implements Transcoder {
     private readonly log: Logger,
   ) {
     this.from = options.from ?? (to === 'h264' ? 'jpeg' : 'h264');
+    this.video = isNalCodec(this.from) ? NAL_CODECS[this.from] : undefined;
+    this.inputFormat = isNalCodec(this.from) ? FFMPEG_FORMAT[this.from] : 'mpjpeg';
   }
 
   get backlog(): { units: number; bytes: number } {
@@ -179,7 +185,7 @@ class FfmpegTranscoder implements Transcoder {
       this.counters.dropped++;
       return;
     }
-    if (this.from === 'h264') {
+    if (this.video) {
       if (unit.keyframe && this.queue.length > 0) {
         // A newer group of pictures: what still waits of the older one is not worth decoding.
         this.counters.dropped += this.queue.length;
@@ -195,12 +201,12 @@ class FfmpegTranscoder implements Transcoder {
       // ffmpeg stopped reading (hung on a device, a decoder stuck): end it, the hub starts another.
       this.child.fail(`ffmpeg took no input for ${stallMs / 1000} s`);
     }
-    const maxUnits = this.options.maxBacklogUnits ?? (this.from === 'h264' ? 150 : 3);
+    const maxUnits = this.options.maxBacklogUnits ?? (this.video ? 150 : 3);
     const maxBytes = this.options.maxBacklogBytes ?? 8 * 1024 * 1024;
     const backlog = this.backlog;
     if (backlog.units >= maxUnits || (backlog.units > 0 && backlog.bytes + unit.data.length > maxBytes)) {
       this.counters.dropped++;
-      if (this.from === 'h264') this.needKeyframe = true;
+      if (this.video) this.needKeyframe = true;
       return;
     }
     this.needKeyframe = false;
@@ -233,7 +239,7 @@ class FfmpegTranscoder implements Transcoder {
         this.counters.restarts++;
         this.stopChild();
       }
-      if (this.from === 'h264' && !this.child && !unit.keyframe) {
+      if (this.video && !this.child && !unit.keyframe) {
         // A decoder starts at a keyframe.
         this.counters.dropped++;
         continue;
@@ -242,12 +248,12 @@ class FfmpegTranscoder implements Transcoder {
         this.spawn(unit.config);
         if (!this.child) return;
       }
-      const bytes = this.from === 'h264' ? this.annexB(unit) : mpjpegPart(unit.data);
+      const bytes = this.video ? this.annexB(this.video, unit) : mpjpegPart(unit.data);
       const stdin = this.child.stdin;
       if (!bytes || !stdin || stdin.destroyed || !stdin.writable) {
         this.counters.dropped++;
         // Malformed H.264: what follows refers to it; on to the next keyframe (one that is queued, or a new one).
-        if (this.from === 'h264') this.dropUntilKeyframe();
+        if (this.video) this.dropUntilKeyframe();
         continue;
       }
       const child = this.child;
@@ -280,33 +286,36 @@ class FfmpegTranscoder implements Transcoder {
     const old = this.childConfig;
     if (!old || old === config) return false;
     if (old.width !== config.width || old.height !== config.height) return true;
-    // JPEG: same size, same pictures. H.264: new parameter sets restart the decoder cleanly.
-    return this.from === 'h264';
+    // JPEG: same size, same pictures. H.264, H.265: new parameter sets restart the decoder cleanly.
+    return this.video !== undefined;
   }
 
-  /** One H.264 access unit as ffmpeg reads it: Annex B, parameter sets before a keyframe, a delimiter after. */
-  private annexB(unit: SourceUnit): Uint8Array | undefined {
+  /**
+   * One H.264 or H.265 access unit as ffmpeg reads it: Annex B, parameter sets before a keyframe,
+   * a delimiter after.
+   */
+  private annexB(video: NalCodecSupport, unit: SourceUnit): Uint8Array | undefined {
     let nalus: Uint8Array[];
     try {
-      nalus = splitAvc(unit.data).filter((nal) => (nal[0]! & 0x1f) !== NalType.AUD);
+      // NAL units of a length-prefixed unit are never empty (splitAvc throws first).
+      nalus = splitAvc(unit.data).filter((nal) => video.rules.type(nal[0]!) !== video.audType);
     } catch {
       return undefined;
     }
-    if (unit.keyframe && !nalus.some((nal) => (nal[0]! & 0x1f) === NalType.SPS)) {
-      const sets = this.setsOf(unit.config);
+    if (unit.keyframe && !nalus.some((nal) => video.rules.parameterSet(video.rules.type(nal[0]!)) === 'sps')) {
+      const sets = this.setsOf(video, unit.config);
       if (!sets) return undefined;
       nalus = [...sets, ...nalus];
     }
-    return joinAnnexB([...nalus, AUD]);
+    return joinAnnexB([...nalus, video.aud]);
   }
 
-  private setsOf(config: TrackConfig): Uint8Array[] | undefined {
+  private setsOf(video: NalCodecSupport, config: TrackConfig): Uint8Array[] | undefined {
     let sets = this.parameterSets.get(config);
     if (!sets) {
       if (!config.description) return undefined;
       try {
-        const record = parseAvcC(config.description);
-        sets = [...record.sps, ...record.pps];
+        sets = video.parameterSets(config.description);
       } catch {
         return undefined;
       }
@@ -328,7 +337,7 @@ class FfmpegTranscoder implements Transcoder {
     let onStdout: (chunk: Buffer) => void;
     let onClose: () => void;
     if (this.to === 'h264') {
-      this.h264Out ??= new H264Stream((unit) => this.out(unit), {
+      this.h264Out ??= new VideoStream((unit) => this.out(unit), {
         maxAccessUnitBytes: maxUnitBytes,
         log: this.log,
         label,
@@ -379,7 +388,7 @@ class FfmpegTranscoder implements Transcoder {
         '-flags',
         'low_delay',
         '-f',
-        'h264',
+        this.inputFormat,
         '-i',
         'pipe:0',
         '-an',
@@ -411,8 +420,8 @@ class FfmpegTranscoder implements Transcoder {
       ...(this.options.fps ? { fps: this.options.fps } : {}),
       ...(maxWidth ? { maxWidth } : {}),
     });
-    if (this.from === 'h264') {
-      // H.264 to a smaller H.264 (a sub-stream of an H.264 camera): decoded, scaled, encoded again.
+    if (this.video) {
+      // H.264 or H.265 to H.264 (an H.265 camera's H.264, any camera's sub-stream): decoded, scaled, encoded again.
       return [
         ...head,
         ...encoder.input,
@@ -425,7 +434,7 @@ class FfmpegTranscoder implements Transcoder {
         '-threads',
         '1',
         '-f',
-        'h264',
+        this.inputFormat,
         '-i',
         'pipe:0',
         '-an',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CodecError } from '../../../src/codec/errors.js';
 import { NalType, nalType, splitAnnexB } from '../../../src/codec/h264/nal.js';
-import { BitReader, removeEmulationPrevention } from '../../../src/codec/h264/bits.js';
+import { BitReader, removeEmulationPrevention } from '../../../src/codec/bits.js';
 import { avcCodecString, codecString, MAX_DIMENSION, parseSps } from '../../../src/codec/h264/sps.js';
 import { ffmpegH264, seededRandom, type EncodeOptions } from '../fixtures.js';
 

@@ -10,7 +10,19 @@ import { toAvc } from '../../../src/codec/h264/nal.js';
 import { parseSps } from '../../../src/codec/h264/sps.js';
 import { box, findBox, findPath, readBoxes, type BoxInfo } from '../../../src/codec/mp4/boxes.js';
 import { initSegment, mediaSegment, mimeType, TRACK_ID, type Sample } from '../../../src/codec/mp4/fmp4.js';
-import { avcCOfMp4, concat, equalBytes, ffmpegDecode, ffmpegH264, type EncodeOptions } from '../fixtures.js';
+import { bytesAccess, readFragments } from '../../../src/codec/mp4/fragments.js';
+import { HevcAccessUnitSplitter } from '../../../src/codec/h265/access-units.js';
+import { buildHvcC } from '../../../src/codec/h265/hvcc.js';
+import {
+  avcCOfMp4,
+  concat,
+  equalBytes,
+  ffmpegDecode,
+  ffmpegH264,
+  ffmpegH265,
+  hasEncoder,
+  type EncodeOptions,
+} from '../fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-fmp4-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -297,5 +309,34 @@ describe('boxes', () => {
     assert.throws(() => readBoxes(new Uint8Array(80), 0, 100), isCodecError('invalid'));
     const many = concat(Array.from({ length: 20 }, () => box('free')));
     assert.throws(() => readBoxes(many, 0, many.length, 10), isCodecError('too-large'));
+  });
+});
+
+describe('fragmented MP4 of H.265', { skip: hasEncoder('libx265') ? false : 'this ffmpeg has no libx265' }, () => {
+  it('an hvc1 track with the hvcC: ffmpeg decodes every sample, and reads it back', async () => {
+    const aus: AccessUnit[] = [];
+    const splitter = new HevcAccessUnitSplitter((au) => aus.push(au));
+    splitter.push(ffmpegH265({ width: 320, height: 240, frames: 30, gop: 10 }));
+    splitter.flush();
+    const hvcC = buildHvcC(aus[0]!);
+    const init = initSegment({ width: 320, height: 240, hvcC, timescale: TIMESCALE });
+    const samples = aus.map((au) => ({ data: toAvc(au.nalus), duration: FRAME, keyframe: au.keyframe }));
+    const file = concat([init, mediaSegment({ sequenceNumber: 1, baseDecodeTime: 0, samples })]);
+    const stsd = findPath(file, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd'])!;
+    assert.ok(findBox(file, 'hvc1', stsd.start + 16, stsd.end), 'an hvc1 sample entry');
+    assert.match(mimeType({ hvcC }), /^video\/mp4; codecs="hvc1\.1\.6\.L\d+\.[0-9A-F]{2}"$/);
+    const path = join(dir, 'h265.mp4');
+    writeFileSync(path, file);
+    const decoded = ffmpegDecode(path);
+    assert.equal(decoded.stderr, '');
+    assert.equal(decoded.frames.length, 30);
+    const read = await readFragments(bytesAccess(file));
+    assert.equal(read.codec, 'h265');
+    assert.ok(equalBytes(read.description, hvcC));
+    assert.throws(() => initSegment({ width: 320, height: 240, timescale: TIMESCALE }), isCodecError('invalid'));
+    assert.throws(
+      () => initSegment({ width: 320, height: 240, hvcC, avcC: hvcC, timescale: TIMESCALE }),
+      isCodecError('invalid'),
+    );
   });
 });

@@ -86,7 +86,8 @@ describe('readFragments', () => {
     assert.equal(result.width, 160);
     assert.equal(result.height, 120);
     assert.equal(result.timescale, 90000);
-    assert.ok(equalBytes(result.avcC, track.avcC));
+    assert.equal(result.codec, 'h264');
+    assert.ok(equalBytes(result.description, track.avcC));
     assert.equal(result.initEnd, w.initLength);
     assert.equal(result.validEnd, w.file.length);
     assert.equal(result.fragments.length, w.samples.length);

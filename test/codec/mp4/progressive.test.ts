@@ -152,7 +152,7 @@ describe('progressiveHeader', () => {
     const { header } = progressiveHeader({
       width: parsed.width,
       height: parsed.height,
-      avcC: parsed.avcC,
+      avcC: parsed.description,
       timescale: parsed.timescale,
       sizes: samples.map((s) => s.size),
       durations: samples.map((s) => s.duration),

@@ -1,5 +1,5 @@
 /**
- * The recording tests' common parts: an H.264 clip a `file:` camera passes through, a config with
+ * The recording tests' common parts: an H.264 (or H.265) clip a `file:` camera passes through, a config with
  * recording, and the check that the files on disk and the index agree and all play.
  */
 import assert from 'node:assert/strict';
@@ -10,11 +10,19 @@ import Database from 'better-sqlite3';
 import { locateFfmpeg } from '../../../src/sources/ffmpeg/locate.js';
 import { ffprobeErrors, ffprobeInfo } from '../../support/index.js';
 
-/** An H.264 clip (no B-frames), keyframes every `gop` frames. */
-export function makeH264Clip(path: string, { size = '320x240', fps = 25, gop = 12, seconds = 4 } = {}): void {
+/** An H.264 clip (no B-frames), keyframes every `gop` frames; `codec: 'h265'`: H.265 (libx265, `hvc1`). */
+export function makeH264Clip(
+  path: string,
+  { size = '320x240', fps = 25, gop = 12, seconds = 4, codec = 'h264' as 'h264' | 'h265' } = {},
+): void {
+  const encoder =
+    codec === 'h264'
+      ? ['-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0', '-g', String(gop)]
+      : ['-c:v', 'libx265', '-preset', 'ultrafast', '-tag:v', 'hvc1', '-x265-params'];
+  if (codec === 'h265') encoder.push(`keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=0:log-level=error`);
   execFileSync(locateFfmpeg().path, [
     ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}`],
-    ...['-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0', '-g', String(gop)],
+    ...['-t', String(seconds), ...encoder],
     ...['-pix_fmt', 'yuv420p', path],
   ]);
 }
@@ -75,7 +83,7 @@ export function gapRows(root: string): { camera: string; start_ms: number; end_m
  * A stopped store: every file plays without an error and starts at a keyframe, and the index has one
  * closed row per file with its size, and a duration ffprobe agrees with.
  */
-export async function checkStore(root: string): Promise<IndexRow[]> {
+export async function checkStore(root: string, codec = 'h264'): Promise<IndexRow[]> {
   const files = segmentFiles(root);
   const rows = indexRows(root);
   assert.deepEqual(rows.map((r) => r.file).sort(), files, 'one index row per file');
@@ -89,18 +97,18 @@ export async function checkStore(root: string): Promise<IndexRow[]> {
   // The files are probed a few at a time (each probe is mostly ffprobe starting up).
   const queue = [...rows];
   const probeNext = async (): Promise<void> => {
-    for (let row = queue.shift(); row; row = queue.shift()) await probe(root, row);
+    for (let row = queue.shift(); row; row = queue.shift()) await probe(root, row, codec);
   };
   await Promise.all([probeNext(), probeNext(), probeNext()]);
   return rows;
 }
 
 /** One closed segment plays without an error, starts at a keyframe, and lasts as long as its row says. */
-async function probe(root: string, row: IndexRow): Promise<void> {
+async function probe(root: string, row: IndexRow, codec: string): Promise<void> {
   const path = join(root, row.file);
   const [errors, info] = await Promise.all([ffprobeErrors(path), ffprobeInfo(path)]);
   assert.equal(errors, '', `${row.file} plays without an error`);
-  assert.equal(info.codec, 'h264');
+  assert.equal(info.codec, codec);
   assert.ok(info.startsWithKeyframe, `${row.file} starts at a keyframe`);
   assert.ok(info.frames > 0, `${row.file} has frames`);
   const indexSeconds = (row.end_ms - row.start_ms) / 1000;

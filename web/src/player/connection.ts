@@ -8,7 +8,7 @@
 import { Backoff } from './backoff.js';
 import type { VideoConfig } from './h264.js';
 import { MjpegView } from './mjpeg-view.js';
-import type { PlaybackPath } from './path.js';
+import { h265Supported, type PlaybackPath } from './path.js';
 import {
   PROTOCOL_VERSION,
   type FrameHeader,
@@ -52,6 +52,8 @@ export class Connection {
   private choice: TransportChoice = 'auto';
   /** How the player will decode: H.264 is asked for unless it is 'jpeg'. */
   private path: PlaybackPath = 'jpeg';
+  /** Bumped by every start and stop: a WebSocket whose opening waited on a question opens only if still wanted. */
+  private opening = 0;
   /** H.264: the quality asked for. */
   private quality: QualityChoice = 'auto';
   private transport: Transport | null = null;
@@ -128,6 +130,7 @@ export class Connection {
 
   /** Closes everything and cancels any retry. */
   stop(): void {
+    this.opening++;
     clearTimeout(this.retryTimer);
     this.retryTimer = 0;
     this.ws?.close();
@@ -167,8 +170,20 @@ export class Connection {
   private startWs(): void {
     this.transport = 'ws';
     this.mjpeg.stop();
+    if (this.path === 'jpeg') {
+      this.openWs(false);
+      return;
+    }
+    // Whether to ask for H.265 too: the browser's answer (asked once, then at once).
+    const opening = ++this.opening;
+    void h265Supported(this.path).then((h265) => {
+      if (opening === this.opening && this.transport === 'ws' && !this.ws) this.openWs(h265);
+    });
+  }
+
+  private openWs(h265: boolean): void {
     try {
-      this.ws = new WsConnection(wsUrl(this.endpoint, this.path, this.quality), {
+      this.ws = new WsConnection(wsUrl(this.endpoint, this.path, this.quality, h265), {
         hello: (message) => this.onHello(message),
         status: (message) => this.events.status(message),
         frame: (header, jpeg, ack) => this.events.frame(header, jpeg, ack),

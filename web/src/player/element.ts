@@ -29,6 +29,7 @@ import { choosePath, parsePathChoice, type PathChoice, type PlaybackPath } from 
 import { CanvasPresenter, type PresentedFrame } from './presenter.js';
 import {
   CODEC_H264,
+  CODEC_H265,
   FLAG_KEYFRAME,
   type FrameHeader,
   type HelloMessage,
@@ -89,7 +90,7 @@ export class CamrelayPlayer extends HTMLElement {
   /** A path that failed here: the next restart chooses after it. */
   private failedPaths = new Set<PlaybackPath>();
   /** What the server sends on this connection (from hello), and so the path in use. */
-  private codec: 'h264' | 'jpeg' | null = null;
+  private codec: 'h264' | 'h265' | 'jpeg' | null = null;
   private h264Failures = 0;
   private offlineTimer = 0;
   /** H.264: what the server says this connection gets, and why. */
@@ -272,11 +273,16 @@ export class CamrelayPlayer extends HTMLElement {
     };
   }
 
+  /** The server sends H.264 or H.265 (decoded by the path asked for), not JPEG. */
+  private get video(): boolean {
+    return this.codec === 'h264' || this.codec === 'h265';
+  }
+
   /** The decoding path in use: from the server's codec and the path asked for (null before hello). */
   private get activePath(): PlaybackPath | null {
     if (this.connection.current === 'mjpeg') return 'jpeg';
     if (this.codec === null) return null;
-    return this.codec === 'h264' ? this.wantedPath : 'jpeg';
+    return this.video ? this.wantedPath : 'jpeg';
   }
 
   /** Drops the connection and opens a new one now. */
@@ -390,7 +396,8 @@ export class CamrelayPlayer extends HTMLElement {
     this.collector.breakSequence();
     this.showMjpeg(false);
     // A server that does not know H.264 (or chose JPEG) sends JPEG: the JPEG path then.
-    this.codec = message.codec === 'h264' && this.wantedPath !== 'jpeg' ? 'h264' : 'jpeg';
+    const codec = message.codec === 'h264' || message.codec === 'h265' ? message.codec : 'jpeg';
+    this.codec = this.wantedPath !== 'jpeg' ? codec : 'jpeg';
     // A new connection: its config and keyframe come next.
     this.webcodecs.reset();
     this.mse.reset();
@@ -416,7 +423,7 @@ export class CamrelayPlayer extends HTMLElement {
       this.setState('starting');
       // JPEG: a NO SIGNAL picture confirms it (onFrame). H.264 has none: no video for a while does.
       clearTimeout(this.offlineTimer);
-      if (this.codec === 'h264') {
+      if (this.video) {
         const starting = STARTING_REASONS.has(message.reason ?? '');
         const after = starting ? H264_STARTING_OFFLINE_AFTER_MS : H264_OFFLINE_AFTER_MS;
         this.offlineTimer = window.setTimeout(() => this.confirmPendingOffline(), after);
@@ -441,14 +448,14 @@ export class CamrelayPlayer extends HTMLElement {
   }
 
   private onConfig(config: VideoConfig): void {
-    if (this.codec !== 'h264') return;
+    if (!this.video) return;
     if (this.activePath === 'webcodecs') this.webcodecs.configure(config);
     else if (this.activePath === 'mse') this.mse.configure(config);
   }
 
-  /** An H.264 access unit: only live video comes this way, so it means the camera is live. */
+  /** An H.264 (H.265) access unit: only live video comes this way, so it means the camera is live. */
   private onVideo(header: FrameHeader, unit: Uint8Array, ack: () => void): void {
-    if (this.codec !== 'h264' || header.codec !== CODEC_H264) return ack();
+    if (header.codec !== (this.codec === 'h265' ? CODEC_H265 : CODEC_H264) || !this.video) return ack();
     this.collector.frameReceived(header.seq);
     this.collector.bytesReceived(unit.byteLength, wallNow());
     this.pendingOffline = undefined;
@@ -630,7 +637,7 @@ export class CamrelayPlayer extends HTMLElement {
     const mse = this.activePath === 'mse' && !this.view.video.hidden;
     const picture = this.mjpegSize !== undefined || this.presenter.hasPicture || (mse && this.mse.hasPicture);
     const state = this.state;
-    const noSignal = this.codec === 'h264' && this.connection.current === 'ws';
+    const noSignal = this.video && this.connection.current === 'ws';
     const text = stateMessage(state, this.camera !== '', noSignal);
     const show = text !== undefined && (!picture || state === 'disconnected' || state === 'offline');
     const { message, messageText, messageDetail, spinner } = this.view;

@@ -1,11 +1,11 @@
 /**
- * H.264 over protocol v1 (codec 2), the browser side: the `config` message
- * as decoders take it, the access units handed to a decoder, and what
+ * H.264 over protocol v1 (codec 2), and H.265 (codec 3) the same way, the browser side: the
+ * `config` message as decoders take it, the access units handed to a decoder, and what
  * decoders report. No I/O.
  *
  * A `config` text message comes before the first video message and again
  * before the first one that needs a new one; each video message then carries
- * one access unit in AVC form (4-byte NAL lengths), the header's time being
+ * one access unit with 4-byte NAL lengths, the header's time being
  * when camrelay received it.
  */
 
@@ -17,12 +17,21 @@ const MAX_SIDE = 8192;
 
 /** What VideoDecoder.configure and an fMP4 init segment need. */
 export interface VideoConfig {
-  /** RFC 6381, e.g. `avc1.64001F`. */
+  /** RFC 6381, e.g. `avc1.64001F`, `hvc1.1.6.L93.90`. */
   codec: string;
   width: number;
   height: number;
-  /** The AVCDecoderConfigurationRecord (avcC). */
+  /** The AVCDecoderConfigurationRecord (avcC), or for H.265 the HEVCDecoderConfigurationRecord (hvcC). */
   description: Uint8Array;
+}
+
+/** H.264's codec strings, and H.265's (ISO/IEC 14496-15 E.3). */
+const AVC_CODEC = /^avc[13]\.[0-9a-f]{6}$/i;
+const HEVC_CODEC = /^(hvc1|hev1)\.[a-c]?\d{1,2}\.[0-9a-f]{1,8}\.[lh]\d{1,3}(\.[0-9a-f]{1,2}){0,6}$/i;
+
+/** An H.265 configuration (its description is an hvcC). */
+export function isHevc(config: VideoConfig): boolean {
+  return HEVC_CODEC.test(config.codec);
 }
 
 /** One access unit, as a video message brought it. */
@@ -45,10 +54,12 @@ export interface ShownFrame {
 
 /** A `config` message as a decoder takes it; undefined when it is not a usable one. */
 export function videoConfig(m: ConfigMessage): VideoConfig | undefined {
-  if (!/^avc[13]\.[0-9a-f]{6}$/i.test(m.codec) || !side(m.width) || !side(m.height)) return undefined;
+  const hevc = HEVC_CODEC.test(m.codec);
+  if (!(hevc || AVC_CODEC.test(m.codec)) || !side(m.width) || !side(m.height)) return undefined;
   if (m.description.length > MAX_DESCRIPTION_CHARS) return undefined;
   const description = base64(m.description);
-  if (!description || description.length < 7) return undefined;
+  // The smallest record: avcC's 7 bytes of header, hvcC's 23.
+  if (!description || description.length < (hevc ? 23 : 7)) return undefined;
   return { codec: m.codec, width: m.width, height: m.height, description };
 }
 

@@ -18,7 +18,7 @@
  */
 import { initSegment, mediaSegment, mimeType } from '../../../src/codec/mp4/fmp4.js';
 import type { AccessUnit, ShownFrame, VideoConfig } from './h264.js';
-import { sameConfig } from './h264.js';
+import { isHevc, sameConfig } from './h264.js';
 import { mediaSourceClass } from './path.js';
 
 const TIMESCALE = 90_000;
@@ -117,13 +117,9 @@ export class MseDecoder {
     let init: Uint8Array;
     let mime: string;
     try {
-      init = initSegment({
-        width: config.width,
-        height: config.height,
-        avcC: config.description,
-        timescale: TIMESCALE,
-      });
-      mime = mimeType(config.description);
+      const record = isHevc(config) ? { hvcC: config.description } : { avcC: config.description };
+      init = initSegment({ width: config.width, height: config.height, ...record, timescale: TIMESCALE });
+      mime = mimeType(record);
     } catch (error) {
       this.config = undefined;
       this.events.failed(error);

@@ -33,6 +33,30 @@ export function webCodecsAvailable(): boolean {
   );
 }
 
+/** A common H.265 Main profile stream: whether the browser decodes H.265 at all. */
+export const H265_PROBE_CODEC = 'hvc1.1.6.L93.B0';
+
+const h265Answers = new Map<PlaybackPath, Promise<boolean>>();
+
+/**
+ * Whether this path decodes H.265 in this browser (asked once per path): WebCodecs'
+ * `VideoDecoder.isConfigSupported`, MSE's `isTypeSupported`. Never for JPEG; false when the question fails.
+ */
+export function h265Supported(path: PlaybackPath): Promise<boolean> {
+  let answer = h265Answers.get(path);
+  if (!answer) {
+    answer =
+      path === 'webcodecs' && webCodecsAvailable()
+        ? VideoDecoder.isConfigSupported({ codec: H265_PROBE_CODEC }).then(
+            (support) => support.supported === true,
+            () => false,
+          )
+        : Promise.resolve(path === 'mse' && mseAvailable(`video/mp4; codecs="${H265_PROBE_CODEC}"`));
+    h265Answers.set(path, answer);
+  }
+  return answer;
+}
+
 export function mseAvailable(mime = PROBE_MIME): boolean {
   const source = mediaSourceClass();
   try {

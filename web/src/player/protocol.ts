@@ -8,6 +8,7 @@ import { decodeHeader, type FrameHeader } from '../../../src/wire/header.js';
 
 export {
   CODEC_H264,
+  CODEC_H265,
   CODEC_JPEG,
   FLAG_KEYFRAME,
   HEADER_VERSION,

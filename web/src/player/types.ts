@@ -45,8 +45,8 @@ export interface PlayerStats {
   transport: Transport | null;
   /** The decoding path in use (null before the server has said what it sends). */
   path: PlaybackPathName | null;
-  /** What the server sends: `h264` or `jpeg` (null before it said). */
-  codec: 'h264' | 'jpeg' | null;
+  /** What the server sends: `h264`, `h265` or `jpeg` (null before it said). */
+  codec: 'h264' | 'h265' | 'jpeg' | null;
   /** H.264: the stream the server sends now (`main`, `sub`, `keyframes`) and why; null before it said (or JPEG). */
   quality: string | null;
   qualityReason: string | null;

@@ -27,14 +27,15 @@ function cameraUrl(endpoint: Endpoint, leaf: string): URL {
 /**
  * The WebSocket URL. A player that decodes H.264 (`path` webcodecs or mse) asks for it, JPEG
  * second (`?codec=h264,jpeg&player=PATH`): a server that does not know H.264 ignores the
- * question and sends JPEG. The JPEG path asks nothing, as players always did. An H.264 player also
- * says which quality it wants (`&quality=`: auto, main, sub or keyframes; servers that do not know it
- * send main).
+ * question and sends JPEG. One whose path decodes H.265 too (`h265`) asks for that first
+ * (`h265,h264,jpeg`): the server sends it only from a camera that sends H.265. The JPEG path asks
+ * nothing, as players always did. An H.264 player also says which quality it wants (`&quality=`:
+ * auto, main, sub or keyframes; servers that do not know it send main).
  */
-export function wsUrl(endpoint: Endpoint, path: PlaybackPath = 'jpeg', quality?: QualityChoice): string {
+export function wsUrl(endpoint: Endpoint, path: PlaybackPath = 'jpeg', quality?: QualityChoice, h265 = false): string {
   const url = cameraUrl(endpoint, 'ws');
   if (path !== 'jpeg') {
-    url.searchParams.set('codec', 'h264,jpeg');
+    url.searchParams.set('codec', h265 ? 'h265,h264,jpeg' : 'h264,jpeg');
     url.searchParams.set('player', path);
     if (quality) url.searchParams.set('quality', quality);
   }

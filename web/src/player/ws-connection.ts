@@ -9,6 +9,7 @@
 import { ClockOffset, wallNow } from './clock.js';
 import {
   CODEC_H264,
+  CODEC_H265,
   CODEC_JPEG,
   encodeClientMessage,
   HEADER_VERSION,
@@ -123,7 +124,9 @@ export class WsConnection {
     const seq = header.seq;
     const ack = (): void => this.send({ type: 'ack', seq });
     if (header.version !== HEADER_VERSION) return ack(); // nothing to show; free the window
-    if (header.codec === CODEC_H264) return this.events.video(header, new Uint8Array(data, header.headerLength), ack);
+    if (header.codec === CODEC_H264 || header.codec === CODEC_H265) {
+      return this.events.video(header, new Uint8Array(data, header.headerLength), ack);
+    }
     if (header.codec !== CODEC_JPEG) return ack();
     // A view, not a copy; the Blob makes the one copy it needs.
     this.events.frame(header, new Blob([new Uint8Array(data, header.headerLength)], { type: 'image/jpeg' }), ack);

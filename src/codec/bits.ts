@@ -1,9 +1,9 @@
 /**
- * Reading an H.264 RBSP: removing emulation-prevention bytes, then a bit reader
+ * Reading an H.264 or H.265 RBSP: removing emulation-prevention bytes, then a bit reader
  * with exp-Golomb codes. Every read is bounds-checked and throws CodecError
  * ('truncated' past the end, 'invalid' for a code longer than 32 bits).
  */
-import { CodecError } from '../errors.js';
+import { CodecError } from './errors.js';
 
 /**
  * The RBSP of a NAL unit payload: each `00 00 03` becomes `00 00`. Returns the

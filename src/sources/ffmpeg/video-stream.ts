@@ -1,7 +1,8 @@
 /**
- * From an H.264 Annex B byte stream (a camera's, copied by ffmpeg, or an
- * encoder's) to SourceUnits: access units in AVC form (4-byte lengths, access
- * unit delimiters left out) with the TrackConfig their SPS/PPS make.
+ * From an H.264 or H.265 Annex B byte stream (a camera's, copied by ffmpeg, or an
+ * encoder's) to SourceUnits: access units in length-prefixed form (4-byte lengths, access
+ * unit delimiters left out) with the TrackConfig their parameter sets make (avcC or hvcC).
+ * What differs between the two codecs is looked up in src/codec/video.ts.
  *
  * The bytes come from a camera, so they are untrusted. Everything is bounded
  * (the splitter drops an access unit over maxAccessUnitBytes), nothing throws,
@@ -9,18 +10,19 @@
  * few seconds. Units are emitted only once a keyframe with its SPS and PPS has
  * come, and after a dropped picture only from the next keyframe on, so what
  * leaves here always decodes. A stream that never becomes usable ends, through
- * onFatal, with a reason: no SPS/PPS, parameter sets that never parse, SPS/PPS
+ * onFatal, with a reason: no parameter sets, parameter sets that never parse, parameter sets
  * that keep changing, or megabytes without an access unit.
  */
 import type { Logger } from 'pino';
-import { AccessUnitSplitter, type AccessUnit } from '../../codec/h264/access-units.js';
-import { buildAvcC } from '../../codec/h264/avcc.js';
-import { NalType, toAvc } from '../../codec/h264/nal.js';
-import { codecString, parseSps } from '../../codec/h264/sps.js';
+import { NalAccessUnitSplitter, type AccessUnit } from '../../codec/access-units.js';
+import { toAvc } from '../../codec/annexb.js';
+import { NAL_CODECS, type NalCodec, type NalCodecSupport } from '../../codec/video.js';
 import type { TrackConfig } from '../../media/index.js';
 import type { SourceUnit } from '../source.js';
 
-export interface H264StreamOptions {
+export interface VideoStreamOptions {
+  /** What the stream is. Default h264. */
+  codec?: NalCodec;
   /** A bigger access unit is dropped (the splitter's bound). */
   maxAccessUnitBytes: number;
   log: Logger;
@@ -37,7 +39,7 @@ export interface H264StreamOptions {
   maxBytesWithoutUnit?: number;
 }
 
-export interface H264StreamCounters {
+export interface VideoStreamCounters {
   /** Units emitted. */
   units: number;
   keyframes: number;
@@ -65,13 +67,23 @@ function distinct(nalus: readonly Uint8Array[]): Uint8Array[] {
   return out;
 }
 
-export class H264Stream {
-  readonly counters: H264StreamCounters = { units: 0, keyframes: 0, dropped: 0, configChanges: 0, badParameterSets: 0 };
-  private readonly splitter: AccessUnitSplitter;
+export class VideoStream {
+  readonly counters: VideoStreamCounters = {
+    units: 0,
+    keyframes: 0,
+    dropped: 0,
+    configChanges: 0,
+    badParameterSets: 0,
+  };
+  private readonly codec: NalCodec;
+  private readonly support: NalCodecSupport;
+  private readonly splitter: NalAccessUnitSplitter;
   private config: TrackConfig | undefined;
+  private vps: Uint8Array[] = [];
   private sps: Uint8Array[] = [];
   private pps: Uint8Array[] = [];
   /** The parameter sets of `config` (what it was built from). */
+  private configVps: Uint8Array[] = [];
   private configSps: Uint8Array[] = [];
   private configPps: Uint8Array[] = [];
   private needKeyframe = true;
@@ -86,15 +98,17 @@ export class H264Stream {
 
   constructor(
     private readonly onUnit: (unit: SourceUnit) => void,
-    private readonly options: H264StreamOptions,
+    private readonly options: VideoStreamOptions,
   ) {
-    this.splitter = new AccessUnitSplitter((au) => this.accessUnit(au), {
+    this.codec = options.codec ?? 'h264';
+    this.support = NAL_CODECS[this.codec];
+    this.splitter = new NalAccessUnitSplitter(this.support.rules, (au) => this.accessUnit(au), {
       maxAccessUnitBytes: options.maxAccessUnitBytes,
     });
   }
 
   /** The splitter's counters (access units, dropped as too large, discarded bytes). */
-  get splitterCounters(): AccessUnitSplitter['counters'] {
+  get splitterCounters(): NalAccessUnitSplitter['counters'] {
     return this.splitter.counters;
   }
 
@@ -124,7 +138,7 @@ export class H264Stream {
     }
     const maxBytes = this.options.maxBytesWithoutUnit ?? 4 * this.options.maxAccessUnitBytes;
     if (!this.ended && c.discardedBytes - this.discardedAtLastUnit > maxBytes) {
-      this.fatal(`no H.264 access unit in ${Math.round(maxBytes / 1024 / 1024)} MiB of the stream`);
+      this.fatal(`no ${this.support.name} access unit in ${Math.round(maxBytes / 1024 / 1024)} MiB of the stream`);
     }
   }
 
@@ -141,7 +155,8 @@ export class H264Stream {
   private accessUnit(au: AccessUnit): void {
     if (this.ended) return;
     this.discardedAtLastUnit = this.splitter.counters.discardedBytes;
-    if (au.sps.length || au.pps.length) {
+    if (au.vps.length || au.sps.length || au.pps.length) {
+      if (au.vps.length) this.vps = distinct(au.vps);
       if (au.sps.length) this.sps = distinct(au.sps);
       if (au.pps.length) this.pps = distinct(au.pps);
       if (!this.updateConfig()) return;
@@ -149,7 +164,9 @@ export class H264Stream {
     if (!this.config) {
       this.drop();
       if (++this.unitsWithoutConfig > (this.options.maxUnitsWithoutConfig ?? 600)) {
-        this.fatal(`no SPS/PPS in the H.264 stream after ${this.unitsWithoutConfig} access units`);
+        this.fatal(
+          `no ${this.support.setNames} in the ${this.support.name} stream after ${this.unitsWithoutConfig} access units`,
+        );
       }
       return;
     }
@@ -157,14 +174,15 @@ export class H264Stream {
       if (!au.keyframe) {
         this.drop();
         if (++this.unitsWithoutConfig > (this.options.maxUnitsWithoutConfig ?? 600)) {
-          this.fatal(`no keyframe in the H.264 stream after ${this.unitsWithoutConfig} access units`);
+          this.fatal(`no keyframe in the ${this.support.name} stream after ${this.unitsWithoutConfig} access units`);
         }
         return;
       }
       this.needKeyframe = false;
     }
     this.unitsWithoutConfig = 0;
-    const nalus = au.nalus.filter((nal) => (nal[0]! & 0x1f) !== NalType.AUD);
+    const { support } = this;
+    const nalus = au.nalus.filter((nal) => support.rules.type(nal[0]!) !== support.audType);
     const avc = toAvc(nalus);
     this.counters.units++;
     if (au.keyframe) this.counters.keyframes++;
@@ -177,28 +195,32 @@ export class H264Stream {
 
   /** A new TrackConfig when the parameter sets changed. False: this access unit is dropped. */
   private updateConfig(): boolean {
-    if (!this.sps.length || !this.pps.length) return true; // the other half comes later
-    if (this.config && sameBytes(this.sps, this.configSps) && sameBytes(this.pps, this.configPps)) return true;
+    const sets = { vps: this.vps, sps: this.sps, pps: this.pps };
+    if (!this.support.complete(sets)) return true; // the rest comes later
+    if (
+      this.config &&
+      sameBytes(this.vps, this.configVps) &&
+      sameBytes(this.sps, this.configSps) &&
+      sameBytes(this.pps, this.configPps)
+    ) {
+      return true;
+    }
     let config: TrackConfig;
     try {
-      const sps = parseSps(this.sps[0]!);
-      const description = buildAvcC({ sps: this.sps, pps: this.pps });
-      config = Object.freeze({
-        codec: 'h264',
-        width: sps.width,
-        height: sps.height,
-        codecString: codecString(sps),
-        description,
-      });
+      config = Object.freeze({ codec: this.codec, ...this.support.describe(sets) });
     } catch (err) {
       this.counters.badParameterSets++;
-      this.skipToKeyframe(`unusable SPS/PPS: ${(err as Error).message}`);
+      this.skipToKeyframe(`unusable ${this.support.setNames}: ${(err as Error).message}`);
       this.drop();
       // A bad set must not stay current: the next good one makes the config.
+      this.vps = [];
       this.sps = [];
       this.pps = [];
       if (++this.badInARow >= MAX_BAD_PARAMETER_SETS) {
-        this.fatal(`the H.264 stream's SPS/PPS do not parse (${this.badInARow} in a row): ${(err as Error).message}`);
+        const name = this.support.name;
+        this.fatal(
+          `the ${name} stream's ${this.support.setNames} do not parse (${this.badInARow} in a row): ${(err as Error).message}`,
+        );
       }
       return false;
     }
@@ -211,17 +233,20 @@ export class H264Stream {
       this.changes.push(now);
       const max = this.options.maxConfigChanges ?? 5;
       if (this.changes.length > max) {
-        this.fatal(`the H.264 stream's SPS/PPS changed ${this.changes.length} times in ${window / 1000} s`);
+        this.fatal(
+          `the ${this.support.name} stream's ${this.support.setNames} changed ${this.changes.length} times in ${window / 1000} s`,
+        );
         return false;
       }
       this.options.log.info(
         { camera: this.options.label, from: this.config.codecString, to: config.codecString },
-        `H.264 configuration changed: ${config.width}x${config.height}`,
+        `${this.support.name} configuration changed: ${config.width}x${config.height}`,
       );
       // What follows the new parameter sets decodes only from a keyframe.
       this.needKeyframe = true;
     }
     this.config = config;
+    this.configVps = this.vps;
     this.configSps = this.sps;
     this.configPps = this.pps;
     return true;
@@ -252,7 +277,7 @@ export class H264Stream {
     this.suppressed = 0;
     this.options.log.warn(
       { camera: this.options.label, ...this.counters, alsoSuppressed: more },
-      `H.264 stream: ${why}; skipping to the next keyframe`,
+      `${this.support.name} stream: ${why}; skipping to the next keyframe`,
     );
   }
 
@@ -260,7 +285,10 @@ export class H264Stream {
     if (this.ended) return;
     this.ended = true;
     this.splitter.reset();
-    this.options.log.warn({ camera: this.options.label, ...this.counters }, `H.264 stream unusable: ${reason}`);
+    this.options.log.warn(
+      { camera: this.options.label, ...this.counters },
+      `${this.support.name} stream unusable: ${reason}`,
+    );
     this.options.onFatal(reason);
   }
 }
