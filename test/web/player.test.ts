@@ -20,6 +20,9 @@ import {
   type OtherOrigin,
 } from './browser.js';
 
+/** The clock offset the player may estimate on loopback, where the true offset is 0. */
+const LOOPBACK_OFFSET_BOUND_MS = 100;
+
 /** A page of another origin that loads /player.js from `server` and shows one player. */
 function embedPage(
   server: string,
@@ -106,8 +109,12 @@ describe('<camrelay-player>', () => {
       assert.ok(end.seq !== null && start.seq !== null && end.seq > start.seq, `newer frames displayed: ${report}`);
       assert.ok(end.fps !== null && end.fps > 0, `the player reports its frame rate: ${report}`);
       assert.ok(end.latencyMs !== null && end.latencyMs > 0, `the player reports its latency: ${report}`);
-      // On loopback the two clocks are one: the estimated offset must be about nothing.
-      assert.ok(Math.abs(end.clockOffsetMs ?? 99) < 10, `clock offset ${end.clockOffsetMs} ms`);
+      // On loopback the two clocks are one: the estimated offset is off by at most half a ping's
+      // round trip, which a busy machine stretches to tens of ms; a wrong sign or unit would be seconds.
+      assert.ok(
+        Math.abs(end.clockOffsetMs ?? LOOPBACK_OFFSET_BOUND_MS) < LOOPBACK_OFFSET_BOUND_MS,
+        `clock offset ${end.clockOffsetMs} ms`,
+      );
       assert.equal(end.width, 1280);
       assert.equal(end.height, 720);
       assert.equal(end.transport, 'ws');
@@ -382,7 +389,7 @@ describe('<camrelay-player>', () => {
       assert.ok(Math.abs(since - Date.now()) < 15_000, 'the offline event says since when');
       await waitFor(
         async () => (await tile.locator('.badge').textContent()) === 'Offline',
-        5000,
+        15_000,
         'the badge saying Offline',
       );
       await waitFor(
