@@ -10,16 +10,53 @@ bash scripts/ensure-test-deps.sh
 # web/dist/: build either when it is missing or older than its sources.
 bash scripts/build-if-stale.sh
 
-files=$(find test -name '*.test.ts' | sort)
-if [ "$#" -gt 0 ]; then files="$*"; fi
-# One file at a time: the tests run real ffmpeg and servers on a 2-core machine.
-# The spec report goes to the terminal; a TAP copy gives the one-line summary at the end.
+# The spec report goes to the terminal; a TAP copy of each run gives the one-line summary at the end.
 tap=$(mktemp)
 status=0
-node --import tsx --test --test-concurrency=1 --test-timeout=180000 \
-  --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$tap" $files || status=$?
-count() { sed -n "s/^# $1 //p" "$tap" | tail -1; }
+# run NAME CONCURRENCY FILES...: one test runner; its spec report to stdout.
+run() {
+  local name=$1 concurrency=$2
+  shift 2
+  [ "$#" -gt 0 ] || return 0
+  node --import tsx --test --test-concurrency="$concurrency" --test-timeout=180000 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap.$name" "$@" || return $?
+}
+if [ "$#" -gt 0 ]; then
+  run files 1 "$@" || status=$?
+else
+  # The tests run real ffmpeg, servers and Chromium on a 2-core machine: two files at a time, except
+  # those that drive Chromium, which run one at a time (a page starved of CPU shows fewer frames than
+  # the camera sends, which is not what they test). Beside them, one at a time too, run the files that
+  # mostly wait on real time (recording segments, shaped links, timeouts) and use little CPU.
+  waiting=(
+    test/outputs/recording/disk.test.ts test/outputs/recording/retention.test.ts
+    test/outputs/recording/slow-disk.test.ts test/outputs/ws/ws-h264-netns.test.ts
+    test/outputs/ws/ws-quality-netns.test.ts test/relay/camera-expiry.test.ts
+    test/relay/hub-recording.test.ts test/relay/netns-h264.test.ts test/relay/netns.test.ts
+    test/security/hardening.test.ts test/security/recordings.test.ts
+    test/sources/network-and-file.test.ts
+  )
+  mapfile -t all < <(find test -name '*.test.ts' | sort)
+  mapfile -t browser < <(grep -l 'launchBrowser(' "${all[@]}" || true)
+  others=()
+  for f in "${all[@]}"; do
+    [[ " ${browser[*]} ${waiting[*]} " == *" $f "* ]] || others+=("$f")
+  done
+  run others 2 "${others[@]}" || status=$?
+  # The waiting files' report is shown after the browser files', not interleaved with it.
+  waiting_out=$(mktemp)
+  run waiting 1 "${waiting[@]}" >"$waiting_out" 2>&1 &
+  waiting_pid=$!
+  run browser 1 "${browser[@]}" || status=$?
+  wait "$waiting_pid" || status=$?
+  cat "$waiting_out"
+  rm -f "$waiting_out"
+fi
+cat "$tap".* >"$tap" 2>/dev/null || true
+rm -f "$tap".*
+# Each run ends its TAP report with its counts: add them up.
+count() { sed -n "s/^# $1 //p" "$tap" | awk '{ n += $1 } END { print n + 0 }'; }
 passed=$(count pass)
 failed=$(count fail)
 cancelled=$(count cancelled)

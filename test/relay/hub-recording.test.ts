@@ -36,7 +36,7 @@ describe('relay: recording on the hub', () => {
     let timer: NodeJS.Timeout | undefined;
     try {
       raw.hello('a');
-      await raw.waitMessage((m) => m.type === 'hello', 3000, 'the hub hello');
+      await raw.waitMessage((m) => m.type === 'hello', 10_000, 'the hub hello');
       raw.announce([{ id: 'cam', name: 'cam', width: 320, height: 240, fps: 10, channel: 1 }]);
       // No viewer: the recorder alone makes the hub ask for the camera.
       await raw.waitMessage((m) => m.type === 'start', 10_000, 'the hub asking for the camera');

@@ -122,6 +122,18 @@ export function ffmpegChildren(parent = process.pid): number[] {
   return out;
 }
 
+/** The pid of the ffmpeg whose command line contains `needle`, among `pids`. */
+export function findFfmpegFor(needle: string, pids: number[]): number {
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no ffmpeg with ${needle} among ${pids.join(', ')}`);
+}
+
 /**
  * Frames camera `id` of an in-process server has made so far (its own counter): tests compare what
  * a viewer received with what the camera made in the same window, not with a nominal rate.

@@ -95,6 +95,8 @@ export class RecordingStore implements RecordingCatalog {
   private indexIno: number | undefined;
   private indexProblem: { problem: DiskProblem; message: string; err: unknown; since: number } | undefined;
   private readonly recorders = new Map<string, Recorder>();
+  /** Recorders of cameras that went away, still writing their last fragment and closing their segment. */
+  private readonly detaching = new Set<Promise<void>>();
   /** Per recorded camera: leaves its H.264 track. */
   private readonly unsubscribe = new Map<string, () => void>();
   private readonly recorded: Map<string, CameraRecordConfig>;
@@ -196,7 +198,14 @@ export class RecordingStore implements RecordingCatalog {
     this.recorders.delete(id);
     this.unsubscribe.get(id)?.();
     this.unsubscribe.delete(id);
-    await recorder.remove(reason);
+    // Out of the map at once (the camera is gone), but close() still waits for its last writes.
+    const removed = recorder.remove(reason);
+    this.detaching.add(removed);
+    try {
+      await removed;
+    } finally {
+      this.detaching.delete(removed);
+    }
     this.log.info({ camera: id }, 'recording: camera removed');
   }
 
@@ -457,7 +466,7 @@ export class RecordingStore implements RecordingCatalog {
     clearTimeout(this.reopenTimer);
     for (const unsubscribe of this.unsubscribe.values()) unsubscribe();
     this.unsubscribe.clear();
-    await Promise.all([...this.recorders.values()].map((r) => r.close()));
+    await Promise.all([...[...this.recorders.values()].map((r) => r.close()), ...this.detaching]);
     this.index?.close();
     this.index = undefined;
   }

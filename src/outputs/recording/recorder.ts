@@ -315,9 +315,16 @@ export class Recorder implements Consumer {
 
   private enqueue(op: Op): void {
     this.queue.push(op);
-    if (!this.draining) {
-      this.draining = this.drain().finally(() => (this.draining = undefined));
-    }
+    this.startDrain();
+  }
+
+  private startDrain(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      // Queued after the loop found the queue empty and before this ran: it would wait for nothing.
+      if (this.queue.length) this.startDrain();
+    });
   }
 
   private async drain(): Promise<void> {
@@ -462,7 +469,7 @@ export class Recorder implements Consumer {
     this.endSegment(undefined);
     this.closed = true;
     clearTimeout(this.retryTimer);
-    await this.draining;
+    while (this.draining) await this.draining;
     // The index keeps a gap of a camera that went offline and stayed so until the end.
     try {
       const db = this.host.db();

@@ -199,6 +199,9 @@ export class WsViewer implements Consumer {
   }
 
   onStatus(status: CameraStatus): void {
+    // What waits was made before the outage: sent after the offline status, it would say the camera
+    // is live again. The camera comes back at a keyframe, which the emptied queue waits for.
+    if (!status.online) this.queue.clear();
     this.sendStatus(status);
   }
 
