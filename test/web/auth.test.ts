@@ -75,6 +75,12 @@ cameras:
       await page.waitForURL(`${server.url}/`, { timeout: 10_000 });
       await waitFor(async () => (await page.locator('.tile').count()) === 2, 10_000, 'two tiles');
       await waitForMovingPicture(page, '.tile camrelay-player', { index: 0, shadow: true });
+      // The summary beside the link settles first: a click while its text grows would land beside the link.
+      await waitFor(
+        async () => (await page.locator('.summary').textContent()) === '2 cameras · 2 live',
+        15_000,
+        'both cameras live in the summary',
+      );
       await page.locator('a.logout').waitFor({ state: 'visible', timeout: 5000 });
       await page.click('a.logout');
       await page.waitForURL(/\/login$/, { timeout: 10_000 });
