@@ -32,8 +32,12 @@ else
   waiting=(
     test/outputs/recording/disk.test.ts test/outputs/recording/retention.test.ts
     test/outputs/recording/slow-disk.test.ts test/outputs/ws/ws-h264-netns.test.ts
-    test/outputs/ws/ws-quality-netns.test.ts
-    test/relay/hub-recording.test.ts test/relay/netns-h264.test.ts test/relay/netns.test.ts
+    test/outputs/ws/ws-quality-netns.test.ts test/outputs/ws/ws-stream.test.ts
+    test/outputs/ws/ws-robustness.test.ts test/outputs/ws/ws-h264.test.ts
+    test/outputs/ws/ws-h265-rtsp.test.ts test/relay/camera-expiry.test.ts test/relay/edge-client.test.ts
+    test/relay/h264-input.test.ts test/relay/hub-recording.test.ts test/relay/netns-h264.test.ts
+    test/relay/netns.test.ts test/security/hardening.test.ts test/security/recordings.test.ts
+    test/sources/network-and-file.test.ts
   )
   mapfile -t all < <(find test -name '*.test.ts' | sort)
   mapfile -t browser < <(grep -l 'launchBrowser(' "${all[@]}" || true)
