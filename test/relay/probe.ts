@@ -15,6 +15,8 @@ import { avcToAnnexB, joinAnnexB } from '../../src/codec/h264/nal.js';
 import { V1Client, wsUrl } from '../support/v1-client.js';
 
 const [mode, a, b, c] = process.argv.slice(2);
+/** How long the h264 mode waits for its first unit before its window opens anyway. */
+const FIRST_UNIT_WAIT_MS = 30_000;
 
 if (mode === 'connect') {
   const socket = connect({ host: a!, port: Number(b), timeout: 3000 });
@@ -50,6 +52,9 @@ if (mode === 'connect') {
   const parts: Buffer[] = [];
   let configs = 0;
   let units = 0;
+  // The edge starts its encoder when the hub first asks for the camera: the window opens at the first unit.
+  let firstUnit: () => void = () => {};
+  const first = new Promise<void>((resolve) => (firstUnit = resolve));
   viewer.ws.on('message', (data, isBinary) => {
     const buf = data as Buffer;
     if (!isBinary) {
@@ -62,7 +67,9 @@ if (mode === 'connect') {
     }
     parts.push(Buffer.from(avcToAnnexB(buf.subarray(buf[3]!))));
     units++;
+    firstUnit();
   });
+  await Promise.race([first, new Promise((r) => setTimeout(r, FIRST_UNIT_WAIT_MS))]);
   await new Promise((r) => setTimeout(r, Number(c) * 1000));
   viewer.close();
   writeFileSync(process.argv[6]!, Buffer.concat(parts));
