@@ -30,7 +30,7 @@ export function addViewerMetrics(register: Registry, cameras: CameraRegistry): v
 
   const rtt = new Histogram({
     name: 'camrelay_viewer_rtt_seconds',
-    help: 'Round-trip time from sending a frame to its ack (WebSocket viewers with acks), per ack',
+    help: 'Round-trip time from sending a frame to its ack (WebSocket viewers with acks), at most 4 samples per second per viewer',
     labelNames: ['camera'],
     buckets: RTT_BUCKETS,
     registers: [register],

@@ -1,8 +1,10 @@
 /**
  * The binary message for an access unit, built once per unit and shared by
- * every viewer of every camera. ws cannot send header and payload as one
- * message from two buffers, so the payload is copied once per unit, never
- * per viewer.
+ * every viewer of every camera, inside a complete WebSocket frame (RFC 6455
+ * section 5.2: FIN, binary, unmasked as a server sends). ws cannot send header
+ * and payload as one message from two buffers, so the payload is copied once
+ * per unit, never per viewer; the frame lets a viewer hand the unit to its
+ * socket as one write (see viewer.ts).
  */
 import type { AccessUnit, Codec, TrackConfig } from '../../media/index.js';
 import { CODEC_H264, CODEC_H265, CODEC_JPEG, FLAG_KEYFRAME, HEADER_BYTES } from '../../wire/constants.js';
@@ -12,27 +14,54 @@ import type { ConfigMessage } from '../../wire/server-message.js';
 /** The header's codec byte. */
 const CODEC_BYTE: Readonly<Record<Codec, number>> = { jpeg: CODEC_JPEG, h264: CODEC_H264, h265: CODEC_H265 };
 
-// Keyed by the frozen unit: the message lives exactly as long as someone holds the unit.
-const messages = new WeakMap<AccessUnit, Buffer>();
+/** A unit's message (16-byte header + payload), and the WebSocket frame that carries it (the same bytes after the frame's header). */
+interface UnitMessage {
+  frame: Buffer;
+  message: Buffer;
+}
 
-export function frameMessage(unit: AccessUnit): Buffer {
-  let message = messages.get(unit);
-  if (!message) {
-    message = Buffer.allocUnsafe(HEADER_BYTES + unit.data.length);
+// Keyed by the frozen unit: the message lives exactly as long as someone holds the unit.
+const messages = new WeakMap<AccessUnit, UnitMessage>();
+
+function unitMessage(unit: AccessUnit): UnitMessage {
+  let built = messages.get(unit);
+  if (!built) {
+    const length = HEADER_BYTES + unit.data.length;
+    const frameHeader = length < 126 ? 2 : length < 0x1_0000 ? 4 : 10;
+    const frame = Buffer.allocUnsafe(frameHeader + length);
+    frame[0] = 0x82; // FIN, opcode 2 (binary)
+    if (frameHeader === 2) frame[1] = length;
+    else if (frameHeader === 4) {
+      frame[1] = 126;
+      frame.writeUInt16BE(length, 2);
+    } else {
+      frame[1] = 127;
+      frame.writeBigUInt64BE(BigInt(length), 2);
+    }
     encodeHeader(
-      message,
-      0,
+      frame,
+      frameHeader,
       unit.seq,
       unit.receivedAt,
       CODEC_BYTE[unit.config.codec],
       unit.keyframe ? FLAG_KEYFRAME : 0,
     );
-    unit.data.copy(message, HEADER_BYTES);
-    messages.set(unit, message);
+    unit.data.copy(frame, frameHeader + HEADER_BYTES);
+    built = { frame, message: frame.subarray(frameHeader) };
+    messages.set(unit, built);
   }
-  return message;
+  return built;
 }
 
+/** The unit's binary message: the wire header, then the payload. */
+export function frameMessage(unit: AccessUnit): Buffer {
+  return unitMessage(unit).message;
+}
+
+/** The same message as a whole WebSocket frame, to write to a socket as it is. */
+export function webSocketFrame(unit: AccessUnit): Buffer {
+  return unitMessage(unit).frame;
+}
 const configs = new WeakMap<TrackConfig, string>();
 
 /** The `config` text message of an H.264 or H.265 track configuration, built once per configuration. */

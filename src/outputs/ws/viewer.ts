@@ -21,6 +21,7 @@
  * after a move to a track whose numbers are behind, the viewer sends its units renumbered (`seqOffset`): its
  * own 16-byte header as the first fragment of the message, the shared payload as the second (no copy of it).
  */
+import { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { preciseNow, type CameraStatus, type Consumer, type Quality, type ViewerStats } from '../../hub/consumer.js';
 import { SendQueue } from '../../hub/send-queue.js';
@@ -37,7 +38,7 @@ import {
 import { encodeHeader, seqDiff } from '../../wire/header.js';
 import { ViewerTally } from '../viewer-tally.js';
 import { EVALUATE_MS, QualityController, type Level, type LinkSample, type Rates } from './adaptation.js';
-import { configMessage, frameMessage } from './frame-message.js';
+import { configMessage, frameMessage, webSocketFrame } from './frame-message.js';
 
 /** What the client asks for with `?quality=`. */
 export type QualityRequest = 'auto' | Level;
@@ -50,6 +51,11 @@ const PENDING_MS = 5000;
 const SUB_SILENT_MS = 5000;
 /** The sub-stream made ready for a viewer on main whose link looks uneasy is let go after this long at ease. */
 const WARM_MS = 15_000;
+/**
+ * Round trips go to the camera's histogram at most this often per viewer: each viewer weighs the same whatever
+ * its frame rate, and the histogram is not fed once per ack (a measurable share of the ack path at 30 fps).
+ */
+export const RTT_REPORT_MS = 250;
 
 export interface ViewerOptions {
   id: string;
@@ -63,7 +69,7 @@ export interface ViewerOptions {
   codec?: Codec;
   /** How the viewer says it decodes (`?player=`), for its statistics. */
   path?: string;
-  /** Each round-trip sample (ms), as acks measure them. */
+  /** A round-trip sample (ms) from an ack, at most one per RTT_REPORT_MS. */
   onRtt?: (ms: number) => void;
   /** H.264: `?quality=`; undefined: main, and no `quality` message (v1 behaviour). */
   quality?: QualityRequest;
@@ -90,6 +96,8 @@ export class WsViewer implements Consumer {
   private readonly unackedBytes = new Uint32Array(MAX_WINDOW);
   /** Bytes acknowledged so far. */
   private ackedBytes = 0;
+  /** When onRtt last had a sample. */
+  private rttReportedAt = -Infinity;
   private unackedHead = 0;
   private unackedCount = 0;
   /** Without acks: sends whose write callback has not fired yet. */
@@ -141,11 +149,21 @@ export class WsViewer implements Consumer {
 
   private readonly tally: ViewerTally;
 
+  /**
+   * The connection under the WebSocket, when a unit's prebuilt frame may be written to it directly: one write of
+   * one shared buffer per unit and viewer, where ws.send makes a frame header, an options object and a two-buffer
+   * write for each. Only without extensions (no permessage-deflate: ws then never holds a send back, so the
+   * order with its own sends is kept); otherwise, or if ws ever stops keeping the socket as `_socket`, ws.send.
+   */
+  private readonly connection: Socket | undefined;
+
   constructor(
     private readonly socket: WebSocket,
     private readonly options: ViewerOptions,
   ) {
     this.codec = options.codec ?? 'jpeg';
+    const underlying = (socket as unknown as { _socket?: unknown })._socket;
+    this.connection = socket.extensions === '' && underlying instanceof Socket ? underlying : undefined;
     if (!options.acks) {
       this.afterWrite = (): void => {
         this.inFlight--;
@@ -247,7 +265,10 @@ export class WsViewer implements Consumer {
       this.controller.rtt(sample, now, bytes);
       this.controller.burst(bytes, now - firstSentAt, now);
     }
-    this.options.onRtt?.(sample);
+    if (now - this.rttReportedAt >= RTT_REPORT_MS) {
+      this.rttReportedAt = now;
+      this.options.onRtt?.(sample);
+    }
     // Smoothed like TCP's SRTT (RFC 6298, gain 1/8).
     const rtt = this.tally.rttMs;
     this.tally.rttMs = rtt === undefined ? sample : rtt + (sample - rtt) / 8;
@@ -450,7 +471,8 @@ export class WsViewer implements Consumer {
         bytes = message.length;
         if (!this.options.acks) this.inFlight++;
         // The callback fires once the message is handed to the OS (or with an error on close).
-        this.socket.send(message, this.afterWrite);
+        if (this.connection) this.connection.write(webSocketFrame(unit), this.afterWrite);
+        else this.socket.send(message, this.afterWrite);
       } else {
         // Renumbered: this viewer's header, then the shared payload, as one message in two fragments.
         const header = Buffer.allocUnsafe(HEADER_BYTES);

@@ -1,10 +1,12 @@
 /** The pure parts of the protocol: header bytes, the per-frame message, client message parsing, the flood bucket. */
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { AccessUnit } from '../../../src/media/index.js';
 import { jpegConfig } from '../../../src/media/jpeg.js';
 import { parseClientMessage } from '../../../src/wire/client-message.js';
-import { frameMessage } from '../../../src/outputs/ws/frame-message.js';
+import { frameMessage, webSocketFrame } from '../../../src/outputs/ws/frame-message.js';
 import { decodeHeader, encodeHeader, framePayload, seqDiff } from '../../../src/wire/header.js';
 import { TokenBucket } from '../../../src/wire/token-bucket.js';
 import { ffmpegJpeg } from '../../support/index.js';
@@ -69,6 +71,28 @@ describe('frameMessage', () => {
     assert.equal(frameMessage(f), m, 'the same Buffer for every viewer');
     assert.notEqual(frameMessage(frame(9)), m, 'another Frame object gets its own message');
   });
+
+  it('comes inside a WebSocket frame that ws reads back as that binary message, at every length form', async () => {
+    // ws's own frame parser (exported, not in its typings): what a client's WebSocket does with the bytes.
+    const { Receiver } = createRequire(import.meta.url)('ws') as { Receiver: new (options: object) => Writable };
+    // 7-bit, 16-bit and 64-bit payload lengths (RFC 6455 section 5.2).
+    for (const size of [10, 109, 110, 65_519, 65_520, 200_000]) {
+      const data = Buffer.alloc(size, size % 251);
+      const u: AccessUnit = Object.freeze({ ...frame(size), data });
+      const wire = webSocketFrame(u);
+      assert.equal(webSocketFrame(u), wire, 'built once');
+      const receiver = new Receiver({ isServer: false, maxPayload: 0 });
+      const received = new Promise<{ data: Buffer; binary: boolean }>((resolve, reject) => {
+        receiver.on('message', (message: Buffer, binary: boolean) => resolve({ data: message, binary }));
+        receiver.on('error', reject);
+      });
+      receiver.write(wire);
+      const got = await received;
+      assert.ok(got.binary, `${size}: binary`);
+      assert.ok(got.data.equals(frameMessage(u)), `${size}: the message`);
+      assert.equal(wire.length - frameMessage(u).length, size + 16 < 126 ? 2 : size + 16 < 65_536 ? 4 : 10);
+    }
+  });
 });
 
 describe('parseClientMessage', () => {
@@ -85,6 +109,26 @@ describe('parseClientMessage', () => {
     assert.deepEqual(ok('{"type":"ping","t":1234.5,"extra":true}'), { type: 'ping', t: 1234.5 });
     assert.deepEqual(ok('{"type":"pause"}'), { type: 'pause' });
     assert.deepEqual(ok('{"type":"resume"}'), { type: 'resume' });
+  });
+
+  it('reads an ack in any JSON spelling, and the canonical one exactly', () => {
+    for (const seq of [0, 7, 10, 99, 123456, 4294967294, 4294967295])
+      assert.deepEqual(ok(`{"type":"ack","seq":${seq}}`), { type: 'ack', seq });
+    assert.deepEqual(ok('{"type":"ack","seq":12 }'), { type: 'ack', seq: 12 });
+    assert.deepEqual(ok('{ "type": "ack", "seq": 12 }'), { type: 'ack', seq: 12 });
+    assert.deepEqual(ok('{"seq":12,"type":"ack"}'), { type: 'ack', seq: 12 });
+    assert.deepEqual(ok('{"type":"ack","seq":12,"x":1}'), { type: 'ack', seq: 12 });
+    assert.deepEqual(ok('{"type":"ack","seq":1e3}'), { type: 'ack', seq: 1000 });
+    for (const text of [
+      '{"type":"ack","seq":}',
+      '{"type":"ack","seq":01}',
+      '{"type":"ack","seq":4294967296}',
+      '{"type":"ack","seq":99999999999}',
+      '{"type":"ack","seq":12a}',
+      '{"type":"ack","seq":12',
+      '{"type":"ack","seq":12}}',
+    ])
+      bad(text);
   });
 
   it('passes unknown types through as unknown', () => {
