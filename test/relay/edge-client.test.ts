@@ -28,6 +28,8 @@ class StandInHub {
   readonly upgrades: { url: string; authorization: string | undefined }[] = [];
   readonly texts: EdgeMessage[] = [];
   readonly frames: (RelayFrame & { at: number })[] = [];
+  /** Called with each frame as it arrives (to ack it at once). */
+  onFrame: ((frame: RelayFrame) => void) | undefined;
   socket: WebSocket | undefined;
   /** 'accept', or an HTTP status to refuse the upgrade with. */
   answer: 'accept' | number = 'accept';
@@ -55,7 +57,10 @@ class StandInHub {
           const buf = data as Buffer;
           if (isBinary) {
             const f = decodeRelayFrame(buf);
-            if (f.ok) this.frames.push({ ...f.message, at: Date.now() });
+            if (f.ok) {
+              this.frames.push({ ...f.message, at: Date.now() });
+              this.onFrame?.(f.message);
+            }
             return;
           }
           const parsed = parseEdgeMessage(buf.toString());
@@ -331,27 +336,28 @@ describe('edge: uplink flow control', () => {
   });
 
   it('runs at the camera rate when acked promptly, and stops on stop', async () => {
-    let acking = true;
-    const acker = setInterval(() => {
-      const last = hub.frames.at(-1);
-      if (acking && last) hub.send({ type: 'ack', camera: 'cam', seq: last.seq });
-    }, 5);
+    // Each frame acked as it arrives (the frame before the first is acked too, freeing the window).
+    hub.onFrame = (frame) => hub.send({ type: 'ack', camera: 'cam', seq: frame.seq });
+    const last = hub.frames.at(-1);
+    if (last) hub.send({ type: 'ack', camera: 'cam', seq: last.seq });
     try {
-      // Against the camera's own frame counter (the seqs), not the clock: 25 to 33 fps of 30 before.
+      // Against the camera's own frame counter (the seqs), not the clock. Acked at once, the edge sends
+      // nearly every frame; the edge and this stand-in share one process, so a busy machine that holds
+      // it back makes a few frames arrive together and the newest win: two thirds at least, where an
+      // edge waiting on anything but acks would send far fewer.
       const n = hub.frames.length;
       await waitFor(() => hub.frames.length >= n + 50, 10_000, '50 frames');
       const window = hub.frames.slice(n, n + 50);
       const made = window.at(-1)!.seq - window[0]!.seq + 1;
       assert.equal(new Set(window.map((f) => f.seq)).size, window.length, 'no frame sent twice');
-      assert.ok(window.length >= made * (25 / 30), `${window.length} of the camera's ${made} frames`);
+      assert.ok(window.length >= made * (2 / 3), `${window.length} of the camera's ${made} frames`);
       hub.send({ type: 'stop', camera: 'cam' });
       await sleep(300);
       const after = hub.frames.length;
       await sleep(1000);
       assert.equal(hub.frames.length, after, 'nothing after stop');
-      acking = false;
     } finally {
-      clearInterval(acker);
+      hub.onFrame = undefined;
     }
   });
 });

@@ -34,10 +34,11 @@ const VIEWER = join(import.meta.dirname, 'h264-netns-viewer.ts');
 const SLOW_S = 6;
 const SETTLE_S = 2;
 /**
- * Seconds on the fast link; the last FULL_S of them must be every unit in sequence (the 2 s before are
- * for the next keyframe, 1 s apart, after what was skipped).
+ * Seconds on the fast link; the last FULL_S of them must be every unit in sequence. The 4 s before are
+ * for the next keyframe (1 s apart) after what was skipped, and for a viewer process that a busy machine
+ * held back to read its backlog (until it has, its late acks look like a slow link).
  */
-const FAST_S = 4;
+const FAST_S = 6;
 const FULL_S = 2;
 const SLOW_RATE = '512kbit';
 /**
