@@ -62,6 +62,7 @@ export function frameMessage(unit: AccessUnit): Buffer {
 export function webSocketFrame(unit: AccessUnit): Buffer {
   return unitMessage(unit).frame;
 }
+
 const configs = new WeakMap<TrackConfig, string>();
 
 /** The `config` text message of an H.264 or H.265 track configuration, built once per configuration. */
