@@ -12,7 +12,12 @@ describe('camrelay check', () => {
   it('exits 0 when the config is valid and every camera gives a frame, listing each camera', () => {
     const cfg = join(dir, 'good.yaml');
     writeFileSync(cfg, 'cameras:\n  - id: pattern\n    source: testsrc?size=320x240&fps=10\n');
-    const r = runCamrelay(['check', '--config', cfg, '--camera', 'extra=testsrc?size=160x120']);
+    // A generous timeout: the probe ends at the first frame, and a busy machine may start ffmpeg slowly.
+    const r = runCamrelay(
+      ['check', '--config', cfg, '--camera', 'extra=testsrc?size=160x120', '--timeout', '60'],
+      undefined,
+      70_000,
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /good\.yaml: valid/);
     assert.match(r.stdout, /cameras: 2/);

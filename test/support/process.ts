@@ -7,9 +7,9 @@ import type { Readable } from 'node:stream';
 import { waitFor } from './wait.js';
 import { BIN } from './paths.js';
 
-/** `camrelay ARGS`, run to its end (20 s at most), with `input` on its stdin. */
-export function runCamrelay(args: string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000, input });
+/** `camrelay ARGS`, run to its end (`timeoutMs` at most), with `input` on its stdin. */
+export function runCamrelay(args: string[], input?: string, timeoutMs = 20_000): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs, input });
 }
 
 export type LogLine = Record<string, unknown> & { msg?: string };

@@ -281,6 +281,9 @@ export class WsViewer implements Consumer {
   pause(): void {
     this.paused = true;
     this.queue.clear();
+    // What waited was never sent: the catch-up after resume may offer it again (a camera that made nothing
+    // newer meanwhile), so only what was sent counts as seen.
+    this.lastQueued = this.lastSent === undefined ? undefined : (this.lastSent - this.seqOffset) >>> 0;
   }
 
   /** Unit flow again; the caller then hands the camera's catch-up units (a picture at once). */

@@ -61,6 +61,22 @@ describe('WsViewer acks', () => {
     assert.ok(v.stats().rttMs !== undefined);
   });
 
+  it('after pause and resume, sends the picture that waited at the pause when the camera has none newer', () => {
+    const { viewer: v, socket: s } = viewer(() => {});
+    const [u1, u2, u3] = [unit(1), unit(2), unit(3)];
+    v.onUnit(u1);
+    v.onUnit(u2);
+    v.onUnit(u3); // waits: the window (2) is full
+    v.pause();
+    assert.equal(v.ack(2), 'freed');
+    assert.equal(s.sent, 2, 'nothing while paused');
+    assert.ok(v.resume());
+    v.onUnit(u3); // the camera's catch-up: its latest picture, still unit 3
+    assert.equal(s.sent, 3, 'the waiting picture, at once');
+    v.onUnit(u2);
+    assert.equal(s.sent, 3, 'never a unit already sent');
+  });
+
   it(`reports a round trip at most once per ${RTT_REPORT_MS} ms, and again after that`, async () => {
     const samples: number[] = [];
     const { viewer: v } = viewer((ms) => samples.push(ms));

@@ -186,7 +186,7 @@ describe('WebSocket viewer protocol v1', () => {
     assert.ok(!metrics.includes(mine.id), 'no series per viewer');
     v.close();
     await v.closed;
-    await waitFor(async () => !(await apiViewers()).some((s) => s.id === mine.id), 3000, 'the viewer to be gone');
+    await waitFor(async () => !(await apiViewers()).some((s) => s.id === mine.id), 10_000, 'the viewer to be gone');
   });
 
   it('echoes a client close: with its code, or without one', async () => {
