@@ -15,7 +15,7 @@ import type { ConfigMessage } from '../../wire/server-message.js';
 const CODEC_BYTE: Readonly<Record<Codec, number>> = { jpeg: CODEC_JPEG, h264: CODEC_H264, h265: CODEC_H265 };
 
 /** A unit's message (16-byte header + payload), and the WebSocket frame that carries it (the same bytes after the frame's header). */
-interface UnitMessage {
+export interface UnitMessage {
   frame: Buffer;
   message: Buffer;
 }
@@ -23,7 +23,8 @@ interface UnitMessage {
 // Keyed by the frozen unit: the message lives exactly as long as someone holds the unit.
 const messages = new WeakMap<AccessUnit, UnitMessage>();
 
-function unitMessage(unit: AccessUnit): UnitMessage {
+/** Both forms of the unit's message, from one lookup (a viewer's send needs the frame and the message's length). */
+export function unitMessage(unit: AccessUnit): UnitMessage {
   let built = messages.get(unit);
   if (!built) {
     const length = HEADER_BYTES + unit.data.length;
@@ -51,16 +52,6 @@ function unitMessage(unit: AccessUnit): UnitMessage {
     messages.set(unit, built);
   }
   return built;
-}
-
-/** The unit's binary message: the wire header, then the payload. */
-export function frameMessage(unit: AccessUnit): Buffer {
-  return unitMessage(unit).message;
-}
-
-/** The same message as a whole WebSocket frame, to write to a socket as it is. */
-export function webSocketFrame(unit: AccessUnit): Buffer {
-  return unitMessage(unit).frame;
 }
 
 const configs = new WeakMap<TrackConfig, string>();

@@ -38,7 +38,7 @@ import {
 import { encodeHeader, seqDiff } from '../../wire/header.js';
 import { ViewerTally } from '../viewer-tally.js';
 import { EVALUATE_MS, QualityController, type Level, type LinkSample, type Rates } from './adaptation.js';
-import { configMessage, frameMessage, webSocketFrame } from './frame-message.js';
+import { configMessage, unitMessage } from './frame-message.js';
 
 /** What the client asks for with `?quality=`. */
 export type QualityRequest = 'auto' | Level;
@@ -470,11 +470,11 @@ export class WsViewer implements Consumer {
       const seq = (unit.seq + this.seqOffset) >>> 0;
       let bytes: number;
       if (this.seqOffset === 0) {
-        const message = frameMessage(unit);
+        const { message, frame } = unitMessage(unit);
         bytes = message.length;
         if (!this.options.acks) this.inFlight++;
         // The callback fires once the message is handed to the OS (or with an error on close).
-        if (this.connection) this.connection.write(webSocketFrame(unit), this.afterWrite);
+        if (this.connection) this.connection.write(frame, this.afterWrite);
         else this.socket.send(message, this.afterWrite);
       } else {
         // Renumbered: this viewer's header, then the shared payload, as one message in two fragments.

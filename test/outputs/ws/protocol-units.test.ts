@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import type { AccessUnit } from '../../../src/media/index.js';
 import { jpegConfig } from '../../../src/media/jpeg.js';
 import { parseClientMessage } from '../../../src/wire/client-message.js';
-import { frameMessage, webSocketFrame } from '../../../src/outputs/ws/frame-message.js';
+import { unitMessage } from '../../../src/outputs/ws/frame-message.js';
 import { decodeHeader, encodeHeader, framePayload, seqDiff } from '../../../src/wire/header.js';
 import { TokenBucket } from '../../../src/wire/token-bucket.js';
 import { ffmpegJpeg } from '../../support/index.js';
@@ -60,16 +60,16 @@ describe('frame header', () => {
   });
 });
 
-describe('frameMessage', () => {
+describe('unitMessage', () => {
   it('is header + the JPEG, built once per frame and shared', () => {
     const f = frame(9);
-    const m = frameMessage(f);
+    const m = unitMessage(f).message;
     assert.equal(m.length, 16 + JPEG.length);
     assert.equal(decodeHeader(m).seq, 9);
     assert.equal(decodeHeader(m).receivedAt, f.receivedAt);
     assert.ok(m.subarray(16).equals(JPEG));
-    assert.equal(frameMessage(f), m, 'the same Buffer for every viewer');
-    assert.notEqual(frameMessage(frame(9)), m, 'another Frame object gets its own message');
+    assert.equal(unitMessage(f).message, m, 'the same Buffer for every viewer');
+    assert.notEqual(unitMessage(frame(9)).message, m, 'another Frame object gets its own message');
   });
 
   it('comes inside a WebSocket frame that ws reads back as that binary message, at every length form', async () => {
@@ -79,8 +79,8 @@ describe('frameMessage', () => {
     for (const size of [10, 109, 110, 65_519, 65_520, 200_000]) {
       const data = Buffer.alloc(size, size % 251);
       const u: AccessUnit = Object.freeze({ ...frame(size), data });
-      const wire = webSocketFrame(u);
-      assert.equal(webSocketFrame(u), wire, 'built once');
+      const wire = unitMessage(u).frame;
+      assert.equal(unitMessage(u).frame, wire, 'built once');
       const receiver = new Receiver({ isServer: false, maxPayload: 0 });
       const received = new Promise<{ data: Buffer; binary: boolean }>((resolve, reject) => {
         receiver.on('message', (message: Buffer, binary: boolean) => resolve({ data: message, binary }));
@@ -89,8 +89,8 @@ describe('frameMessage', () => {
       receiver.write(wire);
       const got = await received;
       assert.ok(got.binary, `${size}: binary`);
-      assert.ok(got.data.equals(frameMessage(u)), `${size}: the message`);
-      assert.equal(wire.length - frameMessage(u).length, size + 16 < 126 ? 2 : size + 16 < 65_536 ? 4 : 10);
+      assert.ok(got.data.equals(unitMessage(u).message), `${size}: the message`);
+      assert.equal(wire.length - unitMessage(u).message.length, size + 16 < 126 ? 2 : size + 16 < 65_536 ? 4 : 10);
     }
   });
 });
