@@ -183,7 +183,8 @@ export class IndexDb {
   }
 
   finish(id: number, endMs: number, bytes: number): void {
-    this.stmts.finish.run(Math.round(endMs), bytes, id);
+    // Down, not to the nearest: a range ending at a segment's end must not reach the next one's first picture.
+    this.stmts.finish.run(Math.floor(endMs), bytes, id);
   }
 
   remove(id: number): void {

@@ -320,14 +320,14 @@ export class RecordingStore implements RecordingCatalog {
         // Only the segment being written now is open; its progress is in memory.
         if (!open || open.id !== row.id) continue;
         if (!(open.writtenEndMs > startMs && open.startMs < endMs)) continue;
-        out.push({ ...row, file, endMs: Math.round(open.writtenEndMs), bytes: open.writtenBytes, open: true });
+        out.push({ ...row, file, endMs: Math.floor(open.writtenEndMs), bytes: open.writtenBytes, open: true });
       } else {
         out.push({ ...row, file });
       }
     }
     // An open segment whose row says end = start is found by start time alone.
     if (open && open.id !== undefined && !out.some((s) => s.id === open.id)) {
-      const end = Math.round(open.writtenEndMs);
+      const end = Math.floor(open.writtenEndMs);
       const file = this.inside(open.file);
       if (file && end > startMs && open.startMs < endMs) {
         const c = open.config;
