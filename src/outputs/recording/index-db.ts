@@ -203,7 +203,8 @@ export class IndexDb {
     if (row.endMs <= row.startMs) return;
     this.stmts.gapInsert.run({
       camera: row.camera,
-      startMs: Math.round(row.startMs),
+      // Down, as a segment's end is (finish): a gap starts where the segment before it ends.
+      startMs: Math.floor(row.startMs),
       endMs: Math.round(row.endMs),
       reason: row.reason,
       detail: row.detail ?? null,

@@ -160,7 +160,7 @@ export class Recorder implements Consumer {
     if (!g || this.segment) return undefined;
     return {
       camera: this.camera,
-      startMs: g.startMs,
+      startMs: Math.floor(g.startMs),
       endMs: now,
       reason: g.reason,
       ...(g.detail ? { detail: g.detail } : {}),
