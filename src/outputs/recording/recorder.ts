@@ -458,8 +458,8 @@ export class Recorder implements Consumer {
     const now = Date.now();
     this.onStatus({ online: false, since: now, reason });
     const gap = this.currentGap(now);
-    // The last picture's duration may reach past now: the gap then only says why it ends there.
-    if (gap) this.gapsToWrite.push({ ...gap, endMs: Math.max(gap.endMs, Math.ceil(gap.startMs)) });
+    // The last picture's duration may reach past now: the gap then lasts 1 ms and only says why it ends there.
+    if (gap) this.gapsToWrite.push({ ...gap, endMs: Math.max(gap.endMs, gap.startMs + 1) });
     await this.close();
   }
 

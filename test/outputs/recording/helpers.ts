@@ -7,8 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
 import { locateFfmpeg } from '../../../src/sources/ffmpeg/locate.js';
-import { ffprobeErrors, ffprobeInfo } from '../../support/index.js';
+import type { SourceUnit } from '../../../src/sources/source.js';
+import { ffprobeErrors, ffprobeInfo, quietLogger, waitFor } from '../../support/index.js';
 
 /** An H.264 clip (no B-frames), keyframes every `gop` frames; `codec: 'h265'`: H.265 (libx265, `hvc1`). */
 export function makeH264Clip(
@@ -25,6 +27,24 @@ export function makeH264Clip(
     ...['-t', String(seconds), ...encoder],
     ...['-pix_fmt', 'yuv420p', path],
   ]);
+}
+
+/** The first `count` access units a real `file:` source makes of an H.264 clip (passed through). */
+export async function captureUnits(clip: string, count: number): Promise<SourceUnit[]> {
+  const source = new FfmpegSource(
+    'cam',
+    { kind: 'file', path: clip },
+    { quality: 80, passthrough: 'auto', maxFrameBytes: 8 * 1024 * 1024 },
+    quietLogger(),
+  );
+  const units: SourceUnit[] = [];
+  source.start({ unit: (u) => units.push(u), ended: () => undefined });
+  try {
+    await waitFor(() => units.length >= count, 30_000, `${count} H.264 units`);
+  } finally {
+    await source.stop();
+  }
+  return units.slice(0, count);
 }
 
 export function writeConfig(path: string, yaml: string): string {

@@ -13,10 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import type { AccessUnit } from '../../../src/media/index.js';
 import { IndexDb } from '../../../src/outputs/recording/index-db.js';
 import { Recorder, type RecorderHost } from '../../../src/outputs/recording/recorder.js';
-import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
 import type { SourceUnit } from '../../../src/sources/source.js';
 import { quietLogger, waitFor } from '../../support/index.js';
-import { checkStore, gapRows, indexRows, makeH264Clip } from './helpers.js';
+import { captureUnits, checkStore, gapRows, indexRows, makeH264Clip } from './helpers.js';
 
 describe('recording on a slow disk', () => {
   let dir: string;
@@ -26,19 +25,7 @@ describe('recording on a slow disk', () => {
     dir = mkdtempSync(join(tmpdir(), 'camrelay-rec-slow-'));
     const clip = join(dir, 'clip.mp4');
     makeH264Clip(clip, { seconds: 8, gop: 10 });
-    const source = new FfmpegSource(
-      'cam',
-      { kind: 'file', path: clip },
-      { quality: 80, passthrough: 'auto', maxFrameBytes: 8 * 1024 * 1024 },
-      quietLogger(),
-    );
-    units = [];
-    source.start({ unit: (u) => units.push(u), ended: () => undefined });
-    try {
-      await waitFor(() => units.length >= 120, 30_000, '120 H.264 units');
-    } finally {
-      await source.stop();
-    }
+    units = await captureUnits(clip, 130);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,0 +1,60 @@
+/**
+ * A camera withdrawn (its edge went away) while its last picture still lasts: the recorder ends the
+ * segment and writes a gap 'offline' that starts where the segment ends, even though that end lies
+ * a little after now. The gap is what says why the recording stops there.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { IndexDb } from '../../../src/outputs/recording/index-db.js';
+import { Recorder, type RecorderHost } from '../../../src/outputs/recording/recorder.js';
+import type { SourceUnit } from '../../../src/sources/source.js';
+import { quietLogger, waitFor } from '../../support/index.js';
+import { captureUnits, checkStore, makeH264Clip } from './helpers.js';
+
+describe('recording a camera that is withdrawn', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'camrelay-rec-withdrawn-'));
+  let units: SourceUnit[];
+
+  before(async () => {
+    const clip = join(dir, 'clip.mp4');
+    makeH264Clip(clip, { seconds: 2, gop: 10 });
+    units = await captureUnits(clip, 40);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const fraction of [0, 0.3, 0.7]) {
+    it(`ends with a gap 'offline' from the segment's end, when that end is after now (+${fraction} ms)`, async () => {
+      const root = join(dir, `store-${fraction}`);
+      mkdirSync(root);
+      const db = new IndexDb(join(root, 'index.sqlite3'));
+      const host: RecorderHost = {
+        root,
+        segmentDurationMs: 60_000,
+        log: quietLogger(),
+        db: () => db,
+        segmentClosed: () => undefined,
+        diskProblem: () => undefined,
+      };
+      const recorder = new Recorder('cam', host);
+      // 40 pictures 40 ms apart, the last one received 2 s from now: the segment ends after now.
+      const t0 = Date.now() + 2000 - 39 * 40 + fraction;
+      units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, receivedAt: t0 + i * 40, placeholder: false }));
+      await waitFor(() => recorder.status().state === 'recording', 10_000, 'fragments written');
+      await recorder.remove('the edge went away');
+      const [segment] = db.segments('cam', 0, Date.now() + 60_000);
+      const gaps = db.gaps('cam', 0, Date.now() + 60_000);
+      db.close();
+      assert.ok(segment, 'the segment');
+      assert.ok(segment.endMs > Date.now(), 'its end is after now');
+      assert.equal(gaps.length, 1, JSON.stringify(gaps));
+      assert.equal(gaps[0]!.reason, 'offline');
+      assert.equal(gaps[0]!.detail, 'the edge went away');
+      assert.equal(gaps[0]!.startMs, segment.endMs, 'the gap starts where the segment ends');
+      assert.ok(gaps[0]!.endMs > gaps[0]!.startMs);
+      await checkStore(root);
+    });
+  }
+});
