@@ -200,12 +200,14 @@ export class IndexDb {
   }
 
   addGap(row: GapRow): void {
-    if (row.endMs <= row.startMs) return;
+    // Down, as a segment's end is (finish): a gap starts where the segment before it ends.
+    const startMs = Math.floor(row.startMs);
+    const endMs = Math.round(row.endMs);
+    if (endMs <= startMs) return;
     this.stmts.gapInsert.run({
       camera: row.camera,
-      // Down, as a segment's end is (finish): a gap starts where the segment before it ends.
-      startMs: Math.floor(row.startMs),
-      endMs: Math.round(row.endMs),
+      startMs,
+      endMs,
       reason: row.reason,
       detail: row.detail ?? null,
     });

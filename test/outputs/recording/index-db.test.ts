@@ -54,6 +54,8 @@ describe('recordings index: whole milliseconds', () => {
     try {
       db.addGap({ camera: 'cam', startMs: 5000, endMs: 5000, reason: 'offline' });
       db.addGap({ camera: 'cam', startMs: 5000.2, endMs: 5000.1, reason: 'offline' });
+      // Not empty, but empty in whole milliseconds.
+      db.addGap({ camera: 'cam', startMs: 6000.2, endMs: 6000.4, reason: 'offline' });
       assert.equal(db.gaps('cam', 0, 10_000).length, 0);
     } finally {
       db.close();
