@@ -4,9 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { IndexDb } from '../../../src/outputs/recording/index-db.js';
+import type { RecorderHost } from '../../../src/outputs/recording/recorder.js';
 import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
 import { locateFfmpeg } from '../../../src/sources/ffmpeg/locate.js';
 import type { SourceUnit } from '../../../src/sources/source.js';
@@ -45,6 +47,21 @@ export async function captureUnits(clip: string, count: number): Promise<SourceU
     await source.stop();
   }
   return units.slice(0, count);
+}
+
+/** A store folder with a fresh index, as a recorder's host without the store around it (60 s segments). */
+export function recorderHost(root: string): RecorderHost & { index: IndexDb } {
+  mkdirSync(root, { recursive: true });
+  const index = new IndexDb(join(root, 'index.sqlite3'));
+  return {
+    root,
+    index,
+    segmentDurationMs: 60_000,
+    log: quietLogger(),
+    db: () => index,
+    segmentClosed: () => undefined,
+    diskProblem: () => undefined,
+  };
 }
 
 export function writeConfig(path: string, yaml: string): string {

@@ -6,16 +6,15 @@
  * the hole is a gap 'dropped', and the drop is counted.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AccessUnit } from '../../../src/media/index.js';
-import { IndexDb } from '../../../src/outputs/recording/index-db.js';
-import { Recorder, type RecorderHost } from '../../../src/outputs/recording/recorder.js';
+import { Recorder } from '../../../src/outputs/recording/recorder.js';
 import type { SourceUnit } from '../../../src/sources/source.js';
-import { quietLogger, waitFor } from '../../support/index.js';
-import { captureUnits, checkStore, gapRows, indexRows, makeH264Clip } from './helpers.js';
+import { waitFor } from '../../support/index.js';
+import { captureUnits, checkStore, gapRows, indexRows, makeH264Clip, recorderHost } from './helpers.js';
 
 describe('recording on a slow disk', () => {
   let dir: string;
@@ -30,17 +29,8 @@ describe('recording on a slow disk', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('drops whole segment tails, restarts at a keyframe, records the gap and counts it', async () => {
-    const root = join(dir, 'store');
-    mkdirSync(root);
-    const db = new IndexDb(join(root, 'index.sqlite3'));
-    const host: RecorderHost = {
-      root,
-      segmentDurationMs: 60_000,
-      log: quietLogger(),
-      db: () => db,
-      segmentClosed: () => undefined,
-      diskProblem: () => undefined,
-    };
+    const host = recorderHost(join(dir, 'store'));
+    const { root, index: db } = host;
     // Room for a few fragments only.
     const recorder = new Recorder('cam', host, { bytes: 64 * 1024 * 1024, ops: 4 });
     const t0 = Date.now() - 60_000;

@@ -4,15 +4,14 @@
  * a little after now. The gap is what says why the recording stops there.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IndexDb } from '../../../src/outputs/recording/index-db.js';
-import { Recorder, type RecorderHost } from '../../../src/outputs/recording/recorder.js';
+import { Recorder } from '../../../src/outputs/recording/recorder.js';
 import type { SourceUnit } from '../../../src/sources/source.js';
-import { quietLogger, waitFor } from '../../support/index.js';
-import { captureUnits, checkStore, makeH264Clip } from './helpers.js';
+import { waitFor } from '../../support/index.js';
+import { captureUnits, checkStore, makeH264Clip, recorderHost } from './helpers.js';
 
 describe('recording a camera that is withdrawn', () => {
   const dir = mkdtempSync(join(tmpdir(), 'camrelay-rec-withdrawn-'));
@@ -27,20 +26,11 @@ describe('recording a camera that is withdrawn', () => {
 
   for (const fraction of [0, 0.3, 0.7]) {
     it(`ends with a gap 'offline' from the segment's end, when that end is after now (+${fraction} ms)`, async () => {
-      const root = join(dir, `store-${fraction}`);
-      mkdirSync(root);
-      const db = new IndexDb(join(root, 'index.sqlite3'));
-      const host: RecorderHost = {
-        root,
-        segmentDurationMs: 60_000,
-        log: quietLogger(),
-        db: () => db,
-        segmentClosed: () => undefined,
-        diskProblem: () => undefined,
-      };
+      const host = recorderHost(join(dir, `store-${fraction}`));
+      const { root, index: db } = host;
       const recorder = new Recorder('cam', host);
-      // 40 pictures 40 ms apart, the last one received 2 s from now: the segment ends after now.
-      const t0 = Date.now() + 2000 - 39 * 40 + fraction;
+      // 40 pictures 40 ms apart, the last one received 20 s from now: the segment ends after now.
+      const t0 = Date.now() + 20_000 - 39 * 40 + fraction;
       units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, receivedAt: t0 + i * 40, placeholder: false }));
       await waitFor(() => recorder.status().state === 'recording', 10_000, 'fragments written');
       await recorder.remove('the edge went away');
