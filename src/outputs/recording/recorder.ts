@@ -158,10 +158,12 @@ export class Recorder implements Consumer {
   currentGap(now: number): GapRow | undefined {
     const g = this.pendingGap;
     if (!g || this.segment) return undefined;
+    const startMs = Math.floor(g.startMs);
     return {
       camera: this.camera,
-      startMs: Math.floor(g.startMs),
-      endMs: now,
+      startMs,
+      // The last picture's duration may reach past now: the gap then lasts 1 ms, to say why it ends there.
+      endMs: Math.max(now, startMs + 1),
       reason: g.reason,
       ...(g.detail ? { detail: g.detail } : {}),
     };
@@ -458,8 +460,7 @@ export class Recorder implements Consumer {
     const now = Date.now();
     this.onStatus({ online: false, since: now, reason });
     const gap = this.currentGap(now);
-    // The last picture's duration may reach past now: the gap then lasts 1 ms and only says why it ends there.
-    if (gap) this.gapsToWrite.push({ ...gap, endMs: Math.max(gap.endMs, gap.startMs + 1) });
+    if (gap) this.gapsToWrite.push(gap);
     await this.close();
   }
 
