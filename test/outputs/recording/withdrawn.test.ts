@@ -1,7 +1,9 @@
 /**
  * A camera withdrawn (its edge went away) while its last picture still lasts: the recorder ends the
  * segment and writes a gap 'offline' that starts where the segment ends, even though that end lies
- * a little after now. The gap is what says why the recording stops there.
+ * a little after now. The gap is what says why the recording stops there. While a camera is
+ * offline, the gap in progress (what the ranges API lists) starts there too and never ends before
+ * it starts.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +25,25 @@ describe('recording a camera that is withdrawn', () => {
     units = await captureUnits(clip, 40);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('shows the gap in progress from the segment end, never ending before it starts', async () => {
+    const host = recorderHost(join(dir, 'store-shown'));
+    const recorder = new Recorder('cam', host);
+    const t0 = Date.now() + 20_000 - 39 * 40 + 0.7;
+    units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, receivedAt: t0 + i * 40, placeholder: false }));
+    await waitFor(() => recorder.status().state === 'recording', 10_000, 'fragments written');
+    assert.equal(recorder.currentGap(Date.now()), undefined, 'no gap while recording');
+    // The camera goes offline: the ranges API lists this gap until recording starts again.
+    recorder.onStatus({ online: false, since: Date.now(), reason: 'stream ended' });
+    const shown = recorder.currentGap(Date.now());
+    await recorder.close();
+    const [segment] = host.index.segments('cam', 0, Date.now() + 60_000);
+    host.index.close();
+    assert.ok(shown && segment);
+    assert.equal(shown.reason, 'offline');
+    assert.equal(shown.startMs, segment.endMs, 'from where the segment ends');
+    assert.ok(shown.endMs > shown.startMs, JSON.stringify(shown));
+  });
 
   for (const fraction of [0, 0.3, 0.7]) {
     it(`ends with a gap 'offline' from the segment's end, when that end is after now (+${fraction} ms)`, async () => {
