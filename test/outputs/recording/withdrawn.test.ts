@@ -26,12 +26,17 @@ describe('recording a camera that is withdrawn', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** 40 pictures 40 ms apart, the last one received 20 s from now (+ `fraction` ms): the segment ends after now. */
+  async function recordPastNow(recorder: Recorder, fraction: number): Promise<void> {
+    const t0 = Date.now() + 20_000 - 39 * 40 + fraction;
+    units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, receivedAt: t0 + i * 40, placeholder: false }));
+    await waitFor(() => recorder.status().state === 'recording', 10_000, 'fragments written');
+  }
+
   it('shows the gap in progress from the segment end, never ending before it starts', async () => {
     const host = recorderHost(join(dir, 'store-shown'));
     const recorder = new Recorder('cam', host);
-    const t0 = Date.now() + 20_000 - 39 * 40 + 0.7;
-    units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, receivedAt: t0 + i * 40, placeholder: false }));
-    await waitFor(() => recorder.status().state === 'recording', 10_000, 'fragments written');
+    await recordPastNow(recorder, 0.7);
     assert.equal(recorder.currentGap(Date.now()), undefined, 'no gap while recording');
     // The camera goes offline: the ranges API lists this gap until recording starts again.
     recorder.onStatus({ online: false, since: Date.now(), reason: 'stream ended' });
@@ -50,10 +55,7 @@ describe('recording a camera that is withdrawn', () => {
       const host = recorderHost(join(dir, `store-${fraction}`));
       const { root, index: db } = host;
       const recorder = new Recorder('cam', host);
-      // 40 pictures 40 ms apart, the last one received 20 s from now: the segment ends after now.
-      const t0 = Date.now() + 20_000 - 39 * 40 + fraction;
-      units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, receivedAt: t0 + i * 40, placeholder: false }));
-      await waitFor(() => recorder.status().state === 'recording', 10_000, 'fragments written');
+      await recordPastNow(recorder, fraction);
       await recorder.remove('the edge went away');
       const [segment] = db.segments('cam', 0, Date.now() + 60_000);
       const gaps = db.gaps('cam', 0, Date.now() + 60_000);
