@@ -232,6 +232,8 @@ export class RecordingsPanel {
   /** The server refuses this user the recordings: hidden, quietly, for good. */
   private refuse(): void {
     this.refused = true;
+    // Said on the element too: a hidden panel looks the same whether refused or not yet answered.
+    this.element.dataset.refused = '';
     clearInterval(this.timer);
     this.fetching?.abort();
     if (this.playing) this.goLive();
