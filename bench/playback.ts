@@ -22,7 +22,7 @@ import { toAvc } from '../src/codec/h264/nal.js';
 import { parseSps } from '../src/codec/h264/sps.js';
 import { initSegment, mediaSegment } from '../src/codec/mp4/fmp4.js';
 import { loadConfig } from '../src/config/load.js';
-import { IndexDb } from '../src/outputs/recording/index-db.js';
+import { IndexDb } from '../src/recording/segment-index.js';
 import { buildServer } from '../src/server/app.js';
 import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
 import { pino } from 'pino';

@@ -16,7 +16,7 @@ import { MAX_FRAME_BYTES } from '../server/cameras.js';
 import { FfmpegSource } from '../sources/ffmpeg/ffmpeg-source.js';
 import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
 import { describeSource } from '../sources/spec.js';
-import { unwritable } from '../outputs/recording/disk.js';
+import { unwritable } from '../recording/disk.js';
 
 export interface CheckOptions {
   config?: string;

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { parseCameraArgument, parseSource } from './camera-source.js';
 import { serverSecurityShape } from '../security/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
-import { settleRecord, settleRecordings, type RecordOptions } from '../outputs/recording/config.js';
+import { settleRecord, settleRecordings, type RecordOptions } from '../recording/config.js';
 import { CAMERA_DEFAULTS, configSchema, type CameraConfig, type ConfigFile, type ServerConfig } from './schema.js';
 
 export class ConfigError extends Error {

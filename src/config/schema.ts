@@ -20,7 +20,7 @@ import {
   recordSchema,
   type CameraRecordConfig,
   type RecordingsConfig,
-} from '../outputs/recording/config.js';
+} from '../recording/config.js';
 
 const seconds = (max: number) => z.number().positive().max(max);
 
@@ -45,7 +45,7 @@ export const cameraOptionsSchema = z.strictObject({
     .positive('expected seconds, more than 0 and at most 2')
     .max(2, 'expected seconds, more than 0 and at most 2')
     .optional(),
-  // Continuous recording to disk (src/outputs/recording): `record: true` or { enabled, retain_days, retain_size }.
+  // Continuous recording to disk (src/recording): `record: true` or { enabled, retain_days, retain_size }.
   record: recordSchema.optional(),
 });
 
@@ -83,7 +83,7 @@ export const configSchema = z
     // Cross-network viewing (src/relay): publish this server's cameras to a hub, or accept edges as a hub.
     publish: publishSchema.optional(),
     publishers: publishersSchema.default([]),
-    // Where and how much the recorded cameras keep (src/outputs/recording).
+    // Where and how much the recorded cameras keep (src/recording).
     recordings: recordingsSchema.optional(),
   })
   .superRefine((config, ctx) => {

@@ -9,7 +9,7 @@ import {
   settleRecord,
   type CameraRecordConfig,
   type RecordOptions,
-} from '../outputs/recording/config.js';
+} from '../recording/config.js';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { CAMERA_ID, CAMERA_ID_RULE } from '../camera-id.js';

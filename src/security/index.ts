@@ -210,7 +210,7 @@ export function requestMaySee(request: FastifyRequest, cameraId: string): boolea
 }
 
 /**
- * What the request's credential may do with recordings, for src/outputs/playback: removed cameras
+ * What the request's credential may do with recordings, for src/playback: removed cameras
  * (admins), and a clip link's one range. Everything where no principal was set.
  */
 export function recordingAccess(request: FastifyRequest): {

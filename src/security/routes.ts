@@ -9,7 +9,7 @@ import { errorBody } from '../outputs/http-errors.js';
 import type { Authenticator } from './authenticator.js';
 import { loginPage, logoutPage, safeNext } from './login-page.js';
 import { delegationRefusal, recordingsRefusal } from './delegation.js';
-import { parseRange } from '../outputs/playback/query.js';
+import { parseRange } from '../playback/query.js';
 import type { Principal } from './principal.js';
 import { SESSION_COOKIE, type SessionStore } from './sessions.js';
 import type { ShareLinks } from './share-links.js';

@@ -17,11 +17,11 @@ import { metricsRoutes } from '../outputs/metrics/index.js';
 import { snapshotRoutes } from '../outputs/snapshot/index.js';
 import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
 import { recordingAccess, requestMaySee, security } from '../security/index.js';
-import { playbackRoutes } from '../outputs/playback/index.js';
+import { playbackRoutes } from '../playback/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
 import { createRegistry } from './cameras.js';
-import { RecordingStore, wantsStore } from '../outputs/recording/index.js';
+import { RecordingStore, wantsStore } from '../recording/store.js';
 import { trackConnections } from './connections.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
@@ -67,7 +67,7 @@ export async function buildServer(
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
   const relay = new Relay(config, registry, log);
-  // Continuous recording (src/outputs/recording): one recorder per camera with `record:`.
+  // Continuous recording (src/recording): one recorder per camera with `record:`.
   const recordings =
     config.recordings && wantsStore(config)
       ? await RecordingStore.open({ config: config.recordings, cameras: config.cameras, registry, log })
@@ -83,7 +83,7 @@ export async function buildServer(
   }
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });
-  // Recorded video: ranges, exports as one MP4, thumbnails (src/outputs/playback).
+  // Recorded video: ranges, exports as one MP4, thumbnails (src/playback).
   await app.register(playbackRoutes, {
     registry,
     catalog: recordings,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { hashToken } from '../../src/security/secrets.js';
 import { ffmpegJpeg, startServer, waitFor, type TestServer } from '../support/index.js';
-import { checkStore, gapRows, writeConfig } from '../outputs/recording/helpers.js';
+import { checkStore, gapRows, writeConfig } from '../recording/helpers.js';
 import { getJson, RawEdge, TOKEN_A } from './helpers.js';
 
 describe('relay: recording on the hub', () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hashToken, newToken } from '../../src/security/secrets.js';
 import { startServer, waitFor, type TestServer } from '../support/index.js';
-import { makeH264Clip, writeConfig } from '../outputs/recording/helpers.js';
+import { makeH264Clip, writeConfig } from '../recording/helpers.js';
 
 const ADMIN = newToken();
 const ADMIN_NO_RECORDINGS = newToken();

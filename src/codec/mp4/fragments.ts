@@ -10,7 +10,7 @@
  * list, and `validEnd` says where the last whole fragment ends; a file without a
  * whole init segment is CodecError. Pure code over a `RandomAccess` (no Node
  * built-ins: src/codec runs in the browser too); the server's file reader is
- * `readFragmentedFile` in src/outputs/playback/fragment-file.ts.
+ * `readFragmentedFile` in src/playback/fragment-file.ts.
  */
 import { CodecError } from '../errors.js';
 import type { NalCodec } from '../video.js';

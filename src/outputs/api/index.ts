@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { CameraRegistry } from '../../hub/registry.js';
 import { cameraParams, findCamera } from '../http-errors.js';
-import type { RecordingCatalog } from '../recording/index.js';
+import type { RecordingCatalog } from '../../recording/store.js';
 
 export interface ApiOptions {
   registry: CameraRegistry;

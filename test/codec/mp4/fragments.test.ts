@@ -13,7 +13,7 @@ import { toAvc } from '../../../src/codec/h264/nal.js';
 import { readBoxes } from '../../../src/codec/mp4/boxes.js';
 import { bytesAccess, readFragments, type FragmentedFile, MAX_FRAGMENTS } from '../../../src/codec/mp4/fragments.js';
 import { initSegment, mediaSegment, type Sample } from '../../../src/codec/mp4/fmp4.js';
-import { readFragmentedFile } from '../../../src/outputs/playback/fragment-file.js';
+import { readFragmentedFile } from '../../../src/recording/fragment-file.js';
 import { concat, encodedTrack, equalBytes, ffmpeg, ffmpegH264, seededRandom } from '../fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-fragments-'));

@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { IndexDb } from '../../../src/outputs/recording/index-db.js';
-import type { RecorderHost } from '../../../src/outputs/recording/recorder.js';
-import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
-import { locateFfmpeg } from '../../../src/sources/ffmpeg/locate.js';
-import type { SourceUnit } from '../../../src/sources/source.js';
-import { ffprobeErrors, ffprobeInfo, quietLogger, waitFor } from '../../support/index.js';
+import { IndexDb } from '../../src/recording/segment-index.js';
+import type { RecorderHost } from '../../src/recording/recorder.js';
+import { FfmpegSource } from '../../src/sources/ffmpeg/ffmpeg-source.js';
+import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import type { SourceUnit } from '../../src/sources/source.js';
+import { ffprobeErrors, ffprobeInfo, quietLogger, waitFor } from '../support/index.js';
 
 /** An H.264 clip (no B-frames), keyframes every `gop` frames; `codec: 'h265'`: H.265 (libx265, `hvc1`). */
 export function makeH264Clip(

@@ -10,8 +10,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { CameraStream } from '../../hub/camera-stream.js';
-import type { CameraRegistry } from '../../hub/registry.js';
+import type { CameraStream } from '../hub/camera-stream.js';
+import type { CameraRegistry } from '../hub/registry.js';
 import type { CameraRecordConfig, RecordingsConfig } from './config.js';
 
 /** What the store reads of a configured camera (src/config's CameraConfig has it). */
@@ -19,15 +19,15 @@ export interface RecordedCamera {
   id: string;
   record?: CameraRecordConfig;
 }
-import { Backoff } from '../../hub/backoff.js';
+import { Backoff } from '../hub/backoff.js';
 import { classifyError, describeProblem, diskSpace, type DiskProblem, type DiskSpace } from './disk.js';
-import type { GapReason, GapRow, IndexDb, SegmentRow } from './index-db.js';
+import type { GapReason, GapRow, IndexDb, SegmentRow } from './segment-index.js';
 import { Recorder, type RecordingStatus } from './recorder.js';
 import { INDEX_FILE, openIndex, repairStore, type RepairReport } from './repair.js';
 import { Retention, type DeletionReason } from './retention.js';
 
 export type { RecordingStatus } from './recorder.js';
-export type { GapReason } from './index-db.js';
+export type { GapReason } from './segment-index.js';
 export type { CameraRecordConfig, RecordingsConfig } from './config.js';
 export { parseSize } from './config.js';
 

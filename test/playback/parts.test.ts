@@ -8,12 +8,12 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { HttpError } from '../../../src/outputs/http-errors.js';
-import { planExport } from '../../../src/outputs/playback/export.js';
-import { SegmentTables } from '../../../src/outputs/playback/tables.js';
-import { Thumbnails } from '../../../src/outputs/playback/thumbnails.js';
-import { CHUNK, parseRange, readRange } from '../../../src/outputs/playback/virtual-file.js';
-import { decodeJpeg, ffmpegChildren, sleep, waitFor } from '../../support/index.js';
+import { HttpError } from '../../src/outputs/http-errors.js';
+import { planExport } from '../../src/playback/export.js';
+import { SegmentTables } from '../../src/playback/tables.js';
+import { Thumbnails } from '../../src/playback/thumbnails.js';
+import { CHUNK, parseRange, readRange } from '../../src/playback/virtual-file.js';
+import { decodeJpeg, ffmpegChildren, sleep, waitFor } from '../support/index.js';
 import { tenSeconds, writeSegment } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'camrelay-playback-parts-'));

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { IndexDb } from '../../../src/outputs/recording/index-db.js';
+import { IndexDb } from '../../src/recording/segment-index.js';
 
 describe('recordings index: whole milliseconds', () => {
   const dir = mkdtempSync(join(tmpdir(), 'camrelay-index-'));

@@ -6,18 +6,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { toAvc } from '../../../src/codec/h264/nal.js';
-import { initSegment, mediaSegment, type Sample } from '../../../src/codec/mp4/fmp4.js';
-import type { CameraRegistry } from '../../../src/hub/registry.js';
-import { installErrorHandlers } from '../../../src/outputs/http-errors.js';
-import { playbackRoutes, type PlaybackOptions, type RecordingAccess } from '../../../src/outputs/playback/index.js';
+import { toAvc } from '../../src/codec/h264/nal.js';
+import { initSegment, mediaSegment, type Sample } from '../../src/codec/mp4/fmp4.js';
+import type { CameraRegistry } from '../../src/hub/registry.js';
+import { installErrorHandlers } from '../../src/outputs/http-errors.js';
+import { playbackRoutes, type PlaybackOptions, type RecordingAccess } from '../../src/playback/index.js';
 import type {
   GapRecord,
   RecordingCatalog,
   RecordingStatus,
   SegmentRecord,
-} from '../../../src/outputs/recording/index.js';
-import { encodedTrack, type EncodedTrack } from '../../codec/fixtures.js';
+} from '../../src/recording/store.js';
+import { encodedTrack, type EncodedTrack } from '../codec/fixtures.js';
 
 export const FPS = 30;
 export const FRAME_TICKS = 90000 / FPS;

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { RecordingsConfig } from './config.js';
 import { formatBytes } from './config.js';
 import { diskSpace, type DiskSpace } from './disk.js';
-import type { IndexDb, SegmentRow } from './index-db.js';
+import type { IndexDb, SegmentRow } from './segment-index.js';
 
 export type DeletionReason = 'age' | 'camera-size' | 'store-size' | 'min-free';
 

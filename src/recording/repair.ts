@@ -8,12 +8,12 @@ import { existsSync, renameSync } from 'node:fs';
 import { readdir, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { SERVED_CAMERA_ID } from '../../camera-id.js';
-import { CodecError } from '../../codec/errors.js';
-import { recordCodecString } from '../../codec/mp4/sample-entry.js';
-import type { FragmentedFile } from '../../codec/mp4/fragments.js';
-import { readFragmentedFile } from '../playback/fragment-file.js';
-import { IndexCorrupt, IndexDb, type SegmentRow } from './index-db.js';
+import { SERVED_CAMERA_ID } from '../camera-id.js';
+import { CodecError } from '../codec/errors.js';
+import { recordCodecString } from '../codec/mp4/sample-entry.js';
+import type { FragmentedFile } from '../codec/mp4/fragments.js';
+import { readFragmentedFile } from './fragment-file.js';
+import { IndexCorrupt, IndexDb, type SegmentRow } from './segment-index.js';
 
 export const INDEX_FILE = 'index.sqlite3';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { decodeJpeg, ffprobeErrors, ffprobeInfo, startServer, waitFor, type TestServer } from '../../support/index.js';
-import { requireInCi } from '../../support/ci.js';
-import { CHROMIUM, launchBrowser } from '../../web/browser.js';
+import { decodeJpeg, ffprobeErrors, ffprobeInfo, startServer, waitFor, type TestServer } from '../support/index.js';
+import { requireInCi } from '../support/ci.js';
+import { CHROMIUM, launchBrowser } from '../web/browser.js';
 import { makeH264Clip, writeConfig } from '../recording/helpers.js';
 
 const MISSING = existsSync(CHROMIUM) ? undefined : `no chromium at ${CHROMIUM}`;

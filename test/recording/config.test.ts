@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../../src/config/load.js';
-import { parseSize, settleRecordings } from '../../../src/outputs/recording/config.js';
-import { runCamrelay } from '../../support/index.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { parseSize, settleRecordings } from '../../src/recording/config.js';
+import { runCamrelay } from '../support/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-rec-config-'));
 let n = 0;

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ffmpegChildren, startServer, waitFor, V1Client, wsUrl, type TestServer } from '../../support/index.js';
+import { ffmpegChildren, startServer, waitFor, V1Client, wsUrl, type TestServer } from '../support/index.js';
 import { checkStore, gapRows, makeH264Clip, writeConfig } from './helpers.js';
 
 describe('recording', () => {

@@ -1,21 +1,21 @@
 /**
  * Playback of recordings (README.md here): the recorded ranges of a camera, any range as one MP4
  * (export.ts, virtual-file.ts) with HTTP Range, and thumbnails of recorded keyframes
- * (thumbnails.ts). Reads the recording store through its catalog (src/outputs/recording), never
+ * (thumbnails.ts). Reads the recording store through its catalog (src/recording), never
  * writes. Who may see what is src/security's decision, handed in as `access`.
  */
 import { resolve, sep } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { CameraRegistry } from '../../hub/registry.js';
-import { cameraParams, errorBody, HttpError } from '../http-errors.js';
-import type { GapReason, RecordingCatalog, SegmentRecord } from '../recording/index.js';
+import type { CameraRegistry } from '../hub/registry.js';
+import { cameraParams, errorBody, HttpError } from '../outputs/http-errors.js';
+import type { GapReason, RecordingCatalog, SegmentRecord } from '../recording/store.js';
 import { exportFileName, planExport, type ExportPlan } from './export.js';
 import { parseRange as parseTimeRange, parseTime, parseWidth, type TimeRange } from './query.js';
 import { keyframeAtOrAfter, keyframeAtOrBefore, sampleWallMs, SegmentTables, type SegmentTable } from './tables.js';
 import { Thumbnails, type ThumbnailOptions } from './thumbnails.js';
 import { parseRange as parseByteRange, readRange } from './virtual-file.js';
 
-export { readFragmentedFile } from './fragment-file.js';
+export { readFragmentedFile } from '../recording/fragment-file.js';
 
 /** What the request's credential may do with recordings (src/security decides). */
 export interface RecordingAccess {

@@ -19,8 +19,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startCamrelay, startServer, waitFor } from '../../support/index.js';
-import { readFragmentedFile } from '../../../src/outputs/playback/fragment-file.js';
+import { startCamrelay, startServer, waitFor } from '../support/index.js';
+import { readFragmentedFile } from '../../src/recording/fragment-file.js';
 import { checkStore, gapRows, indexRows, makeH264Clip, segmentFiles, writeConfig } from './helpers.js';
 
 describe('recording after a crash', () => {

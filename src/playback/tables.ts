@@ -4,11 +4,11 @@
  * boxes (fragment-file.ts), kept in an LRU bounded in bytes; the segment being written is read on
  * from where it was each time the catalog says it grew.
  */
-import { CodecError } from '../../codec/errors.js';
-import type { FragmentedFile, FragmentInfo } from '../../codec/mp4/fragments.js';
-import type { NalCodec } from '../../codec/video.js';
-import { readFragmentedFile } from './fragment-file.js';
-import type { SegmentRecord } from '../recording/index.js';
+import { CodecError } from '../codec/errors.js';
+import type { FragmentedFile, FragmentInfo } from '../codec/mp4/fragments.js';
+import type { NalCodec } from '../codec/video.js';
+import { readFragmentedFile } from '../recording/fragment-file.js';
+import type { SegmentRecord } from '../recording/store.js';
 
 export interface SegmentTable {
   /** The catalog's row it was read for. */

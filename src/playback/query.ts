@@ -2,7 +2,7 @@
  * Query strings of the playback routes: times (ms since the epoch or ISO 8601), ranges of at most
  * 24 hours, widths. Anything else is a 400 with a message that says what was expected.
  */
-import { HttpError } from '../http-errors.js';
+import { HttpError } from '../outputs/http-errors.js';
 
 /** The longest range one request may ask for. */
 export const MAX_RANGE_MS = 24 * 3600_000;

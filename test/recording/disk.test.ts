@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { loadConfig } from '../../../src/config/load.js';
-import { buildServer, type Server } from '../../../src/server/app.js';
-import { requireInCi, skipOutsideCi, sleep, V1Client, waitFor, wsUrl } from '../../support/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import { buildServer, type Server } from '../../src/server/app.js';
+import { requireInCi, skipOutsideCi, sleep, V1Client, waitFor, wsUrl } from '../support/index.js';
 import { checkStore, gapRows, indexRows, makeH264Clip, segmentFiles, writeConfig } from './helpers.js';
 
 const missing = process.getuid?.() === 0 ? undefined : 'mounting a tmpfs needs root';

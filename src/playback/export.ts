@@ -14,10 +14,10 @@
  *   other settings) ends the export there: `cutMs` says where, and a request from there gets the rest.
  */
 import { createHash } from 'node:crypto';
-import { CodecError } from '../../codec/errors.js';
-import { MAX_PROGRESSIVE_SAMPLES, progressiveHeader } from '../../codec/mp4/progressive.js';
-import { recordOption } from '../../codec/mp4/sample-entry.js';
-import type { SegmentRecord } from '../recording/index.js';
+import { CodecError } from '../codec/errors.js';
+import { MAX_PROGRESSIVE_SAMPLES, progressiveHeader } from '../codec/mp4/progressive.js';
+import { recordOption } from '../codec/mp4/sample-entry.js';
+import type { SegmentRecord } from '../recording/store.js';
 import {
   keyframeAtOrAfter,
   keyframeAtOrBefore,

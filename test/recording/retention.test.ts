@@ -10,10 +10,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CameraRegistry } from '../../../src/hub/registry.js';
-import { RecordingStore, type RecordedCamera } from '../../../src/outputs/recording/index.js';
-import { locateFfmpeg } from '../../../src/sources/ffmpeg/locate.js';
-import { quietLogger, sleep, startServer } from '../../support/index.js';
+import { CameraRegistry } from '../../src/hub/registry.js';
+import { RecordingStore, type RecordedCamera } from '../../src/recording/store.js';
+import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import { quietLogger, sleep, startServer } from '../support/index.js';
 import { checkStore, indexRows, makeH264Clip, segmentFiles, writeConfig } from './helpers.js';
 
 const DAY = 86_400_000;

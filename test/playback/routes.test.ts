@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { toAvc } from '../../../src/codec/h264/nal.js';
-import { mediaSegment } from '../../../src/codec/mp4/fmp4.js';
-import { SegmentTables } from '../../../src/outputs/playback/tables.js';
-import { decodeJpeg, ffprobeErrors, ffprobeInfo } from '../../support/index.js';
+import { toAvc } from '../../src/codec/h264/nal.js';
+import { mediaSegment } from '../../src/codec/mp4/fmp4.js';
+import { SegmentTables } from '../../src/playback/tables.js';
+import { decodeJpeg, ffprobeErrors, ffprobeInfo } from '../support/index.js';
 import { FRAME_TICKS, playbackApp, registryOf, tenSeconds, TestCatalog, writeSegment } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'camrelay-playback-'));

@@ -1,0 +1,226 @@
+/**
+ * The bounded queue between a recorder's hot path and the disk. The segmenter hands it work
+ * (open a segment, append a fragment, close it) without waiting; it runs the work after, in
+ * order, one operation at a time: the file through a SegmentWriter and the segment's row in the
+ * index. Bounded in bytes and operations: a push that does not fit is refused, and the recorder
+ * drops the rest of that segment rather than slow the camera. A failed operation marks its
+ * segment and everything queued after it as failed and tells the owner once.
+ */
+import { join } from 'node:path';
+import { initSegment, mediaSegment, type Sample } from '../codec/mp4/fmp4.js';
+import { recordOption, type RecordOption } from '../codec/mp4/sample-entry.js';
+import type { TrackConfig } from '../media/index.js';
+import type { GapRow, IndexDb } from './segment-index.js';
+import { SegmentWriter } from './segment-writer.js';
+
+export const TIMESCALE = 90_000;
+export const TICKS_PER_MS = TIMESCALE / 1000;
+/** Per camera: 16 s of a 4 Mbit/s stream waiting for the disk, or 64 writes (about a minute). */
+export const QUEUE_BYTES = 8 * 1024 * 1024;
+export const QUEUE_OPS = 64;
+
+/** A segment: built by the segmenter, written by the queue. */
+export interface Segment {
+  config: TrackConfig;
+  startMs: number;
+  /** receivedAt of its first sample: decode time 0. */
+  origin: number;
+  file: string;
+  sequence: number;
+  /** Ticks of the samples handed to the queue so far. */
+  queuedTicks: number;
+  /** Filled by the queue as it writes: */
+  id?: number;
+  writer?: SegmentWriter;
+  /** Wall time and bytes of the last whole fragment on disk (the catalog's open segment). */
+  writtenEndMs: number;
+  writtenBytes: number;
+  failed?: boolean;
+}
+
+export type SegmentOp =
+  | { kind: 'open'; segment: Segment }
+  | { kind: 'fragment'; segment: Segment; samples: Sample[]; base: number; sequence: number; bytes: number }
+  | { kind: 'close'; segment: Segment };
+
+/** What the queue needs from the store. */
+export interface SegmentQueueHost {
+  readonly root: string;
+  /** The index; throws the store's disk problem while it cannot be opened. */
+  db(): IndexDb;
+  /** Before a new file: the store checks its folder and index are still the ones it opened. */
+  beforeOpen?(): Promise<void>;
+}
+
+/** What the queue tells its recorder. */
+export interface SegmentQueueEvents {
+  /** A fragment is on disk. */
+  written(bytes: number): void;
+  /** A segment's file is closed; `kept` false when it held no whole fragment and was deleted. */
+  closed(segment: Segment, kept: boolean): void;
+  /** An operation failed: the segment's file is closed, everything queued is discarded. */
+  failed(segment: Segment, err: unknown): void;
+}
+
+/** The init segment's record of a segment's configuration (H.264 and H.265 only). */
+function recordOf(config: TrackConfig): RecordOption {
+  const description = config.description ?? new Uint8Array();
+  return recordOption({ codec: config.codec === 'h265' ? 'h265' : 'h264', description });
+}
+
+export class SegmentQueue {
+  private readonly ops: SegmentOp[] = [];
+  private queuedBytes = 0;
+  private draining: Promise<void> | undefined;
+  /** The open segment being written (the catalog shows its progress). */
+  private writing: Segment | undefined;
+  /** Gaps written to the index with the next segment's row (or at close). */
+  private readonly gaps: GapRow[] = [];
+
+  constructor(
+    private readonly camera: string,
+    private readonly host: SegmentQueueHost,
+    private readonly events: SegmentQueueEvents,
+    private readonly limits = { bytes: QUEUE_BYTES, ops: QUEUE_OPS },
+  ) {}
+
+  get length(): number {
+    return this.ops.length;
+  }
+
+  get bytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** A new segment starts only once the queue has room again (half empty after a drop). */
+  hasRoomToStart(): boolean {
+    return this.ops.length < this.limits.ops / 2 && this.queuedBytes < this.limits.bytes / 2;
+  }
+
+  /** Whether a fragment of `bytes` fits. */
+  fits(bytes: number): boolean {
+    return this.ops.length < this.limits.ops && this.queuedBytes + bytes <= this.limits.bytes;
+  }
+
+  push(op: SegmentOp): void {
+    if (op.kind === 'fragment') this.queuedBytes += op.bytes;
+    this.ops.push(op);
+    this.startDrain();
+  }
+
+  addGap(gap: GapRow): void {
+    if (gap.detail === undefined) delete gap.detail;
+    this.gaps.push(gap);
+  }
+
+  /** The segment being written, as far as it is on disk. */
+  openSegment(): Segment | undefined {
+    const s = this.writing;
+    return s?.id !== undefined && !s.failed && s.writer && s.writer.fragments > 0 ? s : undefined;
+  }
+
+  /** Waits until everything queued is written, then writes the gaps still waiting (best effort). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+    try {
+      const db = this.host.db();
+      for (const gap of this.gaps.splice(0)) db.addGap(gap);
+    } catch {
+      // best effort at shutdown: the index is on the same disk
+    }
+  }
+
+  private startDrain(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      // Queued after the loop found the queue empty and before this ran: it would wait for nothing.
+      if (this.ops.length) this.startDrain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.ops.length) {
+      const op = this.ops.shift()!;
+      if (op.kind === 'fragment') this.queuedBytes -= op.bytes;
+      if (op.segment.failed) continue;
+      try {
+        await this.run(op);
+      } catch (err) {
+        await this.fail(op.segment, err);
+      }
+    }
+  }
+
+  private async run(op: SegmentOp): Promise<void> {
+    const segment = op.segment;
+    const host = this.host;
+    if (op.kind === 'open') {
+      await host.beforeOpen?.();
+      host.db(); // no file without an index to list it
+      const config = segment.config;
+      const init = initSegment({
+        width: config.width,
+        height: config.height,
+        ...recordOf(config),
+        timescale: TIMESCALE,
+      });
+      segment.writer = await SegmentWriter.create(host.root, join(host.root, segment.file), init);
+      this.writing = segment;
+      const db = host.db();
+      for (const gap of this.gaps.splice(0)) db.addGap(gap);
+      segment.id = db.insert({
+        camera: this.camera,
+        file: segment.file,
+        startMs: segment.startMs,
+        endMs: segment.startMs,
+        bytes: init.length,
+        width: config.width,
+        height: config.height,
+        codecString: config.codecString,
+        open: true,
+      });
+      segment.writtenBytes = init.length;
+    } else if (op.kind === 'fragment') {
+      const data = mediaSegment({ sequenceNumber: op.sequence, baseDecodeTime: op.base, samples: op.samples });
+      await segment.writer!.append(data);
+      let ticks = op.base;
+      for (const s of op.samples) ticks += s.duration;
+      segment.writtenEndMs = segment.startMs + ticks / TICKS_PER_MS;
+      segment.writtenBytes = segment.writer!.bytes;
+      this.events.written(data.length);
+    } else {
+      const kept = await segment.writer!.close();
+      if (this.writing === segment) this.writing = undefined;
+      this.finishRow(segment, kept);
+      this.events.closed(segment, kept);
+    }
+  }
+
+  /** The segment's index row: closed at what is on disk, or removed with its file. */
+  private finishRow(segment: Segment, kept: boolean): void {
+    if (segment.id === undefined) return;
+    const db = this.host.db();
+    if (kept) db.finish(segment.id, segment.writtenEndMs, segment.writtenBytes);
+    else db.remove(segment.id);
+  }
+
+  /** A write failed: keep what is whole, discard everything queued after it. */
+  private async fail(segment: Segment, err: unknown): Promise<void> {
+    segment.failed = true;
+    const writer = segment.writer;
+    if (this.writing === segment) this.writing = undefined;
+    if (writer) {
+      const kept = await writer.close();
+      try {
+        this.finishRow(segment, kept);
+      } catch {
+        // the index is on the same disk: repair at the next start puts it right
+      }
+    }
+    for (const op of this.ops) op.segment.failed = true;
+    this.ops.length = 0;
+    this.queuedBytes = 0;
+    this.events.failed(segment, err);
+  }
+}

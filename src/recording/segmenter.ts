@@ -1,0 +1,172 @@
+/**
+ * The recorder's hot path: access units in, segment work out. A segment starts at a keyframe and
+ * ends at a keyframe after the segment duration; within it, samples are grouped in fragments of
+ * about a second (cut at a keyframe after half of that). A sample's duration is known only when the
+ * next unit comes, so the newest unit is held until then. Nothing here waits or touches the disk:
+ * every open, fragment and close goes to the SegmentQueue.
+ */
+import { join } from 'node:path';
+import type { Sample } from '../codec/mp4/fmp4.js';
+import type { AccessUnit, TrackConfig } from '../media/index.js';
+import { TICKS_PER_MS, type Segment, type SegmentQueue } from './segment-queue.js';
+
+/** A fragment ends after this much video, or at a keyframe after half of it. */
+const FRAGMENT_MS = 1000;
+/** A sample whose successor never came (the segment's last) lasts as long as the one before it. */
+const DEFAULT_DURATION = 3000;
+
+/** What the segmenter tells its recorder. */
+export interface SegmenterEvents {
+  /** A segment is about to open at `startMs` (the recorder writes the gap before it). */
+  starting(startMs: number): void;
+  /** The queue had no room: the rest of the segment, from `endMs`, is not recorded. */
+  dropped(endMs: number): void;
+}
+
+function sameConfig(a: TrackConfig, b: TrackConfig): boolean {
+  if (a === b) return true;
+  if (a.codec !== b.codec || a.width !== b.width || a.height !== b.height) return false;
+  const x = a.description;
+  const y = b.description;
+  return !!x && !!y && x.length === y.length && Buffer.from(x).equals(Buffer.from(y));
+}
+
+/** `2026-12-01` for the day folder of a segment starting at `ms` (UTC). */
+function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export class Segmenter {
+  private segment: Segment | undefined;
+  /** The newest unit, its duration unknown until the next one comes. */
+  private held: { unit: AccessUnit; ticks: number } | undefined;
+  private lastDuration = DEFAULT_DURATION;
+  private fragment: Sample[] = [];
+  private fragmentBase = 0;
+  private fragmentBytes = 0;
+
+  constructor(
+    private readonly camera: string,
+    private readonly segmentDurationMs: number,
+    private readonly queue: SegmentQueue,
+    private readonly events: SegmenterEvents,
+  ) {}
+
+  /** Whether a segment is open (the camera is being recorded). */
+  get recording(): boolean {
+    return this.segment !== undefined;
+  }
+
+  push(unit: AccessUnit): void {
+    const segment = this.segment;
+    if (segment && !sameConfig(segment.config, unit.config)) this.end();
+    if (!this.segment) {
+      if (unit.keyframe && this.queue.hasRoomToStart()) this.start(unit);
+      return;
+    }
+    const current = this.segment;
+    const held = this.held!;
+    let ticks = Math.round((unit.receivedAt - current.origin) * TICKS_PER_MS);
+    if (ticks <= held.ticks) ticks = held.ticks + 1;
+    this.pushHeld(ticks - held.ticks);
+    const fragmentTicks = ticks - this.fragmentBase;
+    if (unit.keyframe && unit.receivedAt - current.origin >= this.segmentDurationMs) {
+      this.flushFragment();
+      this.close();
+      if (this.segment === undefined && this.queue.hasRoomToStart()) this.start(unit);
+      return;
+    }
+    const cut =
+      fragmentTicks >= FRAGMENT_MS * TICKS_PER_MS ||
+      (unit.keyframe && fragmentTicks >= (FRAGMENT_MS / 2) * TICKS_PER_MS);
+    if (cut) this.flushFragment();
+    if (this.segment) this.held = { unit, ticks };
+  }
+
+  /** Ends the open segment (its last sample lasts as long as the one before); its end (ms). */
+  end(): number | undefined {
+    if (!this.segment || !this.held) return undefined;
+    this.pushHeld(this.lastDuration);
+    const end = this.segment.startMs + (this.segment.queuedTicks + this.fragmentTicks()) / TICKS_PER_MS;
+    this.flushFragment();
+    this.close();
+    return end;
+  }
+
+  /** Forgets the open segment without queueing anything (the disk failed under it). */
+  reset(): void {
+    this.segment = undefined;
+    this.held = undefined;
+    this.fragment = [];
+    this.fragmentBytes = 0;
+  }
+
+  private fragmentTicks(): number {
+    let t = 0;
+    for (const s of this.fragment) t += s.duration;
+    return t;
+  }
+
+  private pushHeld(duration: number): void {
+    const held = this.held!;
+    this.lastDuration = duration;
+    this.fragment.push({ data: held.unit.data, duration, keyframe: held.unit.keyframe });
+    this.fragmentBytes += held.unit.data.length;
+    this.held = undefined;
+  }
+
+  private start(unit: AccessUnit): void {
+    const startMs = Math.floor(unit.receivedAt);
+    const segment: Segment = {
+      config: unit.config,
+      startMs,
+      origin: unit.receivedAt,
+      file: join(this.camera, day(startMs), `${startMs}.mp4`),
+      sequence: 1,
+      queuedTicks: 0,
+      writtenEndMs: startMs,
+      writtenBytes: 0,
+    };
+    this.events.starting(startMs);
+    this.segment = segment;
+    this.held = { unit, ticks: 0 };
+    this.fragment = [];
+    this.fragmentBase = 0;
+    this.fragmentBytes = 0;
+    this.queue.push({ kind: 'open', segment });
+  }
+
+  private flushFragment(): void {
+    const segment = this.segment;
+    if (!segment || this.fragment.length === 0) return;
+    const samples = this.fragment;
+    const bytes = this.fragmentBytes;
+    const duration = this.fragmentTicks();
+    this.fragment = [];
+    this.fragmentBytes = 0;
+    if (!this.queue.fits(bytes)) {
+      // The disk fell behind: the rest of this segment is not recorded; a new one starts at a keyframe.
+      const endMs = segment.startMs + segment.queuedTicks / TICKS_PER_MS;
+      this.close();
+      this.events.dropped(endMs);
+      return;
+    }
+    this.queue.push({
+      kind: 'fragment',
+      segment,
+      samples,
+      base: this.fragmentBase,
+      sequence: segment.sequence++,
+      bytes,
+    });
+    segment.queuedTicks += duration;
+    this.fragmentBase += duration;
+  }
+
+  private close(): void {
+    const segment = this.segment;
+    if (!segment) return;
+    this.reset();
+    this.queue.push({ kind: 'close', segment });
+  }
+}
