@@ -28,19 +28,12 @@ else
   # The tests run real ffmpeg, servers and Chromium on a 2-core machine: two files at a time, except
   # those that drive Chromium, which run one at a time (a page starved of CPU shows fewer frames than
   # the camera sends, which is not what they test). Beside them, one at a time too, run the files that
-  # mostly wait on real time (recording segments, shaped links, timeouts) and use little CPU.
-  waiting=(
-    test/outputs/recording/disk.test.ts test/outputs/recording/retention.test.ts
-    test/outputs/recording/slow-disk.test.ts test/outputs/ws/ws-h264-netns.test.ts
-    test/outputs/ws/ws-quality-netns.test.ts test/outputs/ws/ws-stream.test.ts
-    test/outputs/ws/ws-robustness.test.ts test/outputs/ws/ws-h264.test.ts
-    test/outputs/ws/ws-h265-rtsp.test.ts test/relay/camera-expiry.test.ts test/relay/edge-client.test.ts
-    test/relay/h264-input.test.ts test/relay/hub-recording.test.ts test/relay/netns-h264.test.ts
-    test/relay/netns.test.ts test/security/hardening.test.ts test/security/recordings.test.ts
-    test/sources/network-and-file.test.ts
-  )
+  # mostly wait on real time (recording segments, shaped links, timeouts) and use little CPU: those
+  # whose first line is `// test lane: waiting`.
   mapfile -t all < <(find test -name '*.test.ts' | sort)
   mapfile -t browser < <(grep -l 'launchBrowser(' "${all[@]}" || true)
+  # A file says it belongs to the waiting lane on its first line.
+  mapfile -t waiting < <(grep -l '^// test lane: waiting' "${all[@]}" || true)
   others=()
   for f in "${all[@]}"; do
     [[ " ${browser[*]} ${waiting[*]} " == *" $f "* ]] || others+=("$f")

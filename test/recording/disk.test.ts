@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Disk problems, on a real 4 MB tmpfs (needs root: it mounts one; CI must run these): a full disk
  * and a read-only file system stop recording with one clear log line, a count in /metrics and the

@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Retention: segments older than the camera's retain_days are deleted (cameras no longer configured
  * keep theirs until the default retain_days), judged by an injected clock; with tiny size limits a

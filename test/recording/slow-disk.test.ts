@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * A disk that cannot keep up: the recorder's queue between the camera and the disk is bounded, and
  * onUnit never waits for it. Units that come faster than the disk writes (here: a burst handed over

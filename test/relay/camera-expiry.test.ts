@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Relayed cameras are bounded and expire: an edge may publish at most its
  * max_cameras (a bigger announce is refused with 1008 and logged); an edge

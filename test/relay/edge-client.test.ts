@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * The edge against a stand-in hub (a plain ws / https server in this
  * process): certificate verification and --ca, why a connection failed,

@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * The hub's side of H.264 uplinks, driven by hand-made publishers: the codec negotiation in the
  * hellos (an edge that lists no codecs is an older one: JPEG only), valid H.264 from an edge reaching

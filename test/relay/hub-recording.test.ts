@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * A hub records the cameras of an edge whose `publishers:` entry says `record`: with nobody
  * watching it asks the edge for the camera, encodes the relayed JPEGs once and writes playable

@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * The H.264 uplink across network namespaces: the edge in one, the hub in another, the edge's
  * uplink shaped to 4 Mbit/s (tbf), its camera 1280x720 at 30 fps encoded once on the edge. A hub

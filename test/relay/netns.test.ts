@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Across networks, for real: edge, hub and viewer each in a network
  * namespace, joined by veth pairs through the hub's namespace, which does not

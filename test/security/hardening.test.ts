@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * The hardening of credentials and of what they may do: share links delegate
  * no more than their issuer has and always expire, camera-limited admins see

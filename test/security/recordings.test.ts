@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Recordings are a permission apart from live: admins may watch them, viewers only with
  * `recordings: true` or a list of cameras; share links may carry them (`recordings: true`) or be

@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Sources beyond the test pattern, with real ffmpeg on both ends: an
  * MJPEG-over-HTTP camera (another camrelay's stream.mjpeg, as an

@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Codec 2 (H.264) across a real slow link: camrelay in one network namespace, an H.264 viewer in
  * another, joined by a veth pair whose server end is shaped with a token bucket (tbf):

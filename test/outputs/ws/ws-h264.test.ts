@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Protocol v1 codec 2 (H.264) against a real server: a testsrc camera (JPEG) encoded once by
  * the camera's one encoder, a config with a parseable avcC, keyframe first, a stream ffmpeg

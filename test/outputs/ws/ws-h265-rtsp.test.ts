@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * An H.265 camera (the RTSP fixture with x265enc): its own stream passed through as the camera's
  * h265 track, with no decoder or encoder process (only the capture ffmpeg runs); a snapshot of it

@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Per-viewer quality across a real link whose rate changes mid-run: camrelay in one network namespace,
  * two H.264 viewers in two others, each behind its own veth pair shaped on the server's side (tbf):

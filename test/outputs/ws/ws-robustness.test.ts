@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * What a misbehaving client can do: each bad message has the documented
  * effect (docs/protocol.md, "Errors") on its own socket and none on a viewer

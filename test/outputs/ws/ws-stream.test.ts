@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /** The viewer protocol against a real server and a real ffmpeg test pattern: greeting, frames, flow control, control messages, stats. */
 import assert from 'node:assert/strict';
 import type { ViewerStats } from '../../../src/hub/consumer.js';
