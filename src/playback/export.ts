@@ -15,9 +15,10 @@
  */
 import { createHash } from 'node:crypto';
 import { CodecError } from '../codec/errors.js';
-import { MAX_PROGRESSIVE_SAMPLES, progressiveHeader } from '../codec/mp4/progressive.js';
+import { MAX_PROGRESSIVE_SAMPLES } from '../codec/mp4/progressive.js';
 import { recordOption } from '../codec/mp4/sample-entry.js';
 import type { SegmentRecord } from '../recording/store.js';
+import type { HeaderBuilder } from './header-builder.js';
 import {
   keyframeAtOrAfter,
   keyframeAtOrBefore,
@@ -79,18 +80,43 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A run of samples chosen from one segment: [first, last). */
+interface Run {
+  table: SegmentTable;
+  first: number;
+  last: number;
+}
+
+/** What a request resolves to before anything is laid out: the runs, and a signature naming them. */
+export interface ChosenRuns {
+  runs: Run[];
+  total: number;
+  reference: SegmentTable;
+  cutMs?: number;
+  growing: boolean;
+  /** Two requests with the same signature (starts 1 ms apart: the same keyframe) make the same file. */
+  signature: string;
+}
+
+/** Samples laid out between two yields to the event loop (a few milliseconds of work). */
+const SAMPLES_PER_SLICE = 65_536;
+
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
- * Plans the export of `segments` (the catalog's, oldest first) for the request; undefined when
- * nothing playable is in the range.
+ * Which samples of `segments` (the catalog's, oldest first) the request covers; undefined when
+ * nothing playable is in the range. Cheap once the tables are cached: a segment inside the range
+ * is taken whole without looking at its samples.
  */
-export async function planExport(
+export async function chooseRuns(
   request: ExportRequest,
   segments: readonly SegmentRecord[],
   tables: SegmentTables,
-): Promise<ExportPlan | undefined> {
+): Promise<ChosenRuns | undefined> {
   const { start, end } = request;
-  // Chosen samples, per segment: [table, first, last) — gathered first, then laid out.
-  const runs: { table: SegmentTable; first: number; last: number }[] = [];
+  const runs: Run[] = [];
   let total = 0;
   let cutMs: number | undefined;
   let growing = false;
@@ -115,8 +141,11 @@ export async function planExport(
       first = request.notBefore ? keyframeAtOrAfter(table, start) : keyframeAtOrBefore(table, start);
       if (first < 0) continue; // no keyframe in range here: the next segment starts with one
     }
-    let last = first;
-    while (last < table.count && sampleWallMs(table, last) < end) last++;
+    let last = table.count;
+    if (sampleWallMs(table, table.count - 1) >= end) {
+      last = first;
+      while (last < table.count && sampleWallMs(table, last) < end) last++;
+    }
     if (last === first) continue;
     if (total + (last - first) > MAX_PROGRESSIVE_SAMPLES) {
       cutMs = sampleWallMs(table, first);
@@ -128,7 +157,20 @@ export async function planExport(
     if (record.open) growing = true;
   }
   if (!reference || total === 0) return undefined;
+  const hash = createHash('sha256');
+  hash.update(`${request.camera} ${cutMs ?? ''}`);
+  for (const { table, first, last } of runs)
+    hash.update(` ${table.id}:${table.file}:${first}-${last}:${table.validEnd}`);
+  const signature = hash.digest('base64url').slice(0, 27);
+  return { runs, total, reference, ...(cutMs !== undefined ? { cutMs } : {}), growing, signature };
+}
 
+/**
+ * Lays the chosen samples out as one file and builds its header (in `headers`' worker thread).
+ * Works in slices, yielding to the event loop between them, so a day's export never stalls live video.
+ */
+export async function layOut(request: ExportRequest, chosen: ChosenRuns, headers: HeaderBuilder): Promise<ExportPlan> {
+  const { runs, total, reference, cutMs, growing } = chosen;
   const origin = sampleWallMs(runs[0]!.table, runs[0]!.first);
   const sizes = new Uint32Array(total);
   const durations = new Uint32Array(total);
@@ -150,7 +192,7 @@ export async function planExport(
       positions[n] = Math.max(base + Math.round((table.decodeTimes[i]! - t0) * scale), n ? positions[n - 1]! + 1 : 0);
       sizes[n] = table.sizes[i]!;
       keyframes[n] = table.keyframes[i]!;
-      const cto = table.compositionOffsets[i]!;
+      const cto = table.compositionOffsets?.[i] ?? 0;
       if (cto !== 0) {
         compositionOffsets ??= new Int32Array(total);
         compositionOffsets[n] = Math.round(cto * scale);
@@ -165,6 +207,7 @@ export async function planExport(
       }
       payload += length;
       n++;
+      if (n % SAMPLES_PER_SLICE === 0) await yieldToLoop();
     }
     // Where the segment's last sample ends by its own duration: the next segment starts no earlier.
     position = positions[n - 1]! + Math.max(1, Math.round(table.durations[last - 1]! * scale));
@@ -178,7 +221,8 @@ export async function planExport(
     durations[i] = d;
   }
 
-  const { header, payloadLength, duration } = progressiveHeader({
+  // The arrays go to the worker: nothing here reads them after this.
+  const { header, payloadLength, duration } = await headers.build({
     width: reference.width,
     height: reference.height,
     ...recordOption(reference),
@@ -192,10 +236,6 @@ export async function planExport(
   for (const piece of pieces) piece.at += header.length;
   const lastRun = runs[runs.length - 1]!;
   const endMs = origin + (duration * 1000) / EXPORT_TIMESCALE;
-  const hash = createHash('sha256');
-  hash.update(`${request.camera} ${origin} ${header.length} ${payloadLength}`);
-  for (const { table, first, last } of runs)
-    hash.update(` ${table.id}:${table.file}:${first}-${last}:${table.validEnd}`);
   return {
     camera: request.camera,
     startMs: Math.round(origin),
@@ -205,11 +245,22 @@ export async function planExport(
     header,
     size: header.length + payloadLength,
     pieces,
-    etag: `"${hash.digest('base64url').slice(0, 27)}"`,
+    etag: `"${chosen.signature}"`,
     lastModified: new Date(Math.min(Date.now(), sampleWallMs(lastRun.table, lastRun.last - 1) + 1000)),
     growing,
     bytes: header.length + pieces.length * 64 + 1024,
   };
+}
+
+/** Plans the export (chooseRuns, then layOut); undefined when nothing playable is in the range. */
+export async function planExport(
+  request: ExportRequest,
+  segments: readonly SegmentRecord[],
+  tables: SegmentTables,
+  headers: HeaderBuilder,
+): Promise<ExportPlan | undefined> {
+  const chosen = await chooseRuns(request, segments, tables);
+  return chosen && layOut(request, chosen, headers);
 }
 
 /** Files read at once while a plan's tables load. */

@@ -9,7 +9,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CameraRegistry } from '../hub/registry.js';
 import { cameraParams, errorBody, HttpError } from '../outputs/http-errors.js';
 import type { GapReason, RecordingCatalog, SegmentRecord } from '../recording/store.js';
-import { exportFileName, planExport, type ExportPlan } from './export.js';
+import { clientPrefix } from '../client-prefix.js';
+import { exportFileName, type ExportPlan } from './export.js';
+import { ExportPlanner } from './planner.js';
 import { parseRange as parseTimeRange, parseTime, parseWidth, type TimeRange } from './query.js';
 import { keyframeAtOrAfter, keyframeAtOrBefore, sampleWallMs, SegmentTables, type SegmentTable } from './tables.js';
 import { Thumbnails, type ThumbnailOptions } from './thumbnails.js';
@@ -33,9 +35,11 @@ export interface PlaybackOptions {
   root?: string | undefined;
   /** Everything is allowed when absent (no security plugin, or an open server). */
   access?: (request: FastifyRequest) => RecordingAccess;
-  /** Exports streaming at once, per client address and in all (beyond: 429 and 503). */
+  /** Exports at once, per client (an IPv4 address, an IPv6 /64) and in all (beyond: 429 and 503). */
   exportsPerClient?: number;
   exportsTotal?: number;
+  /** An export whose client has read nothing for this long is closed (ms). */
+  exportIdleMs?: number;
   /** Bounds of the sample-table and export-plan caches, bytes. */
   tableCacheBytes?: number;
   planCacheBytes?: number;
@@ -44,8 +48,6 @@ export interface PlaybackOptions {
 
 /** A hole between two segments longer than this is a gap (a frame interval or two is not). */
 const CONTIGUOUS_MS = 1000;
-/** A plan with a segment still being written is rebuilt after this (a player's Range requests fit in it). */
-const GROWING_PLAN_MS = 120_000;
 
 interface Span {
   start: number;
@@ -61,9 +63,13 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, o
     app.log.warn({ camera: record.camera, file: record.file, err: error }, 'recorded segment unreadable: skipped'),
   );
   const thumbnails = new Thumbnails(options.thumbnails);
-  app.addHook('onClose', async () => thumbnails.close());
-  const plans = new PlanCache(options.planCacheBytes ?? 64 * 1024 * 1024);
+  const planner = new ExportPlanner(tables, options.planCacheBytes ?? 64 * 1024 * 1024);
+  app.addHook('onClose', async () => {
+    thumbnails.close();
+    await planner.close();
+  });
   const exports = new ExportSlots(options.exportsPerClient ?? 4, options.exportsTotal ?? 16);
+  const exportIdleMs = options.exportIdleMs ?? 30_000;
   const everything: RecordingAccess = { removedCameras: true };
   const accessOf = (request: FastifyRequest): RecordingAccess => options.access?.(request) ?? everything;
 
@@ -172,36 +178,19 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, o
     const span = within(asked, access);
     let release: () => void;
     try {
-      release = exports.enter(request.ip);
+      release = exports.enter(clientPrefix(request.ip));
     } catch (error) {
       reply.header('retry-after', '5');
       throw error;
     }
-    let released = false;
-    const done = (): void => {
-      if (!released) release();
-      released = true;
-    };
-    try {
-      const key = `${id} ${span.start} ${span.end} ${access.clip ? 'clip' : ''}`;
-      let plan = plans.get(key);
-      if (!plan) {
-        const request_ = { camera: id, start: span.start, end: span.end, notBefore: !!access.clip };
-        plan = await planExport(request_, segmentsOf(id, span), tables);
-        if (!plan) throw new HttpError(404, 'nothing recorded in this range');
-        plans.set(key, plan);
-      }
-      const sent = sendPlan(request, reply, plan, download === '1');
-      if (sent) {
-        reply.raw.once('close', done);
-        return sent;
-      }
-      done();
-      return reply;
-    } catch (error) {
-      done();
-      throw error;
-    }
+    // The slot is held for the whole request, whatever its answer, until its connection is done with it.
+    reply.raw.once('close', release);
+    const plan = await planner.plan(
+      { camera: id, start: span.start, end: span.end, notBefore: !!access.clip },
+      segmentsOf(id, span),
+    );
+    if (!plan) throw new HttpError(404, 'nothing recorded in this range');
+    return sendPlan(request, reply, plan, download === '1', exportIdleMs) ?? reply;
   };
   // HEAD of its own (Fastify's automatic one would drain the file and answer Content-Length: 0).
   app.head('/api/cameras/:id/recordings/video.mp4', route, sendVideo);
@@ -218,7 +207,7 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, o
     const found = await keyframeFor(id, t, clip);
     if (!found) throw new HttpError(404, 'nothing recorded at this time');
     const { table, index } = found;
-    const jpeg = await thumbnails.get(table, index, width);
+    const jpeg = await thumbnails.get(table, index, width, clientPrefix(request.ip));
     return reply
       .header('content-type', 'image/jpeg')
       .header('cache-control', 'private, max-age=3600')
@@ -242,6 +231,7 @@ function sendPlan(
   reply: FastifyReply,
   plan: ExportPlan,
   download: boolean,
+  idleMs: number,
 ): FastifyReply | undefined {
   reply
     .header('content-type', 'video/mp4')
@@ -281,46 +271,10 @@ function sendPlan(
     void reply.send();
     return undefined;
   }
-  return reply.send(readRange(plan, start, end));
+  return reply.send(readRange(plan, start, end, idleMs));
 }
 
-/** Export plans by request, bounded in bytes; a growing one expires after GROWING_PLAN_MS. */
-class PlanCache {
-  private readonly entries = new Map<string, { plan: ExportPlan; at: number }>();
-  private held = 0;
-
-  constructor(private readonly maxBytes: number) {}
-
-  get(key: string): ExportPlan | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    if (entry.plan.growing && Date.now() - entry.at > GROWING_PLAN_MS) {
-      this.held -= entry.plan.bytes;
-      return undefined;
-    }
-    this.entries.set(key, entry);
-    return entry.plan;
-  }
-
-  set(key: string, plan: ExportPlan): void {
-    const old = this.entries.get(key);
-    if (old) {
-      this.entries.delete(key);
-      this.held -= old.plan.bytes;
-    }
-    if (plan.bytes > this.maxBytes) return;
-    this.entries.set(key, { plan, at: Date.now() });
-    this.held += plan.bytes;
-    while (this.held > this.maxBytes) {
-      const [oldest, entry] = this.entries.entries().next().value!;
-      this.entries.delete(oldest);
-      this.held -= entry.plan.bytes;
-    }
-  }
-}
-
-/** Exports streaming at once: per client address and in all. */
+/** Exports at once: per client (clientPrefix) and in all. */
 class ExportSlots {
   private readonly perClient = new Map<string, number>();
   private total = 0;

@@ -1,6 +1,7 @@
 /**
  * Per-segment sample tables: where each sample of a recorded segment file is, when it is, and
- * whether it is a keyframe, in typed arrays (about 30 bytes a sample). Read from the file's moof
+ * whether it is a keyframe, in typed arrays: 17 bytes a sample (21 with B-frames), so a day of a
+ * 30 fps camera (2.6 million samples) fits the default 64 MiB cache. Read from the file's moof
  * boxes (fragment-file.ts), kept in an LRU bounded in bytes; the segment being written is read on
  * from where it was each time the catalog says it grew.
  */
@@ -23,13 +24,17 @@ export interface SegmentTable {
   description: Uint8Array;
   timescale: number;
   count: number;
-  /** Per sample: offset in the file, bytes, decode time (ticks from the segment's start), duration, CTO, keyframe. */
-  offsets: Float64Array;
+  /**
+   * Per sample: offset in the file, bytes, decode time (ticks from the segment's start), duration,
+   * keyframe; 32-bit where the file and its times fit (a segment is minutes long), else 64-bit.
+   */
+  offsets: Uint32Array | Float64Array;
   sizes: Uint32Array;
-  decodeTimes: Float64Array;
+  decodeTimes: Uint32Array | Float64Array;
   durations: Uint32Array;
-  compositionOffsets: Int32Array;
   keyframes: Uint8Array;
+  /** Per sample: presentation minus decode time; absent while every sample's is 0 (no B-frames). */
+  compositionOffsets?: Int32Array;
   /** Where the parse stopped: the next read of a growing file goes on from here. */
   validEnd: number;
   initEnd: number;
@@ -60,12 +65,31 @@ export function keyframeAtOrAfter(table: SegmentTable, wallMs: number): number {
   return -1;
 }
 
-const PER_SAMPLE = 8 + 4 + 8 + 4 + 4 + 1;
+const U32_MAX = 0xffffffff;
+
+/** A Uint32Array of `count`, or a Float64Array when `largest` does not fit 32 bits. */
+function u32OrF64(count: number, largest: number): Uint32Array | Float64Array {
+  return largest <= U32_MAX ? new Uint32Array(count) : new Float64Array(count);
+}
 
 function build(record: SegmentRecord, parsed: FragmentedFile, previous?: SegmentTable): SegmentTable {
-  const added = parsed.fragments.reduce((n, f) => n + f.samples.length, 0);
+  let added = 0;
+  let lastDecodeEnd = 0;
+  let withCto = !!previous?.compositionOffsets;
+  for (const f of parsed.fragments) {
+    added += f.samples.length;
+    let t = f.baseDecodeTime;
+    for (const s of f.samples) {
+      t += s.duration;
+      if (s.compositionOffset !== 0) withCto = true;
+    }
+    lastDecodeEnd = Math.max(lastDecodeEnd, t);
+  }
   const base = previous?.count ?? 0;
   const count = base + added;
+  // 64-bit once any part is: a table read on keeps the wider arrays of the one before.
+  const wideOffsets = parsed.fileSize > U32_MAX || previous?.offsets instanceof Float64Array;
+  const wideTimes = lastDecodeEnd > U32_MAX || previous?.decodeTimes instanceof Float64Array;
   const table: SegmentTable = {
     id: record.id,
     file: record.file,
@@ -76,23 +100,32 @@ function build(record: SegmentRecord, parsed: FragmentedFile, previous?: Segment
     description: parsed.description,
     timescale: parsed.timescale,
     count,
-    offsets: new Float64Array(count),
+    offsets: u32OrF64(count, wideOffsets ? Infinity : 0),
     sizes: new Uint32Array(count),
-    decodeTimes: new Float64Array(count),
+    decodeTimes: u32OrF64(count, wideTimes ? Infinity : 0),
     durations: new Uint32Array(count),
-    compositionOffsets: new Int32Array(count),
     keyframes: new Uint8Array(count),
+    ...(withCto ? { compositionOffsets: new Int32Array(count) } : {}),
     validEnd: parsed.validEnd,
     initEnd: parsed.initEnd,
     fileSize: parsed.fileSize,
-    bytes: 512 + parsed.description.length + count * PER_SAMPLE,
+    bytes: 0,
   };
+  table.bytes =
+    512 +
+    parsed.description.length +
+    table.offsets.byteLength +
+    table.sizes.byteLength +
+    table.decodeTimes.byteLength +
+    table.durations.byteLength +
+    table.keyframes.byteLength +
+    (table.compositionOffsets?.byteLength ?? 0);
   if (previous) {
     table.offsets.set(previous.offsets);
     table.sizes.set(previous.sizes);
     table.decodeTimes.set(previous.decodeTimes);
     table.durations.set(previous.durations);
-    table.compositionOffsets.set(previous.compositionOffsets);
+    if (previous.compositionOffsets) table.compositionOffsets!.set(previous.compositionOffsets);
     table.keyframes.set(previous.keyframes);
   }
   let i = base;
@@ -108,7 +141,7 @@ function addFragment(table: SegmentTable, fragment: FragmentInfo, at: number): n
     table.sizes[i] = s.size;
     table.decodeTimes[i] = t;
     table.durations[i] = s.duration;
-    table.compositionOffsets[i] = s.compositionOffset;
+    if (table.compositionOffsets) table.compositionOffsets[i] = s.compositionOffset;
     table.keyframes[i] = s.keyframe ? 1 : 0;
     t += s.duration;
     i++;

@@ -1,8 +1,10 @@
 /**
  * Thumbnails: one recorded keyframe decoded to a JPEG by a one-shot ffmpeg (SPS, PPS and the IDR
- * as Annex B on its stdin, one scaled JPEG on its stdout). At most `concurrency` run at once, a
- * bounded queue waits behind them (full: 503), each is killed after `timeoutMs`, and its exit is
- * always awaited (no zombie). Results are kept in an LRU bounded in bytes.
+ * as Annex B on its stdin, one scaled JPEG on its stdout). At most `concurrency` run at once; those
+ * that wait are served client by client (fair-queue.ts), at most `perClient` waiting for one client
+ * (beyond: 429) and `queue` in all (beyond: 503), so a page scrubbing a timeline never starves
+ * another user's. Each is killed after `timeoutMs`, and its exit is always awaited (no zombie).
+ * Results are kept in an LRU bounded in bytes.
  */
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
@@ -11,6 +13,7 @@ import { NAL_CODECS } from '../codec/video.js';
 import { FFMPEG_FORMAT } from '../sources/ffmpeg/framing.js';
 import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
 import { HttpError } from '../outputs/http-errors.js';
+import { FairQueue } from '../fair-queue.js';
 import type { SegmentTable } from './tables.js';
 
 /** A keyframe larger than this is not decoded. */
@@ -22,17 +25,15 @@ const START_CODE = new Uint8Array([0, 0, 0, 1]);
 export interface ThumbnailOptions {
   concurrency?: number;
   queue?: number;
+  perClient?: number;
   timeoutMs?: number;
   cacheBytes?: number;
 }
 
 export class Thumbnails {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly slots: FairQueue;
   private readonly cache = new Map<string, Buffer>();
   private cached = 0;
-  private readonly concurrency: number;
-  private readonly queue: number;
   private readonly timeoutMs: number;
   private readonly cacheBytes: number;
   private readonly children = new Set<ReturnType<typeof spawn>>();
@@ -40,14 +41,17 @@ export class Thumbnails {
   decodes = 0;
 
   constructor(options: ThumbnailOptions = {}) {
-    this.concurrency = options.concurrency ?? 2;
-    this.queue = options.queue ?? 16;
+    this.slots = new FairQueue({
+      concurrency: options.concurrency ?? 2,
+      perClient: options.perClient ?? 4,
+      total: options.queue ?? 16,
+    });
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.cacheBytes = options.cacheBytes ?? 16 * 1024 * 1024;
   }
 
-  /** The JPEG of keyframe `index` of the table, `width` pixels wide. */
-  async get(table: SegmentTable, index: number, width: number): Promise<Buffer> {
+  /** The JPEG of keyframe `index` of the table, `width` pixels wide, for `client` (its fair share). */
+  async get(table: SegmentTable, index: number, width: number, client = ''): Promise<Buffer> {
     const key = `${table.id} ${table.file} ${index} ${width}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -55,7 +59,9 @@ export class Thumbnails {
       this.cache.set(key, hit);
       return hit;
     }
-    await this.slot();
+    const release = await this.slots.enter(client);
+    if (release === 'client') throw new HttpError(429, 'too many thumbnails asked at once: try again');
+    if (release === 'full') throw new HttpError(503, 'too many thumbnails at once: try again');
     try {
       const again = this.cache.get(key);
       if (again) return again;
@@ -64,28 +70,13 @@ export class Thumbnails {
       this.remember(key, jpeg);
       return jpeg;
     } finally {
-      this.release();
+      release();
     }
   }
 
   /** Kills every running ffmpeg (server shutdown). */
   close(): void {
     for (const child of this.children) child.kill('SIGKILL');
-  }
-
-  private async slot(): Promise<void> {
-    if (this.running < this.concurrency) {
-      this.running++;
-      return;
-    }
-    if (this.waiting.length >= this.queue) throw new HttpError(503, 'too many thumbnails at once: try again');
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
   }
 
   private remember(key: string, jpeg: Buffer): void {

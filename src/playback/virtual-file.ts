@@ -24,9 +24,13 @@ function pieceAt(pieces: readonly Piece[], at: number): number {
   return lo;
 }
 
-/** The bytes [start, end] (inclusive) of the plan's file. */
-export function readRange(plan: ExportPlan, start: number, end: number): Readable {
+/**
+ * The bytes [start, end] (inclusive) of the plan's file. A client that takes nothing for `idleMs`
+ * (its socket full, never drained) has the stream destroyed: it holds an export slot and file handles.
+ */
+export function readRange(plan: ExportPlan, start: number, end: number, idleMs = 30_000): Readable {
   let at = start;
+  let lastRead = Date.now();
   let piece = pieceAt(plan.pieces, Math.max(start, plan.header.length));
   const handles = new Map<string, FileHandle>();
   const closeAll = async (): Promise<void> => {
@@ -34,9 +38,10 @@ export function readRange(plan: ExportPlan, start: number, end: number): Readabl
     handles.clear();
     await Promise.allSettled(all.map((h) => h.close()));
   };
-  return new Readable({
+  const stream = new Readable({
     highWaterMark: CHUNK,
     async read() {
+      lastRead = Date.now();
       try {
         if (at > end) {
           await closeAll();
@@ -81,12 +86,22 @@ export function readRange(plan: ExportPlan, start: number, end: number): Readabl
       }
     },
     destroy(error, callback) {
+      clearInterval(idle);
       closeAll().then(
         () => callback(error),
         () => callback(error),
       );
     },
   });
+  const idle = setInterval(
+    () => {
+      if (Date.now() - lastRead >= idleMs) stream.destroy(new Error(`the client read nothing for ${idleMs} ms`));
+    },
+    Math.min(idleMs, 5000),
+  );
+  idle.unref();
+  stream.once('end', () => clearInterval(idle));
+  return stream;
 }
 
 export type ByteRange = { start: number; end: number } | 'unsatisfiable' | undefined;

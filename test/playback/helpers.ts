@@ -11,12 +11,7 @@ import { initSegment, mediaSegment, type Sample } from '../../src/codec/mp4/fmp4
 import type { CameraRegistry } from '../../src/hub/registry.js';
 import { installErrorHandlers } from '../../src/outputs/http-errors.js';
 import { playbackRoutes, type PlaybackOptions, type RecordingAccess } from '../../src/playback/index.js';
-import type {
-  GapRecord,
-  RecordingCatalog,
-  RecordingStatus,
-  SegmentRecord,
-} from '../../src/recording/store.js';
+import type { GapRecord, RecordingCatalog, RecordingStatus, SegmentRecord } from '../../src/recording/store.js';
 import { encodedTrack, type EncodedTrack } from '../codec/fixtures.js';
 
 export const FPS = 30;

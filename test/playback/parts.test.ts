@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { HttpError } from '../../src/outputs/http-errors.js';
 import { planExport } from '../../src/playback/export.js';
+import { HeaderBuilder } from '../../src/playback/header-builder.js';
 import { SegmentTables } from '../../src/playback/tables.js';
 import { Thumbnails } from '../../src/playback/thumbnails.js';
 import { CHUNK, parseRange, readRange } from '../../src/playback/virtual-file.js';
@@ -19,6 +20,8 @@ import { tenSeconds, writeSegment } from './helpers.js';
 const root = mkdtempSync(join(tmpdir(), 'camrelay-playback-parts-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const T = Date.UTC(2026, 11, 1, 5, 0, 0);
+const headers = new HeaderBuilder();
+after(() => headers.close());
 
 describe('thumbnails', () => {
   it('run at most `concurrency` ffmpegs, queue a few, refuse the rest with 503, and leave no child', async () => {
@@ -56,7 +59,7 @@ describe('virtual file', () => {
     const track = tenSeconds(640, 480);
     const record = writeSegment(root, 3, { camera: 'door', startMs: T + 20_000, track });
     const tables = new SegmentTables();
-    const plan = (await planExport({ camera: 'door', start: T + 20_000, end: T + 30_000 }, [record], tables))!;
+    const plan = (await planExport({ camera: 'door', start: T + 20_000, end: T + 30_000 }, [record], tables, headers))!;
     assert.ok(plan.size > 4 * CHUNK, `${plan.size} bytes`);
     const stream = readRange(plan, 0, plan.size - 1);
     const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
@@ -73,6 +76,7 @@ describe('virtual file', () => {
       { camera: 'door', start: T + 30_000, end: T + 40_000 },
       [record],
       new SegmentTables(),
+      headers,
     ))!;
     const fds = (): number => readdirSync('/proc/self/fd').length;
     const before = fds();
@@ -84,6 +88,26 @@ describe('virtual file', () => {
       await sleep(i % 4);
       stream.destroy();
     }
+    await waitFor(() => fds() <= before, 5000, `open files back to ${before}`);
+  });
+
+  it('is closed when its reader takes nothing for the idle time (a client that never reads)', async () => {
+    const record = writeSegment(root, 5, { camera: 'door', startMs: T + 40_000, track: tenSeconds(640, 480) });
+    const plan = (await planExport(
+      { camera: 'door', start: T + 40_000, end: T + 50_000 },
+      [record],
+      new SegmentTables(),
+      headers,
+    ))!;
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const stream = readRange(plan, 0, plan.size - 1, 300);
+    const failed = new Promise<Error>((resolve) => stream.once('error', resolve));
+    await new Promise<Buffer>((resolve) => stream.once('data', resolve));
+    stream.pause();
+    const error = await failed;
+    assert.match(error.message, /read nothing for 300 ms/);
+    assert.ok(stream.destroyed);
     await waitFor(() => fds() <= before, 5000, `open files back to ${before}`);
   });
 
