@@ -6,7 +6,7 @@
  */
 import type { PlaybackPathName } from './types.js';
 
-/** How the player decodes: H.264 with WebCodecs or MSE, or JPEG. */
+/** How the player decodes: H.264 or H.265 with WebCodecs or MSE, or JPEG. */
 export type PlaybackPath = PlaybackPathName;
 /** The `path` attribute: `auto` picks the best the browser has. */
 export type PathChoice = 'auto' | PlaybackPath;
