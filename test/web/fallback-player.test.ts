@@ -1,8 +1,9 @@
 /**
- * <camrelay-player> giving up a decoding path that keeps failing mid-stream, in real Chromium
- * against a real server: the failure is injected into the browser's own decoder (WebCodecs'
- * VideoDecoder.decode, MSE's SourceBuffer.appendBuffer throw after the first pictures), and the
- * player must move to the next path (web/src/player/fallback.ts) and show pictures again.
+ * <camrelay-player> on the next decoding path when one is missing or keeps failing mid-stream, in
+ * real Chromium against a real server: WebCodecs is removed from the page, or the failure is
+ * injected into the browser's own decoder (WebCodecs' VideoDecoder.decode, MSE's
+ * SourceBuffer.appendBuffer throw after the first pictures), and the player must move to the next
+ * path (web/src/player/fallback.ts) and show pictures again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -54,6 +55,9 @@ const BREAK_MSE = `
     return append.call(this, data);
   };`;
 
+/** A secure page whose browser has no WebCodecs. */
+const NO_WEBCODECS = `delete window.VideoDecoder; delete window.EncodedVideoChunk;`;
+
 function waitStats(page: Page, check: (s: PlayerStats) => boolean, what: string, timeoutMs = 30_000) {
   return waitFor(
     async () => {
@@ -67,7 +71,7 @@ function waitStats(page: Page, check: (s: PlayerStats) => boolean, what: string,
 
 const errorsOf = (page: Page) => page.evaluate(() => (window as unknown as { errors: string[] }).errors);
 
-describe('<camrelay-player> falling back when its decoder fails mid-stream', () => {
+describe('<camrelay-player> falling back to the next decoding path', () => {
   let server: TestServer;
   let browser: Browser;
   let other: OtherOrigin;
@@ -87,6 +91,21 @@ describe('<camrelay-player> falling back when its decoder fails mid-stream', () 
     await browser?.close();
     await server?.close();
     await other?.close();
+  });
+
+  it('a secure page without WebCodecs plays through MSE from the start', async () => {
+    other.html = embedPage(server.url, NO_WEBCODECS);
+    const { context, page } = await openPage(browser, other.url);
+    try {
+      assert.equal(await page.evaluate(() => isSecureContext && !('VideoDecoder' in window)), true);
+      const s = await waitStats(page, (st) => st.online && st.displayed >= 10, 'MSE pictures');
+      assert.equal(s.path, 'mse', JSON.stringify(s));
+      assert.equal(s.codec, 'h264');
+      assert.equal(s.reconnects, 0, 'chosen before connecting, not after a failure');
+      assert.deepEqual(await errorsOf(page), []);
+    } finally {
+      await context.close();
+    }
   });
 
   it('WebCodecs that keeps failing: gives it up for MSE and plays on', async () => {
