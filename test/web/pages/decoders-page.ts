@@ -2,7 +2,7 @@
  * The player's H.264 decoders alone in a page, for test/web/decoders.test.ts: bundled by Vite
  * from web/src/player, fed access units the test serves (made by ffmpeg), paced like a camera.
  */
-import type { AccessUnit, ShownFrame, VideoConfig } from '../../../web/src/player/h264.js';
+import type { MediaUnit, ShownFrame, VideoConfig } from '../../../web/src/player/media.js';
 import { MseDecoder } from '../../../web/src/player/mse-decoder.js';
 import { choosePath, type PathChoice } from '../../../web/src/player/path.js';
 import { CanvasPresenter } from '../../../web/src/player/presenter.js';
@@ -54,7 +54,7 @@ async function load(name: string): Promise<Stream> {
     })),
   );
   const config = { codec: meta.codec, width: meta.width, height: meta.height };
-  return { config: { ...config, description: new Uint8Array(meta.description) }, units };
+  return { config: { kind: 'video', ...config, description: new Uint8Array(meta.description) }, units };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,7 +69,7 @@ function canvasChecksum(canvas: HTMLCanvasElement): number {
 
 async function feed(
   options: FeedOptions,
-  target: { configure(c: VideoConfig): void; push(u: AccessUnit): void },
+  target: { configure(c: VideoConfig): void; push(u: MediaUnit): void },
   result: FeedResult,
   tick: () => void,
 ): Promise<void> {
@@ -82,6 +82,7 @@ async function feed(
     for (const unit of stream.units) {
       result.pushed++;
       target.push({
+        codec: 'h264',
         data: unit.data,
         keyframe: unit.keyframe,
         seq: ++seq,
@@ -131,8 +132,8 @@ async function webcodecs(options: FeedOptions): Promise<FeedResult> {
     },
     dropped: () => undefined,
   });
-  const decoder = new WebCodecsDecoder({
-    decoded: (frame) => presenter.show(frame),
+  const decoder = new WebCodecsDecoder(presenter, {
+    decoded: () => undefined,
     skipped: () => result.skipped++,
     failed: (error) => result.failures.push(String(error)),
   });
@@ -154,6 +155,7 @@ async function mse(options: FeedOptions): Promise<FeedResult> {
   video.style.width = '320px';
   document.body.append(video);
   const decoder = new MseDecoder(video, {
+    decoded: () => undefined,
     shown: (frame) => {
       result.shown++;
       result.lastShown = frame;

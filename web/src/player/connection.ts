@@ -6,7 +6,7 @@
  * offline, …) is the element's business.
  */
 import { Backoff } from './backoff.js';
-import type { VideoConfig } from './h264.js';
+import type { TrackConfig } from './media.js';
 import { MjpegView } from './mjpeg-view.js';
 import { h265Supported, type PlaybackPath } from './path.js';
 import {
@@ -33,8 +33,8 @@ export interface ConnectionEvents {
   status(message: StatusMessage): void;
   /** `ack` once the frame has been dealt with. */
   frame(header: FrameHeader, jpeg: Blob, ack: () => void): void;
-  /** H.264: a decoder configuration, then access units (see WsEvents). */
-  config(config: VideoConfig): void;
+  /** H.264 or H.265: a decoder configuration, then access units (see WsEvents). */
+  config(config: TrackConfig): void;
   video(header: FrameHeader, unit: Uint8Array, ack: () => void): void;
   quality(message: QualityMessage): void;
   /** The MJPEG stream shows its first picture. */
@@ -50,7 +50,7 @@ export class Connection {
   private readonly backoff = new Backoff();
   private endpoint: Endpoint = { src: '', camera: '', token: null };
   private choice: TransportChoice = 'auto';
-  /** How the player will decode: H.264 is asked for unless it is 'jpeg'. */
+  /** How the player will decode: H.264 (and H.265 where the path decodes it) is asked for unless it is 'jpeg'. */
   private path: PlaybackPath = 'jpeg';
   /** Bumped by every start and stop: a WebSocket whose opening waited on a question opens only if still wanted. */
   private opening = 0;

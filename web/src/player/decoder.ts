@@ -1,89 +1,51 @@
 /**
- * JPEG → ImageBitmap, latest wins: at most one decode in flight; a frame that
- * arrives meanwhile waits, and a newer one replaces it (counted as dropped).
- * A slow device so shows fewer frames, never older ones, and never queues.
- * Every bitmap made here is handed on exactly once or closed, and every
- * frame's `done` is called exactly once, whatever became of it.
+ * What the element asks of a decoding path, whichever it is (JPEG, WebCodecs, MSE): one of these
+ * is current at a time (element.ts), chosen at each connection's `hello`, and what goes wrong
+ * with it is the fallback's business (fallback.ts).
+ *
+ * Configurations and units are keyed by codec (media.ts), not by "the" video track: an audio
+ * track's come through the same two calls, and a decoder lets go (done) of units it does not play.
  */
+import type { MediaUnit, ShownFrame, TrackConfig } from './media.js';
+import type { PlaybackPath } from './path.js';
 
-export interface EncodedFrame {
-  jpeg: Blob;
-  seq: number;
-  /** Capture time, server clock. */
-  receivedAt: number;
-  /** Called once the decoder is finished with the frame (decoded, failed, replaced or discarded): the WebSocket acks here. */
-  done?: () => void;
+export interface Decoder {
+  readonly path: PlaybackPath;
+  /** Where its pictures show: the canvas (drawn by the presenter) or the <video>. */
+  readonly surface: 'canvas' | 'video';
+  /** A picture was shown since the stream started. */
+  readonly hasPicture: boolean;
+  /** The size of the picture on screen (0×0 before the first). */
+  readonly pictureSize: { width: number; height: number };
+  /** Mean time to decode a picture, ms; 0 where the browser does not tell (or before the first). */
+  readonly decodeTimeMs: number;
+  /** A track's configuration: the next units of that codec need it. */
+  configure(config: TrackConfig): void;
+  /** One unit; its `done` is called exactly once, whatever becomes of it. */
+  push(unit: MediaUnit): void;
+  /** Forgets the stream: waiting units are let go (done), and a new connection's config comes next. */
+  reset(): void;
+  /**
+   * The connection that brought the stream is gone: its units' acks go nowhere now. The picture
+   * on screen stays until the next connection brings video (its hello resets the decoder).
+   */
+  connectionLost(): void;
 }
 
-export interface DecodedFrame extends EncodedFrame {
-  bitmap: ImageBitmap;
-}
-
+/** What any decoder reports; the element turns it into stats and the fallback's counts. */
 export interface DecoderEvents {
-  decoded(frame: DecodedFrame): void;
-  /** A received frame replaced before it was decoded. */
+  /** A unit became a picture. */
+  decoded(): void;
+  /**
+   * A picture reached the screen, for decoders that show their own (MSE's <video>); on the canvas
+   * the presenter reports it. `skipped`: pictures decoded meanwhile but never shown.
+   */
+  shown(frame: ShownFrame, skipped: number): void;
+  /** A unit let go without being decoded (waiting for a keyframe, or too many waiting). */
+  skipped(): void;
+  /** A received picture replaced by a newer one before it was decoded. */
   dropped(): void;
+  /** MSE: the playhead jumped to the live edge. */
+  jumped(): void;
   failed(error: unknown): void;
-}
-
-export class LatestFrameDecoder {
-  private busy = false;
-  private pending: EncodedFrame | undefined;
-  /** Bumped by reset(): a decode that started before belongs to a stream nobody wants any more. */
-  private generation = 0;
-  private disposed = false;
-  private decodeMs = 0;
-
-  constructor(private readonly events: DecoderEvents) {}
-
-  /** Mean time createImageBitmap took over recent frames, ms (0 before the first). */
-  get decodeTimeMs(): number {
-    return this.decodeMs;
-  }
-
-  push(frame: EncodedFrame): void {
-    if (this.disposed) return frame.done?.();
-    if (!this.busy) {
-      void this.decode(frame);
-      return;
-    }
-    if (this.pending) {
-      this.events.dropped();
-      this.pending.done?.();
-    }
-    this.pending = frame;
-  }
-
-  /** Forgets the waiting frame and discards the one being decoded (e.g. another camera was chosen). */
-  reset(): void {
-    this.pending?.done?.();
-    this.pending = undefined;
-    this.generation++;
-  }
-
-  dispose(): void {
-    this.disposed = true;
-    this.reset();
-  }
-
-  private async decode(frame: EncodedFrame): Promise<void> {
-    this.busy = true;
-    const generation = this.generation;
-    try {
-      const started = performance.now();
-      const bitmap = await createImageBitmap(frame.jpeg);
-      const ms = performance.now() - started;
-      this.decodeMs = this.decodeMs === 0 ? ms : this.decodeMs * 0.9 + ms * 0.1;
-      if (generation !== this.generation || this.disposed) bitmap.close();
-      else this.events.decoded({ ...frame, bitmap });
-    } catch (error) {
-      if (generation === this.generation && !this.disposed) this.events.failed(error);
-    } finally {
-      this.busy = false;
-      frame.done?.();
-    }
-    const next = this.pending;
-    this.pending = undefined;
-    if (next && !this.disposed) void this.decode(next);
-  }
 }

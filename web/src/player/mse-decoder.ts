@@ -1,5 +1,5 @@
 /**
- * H.264 access units → fragmented MP4 → Media Source Extensions in a <video>,
+ * The MSE path: H.264 (H.265) access units → fragmented MP4 → Media Source Extensions in a <video>,
  * for pages where WebCodecs is missing (a LAN address over plain http is not
  * a secure context). `ManagedMediaSource` where it exists (iOS 17.1+), else
  * `MediaSource`. The fMP4 is built here from the same access units
@@ -17,8 +17,9 @@
  * to the browser; appends waiting beyond MAX_PENDING are let go up to the next keyframe.
  */
 import { initSegment, mediaSegment, mimeType } from '../../../src/codec/mp4/fmp4.js';
-import type { AccessUnit, ShownFrame, VideoConfig } from './h264.js';
-import { isHevc, sameConfig } from './h264.js';
+import type { Decoder, DecoderEvents } from './decoder.js';
+import type { MediaUnit, ShownFrame, TrackConfig, VideoConfig } from './media.js';
+import { isHevc, sameConfig } from './media.js';
 import { mediaSourceClass } from './path.js';
 
 const TIMESCALE = 90_000;
@@ -39,16 +40,6 @@ const MAX_PENDING = 8;
 const MAX_TIMES = 128;
 const DEFAULT_FRAME_MS = 1000 / 30;
 
-export interface MseEvents {
-  /** A picture was shown (requestVideoFrameCallback); `skipped` frames were decoded but never shown. */
-  shown(frame: ShownFrame, skipped: number): void;
-  /** A unit let go without being appended (waiting for a keyframe, or too many waiting). */
-  skipped(): void;
-  /** The playhead jumped to the live edge. */
-  jumped(): void;
-  failed(error: unknown): void;
-}
-
 type Op =
   | { kind: 'init'; bytes: Uint8Array; mime: string }
   | { kind: 'media'; bytes: Uint8Array; done: () => void; time: number; frame: ShownFrame }
@@ -63,7 +54,9 @@ type VideoWithCallback = HTMLVideoElement & {
   cancelVideoFrameCallback?(handle: number): void;
 };
 
-export class MseDecoder {
+export class MseDecoder implements Decoder {
+  readonly path = 'mse';
+  readonly surface = 'video';
   private source: MediaSource | undefined;
   private buffer: SourceBuffer | undefined;
   private objectUrl = '';
@@ -84,7 +77,7 @@ export class MseDecoder {
 
   constructor(
     private readonly video: VideoWithCallback,
-    private readonly events: MseEvents,
+    private readonly events: Pick<DecoderEvents, 'decoded' | 'shown' | 'skipped' | 'jumped' | 'failed'>,
   ) {
     video.muted = true;
     video.playsInline = true;
@@ -112,7 +105,12 @@ export class MseDecoder {
     return Math.max(0, ranges.end(ranges.length - 1) - this.video.currentTime);
   }
 
-  configure(config: VideoConfig): void {
+  /** MSE tells no decode time. */
+  get decodeTimeMs(): number {
+    return 0;
+  }
+
+  configure(config: TrackConfig): void {
     if (this.config && sameConfig(this.config, config) && this.source) return;
     let init: Uint8Array;
     let mime: string;
@@ -133,7 +131,8 @@ export class MseDecoder {
     this.enqueue({ kind: 'init', bytes: init, mime });
   }
 
-  push(unit: AccessUnit): void {
+  push(unit: MediaUnit): void {
+    if (unit.codec === 'jpeg') return unit.done();
     if (this.config && this.pendingMedia() >= MAX_PENDING) {
       // The browser is not keeping up: what waits goes, and the stream resumes at a keyframe.
       if (unit.keyframe) this.dropPendingMedia();
@@ -176,6 +175,9 @@ export class MseDecoder {
     this.close();
     this.config = undefined;
   }
+
+  /** Kept: a reset would blank the <video>, and its last picture stays until the next connection's hello. */
+  connectionLost(): void {}
 
   private open(mime: string): void {
     this.close();
@@ -342,6 +344,7 @@ export class MseDecoder {
       this.pictureValue = true;
       const skipped = this.lastPresented < 0 ? 0 : Math.max(0, metadata.presentedFrames - this.lastPresented - 1);
       this.lastPresented = metadata.presentedFrames;
+      this.events.decoded();
       this.events.shown(this.frameAt(metadata.mediaTime), skipped);
     };
     this.frameCallback = video.requestVideoFrameCallback(onFrame);

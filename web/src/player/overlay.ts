@@ -29,7 +29,7 @@ function formatBitrate(kbps: number): string {
 export function stateMessage(state: PlayerState, hasCamera: boolean, noSignal = false): string | undefined {
   switch (state) {
     case 'offline':
-      // H.264 brings no NO SIGNAL picture from the server: the player says it, over the last picture.
+      // H.264 and H.265 bring no NO SIGNAL picture from the server: the player says it, over the last picture.
       return noSignal ? 'NO SIGNAL' : undefined;
     case 'idle':
       return hasCamera ? undefined : 'No camera chosen';

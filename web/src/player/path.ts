@@ -6,7 +6,7 @@
  */
 import type { PlaybackPathName } from './types.js';
 
-/** How the player decodes: H.264 with WebCodecs or MSE, or JPEG. */
+/** How the player decodes: H.264 or H.265 with WebCodecs or MSE, or JPEG. */
 export type PlaybackPath = PlaybackPathName;
 /** The `path` attribute: `auto` picks the best the browser has. */
 export type PathChoice = 'auto' | PlaybackPath;
@@ -66,14 +66,21 @@ export function mseAvailable(mime = PROBE_MIME): boolean {
   }
 }
 
+/** The paths to try for a choice, best first; JPEG, which every browser plays, ends every list. */
+export function pathOrder(choice: PathChoice): PlaybackPath[] {
+  if (choice === 'jpeg') return ['jpeg'];
+  return choice === 'mse' ? ['mse', 'webcodecs', 'jpeg'] : ['webcodecs', 'mse', 'jpeg'];
+}
+
+/** Whether this browser has what the path needs. */
+export function pathAvailable(path: PlaybackPath): boolean {
+  if (path === 'webcodecs') return webCodecsAvailable();
+  return path === 'mse' ? mseAvailable() : true;
+}
+
 /** The path for a choice: a forced path the browser lacks falls back to the next best, ending at JPEG. */
 export function choosePath(choice: PathChoice): PlaybackPath {
-  if (choice === 'jpeg') return 'jpeg';
-  const order: PlaybackPath[] = choice === 'mse' ? ['mse', 'webcodecs'] : ['webcodecs', 'mse'];
-  for (const path of order) {
-    if (path === 'webcodecs' ? webCodecsAvailable() : mseAvailable()) return path;
-  }
-  return 'jpeg';
+  return pathOrder(choice).find(pathAvailable) ?? 'jpeg';
 }
 
 export function parsePathChoice(value: string | null): PathChoice {

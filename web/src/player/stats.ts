@@ -1,9 +1,36 @@
 /**
  * Counters and the frame meter behind `player.stats`. The element reports
- * what happened; this turns it into numbers.
+ * what happened; this turns it into numbers, and into `player.stats` with what
+ * the element knows (snapshot).
  */
+import type { ClockOffset } from './clock.js';
 import { FrameMeter } from './meter.js';
 import { seqDiff } from './protocol.js';
+import type {
+  OfflineEventDetail,
+  PlaybackPathName,
+  PlayerState,
+  PlayerStats,
+  QualityEventDetail,
+  Transport,
+} from './types.js';
+
+/** What `player.stats` says beside the counters, as the element knows it now. */
+export interface StatsContext {
+  state: PlayerState;
+  online: boolean;
+  offline: OfflineEventDetail | null;
+  transport: Transport | null;
+  path: PlaybackPathName | null;
+  codec: 'h264' | 'h265' | 'jpeg' | null;
+  quality: QualityEventDetail | null;
+  /** The picture on screen (0×0 before the first). */
+  size: { width: number; height: number };
+  /** ms; 0 where unknown. */
+  decodeMs: number;
+  clock: ClockOffset | undefined;
+  connections: number;
+}
 
 /** Sequence jumps beyond this are a new stream (server restart), not lost frames. */
 const MAX_COUNTED_GAP = 1000;
@@ -67,4 +94,44 @@ export class StatsCollector {
   latency(now: number): number | undefined {
     return this.meter.meanLatency(now);
   }
+
+  /** `player.stats` now: the counters and measurements, with what the element says (MJPEG measures nothing). */
+  snapshot(now: number, c: StatsContext): PlayerStats {
+    const mjpeg = c.transport === 'mjpeg';
+    const latency = mjpeg ? undefined : this.latency(now);
+    const clock = c.clock;
+    return {
+      state: c.state,
+      online: c.online,
+      transport: c.transport,
+      path: c.path,
+      codec: mjpeg ? 'jpeg' : c.codec,
+      quality: mjpeg ? null : (c.quality?.quality ?? null),
+      qualityReason: mjpeg ? null : (c.quality?.reason ?? null),
+      bitrateKbps: mjpeg || c.codec === null ? null : round(this.bitrateKbps(now), 0),
+      decodeMs: !mjpeg && c.decodeMs > 0 ? round(c.decodeMs, 1) : null,
+      skipped: this.skipped,
+      liveJumps: this.liveJumps,
+      fps: mjpeg ? null : round(this.fps(now), 1),
+      latencyMs: latency === undefined ? null : round(latency, 1),
+      clockOffsetMs: clock?.offsetMs === undefined ? null : round(clock.offsetMs, 1),
+      rttMs: clock?.rttMs === undefined ? null : round(clock.rttMs, 1),
+      received: this.received,
+      decoded: this.decoded,
+      displayed: this.displayed,
+      dropped: this.dropped,
+      errors: this.errors,
+      seq: this.seq,
+      width: c.size.width,
+      height: c.size.height,
+      offlineSince: c.offline?.since ?? null,
+      offlineReason: c.offline?.reason ?? null,
+      reconnects: Math.max(0, c.connections - 1),
+    };
+  }
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
 }

@@ -20,7 +20,7 @@ export type PlayerState = 'idle' | 'connecting' | 'starting' | 'live' | 'offline
 export type Fit = 'contain' | 'cover';
 
 /**
- * How the picture is decoded: H.264 with WebCodecs (drawn on a canvas), H.264 with Media
+ * How the picture is decoded: H.264 or H.265 with WebCodecs (drawn on a canvas), or with Media
  * Source Extensions (a <video>), or JPEG (over WebSocket or MJPEG).
  */
 export type PlaybackPathName = 'webcodecs' | 'mse' | 'jpeg';
@@ -55,7 +55,7 @@ export interface PlayerStats {
   /** Mean time to decode a picture, ms (null where the browser does not tell: MSE, MJPEG). */
   decodeMs: number | null;
   /**
-   * Frames received but never decoded or shown by the decoder: H.264 units let go while
+   * Frames received but never decoded or shown by the decoder: H.264/H.265 units let go while
    * waiting for a keyframe, and (MSE) pictures the video element decoded but did not show.
    */
   skipped: number;

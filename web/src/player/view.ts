@@ -8,7 +8,7 @@ import { PLAYER_CSS } from './styles.js';
 export interface PlayerView {
   canvas: HTMLCanvasElement;
   img: HTMLImageElement;
-  /** H.264 played through Media Source Extensions. */
+  /** H.264 or H.265 played through Media Source Extensions. */
   video: HTMLVideoElement;
   message: HTMLDivElement;
   messageText: HTMLSpanElement;

@@ -1,10 +1,10 @@
 /**
- * H.264 access units → VideoFrames with WebCodecs' VideoDecoder (secure
- * contexts only), handed to the canvas presenter, which draws the latest at
+ * The WebCodecs path: H.264 (H.265) access units → VideoFrames with WebCodecs' VideoDecoder
+ * (secure contexts only), handed to the canvas presenter, which draws the latest at
  * the display's pace and closes every frame it replaces.
  *
  * - Configured from the `config` message (codec string and avcC as
- *   `description`); a new config configures a new decoder, which starts at
+ *   `description`, or hvcC); a new config configures a new decoder, which starts at
  *   the next keyframe.
  * - Until a keyframe, delta units are let go (acked, counted as skipped):
  *   the server sends a keyframe after any gap, so this only happens after a
@@ -13,24 +13,19 @@
  *   is longer than MAX_QUEUE: then acks wait (in order) for it to drain, so a
  *   slow device slows the server down instead of queueing.
  */
-import type { AccessUnit, ShownFrame, VideoConfig } from './h264.js';
-import { sameConfig } from './h264.js';
-import type { PresentedFrame } from './presenter.js';
+import type { Decoder, DecoderEvents } from './decoder.js';
+import type { MediaUnit, ShownFrame, TrackConfig, VideoConfig } from './media.js';
+import { sameConfig } from './media.js';
+import type { CanvasPresenter } from './presenter.js';
 
 /** Chunks queued in the decoder before acks are held back. */
 const MAX_QUEUE = 2;
 /** Units decoded but not yet output that are remembered (seq, capture time), at most. */
 const MAX_IN_FLIGHT = 64;
 
-export interface WebCodecsEvents {
-  /** A decoded frame; its receiver closes it. */
-  decoded(frame: PresentedFrame): void;
-  /** A unit let go without decoding (waiting for a keyframe). */
-  skipped(): void;
-  failed(error: unknown): void;
-}
-
-export class WebCodecsDecoder {
+export class WebCodecsDecoder implements Decoder {
+  readonly path = 'webcodecs';
+  readonly surface = 'canvas';
   private decoder: VideoDecoder | undefined;
   private config: VideoConfig | undefined;
   private needKeyframe = true;
@@ -43,20 +38,32 @@ export class WebCodecsDecoder {
   private decodeMs = 0;
   private readonly started = new Map<number, number>();
 
-  constructor(private readonly events: WebCodecsEvents) {}
+  constructor(
+    private readonly presenter: CanvasPresenter,
+    private readonly events: Pick<DecoderEvents, 'decoded' | 'skipped' | 'failed'>,
+  ) {}
+
+  get hasPicture(): boolean {
+    return this.presenter.hasPicture;
+  }
+
+  get pictureSize(): { width: number; height: number } {
+    return this.presenter.pictureSize;
+  }
 
   /** Mean time from decode() to the frame coming out, ms (0 before the first). */
   get decodeTimeMs(): number {
     return this.decodeMs;
   }
 
-  configure(config: VideoConfig): void {
+  configure(config: TrackConfig): void {
     if (this.config && sameConfig(this.config, config) && this.decoder?.state === 'configured') return;
     this.config = config;
     this.open();
   }
 
-  push(unit: AccessUnit): void {
+  push(unit: MediaUnit): void {
+    if (unit.codec === 'jpeg') return unit.done();
     if (this.decoder?.state !== 'configured' && this.config && unit.keyframe) this.open();
     const decoder = this.decoder;
     if (!decoder || decoder.state !== 'configured' || (this.needKeyframe && !unit.keyframe)) {
@@ -91,6 +98,11 @@ export class WebCodecsDecoder {
     this.closeDecoder();
     this.config = undefined;
     this.lastTimestamp = 0;
+  }
+
+  /** The decoder goes; the presenter keeps the picture. */
+  connectionLost(): void {
+    this.reset();
   }
 
   private open(): void {
@@ -137,7 +149,9 @@ export class WebCodecsDecoder {
       this.decodeMs = this.decodeMs === 0 ? ms : this.decodeMs * 0.9 + ms * 0.1;
     }
     this.releaseAcks();
-    this.events.decoded({ bitmap: frame, seq: info?.seq ?? 0, receivedAt: info?.receivedAt ?? Number.NaN });
+    this.events.decoded();
+    // The presenter closes it once it is replaced.
+    this.presenter.show({ bitmap: frame, seq: info?.seq ?? 0, receivedAt: info?.receivedAt ?? Number.NaN });
   }
 
   private onError(decoder: VideoDecoder, error: DOMException): void {

@@ -21,7 +21,7 @@ import {
   type QualityMessage,
   type StatusMessage,
 } from './protocol.js';
-import { videoConfig, type VideoConfig } from './h264.js';
+import { videoConfig, type TrackConfig } from './media.js';
 
 /** Pings right after opening (several, to get a short round trip early), then every PING_EVERY_MS. */
 const FIRST_PINGS_MS = [0, 250, 1000];
@@ -34,11 +34,11 @@ export interface WsEvents {
   status(message: StatusMessage): void;
   /** `ack` must be called once the frame has been dealt with; it does nothing once this connection is gone. */
   frame(header: FrameHeader, jpeg: Blob, ack: () => void): void;
-  /** H.264 (codec 2): the decoder's configuration, before the video that needs it. */
-  config(config: VideoConfig): void;
+  /** H.264 (codec 2) or H.265 (codec 3): the decoder's configuration, before the video that needs it. */
+  config(config: TrackConfig): void;
   /** H.264 with `?quality=`: what the following video is, and why. */
   quality(message: QualityMessage): void;
-  /** H.264: one access unit (AVC form, a view of the message), with its ack as for `frame`. */
+  /** H.264 or H.265: one access unit (AVC form, a view of the message), with its ack as for `frame`. */
   video(header: FrameHeader, unit: Uint8Array, ack: () => void): void;
   /** Once, however the connection ended; `opened` tells whether it ever did. */
   closed(info: { code: number; reason: string; opened: boolean }): void;

@@ -1,7 +1,8 @@
 /**
- * H.264 over protocol v1 (codec 2), and H.265 (codec 3) the same way, the browser side: the
- * `config` message as decoders take it, the access units handed to a decoder, and what
- * decoders report. No I/O.
+ * What a decoder is given, the browser side of protocol v1: each track's configuration and its
+ * units, keyed by codec. Video today: H.264 (codec 2) and H.265 (codec 3) access units after their
+ * `config` message, and JPEG pictures; an audio track (its config, its units) joins these unions
+ * and each decoder lets go of what it does not play. No I/O.
  *
  * A `config` text message comes before the first video message and again
  * before the first one that needs a new one; each video message then carries
@@ -17,6 +18,7 @@ const MAX_SIDE = 8192;
 
 /** What VideoDecoder.configure and an fMP4 init segment need. */
 export interface VideoConfig {
+  kind: 'video';
   /** RFC 6381, e.g. `avc1.64001F`, `hvc1.1.6.L93.90`. */
   codec: string;
   width: number;
@@ -34,17 +36,34 @@ export function isHevc(config: VideoConfig): boolean {
   return HEVC_CODEC.test(config.codec);
 }
 
-/** One access unit, as a video message brought it. */
-export interface AccessUnit {
-  /** AVC form: each NAL unit after its 4-byte length. */
-  data: Uint8Array;
-  keyframe: boolean;
+/** A track's configuration, as `configure` takes it (video only, today). */
+export type TrackConfig = VideoConfig;
+
+/** What every unit carries, whatever its codec. */
+interface UnitTiming {
   seq: number;
   /** When camrelay received it, server clock (ms since the epoch). */
   receivedAt: number;
   /** Called exactly once, when the decoder has taken it (or let it go): the WebSocket acks here. */
   done: () => void;
 }
+
+/** One H.264 or H.265 access unit, as a video message brought it. */
+export interface AccessUnit extends UnitTiming {
+  codec: 'h264' | 'h265';
+  /** AVC form: each NAL unit after its 4-byte length. */
+  data: Uint8Array;
+  keyframe: boolean;
+}
+
+/** One JPEG picture, as a frame message brought it. */
+export interface JpegPicture extends UnitTiming {
+  codec: 'jpeg';
+  jpeg: Blob;
+}
+
+/** Any unit a decoder may be handed; `codec` tells which. */
+export type MediaUnit = AccessUnit | JpegPicture;
 
 /** How a picture that was shown is reported, whatever the decoder. */
 export interface ShownFrame {
@@ -60,7 +79,7 @@ export function videoConfig(m: ConfigMessage): VideoConfig | undefined {
   const description = base64(m.description);
   // The smallest record: avcC's 7 bytes of header, hvcC's 23.
   if (!description || description.length < (hevc ? 23 : 7)) return undefined;
-  return { codec: m.codec, width: m.width, height: m.height, description };
+  return { kind: 'video', codec: m.codec, width: m.width, height: m.height, description };
 }
 
 export function sameConfig(a: VideoConfig, b: VideoConfig): boolean {
