@@ -178,6 +178,73 @@ log(`request to first sample bytes, 10-min window at a random point: ${stats(fir
   );
 }
 
+// Whole-day exports beside a live viewer: the camera's MJPEG rate and /api/health's answer time, first
+// alone, then while four clients each ask for another 24-hour export (four plans to make).
+{
+  const cameraUrl = `http://127.0.0.1:${address.port}/api/cameras/bench`;
+  /** MJPEG parts received per second over `ms`, and health answer times polled every 100 ms. */
+  const watch = async (ms: number, during?: () => Promise<void>): Promise<{ fps: number; health: number[] }> => {
+    const abort = new AbortController();
+    const response = await fetch(`${cameraUrl}/stream.mjpeg`, { signal: abort.signal });
+    const reader = response.body!.getReader();
+    let parts = 0;
+    let counting = false;
+    const counted = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done || !value) return;
+        if (counting) parts += Buffer.from(value).toString('latin1').split('Content-Type: image/jpeg').length - 1;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 2000)); // the camera starts, the stream settles
+    counting = true;
+    const t = performance.now();
+    const health: number[] = [];
+    let polling = true;
+    const polled = (async () => {
+      while (polling) {
+        const h = performance.now();
+        await fetch(`http://127.0.0.1:${address.port}/api/health`).then((r) => r.arrayBuffer());
+        health.push(performance.now() - h);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await Promise.all([new Promise((r) => setTimeout(r, ms)), during?.()]);
+    const seconds = (performance.now() - t) / 1000;
+    counting = false;
+    polling = false;
+    await polled;
+    abort.abort();
+    await counted;
+    return { fps: parts / seconds, health };
+  };
+  const alone = await watch(6000);
+  let exportsMs = 0;
+  const busy = await watch(6000, async () => {
+    const t = performance.now();
+    await Promise.all(
+      [0, 1, 2, 3].map(async (k) => {
+        const response = await fetch(`${base}/video.mp4?start=${start + k * 60_000}&end=${end}`);
+        const reader = response.body!.getReader();
+        let got = 0;
+        while (got < 1024 * 1024) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          got += value.length;
+        }
+        await reader.cancel();
+      }),
+    );
+    exportsMs = performance.now() - t;
+  });
+  const worst = (values: number[]): string => `${Math.max(...values).toFixed(0)} ms`;
+  log(
+    `live camera beside four ${DAY_MS / 3600_000} h exports (all four answered in ${(exportsMs / 1000).toFixed(1)} s): ` +
+      `${busy.fps.toFixed(1)} fps (alone ${alone.fps.toFixed(1)} fps), /api/health ${stats(busy.health)} ` +
+      `(alone: worst ${worst(alone.health)})`,
+  );
+}
+
 // Chromium: first decoded frame at random points; then a seek inside one 24-hour export.
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -3,7 +3,7 @@
  * holding up the event loop (the layout works in slices, the header is built in a worker thread).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,7 +11,9 @@ import { layOut } from '../../src/playback/export.js';
 import { HeaderBuilder } from '../../src/playback/header-builder.js';
 import { ExportPlanner } from '../../src/playback/planner.js';
 import { SegmentTables, type SegmentTable } from '../../src/playback/tables.js';
-import { tenSeconds, writeSegment } from './helpers.js';
+import { mediaSegment } from '../../src/codec/mp4/fmp4.js';
+import { toAvc } from '../../src/codec/h264/nal.js';
+import { FRAME_TICKS, tenSeconds, writeSegment } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'camrelay-playback-planner-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -35,6 +37,32 @@ describe('export planner', () => {
     const other = await planner.plan({ camera: 'door', start: T + 2_000, end: T + 18_000 }, records);
     assert.notEqual(other!.etag, plans[0]!.etag, 'more samples: another plan');
     assert.equal(planner.built, 2);
+  });
+
+  it('gives a request the same plan while its segment grows, and a new request what was written since', async () => {
+    const track = tenSeconds();
+    const record = writeSegment(root, 5, { camera: 'grow', startMs: T + 60_000, track, frames: 90, open: true });
+    const planner = new ExportPlanner(new SegmentTables());
+    after(() => planner.close());
+    const request = { camera: 'grow', start: T + 60_000, end: T + 80_000 };
+    const first = (await planner.plan(request, [record]))!;
+    assert.ok(first.growing);
+    const more = mediaSegment({
+      sequenceNumber: 4,
+      baseDecodeTime: 90 * FRAME_TICKS,
+      samples: track.aus
+        .slice(90, 120)
+        .map((au) => ({ data: toAvc(au.nalus), duration: FRAME_TICKS, keyframe: au.keyframe })),
+    });
+    appendFileSync(record.file, more);
+    const grown = { ...record, bytes: record.bytes + more.length, endMs: record.endMs + 1000 };
+    assert.equal(await planner.plan(request, [grown]), first, 'the same request: the same file for its Range requests');
+    const fresh = (await planner.plan({ ...request, start: request.start + 1 }, [grown]))!;
+    assert.notEqual(fresh.etag, first.etag);
+    assert.ok(
+      fresh.durationSeconds > first.durationSeconds,
+      `${fresh.durationSeconds} s after ${first.durationSeconds} s`,
+    );
   });
 
   it('lets the event loop turn while a million-sample export is laid out, and the file is whole', async () => {
