@@ -17,7 +17,8 @@ import { IndexCorrupt, IndexDb, type SegmentRow } from './segment-index.js';
 
 export const INDEX_FILE = 'index.sqlite3';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const SEGMENT = /^(\d{1,15})\.mp4$/;
+/** `<startMs>.mp4`, or `<startMs>-<n>.mp4` for another segment that started in the same millisecond. */
+const SEGMENT = /^(\d{1,15})(?:-\d{1,2})?\.mp4$/;
 
 export interface RepairReport {
   rebuilt: boolean;

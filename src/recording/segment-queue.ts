@@ -6,7 +6,7 @@
  * drops the rest of that segment rather than slow the camera. A failed operation marks its
  * segment and everything queued after it as failed and tells the owner once.
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { initSegment, mediaSegment, type Sample } from '../codec/mp4/fmp4.js';
 import { recordOption, type RecordOption } from '../codec/mp4/sample-entry.js';
 import type { TrackConfig } from '../media/index.js';
@@ -166,6 +166,7 @@ export class SegmentQueue {
         timescale: TIMESCALE,
       });
       segment.writer = await SegmentWriter.create(host.root, join(host.root, segment.file), init);
+      segment.file = relative(host.root, segment.writer.path);
       this.writing = segment;
       const db = host.db();
       for (const gap of this.gaps.splice(0)) db.addGap(gap);

@@ -6,6 +6,9 @@
 import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+/** Segments of one camera starting in the same millisecond, at most (the recorder drops past that). */
+export const MAX_SAME_START = 99;
+
 export class SegmentWriter {
   /** Bytes of whole, synced content: the init segment and every fragment appended. */
   bytes = 0;
@@ -19,24 +22,32 @@ export class SegmentWriter {
 
   /**
    * Creates `path` (its folders under `root` too, never `root` itself: a store whose folder is
-   * gone, or unmounted, must not write into the folder beneath) and writes the init segment.
+   * gone, or unmounted, must not write into the folder beneath) and writes the init segment. Two
+   * segments of a camera can start in the same millisecond (its picture settings changed at once):
+   * where `path` is taken, the file is `<startMs>-1.mp4`, `-2`… (`writer.path` says which).
    */
   static async create(root: string, path: string, init: Uint8Array): Promise<SegmentWriter> {
     await stat(root);
     // Video of people: readable by the server's user and group only.
     const folder = () => mkdir(dirname(path), { recursive: true, mode: 0o750 });
     await folder();
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'wx', 0o640);
-    } catch (err) {
-      // Retention removes a day's folder with its last segment: it may have done so just now.
-      if ((err as { code?: string }).code !== 'ENOENT') throw err;
-      await stat(root);
-      await folder();
-      fh = await open(path, 'wx', 0o640);
+    let fh: FileHandle | undefined;
+    let chosen = path;
+    for (let n = 1; !fh; n++) {
+      try {
+        fh = await open(chosen, 'wx', 0o640);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'EEXIST' && n <= MAX_SAME_START) {
+          chosen = path.replace(/\.mp4$/, `-${n}.mp4`);
+        } else if (code === 'ENOENT' && n === 1) {
+          // Retention removes a day's folder with its last segment: it may have done so just now.
+          await stat(root);
+          await folder();
+        } else throw err;
+      }
     }
-    const writer = new SegmentWriter(path, fh);
+    const writer = new SegmentWriter(chosen, fh);
     try {
       await writer.write(init);
       writer.bytes = init.length;
