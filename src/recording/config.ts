@@ -81,10 +81,29 @@ export const recordSchema = z.preprocess(
 
 export type RecordOptions = z.infer<typeof recordObject>;
 
+/** A publisher's `record:` (the hub records that edge's cameras): a camera's keys, and max_size for all of them. */
+export const publisherRecordSchema = z.preprocess(
+  (value) => (typeof value === 'boolean' ? { enabled: value } : value),
+  recordObject.extend({ max_size: size.optional() }),
+);
+
+export type PublisherRecordOptions = z.infer<typeof publisherRecordSchema>;
+
+const SHARE_RULE = 'expected a share of the store like "25%" (1% to 100%)';
+
+const share = z.unknown().transform((value, ctx) => {
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value) : null;
+  const percent = m ? Number(m[1]) : NaN;
+  if (percent >= 1 && percent <= 100) return percent;
+  ctx.addIssue({ code: 'custom', message: SHARE_RULE });
+  return z.NEVER;
+});
+
 export const recordingsSchema = z.strictObject({
   path: z.string().min(1).optional(),
   max_size: size.optional(),
   min_free: freeSpace.optional(),
+  edge_share: share.optional(),
   segment_duration: z
     .number({ error: 'expected seconds, from 2 to 3600' })
     .min(2, 'expected seconds, from 2 to 3600')
@@ -99,6 +118,8 @@ export interface CameraRecordConfig {
   retainDays: number;
   /** Most bytes this camera's recordings may take; undefined: no limit of its own. */
   retainBytes?: number;
+  /** A camera an edge publishes: most bytes all of that edge's cameras may take (publishers[].record.max_size). */
+  edgeMaxBytes?: number;
 }
 
 /** The store, settled. */
@@ -108,12 +129,22 @@ export interface RecordingsConfig {
   /** Most bytes the whole store may take; undefined: no limit but minFree. */
   maxBytes?: number;
   minFree: FreeSpace;
+  /**
+   * Per edge, the share of the store (percent of max_size, else of what min_free leaves of the disk)
+   * its cameras may hold before store-wide pressure deletes theirs first.
+   */
+  edgeSharePercent?: number;
   segmentDurationMs: number;
   /** retain_days for recordings of cameras no longer configured (camera_defaults', else the default). */
   defaultRetainDays: number;
 }
 
-export const RECORD_DEFAULTS = { retainDays: 14, minFree: { percent: 5 } as FreeSpace, segmentDuration: 60 };
+export const RECORD_DEFAULTS = {
+  retainDays: 14,
+  minFree: { percent: 5 } as FreeSpace,
+  segmentDuration: 60,
+  edgeSharePercent: 25,
+};
 
 /**
  * camera_defaults' `record:` merged with the camera's own (key by key); a block without `enabled`
@@ -132,6 +163,16 @@ export function settleRecord(
   };
 }
 
+/** A publisher's `record:`: settled like a camera's, with the edge's max_size. */
+export function settlePublisherRecord(
+  defaults: RecordOptions | undefined,
+  own: PublisherRecordOptions | undefined,
+): CameraRecordConfig | undefined {
+  const { max_size, ...camera } = own ?? {};
+  const settled = settleRecord(defaults, own ? camera : undefined);
+  return settled && max_size !== undefined ? { ...settled, edgeMaxBytes: max_size } : settled;
+}
+
 /**
  * The store's settings. The default path is `$STATE_DIRECTORY/recordings` under systemd's
  * StateDirectory=, else `recordings` in the working directory; a relative path is resolved
@@ -148,6 +189,7 @@ export function settleRecordings(
     path: isAbsolute(given) ? given : resolve(process.cwd(), given),
     ...(options?.max_size !== undefined ? { maxBytes: options.max_size } : {}),
     minFree: options?.min_free ?? RECORD_DEFAULTS.minFree,
+    edgeSharePercent: options?.edge_share ?? RECORD_DEFAULTS.edgeSharePercent,
     segmentDurationMs: (options?.segment_duration ?? RECORD_DEFAULTS.segmentDuration) * 1000,
     defaultRetainDays: defaults?.retain_days ?? RECORD_DEFAULTS.retainDays,
   };

@@ -2,8 +2,12 @@
  * What the store keeps. Segments are deleted, oldest first and never the one being written:
  * - by age: older than the camera's retain_days (cameras no longer configured: the default);
  * - by size per camera: over the camera's retain_size;
+ * - by size per edge: the cameras an edge publishes, together over its publishers[].record.max_size;
  * - by size of the store: over recordings.max_size;
  * - by free space: while the file system has less than recordings.min_free free.
+ * Under store-wide pressure (the last two), an edge holding more than its share of the store
+ * (recordings.edge_share) loses its oldest first: an edge sending padded pictures cannot push the
+ * hub's own cameras' recordings out.
  * Sizes count the open segments as far as they are written, so the store exceeds its limit by at
  * most the segment growing since the last run.
  */
@@ -15,7 +19,7 @@ import { formatBytes } from './config.js';
 import { diskSpace, type DiskSpace } from './disk.js';
 import type { IndexDb, SegmentRow } from './segment-index.js';
 
-export type DeletionReason = 'age' | 'camera-size' | 'store-size' | 'min-free';
+export type DeletionReason = 'age' | 'camera-size' | 'edge-size' | 'store-size' | 'min-free';
 
 const DAY_MS = 86_400_000;
 /** Rows read per query while deleting by size. */
@@ -24,8 +28,8 @@ const BATCH = 200;
 export interface RetentionDeps {
   root: string;
   config: RecordingsConfig;
-  /** Per configured camera: its retain_days and retain_size. */
-  cameras: ReadonlyMap<string, { retainDays: number; retainBytes?: number }>;
+  /** Per configured camera: its retain_days and retain_size (and for an edge's camera, the edge's max_size). */
+  cameras: ReadonlyMap<string, { retainDays: number; retainBytes?: number; edgeMaxBytes?: number }>;
   db(): IndexDb;
   /** Bytes of each open segment written so far, by camera. */
   openBytes(): Map<string, number>;
@@ -38,7 +42,13 @@ export interface RetentionDeps {
 }
 
 export class Retention {
-  readonly deletions: Record<DeletionReason, number> = { age: 0, 'camera-size': 0, 'store-size': 0, 'min-free': 0 };
+  readonly deletions: Record<DeletionReason, number> = {
+    age: 0,
+    'camera-size': 0,
+    'edge-size': 0,
+    'store-size': 0,
+    'min-free': 0,
+  };
   deletedBytes = 0;
   /** Bytes in the store at the last run, open segments included. */
   storeBytes = 0;
@@ -86,6 +96,9 @@ export class Retention {
     const now = deps.now();
     const open = deps.openIds();
     const removed: Record<string, { count: number; bytes: number; reason: DeletionReason; camera: string }> = {};
+    /** Bytes by camera and by edge, kept up to date as segments go (filled once sizes are read). */
+    const totals = new Map<string, number>();
+    const edges = new Map<string, { bytes: number; cap?: number }>();
     const remove = async (row: SegmentRow, reason: DeletionReason): Promise<void> => {
       try {
         await unlink(join(deps.root, row.file));
@@ -94,6 +107,9 @@ export class Retention {
       }
       db.remove(row.id);
       this.closed?.set(row.camera, (this.closed.get(row.camera) ?? 0) - row.bytes);
+      if (totals.has(row.camera)) totals.set(row.camera, totals.get(row.camera)! - row.bytes);
+      const edge = edges.get(edgeOf(row.camera) ?? '');
+      if (edge) edge.bytes -= row.bytes;
       await rmdir(dirname(join(deps.root, row.file))).catch(() => undefined);
       this.deletions[reason]++;
       this.deletedBytes += row.bytes;
@@ -119,59 +135,83 @@ export class Retention {
       this.closed = db.totals();
       this.closedReadAt = Date.now();
     }
-    const totals = new Map(this.closed);
+    for (const [camera, bytes] of this.closed) totals.set(camera, bytes);
     for (const [camera, bytes] of deps.openBytes()) totals.set(camera, (totals.get(camera) ?? 0) + bytes);
-    for (const [camera, { retainBytes }] of deps.cameras) {
-      if (retainBytes === undefined) continue;
-      let total = totals.get(camera) ?? 0;
-      while (total > retainBytes) {
-        const rows = db.oldestOf(camera, BATCH);
-        if (!rows.length) break;
-        for (const row of rows) {
-          if (total <= retainBytes) break;
-          await remove(row, 'camera-size');
-          total -= row.bytes;
-        }
-      }
-      totals.set(camera, total);
+    for (const [camera, bytes] of totals) {
+      const edge = edgeOf(camera);
+      if (edge === undefined) continue;
+      const group = edges.get(edge) ?? { bytes: 0 };
+      group.bytes += bytes;
+      edges.set(edge, group);
     }
-    let store = [...totals.values()].reduce((a, b) => a + b, 0);
-    const shrink = async (over: () => boolean, reason: DeletionReason, freed: (bytes: number) => void) => {
+    for (const [camera, { edgeMaxBytes }] of deps.cameras) {
+      const group = edges.get(edgeOf(camera) ?? '');
+      if (group && edgeMaxBytes !== undefined) group.cap = Math.min(group.cap ?? Infinity, edgeMaxBytes);
+    }
+    /** Deletes the oldest rows `rows(n)` gives while `over()`. */
+    const trim = async (over: () => boolean, rows: (n: number) => SegmentRow[], reason: DeletionReason) => {
       while (over()) {
-        const rows = db.oldest(BATCH);
-        if (!rows.length) return;
-        for (const row of rows) {
+        const batch = rows(BATCH);
+        if (!batch.length) return;
+        for (const row of batch) {
           if (!over()) return;
           await remove(row, reason);
-          store -= row.bytes;
-          freed(row.bytes);
         }
       }
     };
-    const max = deps.config.maxBytes;
-    if (max !== undefined)
-      await shrink(
-        () => store > max,
-        'store-size',
-        () => undefined,
+    for (const [camera, { retainBytes }] of deps.cameras) {
+      if (retainBytes === undefined) continue;
+      await trim(
+        () => (totals.get(camera) ?? 0) > retainBytes,
+        (n) => db.oldestOf(camera, n),
+        'camera-size',
       );
+    }
+    for (const [edge, group] of edges) {
+      const cap = group.cap;
+      if (cap === undefined) continue;
+      await trim(
+        () => group.bytes > cap,
+        (n) => db.oldestOfEdge(edge, n),
+        'edge-size',
+      );
+    }
+    const storeBytes = (): number => [...totals.values()].reduce((a, b) => a + b, 0);
 
-    // Free space on the file system.
+    let space: DiskSpace | undefined;
     try {
-      const space = await (deps.space ?? diskSpace)(deps.root);
-      const minFree = deps.config.minFree;
-      const want = 'bytes' in minFree ? minFree.bytes : Math.ceil((space.total * minFree.percent) / 100);
-      let free = space.free;
-      await shrink(
-        () => free < want,
-        'min-free',
-        (bytes) => (free += bytes),
-      );
-      this.freeBytes = free;
+      space = await (deps.space ?? diskSpace)(deps.root);
     } catch (err) {
       deps.log.debug({ err }, 'recording: cannot read the free space');
     }
-    this.storeBytes = store;
+    const minFree = deps.config.minFree;
+    const want = 'bytes' in minFree ? minFree.bytes : space ? Math.ceil((space.total * minFree.percent) / 100) : 0;
+    // An edge's share of the store: of max_size, else of the disk less what min_free keeps.
+    const max = deps.config.maxBytes;
+    const base = max ?? (space ? space.total - want : undefined);
+    const share = base === undefined ? undefined : (base * (deps.config.edgeSharePercent ?? 100)) / 100;
+    /** Under store-wide pressure: the edge furthest over its share first, then the oldest of all. */
+    const pressured = (n: number): SegmentRow[] => {
+      let worst: string | undefined;
+      let most = 0;
+      for (const [edge, group] of edges) {
+        const over = group.bytes - Math.min(share ?? Infinity, group.cap ?? Infinity);
+        if (over > most) [worst, most] = [edge, over];
+      }
+      const rows = worst === undefined ? [] : db.oldestOfEdge(worst, n);
+      return rows.length ? rows : db.oldest(n);
+    };
+    if (max !== undefined) await trim(() => storeBytes() > max, pressured, 'store-size');
+
+    // Free space on the file system.
+    if (space) {
+      let free = space.free;
+      const before = storeBytes();
+      await trim(() => free + (before - storeBytes()) < want, pressured, 'min-free');
+      free += before - storeBytes();
+      this.freeBytes = free;
+    }
+    this.storeBytes = storeBytes();
 
     for (const r of Object.values(removed)) {
       deps.log.info(
@@ -182,12 +222,20 @@ export class Retention {
   }
 }
 
+/** The edge of a camera an edge publishes (`shed` of `shed.cam`); undefined for the hub's own cameras. */
+function edgeOf(camera: string): string | undefined {
+  const dot = camera.indexOf('.');
+  return dot > 0 ? camera.slice(0, dot) : undefined;
+}
+
 function describe(reason: DeletionReason): string {
   switch (reason) {
     case 'age':
       return 'older than retain_days';
     case 'camera-size':
       return "over the camera's retain_size";
+    case 'edge-size':
+      return "over its edge's publishers[].record.max_size";
     case 'store-size':
       return 'over recordings.max_size';
     case 'min-free':

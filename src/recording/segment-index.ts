@@ -122,6 +122,7 @@ export class IndexDb {
     gapInsert: Statement;
     oldest: Statement;
     oldestOf: Statement;
+    oldestOfEdge: Statement;
     totals: Statement;
     lastEnd: Statement;
   };
@@ -167,6 +168,10 @@ export class IndexDb {
       ),
       oldest: db.prepare('SELECT * FROM segments WHERE open = 0 ORDER BY start_ms LIMIT ?'),
       oldestOf: db.prepare('SELECT * FROM segments WHERE open = 0 AND camera = ? ORDER BY start_ms LIMIT ?'),
+      // `<edge>.<camera>` ids sort between `<edge>.` and `<edge>/` ('/' follows '.').
+      oldestOfEdge: db.prepare(
+        'SELECT * FROM segments WHERE open = 0 AND camera >= ? AND camera < ? ORDER BY start_ms LIMIT ?',
+      ),
       totals: db.prepare('SELECT camera, SUM(bytes) AS bytes FROM segments WHERE open = 0 GROUP BY camera'),
       // Gaps count: a camera an edge withdrew ends with one, written when it went.
       lastEnd: db.prepare(
@@ -216,6 +221,11 @@ export class IndexDb {
   /** Closed segments, oldest first. */
   oldest(limit: number): SegmentRow[] {
     return (this.stmts.oldest.all(limit) as RawSegment[]).map(segment);
+  }
+
+  /** The closed segments of every camera an edge publishes (`<edge>.<camera>`), oldest first. */
+  oldestOfEdge(edge: string, limit: number): SegmentRow[] {
+    return (this.stmts.oldestOfEdge.all(`${edge}.`, `${edge}/`, limit) as RawSegment[]).map(segment);
   }
 
   /** The camera's closed segments, oldest first. */

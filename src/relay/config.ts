@@ -5,7 +5,8 @@
  * merges the command line into them for config/load.ts.
  */
 import {
-  recordSchema,
+  publisherRecordSchema,
+  settlePublisherRecord,
   settleRecord,
   type CameraRecordConfig,
   type RecordOptions,
@@ -59,7 +60,7 @@ export const publisherSchema = z.strictObject({
   max_cameras: z.number().int().min(1).max(MAX_CAMERAS_PER_EDGE).optional(),
   offline_grace: z.number().min(0).max(86_400).optional(),
   /** The hub records every camera this edge publishes (camera_defaults' `record:` applies too). */
-  record: recordSchema.optional(),
+  record: publisherRecordSchema.optional(),
 });
 
 export const publishersSchema = z
@@ -135,7 +136,7 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
     maxFrameBytes: p.max_frame_size ?? DEFAULT_MAX_FRAME_BYTES,
     maxCameras: p.max_cameras ?? DEFAULT_MAX_CAMERAS,
     offlineGraceMs: p.offline_grace === undefined ? DEFAULT_OFFLINE_GRACE_MS : Math.round(p.offline_grace * 1000),
-    ...withRecord(settleRecord(file.camera_defaults?.record, p.record)),
+    ...withRecord(settlePublisherRecord(file.camera_defaults?.record, p.record)),
   }));
   for (const value of cli.publishers ?? []) {
     const eq = value.indexOf('=');

@@ -48,7 +48,7 @@ describe('recording config', () => {
     const config = await loadConfig({
       config: file(
         `camera_defaults: { record: { retain_days: 7, retain_size: 1GB } }\n` +
-          `recordings: { path: rec, max_size: 1.5TB, min_free: 10GiB, segment_duration: 30 }\n` +
+          `recordings: { path: rec, max_size: 1.5TB, min_free: 10GiB, edge_share: 10%, segment_duration: 30 }\n` +
           `cameras:\n` +
           `  - { id: a, source: testsrc }\n` +
           `  - { id: b, source: testsrc, record: false }\n` +
@@ -65,6 +65,7 @@ describe('recording config', () => {
       path: resolve('rec'),
       maxBytes: 1.5e12,
       minFree: { bytes: 10 * 2 ** 30 },
+      edgeSharePercent: 10,
       segmentDurationMs: 30_000,
       defaultRetainDays: 7,
     });
@@ -76,14 +77,14 @@ describe('recording config', () => {
       config: file(
         `camera_defaults: { record: { retain_days: 3 } }\n` +
           `publishers:\n` +
-          `  - { name: a, token_hash: "${hash}", record: { retain_size: 1GB } }\n` +
+          `  - { name: a, token_hash: "${hash}", record: { retain_size: 1GB, max_size: 30MB } }\n` +
           `  - { name: b, token_hash: "${hash}", record: false }\n` +
           `  - { name: c, token_hash: "${hash}" }\n`,
       ),
       publishers: ['d=0123456789abcdef0123'],
     });
     const byName = new Map((config.publishers ?? []).map((p) => [p.name, p.record]));
-    assert.deepEqual(byName.get('a'), { retainDays: 3, retainBytes: 1e9 });
+    assert.deepEqual(byName.get('a'), { retainDays: 3, retainBytes: 1e9, edgeMaxBytes: 30e6 });
     assert.equal(byName.get('b'), undefined);
     assert.deepEqual(byName.get('c'), { retainDays: 3 });
     assert.deepEqual(byName.get('d'), { retainDays: 3 });
@@ -98,6 +99,7 @@ describe('recording config', () => {
     assert.deepEqual(config.recordings, {
       path: resolve(process.cwd(), 'recordings'),
       minFree: { percent: 5 },
+      edgeSharePercent: 25,
       segmentDurationMs: 60_000,
       defaultRetainDays: 14,
     });
@@ -136,6 +138,18 @@ describe('recording config', () => {
         /recordings\.segment_duration: got 0.5, expected seconds, from 2 to 3600/,
       ],
       [`recordings: { path: "" }\n`, /recordings\.path: got ""/],
+      [
+        `recordings: { edge_share: 150% }\n`,
+        /recordings\.edge_share: got "150%", expected a share of the store like "25%"/,
+      ],
+      [
+        `publishers:\n  - { name: a, token_hash: "sha256:${'0'.repeat(64)}", record: { max_size: plenty } }\n`,
+        /publishers\[0\]\.record\.max_size: got "plenty", expected a size/,
+      ],
+      [
+        `cameras:\n  - { id: a, source: testsrc, record: { max_size: 1GB } }\n`,
+        /cameras\[0\]\.record\.max_size: unknown key/,
+      ],
       [
         `publishers:\n  - { name: a, token_hash: "sha256:${'0'.repeat(64)}", record: { retain_size: 5 apples } }\n`,
         /publishers\[0\]\.record\.retain_size: got "5 apples", expected a size/,

@@ -50,10 +50,14 @@ describe('segments that start in the same millisecond', () => {
       .map((f) => basename(f))
       .sort();
     assert.equal(new Set(names).size, 6);
-    assert.deepEqual(
-      names.map((n) => n.replace(/^\d+/, 'T')).sort(),
-      ['T-1.mp4', 'T-1.mp4', 'T-2.mp4', 'T-2.mp4', 'T.mp4', 'T.mp4'],
-    );
+    assert.deepEqual(names.map((n) => n.replace(/^\d+/, 'T')).sort(), [
+      'T-1.mp4',
+      'T-1.mp4',
+      'T-2.mp4',
+      'T-2.mp4',
+      'T.mp4',
+      'T.mp4',
+    ]);
     assert.deepEqual(rows.map((r) => basename(r.file)).sort(), names, 'the index names the files as written');
     // The index lost: repair finds every file again by its name.
     const found = await scanFiles(host.root);
