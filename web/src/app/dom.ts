@@ -54,3 +54,17 @@ export const ICONS = {
 export function setText(element: Element, text: string): void {
   if (element.textContent !== text) element.textContent = text;
 }
+
+/** A button showing an icon, named by `label` (its title and accessible name). */
+export function iconButton(label: string, path: string, onClick: () => void): HTMLButtonElement {
+  const b = h('button', { class: 'button', type: 'button', title: label, 'aria-label': label }, icon(path));
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** A button showing `label` as text. */
+export function textButton(label: string, onClick: () => void): HTMLButtonElement {
+  const b = h('button', { class: 'button text', type: 'button' }, label);
+  b.addEventListener('click', onClick);
+  return b;
+}

@@ -1,13 +1,14 @@
 /**
  * The single view's recordings: a day's timeline (recorded ranges, gaps, now), day navigation
  * and zoom, playback of the recording in a <video> with its wall-clock time, speeds, "Live" to
- * go back, and a selected range to download. Shown only for a camera that records or has
+ * go back, and a selected range to download (range-selection.ts). Shown only for a camera that records or has
  * recordings, and never to a user the server refuses them to.
  */
 import type { Camera } from './api.js';
-import { h, icon, ICONS, setText } from './dom.js';
+import { h, icon, ICONS, iconButton, setText, textButton } from './dom.js';
+import { RangeSelection } from './range-selection.js';
 import { RecordingPlayer, type PlaybackState } from './recording-player.js';
-import { fetchRecordings, videoHref, type RecordingStatus, type Recordings } from './recordings.js';
+import { fetchRecordings, type RecordingStatus, type Recordings } from './recordings.js';
 import { mayWatchRecordings, whoAmI } from './session.js';
 import { Thumbnails } from './thumbnails.js';
 import { gapTitle, TimelineTrack } from './timeline-track.js';
@@ -16,8 +17,6 @@ import {
   DAY,
   dayOf,
   follow,
-  normalizeSelection,
-  formatDuration,
   playableFrom,
   SECOND,
   spanAt,
@@ -64,17 +63,13 @@ export class RecordingsPanel {
   private readonly zoomOut: HTMLButtonElement;
   private readonly playButton: HTMLButtonElement;
   private readonly liveButton: HTMLButtonElement;
-  private readonly selectButton: HTMLButtonElement;
-  private readonly fromHere: HTMLButtonElement;
-  private readonly toHere: HTMLButtonElement;
-  private readonly download: HTMLAnchorElement;
   private readonly speedButtons: HTMLButtonElement[];
+  private readonly selection: RangeSelection;
 
   private day: Span = dayOf(Date.now());
   private zoom = 0;
   private view: Span = this.day;
   private recordings: Recordings = { ...this.day, ranges: [], gaps: [] };
-  private selection: Span | undefined;
   private playing = false;
   private visible = false;
   private refused = false;
@@ -103,7 +98,7 @@ export class RecordingsPanel {
     });
     this.video = this.player.video;
     this.track = new TimelineTrack(
-      { seek: (t) => this.seek(t), select: (span) => this.setSelection(span) },
+      { seek: (t) => this.seek(t), select: (span) => this.selection.set(span) },
       this.thumbnails,
     );
 
@@ -129,23 +124,11 @@ export class RecordingsPanel {
       b.dataset.speed = String(speed);
       return b;
     });
-    this.selectButton = iconButton('Select', ICONS.select, () => this.toggleSelect());
-    this.selectButton.append(h('span', { class: 'label' }, 'Select'));
-    this.selectButton.setAttribute('aria-pressed', 'false');
-    this.selectButton.title = 'Select a range to download: drag over the timeline, or tap its start and its end';
-    this.fromHere = textButton('From here', () => this.markSelection('start'));
-    this.toHere = textButton('To here', () => this.markSelection('end'));
-    this.fromHere.title = 'The selection starts at the playhead';
-    this.toHere.title = 'The selection ends at the playhead';
-    this.fromHere.hidden = true;
-    this.toHere.hidden = true;
-    this.download = h(
-      'a',
-      { class: 'button download-range', hidden: true, title: 'Download the selected range (MP4)' },
-      icon(ICONS.download),
-      h('span', { class: 'download-label' }, 'Download'),
-    );
-
+    this.selection = new RangeSelection(camera, {
+      track: this.track,
+      playhead: () => (this.playing ? this.player.time : undefined),
+      say: (text) => this.say(text),
+    });
     this.element = h(
       'section',
       { class: 'timeline-panel', 'aria-label': 'Recordings', hidden: true },
@@ -167,7 +150,7 @@ export class RecordingsPanel {
           this.playButton,
           h('div', { class: 'speeds', role: 'group', 'aria-label': 'Playback speed' }, ...this.speedButtons),
         ),
-        h('div', { class: 'timeline-select' }, this.selectButton, this.fromHere, this.toHere, this.download),
+        this.selection.element,
       ),
       this.status,
     );
@@ -429,43 +412,6 @@ export class RecordingsPanel {
     else if (state === 'playing' && this.status.dataset.kind === 'loading') this.say('');
   }
 
-  private toggleSelect(): void {
-    const on = !this.track.selectMode;
-    this.track.selectMode = on;
-    this.selectButton.setAttribute('aria-pressed', String(on));
-    this.fromHere.hidden = !on;
-    this.toHere.hidden = !on;
-    if (on) this.say('Drag over the timeline, or tap where the range starts and where it ends.');
-    else {
-      this.setSelection(undefined);
-      this.track.setSelection(undefined);
-      this.say('');
-    }
-  }
-
-  /** Sets one end of the selection at the playhead (or now), for keyboards and for precision. */
-  private markSelection(end: 'start' | 'end'): void {
-    const t = (this.playing ? this.player.time : undefined) ?? Date.now();
-    const other = this.selection ? (end === 'start' ? this.selection.end : this.selection.start) : t;
-    const span = normalizeSelection(t, other);
-    this.track.setSelection(span);
-    this.setSelection(span.end - span.start >= SECOND ? span : undefined, span);
-  }
-
-  private setSelection(span: Span | undefined, partial?: Span): void {
-    this.selection = span ?? partial;
-    this.download.hidden = !span;
-    if (!span) return;
-    this.download.href = videoHref(this.camera, span, true);
-    this.download.download = `${this.camera}-${stamp(span.start)}-${stamp(span.end).slice(9)}.mp4`;
-    this.download.dataset.start = String(span.start);
-    this.download.dataset.end = String(span.end);
-    const text = `Download ${timeOnly.format(span.start)}–${timeOnly.format(span.end)}`;
-    setText(this.download.querySelector('.download-label') ?? this.download, text);
-    this.download.title = `${text} (${formatDuration(span.end - span.start)}, MP4)`;
-    this.say(`Selected ${formatDuration(span.end - span.start)}.`);
-  }
-
   private say(text: string): void {
     setText(this.status, text);
     let kind = '';
@@ -473,24 +419,4 @@ export class RecordingsPanel {
     else if (text.startsWith('Nothing recorded on')) kind = 'empty';
     this.status.dataset.kind = kind;
   }
-}
-
-function iconButton(label: string, path: string, onClick: () => void): HTMLButtonElement {
-  const b = h('button', { class: 'button', type: 'button', title: label, 'aria-label': label }, icon(path));
-  b.addEventListener('click', onClick);
-  return b;
-}
-
-function textButton(label: string, onClick: () => void): HTMLButtonElement {
-  const b = h('button', { class: 'button text', type: 'button' }, label);
-  b.addEventListener('click', onClick);
-  return b;
-}
-
-/** 20250103-140211 in local time. */
-function stamp(t: number): string {
-  const d = new Date(t);
-  const p = (n: number): string => String(n).padStart(2, '0');
-  const date = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`;
-  return `${date}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
