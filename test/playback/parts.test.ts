@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { HttpError } from '../../src/outputs/http-errors.js';
-import { planExport } from '../../src/playback/export.js';
+import { planExport, type ExportPlan } from '../../src/playback/export.js';
 import { HeaderBuilder } from '../../src/playback/header-builder.js';
 import { SegmentTables } from '../../src/playback/tables.js';
 import { Thumbnails } from '../../src/playback/thumbnails.js';
@@ -54,12 +54,18 @@ describe('thumbnails', () => {
   });
 });
 
+/** The export plan of segment `id`: 10 s of 640x480 recorded `at` ms after T. */
+async function tenSecondPlan(id: number, at: number): Promise<ExportPlan> {
+  const record = writeSegment(root, id, { camera: 'door', startMs: T + at, track: tenSeconds(640, 480) });
+  const request = { camera: 'door', start: T + at, end: T + at + 10_000 };
+  return (await planExport(request, [record], new SegmentTables(), headers))!;
+}
+
+const openFiles = (): number => readdirSync('/proc/self/fd').length;
+
 describe('virtual file', () => {
   it('reads a chunk at a time, as fast as the reader takes them', async () => {
-    const track = tenSeconds(640, 480);
-    const record = writeSegment(root, 3, { camera: 'door', startMs: T + 20_000, track });
-    const tables = new SegmentTables();
-    const plan = (await planExport({ camera: 'door', start: T + 20_000, end: T + 30_000 }, [record], tables, headers))!;
+    const plan = await tenSecondPlan(3, 20_000);
     assert.ok(plan.size > 4 * CHUNK, `${plan.size} bytes`);
     const stream = readRange(plan, 0, plan.size - 1);
     const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
@@ -71,15 +77,8 @@ describe('virtual file', () => {
   });
 
   it('closes its files when the reader leaves at any moment', async () => {
-    const record = writeSegment(root, 4, { camera: 'door', startMs: T + 30_000, track: tenSeconds(640, 480) });
-    const plan = (await planExport(
-      { camera: 'door', start: T + 30_000, end: T + 40_000 },
-      [record],
-      new SegmentTables(),
-      headers,
-    ))!;
-    const fds = (): number => readdirSync('/proc/self/fd').length;
-    const before = fds();
+    const plan = await tenSecondPlan(4, 30_000);
+    const before = openFiles();
     for (let i = 0; i < 60; i++) {
       const stream = readRange(plan, i * 1000, plan.size - 1);
       stream.on('error', () => {});
@@ -88,19 +87,12 @@ describe('virtual file', () => {
       await sleep(i % 4);
       stream.destroy();
     }
-    await waitFor(() => fds() <= before, 5000, `open files back to ${before}`);
+    await waitFor(() => openFiles() <= before, 5000, `open files back to ${before}`);
   });
 
   it('is closed when its reader takes nothing for the idle time (a client that never reads)', async () => {
-    const record = writeSegment(root, 5, { camera: 'door', startMs: T + 40_000, track: tenSeconds(640, 480) });
-    const plan = (await planExport(
-      { camera: 'door', start: T + 40_000, end: T + 50_000 },
-      [record],
-      new SegmentTables(),
-      headers,
-    ))!;
-    const fds = (): number => readdirSync('/proc/self/fd').length;
-    const before = fds();
+    const plan = await tenSecondPlan(5, 40_000);
+    const before = openFiles();
     const stream = readRange(plan, 0, plan.size - 1, 300);
     const failed = new Promise<Error>((resolve) => stream.once('error', resolve));
     await new Promise<Buffer>((resolve) => stream.once('data', resolve));
@@ -108,7 +100,7 @@ describe('virtual file', () => {
     const error = await failed;
     assert.match(error.message, /read nothing for 300 ms/);
     assert.ok(stream.destroyed);
-    await waitFor(() => fds() <= before, 5000, `open files back to ${before}`);
+    await waitFor(() => openFiles() <= before, 5000, `open files back to ${before}`);
   });
 
   it('parses Range headers', () => {
