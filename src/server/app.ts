@@ -22,6 +22,7 @@ import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
 import { createRegistry } from './cameras.js';
 import { RecordingStore, wantsStore } from '../outputs/recording/index.js';
+import { loadSqlite } from '../outputs/recording/index-db.js';
 import { trackConnections } from './connections.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
@@ -34,6 +35,16 @@ export interface Server {
   recordings?: RecordingStore;
   /** Stops accepting requests, then stops every camera (and its ffmpeg). */
   close(): Promise<void>;
+}
+
+function indexModuleLoads(log: Logger): boolean {
+  try {
+    loadSqlite();
+    return true;
+  } catch (err) {
+    log.error(`recording is off: ${(err as Error).message}`);
+    return false;
+  }
 }
 
 export async function buildServer(
@@ -67,9 +78,10 @@ export async function buildServer(
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
   const relay = new Relay(config, registry, log);
-  // Continuous recording (src/outputs/recording): one recorder per camera with `record:`.
+  // Continuous recording (src/outputs/recording): one recorder per camera with `record:`. Its index's
+  // native module is loaded only here: without it, nothing records, and live view goes on.
   const recordings =
-    config.recordings && wantsStore(config)
+    config.recordings && wantsStore(config) && indexModuleLoads(log)
       ? await RecordingStore.open({ config: config.recordings, cameras: config.cameras, registry, log })
       : undefined;
   // An edge whose `publishers:` entry says `record`: the hub records its cameras while they are published.
