@@ -24,6 +24,8 @@ import { createRegistry } from './cameras.js';
 import { RecordingStore, wantsStore } from '../outputs/recording/index.js';
 import { loadSqlite } from '../outputs/recording/index-db.js';
 import { trackConnections } from './connections.js';
+import { faviconRoute } from './favicon.js';
+import { answerPlainRequestsToWebSockets } from './upgrade-required.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -73,6 +75,7 @@ export async function buildServer(
   (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1000;
   const connections = trackConnections(app.server);
   installErrorHandlers(app);
+  answerPlainRequestsToWebSockets(app);
   // First: every route registered after it is checked against src/security/policy.ts.
   await app.register(security, { config: config.security, registry, host: config.host });
   const startedAt = Date.now();
@@ -129,6 +132,7 @@ export async function buildServer(
   await app.register(mjpegRoutes, { registry, index: sendIndexPage });
   await app.register(legacyRoutes, { registry });
   await app.register(webRoutes, { registry });
+  await app.register(faviconRoute);
 
   return {
     app,
