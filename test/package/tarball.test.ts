@@ -3,7 +3,7 @@
  * folder (production only) and globally, and run from there: no checkout, no dev tool.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,12 @@ before(async () => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the npm package', () => {
+  it("is ignored by git where `npm pack` leaves it, in the checkout's root", () => {
+    const name = `${pkg.name}-${pkg.version}.tgz`;
+    const ignored = spawnSync('git', ['check-ignore', '--quiet', name], { cwd: ROOT });
+    assert.equal(ignored.status, 0, `${name} is not in .gitignore`);
+  });
+
   it('carries what runs and nothing else', () => {
     const needed = ['package.json', 'README.md', 'bin/camrelay.js', 'dist/cli/main.js', 'dist/server/run.js'];
     needed.push('web/dist/index.html', 'web/dist/player.js', 'deploy/camrelay.service');
