@@ -64,7 +64,11 @@ program
   .option('--token <token>', 'the publish token (or CAMRELAY_PUBLISH_TOKEN)')
   .option('--ca <file>', "a CA certificate (PEM) to trust for the hub, besides the system's")
   .option('--publish-codec <codec>', 'what the uplink carries: auto (H.264 when the hub accepts it), h264 or jpeg')
-  .option('--publisher <EDGE=TOKEN>', 'accept cameras published by the edge EDGE with TOKEN (repeatable)', collect)
+  .option(
+    '--publisher <EDGE=TOKEN>',
+    "accept cameras published by the edge EDGE with TOKEN, the token itself (its hash goes in a config's publishers) (repeatable)",
+    collect,
+  )
   .action(
     async (options: {
       host?: string;
