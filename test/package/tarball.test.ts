@@ -126,11 +126,12 @@ describe('the npm package', () => {
     'installs and serves live video where better-sqlite3 can be neither downloaded nor built (no g++, make, python3)',
     { timeout: 200_000 },
     async () => {
-      // A PATH with node and npm alone: the native module's build (node-gyp: python3, make, g++) cannot run,
-      // and no prebuilt binary is fetched.
+      // A PATH with node, npm and sh alone: the native module's build (node-gyp: python3, make, g++) cannot
+      // run, and no prebuilt binary is fetched.
       const tools = join(work, 'node-only-bin');
       mkdirSync(tools);
       symlinkSync(process.execPath, join(tools, 'node'));
+      symlinkSync('/bin/sh', join(tools, 'sh')); // npm runs install scripts with it
       symlinkSync(
         realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim()),
         join(tools, 'npm'),
