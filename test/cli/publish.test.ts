@@ -4,12 +4,13 @@
  * token belongs is refused with a line saying which goes where.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { hashToken } from '../../src/security/secrets.js';
-import { CamrelayProcess, freePort, runCamrelay, waitFor } from '../support/index.js';
+import { BIN, CamrelayProcess, freePort, runCamrelay, waitFor } from '../support/index.js';
 
 const TOKEN = 'shed-token-0123456789abcdef';
 const HASH = hashToken(TOKEN);
@@ -86,6 +87,22 @@ describe('camrelay publish', () => {
     const file = runCamrelay(['publish', '--config', cfg]);
     assert.equal(file.status, 2, file.stderr);
     assert.match(file.stderr, /^camrelay: publish\.token: got a token hash \(sha256:…\), expected the token: /);
+
+    const fromEnv = spawnSync(process.execPath, [BIN, 'publish', '--hub', 'ws://127.0.0.1:9', '--name', 'shed'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, CAMRELAY_PUBLISH_TOKEN: HASH },
+    });
+    assert.equal(fromEnv.status, 2, fromEnv.stderr);
+    assert.match(
+      fromEnv.stderr,
+      /^camrelay: CAMRELAY_PUBLISH_TOKEN: got a token hash \(sha256:…\), expected the token: /,
+    );
+
+    const rehash = runCamrelay(['hash-token', HASH]);
+    assert.equal(rehash.status, 2, rehash.stderr);
+    assert.match(rehash.stderr, /^camrelay: that is already a token hash \(sha256:…\): it goes in the hub's config/);
+    assert.equal(rehash.stdout, '');
 
     // And the other way round: a token where the hub's config wants its hash; the token is not echoed.
     const hubCfg = join(dir, 'hub.yaml');
