@@ -47,7 +47,12 @@ export async function runServer(config: ServerConfig): Promise<Server> {
   if (tls) {
     reloadTlsOnSighup(server.app.server as HttpsServer, tls, log);
     if (tls.redirectHttpPort) {
-      redirect = await startHttpRedirect(config.host, tls.redirectHttpPort, port);
+      try {
+        redirect = await startHttpRedirect(config.host, tls.redirectHttpPort, port);
+      } catch (err) {
+        await server.close().catch(() => undefined);
+        throw listenError(err, config.host, tls.redirectHttpPort, 'server.tls.redirect_http_port');
+      }
       log.info({ port: tls.redirectHttpPort }, 'redirecting plain HTTP to HTTPS');
     }
   }

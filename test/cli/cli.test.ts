@@ -80,6 +80,42 @@ describe('camrelay CLI', () => {
     }
   });
 
+  it("names the TLS redirect's port, and its key, when that one is in use", async () => {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const cfg = join(dir, 'redirect.yaml');
+      writeFileSync(cfg, `server:\n  tls:\n    cert: ${cert}\n    key: ${key}\n    redirect_http_port: ${port}\n`);
+      const r = camrelay(['serve', '--port', '0', '--log-level', 'silent', '--config', cfg]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(
+        r.stderr,
+        `camrelay: cannot listen on 127.0.0.1:${port}: the port is already in use by another program ` +
+          '(another camrelay?): stop it, or choose another port (server.tls.redirect_http_port)\n',
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
   it('serves, then ends every ffmpeg child on SIGTERM', async () => {
     const args = ['serve', '--port', '0', '--log-level', 'warn', '--camera', 'cam=testsrc?size=320x240'];
     const proc = CamrelayProcess.spawn(args);
