@@ -17,6 +17,10 @@ import { FfmpegSource } from '../sources/ffmpeg/ffmpeg-source.js';
 import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
 import { describeSource } from '../sources/spec.js';
 import { unwritable } from '../recording/disk.js';
+import { settleRecordings } from '../recording/config.js';
+import { loadSqlite } from '../recording/segment-index.js';
+import { userInfo } from 'node:os';
+import { findServiceUnit } from './service-unit.js';
 
 export interface CheckOptions {
   config?: string;
@@ -73,9 +77,11 @@ export async function runCheck(
     status = Math.max(status, code);
   };
 
+  // Run as the service's user outside systemd, check sees what serve will see under its unit.
+  const { env, stateFrom } = serviceEnvironment(process.env);
   let config;
   try {
-    config = await loadConfig({ config: options.config, cameras: options.camera });
+    config = await loadConfig({ config: options.config, cameras: options.camera }, env);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     // The config error already says one problem per line: key, value, what was expected.
@@ -96,11 +102,25 @@ export async function runCheck(
   }
 
   const recorded = config.cameras.filter((c) => c.record).length;
-  if (recorded && config.recordings) {
-    // Recording: the store's folder must be writable by the user serve runs as.
-    const problem = await unwritable(config.recordings.path);
-    if (problem) fail(2, `recordings.path: ${config.recordings.path} is not writable: ${problem}`);
-    else out.write(`recordings: ${config.recordings.path} (${recorded} camera(s) recorded)\n`);
+  const hubRecords = config.publishers?.some((p) => p.record) ?? false;
+  if ((recorded || hubRecords) && config.recordings) {
+    // Recording: the store's folder must be writable by the user serve runs as. Which path, and why that one.
+    const path = config.recordings.path;
+    // A configured path says so itself; the default says where it comes from.
+    const origin =
+      settleRecordings(undefined, undefined, env).path !== path
+        ? ''
+        : env.STATE_DIRECTORY
+          ? ` (the default, $STATE_DIRECTORY/recordings${stateFrom ? `, as serve under ${stateFrom}` : ''})`
+          : ` (the default, ./recordings in the working directory ${process.cwd()})`;
+    try {
+      loadSqlite();
+    } catch (e) {
+      fail(1, (e as Error).message);
+    }
+    const problem = await unwritable(path);
+    if (problem) fail(2, `recordings.path: ${path}${origin} is not writable: ${problem}`);
+    else out.write(`recordings: ${path}${origin} (${recorded} camera(s) recorded)\n`);
   }
 
   try {
@@ -135,6 +155,31 @@ export async function runCheck(
   for (const line of problems) err.write(`camrelay: ${line}\n`);
   out.write(problems.length ? `${problems.length} problem(s)\n` : 'all good\n');
   return status;
+}
+
+/**
+ * The environment serve gets under systemd, when check runs outside it as the unit's User=:
+ * $STATE_DIRECTORY from StateDirectory= (the recordings' default is there, not in the working
+ * directory of whoever ran check). `stateFrom` names the unit it came from.
+ */
+export function serviceEnvironment(
+  env: NodeJS.ProcessEnv,
+  unit = findServiceUnit(),
+  user = currentUser(),
+): { env: NodeJS.ProcessEnv; stateFrom?: string } {
+  if (env.STATE_DIRECTORY || !unit?.stateDirectory || !user || unit.user !== user) return { env };
+  return {
+    env: { ...env, STATE_DIRECTORY: unit.stateDirectory },
+    stateFrom: `${unit.file} (User=${unit.user}, StateDirectory=${unit.stateDirectory})`,
+  };
+}
+
+function currentUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined; // a uid without a passwd entry
+  }
 }
 
 export async function checkCommand(options: CheckOptions): Promise<void> {

@@ -37,6 +37,13 @@ export async function hashTokenCommand(token?: string): Promise<void> {
       process.exit(2);
     }
   }
+  if (/^sha256:/i.test(value)) {
+    process.stderr.write(
+      "camrelay: that is already a token hash (sha256:…): it goes in the hub's config (publishers[].token_hash); " +
+        'hash-token takes the token itself, the one the edge holds\n',
+    );
+    process.exit(2);
+  }
   if (value.length < 16) {
     process.stderr.write(
       'camrelay: a token of at least 16 characters is expected (run `camrelay hash-token` without one to make one)\n',

@@ -1,5 +1,5 @@
 /** The `camrelay` command. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { runServer } from '../server/run.js';
 import { devicesCommand } from './devices.js';
@@ -25,6 +25,15 @@ function seconds(value: string): number {
     throw new InvalidArgumentError('expected seconds, more than 0 and at most 3600');
   }
   return n;
+}
+
+// `camrelay check | head -3`: once the reader is gone the rest of the output has nowhere to go;
+// end quietly, with the status so far, rather than with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
 }
 
 const program = new Command('camrelay')
@@ -55,7 +64,11 @@ program
   .option('--token <token>', 'the publish token (or CAMRELAY_PUBLISH_TOKEN)')
   .option('--ca <file>', "a CA certificate (PEM) to trust for the hub, besides the system's")
   .option('--publish-codec <codec>', 'what the uplink carries: auto (H.264 when the hub accepts it), h264 or jpeg')
-  .option('--publisher <EDGE=TOKEN>', 'accept cameras published by the edge EDGE with TOKEN (repeatable)', collect)
+  .option(
+    '--publisher <EDGE=TOKEN>',
+    "accept cameras published by the edge EDGE with TOKEN, the token itself (its hash goes in a config's publishers) (repeatable)",
+    collect,
+  )
   .action(
     async (options: {
       host?: string;
@@ -112,7 +125,9 @@ program
   .option('--name <edge>', 'the edge name to publish as')
   .option('--token <token>', 'the publish token (or CAMRELAY_PUBLISH_TOKEN)')
   .option('--ca <file>', "a CA certificate (PEM) to trust for the hub, besides the system's")
-  .option('--codec <codec>', 'what the uplink carries: auto (H.264 when the hub accepts it), h264 or jpeg')
+  .option('--publish-codec <codec>', 'what the uplink carries: auto (H.264 when the hub accepts it), h264 or jpeg')
+  // The earlier spelling, kept working; serve has --publish-codec, so both commands share that one.
+  .addOption(new Option('--codec <codec>', 'same as --publish-codec').hideHelp())
   .option('--config <file>', 'YAML config file (cameras, camera_defaults, publish)')
   .option('--camera <ID=SOURCE>', 'add a camera (repeatable), as for serve', collect)
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')

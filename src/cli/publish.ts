@@ -32,6 +32,8 @@ export interface PublishCommandOptions {
   name?: string;
   token?: string;
   ca?: string;
+  publishCodec?: string;
+  /** The earlier spelling of --publish-codec. */
   codec?: string;
   config?: string;
   camera?: string[];
@@ -50,7 +52,7 @@ export async function publishCommand(options: PublishCommandOptions): Promise<vo
       token: options.token,
       envToken: process.env.CAMRELAY_PUBLISH_TOKEN,
       ca: options.ca,
-      publishCodec: options.codec,
+      publishCodec: options.publishCodec ?? options.codec,
     });
     if (!config.publish)
       throw new ConfigError(

@@ -8,10 +8,18 @@ import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { parseCameraArgument, parseSource } from './camera-source.js';
+import { closestKey } from './closest-key.js';
 import { serverSecurityShape } from '../security/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
 import { settleRecord, settleRecordings, type RecordOptions } from '../recording/config.js';
-import { CAMERA_DEFAULTS, configSchema, type CameraConfig, type ConfigFile, type ServerConfig } from './schema.js';
+import {
+  CAMERA_DEFAULTS,
+  configSchema,
+  LOG_LEVELS,
+  type CameraConfig,
+  type ConfigFile,
+  type ServerConfig,
+} from './schema.js';
 
 export class ConfigError extends Error {
   readonly exitCode = 2;
@@ -49,18 +57,37 @@ function show(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** One line per problem: `cameras[1].fps: got "abc", expected a number`. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string[] {
+/** Secrets are never echoed: a token, or what looks like one where its hash belongs, shows as hidden. */
+function shown(raw: unknown, path: readonly PropertyKey[]): string {
+  const key = path[path.length - 1];
+  const value = valueAt(raw, path);
+  const tokenLike = typeof value === 'string' && value.length >= 16 && !value.startsWith('sha256:');
+  return key === 'token' || (key === 'token_hash' && tokenLike) ? '(hidden)' : show(value);
+}
+
+/**
+ * One line per problem: `cameras[1].fps: got "abc", expected a number`; an unknown key with the
+ * known one nearest to it (`cameras[0].stall_timout: unknown key (value 20); did you mean stall_timeout?`).
+ */
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  raw: unknown,
+  schema: z.ZodType = configSchema,
+): string[] {
   return issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const where = pathText(issue.path);
       return issue.keys
-        .map((k) => `${where ? `${where}.` : ''}${k}: unknown key (value ${show(valueAt(raw, [...issue.path, k]))})`)
+        .map((k) => {
+          const near = closestKey(schema, issue.path, k);
+          const hint = near ? `; did you mean ${where ? `${where}.` : ''}${near}?` : '';
+          return `${where ? `${where}.` : ''}${k}: unknown key (value ${shown(raw, [...issue.path, k])})${hint}`;
+        })
         .join('\n');
     }
     const where = pathText(issue.path) || '(top level)';
     const message = issue.message.replace(/^(Invalid input|Invalid option|Too big|Too small): /, '');
-    return `${where}: got ${show(valueAt(raw, issue.path))}, ${message.startsWith('expected') ? message : `expected ${message}`}`;
+    return `${where}: got ${shown(raw, issue.path)}, ${message.startsWith('expected') ? message : `expected ${message}`}`;
   });
 }
 
@@ -116,7 +143,8 @@ function describeReadError(err: unknown, given: string): string {
   return `cannot read config file ${given}${where}: ${why}${code && code !== why ? ` (${code})` : ''}`;
 }
 
-export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
+/** `env`: the environment the server will run in (systemd's $STATE_DIRECTORY sets the recordings' default). */
+export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = process.env): Promise<ServerConfig> {
   let file: ConfigFile = configSchema.parse({});
   if (cli.config) {
     let text: string;
@@ -152,6 +180,9 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
   if (cli.port !== undefined && (!Number.isInteger(cli.port) || cli.port < 0 || cli.port > 65535)) {
     throw new ConfigError(`--port: got ${show(cli.port)}, expected a whole number from 0 to 65535`);
   }
+  if (cli.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(cli.logLevel)) {
+    throw new ConfigError(`--log-level: got ${show(cli.logLevel)}, expected one of ${LOG_LEVELS.join(', ')}`);
+  }
   const allowedOrigins = [...file.server.allowed_origins];
   for (const origin of cli.allowOrigins ?? []) {
     const parsed = serverSecurityShape.allowed_origins.safeParse([origin]);
@@ -170,7 +201,7 @@ export async function loadConfig(cli: CommandLine): Promise<ServerConfig> {
     port: cli.port ?? file.server.port,
     logLevel: cli.logLevel ?? file.log.level,
     cameras,
-    recordings: settleRecordings(file.recordings, recordDefaults),
+    recordings: settleRecordings(file.recordings, recordDefaults, env),
     ...relay,
     publishedCameras: {
       idleGraceMs: defaults.idle_grace * 1000,

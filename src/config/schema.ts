@@ -22,6 +22,9 @@ import {
   type RecordingsConfig,
 } from '../recording/config.js';
 
+/** pino's levels, the file's `log.level` and --log-level alike. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 const seconds = (max: number) => z.number().positive().max(max);
 
 export const cameraOptionsSchema = z.strictObject({
@@ -75,9 +78,7 @@ export const configSchema = z
       }),
     auth: authSchema,
     limits: limitsSchema,
-    log: z
-      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
-      .default({ level: 'info' }),
+    log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
     camera_defaults: cameraOptionsSchema.default({}),
     cameras: z.array(cameraSchema).max(256).default([]),
     // Cross-network viewing (src/relay): publish this server's cameras to a hub, or accept edges as a hub.

@@ -3,8 +3,47 @@
  * per segment (inserted when it opens, updated when it closes: never per fragment) and one per gap.
  * Files are named by path relative to the root; the store makes them absolute.
  */
-import Database from 'better-sqlite3';
+import { closeSync, fchmodSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Database as DatabaseType, Statement } from 'better-sqlite3';
+
+/**
+ * better-sqlite3 is a native module, loaded here when the first index opens, never at start: a
+ * server that records nothing runs (live view and all) where it could not be built or loaded.
+ */
+let sqlite: typeof BetterSqlite3 | undefined;
+/** Loads better-sqlite3 (once); throws an error that names it and what building it needs. */
+export function loadSqlite(): typeof BetterSqlite3 {
+  if (!sqlite) {
+    try {
+      sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    } catch (err) {
+      throw new Error(
+        'recording needs the native module better-sqlite3, which did not load ' +
+          `(${(err as Error).message.split('\n')[0]}); reinstall camrelay where its prebuilt binary can be ` +
+          'downloaded, or with what building it needs (g++, make, python3): see the README, "Install"',
+        { cause: err },
+      );
+    }
+  }
+  return sqlite;
+}
+
+/**
+ * The index is readable by the server's user and group only, whatever the umask: made 0640 before
+ * SQLite opens it (SQLite gives its -wal and -shm files the database file's mode).
+ */
+function createPrivate(file: string): void {
+  const fd = openSync(file, 'a', 0o640);
+  try {
+    fchmodSync(fd, 0o640);
+  } catch {
+    // not its owner: the mode is the owner's choice
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export type GapReason = 'offline' | 'stopped' | 'dropped' | 'disk' | 'unknown';
 
@@ -131,6 +170,8 @@ export class IndexDb {
   constructor(readonly file: string) {
     let db: DatabaseType | undefined;
     try {
+      const Database = loadSqlite();
+      createPrivate(file);
       db = new Database(file, { timeout: 2000 });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

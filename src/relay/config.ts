@@ -55,7 +55,11 @@ export const publisherSchema = z.strictObject({
   name: edgeName,
   token_hash: z
     .string()
-    .refine(isTokenHash, 'a token hash "sha256:<64 hex digits>" as printed by `camrelay hash-token`'),
+    .refine(
+      isTokenHash,
+      'a token hash "sha256:<64 hex digits>" as printed by `camrelay hash-token` ' +
+        "(the hub's config holds the hash; the token itself goes to the edge)",
+    ),
   max_frame_size: z.number().int().min(1024).max(MAX_PUBLISHER_FRAME_BYTES).optional(),
   max_cameras: z.number().int().min(1).max(MAX_CAMERAS_PER_EDGE).optional(),
   offline_grace: z.number().min(0).max(86_400).optional(),
@@ -127,6 +131,15 @@ export interface RelaySettled {
 /** Thrown for a bad relay flag; load.ts turns it into its ConfigError (exit 2). */
 export class RelayConfigError extends Error {}
 
+/** What `camrelay hash-token` prints as `token_hash:`: never what a token is expected to be. */
+const looksLikeHash = (text: string): boolean => /^sha256:/i.test(text.trim());
+
+/** The line that says which is which, after a hash was given where a token is expected. */
+const WHICH_IS_WHICH =
+  'the edge holds the token itself (the "token:" line of `camrelay hash-token`: --token, publish.token, ' +
+  "CAMRELAY_PUBLISH_TOKEN, or the hub's --publisher EDGE=TOKEN); the hub's config file holds its hash " +
+  '(publishers[].token_hash: "sha256:…")';
+
 const withRecord = (record: CameraRecordConfig | undefined) => (record ? { record } : {});
 
 export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine): Promise<RelaySettled> {
@@ -147,6 +160,10 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
         `--publisher: expected EDGE=TOKEN with an edge name of ${CAMERA_ID_RULE} and a token of at least 16 characters`,
       );
     }
+    if (looksLikeHash(token))
+      throw new RelayConfigError(
+        `--publisher ${name}: got a token hash (sha256:…), expected the token: ${WHICH_IS_WHICH}`,
+      );
     // The command line replaces a config entry of the same name.
     const entry = {
       name,
@@ -178,6 +195,11 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
     throw new RelayConfigError(`--publish-codec: got ${JSON.stringify(cli.publishCodec)}, expected auto, h264 or jpeg`);
   const codec = codecCheck.data;
   const token = cli.token ?? cli.envToken ?? file.publish?.token;
+  if (token !== undefined && looksLikeHash(token)) {
+    const from =
+      cli.token !== undefined ? '--token' : cli.envToken !== undefined ? 'CAMRELAY_PUBLISH_TOKEN' : 'publish.token';
+    throw new RelayConfigError(`${from}: got a token hash (sha256:…), expected the token: ${WHICH_IS_WHICH}`);
+  }
   const check = z
     .strictObject({ hub: hubUrl, name: edgeName, token: publishSchema.shape.token })
     .safeParse({ hub, name, token });

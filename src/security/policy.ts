@@ -49,6 +49,7 @@ export const POLICY: Record<string, Rule> = {
   },
   'GET /assets/*': { access: 'page' },
   'GET /player.js': { access: 'public' },
+  'GET /favicon.ico': { access: 'public' },
   'GET /capture': { access: 'page' },
   'GET /capture.js': { access: 'page' },
   'GET /login': { access: 'public' },

@@ -22,7 +22,10 @@ import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
 import { createRegistry } from './cameras.js';
 import { RecordingStore, wantsStore } from '../recording/store.js';
+import { loadSqlite } from '../recording/segment-index.js';
 import { trackConnections } from './connections.js';
+import { faviconRoute } from './favicon.js';
+import { answerPlainRequestsToWebSockets } from './upgrade-required.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -34,6 +37,16 @@ export interface Server {
   recordings?: RecordingStore;
   /** Stops accepting requests, then stops every camera (and its ffmpeg). */
   close(): Promise<void>;
+}
+
+function indexModuleLoads(log: Logger): boolean {
+  try {
+    loadSqlite();
+    return true;
+  } catch (err) {
+    log.error(`recording is off: ${(err as Error).message}`);
+    return false;
+  }
 }
 
 export async function buildServer(
@@ -62,14 +75,16 @@ export async function buildServer(
   (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1000;
   const connections = trackConnections(app.server);
   installErrorHandlers(app);
+  answerPlainRequestsToWebSockets(app);
   // First: every route registered after it is checked against src/security/policy.ts.
   await app.register(security, { config: config.security, registry, host: config.host });
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
   const relay = new Relay(config, registry, log);
-  // Continuous recording (src/recording): one recorder per camera with `record:`.
+  // Continuous recording (src/recording): one recorder per camera with `record:`. Its index's
+  // native module is loaded only here: without it, nothing records, and live view goes on.
   const recordings =
-    config.recordings && wantsStore(config)
+    config.recordings && wantsStore(config) && indexModuleLoads(log)
       ? await RecordingStore.open({ config: config.recordings, cameras: config.cameras, registry, log })
       : undefined;
   // An edge whose `publishers:` entry says `record`: the hub records its cameras while they are published.
@@ -117,6 +132,7 @@ export async function buildServer(
   await app.register(mjpegRoutes, { registry, index: sendIndexPage });
   await app.register(legacyRoutes, { registry });
   await app.register(webRoutes, { registry });
+  await app.register(faviconRoute);
 
   return {
     app,

@@ -10,6 +10,7 @@ import type { Server as HttpsServer } from 'node:https';
 import { buildServer, type Server } from './app.js';
 import { exitOnSignals, logFfmpeg } from './process-lifecycle.js';
 import { VERSION } from '../version.js';
+import { listenError } from './listen-error.js';
 
 export async function runServer(config: ServerConfig): Promise<Server> {
   const exposure = checkExposure(config.host, config.security);
@@ -27,7 +28,12 @@ export async function runServer(config: ServerConfig): Promise<Server> {
     await server.close();
   });
 
-  await server.app.listen({ host: config.host, port: config.port });
+  try {
+    await server.app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await server.close().catch(() => undefined);
+    throw listenError(err, config.host, config.port);
+  }
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost =
@@ -41,7 +47,12 @@ export async function runServer(config: ServerConfig): Promise<Server> {
   if (tls) {
     reloadTlsOnSighup(server.app.server as HttpsServer, tls, log);
     if (tls.redirectHttpPort) {
-      redirect = await startHttpRedirect(config.host, tls.redirectHttpPort, port);
+      try {
+        redirect = await startHttpRedirect(config.host, tls.redirectHttpPort, port);
+      } catch (err) {
+        await server.close().catch(() => undefined);
+        throw listenError(err, config.host, tls.redirectHttpPort, 'server.tls.redirect_http_port');
+      }
       log.info({ port: tls.redirectHttpPort }, 'redirecting plain HTTP to HTTPS');
     }
   }

@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePort, runCamrelay } from '../support/index.js';
+import { BIN, freePort, requireInCi, ROOT, runCamrelay, skipOutsideCi } from '../support/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'camrelay-check-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,4 +88,80 @@ describe('camrelay check', () => {
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /^camrelay: server\.tls\.cert: .*no-cert\.pem/m);
   });
+
+  it('ends quietly when its reader goes away (`check | head -1`)', () => {
+    // head leaves after the first line; check writes on while it probes, into a closed pipe.
+    const r = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${BIN}" check --camera a=testsrc?size=160x120 | head -1`],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(r.stdout, 'config: (none: command line only): valid\n');
+    assert.equal(r.stderr, '', 'no stack trace');
+  });
+
+  const notRoot = process.getuid?.() === 0 ? undefined : 'needs root, to run check as another user';
+  it(
+    "checks the recordings' default where serve under the systemd unit puts it, run as the unit's user from another's directory",
+    { skip: skipOutsideCi(notRoot) },
+    () => {
+      requireInCi(notRoot);
+      // The package as installed (bin, dist, deploy), its unit's User= a user this machine has.
+      const pkg = mkdtempSync(join(tmpdir(), 'camrelay-check-pkg-'));
+      const state = `camrelay-check-${process.pid}`;
+      const stateDir = join('/var/lib', state);
+      // An admin's home: the service's user cannot write there.
+      const admin = mkdtempSync(join(tmpdir(), 'camrelay-check-admin-'));
+      try {
+        chmodSync(pkg, 0o755);
+        for (const part of ['bin', 'dist', 'package.json'])
+          cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+        symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+        mkdirSync(join(pkg, 'deploy'));
+        const unit = readFileSync(join(ROOT, 'deploy/camrelay.service'), 'utf8')
+          .replace(/^User=.*$/m, 'User=nobody')
+          .replace(/^StateDirectory=.*$/m, `StateDirectory=${state}`);
+        writeFileSync(join(pkg, 'deploy/camrelay.service'), unit);
+        mkdirSync(stateDir, { mode: 0o750 });
+        chownSync(stateDir, 65534, 65534);
+        const cfg = join(pkg, 'camrelay.yaml');
+        writeFileSync(cfg, 'cameras:\n  - id: door\n    source: testsrc?size=160x120\n    record: true\n', {
+          mode: 0o644,
+        });
+        const check = (uid: number) =>
+          spawnSync(process.execPath, [join(pkg, 'bin/camrelay.js'), 'check', '--config', cfg, '--timeout', '60'], {
+            cwd: admin,
+            uid,
+            gid: uid,
+            encoding: 'utf8',
+            timeout: 70_000,
+          });
+
+        const asService = check(65534);
+        assert.equal(asService.status, 0, asService.stdout + asService.stderr);
+        const unitFile = join(pkg, 'deploy/camrelay.service');
+        assert.ok(
+          asService.stdout.includes(
+            `recordings: ${stateDir}/recordings (the default, $STATE_DIRECTORY/recordings, as serve under ` +
+              `${unitFile} (User=nobody, StateDirectory=${stateDir})) (1 camera(s) recorded)\n`,
+          ),
+          asService.stdout,
+        );
+
+        // Anyone else (not under systemd): the working directory's, and check says so.
+        const asRoot = check(0);
+        assert.equal(asRoot.status, 0, asRoot.stdout + asRoot.stderr);
+        assert.ok(
+          asRoot.stdout.includes(
+            `recordings: ${admin}/recordings (the default, ./recordings in the working directory ${admin}) (`,
+          ),
+          asRoot.stdout,
+        );
+      } finally {
+        rmSync(pkg, { recursive: true, force: true });
+        rmSync(admin, { recursive: true, force: true });
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

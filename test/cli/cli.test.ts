@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,74 @@ describe('camrelay CLI', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--camera door: "video0" is not a device path like \/dev\/video0/);
     assert.equal(camrelay(['serve', '--port', 'http']).status, 2);
+  });
+
+  it('exits 2 on a bad --log-level with the same clear line as the config file', () => {
+    const r = camrelay(['serve', '--log-level', 'loud', '--port', '0']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      'camrelay: --log-level: got "loud", expected one of fatal, error, warn, info, debug, trace, silent\n',
+    );
+    const publish = camrelay(['publish', '--log-level', 'loud', '--hub', 'ws://127.0.0.1:9', '--name', 'shed']);
+    assert.equal(publish.status, 2, publish.stderr);
+    assert.match(publish.stderr, /^camrelay: --log-level: got "loud"/);
+  });
+
+  it('exits 1 when its port is in use, naming the address and what to do', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'serve', '--port', String(port), '--log-level', 'silent'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(
+        r.stderr,
+        `camrelay: cannot listen on 127.0.0.1:${port}: the port is already in use by another program ` +
+          '(another camrelay?): stop it, or choose another port (--port or server.port)\n',
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("names the TLS redirect's port, and its key, when that one is in use", async () => {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const cfg = join(dir, 'redirect.yaml');
+      writeFileSync(cfg, `server:\n  tls:\n    cert: ${cert}\n    key: ${key}\n    redirect_http_port: ${port}\n`);
+      const r = camrelay(['serve', '--port', '0', '--log-level', 'silent', '--config', cfg]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(
+        r.stderr,
+        `camrelay: cannot listen on 127.0.0.1:${port}: the port is already in use by another program ` +
+          '(another camrelay?): stop it, or choose another port (server.tls.redirect_http_port)\n',
+      );
+    } finally {
+      taken.close();
+    }
   });
 
   it('serves, then ends every ffmpeg child on SIGTERM', async () => {

@@ -86,7 +86,32 @@ cameras:
       /cameras\[1\]\.id: got "a", expected a camera id used only once/,
     );
     assert.match(await configError('camera_defaults:\n  idle_grace: -1\n'), /camera_defaults\.idle_grace: got -1/);
+    assert.match(await configError('log:\n  level: loud\n'), /log\.level: got "loud", expected one of/);
     assert.match(await configError('cameras:\n  - id: a\n'), /cameras\[0\]\.source: got \(missing\)/);
+  });
+
+  it('suggests the known key nearest to an unknown one, wherever it is', async () => {
+    assert.match(
+      await configError('cameras:\n  - id: a\n    source: testsrc\n    stall_timout: 20\n'),
+      /^ {2}cameras\[0\]\.stall_timout: unknown key \(value 20\); did you mean cameras\[0\]\.stall_timeout\?$/m,
+    );
+    assert.match(await configError('sever:\n  port: 80\n'), /sever: unknown key \(value .*\); did you mean server\?/);
+    assert.match(
+      await configError('camera_defaults:\n  record: { retain_dys: 3 }\n'),
+      /camera_defaults\.record\.retain_dys: unknown key \(value 3\); did you mean camera_defaults\.record\.retain_days\?/,
+    );
+    assert.match(
+      await configError('recordings:\n  Path: /tmp/x\n'),
+      /recordings\.Path: unknown key \(value "\/tmp\/x"\); did you mean recordings\.path\?/,
+    );
+    assert.match(
+      await configError('server:\n  allowedOrigins: []\n'),
+      /server\.allowedOrigins: unknown key .*; did you mean server\.allowed_origins\?/,
+    );
+    // Nothing near: no guess.
+    const far = await configError('cameras:\n  - id: a\n    source: testsrc\n    colour: red\n');
+    assert.match(far, /cameras\[0\]\.colour: unknown key \(value "red"\)$/m);
+    assert.doesNotMatch(far, /did you mean/);
   });
 
   it('reports YAML syntax errors with the line, the column and the offending line under a caret', async () => {

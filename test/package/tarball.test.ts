@@ -3,8 +3,18 @@
  * folder (production only) and globally, and run from there: no checkout, no dev tool.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,6 +44,12 @@ before(async () => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the npm package', () => {
+  it("is ignored by git where `npm pack` leaves it, in the checkout's root", () => {
+    const name = `${pkg.name}-${pkg.version}.tgz`;
+    const ignored = spawnSync('git', ['check-ignore', '--quiet', name], { cwd: ROOT });
+    assert.equal(ignored.status, 0, `${name} is not in .gitignore`);
+  });
+
   it('carries what runs and nothing else', () => {
     const needed = ['package.json', 'README.md', 'bin/camrelay.js', 'dist/cli/main.js', 'dist/server/run.js'];
     needed.push('web/dist/index.html', 'web/dist/player.js', 'deploy/camrelay.service');
@@ -105,6 +121,49 @@ describe('the npm package', () => {
       await proc.stop('SIGKILL');
     }
   });
+
+  it(
+    'installs and serves live video where better-sqlite3 can be neither downloaded nor built (no g++, make, python3)',
+    { timeout: 200_000 },
+    async () => {
+      // A PATH with node, npm and sh alone: the native module's build (node-gyp: python3, make, g++) cannot
+      // run, and no prebuilt binary is fetched.
+      const tools = join(work, 'node-only-bin');
+      mkdirSync(tools);
+      symlinkSync(process.execPath, join(tools, 'node'));
+      symlinkSync('/bin/sh', join(tools, 'sh')); // npm runs install scripts with it
+      symlinkSync(
+        realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim()),
+        join(tools, 'npm'),
+      );
+      const env: NodeJS.ProcessEnv = { ...npmEnv(), PATH: tools, npm_config_build_from_source: 'true' };
+      delete env.PYTHON;
+      const app = join(work, 'app-without-sqlite');
+      mkdirSync(app);
+      writeFileSync(join(app, 'package.json'), '{ "private": true }\n');
+      const installed = await npm(['install', '--omit=dev', tarball], app, 180_000, env);
+      assert.equal(installed.code, 0, installed.stdout + installed.stderr);
+      assert.ok(!existsSync(join(app, 'node_modules/better-sqlite3')), 'better-sqlite3 could not be built here');
+
+      const bin = join(app, 'node_modules/camrelay/bin/camrelay.js');
+      const proc = new CamrelayProcess(
+        spawn(process.execPath, [bin, 'serve', '--port', '0', '--camera', 'cam=testsrc?size=320x240'], {
+          cwd: app,
+          env: npmEnv(),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+      try {
+        const url = await proc.waitListening(30_000);
+        const snapshot = await fetch(`${url}api/cameras/cam/snapshot.jpg`);
+        assert.equal(snapshot.status, 200);
+        assert.equal(Buffer.from(await snapshot.arrayBuffer())[0], 0xff);
+        assert.equal(await proc.stop(), 0);
+      } finally {
+        await proc.stop('SIGKILL');
+      }
+    },
+  );
 
   it('installs globally (npm install -g): the command works, the unit verifies', { timeout: 150_000 }, async () => {
     const prefix = join(work, 'global');

@@ -1,10 +1,11 @@
 /**
+ * The index's files are the server's user's and group's only (0640), whatever the umask.
  * The index stores whole milliseconds. A segment's end and the gap after it are rounded the same
  * way (down), so a gap starts exactly where the segment before it ended, whatever fraction of a
  * millisecond the last picture ended at.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -59,6 +60,35 @@ describe('recordings index: whole milliseconds', () => {
       assert.equal(db.gaps('cam', 0, 10_000).length, 0);
     } finally {
       db.close();
+    }
+  });
+});
+
+describe('recordings index: its files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'camrelay-index-mode-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('makes index.sqlite3 and its -wal and -shm 0640 under umask 022, and tightens an older 0644 one', () => {
+    const mode = (file: string): string => (statSync(file).mode & 0o777).toString(8);
+    const previous = process.umask(0o022);
+    try {
+      const file = join(dir, 'index.sqlite3');
+      const db = new IndexDb(file);
+      try {
+        db.addGap({ camera: 'cam', startMs: 0, endMs: 1000, reason: 'offline' });
+        for (const ext of ['', '-wal', '-shm']) {
+          assert.ok(existsSync(file + ext), `${file}${ext} exists while open`);
+          assert.equal(mode(file + ext), '640', `index.sqlite3${ext}`);
+        }
+      } finally {
+        db.close();
+      }
+      const older = join(dir, 'older.sqlite3');
+      writeFileSync(older, '', { mode: 0o644 });
+      new IndexDb(older).close();
+      assert.equal(mode(older), '640');
+    } finally {
+      process.umask(previous);
     }
   });
 });

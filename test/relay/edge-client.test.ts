@@ -183,6 +183,8 @@ describe('edge: TLS to the hub', () => {
   it('accepts it with --ca, and sends the token as a bearer header, then hello and announce', async () => {
     const edge = publish(['--ca', join(dir, 'cert.pem')]);
     await edge.waitLog((l) => l.msg === 'connected to hub; cameras announced', 10_000, 'the connection');
+    // The edge logs once it has sent them; this process reads them from its socket in its own time.
+    await waitFor(() => hub.texts.length >= 2, 10_000, 'hello and announce at the hub');
     assert.equal(hub.upgrades.at(-1)!.authorization, `Bearer ${TOKEN_A}`);
     assert.equal(hub.upgrades.at(-1)!.url, '/api/publish?edge=e1');
     assert.deepEqual(hub.texts[0], { type: 'hello', protocol: 1, role: 'edge', edge: 'e1', codecs: ['h264', 'jpeg'] });

@@ -82,7 +82,12 @@ describe('relay: an H.264 uplink between two processes', () => {
     assert.deepEqual(e2.codecs, ['jpeg']);
     await sleep(1500);
     assert.equal((await publisher(hubUrl, 'e1')).session!.framesReceived, 0, 'no frame while nobody watches');
-    assert.ok(edges[0]!.logs.some((l) => l.msg === 'connected to hub; cameras announced' && l.codec === 'h264'));
+    // The edge's own line, waited for: the hub's API answering says nothing of what the edge's log pipe delivered.
+    await edges[0]!.waitLog(
+      (l) => l.msg === 'connected to hub; cameras announced' && l.codec === 'h264',
+      10_000,
+      'the edge to say it sends H.264',
+    );
   });
 
   it('gives an H.264 viewer of the hub units that ffmpeg decodes without an error', async () => {

@@ -110,7 +110,12 @@ describe('an H.264 uplink across network namespaces, through 4 Mbit/s', () => {
     assert.ok(result.firstIsKeyframe, 'the first unit is a keyframe');
     assert.ok(result.configs >= 1, 'a config before the units');
     assert.equal(result.futureStamps, 0, 'no unit stamped after its arrival');
-    assert.ok(edge.logs.some((l) => l.msg === 'connected to hub; cameras announced' && l.codec === 'h264'));
+    // The edge's own line, waited for (not implied by what the viewer got through the hub).
+    await edge.waitLog(
+      (l) => l.msg === 'connected to hub; cameras announced' && l.codec === 'h264',
+      10_000,
+      'the edge to say it sends H.264',
+    );
     // What the viewer got, as one Annex B stream into ffmpeg's decoder: not one error.
     const run = spawnSync(
       locateFfmpeg().path,

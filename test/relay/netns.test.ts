@@ -136,7 +136,8 @@ describe('across network namespaces, through a 4 Mbit/s uplink', () => {
     );
     const [hub, edge] = procs as [CamrelayProcess, CamrelayProcess];
     await hub.waitLog((l) => l.msg === 'edge announced its cameras', 20_000, 'the edge to announce to the hub');
-    assert.ok(edge.logs.some((l) => l.msg === 'connected to hub; cameras announced'));
+    // The edge's own line, waited for: its log and the hub's are two processes' pipes, in no set order.
+    await edge.waitLog((l) => l.msg === 'connected to hub; cameras announced', 10_000, "the edge's connected line");
 
     const toHub = new Probe(ns.viewer, ['connect', '10.231.2.1', '8080']);
     const toEdge = new Probe(ns.viewer, ['connect', '10.231.1.2', '8081']);

@@ -82,6 +82,7 @@ const TABLE: Row[] = [
   { route: 'GET /', path: '/?action=stream', expect: cameraRoute(200) },
   { route: 'GET /assets/*', path: `/assets/${asset}`, expect: publicRoute(200) },
   { route: 'GET /player.js', path: '/player.js', expect: publicRoute(200) },
+  { route: 'GET /favicon.ico', path: '/favicon.ico', expect: publicRoute(200) },
   { route: 'GET /capture', path: '/capture', expect: publicRoute(200) },
   { route: 'GET /capture.js', path: '/capture.js', expect: publicRoute(200) },
   { route: 'GET /login', path: '/login', expect: publicRoute(200) },

@@ -46,13 +46,22 @@ function localPrebuilds(): string {
   return prebuilds;
 }
 
-/** Runs `command args` in `cwd` to its end (killed after `timeoutMs`); never throws on a non-zero exit. */
-export function run(command: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<CommandResult> {
+/**
+ * Runs `command args` in `cwd` to its end (killed after `timeoutMs`); never throws on a non-zero exit.
+ * `env`: npmEnv() unless given.
+ */
+export function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  timeoutMs = 120_000,
+  env: NodeJS.ProcessEnv = npmEnv(),
+): Promise<CommandResult> {
   return new Promise((resolve) => {
     execFile(
       command,
       args,
-      { cwd, env: npmEnv(), timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      { cwd, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -62,6 +71,6 @@ export function run(command: string, args: string[], cwd: string, timeoutMs = 12
 }
 
 /** `npm args` in `cwd`, with the npm cache preferred over the registry. */
-export function npm(args: string[], cwd: string, timeoutMs = 120_000): Promise<CommandResult> {
-  return run('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund'], cwd, timeoutMs);
+export function npm(args: string[], cwd: string, timeoutMs = 120_000, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
+  return run('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund'], cwd, timeoutMs, env);
 }

@@ -105,8 +105,9 @@ describe("the replaced system's WebSocket protocol on /video", () => {
     assert.equal(code, 1003);
   });
 
-  it('is not an HTTP route', async () => {
+  it('is not an HTTP route: without an upgrade, 426 with a JSON error', async () => {
     const res = await fetch(`${ts.url}/video`);
-    assert.equal(res.status, 404);
+    assert.equal(res.status, 426);
+    assert.equal(((await res.json()) as { error: string }).error, 'Upgrade Required');
   });
 });
