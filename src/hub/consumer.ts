@@ -45,7 +45,7 @@ export interface ViewerStats {
 
 /**
  * Anything that receives a camera track's access units. onUnit must not block:
- * flow control is the consumer's (see send-queue.ts). A unit whose `config` is
+ * flow control is the consumer's (see src/stream/send-queue.ts). A unit whose `config` is
  * not the one the consumer last saw carries a new configuration.
  */
 export interface Consumer {

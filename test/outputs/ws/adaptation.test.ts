@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GOP_QUEUE_AGE_MS } from '../../../src/hub/send-queue.js';
+import { GOP_QUEUE_AGE_MS } from '../../../src/stream/send-queue.js';
 import {
   EVALUATE_MS,
   MAX_UP_HOLD_MS,
