@@ -19,6 +19,15 @@
  *   one step). A move
  *   up that meets congestion within FAILED_UP_MS doubles the hold (at most MAX_UP_HOLD_MS); a move up that
  *   holds resets it. That is the hysteresis: down on delay, up on a margin of measured capacity.
+ * - Probe: what a viewer is given may say nothing of its link. On keyframes of a quiet camera (a 1 KB
+ *   keyframe every 2 s) the goodput is the stream's, not the link's, and no unit is big enough for a burst
+ *   rate. With no burst rate measured in BURST_WINDOW_MS, a link whose delay stayed calm (never uneasy)
+ *   for CALM_MS after the hold is tried with main: if it cannot carry it, the congestion that follows
+ *   measures what it carries (the link is full then) and doubles the hold, as any failed move up.
+ * - Rates: a sub-stream is never taken as bigger than main, and the first rate a stream reports replaces the
+ *   defaults at once (a camera of 100 kbit/s is not judged against a 2 Mbit/s default while it settles).
+ * - Start: the first DOWN_SETTLE_MS are settling too: the catch-up (the current GOP, at once) waits in the
+ *   queue while the window drains it, which is the sender's own burst, not the link's delay.
  *
  * Bounded state: a few numbers and a fixed ring of goodput samples; nothing is allocated per sample.
  */
@@ -44,6 +53,8 @@ const BURST_MIN_BYTES = 6000;
 /** Acks of at most this many bytes are round-trip samples. */
 const RTT_MAX_BYTES = 3000;
 const GOODPUT_SLOTS = 9; // 2 s of EVALUATE_MS samples, plus one
+/** A probe (see above) waits for this long without an uneasy evaluation. */
+export const CALM_MS = 2000;
 
 export interface LinkSample {
   /** performance.now(). */
@@ -95,6 +106,10 @@ export class QualityController {
   /** Smoothed stream rates, so a keyframe's second does not decide alone. */
   private mainKbps = DEFAULT_MAIN_KBPS;
   private subKbps = DEFAULT_SUB_KBPS;
+  private mainKnown = false;
+  private subKnown = false;
+  /** The last evaluation that found the link uneasy. */
+  private uneasyAt: number;
   /** The latest capacity estimate, kbit/s (for the statistics). */
   capacityKbps = 0;
   goodputKbps = 0;
@@ -107,6 +122,8 @@ export class QualityController {
   constructor(start: Level, now: number) {
     this.level = start;
     this.lastCongestionAt = now;
+    this.uneasyAt = now;
+    this.downAt = now; // the catch-up: see "Start" above
     this.burstWindowStart = now;
     this.minRttWindowStart = now;
   }
@@ -145,8 +162,14 @@ export class QualityController {
     const now = sample.now;
     if (now - this.lastEval < EVALUATE_MS) return undefined;
     this.lastEval = now;
-    if (rates.mainKbps > 0) this.mainKbps += (rates.mainKbps - this.mainKbps) / 4;
-    if (rates.subKbps > 0) this.subKbps += (rates.subKbps - this.subKbps) / 4;
+    if (rates.mainKbps > 0) {
+      this.mainKbps = this.mainKnown ? this.mainKbps + (rates.mainKbps - this.mainKbps) / 4 : rates.mainKbps;
+      this.mainKnown = true;
+    }
+    if (rates.subKbps > 0) {
+      this.subKbps = this.subKnown ? this.subKbps + (rates.subKbps - this.subKbps) / 4 : rates.subKbps;
+      this.subKnown = true;
+    }
     this.goodputKbps = this.goodput(sample);
     this.rotateBurst(now);
     this.capacityKbps = Math.max(this.goodputKbps, this.burstNow, this.burstPrev);
@@ -158,6 +181,7 @@ export class QualityController {
     const queued = sample.oldestUnackedMs - floor;
     const delayed = !settling && queued > QUEUE_DELAY_MS;
     this.uneasy = skipped || queued > QUEUE_DELAY_MS / 2;
+    if (this.uneasy) this.uneasyAt = now;
     this.congestedEvals = skipped || delayed ? this.congestedEvals + 1 : 0;
     if (this.congestedEvals === 1) {
       this.congestionAt = now;
@@ -170,6 +194,12 @@ export class QualityController {
     if (!Number.isNaN(this.upAt) && now - this.upAt > FAILED_UP_MS) {
       this.upAt = NaN;
       this.upHoldMs = UP_HOLD_MS; // the move up held
+    }
+    if (this.level !== 'main' && this.probeDue(now)) {
+      this.fitSince = NaN;
+      this.upAt = now;
+      this.lastCongestionAt = now;
+      return this.set('main');
     }
     const target = this.fits(UP_MARGIN);
     if (rank(target) <= rank(this.level)) {
@@ -215,8 +245,19 @@ export class QualityController {
   /** The highest level whose stream fits `margin` times into the capacity. */
   private fits(margin: number): Level {
     if (this.capacityKbps >= this.mainKbps * margin) return 'main';
-    if (this.capacityKbps >= this.subKbps * margin) return 'sub';
+    // A sub-stream is never bigger than its main stream (one not running yet reports nothing).
+    if (this.capacityKbps >= Math.min(this.subKbps, this.mainKbps) * margin) return 'sub';
     return 'keyframes';
+  }
+
+  /** No burst rate says what the link carries, and it has been calm past the hold: try main. */
+  private probeDue(now: number): boolean {
+    return (
+      this.burstNow === 0 &&
+      this.burstPrev === 0 &&
+      now - this.lastCongestionAt >= this.upHoldMs &&
+      now - this.uneasyAt >= CALM_MS
+    );
   }
 
   private set(level: Level): Level {
