@@ -120,8 +120,12 @@ export class WsViewer implements Consumer {
   private reason: QualityReason = 'pinned';
   private switches = 0;
   private readonly controller: QualityController | undefined;
-  private readonly unsubscribe: Record<Quality, (() => void) | undefined> = { main: undefined, sub: undefined };
-  private readonly lastUnitAt: Record<Quality, number> = { main: 0, sub: 0 };
+  private readonly unsubscribe: Record<Quality, (() => void) | undefined> = {
+    main: undefined,
+    sub: undefined,
+    low: undefined,
+  };
+  private readonly lastUnitAt: Record<Quality, number> = { main: 0, sub: 0, low: 0 };
   private lastAdapt = -Infinity;
   /**
    * A move down to another track is waiting for its keyframe: the current track's units are no longer sent (the
