@@ -1,13 +1,14 @@
 /**
  * Which H.264 quality an adaptive viewer (`?quality=auto`) should get, from what its acks tell of its
- * link: `main` (the camera's picture), `sub` (the smaller sub-stream) or `keyframes` (the sub-stream's
- * keyframes only). Pure: the viewer feeds it samples with their time (performance.now()), it answers with a
+ * link, down the ladder `main` (the camera's picture), `sub` (the smaller sub-stream), `low` (smaller
+ * still, fewer pictures a second: src/hub/rungs.ts), `keyframes` (the sub-stream's keyframes only); a
+ * level the camera cannot make is left out of its viewer's ladder. Pure: the viewer feeds it samples with their time (performance.now()), it answers with a
  * new level when one is due; the switch itself waits for a keyframe of the target (viewer.ts).
  *
  * - Congestion: a keyframe skip, or the oldest unit not yet acknowledged (sent, or still in the viewer's
  *   queue) waiting longer than the link's own round trip plus QUEUE_DELAY_MS on two evaluations in a row
  *   (or plus twice that once). It moves the viewer down at once, to the level the link carried while
- *   congested (`main` → `sub`, or straight to `keyframes` when even the sub-stream does not fit).
+ *   congested (one level down, or further when even that does not fit).
  * - Capacity: the larger of the goodput (bytes acknowledged per second, over the last two seconds) and a
  *   burst rate (a big unit's bytes over the time its ack took beyond the smallest round trip of small
  *   units, that round trip taken as at most a quarter of it), the largest of the last few seconds. While the viewer is held back to a lower level its goodput is what it is
@@ -32,7 +33,10 @@
  * Bounded state: a few numbers and a fixed ring of goodput samples; nothing is allocated per sample.
  */
 
-export type Level = 'main' | 'sub' | 'keyframes';
+export type Level = 'main' | 'sub' | 'low' | 'keyframes';
+
+/** Every level, best first. */
+export const LADDER: readonly Level[] = ['main', 'sub', 'low', 'keyframes'];
 
 /** Evaluations happen at most this often (the viewer calls in from its unit and ack paths). */
 export const EVALUATE_MS = 250;
@@ -68,13 +72,15 @@ export interface LinkSample {
 }
 
 export interface Rates {
-  /** kbit/s of the main and sub streams now (0 when unknown). */
+  /** kbit/s of the main, sub and low streams now (0 when unknown). */
   mainKbps: number;
   subKbps: number;
+  lowKbps?: number;
 }
 
 const DEFAULT_MAIN_KBPS = 2000;
 const DEFAULT_SUB_KBPS = 400;
+const DEFAULT_LOW_KBPS = 150;
 
 export class QualityController {
   level: Level;
@@ -106,8 +112,10 @@ export class QualityController {
   /** Smoothed stream rates, so a keyframe's second does not decide alone. */
   private mainKbps = DEFAULT_MAIN_KBPS;
   private subKbps = DEFAULT_SUB_KBPS;
+  private lowKbps = DEFAULT_LOW_KBPS;
   private mainKnown = false;
   private subKnown = false;
+  private lowKnown = false;
   /** The last evaluation that found the link uneasy. */
   private uneasyAt: number;
   /** The latest capacity estimate, kbit/s (for the statistics). */
@@ -119,7 +127,12 @@ export class QualityController {
    */
   uneasy = false;
 
-  constructor(start: Level, now: number) {
+  /** `levels`: the viewer's ladder, best first (main and keyframes always; sub and low when the camera makes them). */
+  constructor(
+    start: Level,
+    now: number,
+    private readonly levels: readonly Level[] = ['main', 'sub', 'keyframes'],
+  ) {
     this.level = start;
     this.lastCongestionAt = now;
     this.uneasyAt = now;
@@ -169,6 +182,11 @@ export class QualityController {
     if (rates.subKbps > 0) {
       this.subKbps = this.subKnown ? this.subKbps + (rates.subKbps - this.subKbps) / 4 : rates.subKbps;
       this.subKnown = true;
+    }
+    const low = rates.lowKbps ?? 0;
+    if (low > 0) {
+      this.lowKbps = this.lowKnown ? this.lowKbps + (low - this.lowKbps) / 4 : low;
+      this.lowKnown = true;
     }
     this.goodputKbps = this.goodput(sample);
     this.rotateBurst(now);
@@ -234,7 +252,7 @@ export class QualityController {
     this.downAt = now;
     // What the link carried while congested is its capacity; one level down at least.
     const fit = this.fits(DOWN_MARGIN);
-    const below: Level = this.level === 'main' ? 'sub' : 'keyframes';
+    const below = this.levels[this.levels.indexOf(this.level) + 1] ?? 'keyframes';
     const target = rank(fit) < rank(below) ? fit : below;
     // A burst measured before the link fell is no longer true.
     this.burstNow = 0;
@@ -242,12 +260,16 @@ export class QualityController {
     return this.set(target);
   }
 
-  /** The highest level whose stream fits `margin` times into the capacity. */
+  /** The highest level of the ladder whose stream fits `margin` times into the capacity. */
   private fits(margin: number): Level {
-    if (this.capacityKbps >= this.mainKbps * margin) return 'main';
-    // A sub-stream is never bigger than its main stream (one not running yet reports nothing).
-    if (this.capacityKbps >= Math.min(this.subKbps, this.mainKbps) * margin) return 'sub';
+    for (const level of this.levels) if (this.capacityKbps >= this.kbpsOf(level) * margin) return level;
     return 'keyframes';
+  }
+
+  /** A level's bitrate: a rung is never bigger than the one above it (one not running yet reports nothing). */
+  private kbpsOf(level: Level): number {
+    const sub = Math.min(this.subKbps, this.mainKbps);
+    return level === 'main' ? this.mainKbps : level === 'sub' ? sub : level === 'low' ? Math.min(this.lowKbps, sub) : 0;
   }
 
   /** No burst rate says what the link carries, and it has been calm past the hold: try main. */
@@ -294,6 +316,7 @@ export class QualityController {
   }
 }
 
-function rank(level: Level): number {
-  return level === 'main' ? 2 : level === 'sub' ? 1 : 0;
+/** Higher is better. */
+export function rank(level: Level): number {
+  return LADDER.length - 1 - LADDER.indexOf(level);
 }

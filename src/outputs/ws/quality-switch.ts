@@ -1,8 +1,10 @@
 /**
  * An H.264 viewer's quality (`?quality=`): which of the camera's tracks it receives and the moves
- * between them. `main` is the camera's picture, `sub` its smaller sub-stream, `keyframes` the
- * smallest track's keyframes only; pinned by the client, or with `auto` chosen by adaptation.ts
- * from what the viewer's acks tell of its link.
+ * between them. `main` is the camera's picture, `sub` its smaller sub-stream, `low` a smaller one still
+ * (fewer pictures a second), `keyframes` the sub-stream's keyframes only; pinned by the client, or with
+ * `auto` chosen by adaptation.ts from what the viewer's acks tell of its link, down and up the ladder of
+ * the levels the camera can make (a camera without a sub-stream: main and its keyframes; one that cannot
+ * make `low`: without it). A level asked for that the camera cannot make is the nearest above it.
  *
  * A move subscribes to the target's track and waits for that track's next keyframe (never asking the
  * encoder for one): the units of the old track go out until then, the target's from its keyframe on
@@ -12,7 +14,7 @@
  */
 import type { Quality } from '../../hub/consumer.js';
 import type { AccessUnit } from '../../media/index.js';
-import { EVALUATE_MS, QualityController, type Level, type LinkSample, type Rates } from './adaptation.js';
+import { EVALUATE_MS, LADDER, QualityController, rank, type Level, type LinkSample, type Rates } from './adaptation.js';
 
 /** What the client asks for with `?quality=`. */
 export type QualityRequest = 'auto' | Level;
@@ -21,15 +23,15 @@ export type QualityReason = 'start' | 'link' | 'pinned' | 'unavailable';
 
 /** A move that has not found the target's keyframe in this long is given up (its source is not delivering). */
 const PENDING_MS = 5000;
-/** An adaptive viewer on the sub-stream that has had nothing from it in this long goes back to main. */
-const SUB_SILENT_MS = 5000;
+/** An adaptive viewer on a smaller stream that has had nothing from it in this long goes back to main. */
+const RUNG_SILENT_MS = 5000;
 /** The sub-stream made ready for a viewer on main whose link looks uneasy is let go after this long at ease. */
 const WARM_MS = 15_000;
 
 /** What the switch needs of its viewer and camera. */
 export interface QualityHost {
-  /** The camera has a sub-stream. */
-  readonly hasSub: boolean;
+  /** The camera can make the `quality` H.264 stream (main: always). */
+  has(quality: Quality): boolean;
   /** Subscribes the viewer to one of the camera's H.264 tracks; returns the undo. */
   subscribe(quality: Quality): () => void;
   /** The camera's stream rates (kbit/s). */
@@ -55,26 +57,31 @@ export class QualitySwitch {
   private pending: Level | undefined;
   private pendingSince = 0;
   private holding = false;
-  private readonly unsubscribe: Record<Quality, (() => void) | undefined> = { main: undefined, sub: undefined };
-  private readonly lastUnitAt: Record<Quality, number> = { main: 0, sub: 0 };
+  private readonly unsubscribe: Record<Quality, (() => void) | undefined> = {
+    main: undefined,
+    sub: undefined,
+    low: undefined,
+  };
+  private readonly lastUnitAt: Record<Quality, number> = { main: 0, sub: 0, low: 0 };
   private lastAdapt = -Infinity;
   /** When the sub-stream was last wanted ready (subscribed to, its units not sent) for a viewer on main. */
   private warmAt = 0;
   // Reused for every evaluation: nothing allocated per unit.
   private readonly sample: LinkSample = { now: 0, ackedBytes: 0, keyframeSkips: 0, oldestUnackedMs: 0 };
-  private readonly rateSample: Rates = { mainKbps: 0, subKbps: 0 };
+  private readonly rateSample: Rates = { mainKbps: 0, subKbps: 0, lowKbps: 0 };
 
   constructor(
     private readonly host: QualityHost,
     asked: QualityRequest,
     now: number,
   ) {
+    const ladder = LADDER.filter((level) => level === 'main' || level === 'keyframes' || host.has(level));
     if (asked === 'auto') {
       this.reason = 'start';
-      this.controller = new QualityController('main', now);
+      this.controller = new QualityController('main', now, ladder);
     } else {
-      // Pinned. Without a sub-stream, `sub` is main; `keyframes` are then main's keyframes.
-      this.level = asked === 'sub' && !host.hasSub ? 'main' : asked;
+      // Pinned: the nearest level at or above it that the camera makes (`keyframes` are main's without a sub-stream).
+      this.level = ladder.filter((level) => rank(level) >= rank(asked)).at(-1) ?? 'main';
       this.reason = asked === this.level ? 'pinned' : 'unavailable';
     }
   }
@@ -91,7 +98,7 @@ export class QualitySwitch {
 
   /** Leaves the camera's tracks. */
   close(): void {
-    for (const quality of ['main', 'sub'] as const) this.unsubscribeFrom(quality);
+    for (const quality of ['main', 'sub', 'low'] as const) this.unsubscribeFrom(quality);
   }
 
   /** A unit of `quality`'s track arrived: true when it goes to the viewer (a move may happen here). */
@@ -112,13 +119,14 @@ export class QualitySwitch {
       controller.level = this.level;
     }
     const host = this.host;
+    const track = this.track;
     if (
-      this.track === 'sub' &&
+      track !== 'main' &&
       this.pending === undefined &&
       host.online() &&
-      now - this.lastUnitAt.sub > SUB_SILENT_MS
+      now - this.lastUnitAt[track] > RUNG_SILENT_MS
     ) {
-      // The sub-stream stopped delivering (its source failed): main again.
+      // The smaller stream stopped delivering (its source or encoder failed): main again.
       controller.level = 'main';
       this.moveTo('main', 'unavailable', now);
       return;
@@ -131,7 +139,7 @@ export class QualitySwitch {
     if (target !== undefined) return this.moveTo(target, 'link', now);
     // On main with a link that looks uneasy: the sub-stream is started now (its encoder may take a second or
     // two), so that a move down waits only for its next keyframe.
-    if (this.track !== 'main' || this.pending !== undefined || !host.hasSub) return;
+    if (this.track !== 'main' || this.pending !== undefined || !host.has('sub')) return;
     if (controller.uneasy) {
       this.warmAt = now;
       this.subscribeTo('sub');
@@ -139,7 +147,8 @@ export class QualitySwitch {
   }
 
   private trackOf(level: Level): Quality {
-    return level === 'main' || !this.host.hasSub ? 'main' : 'sub';
+    if (level === 'low' && this.host.has('low')) return 'low';
+    return level === 'main' || !this.host.has('sub') ? 'main' : 'sub';
   }
 
   private subscribeTo(quality: Quality): void {
@@ -197,8 +206,4 @@ export class QualitySwitch {
     if (this.trackOf(target) !== old) this.unsubscribeFrom(old);
     this.host.moved();
   }
-}
-
-function rank(level: Level): number {
-  return level === 'main' ? 2 : level === 'sub' ? 1 : 0;
 }

@@ -49,8 +49,8 @@ export interface ViewerOptions {
   onRtt?: (ms: number) => void;
   /** H.264: `?quality=`; undefined: main, and no `quality` message (v1 behaviour). */
   quality?: QualityRequest;
-  /** H.264: the camera has a sub-stream. */
-  hasSub?: boolean;
+  /** H.264: the camera can make the `quality` stream (sub, low); none: main only. */
+  has?: (quality: Quality) => boolean;
   /** Subscribes the viewer to one of the camera's H.264 tracks (or its codec's only one); returns the undo. */
   subscribe?: (quality: Quality) => () => void;
   /** The camera's stream rates (kbit/s), for adaptation. */
@@ -92,7 +92,7 @@ export class WsViewer implements Consumer {
     const sender = this.sender;
     this.quality = new QualitySwitch(
       {
-        hasSub: this.codec === 'h264' && (options.hasSub ?? false),
+        has: (quality) => quality === 'main' || (this.codec === 'h264' && (options.has?.(quality) ?? false)),
         subscribe: (quality) => options.subscribe?.(quality) ?? ((): void => {}),
         rates: (into) => options.rates?.(into),
         online: () => options.online?.() ?? true,
