@@ -23,8 +23,10 @@
  * - Probe: what a viewer is given may say nothing of its link. On keyframes of a quiet camera (a 1 KB
  *   keyframe every 2 s) the goodput is the stream's, not the link's, and no unit is big enough for a burst
  *   rate. With no burst rate measured in BURST_WINDOW_MS, a link whose delay stayed calm (never uneasy)
- *   for CALM_MS after the hold is tried with main: if it cannot carry it, the congestion that follows
- *   measures what it carries (the link is full then) and doubles the hold, as any failed move up.
+ *   for CALM_MS after the hold is tried with the highest level whose stream is small enough for a failed
+ *   try to cost little (PROBE_KBPS, or PROBE_FACTOR times the capacity known): a quiet camera's main at
+ *   once, a 2 Mbit/s main one level at a time. A try that meets congestion goes back where it came from
+ *   and doubles the hold, as any failed move up.
  * - Rates: a sub-stream is never taken as bigger than main, and the first rate a stream reports replaces the
  *   defaults at once (a camera of 100 kbit/s is not judged against a 2 Mbit/s default while it settles).
  * - Start: the first DOWN_SETTLE_MS are settling too: the catch-up (the current GOP, at once) waits in the
@@ -59,6 +61,9 @@ const RTT_MAX_BYTES = 3000;
 const GOODPUT_SLOTS = 9; // 2 s of EVALUATE_MS samples, plus one
 /** A probe (see above) waits for this long without an uneasy evaluation. */
 export const CALM_MS = 2000;
+/** A probe tries a stream of at most this (kbit/s), or PROBE_FACTOR times the capacity known, whichever is more. */
+export const PROBE_KBPS = 300;
+export const PROBE_FACTOR = 3;
 
 export interface LinkSample {
   /** performance.now(). */
@@ -91,6 +96,8 @@ export class QualityController {
   private upHoldMs = UP_HOLD_MS;
   /** When the last move up was decided (NaN: none pending judgement). */
   private upAt = NaN;
+  /** Where the last move up came from: a failed one goes back there. */
+  private upFrom: Level = 'keyframes';
   private downAt = -Infinity;
   /** The first congested evaluation of a run of them, and the bytes acknowledged then. */
   private congestionAt = 0;
@@ -213,11 +220,13 @@ export class QualityController {
       this.upAt = NaN;
       this.upHoldMs = UP_HOLD_MS; // the move up held
     }
-    if (this.level !== 'main' && this.probeDue(now)) {
+    const probe = this.probeDue(now);
+    if (probe !== undefined) {
       this.fitSince = NaN;
+      this.upFrom = this.level;
       this.upAt = now;
       this.lastCongestionAt = now;
-      return this.set('main');
+      return this.set(probe);
     }
     const target = this.fits(UP_MARGIN);
     if (rank(target) <= rank(this.level)) {
@@ -227,6 +236,7 @@ export class QualityController {
     if (Number.isNaN(this.fitSince)) this.fitSince = now;
     if (now - this.fitSince < UP_CONFIRM_MS || now - this.lastCongestionAt < this.upHoldMs) return undefined;
     this.fitSince = NaN;
+    this.upFrom = this.level;
     this.upAt = now;
     this.lastCongestionAt = now; // the next move up waits a hold again
     return this.set(target);
@@ -243,9 +253,8 @@ export class QualityController {
         : Math.min(this.goodputKbps, this.recentGoodput(sample));
     this.congestedEvals = 0;
     this.lastCongestionAt = now;
-    if (!Number.isNaN(this.upAt) && now - this.upAt <= FAILED_UP_MS) {
-      this.upHoldMs = Math.min(MAX_UP_HOLD_MS, this.upHoldMs * 2);
-    }
+    const failedUp = !Number.isNaN(this.upAt) && now - this.upAt <= FAILED_UP_MS;
+    if (failedUp) this.upHoldMs = Math.min(MAX_UP_HOLD_MS, this.upHoldMs * 2);
     this.upAt = NaN;
     this.fitSince = NaN;
     if (this.level === 'keyframes') return undefined;
@@ -253,7 +262,11 @@ export class QualityController {
     // What the link carried while congested is its capacity; one level down at least.
     const fit = this.fits(DOWN_MARGIN);
     const below = this.levels[this.levels.indexOf(this.level) + 1] ?? 'keyframes';
-    const target = rank(fit) < rank(below) ? fit : below;
+    // A move up that failed goes back at least to where it came from (that level was carried; what the link
+    // carried while the higher stream's first units filled it says little of what it carries steadily).
+    const next = rank(fit) < rank(below) ? fit : below;
+    const target =
+      failedUp && rank(this.upFrom) > rank(next) && rank(this.upFrom) < rank(this.level) ? this.upFrom : next;
     // A burst measured before the link fell is no longer true.
     this.burstNow = 0;
     this.burstPrev = 0;
@@ -272,14 +285,20 @@ export class QualityController {
     return level === 'main' ? this.mainKbps : level === 'sub' ? sub : level === 'low' ? Math.min(this.lowKbps, sub) : 0;
   }
 
-  /** No burst rate says what the link carries, and it has been calm past the hold: try main. */
-  private probeDue(now: number): boolean {
-    return (
-      this.burstNow === 0 &&
-      this.burstPrev === 0 &&
-      now - this.lastCongestionAt >= this.upHoldMs &&
-      now - this.uneasyAt >= CALM_MS
-    );
+  /**
+   * No burst rate says what the link carries, and it has been calm past the hold: the level to try, the
+   * highest whose stream is small enough for a failed try to cost little (PROBE_KBPS, or PROBE_FACTOR times
+   * what the link is known to carry). Undefined: none due.
+   */
+  private probeDue(now: number): Level | undefined {
+    if (this.level === 'main' || this.burstNow > 0 || this.burstPrev > 0) return undefined;
+    if (now - this.lastCongestionAt < this.upHoldMs || now - this.uneasyAt < CALM_MS) return undefined;
+    const budget = Math.max(PROBE_KBPS, PROBE_FACTOR * this.capacityKbps);
+    for (const level of this.levels) {
+      if (rank(level) <= rank(this.level)) return undefined;
+      if (this.kbpsOf(level) <= budget) return level;
+    }
+    return undefined;
   }
 
   private set(level: Level): Level {
