@@ -9,6 +9,7 @@ import { AckWindow } from '../../src/stream/ack-window.js';
 import { PacedSender, type PacedSenderOptions } from '../../src/stream/paced-sender.js';
 import { everyPacer } from '../../src/stream/pacer.js';
 import type { UnitTransport } from '../../src/stream/transport.js';
+import { waitFor } from '../support/wait.js';
 
 const A: TrackConfig = { codec: 'h264', width: 64, height: 48, codecString: 'avc1.42C01E' };
 const B: TrackConfig = { codec: 'h264', width: 32, height: 24, codecString: 'avc1.42C01E' };
@@ -110,10 +111,12 @@ describe('PacedSender', () => {
 
   it('a pacer spaces units and sends the waiting one when due', async () => {
     const { s, t } = sender({ window: 8, pacer: everyPacer(20), queue: { policy: 'latest' }, sendsConfig: false });
-    s.push(unit(1, true), performance.now());
-    s.push(unit(2, true), performance.now());
-    assert.deepEqual(t.writes, ['unit 1@1']);
-    await new Promise((r) => setTimeout(r, 120));
+    const first = performance.now();
+    s.push(unit(1, true), first);
+    s.push(unit(2, true), first);
+    assert.deepEqual(t.writes, ['unit 1@1'], 'the second waits for its turn');
+    await waitFor(() => t.writes.length === 2, 5000, 'the second unit');
+    assert.ok(performance.now() - first >= 49, 'not before 1/20 s');
     assert.deepEqual(t.writes, ['unit 1@1', 'unit 2@2']);
     s.reset();
   });
