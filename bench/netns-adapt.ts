@@ -7,7 +7,8 @@
  *
  * - 1 Mbit/s: the H.264 viewer should settle on the sub-stream: ≥ 25 fps, p99 ≤ 500 ms, not growing
  *   (p99 of the window's second half against its first), no decode error; the 100 local viewers' fps.
- * - 256 kbit/s: keyframes only: every unit a keyframe and a whole picture (ffmpeg decodes each), p99 ≤ 2 s.
+ * - 256 kbit/s: a stream below main that fills the link (the low rung, or the sub-stream when it fits), not
+ *   keyframes only: ≥ 5 fps, every unit a whole picture (ffmpeg decodes each), p99 ≤ 2 s.
  * - 8 → 1 → 8 Mbit/s: the time from each step to the viewer's move (down ≤ 3 s, up ≤ 10 s), and no decode
  *   error over the whole run.
  *
@@ -38,7 +39,7 @@ export interface AdaptPassOptions {
 const SERVER = '10.234.1.1';
 const PORT = 8080;
 const LOCAL_VIEWERS = 100;
-const TARGETS = { subFps: 25, subP99Ms: 500, keyframesP99Ms: 2000, downMs: 3000, upMs: 10_000 };
+const TARGETS = { subFps: 25, subP99Ms: 500, slowFps: 5, slowP99Ms: 2000, downMs: 3000, upMs: 10_000 };
 
 interface Run {
   child: ChildProcess;
@@ -202,9 +203,12 @@ export async function runAdaptPasses({ root, clip, quick }: AdaptPassOptions): P
                 w.p99Second <= w.p99First * 1.5 + 50 &&
                 whole,
             )
-          : `targets keyframes only, every picture whole, p99 ≤ ${TARGETS.keyframesP99Ms} ms: ` +
+          : `targets low or sub ≥ ${TARGETS.slowFps} fps, every picture whole, p99 ≤ ${TARGETS.slowP99Ms} ms: ` +
             met(
-              quality?.quality === 'keyframes' && w.keyframes === w.units && whole && w.p99 <= TARGETS.keyframesP99Ms,
+              (quality?.quality === 'low' || quality?.quality === 'sub') &&
+                w.fps >= TARGETS.slowFps &&
+                whole &&
+                w.p99 <= TARGETS.slowP99Ms,
             );
       lines.push(
         `adaptive H.264 through ${label}: ${quality?.quality ?? '?'} (${quality?.reason ?? '?'}), ${w.fps.toFixed(1)} fps, ` +

@@ -21,6 +21,7 @@ import type { FrameSource } from '../sources/source.js';
 import type { CameraInfo, CameraState } from './camera-info.js';
 import { preciseNow, type CameraStatus, type Consumer, type Quality, type ViewerStats } from './consumer.js';
 import { DerivedTrack, type TranscoderFactory } from './derived-track.js';
+import { rungKbps, type RungQuality } from './rungs.js';
 import { PlaceholderTicker } from './placeholder-ticker.js';
 import { ProcessCpu } from './process-cpu.js';
 import { nextLiveUnit } from './snapshot-wait.js';
@@ -87,6 +88,20 @@ export interface TrackInfo {
 }
 
 const CODECS: readonly Codec[] = ['jpeg', 'h264', 'h265'];
+const RUNG_QUALITIES: readonly RungQuality[] = ['sub', 'low'];
+
+/** One smaller H.264 stream: its track, and what makes it (a transcoder, or the camera's second URL). */
+interface Rung {
+  track: Track;
+  derived?: DerivedTrack;
+  source?: SourceSupervisor;
+  /** What makes it while it is made (TrackInfo.encoder). */
+  encoder: () => string | undefined;
+}
+
+function derivedRung(derived: DerivedTrack): Rung {
+  return { track: derived.track, derived, encoder: () => derived.encoder };
+}
 /** The codecs a transcoder can make: JPEG and H.264 (nothing encodes H.265: only a camera's own is served). */
 const DERIVABLE = ['jpeg', 'h264'] as const;
 
@@ -100,11 +115,11 @@ export class CameraStream {
   private readonly supervisor: SourceSupervisor;
   private readonly tracks: Record<Codec, Track>;
   private readonly derived: Partial<Record<Codec, DerivedTrack>>;
-  /** H.264 sub-stream: its track, and what makes it (the camera's second URL, or a transcoder). */
-  private readonly subTrack: Track;
-  private readonly subDerived: DerivedTrack | undefined;
-  private readonly subSource: SourceSupervisor | undefined;
-  private readonly subEncoder: () => string | undefined;
+  /**
+   * The smaller H.264 streams (rungs.ts), each its track and what makes it: a transcoder of the native track,
+   * or for `sub` the camera's own second URL.
+   */
+  private readonly rungs: Record<RungQuality, Rung>;
   private subCodecWarned = false;
   private readonly placeholder: PlaceholderTicker;
   /** CPU time of the capture process, for sources that run one; read when asked, never per unit. */
@@ -130,7 +145,16 @@ export class CameraStream {
     const track = (codec: Codec, quality: Quality = 'main'): Track =>
       new Track(codec, this.id, log, gop, (consumer) => this.consumerRemoved(codec, consumer, quality), quality);
     this.tracks = { jpeg: track('jpeg'), h264: track('h264'), h265: track('h265') };
-    this.subTrack = track('h264', 'sub');
+    const rungTrack = (quality: RungQuality): DerivedTrack =>
+      new DerivedTrack(
+        track('h264', quality),
+        options.transcoders,
+        options.idleGraceMs,
+        this.id,
+        log,
+        () => this.state === 'online',
+        { quality, target: () => this.rungTarget(quality) },
+      );
     const derive = (codec: Codec): DerivedTrack =>
       new DerivedTrack(
         this.tracks[codec],
@@ -141,34 +165,12 @@ export class CameraStream {
         () => this.state === 'online',
       );
     this.derived = Object.fromEntries(DERIVABLE.map((codec) => [codec, derive(codec)]));
-    const substream = options.substream;
-    if (substream) {
-      this.subSource = new SourceSupervisor(
-        { ...options, id: `${options.id} sub`, alwaysOn: false },
-        substream,
-        {
-          hasDemand: () => !this.closed && this.subTrack.consumers.size > 0,
-          unit: (unit, receivedAt) => this.publishSub(unit.config, unit.keyframe, unit.data, receivedAt),
-          changed: (state) => {
-            if (state !== 'online') this.subTrack.clearCache(); // it resumes at a keyframe
-          },
-        },
-        log,
-      );
-      this.subEncoder = () => (this.subSource?.state === 'online' ? (substream.encoder ?? 'camera') : undefined);
-    } else {
-      const sub = new DerivedTrack(
-        this.subTrack,
-        options.transcoders,
-        options.idleGraceMs,
-        this.id,
-        log,
-        () => this.state === 'online',
-        true,
-      );
-      this.subDerived = sub;
-      this.subEncoder = () => sub.encoder;
-    }
+    this.rungs = {
+      sub: options.substream
+        ? this.ownSubstream(options.substream, track('h264', 'sub'))
+        : derivedRung(rungTrack('sub')),
+      low: derivedRung(rungTrack('low')),
+    };
     this.placeholder = new PlaceholderTicker(
       renderPlaceholder,
       () => this.size,
@@ -204,7 +206,7 @@ export class CameraStream {
           const published = this.tracks[codec].publish(unit.config, unit.keyframe, unit.data, receivedAt);
           // Every track the camera does not make itself is made from this one, while it is wanted.
           for (const derived of this.derivedTracks()) if (derived.track.codec !== codec) derived.feed(published);
-          this.subDerived?.feed(published);
+          for (const rung of this.rungList()) rung.derived?.feed(published);
         },
         changed: (state) => this.onStateChange(state),
       },
@@ -270,7 +272,7 @@ export class CameraStream {
   /** Consumers that watch (not background ones, such as a recorder). */
   get watcherCount(): number {
     let n = 0;
-    for (const track of [this.tracks.jpeg, this.tracks.h264, this.subTrack]) {
+    for (const track of [this.tracks.jpeg, this.tracks.h264, ...this.rungList().map((rung) => rung.track)]) {
       for (const consumer of track.consumers) if (!consumer.background) n++;
     }
     return n;
@@ -278,12 +280,26 @@ export class CameraStream {
 
   /** Whether the camera can have an H.264 sub-stream: its own second URL, or a transcoder factory. */
   get hasSub(): boolean {
-    return this.subSource !== undefined || (this.subDerived?.canStart ?? false);
+    return this.has('sub');
   }
 
   /** The sub track is made and delivering (for a viewer deciding whether to wait for it). */
   get subLive(): boolean {
-    return this.subSource ? this.subSource.state === 'online' : (this.subDerived?.running ?? false);
+    return this.isLive('sub');
+  }
+
+  /** Whether the camera can have the `quality` H.264 stream (main: always; sub, low: when something makes it). */
+  has(quality: Quality): boolean {
+    if (quality === 'main') return true;
+    const rung = this.rungs[quality];
+    return rung.source !== undefined || (rung.derived?.canStart ?? false);
+  }
+
+  /** The `quality` H.264 track is made and delivering (main: the camera is online). */
+  isLive(quality: Quality): boolean {
+    if (quality === 'main') return this.state === 'online';
+    const rung = this.rungs[quality];
+    return rung.source ? rung.source.state === 'online' : (rung.derived?.running ?? false);
   }
 
   /** Bits per second of a track over the last whole second (0 when it is not running). */
@@ -303,12 +319,13 @@ export class CameraStream {
   /** Gives a camera made without a transcoder factory (a relayed one) the registry's. */
   offerTranscoders(factory: TranscoderFactory): void {
     for (const derived of this.derivedTracks()) derived.offerFactory(factory);
-    this.subDerived?.offerFactory(factory);
+    for (const rung of this.rungList()) rung.derived?.offerFactory(factory);
   }
 
   /** The transcoders started so far for the camera's derived tracks. */
   get transcoderStarts(): number {
-    return this.derivedTracks().reduce((sum, derived) => sum + derived.starts, this.subDerived?.starts ?? 0);
+    const rungs = this.rungList().reduce((sum, rung) => sum + (rung.derived?.starts ?? 0), 0);
+    return this.derivedTracks().reduce((sum, derived) => sum + derived.starts, rungs);
   }
 
   /**
@@ -318,7 +335,7 @@ export class CameraStream {
    */
   subscribe(consumer: Consumer, codec: Codec = 'jpeg', quality: Quality = 'main'): () => void {
     if (this.closed) throw new Error(`camera ${this.id} is closed`);
-    if (codec === 'h264' && quality === 'sub') return this.subscribeSub(consumer);
+    if (codec === 'h264' && quality !== 'main') return this.subscribeRung(consumer, quality);
     this.tracks[codec].consumers.add(consumer);
     this.supervisor.wanted();
     if (this.nativeCodec !== codec) {
@@ -453,15 +470,17 @@ export class CameraStream {
         cpuSeconds: !cpu ? undefined : native ? this.captureCpuSeconds() : derived?.cpuSeconds(),
       });
     });
-    // The sub-stream is listed while it is wanted or made: a client that never asks for it sees the list as it was.
-    if (this.hasSub && (this.subLive || this.subTrack.consumers.size > 0)) {
+    // A smaller stream is listed while it is wanted or made: a client that never asks for one sees the list as it was.
+    for (const quality of RUNG_QUALITIES) {
+      const rung = this.rungs[quality];
+      if (!this.has(quality) || !(this.isLive(quality) || rung.track.consumers.size > 0)) continue;
       tracks.push(
-        describeTrack(this.subTrack, now, {
-          quality: 'sub',
-          origin: this.subSource ? 'native' : 'derived',
-          running: this.subLive,
-          encoder: this.subEncoder(),
-          cpuSeconds: cpu ? this.subDerived?.cpuSeconds() : undefined,
+        describeTrack(rung.track, now, {
+          quality,
+          origin: rung.source ? 'native' : 'derived',
+          running: this.isLive(quality),
+          encoder: rung.encoder(),
+          cpuSeconds: cpu ? rung.derived?.cpuSeconds() : undefined,
         }),
       );
     }
@@ -491,9 +510,9 @@ export class CameraStream {
       lastErrorAt: failure?.at ?? null,
       alwaysOn: this.options.alwaysOn,
       codec: this.nativeCodec ?? null,
-      substream: this.subSource
+      substream: this.rungs.sub.source
         ? 'camera'
-        : !this.nativeCodec || !(this.subDerived?.canStart ?? false)
+        : !this.nativeCodec || !(this.rungs.sub.derived?.canStart ?? false)
           ? null
           : this.nativeCodec === 'jpeg'
             ? 'encoder'
@@ -517,8 +536,7 @@ export class CameraStream {
     await Promise.all([
       this.supervisor.close(),
       ...this.derivedTracks().map((derived) => derived.stop()),
-      this.subDerived?.stop(),
-      this.subSource?.close(),
+      ...this.rungList().map((rung) => (rung.source ? rung.source.close() : rung.derived?.stop())),
     ]);
   }
 
@@ -535,7 +553,7 @@ export class CameraStream {
       // An H.264 or H.265 stream that comes back starts afresh, at a keyframe.
       this.tracks.h264.clearCache();
       this.tracks.h265.clearCache();
-      if (this.subDerived) this.subTrack.clearCache();
+      for (const rung of this.rungList()) if (rung.derived) rung.track.clearCache();
     } else {
       this.placeholder.stop();
       this.placeholder.drop();
@@ -543,8 +561,10 @@ export class CameraStream {
         this.tracks[codec].clearCache();
         void this.derived[codec]?.stop();
       }
-      this.subTrack.clearCache();
-      void this.subDerived?.stop();
+      for (const rung of this.rungList()) {
+        rung.track.clearCache();
+        void rung.derived?.stop();
+      }
       return;
     }
     this.notifyStatus();
@@ -571,7 +591,11 @@ export class CameraStream {
   }
 
   private allTracks(): Track[] {
-    return [...CODECS.map((codec) => this.tracks[codec]), this.subTrack];
+    return [...CODECS.map((codec) => this.tracks[codec]), ...this.rungList().map((rung) => rung.track)];
+  }
+
+  private rungList(): Rung[] {
+    return RUNG_QUALITIES.map((quality) => this.rungs[quality]);
   }
 
   private derivedTracks(): DerivedTrack[] {
@@ -579,34 +603,69 @@ export class CameraStream {
   }
 
   private track(codec: Codec, quality: Quality): Track {
-    return codec === 'h264' && quality === 'sub' ? this.subTrack : this.tracks[codec];
+    return codec === 'h264' && quality !== 'main' ? this.rungs[quality].track : this.tracks[codec];
   }
 
-  private subscribeSub(consumer: Consumer): () => void {
-    this.subTrack.consumers.add(consumer);
+  private subscribeRung(consumer: Consumer, quality: RungQuality): () => void {
+    const rung = this.rungs[quality];
+    rung.track.consumers.add(consumer);
     this.supervisor.wanted();
-    if (this.subSource) this.subSource.wanted();
-    else if (this.subDerived) {
+    if (rung.source) rung.source.wanted();
+    else if (rung.derived) {
       const native = this.nativeCodec && this.state === 'online' ? this.tracks[this.nativeCodec].cached() : [];
-      this.subDerived.wanted(native);
+      rung.derived.wanted(native);
     }
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      if (!this.subTrack.consumers.delete(consumer)) return;
-      this.consumerRemoved('h264', consumer, 'sub');
+      if (!rung.track.consumers.delete(consumer)) return;
+      this.consumerRemoved('h264', consumer, quality);
     };
   }
 
+  /**
+   * What a rung's transcoder is asked for now: its share of the stream above it as measured (the native
+   * stream, or for a JPEG camera the H.264 encoder's, while it runs; for `low`, the sub-stream's too).
+   */
+  private rungTarget(quality: RungQuality): { kbps: number; measured: boolean } {
+    const now = preciseNow();
+    const native = this.nativeCodec;
+    const mainTrack = native === 'h264' || native === 'h265' ? this.tracks[native] : this.tracks.h264;
+    const mean = (track: Track): number | undefined => {
+      const bps = track.meanBitrate(now);
+      return bps === undefined ? undefined : bps / 1000;
+    };
+    const main = mean(mainTrack);
+    const sub = quality === 'low' ? mean(this.rungs.sub.track) : undefined;
+    return { kbps: rungKbps(quality, { main, sub }), measured: main !== undefined || sub !== undefined };
+  }
+
+  /** The camera's own sub-stream (its second URL), read while the sub track has consumers. */
+  private ownSubstream(substream: FrameSource, track: Track): Rung {
+    const source = new SourceSupervisor(
+      { ...this.options, id: `${this.options.id} sub`, alwaysOn: false },
+      substream,
+      {
+        hasDemand: () => !this.closed && track.consumers.size > 0,
+        unit: (unit, receivedAt) => this.publishSub(track, unit.config, unit.keyframe, unit.data, receivedAt),
+        changed: (state) => {
+          if (state !== 'online') track.clearCache(); // it resumes at a keyframe
+        },
+      },
+      this.log,
+    );
+    return { track, source, encoder: () => (source.state === 'online' ? (substream.encoder ?? 'camera') : undefined) };
+  }
+
   /** A unit of the camera's own sub-stream: H.264 only (another codec there is a configuration mistake). */
-  private publishSub(config: TrackConfig, keyframe: boolean, data: Buffer, receivedAt: number): void {
+  private publishSub(track: Track, config: TrackConfig, keyframe: boolean, data: Buffer, receivedAt: number): void {
     if (config.codec !== 'h264') {
       if (!this.subCodecWarned) this.log.warn({ camera: this.id }, 'the substream is not H.264: not used');
       this.subCodecWarned = true;
       return;
     }
-    this.subTrack.publish(config, keyframe, data, receivedAt);
+    track.publish(config, keyframe, data, receivedAt);
   }
 
   /** A consumer is out of a track (it left or broke): its counts to the metrics, demand re-checked. */
@@ -614,9 +673,9 @@ export class CameraStream {
     // A viewer that moved from one quality to the other has not left.
     if (!this.allTracks().some((t) => t.consumers.has(consumer))) this.reportLeft(consumer);
     if (this.closed) return;
-    if (quality === 'sub') {
-      this.subDerived?.unwanted();
-      this.subSource?.unwanted();
+    if (quality !== 'main') {
+      this.rungs[quality].derived?.unwanted();
+      this.rungs[quality].source?.unwanted();
       this.supervisor.unwanted();
       return;
     }

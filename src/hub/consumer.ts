@@ -11,9 +11,10 @@ export interface CameraStatus {
 
 /**
  * Which stream of a codec: `main` is the camera's own picture, `sub` its smaller sub-stream (H.264 only: from
- * the camera's second URL, or encoded by camrelay at 640 px wide).
+ * the camera's second URL, or encoded by camrelay at 640 px wide), `low` a smaller one still (H.264 only:
+ * encoded by camrelay at 320 px wide, 10 pictures a second), for links of about 256 kbit/s (rungs.ts).
  */
-export type Quality = 'main' | 'sub';
+export type Quality = 'main' | 'sub' | 'low';
 
 /** Per-viewer statistics, reported by outputs that serve viewers (WebSocket, MJPEG, …). */
 export interface ViewerStats {
@@ -45,7 +46,7 @@ export interface ViewerStats {
 
 /**
  * Anything that receives a camera track's access units. onUnit must not block:
- * flow control is the consumer's (see send-queue.ts). A unit whose `config` is
+ * flow control is the consumer's (see src/stream/send-queue.ts). A unit whose `config` is
  * not the one the consumer last saw carries a new configuration.
  */
 export interface Consumer {

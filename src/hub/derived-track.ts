@@ -11,6 +11,7 @@ import type { SourceSink, SourceUnit } from '../sources/source.js';
 import { Backoff } from './backoff.js';
 import { preciseNow } from './consumer.js';
 import { ProcessCpu } from './process-cpu.js';
+import { shouldRetune, type RungQuality } from './rungs.js';
 import type { Track } from './track.js';
 
 /** What src/sources/ffmpeg/transcoder.ts provides. push() never blocks: it drops, counted. */
@@ -24,10 +25,19 @@ export interface Transcoder {
   readonly encoderInUse?: string | undefined;
 }
 
-/** What a transcoder takes: the native track's codec; `sub`: it makes the H.264 sub-stream (scaled down). */
+/**
+ * What a transcoder takes: the native track's codec; `rung`: it makes one of the smaller H.264 streams
+ * (rungs.ts), from input pictures of `size`, at about `kbps` (the factory may hold it lower still).
+ */
 export interface TranscoderInput {
   from: Codec;
-  sub?: boolean;
+  rung?: { quality: RungQuality; kbps: number; size: { width: number; height: number } };
+}
+
+/** What a rung's track asks of its transcoder now: kbit/s, and whether a measure of the stream above said so. */
+export interface RungTarget {
+  quality: RungQuality;
+  target: () => { kbps: number; measured: boolean };
 }
 
 /** Makes a transcoder from `input.from` to `to` (JPEGs encoded, H.264 or H.265 decoded). */
@@ -47,6 +57,8 @@ export class DerivedTrack {
   starts = 0;
   /** CPU time of its transcoders' processes, over every run. */
   private readonly cpu = new ProcessCpu(() => this.transcoder?.pid);
+  /** A rung's transcoder: the bitrate it was started at, when, and whether a measure said so. */
+  private tuned: { kbps: number; at: number; measured: boolean } | undefined;
 
   constructor(
     readonly track: Track,
@@ -56,8 +68,8 @@ export class DerivedTrack {
     private readonly log: Logger,
     /** Whether the camera is online: nothing it made before an outage goes out after its offline status. */
     private readonly cameraOnline: () => boolean = () => true,
-    /** The H.264 sub-stream: made from the native track whatever its codec, scaled down. */
-    private readonly sub = false,
+    /** A smaller H.264 stream (rungs.ts): made from the native track whatever its codec, scaled down. */
+    private readonly rung?: RungTarget,
   ) {}
 
   /** Whether it has a factory to make its transcoder with. */
@@ -105,7 +117,9 @@ export class DerivedTrack {
   feed(unit: AccessUnit): void {
     if (unit.placeholder || !this.factory) return;
     if (this.track.consumers.size === 0 && !this.idleTimer) return;
-    if (this.transcoder && unit.config !== this.inputConfig) void this.stop(); // another size: a new transcoder
+    if (this.transcoder && unit.config !== this.inputConfig)
+      void this.stop(); // another size: a new transcoder
+    else if (this.transcoder && unit.keyframe && this.retune()) void this.stop(); // the stream above changed
     if (!this.transcoder && !this.start(unit)) return;
     this.transcoder!.push({ config: unit.config, keyframe: unit.keyframe, data: unit.data });
   }
@@ -127,9 +141,14 @@ export class DerivedTrack {
     if (!first.keyframe || performance.now() < this.notBefore) return false;
     const to = this.track.codec;
     let transcoder: Transcoder;
+    const target = this.rung?.target();
     try {
       const from = first.config.codec;
-      transcoder = this.factory!(to, this.sub ? { from, sub: true } : { from });
+      const size = { width: first.config.width, height: first.config.height };
+      transcoder = this.factory!(
+        to,
+        this.rung && target ? { from, rung: { quality: this.rung.quality, kbps: target.kbps, size } } : { from },
+      );
     } catch (err) {
       this.failed(`could not create the ${to} transcoder: ${(err as Error).message}`);
       return false;
@@ -138,7 +157,9 @@ export class DerivedTrack {
     this.transcoder = transcoder;
     this.inputConfig = first.config;
     this.starts++;
-    this.log.info({ camera: this.camera, to, ...(this.sub ? { quality: 'sub' } : {}) }, 'transcoder started');
+    this.tuned = target && { ...target, at: performance.now() };
+    const rung = this.rung ? { quality: this.rung.quality, kbps: target?.kbps } : {};
+    this.log.info({ camera: this.camera, to, ...rung }, 'transcoder started');
     transcoder.start({
       unit: (unit) => {
         if (run !== this.run) return;
@@ -163,6 +184,16 @@ export class DerivedTrack {
         this.failed(reason);
       },
     });
+    return true;
+  }
+
+  /** A rung's transcoder runs at a bitrate well away from what the stream above now asks for. */
+  private retune(): boolean {
+    if (!this.rung || !this.tuned) return false;
+    const wanted = this.rung.target();
+    const { kbps, at, measured } = this.tuned;
+    if (!shouldRetune(kbps, wanted.kbps, performance.now() - at, measured)) return false;
+    this.log.info({ camera: this.camera, quality: this.rung.quality, from: kbps, to: wanted.kbps }, 'rung retuned');
     return true;
   }
 

@@ -13,6 +13,11 @@ import type { Consumer, Quality } from './consumer.js';
 /** Default bound of the cached group of pictures. */
 export const MAX_GOP_BYTES = 8 * 1024 * 1024;
 
+/** Whole seconds the mean bitrate is taken over (long enough for a few groups of pictures). */
+const MEAN_SECONDS = 8;
+/** Fewer whole seconds than this say too little (a keyframe's second alone would decide). */
+const MEAN_MIN_SECONDS = 3;
+
 export interface TrackCounters {
   units: number;
   bytes: number;
@@ -32,6 +37,10 @@ export class Track {
   private secondStart = 0;
   private secondBytes = 0;
   private lastSecondBytes = 0;
+  /** The last whole seconds (bytes, and ms each really lasted), oldest first, at most MEAN_SECONDS: the mean bitrate. */
+  private readonly seconds: { bytes: number; ms: number }[] = [];
+  /** The first whole second of a run is left out of the mean: a source starting flushes what its probe held. */
+  private firstSecond = true;
   private lastKeyframeAt: number | undefined;
   private keyframeIntervalMs: number | undefined;
 
@@ -130,6 +139,21 @@ export class Track {
     return this.lastSecondBytes * 8;
   }
 
+  /**
+   * Bits per second over the last few whole seconds (up to MEAN_SECONDS), or undefined while the track has not
+   * run for MEAN_MIN_SECONDS of them in a row (or has stopped): what a smaller stream made from it is held under.
+   */
+  meanBitrate(now: number): number | undefined {
+    if (now - this.secondStart >= 2000 || this.seconds.length < MEAN_MIN_SECONDS) return undefined;
+    let bytes = 0;
+    let ms = 0;
+    for (const second of this.seconds) {
+      bytes += second.bytes;
+      ms += second.ms;
+    }
+    return (bytes * 8000) / ms;
+  }
+
   /** Time between the last two keyframes, ms. */
   keyframeInterval(): number | undefined {
     return this.keyframeIntervalMs;
@@ -140,7 +164,17 @@ export class Track {
     this.counters.bytes += unit.data.length;
     const now = unit.receivedAt;
     if (now - this.secondStart >= 1000) {
-      this.lastSecondBytes = now - this.secondStart >= 2000 ? 0 : this.secondBytes;
+      const gap = now - this.secondStart >= 2000;
+      this.lastSecondBytes = gap ? 0 : this.secondBytes;
+      // A gap (the track stopped, the camera was away) starts the mean afresh.
+      if (gap) {
+        this.seconds.length = 0;
+        this.firstSecond = true;
+      } else if (this.firstSecond) this.firstSecond = false;
+      else {
+        this.seconds.push({ bytes: this.secondBytes, ms: now - this.secondStart });
+        if (this.seconds.length > MEAN_SECONDS) this.seconds.shift();
+      }
       this.secondStart = now;
       this.secondBytes = 0;
     }

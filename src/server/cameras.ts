@@ -6,26 +6,36 @@ import { CameraRegistry } from '../hub/registry.js';
 import { FfmpegSource } from '../sources/ffmpeg/ffmpeg-source.js';
 import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
 import { createTranscoder, type TranscodeOptions } from '../sources/ffmpeg/transcoder.js';
+import { defaultBitrate } from '../sources/ffmpeg/encoders.js';
 import type { TranscoderFactory } from '../hub/derived-track.js';
-
-/** The H.264 sub-stream camrelay makes: at most this wide (the aspect kept), at about this many kbit/s. */
-export const SUB_WIDTH = 640;
-export const SUB_KBPS = 400;
+import { RUNGS, rungKbps } from '../hub/rungs.js';
 
 /**
- * Transcoders for a camera's derived tracks. The sub-stream gets its own transcoder (same encoder choice,
- * hardware first), started and stopped on its own: adding an output to the main encoder would mean restarting
- * it, and with it every main viewer's stream (and an extra keyframe for all of them).
+ * Transcoders for a camera's derived tracks. Each smaller H.264 stream (rungs.ts) gets its own transcoder (same
+ * encoder choice, hardware first), started and stopped on its own: adding an output to the main encoder would
+ * mean restarting it, and with it every main viewer's stream (and an extra keyframe for all of them). A rung
+ * asks for what the hub measured of the stream above it, held under what this camera's own H.264 would be
+ * encoded at (its `bitrate`, or the default for its size), so that it is smaller even before anything is measured.
  */
 function transcoderFactory(options: TranscodeOptions, log: Logger): TranscoderFactory {
-  return (to, input) =>
-    createTranscoder(
+  return (to, input) => {
+    const rung = input.rung;
+    if (!rung) return createTranscoder(to, { ...options, from: input.from }, log);
+    const { width, height } = rung.size;
+    const main = options.bitrate ?? defaultBitrate(width, height, options.fps);
+    const shape = RUNGS[rung.quality];
+    return createTranscoder(
       to,
-      input.sub
-        ? { ...options, from: input.from, maxWidth: SUB_WIDTH, bitrate: SUB_KBPS }
-        : { ...options, from: input.from },
+      {
+        ...options,
+        from: input.from,
+        maxWidth: shape.maxWidth,
+        ...(shape.maxFps ? { maxFps: shape.maxFps } : {}),
+        bitrate: Math.min(rung.kbps, rungKbps(rung.quality, { main })),
+      },
       log,
     );
+  };
 }
 
 /** Largest JPEG accepted from a camera. */

@@ -296,7 +296,7 @@ describe('CameraStream', () => {
     const made: { to: string; from: string | undefined; stopped: boolean }[] = [];
     const SUB = { codec: 'h264' as const, codecString: 'avc1.42E01E', width: 32, height: 24, description: undefined };
     const factory: TranscoderFactory = (to, input) => {
-      const t = { to, from: input.sub ? input.from : undefined, stopped: false };
+      const t = { to, from: input.rung ? input.from : undefined, stopped: false };
       made.push(t);
       let sink: SourceSink | undefined;
       const transcoder: Transcoder = {

@@ -2,13 +2,13 @@
  * One MJPEG viewer: writes each frame as a multipart part, with flow control.
  *
  * A frame is written only when the response has drained; until it has, it
- * waits in the viewer's send queue (src/hub/send-queue.ts, `latest`: a newer
+ * waits in the viewer's send queue (src/stream/send-queue.ts, `latest`: a newer
  * frame replaces the one waiting), so a slow client holds at most one frame in
  * memory and sees the newest picture when it catches up.
  */
 import type { Consumer, ViewerStats } from '../../hub/consumer.js';
 import type { AccessUnit } from '../../media/index.js';
-import { SendQueue } from '../../hub/send-queue.js';
+import { SendQueue } from '../../stream/send-queue.js';
 import { nextViewerId } from '../viewer-id.js';
 import { ViewerTally } from '../viewer-tally.js';
 import type { FpsCap } from './fps-cap.js';

@@ -1,13 +1,14 @@
 /**
  * Which H.264 quality an adaptive viewer (`?quality=auto`) should get, from what its acks tell of its
- * link: `main` (the camera's picture), `sub` (the smaller sub-stream) or `keyframes` (the sub-stream's
- * keyframes only). Pure: the viewer feeds it samples with their time (performance.now()), it answers with a
+ * link, down the ladder `main` (the camera's picture), `sub` (the smaller sub-stream), `low` (smaller
+ * still, fewer pictures a second: src/hub/rungs.ts), `keyframes` (the sub-stream's keyframes only); a
+ * level the camera cannot make is left out of its viewer's ladder. Pure: the viewer feeds it samples with their time (performance.now()), it answers with a
  * new level when one is due; the switch itself waits for a keyframe of the target (viewer.ts).
  *
  * - Congestion: a keyframe skip, or the oldest unit not yet acknowledged (sent, or still in the viewer's
  *   queue) waiting longer than the link's own round trip plus QUEUE_DELAY_MS on two evaluations in a row
  *   (or plus twice that once). It moves the viewer down at once, to the level the link carried while
- *   congested (`main` → `sub`, or straight to `keyframes` when even the sub-stream does not fit).
+ *   congested (one level down, or further when even that does not fit).
  * - Capacity: the larger of the goodput (bytes acknowledged per second, over the last two seconds) and a
  *   burst rate (a big unit's bytes over the time its ack took beyond the smallest round trip of small
  *   units, that round trip taken as at most a quarter of it), the largest of the last few seconds. While the viewer is held back to a lower level its goodput is what it is
@@ -19,11 +20,25 @@
  *   one step). A move
  *   up that meets congestion within FAILED_UP_MS doubles the hold (at most MAX_UP_HOLD_MS); a move up that
  *   holds resets it. That is the hysteresis: down on delay, up on a margin of measured capacity.
+ * - Probe: what a viewer is given may say nothing of its link. On keyframes of a quiet camera (a 1 KB
+ *   keyframe every 2 s) the goodput is the stream's, not the link's, and no unit is big enough for a burst
+ *   rate. With no burst rate measured in BURST_WINDOW_MS, a link whose delay stayed calm (never uneasy)
+ *   for CALM_MS after the hold is tried with the highest level whose stream is small enough for a failed
+ *   try to cost little (PROBE_KBPS, or PROBE_FACTOR times the capacity known): a quiet camera's main at
+ *   once, a 2 Mbit/s main one level at a time. A try that meets congestion goes back where it came from
+ *   and doubles the hold, as any failed move up.
+ * - Rates: a sub-stream is never taken as bigger than main, and the first rate a stream reports replaces the
+ *   defaults at once (a camera of 100 kbit/s is not judged against a 2 Mbit/s default while it settles).
+ * - Start: the first DOWN_SETTLE_MS are settling too: the catch-up (the current GOP, at once) waits in the
+ *   queue while the window drains it, which is the sender's own burst, not the link's delay.
  *
  * Bounded state: a few numbers and a fixed ring of goodput samples; nothing is allocated per sample.
  */
 
-export type Level = 'main' | 'sub' | 'keyframes';
+export type Level = 'main' | 'sub' | 'low' | 'keyframes';
+
+/** Every level, best first. */
+export const LADDER: readonly Level[] = ['main', 'sub', 'low', 'keyframes'];
 
 /** Evaluations happen at most this often (the viewer calls in from its unit and ack paths). */
 export const EVALUATE_MS = 250;
@@ -44,6 +59,11 @@ const BURST_MIN_BYTES = 6000;
 /** Acks of at most this many bytes are round-trip samples. */
 const RTT_MAX_BYTES = 3000;
 const GOODPUT_SLOTS = 9; // 2 s of EVALUATE_MS samples, plus one
+/** A probe (see above) waits for this long without an uneasy evaluation. */
+export const CALM_MS = 2000;
+/** A probe tries a stream of at most this (kbit/s), or PROBE_FACTOR times the capacity known, whichever is more. */
+export const PROBE_KBPS = 300;
+export const PROBE_FACTOR = 3;
 
 export interface LinkSample {
   /** performance.now(). */
@@ -57,13 +77,15 @@ export interface LinkSample {
 }
 
 export interface Rates {
-  /** kbit/s of the main and sub streams now (0 when unknown). */
+  /** kbit/s of the main, sub and low streams now (0 when unknown). */
   mainKbps: number;
   subKbps: number;
+  lowKbps?: number;
 }
 
 const DEFAULT_MAIN_KBPS = 2000;
 const DEFAULT_SUB_KBPS = 400;
+const DEFAULT_LOW_KBPS = 150;
 
 export class QualityController {
   level: Level;
@@ -74,6 +96,8 @@ export class QualityController {
   private upHoldMs = UP_HOLD_MS;
   /** When the last move up was decided (NaN: none pending judgement). */
   private upAt = NaN;
+  /** Where the last move up came from: a failed one goes back there. */
+  private upFrom: Level = 'keyframes';
   private downAt = -Infinity;
   /** The first congested evaluation of a run of them, and the bytes acknowledged then. */
   private congestionAt = 0;
@@ -95,6 +119,12 @@ export class QualityController {
   /** Smoothed stream rates, so a keyframe's second does not decide alone. */
   private mainKbps = DEFAULT_MAIN_KBPS;
   private subKbps = DEFAULT_SUB_KBPS;
+  private lowKbps = DEFAULT_LOW_KBPS;
+  private mainKnown = false;
+  private subKnown = false;
+  private lowKnown = false;
+  /** The last evaluation that found the link uneasy. */
+  private uneasyAt: number;
   /** The latest capacity estimate, kbit/s (for the statistics). */
   capacityKbps = 0;
   goodputKbps = 0;
@@ -104,9 +134,16 @@ export class QualityController {
    */
   uneasy = false;
 
-  constructor(start: Level, now: number) {
+  /** `levels`: the viewer's ladder, best first (main and keyframes always; sub and low when the camera makes them). */
+  constructor(
+    start: Level,
+    now: number,
+    private readonly levels: readonly Level[] = ['main', 'sub', 'keyframes'],
+  ) {
     this.level = start;
     this.lastCongestionAt = now;
+    this.uneasyAt = now;
+    this.downAt = now; // the catch-up: see "Start" above
     this.burstWindowStart = now;
     this.minRttWindowStart = now;
   }
@@ -145,8 +182,19 @@ export class QualityController {
     const now = sample.now;
     if (now - this.lastEval < EVALUATE_MS) return undefined;
     this.lastEval = now;
-    if (rates.mainKbps > 0) this.mainKbps += (rates.mainKbps - this.mainKbps) / 4;
-    if (rates.subKbps > 0) this.subKbps += (rates.subKbps - this.subKbps) / 4;
+    if (rates.mainKbps > 0) {
+      this.mainKbps = this.mainKnown ? this.mainKbps + (rates.mainKbps - this.mainKbps) / 4 : rates.mainKbps;
+      this.mainKnown = true;
+    }
+    if (rates.subKbps > 0) {
+      this.subKbps = this.subKnown ? this.subKbps + (rates.subKbps - this.subKbps) / 4 : rates.subKbps;
+      this.subKnown = true;
+    }
+    const low = rates.lowKbps ?? 0;
+    if (low > 0) {
+      this.lowKbps = this.lowKnown ? this.lowKbps + (low - this.lowKbps) / 4 : low;
+      this.lowKnown = true;
+    }
     this.goodputKbps = this.goodput(sample);
     this.rotateBurst(now);
     this.capacityKbps = Math.max(this.goodputKbps, this.burstNow, this.burstPrev);
@@ -158,6 +206,7 @@ export class QualityController {
     const queued = sample.oldestUnackedMs - floor;
     const delayed = !settling && queued > QUEUE_DELAY_MS;
     this.uneasy = skipped || queued > QUEUE_DELAY_MS / 2;
+    if (this.uneasy) this.uneasyAt = now;
     this.congestedEvals = skipped || delayed ? this.congestedEvals + 1 : 0;
     if (this.congestedEvals === 1) {
       this.congestionAt = now;
@@ -171,6 +220,14 @@ export class QualityController {
       this.upAt = NaN;
       this.upHoldMs = UP_HOLD_MS; // the move up held
     }
+    const probe = this.probeDue(now);
+    if (probe !== undefined) {
+      this.fitSince = NaN;
+      this.upFrom = this.level;
+      this.upAt = now;
+      this.lastCongestionAt = now;
+      return this.set(probe);
+    }
     const target = this.fits(UP_MARGIN);
     if (rank(target) <= rank(this.level)) {
       this.fitSince = NaN;
@@ -179,6 +236,7 @@ export class QualityController {
     if (Number.isNaN(this.fitSince)) this.fitSince = now;
     if (now - this.fitSince < UP_CONFIRM_MS || now - this.lastCongestionAt < this.upHoldMs) return undefined;
     this.fitSince = NaN;
+    this.upFrom = this.level;
     this.upAt = now;
     this.lastCongestionAt = now; // the next move up waits a hold again
     return this.set(target);
@@ -195,28 +253,52 @@ export class QualityController {
         : Math.min(this.goodputKbps, this.recentGoodput(sample));
     this.congestedEvals = 0;
     this.lastCongestionAt = now;
-    if (!Number.isNaN(this.upAt) && now - this.upAt <= FAILED_UP_MS) {
-      this.upHoldMs = Math.min(MAX_UP_HOLD_MS, this.upHoldMs * 2);
-    }
+    const failedUp = !Number.isNaN(this.upAt) && now - this.upAt <= FAILED_UP_MS;
+    if (failedUp) this.upHoldMs = Math.min(MAX_UP_HOLD_MS, this.upHoldMs * 2);
     this.upAt = NaN;
     this.fitSince = NaN;
     if (this.level === 'keyframes') return undefined;
     this.downAt = now;
     // What the link carried while congested is its capacity; one level down at least.
     const fit = this.fits(DOWN_MARGIN);
-    const below: Level = this.level === 'main' ? 'sub' : 'keyframes';
-    const target = rank(fit) < rank(below) ? fit : below;
+    const below = this.levels[this.levels.indexOf(this.level) + 1] ?? 'keyframes';
+    // A move up that failed goes back at least to where it came from (that level was carried; what the link
+    // carried while the higher stream's first units filled it says little of what it carries steadily).
+    const next = rank(fit) < rank(below) ? fit : below;
+    const target =
+      failedUp && rank(this.upFrom) > rank(next) && rank(this.upFrom) < rank(this.level) ? this.upFrom : next;
     // A burst measured before the link fell is no longer true.
     this.burstNow = 0;
     this.burstPrev = 0;
     return this.set(target);
   }
 
-  /** The highest level whose stream fits `margin` times into the capacity. */
+  /** The highest level of the ladder whose stream fits `margin` times into the capacity. */
   private fits(margin: number): Level {
-    if (this.capacityKbps >= this.mainKbps * margin) return 'main';
-    if (this.capacityKbps >= this.subKbps * margin) return 'sub';
+    for (const level of this.levels) if (this.capacityKbps >= this.kbpsOf(level) * margin) return level;
     return 'keyframes';
+  }
+
+  /** A level's bitrate: a rung is never bigger than the one above it (one not running yet reports nothing). */
+  private kbpsOf(level: Level): number {
+    const sub = Math.min(this.subKbps, this.mainKbps);
+    return level === 'main' ? this.mainKbps : level === 'sub' ? sub : level === 'low' ? Math.min(this.lowKbps, sub) : 0;
+  }
+
+  /**
+   * No burst rate says what the link carries, and it has been calm past the hold: the level to try, the
+   * highest whose stream is small enough for a failed try to cost little (PROBE_KBPS, or PROBE_FACTOR times
+   * what the link is known to carry). Undefined: none due.
+   */
+  private probeDue(now: number): Level | undefined {
+    if (this.level === 'main' || this.burstNow > 0 || this.burstPrev > 0) return undefined;
+    if (now - this.lastCongestionAt < this.upHoldMs || now - this.uneasyAt < CALM_MS) return undefined;
+    const budget = Math.max(PROBE_KBPS, PROBE_FACTOR * this.capacityKbps);
+    for (const level of this.levels) {
+      if (rank(level) <= rank(this.level)) return undefined;
+      if (this.kbpsOf(level) <= budget) return level;
+    }
+    return undefined;
   }
 
   private set(level: Level): Level {
@@ -253,6 +335,7 @@ export class QualityController {
   }
 }
 
-function rank(level: Level): number {
-  return level === 'main' ? 2 : level === 'sub' ? 1 : 0;
+/** Higher is better. */
+export function rank(level: Level): number {
+  return LADDER.length - 1 - LADDER.indexOf(level);
 }

@@ -43,11 +43,12 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
     ...(options.path === undefined ? {} : { path: options.path }),
     onRtt: (ms) => camera.viewerRtt(ms),
     ...(options.quality === undefined ? {} : { quality: options.quality }),
-    hasSub: options.codec === 'h264' && camera.hasSub,
+    has: (quality) => options.codec === 'h264' && camera.has(quality),
     subscribe: (quality): (() => void) => camera.subscribe(viewer, options.codec, quality),
     rates: (into) => {
       into.mainKbps = camera.bitrate('h264', 'main') / 1000;
       into.subKbps = camera.bitrate('h264', 'sub') / 1000;
+      into.lowKbps = camera.bitrate('h264', 'low') / 1000;
     },
     online: () => camera.state === 'online',
     onMove: (move) => log.debug({ ...move, stats: viewer.stats() }, `quality ${move.phase}: ${move.from} → ${move.to}`),

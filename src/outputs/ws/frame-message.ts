@@ -4,12 +4,11 @@
  * section 5.2: FIN, binary, unmasked as a server sends). ws cannot send header
  * and payload as one message from two buffers, so the payload is copied once
  * per unit, never per viewer; the frame lets a viewer hand the unit to its
- * socket as one write (see viewer.ts).
+ * socket as one write (see ws-transport.ts).
  */
-import type { AccessUnit, Codec, TrackConfig } from '../../media/index.js';
+import type { AccessUnit, Codec } from '../../media/index.js';
 import { CODEC_H264, CODEC_H265, CODEC_JPEG, FLAG_KEYFRAME, HEADER_BYTES } from '../../wire/constants.js';
 import { encodeHeader } from '../../wire/header.js';
-import type { ConfigMessage } from '../../wire/server-message.js';
 
 /** The header's codec byte. */
 const CODEC_BYTE: Readonly<Record<Codec, number>> = { jpeg: CODEC_JPEG, h264: CODEC_H264, h265: CODEC_H265 };
@@ -52,23 +51,4 @@ export function unitMessage(unit: AccessUnit): UnitMessage {
     messages.set(unit, built);
   }
   return built;
-}
-
-const configs = new WeakMap<TrackConfig, string>();
-
-/** The `config` text message of an H.264 or H.265 track configuration, built once per configuration. */
-export function configMessage(config: TrackConfig): string {
-  let text = configs.get(config);
-  if (text === undefined) {
-    const message: ConfigMessage = {
-      type: 'config',
-      codec: config.codecString,
-      width: config.width,
-      height: config.height,
-      description: config.description ? Buffer.from(config.description).toString('base64') : '',
-    };
-    text = JSON.stringify(message);
-    configs.set(config, text);
-  }
-  return text;
 }

@@ -23,7 +23,7 @@ const wsQuery = {
     /** How the viewer decodes: informational, shown in its statistics. */
     player: { type: 'string', enum: ['webcodecs', 'mse', 'jpeg'] },
     /** H.264: which quality (auto: by the link). None: main, as in v1. JPEG viewers: ignored. */
-    quality: { type: 'string', enum: ['auto', 'main', 'sub', 'keyframes'] },
+    quality: { type: 'string', enum: ['auto', 'main', 'sub', 'low', 'keyframes'] },
   },
 } as const;
 

@@ -39,6 +39,8 @@ export interface EncodeSettings {
   fps?: number;
   /** Scales the picture down to at most this width, keeping its aspect (an even height): a sub-stream. */
   maxWidth?: number;
+  /** Keeps at most this many pictures a second (a smaller stream still), dropping the rest before encoding. */
+  maxFps?: number;
 }
 
 export interface EncoderArgs {
@@ -60,14 +62,22 @@ export const H264_BITSTREAM_FILTERS = 'dump_extra=freq=keyframe,h264_metadata=au
 
 export function encoderArgs(encoder: Encoder, settings: EncodeSettings): EncoderArgs {
   const seconds = Math.min(2, Math.max(0.1, settings.keyframeInterval));
-  const gop = String(Math.max(1, Math.round(seconds * (settings.fps ?? 30))));
+  const fps = Math.min(settings.fps ?? 30, settings.maxFps ?? Infinity);
+  const gop = String(Math.max(1, Math.round(seconds * fps)));
   const kbps = Math.round(settings.bitrate);
   const rate = ['-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${Math.max(1, Math.round(kbps / 2))}k`];
   // Keyframes by time, whatever the frame rate (JPEG cameras' rates wander).
   const keyframes = ['-g', gop, '-force_key_frames', `expr:gte(t,n_forced*${seconds})`];
   const tail = ['-bsf:v', H264_BITSTREAM_FILTERS];
-  // A sub-stream: never wider than maxWidth, the aspect kept, the height even (4:2:0 wants it).
-  const scale = settings.maxWidth ? `scale='min(${Math.round(settings.maxWidth)},iw)':-2` : undefined;
+  // A sub-stream: never wider than maxWidth, the aspect kept, the height even (4:2:0 wants it); at most maxFps
+  // pictures a second: the first picture of each 1/maxFps slot of its timestamp, none held back to choose.
+  const filters = [
+    ...(settings.maxFps
+      ? [`select='isnan(prev_selected_t)+gt(floor(t*${settings.maxFps}),floor(prev_selected_t*${settings.maxFps}))'`]
+      : []),
+    ...(settings.maxWidth ? [`scale='min(${Math.round(settings.maxWidth)},iw)':-2`] : []),
+  ];
+  const scale = filters.length > 0 ? filters.join(',') : undefined;
   const vf = scale ? ['-vf', scale] : [];
   switch (encoder) {
     case 'libx264':

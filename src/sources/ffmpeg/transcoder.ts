@@ -49,6 +49,8 @@ export interface TranscodeOptions {
   fps?: number;
   /** To H.264: at most this wide, the aspect kept (a sub-stream). Default: the input's size. */
   maxWidth?: number;
+  /** To H.264: at most this many pictures a second (the others dropped before encoding). Default: all. */
+  maxFps?: number;
   /** The input's codec: by default the other one (JPEG to H.264, H.264 to JPEG); H.264 to H.264 scales; H.265 to either. */
   from?: Codec;
   /** To JPEG: quality 1..100. Default 80. */
@@ -414,11 +416,13 @@ class FfmpegTranscoder implements Transcoder {
     }
     const maxWidth = this.options.maxWidth;
     const scaled = maxWidth && config.width > maxWidth ? maxWidth / config.width : 1;
+    const maxFps = this.options.maxFps;
     const encoder = encoderArgs(this.encoder ?? 'libx264', {
       bitrate: this.options.bitrate ?? defaultBitrate(config.width * scaled, config.height * scaled, this.options.fps),
       keyframeInterval: this.options.keyframeInterval ?? 1,
       ...(this.options.fps ? { fps: this.options.fps } : {}),
       ...(maxWidth ? { maxWidth } : {}),
+      ...(maxFps ? { maxFps } : {}),
     });
     if (this.video) {
       // H.264 or H.265 to H.264 (an H.265 camera's H.264, any camera's sub-stream): decoded, scaled, encoded again.

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GOP_QUEUE_AGE_MS } from '../../../src/hub/send-queue.js';
+import { GOP_QUEUE_AGE_MS } from '../../../src/stream/send-queue.js';
 import {
   EVALUATE_MS,
   MAX_UP_HOLD_MS,
@@ -130,9 +130,10 @@ describe('adaptation decisions', () => {
 
   it('a keyframe skip moves down at once', () => {
     const controller = new QualityController('main', 0);
-    const sample: LinkSample = { now: 1000, ackedBytes: 250_000, keyframeSkips: 0, oldestUnackedMs: 0 };
+    // Past the start's settling (the catch-up's own burst).
+    const sample: LinkSample = { now: 2000, ackedBytes: 250_000, keyframeSkips: 0, oldestUnackedMs: 0 };
     assert.equal(controller.update(sample, RATES), undefined);
-    sample.now = 1300;
+    sample.now = 2300;
     sample.keyframeSkips = 1;
     assert.equal(controller.update(sample, RATES), 'keyframes', 'no capacity measured: the lowest level');
   });
@@ -166,5 +167,68 @@ describe('adaptation decisions', () => {
     for (let i = 0; i < 400 && !upAt; i++) if (step(50) === 'main') upAt = now;
     assert.ok(upAt - at >= 2 * UP_HOLD_MS - 1000, `second try after ${upAt - at} ms`);
     assert.ok(upAt - at <= MAX_UP_HOLD_MS + EVALUATE_MS);
+  });
+
+  it('a quiet camera on keyframes, calm link, no burst to measure: probes main within 10 s', () => {
+    // 100 kbit/s main, 60 kbit/s sub: keyframes of 1 KB every 2 s, acked at once; no unit big enough for a burst.
+    const rates = { mainKbps: 100, subKbps: 60 };
+    const controller = new QualityController('keyframes', 0);
+    const sample: LinkSample = { now: 0, ackedBytes: 0, keyframeSkips: 0, oldestUnackedMs: 0 };
+    let up: number | undefined;
+    for (let now = 50; now <= 20_000 && up === undefined; now += 50) {
+      if (now % 2000 === 0) {
+        controller.rtt(2, now, 1000);
+        controller.burst(1000, 2, now); // too small to count
+        sample.ackedBytes += 1000;
+      }
+      sample.now = now;
+      if (controller.update(sample, rates) === 'main') up = now;
+    }
+    assert.ok(up !== undefined && up <= 10_000, `main after ${up} ms`);
+  });
+
+  it('a probe that meets congestion falls back to what the link carried and waits longer before the next', () => {
+    const rates = { mainKbps: 100, subKbps: 60 };
+    const controller = new QualityController('keyframes', 0);
+    const sample: LinkSample = { now: 0, ackedBytes: 0, keyframeSkips: 0, oldestUnackedMs: 0 };
+    let now = 0;
+    const moves: { at: number; to: Level }[] = [];
+    const run = (ms: number, oldest: number, ackedPerStep: number): Level[] => {
+      const from = moves.length;
+      for (const end = now + ms; now < end;) {
+        now += 50;
+        sample.now = now;
+        sample.ackedBytes += ackedPerStep;
+        sample.oldestUnackedMs = oldest;
+        const to = controller.update(sample, rates);
+        if (to) moves.push({ at: now, to });
+      }
+      return moves.slice(from).map((m) => m.to);
+    };
+    assert.deepEqual(run(UP_HOLD_MS + 500, 0, 10), ['main'], 'probed');
+    // 40 kbit/s carried (250 B per 50 ms) while units wait: the link is full, and cannot carry main.
+    assert.deepEqual(run(1000, 1000, 250), ['keyframes']);
+    const downAt = moves.at(-1)!.at;
+    assert.deepEqual(run(3 * MAX_UP_HOLD_MS, 0, 10).slice(0, 1), ['main'], 'probes again');
+    const wait = moves.find((m) => m.at > downAt)!.at - downAt;
+    assert.ok(
+      wait >= 2 * UP_HOLD_MS - EVALUATE_MS && wait <= MAX_UP_HOLD_MS + EVALUATE_MS,
+      `next probe after ${wait} ms`,
+    );
+  });
+
+  it('the first rates reported replace the defaults; a sub-stream is never taken as bigger than main', () => {
+    // A 100 kbit/s camera whose sub-stream reports nothing yet, congested at 120 kbit/s: the sub-stream fits.
+    const controller = new QualityController('main', 0);
+    const sample: LinkSample = { now: 2000, ackedBytes: 0, keyframeSkips: 0, oldestUnackedMs: 0 };
+    const rates = { mainKbps: 100, subKbps: 0 };
+    assert.equal(controller.update(sample, rates), undefined);
+    sample.now = 2300;
+    sample.ackedBytes = (120 * 300) / 8;
+    sample.oldestUnackedMs = 400;
+    assert.equal(controller.update(sample, rates), undefined);
+    sample.now = 2600;
+    sample.ackedBytes += (120 * 300) / 8;
+    assert.equal(controller.update(sample, rates), 'sub');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * H.264 qualities on loopback (`?quality=`): a pinned sub-stream made by an encoder of its own (640 px
- * wide, the aspect kept), keyframes only, the v1 default (main, no `quality` message), JPEG viewers
+ * wide, the aspect kept), the low rung (320 px, at most 10 fps), keyframes only, the v1 default (main, no `quality` message), JPEG viewers
  * unchanged, the API's sub track, an internal consumer of the h264 track still on main, and a camera's own
  * `substream:` (two RTSP cameras) read only while someone wants it.
  */
@@ -128,6 +128,23 @@ describe('H.264 qualities', () => {
       assert.equal(decodeAll(runs), kf.units().length, 'each one a picture');
     } finally {
       kf.close();
+    }
+  });
+
+  it('low: 320 px wide, at most 10 pictures a second, from its own encoder', async () => {
+    const low = await watch(ts.url, '?codec=h264&quality=low');
+    try {
+      await waitFor(() => low.units().length >= 20, 30_000, 'low units');
+      assert.deepEqual(qualities(low.events), [{ quality: 'low', reason: 'pinned' }]);
+      const runs = runsOf(low.events);
+      assert.equal(runs[0]!.config.width, 320);
+      assert.equal(decodeAll(runs), low.units().length, 'each one a picture');
+      // Units of a camera at 15 fps, made at 10 at most: their capture times at least ~1/10 s apart on average.
+      const units = low.units();
+      const spanMs = units.at(-1)!.receivedAt - units[0]!.receivedAt;
+      assert.ok(spanMs / (units.length - 1) >= 90, `${units.length} units over ${spanMs.toFixed(0)} ms`);
+    } finally {
+      low.close();
     }
   });
 

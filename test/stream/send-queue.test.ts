@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SendQueue } from '../../src/hub/send-queue.js';
+import { SendQueue } from '../../src/stream/send-queue.js';
 import type { AccessUnit, TrackConfig } from '../../src/media/index.js';
 
 const H264: TrackConfig = { codec: 'h264', width: 64, height: 48, codecString: 'avc1.42C01E' };
