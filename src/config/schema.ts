@@ -15,12 +15,7 @@ import {
   type PublisherConfig,
   type PublishTarget,
 } from '../relay/config.js';
-import {
-  recordingsSchema,
-  recordSchema,
-  type CameraRecordConfig,
-  type RecordingsConfig,
-} from '../recording/config.js';
+import { recordingsSchema, recordSchema, type CameraRecordConfig, type RecordingsConfig } from '../recording/config.js';
 
 /** pino's levels, the file's `log.level` and --log-level alike. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -185,11 +185,11 @@ export class CamrelayPlayer extends HTMLElement {
 
   /**
    * The `quality` attribute: which H.264 stream to ask for. `auto` (the default): what the link carries,
-   * changed live by the server; `main`, `sub` (the camera's smaller stream), `keyframes` (its keyframes only).
+   * changed live by the server; `main`, `sub` (the camera's smaller stream), `low` (smaller still), `keyframes`.
    */
   get quality(): QualityChoice {
     const value = this.getAttribute('quality');
-    return value === 'main' || value === 'sub' || value === 'keyframes' ? value : 'auto';
+    return value === 'main' || value === 'sub' || value === 'low' || value === 'keyframes' ? value : 'auto';
   }
   set quality(value: QualityChoice) {
     this.setAttribute('quality', value);

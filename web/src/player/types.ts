@@ -26,7 +26,7 @@ export type Fit = 'contain' | 'cover';
 export type PlaybackPathName = 'webcodecs' | 'mse' | 'jpeg';
 
 /** The `quality` attribute: which H.264 stream to ask for (`auto`: what the link carries, the server decides). */
-export type QualityChoice = 'auto' | 'main' | 'sub' | 'keyframes';
+export type QualityChoice = 'auto' | 'main' | 'sub' | 'low' | 'keyframes';
 
 /**
  * What the server says the player gets (`main`, `sub` or `keyframes`) and why: `pinned` (asked for),
