@@ -7,6 +7,7 @@ import { CAMERA_PATTERN } from '../camera-id.js';
 import type { CameraRegistry } from '../hub/registry.js';
 import { errorBody } from '../outputs/http-errors.js';
 import type { Authenticator } from './authenticator.js';
+import { FailureLog } from './failure-log.js';
 import { loginPage, logoutPage, safeNext } from './login-page.js';
 import { delegationRefusal, recordingsRefusal } from './delegation.js';
 import { parseRange } from '../playback/query.js';
@@ -83,6 +84,10 @@ export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, opt
     pageHeaders(reply).send(loginPage(safeNext(request.query.next))),
   );
 
+  // A flood of failed logins is summed up in the log, not written line by line.
+  const failures = new FailureLog((fields, message) => app.log.warn(fields, message));
+  app.addHook('onClose', async () => failures.flush());
+
   const loginTypes = accept('application/x-www-form-urlencoded', 'application/json');
   app.post<{ Body: LoginBody }>('/login', { onRequest: loginTypes }, async (request, reply) => {
     const body = request.body ?? {};
@@ -103,7 +108,8 @@ export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, opt
     const outcome = await authenticator.login(body.username, body.password, request.ip);
     if (!outcome.ok) {
       if (outcome.status !== 401) reply.header('retry-after', String(outcome.retryAfter));
-      request.log.warn({ user: body.username, address: request.ip, status: outcome.status }, 'login failed');
+      const fields = { user: body.username, address: request.ip, status: outcome.status };
+      failures.failed(request.ip, () => request.log.warn(fields, 'login failed'));
       return answer(outcome.status, outcome.message);
     }
     const { id, maxAgeSeconds } = sessions.create(outcome.principal);
