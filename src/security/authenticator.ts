@@ -7,7 +7,7 @@
  * falls through to another one.
  */
 import type { FastifyRequest } from 'fastify';
-import { sharePrefix } from './client-prefix.js';
+import { networkPrefix } from './network-prefix.js';
 import type { SecurityConfig } from './config.js';
 import type { HashQueue } from './hash-queue.js';
 import type { LoginLimiter } from './login-limiter.js';
@@ -73,7 +73,7 @@ export class Authenticator {
     const ticket = this.limiter.begin(address, name);
     if (!ticket.ok) return lockedOut(ticket.retryAfter);
     // A missing user costs a hash too, so timing does not tell which names exist.
-    const ok = await this.hashing.run(sharePrefix(address), () =>
+    const ok = await this.hashing.run(networkPrefix(address), () =>
       verifyPassword(password, user?.password_hash ?? DUMMY_HASH),
     );
     if (ok === undefined) {

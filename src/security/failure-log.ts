@@ -2,13 +2,13 @@
  * The `login failed` lines, bounded: a login flood must not flood the log
  * (thousands of lines a second) and bury what else happened. In each window
  * of `windowMs`, the first `perSender` failures of a sender (its network:
- * client-prefix.ts's share prefix) are logged one by one, at most `total` of
+ * network-prefix.ts: an IPv4 /24, an IPv6 /64) are logged one by one, at most `total` of
  * them in all; the others are counted, and when the window ends a summary
  * line says `N more failed logins from SENDER suppressed`: one per sender for
  * the `summaries` senders with the most, one for all the others together. At
  * most MAX_SENDERS senders are remembered per window.
  */
-import { sharePrefix } from './client-prefix.js';
+import { networkPrefix } from './network-prefix.js';
 
 const MAX_SENDERS = 1000;
 
@@ -45,7 +45,7 @@ export class FailureLog {
   /** A failed login from `address`: calls `write` to log it, or counts it for the window's summary. */
   failed(address: string, write: () => void): void {
     this.timer ??= setTimeout(() => this.flush(), this.limits.windowMs).unref();
-    const key = sharePrefix(address);
+    const key = networkPrefix(address);
     let sender = this.senders.get(key);
     if (!sender && this.senders.size < MAX_SENDERS) {
       sender = { logged: 0, suppressed: 0 };

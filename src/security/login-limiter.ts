@@ -1,5 +1,5 @@
 /**
- * Login attempts per client (an IPv4 address, an IPv6 /64: client-prefix.ts)
+ * Login attempts per client (an IPv4 address, an IPv6 /64: src/client-prefix.ts)
  * and per account name. An attempt counts
  * when it starts, before its password hash is checked, so concurrent guesses
  * cannot all be tried before any of them counts: at most `attempts` checks
@@ -13,7 +13,7 @@
  * any other guesser. Bounded: the oldest keys are forgotten when the table is
  * full.
  */
-import { lockoutPrefix } from './client-prefix.js';
+import { clientPrefix } from '../client-prefix.js';
 
 const MAX_KEYS = 20_000;
 
@@ -114,5 +114,5 @@ export class LoginLimiter {
   }
 }
 
-const addressKey = (address: string): string => `address ${lockoutPrefix(address)}`;
+const addressKey = (address: string): string => `address ${clientPrefix(address)}`;
 const accountKey = (account: string): string => `account ${account.toLowerCase()}`;
