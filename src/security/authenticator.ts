@@ -68,7 +68,7 @@ export class Authenticator {
     const locked = this.limiter.lockedFor(address, name);
     if (locked > 0) return lockedOut(locked);
     const user = this.config.auth.users.find((u) => safeEqual(u.name, name));
-    if (user && this.verified.has(user.name, password, user.password_hash))
+    if (this.verified.has(name, password, user?.password_hash) && user)
       return { ok: true, principal: userPrincipal(user) };
     const ticket = this.limiter.begin(address, name);
     if (!ticket.ok) return lockedOut(ticket.retryAfter);

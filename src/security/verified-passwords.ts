@@ -28,11 +28,14 @@ export class VerifiedPasswords {
     private readonly max = 1024,
   ) {}
 
-  /** Did `password` match `passwordHash` for `name` within the last `ttlMs`? */
-  has(name: string, password: string, passwordHash: string): boolean {
+  /**
+   * Did `password` match `passwordHash` for `name` within the last `ttlMs`? An unknown user (no
+   * hash) costs the same HMAC, so the lookup's time does not tell which names exist.
+   */
+  has(name: string, password: string, passwordHash: string | undefined): boolean {
     const id = this.id(name, password);
     const entry = this.entries.get(id);
-    if (!entry) return false;
+    if (!entry || passwordHash === undefined) return false;
     if (entry.expires <= Date.now() || entry.passwordHash !== passwordHash) {
       this.entries.delete(id);
       return false;
