@@ -7,12 +7,14 @@
  * falls through to another one.
  */
 import type { FastifyRequest } from 'fastify';
+import { networkPrefix } from './network-prefix.js';
 import type { SecurityConfig } from './config.js';
 import type { HashQueue } from './hash-queue.js';
 import type { LoginLimiter } from './login-limiter.js';
 import { verifyPassword } from './password.js';
 import type { Principal } from './principal.js';
 import { hashToken, safeEqual } from './secrets.js';
+import { VerifiedPasswords } from './verified-passwords.js';
 import { SESSION_COOKIE, type SessionStore } from './sessions.js';
 import { looksLikeJwt, type ShareLinks } from './share-links.js';
 
@@ -20,6 +22,8 @@ export type AuthOutcome =
   | { ok: true; principal: Principal }
   | { ok: false; status: 401; message: string }
   | { ok: false; status: 429 | 503; message: string; retryAfter: number };
+
+type UserEntry = SecurityConfig['auth']['users'][number];
 
 const MAX_TOKEN_LENGTH = 2048;
 
@@ -30,6 +34,7 @@ export class Authenticator {
     private readonly shares: ShareLinks,
     private readonly limiter: LoginLimiter,
     private readonly hashing: HashQueue,
+    private readonly verified = new VerifiedPasswords(),
   ) {}
 
   /** Undefined when the request carries no credential at all. */
@@ -54,20 +59,25 @@ export class Authenticator {
   }
 
   /**
-   * Checks a user's password. The attempt counts against the client address and the account
-   * before the hash is checked (login-limiter.ts), and the check waits its turn (hash-queue.ts).
+   * Checks a user's password. The attempt counts against the client and the account before the
+   * hash is checked (login-limiter.ts), and the check waits its turn in its client network's share
+   * of the queue (hash-queue.ts). A password that checked out within the last minutes needs no
+   * second check (verified-passwords.ts), once the client and the account are not locked out.
    */
   async login(name: string, password: string, address: string): Promise<AuthOutcome> {
-    const ticket = this.limiter.begin(address, name);
-    if (!ticket.ok) {
-      const wait = ticket.retryAfter;
-      return { ok: false, status: 429, message: `too many failed logins: try again in ${wait} s`, retryAfter: wait };
-    }
+    const locked = this.limiter.lockedFor(address, name);
+    if (locked > 0) return lockedOut(locked);
     const user = this.config.auth.users.find((u) => safeEqual(u.name, name));
+    if (this.verified.has(name, password, user?.password_hash) && user)
+      return { ok: true, principal: userPrincipal(user) };
+    const ticket = this.limiter.begin(address, name);
+    if (!ticket.ok) return lockedOut(ticket.retryAfter);
     // A missing user costs a hash too, so timing does not tell which names exist.
-    const ok = await this.hashing.run(() => verifyPassword(password, user?.password_hash ?? DUMMY_HASH));
+    const ok = await this.hashing.run(networkPrefix(address), () =>
+      verifyPassword(password, user?.password_hash ?? DUMMY_HASH),
+    );
     if (ok === undefined) {
-      ticket.cancel();
+      ticket.busy();
       return { ok: false, status: 503, message: 'too many logins at once: try again in a moment', retryAfter: 2 };
     }
     if (!user || !ok) {
@@ -75,17 +85,8 @@ export class Authenticator {
       return fail('wrong user name or password');
     }
     ticket.succeeded();
-    return {
-      ok: true,
-      principal: {
-        kind: 'user',
-        name: user.name,
-        role: user.role,
-        cameras: user.cameras ? new Set(user.cameras) : undefined,
-        credential: `user ${user.name}`,
-        ...recordingsOf(user.recordings),
-      },
-    };
+    this.verified.remember(user.name, password, user.password_hash);
+    return { ok: true, principal: userPrincipal(user) };
   }
 
   private async token(token: string): Promise<AuthOutcome> {
@@ -122,6 +123,21 @@ export class Authenticator {
     if (colon < 1 || value.length > MAX_TOKEN_LENGTH) return fail('malformed Basic credentials');
     return this.login(decoded.slice(0, colon), decoded.slice(colon + 1), address);
   }
+}
+
+function lockedOut(wait: number): AuthOutcome {
+  return { ok: false, status: 429, message: `too many failed logins: try again in ${wait} s`, retryAfter: wait };
+}
+
+function userPrincipal(user: UserEntry): Principal {
+  return {
+    kind: 'user',
+    name: user.name,
+    role: user.role,
+    cameras: user.cameras ? new Set(user.cameras) : undefined,
+    credential: `user ${user.name}`,
+    ...recordingsOf(user.recordings),
+  };
 }
 
 /** The config's `recordings` of a user or token, as a Principal's. */

@@ -64,13 +64,13 @@ export const limitsSchema = z
     viewers_per_camera: z.number().int().min(1).max(100_000).default(500),
     viewers_total: z.number().int().min(1).max(100_000).default(2000),
     connections_per_address: z.number().int().min(1).max(100_000).default(200),
-    /** Failed logins from one address before it is locked out. */
+    /** Login attempts (failed, or refused as busy) from one client (IPv4 address, IPv6 /64) before it is locked out. */
     login_attempts: z.number().int().min(1).max(1000).default(5),
     /** How long a lockout lasts, in seconds. */
     lockout: z.number().int().min(1).max(86_400).default(900),
     /** Live viewers one credential (a user, an API token, a share link) may hold open at once. */
     viewers_per_credential: z.number().int().min(1).max(100_000).default(50),
-    /** Password checks running at once; more wait in a queue of `login_queue`, beyond it 503. */
+    /** Password checks running at once; more wait in a queue of `login_queue` (a quarter per client network), beyond it 503. */
     login_concurrency: z.number().int().min(1).max(64).default(2),
     login_queue: z.number().int().min(0).max(10_000).default(16),
   })

@@ -1,14 +1,20 @@
 /**
- * Login attempts per client address and per account name. An attempt counts
+ * Login attempts per client (an IPv4 address, an IPv6 /64: src/client-prefix.ts)
+ * and per account name. An attempt counts
  * when it starts, before its password hash is checked, so concurrent guesses
  * cannot all be tried before any of them counts: at most `attempts` checks
  * run for an address or an account within a window of `lockoutMs`, and the
  * attempt that uses the count up locks it out for `lockoutMs`. A success
  * gives back its own attempt and clears the account's count (its password is
  * known), never the address's: a valid login of one account does not buy
- * guesses at another. Bounded: the oldest keys are forgotten when the table
- * is full.
+ * guesses at another. An attempt refused because the server was too busy
+ * to check it counts against its client, not the account: a flood that keeps
+ * the password checks busy uses its own attempts up and is locked out like
+ * any other guesser. Bounded: the oldest keys are forgotten when the table is
+ * full.
  */
+import { clientPrefix } from '../client-prefix.js';
+
 const MAX_KEYS = 20_000;
 
 interface Counter {
@@ -25,8 +31,8 @@ export type LoginTicket =
       succeeded(): void;
       /** It was wrong: the attempt stays counted. */
       failed(): void;
-      /** It was never checked (the server was too busy): the attempt is given back. */
-      cancel(): void;
+      /** It was never checked (the server was too busy): it stays counted against the client, not the account. */
+      busy(): void;
     }
   | { ok: false; retryAfter: number };
 
@@ -38,13 +44,19 @@ export class LoginLimiter {
     private readonly lockoutMs: number,
   ) {}
 
+  /** The seconds the client or the account is locked out for; 0 when neither is. Counts nothing. */
+  lockedFor(address: string, account: string): number {
+    const now = Date.now();
+    // Refused attempts make no entries: a locked-out client cannot push its own entry out of the table.
+    return Math.max(...[addressKey(address), accountKey(account)].map((key) => this.wait(this.current(key, now), now)));
+  }
+
   /** Counts an attempt before its check runs; refused (with the seconds to wait) once either count is used up. */
   begin(address: string, account: string): LoginTicket {
+    const wait = this.lockedFor(address, account);
+    if (wait > 0) return { ok: false, retryAfter: wait };
     const now = Date.now();
     const keys = [addressKey(address), accountKey(account)];
-    // Refused attempts make no entries: a locked-out client cannot push its own entry out of the table.
-    const wait = Math.max(...keys.map((key) => this.wait(this.current(key, now), now)));
-    if (wait > 0) return { ok: false, retryAfter: wait };
     const counters = keys.map((key) => this.counter(key, now));
     for (const c of counters) {
       c.attempts++;
@@ -66,13 +78,11 @@ export class LoginLimiter {
       failed: () => {
         settled = true;
       },
-      cancel: () => {
+      busy: () => {
         if (settled) return;
         settled = true;
-        for (const c of counters) {
-          if (c.attempts > 0) c.attempts--;
-          if (c.attempts < this.attempts) c.lockedUntil = 0;
-        }
+        if (byAccount.attempts > 0) byAccount.attempts--;
+        if (byAccount.attempts < this.attempts) byAccount.lockedUntil = 0;
       },
     };
   }
@@ -104,5 +114,5 @@ export class LoginLimiter {
   }
 }
 
-const addressKey = (address: string): string => `address ${address}`;
+const addressKey = (address: string): string => `address ${clientPrefix(address)}`;
 const accountKey = (account: string): string => `account ${account.toLowerCase()}`;

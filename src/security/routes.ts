@@ -5,8 +5,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { CAMERA_PATTERN } from '../camera-id.js';
 import type { CameraRegistry } from '../hub/registry.js';
-import { errorBody } from '../outputs/http-errors.js';
+import { errorBody, HttpError } from '../outputs/http-errors.js';
 import type { Authenticator } from './authenticator.js';
+import { FailureLog } from './failure-log.js';
 import { loginPage, logoutPage, safeNext } from './login-page.js';
 import { delegationRefusal, recordingsRefusal } from './delegation.js';
 import { parseRange } from '../playback/query.js';
@@ -24,6 +25,9 @@ interface AccountOptions {
   /** auth.share_max_lifetime: the longest expires_in. */
   maxShareSeconds: number;
 }
+
+/** How far past now a clip link's end may be: the issuer's clock may be a little ahead. */
+const CLIP_FUTURE_MS = 60_000;
 
 interface LoginBody {
   username?: unknown;
@@ -53,9 +57,10 @@ const tokenBody = (maxSeconds: number) =>
         type: 'object',
         additionalProperties: false,
         required: ['start', 'end'],
+        // No type here: the validator would coerce ("1e3" to 1000, true to 1); clipTime() reads them strictly.
         properties: {
-          start: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 40 }] },
-          end: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 40 }] },
+          start: { maxLength: 40 },
+          end: { maxLength: 40 },
         },
       },
     },
@@ -83,6 +88,10 @@ export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, opt
     pageHeaders(reply).send(loginPage(safeNext(request.query.next))),
   );
 
+  // A flood of failed logins is summed up in the log, not written line by line.
+  const failures = new FailureLog((fields, message) => app.log.warn(fields, message));
+  app.addHook('onClose', async () => failures.flush());
+
   const loginTypes = accept('application/x-www-form-urlencoded', 'application/json');
   app.post<{ Body: LoginBody }>('/login', { onRequest: loginTypes }, async (request, reply) => {
     const body = request.body ?? {};
@@ -103,7 +112,8 @@ export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, opt
     const outcome = await authenticator.login(body.username, body.password, request.ip);
     if (!outcome.ok) {
       if (outcome.status !== 401) reply.header('retry-after', String(outcome.retryAfter));
-      request.log.warn({ user: body.username, address: request.ip, status: outcome.status }, 'login failed');
+      const fields = { user: body.username, address: request.ip, status: outcome.status };
+      failures.failed(request.ip, () => request.log.warn(fields, 'login failed'));
       return answer(outcome.status, outcome.message);
     }
     const { id, maxAgeSeconds } = sessions.create(outcome.principal);
@@ -133,7 +143,7 @@ export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, opt
       expires_in: number;
       label?: string;
       recordings?: boolean;
-      clip?: { start: number | string; end: number | string };
+      clip?: { start: unknown; end: unknown };
     };
   };
   app.post<TokenRequest>('/api/tokens', tokenRoute, async (request, reply) => {
@@ -146,7 +156,13 @@ export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, opt
       if (cameras.length !== 1 || cameras[0]!.endsWith('.*')) {
         return reply.code(400).send(errorBody(400, 'a clip link is for exactly one camera'));
       }
-      const range = parseRange({ start: String(request.body.clip.start), end: String(request.body.clip.end) });
+      const { start, end } = request.body.clip;
+      const range = parseRange({ start: clipTime(start), end: clipTime(end) });
+      // A clip is of what was recorded: a link to the future would be a live camera, delayed.
+      if (range.end > Date.now() + CLIP_FUTURE_MS) {
+        const message = `a clip must end by now (at most ${CLIP_FUTURE_MS / 1000} s ahead, for clocks that differ)`;
+        return reply.code(400).send(errorBody(400, message));
+      }
       clip = { start: range.start, end: range.end };
     }
     const refusal =
@@ -171,6 +187,13 @@ export const accountRoutes: FastifyPluginAsync<AccountOptions> = async (app, opt
       .send({ token, expiresAt, url: cameras.length === 1 ? `${base}#/camera/${cameras[0]}` : base });
   });
 };
+
+/** A clip's start or end as parseTime reads it: a whole number of ms, or a string (ms or ISO 8601). */
+function clipTime(value: unknown): unknown {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'string') return value;
+  throw new HttpError(400, 'a clip time is ms since the epoch (a whole number) or an ISO 8601 string');
+}
 
 function describe(principal: Principal, open: boolean) {
   const recordings = principal.clip ? true : (principal.recordings ?? principal.role === 'admin');

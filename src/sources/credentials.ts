@@ -15,11 +15,13 @@ export const MASK = '***';
 
 /** `scheme://userinfo@`: greedy up to the last `@` of the authority, so a raw `@` in a password is covered. */
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"<>]*(?:@[^\s/?#@'"<>]*)*@/gi;
-const SECRET_NAME = 'user(?:name)?|usr|login|pass(?:word|wd)?|pwd|auth|token|secret|api_?key|key';
+const SECRET_NAME =
+  'user(?:name)?|usr|login|pass(?:word|wd)?|pwd|auth|(?:access|auth)_?token|token|secret|api_?key|key|sig(?:nature)?';
 /** A value ends at `&`, `#`, a quote, a space, or the `: ` ffmpeg writes after a URL. */
 const QUERY_SECRET = new RegExp(`([?&;](?:${SECRET_NAME})=)(?:[^&\\s#'"<>:]|:(?!\\s|$))*`, 'gi');
 /** Query parameters whose values are secrets anywhere in a message (user names are masked in URLs only). */
-const QUERY_SECRET_NAMES = /^(?:pass(?:word|wd)?|pwd|auth|token|secret|api_?key|key)$/i;
+const QUERY_SECRET_NAMES =
+  /^(?:pass(?:word|wd)?|pwd|auth|(?:access|auth)_?token|token|secret|api_?key|key|sig(?:nature)?)$/i;
 /** Shorter secrets are not replaced wherever they occur (they would garble the text); URL masking still covers them. */
 const MIN_SECRET_LENGTH = 3;
 

@@ -36,10 +36,15 @@ export function describeSource(spec: SourceSpec): string {
   }
 }
 
+/** `raw` with the password of its user info and the values of credential-like query parameters as `***`. */
 export function maskUrl(raw: string): string {
   try {
     const url = new URL(raw);
     if (url.password) url.password = '***';
+    // Cameras that take their credentials in the query string: the name stays, the value goes.
+    const secret =
+      /([?&;](?:pass(?:word|wd|phrase)?|pwd|auth|(?:access_|auth_?)?token|secret|api[_-]?key|key|sig(?:nature)?)=)[^&;#]*/gi;
+    url.search = url.search.replace(secret, '$1***');
     return url.toString();
   } catch {
     return raw;

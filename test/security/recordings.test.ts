@@ -138,6 +138,27 @@ cameras:
     assert.equal((await issue({ cameras: ['cam'], clip: { start: end, end: start } })).status, 400);
     assert.equal((await issue({ cameras: ['cam'], clip: { start, end: start + 25 * 3600_000 } })).status, 400);
     assert.equal((await issue({ cameras: ['cam'], clip: { start: 'yesterday', end } })).status, 400);
+    // Only whole ms or ISO 8601: no exponent, no other type.
+    assert.equal(
+      (await issue({ cameras: ['cam'], clip: { start: `${Math.floor(start / 1000)}e3`, end } })).status,
+      400,
+    );
+    assert.equal((await issue({ cameras: ['cam'], clip: { start: true, end } })).status, 400);
+    // A date that does not exist is refused, not rolled over (April 31 is not May 1).
+    const year = new Date().getUTCFullYear() - 1;
+    const rolled = { start: `${year}-04-31T10:00:00Z`, end: `${year}-05-01T11:00:00Z` };
+    assert.equal((await issue({ cameras: ['cam'], clip: rolled })).status, 400);
+    // A clip is of the past: not the future, nor an ongoing one (a minute's leeway for clocks).
+    const now = Date.now();
+    for (const future of [
+      { start: now + 3600_000, end: now + 7200_000 },
+      { start: now - 60_000, end: now + 3600_000 },
+    ]) {
+      const refused = await issue({ cameras: ['cam'], clip: future });
+      assert.equal(refused.status, 400, JSON.stringify(future));
+      assert.match(((await refused.json()) as { message: string }).message, /must end by now/);
+    }
+    assert.equal((await issue({ cameras: ['cam'], clip: { start: now - 60_000, end: now + 30_000 } })).status, 201);
     const iso = await issue({
       cameras: ['cam'],
       clip: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
