@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * The 256 kbit/s viewer fills its link: camrelay in one network namespace with a 1280x720 15 fps camera
  * whose picture compresses like a real one (noise), encoded at 2 Mbit/s (its sub-stream 640x360 at up to

@@ -1,3 +1,4 @@
+// test lane: waiting (mostly waits on real time: runs one file at a time, beside the browser files)
 /**
  * Auto quality of a quiet camera through a link whose rate changes: a GStreamer RTSP camera like the one the
  * trial used (640x360 at 15 fps, a keyframe every 2 s, about 100 kbit/s: small units, keyframes of a few KB)
