@@ -20,7 +20,7 @@ import { recordingAccess, requestMaySee, security } from '../security/index.js';
 import { playbackRoutes } from '../outputs/playback/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
-import { createRegistry } from './cameras.js';
+import { CameraFactory, createRegistry } from './cameras.js';
 import { RecordingStore, wantsStore } from '../outputs/recording/index.js';
 import { trackConnections } from './connections.js';
 
@@ -66,7 +66,7 @@ export async function buildServer(
   await app.register(security, { config: config.security, registry, host: config.host });
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
-  const relay = new Relay(config, registry, log);
+  const relay = new Relay(config, registry, new CameraFactory(log), log);
   // Continuous recording (src/outputs/recording): one recorder per camera with `record:`.
   const recordings =
     config.recordings && wantsStore(config)
