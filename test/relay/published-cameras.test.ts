@@ -26,7 +26,7 @@ const EDGE: PublisherConfig = {
 };
 
 function announced(id: string): AnnouncedCamera {
-  return { id, name: id.toUpperCase(), width: 640, height: 480, fps: 10 };
+  return { id, name: id.toUpperCase(), width: 640, height: 480, fps: 10, channel: 1 };
 }
 
 /** The link a session binds while its connection carries the camera. */
