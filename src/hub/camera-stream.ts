@@ -147,17 +147,12 @@ export class CameraStream {
   }
 
   get consumerCount(): number {
-    return this.tracks.all().reduce((sum, entry) => sum + entry.track.consumers.size, 0);
+    return this.tracks.consumerCount;
   }
 
-  /** Consumers that watch (not background ones, such as a recorder, nor one waiting for the codec on h265). */
+  /** Consumers that watch (not background ones, such as a recorder). */
   get watcherCount(): number {
-    let n = 0;
-    for (const { codec, track } of this.tracks.all()) {
-      if (codec === 'h265') continue;
-      for (const consumer of track.consumers) if (!consumer.background) n++;
-    }
-    return n;
+    return this.tracks.watcherCount;
   }
 
   /** Whether the camera can have an H.264 sub-stream: its own second URL, or a transcoder factory. */
@@ -244,17 +239,12 @@ export class CameraStream {
     this.viewerEvents?.rtt(this.id, ms);
   }
 
+  /** The statistics of each viewer (counted once while it changes quality). */
   viewers(): ViewerStats[] {
     const out: ViewerStats[] = [];
-    // A viewer moving between qualities is in two tracks for a moment: counted once.
-    const seen = new Set<Consumer>();
-    for (const { track } of this.tracks.all()) {
-      for (const c of track.consumers) {
-        if (seen.has(c)) continue;
-        seen.add(c);
-        const s = c.stats?.();
-        if (s) out.push(s);
-      }
+    for (const consumer of this.tracks.consumers()) {
+      const stats = consumer.stats?.();
+      if (stats) out.push(stats);
     }
     return out;
   }
@@ -333,14 +323,7 @@ export class CameraStream {
   /** Stops the source, the transcoders and every timer; consumers are dropped. */
   async close(): Promise<void> {
     this.closed = true;
-    const left = new Set<Consumer>();
-    for (const { track } of this.tracks.all()) {
-      for (const consumer of [...track.consumers]) {
-        track.consumers.delete(consumer);
-        left.add(consumer);
-      }
-    }
-    for (const consumer of left) this.reportLeft(consumer);
+    for (const consumer of this.tracks.drain()) this.reportLeft(consumer);
     this.placeholder.stop();
     this.placeholder.drop();
     await Promise.all([this.capture.close(), this.tracks.close()]);
@@ -385,7 +368,7 @@ export class CameraStream {
   /** A consumer is out of a track (it left or broke): its counts to the metrics, demand re-checked. */
   private consumerRemoved(entry: TrackEntry, consumer: Consumer): void {
     // A viewer that moved from one quality to another has not left.
-    if (!this.tracks.all().some(({ track }) => track.consumers.has(consumer))) this.reportLeft(consumer);
+    if (!this.tracks.holds(consumer)) this.reportLeft(consumer);
     if (this.closed) return;
     entry.producer?.unwanted(); // a transcoder, or the camera's sub-stream (the capture is told below)
     if (entry.codec === 'jpeg' && entry.track.consumers.size === 0) this.placeholder.stop();

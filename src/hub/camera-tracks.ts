@@ -116,6 +116,40 @@ export class CameraTracks {
     return entry.quality === 'main' && entry.codec === this.hooks.native() ? this.capture : entry.producer;
   }
 
+  /** Consumers over every track (one in two tracks for a moment counts twice: it is demand on both). */
+  get consumerCount(): number {
+    return this.all().reduce((sum, entry) => sum + entry.track.consumers.size, 0);
+  }
+
+  /** Consumers that watch: not background ones (a recorder), nor one on h265 (waiting for the codec there). */
+  get watcherCount(): number {
+    let n = 0;
+    for (const { codec, track } of this.all()) {
+      if (codec === 'h265') continue;
+      for (const consumer of track.consumers) if (!consumer.background) n++;
+    }
+    return n;
+  }
+
+  /** Every consumer once, even one in two tracks for a moment (a viewer changing quality). */
+  consumers(): Set<Consumer> {
+    const all = new Set<Consumer>();
+    for (const { track } of this.all()) for (const consumer of track.consumers) all.add(consumer);
+    return all;
+  }
+
+  /** Whether the consumer is in any track. */
+  holds(consumer: Consumer): boolean {
+    return this.all().some(({ track }) => track.consumers.has(consumer));
+  }
+
+  /** Takes every consumer out of every track (the camera is closed); returns them, each once. */
+  drain(): Set<Consumer> {
+    const all = this.consumers();
+    for (const { track } of this.all()) track.consumers.clear();
+    return all;
+  }
+
   /** Whether anything can make the track. */
   has(codec: Codec, quality: Quality = 'main'): boolean {
     return this.producerOf(this.get(codec, quality))?.available ?? false;
