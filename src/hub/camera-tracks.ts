@@ -60,6 +60,8 @@ export interface CameraTracksHooks {
 export class CameraTracks {
   private readonly main: Record<Codec, TrackEntry>;
   private readonly rungs: Record<RungQuality, TrackEntry>;
+  /** Every entry, in the order all() lists them (built once: publishNative walks it per unit). */
+  private readonly entries: readonly TrackEntry[];
 
   constructor(
     options: CameraTracksOptions,
@@ -99,6 +101,10 @@ export class CameraTracks {
       ),
       low: entry('h264', 'low', transcoded('low')),
     };
+    this.entries = [
+      ...CODECS.map((codec) => this.main[codec]),
+      ...RUNG_QUALITIES.map((quality) => this.rungs[quality]),
+    ];
   }
 
   /** The track of `codec` at `quality` (only H.264 has more than `main`: another codec's is its main). */
@@ -107,8 +113,8 @@ export class CameraTracks {
   }
 
   /** Every track: the main ones by codec, then the smaller H.264 ones. */
-  all(): TrackEntry[] {
-    return [...CODECS.map((codec) => this.main[codec]), ...RUNG_QUALITIES.map((quality) => this.rungs[quality])];
+  all(): readonly TrackEntry[] {
+    return this.entries;
   }
 
   /** What makes a track now: the capture for the camera's own codec, else the track's own producer. */
