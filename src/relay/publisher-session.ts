@@ -28,7 +28,7 @@ import {
   type HubMessage,
   type RelayCodec,
 } from './protocol.js';
-import type { EdgeLink } from './remote-source.js';
+import { CameraLink, type LinkSession } from './camera-link.js';
 
 /** What a session tells the hub about its edge (Publishers): the session knows nothing else of the hub. */
 export interface SessionOwner {
@@ -44,35 +44,6 @@ export interface SessionOwner {
   detach(session: PublisherSession, reason: string): void;
 }
 
-/** One announced camera as this connection carries it. */
-class CameraLink implements EdgeLink {
-  constructor(
-    private readonly session: PublisherSession,
-    readonly camera: PublishedCamera,
-    readonly edgeCamera: string,
-    public channel: number,
-    public bucket: TokenBucket,
-    public rate: number,
-  ) {}
-
-  /** A `config` came for this camera on this connection: its H.264 units may follow. */
-  configured = false;
-
-  /** Between start and stop: the hub wants this camera's frames. */
-  started = false;
-
-  start(): void {
-    this.started = true;
-    this.session.send({ type: 'start', camera: this.edgeCamera });
-    this.session.demanded();
-  }
-
-  stop(): void {
-    this.started = false;
-    this.session.send({ type: 'stop', camera: this.edgeCamera });
-  }
-}
-
 function messageBytes(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
   return data.byteLength;
@@ -85,7 +56,7 @@ function asBuffer(data: RawData): Buffer {
 
 let nextSessionId = 0;
 
-export class PublisherSession {
+export class PublisherSession implements LinkSession {
   readonly id = ++nextSessionId;
   readonly connectedAt = Date.now();
   bytesReceived = 0;
@@ -242,13 +213,10 @@ export class PublisherSession {
       if (link) {
         // Re-announced on this connection: keep the binding (the camera may be running), take the new numbers.
         link.channel = c.channel;
-        if (link.rate !== rate) {
-          link.rate = rate;
-          link.bucket = new TokenBucket(rate, rate);
-        }
+        link.limit(rate);
       } else {
         const camera = this.owner.publish(this, c);
-        link = new CameraLink(this, camera, c.id, c.channel, new TokenBucket(rate, rate), rate);
+        link = new CameraLink(this, camera, c.id, c.channel, rate);
         this.links.set(c.id, link);
         camera.source.bind(link);
         fresh.push(link);
