@@ -71,7 +71,7 @@ export class CameraStream {
     private readonly options: CameraStreamOptions,
     source: FrameSource,
     renderPlaceholder: PlaceholderRenderer,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     this.id = options.id;
     this.name = options.name;
@@ -342,27 +342,8 @@ export class CameraStream {
       this.tracks.idle();
       return;
     }
-    this.notifyStatus();
+    this.tracks.tell(this.status);
     if (state === 'offline' && this.tracks.get('jpeg').track.consumers.size > 0) this.placeholder.start();
-  }
-
-  private notifyStatus(): void {
-    const status = this.status;
-    const told = new Set<Consumer>();
-    for (const entry of this.tracks.all()) {
-      const consumers = entry.track.consumers;
-      for (const consumer of consumers) {
-        if (told.has(consumer)) continue; // in two tracks for a moment: told once
-        told.add(consumer);
-        try {
-          consumer.onStatus?.(status);
-        } catch (err) {
-          this.log.error({ camera: this.id, err }, 'consumer failed on a status; dropping it');
-          consumers.delete(consumer);
-          this.consumerRemoved(entry, consumer);
-        }
-      }
-    }
   }
 
   /** A consumer is out of a track (it left or broke): its counts to the metrics, demand re-checked. */

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { AccessUnit, Codec } from '../media/index.js';
 import type { FrameSource, SourceUnit } from '../sources/source.js';
 import type { Capture } from './capture.js';
-import { preciseNow, type Consumer, type Quality } from './consumer.js';
+import { preciseNow, type CameraStatus, type Consumer, type Quality } from './consumer.js';
 import { DerivedTrack, type TranscoderFactory } from './derived-track.js';
 import type { Producer } from './producer.js';
 import { rungKbps, type RungQuality } from './rungs.js';
@@ -60,6 +60,7 @@ export interface CameraTracksHooks {
 export class CameraTracks {
   private readonly main: Record<Codec, TrackEntry>;
   private readonly rungs: Record<RungQuality, TrackEntry>;
+  private readonly id: string;
   /** Every entry, in the order all() lists them (built once: publishNative walks it per unit). */
   private readonly entries: readonly TrackEntry[];
 
@@ -67,8 +68,9 @@ export class CameraTracks {
     options: CameraTracksOptions,
     private readonly capture: Capture,
     private readonly hooks: CameraTracksHooks,
-    log: Logger,
+    private readonly log: Logger,
   ) {
+    this.id = options.id;
     const gop = options.maxGopBytes ?? MAX_GOP_BYTES;
     const entry = (codec: Codec, quality: Quality, make: (track: Track) => Producer | undefined): TrackEntry => {
       const track: Track = new Track(codec, options.id, log, gop, (consumer) => hooks.broken(made, consumer), quality);
@@ -154,6 +156,28 @@ export class CameraTracks {
     const all = this.consumers();
     for (const { track } of this.all()) track.consumers.clear();
     return all;
+  }
+
+  /**
+   * Tells every consumer the camera's status, once each (even one in two tracks for a moment); one that
+   * throws is taken out of its track and reported as broken, like one that throws on a unit.
+   */
+  tell(status: CameraStatus): void {
+    const told = new Set<Consumer>();
+    for (const entry of this.entries) {
+      const consumers = entry.track.consumers;
+      for (const consumer of consumers) {
+        if (told.has(consumer)) continue;
+        told.add(consumer);
+        try {
+          consumer.onStatus?.(status);
+        } catch (err) {
+          this.log.error({ camera: this.id, err }, 'consumer failed on a status; dropping it');
+          consumers.delete(consumer);
+          this.hooks.broken(entry, consumer);
+        }
+      }
+    }
   }
 
   /** Whether anything can make the track. */
