@@ -12,6 +12,7 @@ import { Backoff } from './backoff.js';
 import { preciseNow } from './consumer.js';
 import { ProcessCpu } from './process-cpu.js';
 import { shouldRetune, type RungQuality } from './rungs.js';
+import type { Producer } from './producer.js';
 import type { Track } from './track.js';
 
 /** What src/sources/ffmpeg/transcoder.ts provides. push() never blocks: it drops, counted. */
@@ -43,7 +44,8 @@ export interface RungTarget {
 /** Makes a transcoder from `input.from` to `to` (JPEGs encoded, H.264 or H.265 decoded). */
 export type TranscoderFactory = (to: Codec, input: TranscoderInput) => Transcoder;
 
-export class DerivedTrack {
+export class DerivedTrack implements Producer {
+  readonly origin = 'derived';
   private transcoder: Transcoder | undefined;
   /** Identifies the current transcoder run, so callbacks from a stopped one are ignored. */
   private run = 0;
@@ -62,7 +64,7 @@ export class DerivedTrack {
 
   constructor(
     readonly track: Track,
-    private factory: TranscoderFactory | undefined,
+    private readonly factory: TranscoderFactory | undefined,
     private readonly idleGraceMs: number,
     private readonly camera: string,
     private readonly log: Logger,
@@ -73,16 +75,12 @@ export class DerivedTrack {
   ) {}
 
   /** Whether it has a factory to make its transcoder with. */
-  get canStart(): boolean {
+  get available(): boolean {
     return this.factory !== undefined;
   }
 
-  /** Sets the transcoder factory of a track made without one. */
-  offerFactory(factory: TranscoderFactory): void {
-    this.factory ??= factory;
-  }
-
-  get running(): boolean {
+  /** Its transcoder runs. */
+  get live(): boolean {
     return this.transcoder !== undefined;
   }
 
@@ -122,6 +120,10 @@ export class DerivedTrack {
     else if (this.transcoder && unit.keyframe && this.retune()) void this.stop(); // the stream above changed
     if (!this.transcoder && !this.start(unit)) return;
     this.transcoder!.push({ config: unit.config, keyframe: unit.keyframe, data: unit.data });
+  }
+
+  close(): Promise<void> {
+    return this.stop();
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,5 @@
 /** All cameras of a server, in configuration order (the first one serves the compatibility routes). */
 import type { CameraStream } from './camera-stream.js';
-import type { TranscoderFactory } from './derived-track.js';
 import { ViewerEvents } from './viewer-events.js';
 
 export class CameraRegistry {
@@ -8,14 +7,10 @@ export class CameraRegistry {
   /** Round trips and departures of every camera's viewers (for /metrics). */
   readonly viewerEvents = new ViewerEvents();
 
-  /** `transcoders`: the factory for cameras added without their own (cameras published by an edge). */
-  constructor(private readonly transcoders?: (camera: string) => TranscoderFactory) {}
-
   add(stream: CameraStream): void {
     if (this.streams.has(stream.id)) throw new Error(`camera ${stream.id} exists already`);
     this.streams.set(stream.id, stream);
     stream.viewerEvents = this.viewerEvents;
-    if (this.transcoders) stream.offerTranscoders(this.transcoders(stream.id));
   }
 
   /** Takes a camera out (cameras published by an edge come and go); the caller closes it. */

@@ -13,11 +13,11 @@ import { MAX_VIEWER_MESSAGE_BYTES } from '../wire/constants.js';
 import type { RelaySettings } from './config.js';
 import { DEFAULT_MAX_FRAME_BYTES, RELAY_HEADER_BYTES } from './protocol.js';
 import { EdgePublisher, nominalFps } from './edge-publisher.js';
-import { Publishers } from './publishers.js';
+import { Publishers, type PublishedCameraFactory } from './publishers.js';
 
 export { relayRoutes } from './publish-endpoint.js';
 export { EdgePublisher, nominalFps } from './edge-publisher.js';
-export { Publishers } from './publishers.js';
+export { Publishers, type PublishedCameraFactory } from './publishers.js';
 
 /** Both sides of the relay for one server: the hub always, the edge when configured. */
 export class Relay {
@@ -25,8 +25,9 @@ export class Relay {
   readonly publishers: Publishers;
   readonly edge: EdgePublisher | undefined;
 
-  constructor(config: RelaySettings, registry: CameraRegistry, log: Logger) {
-    this.publishers = new Publishers(registry, config.publishers ?? [], log, config.publishedCameras);
+  /** `cameras`: builds the cameras edges publish (the server's camera factory). */
+  constructor(config: RelaySettings, registry: CameraRegistry, cameras: PublishedCameraFactory, log: Logger) {
+    this.publishers = new Publishers(registry, cameras, config.publishers ?? [], log, config.publishedCameras);
     this.edge = config.publish
       ? new EdgePublisher(registry, config.publish, log.child({ relay: 'edge' }), { fps: nominalFps(config.cameras) })
       : undefined;

@@ -9,14 +9,21 @@ import type {} from '@fastify/websocket'; // route option `websocket: true`
 import { CAMERA_ID } from '../camera-id.js';
 import { HttpError } from '../outputs/http-errors.js';
 import type { PublisherConfig } from './config.js';
-import type { Relay } from './index.js';
 import { PUBLISH_PATH, RelayClose } from './protocol.js';
+import type { Publishers } from './publishers.js';
+
+/** What the routes need of the relay (index.ts's Relay): its hub side, and its start and end with the server. */
+export interface RelayRoutesHost {
+  readonly publishers: Pick<Publishers, 'authenticate' | 'accept' | 'list'>;
+  start(): void;
+  close(): Promise<void>;
+}
 
 interface PublishRoute {
   Querystring: { edge?: string };
 }
 
-export const relayRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
+export const relayRoutes: FastifyPluginAsync<{ relay: RelayRoutesHost }> = async (app, { relay }) => {
   const publishers = relay.publishers;
   /** Publishers authenticated in preHandler, for the handler after the upgrade. */
   const authorized = new WeakMap<FastifyRequest, PublisherConfig>();

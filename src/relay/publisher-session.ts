@@ -14,7 +14,7 @@ import { TokenBucket } from '../wire/token-bucket.js';
 import { EdgeClock } from './clock.js';
 import type { PublisherConfig } from './config.js';
 import { checkAccessUnit, relayTrackConfig, sameConfig } from './h264-input.js';
-import type { PublishedCamera, Publishers } from './publishers.js';
+import type { PublishedCamera } from './published-cameras.js';
 import {
   decodeRelayFrame,
   HELLO_TIMEOUT_MS,
@@ -28,35 +28,20 @@ import {
   type HubMessage,
   type RelayCodec,
 } from './protocol.js';
-import type { EdgeLink } from './remote-source.js';
+import { CameraLink, type LinkSession } from './camera-link.js';
 
-/** One announced camera as this connection carries it. */
-class CameraLink implements EdgeLink {
-  constructor(
-    private readonly session: PublisherSession,
-    readonly camera: PublishedCamera,
-    readonly edgeCamera: string,
-    public channel: number,
-    public bucket: TokenBucket,
-    public rate: number,
-  ) {}
-
-  /** A `config` came for this camera on this connection: its H.264 units may follow. */
-  configured = false;
-
-  /** Between start and stop: the hub wants this camera's frames. */
-  started = false;
-
-  start(): void {
-    this.started = true;
-    this.session.send({ type: 'start', camera: this.edgeCamera });
-    this.session.demanded();
-  }
-
-  stop(): void {
-    this.started = false;
-    this.session.send({ type: 'stop', camera: this.edgeCamera });
-  }
+/** What a session tells the hub about its edge (Publishers): the session knows nothing else of the hub. */
+export interface SessionOwner {
+  /** The edge said hello: this connection is now the edge's. */
+  attach(session: PublisherSession): void;
+  /** The camera for an announce, created on its first one. */
+  publish(session: PublisherSession, announced: AnnouncedCamera): PublishedCamera;
+  /** The connection announced `ids` (within its cap). */
+  announced(session: PublisherSession, ids: ReadonlySet<string>): void;
+  /** The edge withdrew the camera (its link is already unbound). */
+  withdrawn(camera: PublishedCamera): void;
+  /** The connection ended. */
+  detach(session: PublisherSession, reason: string): void;
 }
 
 function messageBytes(data: RawData): number {
@@ -71,7 +56,7 @@ function asBuffer(data: RawData): Buffer {
 
 let nextSessionId = 0;
 
-export class PublisherSession {
+export class PublisherSession implements LinkSession {
   readonly id = ++nextSessionId;
   readonly connectedAt = Date.now();
   bytesReceived = 0;
@@ -94,7 +79,7 @@ export class PublisherSession {
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly publishers: Publishers,
+    private readonly owner: SessionOwner,
     readonly publisher: PublisherConfig,
     readonly remoteAddress: string,
     private readonly log: Logger,
@@ -174,7 +159,7 @@ export class PublisherSession {
           `this token publishes as "${this.edge}", not "${message.edge}"`,
         );
       this.state = 'ready';
-      this.publishers.attach(this);
+      this.owner.attach(this);
       return;
     }
     switch (message.type) {
@@ -186,7 +171,7 @@ export class PublisherSession {
         const link = this.links.get(message.camera);
         if (!link) return; // harmless: already gone
         this.unlink(link, 'withdrawn by the edge');
-        this.publishers.withdrawn(link.camera);
+        this.owner.withdrawn(link.camera);
         return;
       }
       case 'config':
@@ -212,12 +197,12 @@ export class PublisherSession {
       return this.reject(RelayClose.POLICY_VIOLATION, reason);
     }
     const announced = new Set(cameras.map((c) => c.id));
-    this.publishers.announced(this, announced);
+    this.owner.announced(this, announced);
     // A camera missing from a new announce is withdrawn.
     for (const link of [...this.links.values()]) {
       if (!announced.has(link.edgeCamera)) {
         this.unlink(link, 'no longer announced by the edge');
-        this.publishers.withdrawn(link.camera);
+        this.owner.withdrawn(link.camera);
       }
     }
     this.channels.clear();
@@ -228,13 +213,10 @@ export class PublisherSession {
       if (link) {
         // Re-announced on this connection: keep the binding (the camera may be running), take the new numbers.
         link.channel = c.channel;
-        if (link.rate !== rate) {
-          link.rate = rate;
-          link.bucket = new TokenBucket(rate, rate);
-        }
+        link.limit(rate);
       } else {
-        const camera = this.publishers.publish(this, c);
-        link = new CameraLink(this, camera, c.id, c.channel, new TokenBucket(rate, rate), rate);
+        const camera = this.owner.publish(this, c);
+        link = new CameraLink(this, camera, c.id, c.channel, rate);
         this.links.set(c.id, link);
         camera.source.bind(link);
         fresh.push(link);
@@ -332,6 +314,6 @@ export class PublisherSession {
     clearTimeout(this.pingTimer);
     this.keepalive.stop();
     for (const link of [...this.links.values()]) this.unlink(link, reason);
-    this.publishers.detach(this, reason);
+    this.owner.detach(this, reason);
   }
 }

@@ -20,7 +20,7 @@ import { recordingAccess, requestMaySee, security } from '../security/index.js';
 import { playbackRoutes } from '../playback/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
-import { createRegistry } from './cameras.js';
+import { CameraFactory, createRegistry } from './cameras.js';
 import { RecordingStore, wantsStore } from '../recording/store.js';
 import { loadSqlite } from '../recording/segment-index.js';
 import { trackConnections } from './connections.js';
@@ -80,7 +80,7 @@ export async function buildServer(
   await app.register(security, { config: config.security, registry, host: config.host });
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
-  const relay = new Relay(config, registry, log);
+  const relay = new Relay(config, registry, new CameraFactory(log), log);
   // Continuous recording (src/recording): one recorder per camera with `record:`. Its index's
   // native module is loaded only here: without it, nothing records, and live view goes on.
   const recordings =

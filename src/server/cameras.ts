@@ -1,4 +1,4 @@
-/** Builds the hub's camera streams from the settled config. */
+/** Builds the server's cameras: its own from the settled config, and those edges publish to it. */
 import type { Logger } from 'pino';
 import type { CameraConfig } from '../config/schema.js';
 import { CameraStream } from '../hub/camera-stream.js';
@@ -8,6 +8,8 @@ import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
 import { createTranscoder, type TranscodeOptions } from '../sources/ffmpeg/transcoder.js';
 import { defaultBitrate } from '../sources/ffmpeg/encoders.js';
 import type { TranscoderFactory } from '../hub/derived-track.js';
+import type { PublishedCameraFactory, PublishedCameraSpec } from '../relay/published-cameras.js';
+import type { FrameSource } from '../sources/source.js';
 import { RUNGS, rungKbps } from '../hub/rungs.js';
 
 /**
@@ -41,43 +43,59 @@ function transcoderFactory(options: TranscodeOptions, log: Logger): TranscoderFa
 /** Largest JPEG accepted from a camera. */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
-export function createCameraStream(camera: CameraConfig, log: Logger): CameraStream {
-  const source = new FfmpegSource(
-    camera.id,
-    camera.spec,
-    { quality: camera.quality, passthrough: camera.passthrough, maxFrameBytes: MAX_FRAME_BYTES },
-    log,
-  );
-  const spec = camera.spec;
-  const expectedSize =
-    'width' in spec && spec.width && spec.height ? { width: spec.width, height: spec.height } : undefined;
-  return new CameraStream(
-    {
-      id: camera.id,
-      name: camera.name,
-      kind: spec.kind,
-      alwaysOn: camera.alwaysOn,
-      idleGraceMs: camera.idleGraceMs,
-      stallTimeoutMs: camera.stallTimeoutMs,
-      snapshotTimeoutMs: camera.snapshotTimeoutMs,
-      expectedSize,
-      // One per camera and derived track, running only while that track has consumers.
-      transcoders: transcoderFactory(transcodeOptions(camera), log),
-      ...(camera.substream
-        ? {
-            substream: new FfmpegSource(
-              `${camera.id}-sub`,
-              camera.substream.spec,
-              { quality: camera.quality, passthrough: camera.passthrough, maxFrameBytes: MAX_FRAME_BYTES },
-              log,
-            ),
-          }
-        : {}),
-    },
-    source,
-    renderPlaceholder,
-    log,
-  );
+/**
+ * The one place cameras are built, this server's own and those edges publish to it: each a CameraStream with
+ * the placeholder renderer and the transcoders of its derived tracks (one per camera and track, running only
+ * while that track has consumers).
+ */
+export class CameraFactory implements PublishedCameraFactory {
+  constructor(private readonly log: Logger) {}
+
+  /** A camera of this server's config: captured by ffmpeg, its own sub-stream too when it has one. */
+  local(camera: CameraConfig): CameraStream {
+    const capture = { quality: camera.quality, passthrough: camera.passthrough, maxFrameBytes: MAX_FRAME_BYTES };
+    const spec = camera.spec;
+    const expectedSize =
+      'width' in spec && spec.width && spec.height ? { width: spec.width, height: spec.height } : undefined;
+    const substream = camera.substream
+      ? { substream: new FfmpegSource(`${camera.id}-sub`, camera.substream.spec, capture, this.log) }
+      : {};
+    return new CameraStream(
+      {
+        id: camera.id,
+        name: camera.name,
+        kind: spec.kind,
+        alwaysOn: camera.alwaysOn,
+        idleGraceMs: camera.idleGraceMs,
+        stallTimeoutMs: camera.stallTimeoutMs,
+        snapshotTimeoutMs: camera.snapshotTimeoutMs,
+        ...(expectedSize ? { expectedSize } : {}),
+        transcoders: transcoderFactory(transcodeOptions(camera), this.log),
+        ...substream,
+      },
+      new FfmpegSource(camera.id, spec, capture, this.log),
+      renderPlaceholder,
+      this.log,
+    );
+  }
+
+  /**
+   * A camera an edge publishes (kind `relay`): its units come from the edge; on demand, so that an unwatched
+   * camera sends nothing over the edge's uplink; its derived tracks made with the default settings.
+   */
+  published(camera: PublishedCameraSpec, source: FrameSource): CameraStream {
+    return new CameraStream(
+      {
+        ...camera,
+        kind: 'relay',
+        alwaysOn: false,
+        transcoders: transcoderFactory({ label: camera.id, maxUnitBytes: MAX_FRAME_BYTES }, this.log),
+      },
+      source,
+      renderPlaceholder,
+      this.log,
+    );
+  }
 }
 
 /** How this camera's derived tracks are made: its JPEG quality, its H.264 encoder settings. */
@@ -94,9 +112,9 @@ function transcodeOptions(camera: CameraConfig): TranscodeOptions {
   };
 }
 
-export function createRegistry(cameras: CameraConfig[], log: Logger): CameraRegistry {
-  // Cameras an edge publishes get the default settings (this server's own have their quality).
-  const registry = new CameraRegistry((id) => transcoderFactory({ label: id, maxUnitBytes: MAX_FRAME_BYTES }, log));
-  for (const camera of cameras) registry.add(createCameraStream(camera, log));
+/** A registry of this server's own cameras, in configuration order. */
+export function createRegistry(cameras: CameraConfig[], log: Logger, factory = new CameraFactory(log)): CameraRegistry {
+  const registry = new CameraRegistry();
+  for (const camera of cameras) registry.add(factory.local(camera));
   return registry;
 }
