@@ -16,12 +16,11 @@
 import type { Logger } from 'pino';
 import type { AccessUnit, Codec, TrackConfig } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
-import type { PlaceholderRenderer } from '../sources/ffmpeg/placeholder.js';
 import type { FrameSource } from '../sources/source.js';
 import type { CameraInfo, CameraState } from './camera-info.js';
 import { preciseNow, type CameraStatus, type Consumer, type Quality, type ViewerStats } from './consumer.js';
 import { DerivedTrack, type TranscoderFactory } from './derived-track.js';
-import { PlaceholderTicker } from './placeholder-ticker.js';
+import { PlaceholderTicker, type PlaceholderRenderer } from './placeholder-ticker.js';
 import { ProcessCpu } from './process-cpu.js';
 import { nextLiveUnit } from './snapshot-wait.js';
 import { SourceSupervisor, type CameraCounters } from './supervisor.js';

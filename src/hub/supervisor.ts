@@ -7,7 +7,8 @@
  */
 import type { Logger } from 'pino';
 import { maskCredentials } from '../sources/credentials.js';
-import type { FrameSource, SourceSink, SourceUnit } from '../sources/source.js';
+import type { SourceSink, SourceUnit } from '../media/index.js';
+import type { FrameSource } from '../sources/source.js';
 import { Backoff } from './backoff.js';
 import type { CameraState } from './camera-info.js';
 import { preciseNow, type CameraStatus } from './consumer.js';

@@ -27,7 +27,7 @@ import { preciseNow } from '../hub/consumer.js';
 import type { TrackConfig } from '../media/index.js';
 import type { CameraRegistry } from '../hub/registry.js';
 import { verifyToken } from '../security/secrets.js';
-import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
+import { renderPlaceholder } from '../ffmpeg/placeholder.js';
 import type { PublishedCameraOptions, PublisherConfig } from './config.js';
 import { PublisherSession } from './publisher-session.js';
 import { RELAY_CODECS, RelayClose, type AnnouncedCamera, type RelayCodec } from './protocol.js';

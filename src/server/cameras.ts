@@ -4,8 +4,8 @@ import type { CameraConfig } from '../config/schema.js';
 import { CameraStream } from '../hub/camera-stream.js';
 import { CameraRegistry } from '../hub/registry.js';
 import { FfmpegSource } from '../sources/ffmpeg/ffmpeg-source.js';
-import { renderPlaceholder } from '../sources/ffmpeg/placeholder.js';
-import { createTranscoder, type TranscodeOptions } from '../sources/ffmpeg/transcoder.js';
+import { renderPlaceholder } from '../ffmpeg/placeholder.js';
+import { createTranscoder, type TranscodeOptions } from '../ffmpeg/transcoder.js';
 import type { TranscoderFactory } from '../hub/derived-track.js';
 
 /** The H.264 sub-stream camrelay makes: at most this wide (the aspect kept), at about this many kbit/s. */

@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { avcToAnnexB } from '../../codec/annexb.js';
 import { NAL_CODECS } from '../../codec/video.js';
-import { FFMPEG_FORMAT } from '../../sources/ffmpeg/framing.js';
-import { locateFfmpeg } from '../../sources/ffmpeg/locate.js';
+import { FFMPEG_FORMAT } from '../../ffmpeg/output.js';
+import { locateFfmpeg } from '../../ffmpeg/locate.js';
 import { HttpError } from '../http-errors.js';
 import type { SegmentTable } from './tables.js';
 

@@ -5,13 +5,16 @@
 import type { Logger } from 'pino';
 import { maskCredentials, sourceSecrets } from '../credentials.js';
 import { describeDevice } from '../devices/v4l2.js';
-import type { FrameSource, SourceSink } from '../source.js';
+import { nalFraming } from '../../ffmpeg/capabilities.js';
+import { locateFfmpeg } from '../../ffmpeg/locate.js';
+import type { NalFraming } from '../../ffmpeg/output.js';
+import type { FfmpegRun } from '../../ffmpeg/process.js';
+import { runFfmpegJpeg, runFfmpegNal } from '../../ffmpeg/run.js';
+import type { SourceSink } from '../../media/index.js';
+import type { FrameSource } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
-import { copiedCodec, ffmpegArgs, isMjpegFile } from './args.js';
-import { h264Framing, type H264Framing } from './framing.js';
-import { locateFfmpeg } from './locate.js';
+import { copiedCodec, ffmpegArgs, isMjpegFile } from './capture-plan.js';
 import { probeSource, SourceOpenError, type UpstreamCodec } from './probe.js';
-import { runFfmpeg, runFfmpegVideo, type FfmpegRun } from './process.js';
 
 const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
   h264: 'copied as H.264, no decoding',
@@ -80,14 +83,14 @@ export class FfmpegSource implements FrameSource {
         );
         this.run =
           plan.output !== 'jpeg'
-            ? runFfmpegVideo(binary, plan.args, sink, {
+            ? runFfmpegNal(binary, plan.args, sink, {
                 codec: plan.output,
                 maxAccessUnitBytes: this.options.maxFrameBytes,
                 log: this.log,
                 label: this.cameraId,
                 framing,
               })
-            : runFfmpeg(binary, plan.args, sink, this.options.maxFrameBytes);
+            : runFfmpegJpeg(binary, plan.args, sink, this.options.maxFrameBytes);
       },
       (err: unknown) => {
         if (generation !== this.generation) return;
@@ -98,11 +101,11 @@ export class FfmpegSource implements FrameSource {
   }
 
   /** The spec to capture and, for a network camera or a file, what it sends (asked once, then kept). */
-  private async prepare(binary: string): Promise<{ spec: SourceSpec; upstream?: UpstreamCodec; framing: H264Framing }> {
+  private async prepare(binary: string): Promise<{ spec: SourceSpec; upstream?: UpstreamCodec; framing: NalFraming }> {
     const spec = await this.resolveSpec();
     if (!this.needsProbe(spec)) {
       const h264 = spec.kind === 'v4l2' && spec.format === 'h264';
-      return { spec, framing: h264 ? await h264Framing(binary) : 'mpjpeg' };
+      return { spec, framing: h264 ? await nalFraming(binary) : 'mpjpeg' };
     }
     if (!this.upstream) {
       const found = await probeSource(spec, binary);
@@ -112,8 +115,8 @@ export class FfmpegSource implements FrameSource {
         `camera sends ${found.detail}: ${UPSTREAM_PLAN[found.codec]}`,
       );
     }
-    // A looped file's H.264 or H.265 always goes out raw (args.ts says why).
-    const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : spec.kind === 'file' ? 'raw' : await h264Framing(binary);
+    // A looped file's H.264 or H.265 always goes out raw (capture-plan.ts says why).
+    const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : spec.kind === 'file' ? 'raw' : await nalFraming(binary);
     return { spec, upstream: this.upstream, framing };
   }
 

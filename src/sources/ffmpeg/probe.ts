@@ -10,11 +10,11 @@
  */
 import { execFile } from 'node:child_process';
 import type { SourceSpec } from '../spec.js';
-import { exitReason } from './exit-reason.js';
+import { exitReason } from '../../ffmpeg/exit-reason.js';
 
 export type UpstreamCodec = 'h264' | 'h265' | 'mjpeg' | 'other';
 
-/** The source could not be opened; the message is the reason, worded as a capture's end (exit-reason.ts). */
+/** The source could not be opened; the message is the reason, worded as a capture's end (src/ffmpeg/exit-reason.ts). */
 export class SourceOpenError extends Error {}
 
 export interface ProbeResult {

@@ -14,17 +14,18 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseAvcC } from '../../src/codec/h264/avcc.js';
-import { avcToAnnexB } from '../../src/codec/h264/nal.js';
-import { parseSps } from '../../src/codec/h264/sps.js';
-import { parseSource } from '../../src/config/camera-source.js';
-import { ffmpegArgs, H264_COPY_FILTERS, H265_COPY_FILTERS } from '../../src/sources/ffmpeg/args.js';
-import { FfmpegSource } from '../../src/sources/ffmpeg/ffmpeg-source.js';
-import { rememberH264Framing } from '../../src/sources/ffmpeg/framing.js';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
-import { classifyCodec, mjpegContentType, probeSource, videoCodecOf } from '../../src/sources/ffmpeg/probe.js';
-import type { SourceUnit } from '../../src/sources/source.js';
-import type { SourceSpec } from '../../src/sources/spec.js';
+import { parseAvcC } from '../../../src/codec/h264/avcc.js';
+import { avcToAnnexB } from '../../../src/codec/h264/nal.js';
+import { parseSps } from '../../../src/codec/h264/sps.js';
+import { parseSource } from '../../../src/config/camera-source.js';
+import { H264_COPY_FILTERS, H265_COPY_FILTERS } from '../../../src/ffmpeg/capture-args.js';
+import { ffmpegArgs } from '../../../src/sources/ffmpeg/capture-plan.js';
+import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
+import { rememberNalFraming } from '../../../src/ffmpeg/capabilities.js';
+import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
+import { classifyCodec, mjpegContentType, probeSource, videoCodecOf } from '../../../src/sources/ffmpeg/probe.js';
+import type { SourceUnit } from '../../../src/media/index.js';
+import type { SourceSpec } from '../../../src/sources/spec.js';
 import {
   ffmpegJpeg,
   freePort,
@@ -34,7 +35,7 @@ import {
   skipOutsideCi,
   startRtspCamera,
   waitFor,
-} from '../support/index.js';
+} from '../../support/index.js';
 
 const missing = rtspCameraMissing();
 const skip = skipOutsideCi(missing);
@@ -221,14 +222,14 @@ describe('codec detection', () => {
     assert.deepEqual(keyframeIndexes(copied.units).slice(0, 2), [0, 10]);
 
     // Where ffmpeg cannot frame H.264 in mpjpeg (7.0 and later): a raw stream, the same units.
-    rememberH264Framing(ffmpeg, 'raw');
+    rememberNalFraming(ffmpeg, 'raw');
     try {
       const raw = await capture({ kind: 'file', path: h264 }, (u) => u.length >= 12, '12 H.264 units, raw');
       assert.ok(raw.cmdline.join(' ').includes('-f h264 pipe:1'));
       assert.deepEqual(keyframeIndexes(raw.units).slice(0, 2), [0, 10]);
       assert.equal(raw.units[0]!.config.width, 256);
     } finally {
-      rememberH264Framing(ffmpeg, undefined);
+      rememberNalFraming(ffmpeg, undefined);
     }
 
     const encoded = await capture({ kind: 'file', path: mpeg4 }, (u) => u.length >= 3, '3 JPEGs');

@@ -22,19 +22,27 @@
  * or from its H.264 (`from: 'h264'`: decoded, scaled, encoded again).
  */
 import type { Logger } from 'pino';
-import { joinAnnexB, splitAvc } from '../../codec/annexb.js';
-import { isNalCodec, NAL_CODECS, type NalCodecSupport } from '../../codec/video.js';
-import { jpegConfig } from '../../media/jpeg.js';
-import type { Codec, TrackConfig } from '../../media/index.js';
-import { readJpegSize } from '../framing/jpeg.js';
-import { MpjpegParser } from '../framing/mpjpeg-parser.js';
-import type { SourceSink, SourceUnit } from '../source.js';
-import { MPJPEG_BOUNDARY, qscale } from './args.js';
-import { defaultBitrate, encoderArgs, resolveEncoder, type Encoder, type EncoderChoice } from './encoders.js';
-import { VideoStream } from './video-stream.js';
+import { joinAnnexB, splitAvc } from '../codec/annexb.js';
+import { readJpegSize } from '../codec/jpeg.js';
+import { NalStream } from '../codec/nal-stream.js';
+import { isNalCodec, NAL_CODECS, type NalCodecSupport } from '../codec/video.js';
+import type { Codec, SourceSink, SourceUnit, TrackConfig } from '../media/index.js';
+import { jpegConfig } from '../media/jpeg.js';
+import { nalFraming, passthroughTiming } from './capabilities.js';
+import { qscale } from './capture-args.js';
+import { resolveEncoder } from './encoder-choice.js';
+import { defaultBitrate, encoderArgs, type Encoder, type EncoderChoice } from './encoders.js';
 import { locateFfmpeg } from './locate.js';
-import { FFMPEG_FORMAT, h264Framing, h264Output, passthroughTiming, type H264Framing } from './framing.js';
-import { h264Parser, superviseFfmpeg, type FfmpegChild } from './process.js';
+import { MpjpegParser } from './mpjpeg-parser.js';
+import {
+  FFMPEG_FORMAT,
+  MPJPEG_BOUNDARY,
+  nalOutput,
+  nalOutputParser,
+  nalSourceUnit,
+  type NalFraming,
+} from './output.js';
+import { superviseFfmpeg, type FfmpegChild } from './process.js';
 
 export interface TranscodeOptions {
   /** Names the transcoder in logs (the camera id). */
@@ -115,9 +123,9 @@ class FfmpegTranscoder implements Transcoder {
   private sink: SourceSink | undefined;
   private generation = 0;
   private encoder: Encoder | undefined;
-  /** How ffmpeg hands the encoded H.264 over (framing.ts). */
-  private framing: H264Framing = 'mpjpeg';
-  /** How this ffmpeg passes timestamps through (framing.ts). */
+  /** How ffmpeg hands the encoded H.264 over (capabilities.ts). */
+  private framing: NalFraming = 'mpjpeg';
+  /** How this ffmpeg passes timestamps through (capabilities.ts). */
   private timing: string[] = ['-vsync', 'passthrough'];
   private ready = false;
   /** Units waiting for ffmpeg to take them (or to start): bounded by maxBacklogUnits and maxBacklogBytes. */
@@ -130,7 +138,7 @@ class FfmpegTranscoder implements Transcoder {
   /** The input configuration the running child was started for. */
   private childConfig: TrackConfig | undefined;
   private needKeyframe = true;
-  private h264Out: VideoStream | undefined;
+  private h264Out: NalStream | undefined;
   private parameterSets = new WeakMap<TrackConfig, Uint8Array[]>();
   private stopping: Promise<void>[] = [];
 
@@ -171,7 +179,7 @@ class FfmpegTranscoder implements Transcoder {
       return;
     }
     const encoder = this.to === 'h264' ? resolveEncoder(this.options.encoder ?? 'auto', binary, this.log) : undefined;
-    void Promise.all([encoder, h264Framing(binary), passthroughTiming(binary)]).then(([chosen, framing, timing]) => {
+    void Promise.all([encoder, nalFraming(binary), passthroughTiming(binary)]).then(([chosen, framing, timing]) => {
       this.encoder = chosen;
       this.framing = framing;
       this.timing = timing;
@@ -337,14 +345,14 @@ class FfmpegTranscoder implements Transcoder {
     let onStdout: (chunk: Buffer) => void;
     let onClose: () => void;
     if (this.to === 'h264') {
-      this.h264Out ??= new VideoStream((unit) => this.out(unit), {
+      this.h264Out ??= new NalStream((unit) => this.out(nalSourceUnit(unit)), {
         maxAccessUnitBytes: maxUnitBytes,
         log: this.log,
         label,
         onFatal: (reason) => this.child?.fail(reason),
       });
       const out = this.h264Out;
-      const parser = h264Parser(out, maxUnitBytes, this.framing);
+      const parser = nalOutputParser(out, maxUnitBytes, this.framing);
       onStdout = (chunk) => parser.push(chunk);
       // Only this child's mpjpeg parser: the stream is shared with the next child (it keeps nothing
       // between packets; a raw stream's splitter is reset when the child is stopped, in stopChild()).
@@ -440,7 +448,7 @@ class FfmpegTranscoder implements Transcoder {
         '-an',
         ...this.timing,
         ...encoder.output,
-        ...h264Output(this.framing),
+        ...nalOutput(this.framing),
       ];
     }
     return [
@@ -461,7 +469,7 @@ class FfmpegTranscoder implements Transcoder {
       ...this.timing,
       ...encoder.output,
       // Each packet framed with its length where this ffmpeg allows: out as soon as it is encoded.
-      ...h264Output(this.framing),
+      ...nalOutput(this.framing),
     ];
   }
 
