@@ -15,7 +15,19 @@ import {
 } from '../../ffmpeg/capture-args.js';
 import { nalOutput, type NalFraming } from '../../ffmpeg/output.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
-import type { UpstreamCodec } from './probe.js';
+
+/** What a source was found to send (probe.ts): H.264 and H.265 are copied, MJPEG passed through, the rest encoded. */
+export type UpstreamCodec = 'h264' | 'h265' | 'mjpeg' | 'other';
+
+/**
+ * An RTSP camera's input: over TCP, and its video alone. A camera with a microphone offers a second
+ * stream (AAC, G.711); set up too, its packets may be all ffmpeg reads before the first-packet probe ends
+ * (`-probesize 32`), and the video's size stays unknown ("Could not find codec parameters … unspecified
+ * size"). Nothing here uses the audio.
+ */
+export function rtspInput(url: string, firstPacket: boolean): string[] {
+  return ['-rtsp_transport', 'tcp', '-allowed_media_types', 'video', ...(firstPacket ? FIRST_PACKET : []), '-i', url];
+}
 
 const V4L2_INPUT_FORMAT = { mjpeg: 'mjpeg', yuyv: 'yuyv422', nv12: 'nv12', h264: 'h264' } as const;
 
@@ -79,8 +91,8 @@ export function ffmpegArgs(
       return { args: jpegArgs(input, passthrough ? COPY : encode), passthrough, output: 'jpeg' };
     }
     case 'rtsp': {
-      if (copied) return video(['-rtsp_transport', 'tcp', ...FIRST_PACKET, '-i', spec.url], copied);
-      const input = ['-rtsp_transport', 'tcp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', spec.url];
+      if (copied) return video(rtspInput(spec.url, true), copied);
+      const input = ['-fflags', 'nobuffer', '-flags', 'low_delay', ...rtspInput(spec.url, false)];
       return { args: jpegArgs(input, encode), passthrough: false, output: 'jpeg' };
     }
     case 'http': {

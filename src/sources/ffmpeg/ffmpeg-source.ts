@@ -13,8 +13,8 @@ import { runFfmpegJpeg, runFfmpegNal } from '../../ffmpeg/run.js';
 import type { SourceSink } from '../../media/index.js';
 import type { FrameSource } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
-import { copiedCodec, ffmpegArgs, isMjpegFile } from './capture-plan.js';
-import { probeSource, SourceOpenError, type UpstreamCodec } from './probe.js';
+import { copiedCodec, ffmpegArgs, isMjpegFile, type UpstreamCodec } from './capture-plan.js';
+import { probeSource, SourceOpenError } from './probe.js';
 
 const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
   h264: 'copied as H.264, no decoding',

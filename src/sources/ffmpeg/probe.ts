@@ -11,8 +11,7 @@
 import { execFile } from 'node:child_process';
 import type { SourceSpec } from '../spec.js';
 import { exitReason } from '../../ffmpeg/exit-reason.js';
-
-export type UpstreamCodec = 'h264' | 'h265' | 'mjpeg' | 'other';
+import { rtspInput, type UpstreamCodec } from './capture-plan.js';
 
 /** The source could not be opened; the message is the reason, worded as a capture's end (src/ffmpeg/exit-reason.ts). */
 export class SourceOpenError extends Error {}
@@ -50,7 +49,7 @@ export function probeInput(spec: SourceSpec): string[] | undefined {
   switch (spec.kind) {
     case 'rtsp':
       // The SDP names the codec: the first packet is enough.
-      return ['-rtsp_transport', 'tcp', '-probesize', '32', '-analyzeduration', '0', '-i', spec.url];
+      return rtspInput(spec.url, true);
     case 'http':
       return ['-i', spec.url];
     case 'file':

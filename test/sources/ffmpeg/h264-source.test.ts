@@ -108,6 +108,35 @@ describe('native H.264 sources', () => {
     },
   );
 
+  for (const audio of ['aac', 'pcma'] as const) {
+    const noAudio = rtspCameraMissing('h264', audio);
+    it(
+      `copies the H.264 of an RTSP camera that also sends ${audio === 'aac' ? 'AAC' : 'G.711 A-law'} audio`,
+      { skip: skipOutsideCi(noAudio) },
+      async () => {
+        requireInCi(noAudio);
+        // With two streams, ffmpeg's first-packet probe once ended before the video's size was known.
+        const cam = await startRtspCamera({ width: 320, height: 240, fps: 15, keyint: 15, audio });
+        try {
+          const { units } = await capture(
+            { kind: 'rtsp', url: cam.url },
+            (u) => keyframeIndexes(u).length >= 2,
+            'two keyframes',
+          );
+          assert.ok(units[0]!.keyframe);
+          assert.deepEqual(
+            units
+              .map((u) => [u.config.codec, u.config.width, u.config.height].join(' '))
+              .filter((x, i, a) => a.indexOf(x) === i),
+            ['h264 320 240'],
+          );
+        } finally {
+          await cam.stop();
+        }
+      },
+    );
+  }
+
   it('builds the copy plan for v4l2 format=h264, H.264 cameras and files', () => {
     const v4l2 = parseSource('v4l2:/dev/video2?format=h264&size=1280x720&fps=30');
     assert.deepEqual(v4l2, { kind: 'v4l2', device: '/dev/video2', format: 'h264', width: 1280, height: 720, fps: 30 });
