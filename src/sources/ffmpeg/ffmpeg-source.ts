@@ -1,6 +1,7 @@
 /**
  * A FrameSource that captures through an ffmpeg child process: JPEG units, or
- * H.264 or H.265 units from a camera that sends them (asked once, probe.ts).
+ * H.264 or H.265 units from a camera that sends them (asked once, probe.ts). An HTTP camera that
+ * answers multipart MJPEG is read from the very connection that asked it (src/sources/http/): no ffmpeg.
  */
 import type { Logger } from 'pino';
 import { maskCredentials, sourceSecrets } from '../credentials.js';
@@ -14,7 +15,8 @@ import type { SourceSink } from '../../media/index.js';
 import type { FrameSource } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 import { copiedCodec, ffmpegArgs, isMjpegFile, type UpstreamCodec } from './capture-plan.js';
-import { probeSource, SourceOpenError } from './probe.js';
+import { mjpegContentType, probeSource, SourceOpenError } from './probe.js';
+import { openHttpStream, readMjpeg, type HttpStream, type MjpegRun } from '../http/mjpeg-connection.js';
 
 const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
   h264: 'copied as H.264, no decoding',
@@ -23,8 +25,19 @@ const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
   other: 'encoded to JPEG',
 };
 
+/** How long an HTTP camera has to answer the request that asks what it sends. */
+const HTTP_ANSWER_MS = 5000;
+
+interface Prepared {
+  spec: SourceSpec;
+  upstream?: UpstreamCodec;
+  framing: NalFraming;
+  /** An HTTP camera's multipart MJPEG, on the connection that asked: read by camrelay. */
+  stream?: HttpStream;
+}
+
 export class FfmpegSource implements FrameSource {
-  private run: FfmpegRun | undefined;
+  private run: FfmpegRun | MjpegRun | undefined;
   /** What the camera sends, once asked (probe.ts). */
   private upstream: UpstreamCodec | undefined;
   /** Bumped by stop() so that an asynchronous start that loses the race does nothing. */
@@ -73,8 +86,17 @@ export class FfmpegSource implements FrameSource {
       return;
     }
     void this.prepare(binary).then(
-      ({ spec, upstream, framing }) => {
-        if (generation !== this.generation) return;
+      ({ spec, upstream, framing, stream }) => {
+        if (generation !== this.generation) {
+          stream?.close();
+          return;
+        }
+        if (stream) {
+          this.passthrough = true;
+          this.log.debug({ camera: this.cameraId }, 'reading the multipart MJPEG stream');
+          this.run = readMjpeg(stream, sink, this.options.maxFrameBytes);
+          return;
+        }
         const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing);
         this.passthrough = plan.passthrough;
         this.log.debug(
@@ -100,9 +122,27 @@ export class FfmpegSource implements FrameSource {
     );
   }
 
-  /** The spec to capture and, for a network camera or a file, what it sends (asked once, then kept). */
-  private async prepare(binary: string): Promise<{ spec: SourceSpec; upstream?: UpstreamCodec; framing: NalFraming }> {
+  /**
+   * The spec to capture and, for a network camera or a file, what it sends (asked once, then kept). An
+   * HTTP camera's MJPEG comes with its open connection (`stream`): it is read from there.
+   */
+  private async prepare(binary: string): Promise<Prepared> {
     const spec = await this.resolveSpec();
+    if (spec.kind === 'http' && this.options.passthrough !== false && (!this.upstream || this.upstream === 'mjpeg')) {
+      // One request asks and, for multipart MJPEG, is the capture: a camera may serve one client only.
+      const stream = await openHttpStream(spec.url, HTTP_ANSWER_MS);
+      if (stream?.boundary) {
+        if (this.upstream !== 'mjpeg') this.logUpstream('mjpeg', stream.contentType!);
+        this.upstream = 'mjpeg';
+        return { spec, upstream: 'mjpeg', framing: 'mpjpeg', stream };
+      }
+      stream?.close();
+      if (this.options.passthrough === 'auto' && !this.upstream && mjpegContentType(stream?.contentType)) {
+        // One JPEG per request (a snapshot URL): ffmpeg reads it, JPEGs passed through.
+        this.logUpstream('mjpeg', stream!.contentType!);
+        this.upstream = 'mjpeg';
+      }
+    }
     if (!this.needsProbe(spec)) {
       const h264 = spec.kind === 'v4l2' && spec.format === 'h264';
       return { spec, framing: h264 ? await nalFraming(binary) : 'mpjpeg' };
@@ -110,14 +150,18 @@ export class FfmpegSource implements FrameSource {
     if (!this.upstream) {
       const found = await probeSource(spec, binary);
       this.upstream = found.codec;
-      this.log.info(
-        { camera: this.cameraId, codec: found.detail, upstream: found.codec },
-        `camera sends ${found.detail}: ${UPSTREAM_PLAN[found.codec]}`,
-      );
+      this.logUpstream(found.codec, found.detail);
     }
     // A looped file's H.264 or H.265 always goes out raw (capture-plan.ts says why).
     const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : spec.kind === 'file' ? 'raw' : await nalFraming(binary);
     return { spec, upstream: this.upstream, framing };
+  }
+
+  private logUpstream(upstream: UpstreamCodec, detail: string): void {
+    this.log.info(
+      { camera: this.cameraId, codec: detail, upstream },
+      `camera sends ${detail}: ${UPSTREAM_PLAN[upstream]}`,
+    );
   }
 
   private needsProbe(spec: SourceSpec): boolean {

@@ -1,9 +1,9 @@
 /**
  * What a network camera or a file actually sends, asked of the source itself
  * rather than guessed from its URL: H.264 and H.265 are copied untouched, MJPEG passed
- * through, anything else encoded. An HTTP camera is asked first with one GET
- * (its Content-Type: multipart/x-mixed-replace or image/jpeg is MJPEG);
- * otherwise ffmpeg opens the input and reports its video stream
+ * through, anything else encoded. (An HTTP camera's Content-Type is asked first, on the
+ * connection that may then be the capture: ffmpeg-source.ts.) ffmpeg opens the input and
+ * reports its video stream
  * (`Stream #0:0: Video: h264 …`). Bounded in time and output; a source that
  * cannot be opened throws with the reason ffmpeg gave (connection refused,
  * authentication failed…), like a capture that ends.
@@ -38,7 +38,7 @@ export function classifyCodec(name: string): UpstreamCodec {
 }
 
 /** What an HTTP response's Content-Type says, when it says MJPEG. */
-export function mjpegContentType(contentType: string | null): boolean {
+export function mjpegContentType(contentType: string | null | undefined): boolean {
   if (!contentType) return false;
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   return type === 'multipart/x-mixed-replace' || type === 'image/jpeg';
@@ -86,47 +86,12 @@ export function probeWithFfmpeg(binary: string, input: string[], timeoutMs = PRO
   });
 }
 
-/** An HTTP source's Content-Type, with the URL's credentials sent as basic auth; undefined if it cannot tell. */
-export async function httpContentType(raw: string, timeoutMs = 5000): Promise<string | undefined> {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return undefined;
-  }
-  const headers: Record<string, string> = {};
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-    url.username = '';
-    url.password = '';
-  }
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    const res = await fetch(url, { headers, signal: controller.signal, redirect: 'follow' });
-    const type = res.ok ? res.headers.get('content-type') : null;
-    // Only the headers were wanted: an MJPEG stream never ends by itself.
-    controller.abort();
-    return type ?? undefined;
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** What the source sends; throws (with ffmpeg's reason) when it cannot be opened. */
 export async function probeSource(
   spec: SourceSpec,
   binary: string,
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<ProbeResult> {
-  if (spec.kind === 'http') {
-    const type = await httpContentType(spec.url, Math.min(timeoutMs, 5000));
-    if (mjpegContentType(type ?? null)) return { codec: 'mjpeg', detail: type! };
-  }
   const input = probeInput(spec);
   if (!input) throw new Error(`a ${spec.kind} source is not probed`);
   return probeWithFfmpeg(binary, input, timeoutMs);

@@ -1,0 +1,118 @@
+/**
+ * HTTP MJPEG cameras as they are, against real servers: one that serves a single connection (an
+ * `ffmpeg -listen 1` server, like the ESP32-CAM sketch and many cheap cameras), and one whose first part
+ * of each connection declares a wrong Content-Length (VLC's MJPEG output). Both must stream.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { after, describe, it } from 'node:test';
+import type { SourceUnit } from '../../../src/media/index.js';
+import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
+import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
+import { openHttpStream } from '../../../src/sources/http/mjpeg-connection.js';
+import { ffmpegJpeg, freePort, quietLogger, waitFor } from '../../support/index.js';
+
+const options = { quality: 80, passthrough: 'auto' as const, maxFrameBytes: 8 * 1024 * 1024 };
+
+/** Whether something listens on 127.0.0.1:port, read from /proc (connecting would spend a one-client server). */
+function listening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .some((line) => {
+      const f = line.trim().split(/\s+/);
+      return f[1] === `0100007F:${hex}` && f[3] === '0A';
+    });
+}
+
+/** Runs an HTTP source until it gave `count` units; fails if it ended. */
+async function units(url: string, count: number): Promise<SourceUnit[]> {
+  const source = new FfmpegSource('cam', { kind: 'http', url }, options, quietLogger());
+  const got: SourceUnit[] = [];
+  const ended: string[] = [];
+  source.start({ unit: (u) => got.push(u), ended: (r) => ended.push(r) });
+  try {
+    await waitFor(() => got.length >= count || ended.length > 0, 30_000, `${count} JPEGs`);
+    assert.deepEqual(ended, [], 'the source did not end');
+    return got;
+  } finally {
+    await source.stop();
+  }
+}
+
+describe('HTTP MJPEG cameras', () => {
+  const servers: Server[] = [];
+  after(async () => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('streams from a camera that serves one connection only', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/cam.mjpg`;
+    const camera = spawn(
+      locateFfmpeg().path,
+      [
+        ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10'],
+        ...['-c:v', 'mjpeg', '-q:v', '5', '-f', 'mpjpeg', '-content_type', 'multipart/x-mixed-replace;boundary=ffmpeg'],
+        ...['-listen', '1', url],
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      await waitFor(() => listening(port), 15_000, 'the one-connection camera to listen');
+      const got = await units(url, 10);
+      assert.ok(got.every((u) => u.config.codec === 'jpeg' && u.config.width === 320));
+    } finally {
+      camera.kill('SIGKILL');
+    }
+  });
+
+  it('streams from a camera whose first part of each connection declares a wrong length', async () => {
+    const pictures = ['testsrc2', 'testsrc', 'smptebars', 'rgbtestsrc'].map((s) => ffmpegJpeg(320, 240, s));
+    for (const error of [+1000, -1000]) {
+      const server = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=vlc' });
+        let n = 0;
+        const timer = setInterval(() => {
+          const jpeg = pictures[n % pictures.length]!;
+          const length = n === 0 ? jpeg.length + error : jpeg.length;
+          res.write(`--vlc\r\nContent-Type: image/jpeg\r\nContent-Length: ${length}\r\n\r\n`);
+          res.write(jpeg);
+          res.write('\r\n\r\n');
+          n++;
+        }, 40);
+        res.on('close', () => clearInterval(timer));
+      });
+      servers.push(server);
+      const port = await freePort();
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      const got = await units(`http://127.0.0.1:${port}/stream`, 10);
+      const sent = new Set(pictures.map((p) => p.toString('base64')));
+      for (const u of got) assert.ok(sent.has(u.data.toString('base64')), 'the very JPEG the camera sent');
+    }
+  });
+
+  it('asks an HTTP camera with the credentials of its URL', async () => {
+    const server = createServer((req, res) => {
+      const expected = `Basic ${Buffer.from('admin:s3cr@t').toString('base64')}`;
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=x' });
+      res.write('--x\r\n');
+    });
+    servers.push(server);
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const stream = await openHttpStream(`http://admin:s3cr%40t@127.0.0.1:${port}/locked`);
+    assert.equal(stream?.boundary, 'x');
+    stream!.close();
+    assert.equal(await openHttpStream(`http://admin:wrong@127.0.0.1:${port}/locked`), undefined);
+  });
+});
