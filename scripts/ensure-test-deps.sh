@@ -30,7 +30,7 @@ from gi.repository import Gst, GstRtspServer
 Gst.init(None)
 raise SystemExit(not all(Gst.ElementFactory.find(e) for e in (
   "videotestsrc", "rtph264pay", "x264enc", "rtph265pay", "x265enc",
-  "audiotestsrc", "voaacenc", "rtpmp4gpay", "alawenc", "rtppcmapay"))))'
+  "audiotestsrc", "voaacenc", "rtpmp4gpay", "alawenc", "rtppcmapay")))'
 /usr/bin/python3 -c "$gst_check" 2>/dev/null ||
   need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad)
 
