@@ -29,7 +29,10 @@ export interface EncodeSettings {
   bitrate: number;
   /** Seconds between keyframes. */
   keyframeInterval: number;
-  /** Frames per second, when known (sets the GOP length in frames; keyframes are forced by time anyway). */
+  /**
+   * The input's frames per second, when known: the encoder's rate control spends bitrate / fps per frame, and
+   * the GOP length in frames (keyframes are forced by time anyway).
+   */
   fps?: number;
   /** Scales the picture down to at most this width, keeping its aspect (an even height): a sub-stream. */
   maxWidth?: number;
@@ -56,7 +59,14 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
   const seconds = Math.min(2, Math.max(0.1, settings.keyframeInterval));
   const gop = String(Math.max(1, Math.round(seconds * (settings.fps ?? 30))));
   const kbps = Math.round(settings.bitrate);
-  const rate = ['-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${Math.max(1, Math.round(kbps / 2))}k`];
+  // Rate control with a VBV (maxrate, bufsize of half a second) at the configured figure. Encoders fill their
+  // VBV per frame at maxrate / frame rate: the frame rate they are told must be the input's (`-r`), or the
+  // figure is off by their ratio (told 25, fed 30: +20 %). The caller measures it when nobody configured it.
+  const frameRate = settings.fps ? ['-r', String(settings.fps)] : [];
+  const rate = [
+    ...frameRate,
+    ...['-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${Math.max(1, Math.round(kbps / 2))}k`],
+  ];
   // Keyframes by time, whatever the frame rate (JPEG cameras' rates wander).
   const keyframes = ['-g', gop, '-force_key_frames', `expr:gte(t,n_forced*${seconds})`];
   const tail = ['-bsf:v', H264_BITSTREAM_FILTERS];

@@ -28,6 +28,7 @@ import { NalStream } from '../codec/nal-stream.js';
 import { isNalCodec, NAL_CODECS, type NalCodecSupport } from '../codec/video.js';
 import type { Codec, SourceSink, SourceUnit, TrackConfig } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
+import { ArrivalRate } from './arrival-rate.js';
 import { nalFraming, passthroughTiming } from './capabilities.js';
 import { qscale } from './capture-args.js';
 import { resolveEncoder } from './encoder-choice.js';
@@ -104,6 +105,8 @@ export function createTranscoder(to: Codec, options: TranscodeOptions, log: Logg
 }
 
 const DEFAULT_MAX_UNIT_BYTES = 8 * 1024 * 1024;
+/** The frame rate ffmpeg's mpjpeg and raw H.264/H.265 demuxers assume. */
+const ASSUMED_FPS = 25;
 /** A write ffmpeg has not taken for this long: it is stuck. */
 const STALL_MS = 10_000;
 
@@ -140,6 +143,11 @@ class FfmpegTranscoder implements Transcoder {
   private needKeyframe = true;
   private h264Out: NalStream | undefined;
   private parameterSets = new WeakMap<TrackConfig, Uint8Array[]>();
+  /** To H.264 without a configured frame rate: the rate units come at (the encoder's rate control needs it). */
+  private readonly arrivals = new ArrivalRate();
+  /** The frame rate the running child's encoder was told (undefined: none, ffmpeg's guess). */
+  private childFps: number | undefined;
+  private rateRestartAt = 0;
   private stopping: Promise<void>[] = [];
 
   constructor(
@@ -218,6 +226,7 @@ class FfmpegTranscoder implements Transcoder {
       return;
     }
     this.needKeyframe = false;
+    this.arrivals.tick(Date.now());
     this.queue.push(unit);
     this.queuedBytes += unit.data.length;
     this.pump();
@@ -245,6 +254,14 @@ class FfmpegTranscoder implements Transcoder {
       this.queuedBytes -= unit.data.length;
       if (this.child && this.changed(unit.config)) {
         this.counters.restarts++;
+        this.stopChild();
+      } else if (this.child && (!this.video || unit.keyframe) && this.rateChanged()) {
+        // The encoder was told another frame rate than the units come at: its bitrate would be off by as much.
+        this.log.debug(
+          { camera: this.options.label, from: this.childFps, to: this.arrivals.fps() },
+          'frame rate known',
+        );
+        this.rateRestartAt = Date.now();
         this.stopChild();
       }
       if (this.video && !this.child && !unit.keyframe) {
@@ -287,6 +304,18 @@ class FfmpegTranscoder implements Transcoder {
   private clearQueue(): void {
     this.queue = [];
     this.queuedBytes = 0;
+  }
+
+  /**
+   * To H.264 with no frame rate configured: is the one measured now 10 % off the one the encoder was told
+   * (none: ffmpeg's demuxers assume 25)? At most every 30 s. A JPEG input restarts at once, H.264 or H.265 at
+   * a keyframe: once at the start of a camera that does not send 25 a second, a short gap.
+   */
+  private rateChanged(): boolean {
+    if (this.to !== 'h264' || this.options.fps) return false;
+    const measured = this.arrivals.fps();
+    if (measured === undefined || Date.now() - this.rateRestartAt < 30_000) return false;
+    return Math.abs(measured / (this.childFps ?? ASSUMED_FPS) - 1) > 0.1;
   }
 
   /** Does this input configuration need another ffmpeg (another size, other parameter sets)? */
@@ -422,10 +451,12 @@ class FfmpegTranscoder implements Transcoder {
     }
     const maxWidth = this.options.maxWidth;
     const scaled = maxWidth && config.width > maxWidth ? maxWidth / config.width : 1;
+    const fps = this.options.fps ?? this.arrivals.fps();
+    this.childFps = fps;
     const encoder = encoderArgs(this.encoder ?? 'libx264', {
-      bitrate: this.options.bitrate ?? defaultBitrate(config.width * scaled, config.height * scaled, this.options.fps),
+      bitrate: this.options.bitrate ?? defaultBitrate(config.width * scaled, config.height * scaled, fps),
       keyframeInterval: this.options.keyframeInterval ?? 1,
-      ...(this.options.fps ? { fps: this.options.fps } : {}),
+      ...(fps ? { fps } : {}),
       ...(maxWidth ? { maxWidth } : {}),
     });
     if (this.video) {

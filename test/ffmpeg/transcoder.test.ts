@@ -107,7 +107,7 @@ async function paced(t: Transcoder, units: SourceUnit[], ms: number, enough = ()
 describe('transcoder', () => {
   it('encodes JPEGs to H.264 that decodes without an error', async () => {
     const pictures = jpegs(40);
-    const t = createTranscoder('h264', { label: 'cam', encoder: 'auto', keyframeInterval: 1 }, log);
+    const t = createTranscoder('h264', { label: 'cam', encoder: 'auto', keyframeInterval: 1, fps: 33 }, log);
     const out = run(t);
     let pushed = 0;
     try {
@@ -158,9 +158,9 @@ describe('transcoder', () => {
 
   it('makes a sub-stream: H.264 (or JPEG) to a 640-wide H.264, the aspect kept, keyframes by time', async () => {
     const input = h264Units(45, 15, 1280, 720);
-    const t = createTranscoder('h264', { label: 'cam', from: 'h264', maxWidth: 640, bitrate: 400 }, log);
+    const t = createTranscoder('h264', { label: 'cam', from: 'h264', maxWidth: 640, bitrate: 400, fps: 33 }, log);
     const out = run(t);
-    const fromJpeg = createTranscoder('h264', { label: 'cam', maxWidth: 640, bitrate: 400 }, log);
+    const fromJpeg = createTranscoder('h264', { label: 'cam', maxWidth: 640, bitrate: 400, fps: 33 }, log);
     const jpegOut = run(fromJpeg);
     try {
       await Promise.all([paced(t, input, 30), paced(fromJpeg, jpegs(30, 800, 600).map(jpegUnit), 30)]);
