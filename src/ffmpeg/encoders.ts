@@ -134,6 +134,9 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
           scale ? `${scale},format=nv12,hwupload` : 'format=nv12,hwupload',
           '-c:v',
           'h264_vaapi',
+          // VBR: the driver honours maxrate (its default mode may not).
+          '-rc_mode',
+          'VBR',
           '-profile:v',
           'high',
           '-bf',
@@ -154,6 +157,9 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
           'h264_nvenc',
           '-preset',
           'llhp',
+          // VBR with the VBV below: the peak held at maxrate, keyframes included.
+          '-rc',
+          'vbr',
           '-zerolatency',
           '1',
           '-bf',
