@@ -11,16 +11,23 @@ import type { SourceSink } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
 import { MpjpegParser } from './mpjpeg-parser.js';
 import { MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming } from './output.js';
-import { superviseFfmpeg, type FfmpegRun } from './process.js';
+import { superviseFfmpeg, type FfmpegChild } from './process.js';
 
-/** An ffmpeg writing `-f mpjpeg` on stdout: each JPEG becomes a unit of the sink. */
-export function runFfmpegJpeg(binary: string, args: string[], sink: SourceSink, maxFrameBytes: number): FfmpegRun {
+/** An ffmpeg writing `-f mpjpeg` on stdout: each JPEG becomes a unit of the sink. `stdin`: its input is written there. */
+export function runFfmpegJpeg(
+  binary: string,
+  args: string[],
+  sink: SourceSink,
+  maxFrameBytes: number,
+  stdin = false,
+): FfmpegChild {
   const onJpeg = (jpeg: Buffer): void => {
     const size = readJpegSize(jpeg);
     if (size) sink.unit({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
   };
   const parser = new MpjpegParser(onJpeg, { boundary: MPJPEG_BOUNDARY, maxFrameBytes });
   return superviseFfmpeg(binary, args, {
+    stdin,
     onStdout: (chunk) => parser.push(chunk),
     onExit: (reason) => sink.ended(reason),
     onClose: () => parser.reset(),
@@ -36,8 +43,16 @@ export function runFfmpegNal(
   binary: string,
   args: string[],
   sink: SourceSink,
-  options: { codec: NalCodec; maxAccessUnitBytes: number; log: Logger; label: string; framing?: NalFraming },
-): FfmpegRun {
+  options: {
+    codec: NalCodec;
+    maxAccessUnitBytes: number;
+    log: Logger;
+    label: string;
+    framing?: NalFraming;
+    /** Its input is written on its stdin. */
+    stdin?: boolean;
+  },
+): FfmpegChild {
   const stream = new NalStream((unit) => sink.unit(nalSourceUnit(unit)), {
     codec: options.codec,
     maxAccessUnitBytes: options.maxAccessUnitBytes,
@@ -48,6 +63,7 @@ export function runFfmpegNal(
   });
   const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg');
   const run = superviseFfmpeg(binary, args, {
+    stdin: options.stdin ?? false,
     onStdout: (chunk) => parser.push(chunk),
     onExit: (reason) => sink.ended(reason),
     onClose: () => {

@@ -64,6 +64,8 @@ export function ffmpegArgs(
   label: string,
   upstream?: UpstreamCodec,
   framing: NalFraming = 'mpjpeg',
+  /** An HTTP camera's response is written on ffmpeg's stdin (its one connection, already open). */
+  piped = false,
 ): FfmpegPlan {
   const encode = jpegEncode(options.quality);
   const video = (input: string[], codec: NalCodec = 'h264'): FfmpegPlan => ({
@@ -97,8 +99,9 @@ export function ffmpegArgs(
     }
     case 'http': {
       // The container is not known in advance: probed as usual, its packets kept (no nobuffer).
-      if (options.passthrough === 'auto' && copied) return video(['-i', spec.url], copied);
-      const input = ['-fflags', 'nobuffer', '-i', spec.url];
+      const url = piped ? 'pipe:0' : spec.url;
+      if (options.passthrough === 'auto' && copied) return video(['-i', url], copied);
+      const input = ['-fflags', 'nobuffer', '-i', url];
       const passthrough =
         options.passthrough === 'auto'
           ? upstream

@@ -9,13 +9,13 @@ import { describeDevice } from '../devices/v4l2.js';
 import { nalFraming } from '../../ffmpeg/capabilities.js';
 import { locateFfmpeg } from '../../ffmpeg/locate.js';
 import type { NalFraming } from '../../ffmpeg/output.js';
-import type { FfmpegRun } from '../../ffmpeg/process.js';
+import type { FfmpegChild, FfmpegRun } from '../../ffmpeg/process.js';
 import { runFfmpegJpeg, runFfmpegNal } from '../../ffmpeg/run.js';
 import type { SourceSink } from '../../media/index.js';
 import type { FrameSource } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 import { copiedCodec, ffmpegArgs, isMjpegFile, type UpstreamCodec } from './capture-plan.js';
-import { mjpegContentType, probeSource, SourceOpenError } from './probe.js';
+import { mjpegContentType, probePiped, probeSource, SourceOpenError } from './probe.js';
 import { openHttpStream, readMjpeg, type HttpStream, type MjpegRun } from '../http/mjpeg-connection.js';
 
 const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
@@ -34,6 +34,31 @@ interface Prepared {
   framing: NalFraming;
   /** An HTTP camera's multipart MJPEG, on the connection that asked: read by camrelay. */
   stream?: HttpStream;
+  /** An HTTP camera's other answer, on the connection that asked: written to ffmpeg's stdin. */
+  piped?: HttpStream;
+}
+
+/** Writes the stream to ffmpeg's stdin as fast as ffmpeg takes it; ends its stdin at the stream's end. */
+function feed(stream: HttpStream, child: FfmpegChild): FfmpegRun {
+  const stdin = child.stdin!;
+  void (async () => {
+    for (let chunk = await stream.read(); chunk && !stdin.destroyed; chunk = await stream.read()) {
+      if (!stdin.write(chunk)) {
+        await new Promise((resolve) => {
+          stdin.once('drain', resolve);
+          stdin.once('close', resolve);
+        });
+      }
+    }
+    stdin.end();
+  })();
+  return {
+    pid: child.pid,
+    async stop() {
+      stream.close();
+      await child.stop();
+    },
+  };
 }
 
 export class FfmpegSource implements FrameSource {
@@ -86,9 +111,10 @@ export class FfmpegSource implements FrameSource {
       return;
     }
     void this.prepare(binary).then(
-      ({ spec, upstream, framing, stream }) => {
+      ({ spec, upstream, framing, stream, piped }) => {
         if (generation !== this.generation) {
           stream?.close();
+          piped?.close();
           return;
         }
         if (stream) {
@@ -97,13 +123,13 @@ export class FfmpegSource implements FrameSource {
           this.run = readMjpeg(stream, sink, this.options.maxFrameBytes);
           return;
         }
-        const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing);
+        const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing, piped !== undefined);
         this.passthrough = plan.passthrough;
         this.log.debug(
           { camera: this.cameraId, passthrough: plan.passthrough, output: plan.output, upstream },
           'starting ffmpeg',
         );
-        this.run =
+        const child =
           plan.output !== 'jpeg'
             ? runFfmpegNal(binary, plan.args, sink, {
                 codec: plan.output,
@@ -111,8 +137,10 @@ export class FfmpegSource implements FrameSource {
                 log: this.log,
                 label: this.cameraId,
                 framing,
+                stdin: piped !== undefined,
               })
-            : runFfmpegJpeg(binary, plan.args, sink, this.options.maxFrameBytes);
+            : runFfmpegJpeg(binary, plan.args, sink, this.options.maxFrameBytes, piped !== undefined);
+        this.run = piped ? feed(piped, child) : child;
       },
       (err: unknown) => {
         if (generation !== this.generation) return;
@@ -124,17 +152,33 @@ export class FfmpegSource implements FrameSource {
 
   /**
    * The spec to capture and, for a network camera or a file, what it sends (asked once, then kept). An
-   * HTTP camera's MJPEG comes with its open connection (`stream`): it is read from there.
+   * HTTP camera comes with its open connection: multipart MJPEG is read here (`stream`), anything else is
+   * written to ffmpeg's stdin (`piped`).
    */
   private async prepare(binary: string): Promise<Prepared> {
     const spec = await this.resolveSpec();
-    if (spec.kind === 'http' && this.options.passthrough !== false && (!this.upstream || this.upstream === 'mjpeg')) {
-      // One request asks and, for multipart MJPEG, is the capture: a camera may serve one client only.
+    if (spec.kind === 'http' && this.options.passthrough !== false) {
+      // One request asks and is the capture: a camera may serve one client only.
       const stream = await openHttpStream(spec.url, HTTP_ANSWER_MS);
       if (stream?.boundary) {
         if (this.upstream !== 'mjpeg') this.logUpstream('mjpeg', stream.contentType!);
         this.upstream = 'mjpeg';
         return { spec, upstream: 'mjpeg', framing: 'mpjpeg', stream };
+      }
+      if (stream && !mjpegContentType(stream.contentType)) {
+        // Anything else goes to ffmpeg on its stdin, asked first (on the same bytes) what it is.
+        try {
+          if (!this.upstream && this.options.passthrough === 'auto') {
+            const found = await probePiped(binary, stream);
+            this.upstream = found.codec;
+            this.logUpstream(found.codec, found.detail);
+          }
+          const framing = copiedCodec(this.upstream) ? await nalFraming(binary) : 'mpjpeg';
+          return { spec, ...(this.upstream ? { upstream: this.upstream } : {}), framing, piped: stream };
+        } catch (err) {
+          stream.close();
+          throw err;
+        }
       }
       stream?.close();
       if (this.options.passthrough === 'auto' && !this.upstream && mjpegContentType(stream?.contentType)) {

@@ -8,7 +8,8 @@
  * cannot be opened throws with the reason ffmpeg gave (connection refused,
  * authentication failed…), like a capture that ends.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import type { HttpStream } from '../http/mjpeg-connection.js';
 import type { SourceSpec } from '../spec.js';
 import { exitReason } from '../../ffmpeg/exit-reason.js';
 import { rtspInput, type UpstreamCodec } from './capture-plan.js';
@@ -84,6 +85,82 @@ export function probeWithFfmpeg(binary: string, input: string[], timeoutMs = PRO
       reject(new SourceOpenError(reason.replace(/^stream ended/, 'no video stream')));
     });
   });
+}
+
+/** Bytes of a stream a piped probe may read before giving up (ffmpeg's own probe reads a few MiB at most). */
+const MAX_PIPED_PROBE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Asks ffmpeg what the first video stream of an open HTTP response is, feeding it on stdin: the camera's
+ * one connection is not spent on the question. Every chunk read is given back to the stream (unread), so
+ * the capture reads from the very first byte, and ffmpeg finds at once what it took seconds to find here.
+ */
+export async function probePiped(
+  binary: string,
+  stream: HttpStream,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<ProbeResult> {
+  const child = spawn(binary, ['-hide_banner', '-loglevel', 'info', '-i', 'pipe:0'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    if (stderr.length < 1024 * 1024) stderr += text;
+  });
+  child.stdin.on('error', () => {}); // EPIPE once ffmpeg has seen enough and exited
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('close', (code) => resolve(code));
+    child.once('error', () => resolve(null));
+  });
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const seen: Buffer[] = [];
+  let bytes = 0;
+  let pending: Promise<Buffer | undefined> | undefined;
+  try {
+    while (!gone) {
+      pending ??= stream.read();
+      const next = await Promise.race([pending.then((chunk) => ({ chunk })), exited.then(() => undefined)]);
+      if (!next) break;
+      pending = undefined;
+      if (!next.chunk) {
+        child.stdin.end();
+        break;
+      }
+      seen.push(next.chunk);
+      bytes += next.chunk.length;
+      if (bytes > MAX_PIPED_PROBE_BYTES) {
+        child.kill('SIGKILL');
+        break;
+      }
+      if (!child.stdin.write(next.chunk)) {
+        await Promise.race([new Promise((resolve) => child.stdin.once('drain', resolve)), exited]);
+      }
+    }
+    const code = await exited;
+    // A read still under way when ffmpeg left: its chunk belongs to the capture too.
+    if (pending) {
+      const chunk = await pending;
+      if (chunk) seen.push(chunk);
+    }
+    const name = videoCodecOf(stderr);
+    if (name) return { codec: classifyCodec(name), detail: name };
+    if (timedOut) {
+      throw new SourceOpenError(`no video stream found within ${Math.round(timeoutMs / 1000)} s of the source`);
+    }
+    const lines = stderr.split(/\r?\n/).filter((l) => !/must be specified/.test(l));
+    const reason = exitReason({ code: code ?? 1, signal: null, stderr: lines.slice(-12) });
+    throw new SourceOpenError(reason.replace(/^stream ended/, 'no video stream'));
+  } finally {
+    clearTimeout(timer);
+    stream.unread(seen);
+  }
 }
 
 /** What the source sends; throws (with ffmpeg's reason) when it cannot be opened. */

@@ -1,7 +1,7 @@
 /**
  * One HTTP connection to a camera, opened once and used for both questions: what it sends (its
- * Content-Type), and, when that is multipart MJPEG, the pictures themselves, read from the same
- * response. Many cheap cameras (the ESP32-CAM sketch, an `ffmpeg -listen 1` server) serve one client at a
+ * Content-Type; for anything but MJPEG, ffmpeg's look at the first bytes), and the pictures themselves,
+ * read from the same response: multipart MJPEG here, anything else by ffmpeg on its stdin. Many cheap cameras (the ESP32-CAM sketch, an `ffmpeg -listen 1` server) serve one client at a
  * time: a probe that hung up and connected again would find the camera gone or busy. The JPEGs are
  * split here (multipart-parser.ts), not by ffmpeg, so that a part whose headers lie costs that part only.
  */
@@ -15,9 +15,40 @@ export interface HttpStream {
   readonly contentType: string | undefined;
   /** Its boundary when it is multipart MJPEG (what readMjpeg() reads). */
   readonly boundary: string | undefined;
-  readonly body: ReadableStream<Uint8Array> | null;
+  /** The body's next chunk (what was given back with unread() first); undefined at its end or once closed. */
+  read(): Promise<Buffer | undefined>;
+  /** Gives chunks back, to be read again first (what a probe read is the capture's too). */
+  unread(chunks: Buffer[]): void;
   /** Hangs up. */
   close(): void;
+}
+
+function bodyStream(
+  contentType: string | undefined,
+  body: ReadableStream<Uint8Array> | null,
+  close: () => void,
+): HttpStream {
+  const reader = body?.getReader();
+  const again: Buffer[] = [];
+  return {
+    contentType,
+    boundary: multipartBoundary(contentType),
+    async read() {
+      const chunk = again.shift();
+      if (chunk) return chunk;
+      if (!reader) return undefined;
+      try {
+        const { value, done } = await reader.read();
+        return done ? undefined : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      } catch {
+        return undefined; // closed, or the connection broke: the end either way
+      }
+    },
+    unread(chunks) {
+      again.unshift(...chunks);
+    },
+    close,
+  };
 }
 
 /** Opens `raw` with its credentials as basic auth; undefined when it does not answer 2xx within timeoutMs. */
@@ -44,13 +75,7 @@ export async function openHttpStream(raw: string, timeoutMs = 5000): Promise<Htt
       controller.abort();
       return undefined;
     }
-    const contentType = res.headers.get('content-type') ?? undefined;
-    return {
-      contentType,
-      boundary: multipartBoundary(contentType),
-      body: res.body,
-      close: () => controller.abort(),
-    };
+    return bodyStream(res.headers.get('content-type') ?? undefined, res.body, () => controller.abort());
   } catch {
     controller.abort();
     return undefined;
@@ -79,21 +104,10 @@ export function readMjpeg(stream: HttpStream, sink: SourceSink, maxFrameBytes: n
     },
     maxFrameBytes,
   );
-  const reader = stream.body?.getReader();
   const done = (async (): Promise<void> => {
-    let reason = 'stream ended (the camera closed the connection)';
-    try {
-      if (!reader) throw new Error('no body');
-      for (;;) {
-        const { value, done: end } = await reader.read();
-        if (end) break;
-        if (!stopping) parser.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-      }
-    } catch (err) {
-      reason = `connection lost: ${(err as Error).message}`;
-    }
+    for (let chunk = await stream.read(); chunk && !stopping; chunk = await stream.read()) parser.push(chunk);
     parser.reset();
-    if (!stopping) sink.ended(reason);
+    if (!stopping) sink.ended('stream ended (the camera closed the connection)');
   })();
   return {
     pid: undefined,

@@ -1,7 +1,8 @@
 /**
- * HTTP MJPEG cameras as they are, against real servers: one that serves a single connection (an
- * `ffmpeg -listen 1` server, like the ESP32-CAM sketch and many cheap cameras), and one whose first part
- * of each connection declares a wrong Content-Length (VLC's MJPEG output). Both must stream.
+ * HTTP cameras as they are, against real servers: ones that serve a single connection (an
+ * `ffmpeg -listen 1` server, like the ESP32-CAM sketch and many cheap cameras), sending multipart MJPEG
+ * with or without its Content-Type, or H.264 in MPEG-TS; and one whose first part of each connection
+ * declares a wrong Content-Length (VLC's MJPEG output). All must stream.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -51,25 +52,39 @@ describe('HTTP MJPEG cameras', () => {
     }
   });
 
-  it('streams from a camera that serves one connection only', async () => {
+  /** An `ffmpeg -listen 1` camera: it serves one connection, then exits. */
+  async function oneConnectionCamera(output: string[], body: (url: string) => Promise<void>): Promise<void> {
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}/cam.mjpg`;
-    const camera = spawn(
-      locateFfmpeg().path,
-      [
-        ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10'],
-        ...['-c:v', 'mjpeg', '-q:v', '5', '-f', 'mpjpeg', '-content_type', 'multipart/x-mixed-replace;boundary=ffmpeg'],
-        ...['-listen', '1', url],
-      ],
-      { stdio: 'ignore' },
-    );
+    const url = `http://127.0.0.1:${port}/cam`;
+    const input = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10'];
+    const camera = spawn(locateFfmpeg().path, [...input, ...output, '-listen', '1', url], { stdio: 'ignore' });
     try {
       await waitFor(() => listening(port), 15_000, 'the one-connection camera to listen');
-      const got = await units(url, 10);
-      assert.ok(got.every((u) => u.config.codec === 'jpeg' && u.config.width === 320));
+      await body(url);
     } finally {
       camera.kill('SIGKILL');
     }
+  }
+
+  it('streams from a camera that serves one connection only: multipart MJPEG', async () => {
+    const mjpeg = ['-c:v', 'mjpeg', '-q:v', '5', '-f', 'mpjpeg'];
+    await oneConnectionCamera([...mjpeg, '-content_type', 'multipart/x-mixed-replace;boundary=ffmpeg'], async (url) => {
+      const got = await units(url, 10);
+      assert.ok(got.every((u) => u.config.codec === 'jpeg' && u.config.width === 320));
+    });
+  });
+
+  it('streams from a camera that serves one connection only: MJPEG without its type, H.264 in MPEG-TS', async () => {
+    await oneConnectionCamera(['-c:v', 'mjpeg', '-q:v', '5', '-f', 'mpjpeg'], async (url) => {
+      const got = await units(url, 10);
+      assert.ok(got.every((u) => u.config.codec === 'jpeg' && u.config.width === 320));
+    });
+    const h264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '10', '-f', 'mpegts'];
+    await oneConnectionCamera(h264, async (url) => {
+      const got = await units(url, 15);
+      assert.ok(got[0]!.keyframe);
+      assert.ok(got.every((u) => u.config.codec === 'h264' && u.config.width === 320));
+    });
   });
 
   it('streams from a camera whose first part of each connection declares a wrong length', async () => {
