@@ -16,7 +16,7 @@ import type { FrameSource } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 import { copiedCodec, ffmpegArgs, isMjpegFile, type UpstreamCodec } from './capture-plan.js';
 import { mjpegContentType, probePiped, probeSource, SourceOpenError } from './probe.js';
-import { openHttpStream, readMjpeg, type HttpStream, type MjpegRun } from '../http/mjpeg-connection.js';
+import { openHttpStream, readMjpeg, type HttpStream, type MjpegRun } from '../http/camera-connection.js';
 
 const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
   h264: 'copied as H.264, no decoding',

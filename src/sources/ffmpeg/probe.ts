@@ -9,7 +9,7 @@
  * authentication failed…), like a capture that ends.
  */
 import { execFile, spawn } from 'node:child_process';
-import type { HttpStream } from '../http/mjpeg-connection.js';
+import type { HttpStream } from '../http/camera-connection.js';
 import type { SourceSpec } from '../spec.js';
 import { exitReason } from '../../ffmpeg/exit-reason.js';
 import { rtspInput, type UpstreamCodec } from './capture-plan.js';

@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import type { SourceUnit } from '../../../src/media/index.js';
 import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
 import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
-import { openHttpStream } from '../../../src/sources/http/mjpeg-connection.js';
+import { openHttpStream } from '../../../src/sources/http/camera-connection.js';
 import { ffmpegJpeg, freePort, quietLogger, waitFor } from '../../support/index.js';
 
 const options = { quality: 80, passthrough: 'auto' as const, maxFrameBytes: 8 * 1024 * 1024 };
