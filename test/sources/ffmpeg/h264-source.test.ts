@@ -113,33 +113,56 @@ describe('native H.264 sources', () => {
     },
   );
 
-  for (const audio of ['aac', 'pcma'] as const) {
-    const noAudio = rtspCameraMissing('h264', audio);
-    it(
-      `copies the H.264 of an RTSP camera that also sends ${audio === 'aac' ? 'AAC' : 'G.711 A-law'} audio`,
-      { skip: skipOutsideCi(noAudio) },
-      async () => {
-        requireInCi(noAudio);
-        // With two streams, ffmpeg's first-packet probe once ended before the video's size was known.
-        const cam = await startRtspCamera({ width: 320, height: 240, fps: 15, keyint: 15, audio });
-        try {
-          const { units } = await capture(
-            { kind: 'rtsp', url: cam.url },
-            (u) => keyframeIndexes(u).length >= 2,
-            'two keyframes',
-          );
-          assert.ok(units[0]!.keyframe);
-          assert.deepEqual(
-            units
-              .map((u) => [u.config.codec, u.config.width, u.config.height].join(' '))
-              .filter((x, i, a) => a.indexOf(x) === i),
-            ['h264 320 240'],
-          );
-        } finally {
-          await cam.stop();
-        }
-      },
-    );
+  const variants = [
+    { codec: 'h264', audio: 'aac', what: 'H.264 of an RTSP camera that also sends AAC audio' },
+    { codec: 'h264', audio: 'pcma', what: 'H.264 of an RTSP camera that also sends G.711 A-law audio' },
+    { codec: 'h265', audio: 'aac', what: 'H.265 of an RTSP camera that also sends AAC audio' },
+    { codec: 'h264', bframes: 2, what: 'H.264 with B-frames of an RTSP camera' },
+  ] as const;
+  for (const variant of variants) {
+    const audio = 'audio' in variant ? variant.audio : undefined;
+    const noCamera = rtspCameraMissing(variant.codec, audio);
+    it(`copies the ${variant.what}`, { skip: skipOutsideCi(noCamera) }, async () => {
+      requireInCi(noCamera);
+      // With two streams, ffmpeg's first-packet probe once ended before the video's size was known.
+      const cam = await startRtspCamera({
+        width: 320,
+        height: 240,
+        fps: 15,
+        keyint: 15,
+        codec: variant.codec,
+        ...(audio ? { audio } : {}),
+        ...('bframes' in variant ? { bframes: variant.bframes } : {}),
+      });
+      try {
+        const { units } = await capture(
+          { kind: 'rtsp', url: cam.url },
+          (u) => keyframeIndexes(u).length >= 2,
+          'two keyframes',
+        );
+        assert.ok(units[0]!.keyframe);
+        assert.deepEqual(
+          units
+            .map((u) => [u.config.codec, u.config.width, u.config.height].join(' '))
+            .filter((x, i, a) => a.indexOf(x) === i),
+          [`${variant.codec} 320 240`],
+        );
+        // What came out decodes cleanly (B-frames too: units in decoding order).
+        const annexB = Buffer.concat(units.map((u) => Buffer.from(avcToAnnexB(u.data))));
+        const format = variant.codec === 'h265' ? 'hevc' : 'h264';
+        const errors = execFileSync(
+          locateFfmpeg().path,
+          ['-v', 'error', '-f', format, '-i', 'pipe:0', '-f', 'null', '-'],
+          {
+            input: annexB,
+            encoding: 'utf8',
+          },
+        );
+        assert.equal(errors, '');
+      } finally {
+        await cam.stop();
+      }
+    });
   }
 
   it('builds the copy plan for v4l2 format=h264, H.264 cameras and files', () => {
