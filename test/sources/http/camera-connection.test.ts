@@ -7,13 +7,22 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { after, describe, it } from 'node:test';
 import type { SourceUnit } from '../../../src/media/index.js';
 import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
 import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
 import { openHttpStream } from '../../../src/sources/http/camera-connection.js';
-import { ffmpegJpeg, freePort, quietLogger, waitFor } from '../../support/index.js';
+import {
+  ffmpegJpeg,
+  freePort,
+  quietLogger,
+  sleep,
+  startServer,
+  V1Client,
+  waitFor,
+  wsUrl,
+} from '../../support/index.js';
 
 const options = { quality: 80, passthrough: 'auto' as const, maxFrameBytes: 8 * 1024 * 1024 };
 
@@ -129,5 +138,61 @@ describe('HTTP MJPEG cameras', () => {
     assert.equal(stream?.boundary, 'x');
     stream!.close();
     assert.equal(await openHttpStream(`http://admin:wrong@127.0.0.1:${port}/locked`), undefined);
+  });
+});
+
+describe('a slow-starting camera', () => {
+  it('comes online though ffmpeg takes longer than the stall timeout to find its stream, at its real frame rate', async () => {
+    // A live H.264 MPEG-TS stream, joined between keyframes 4 s apart: seconds of probing.
+    const encoder = spawn(
+      locateFfmpeg().path,
+      [
+        ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '60', '-f', 'mpegts', 'pipe:1'],
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const clients = new Set<ServerResponse>();
+    encoder.stdout.on('data', (chunk: Buffer) => {
+      for (const res of clients) res.write(chunk);
+    });
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp2t' });
+      clients.add(res);
+      res.on('close', () => clients.delete(res));
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    // Join in the middle of a group of pictures.
+    await sleep(1500);
+    const ts = await startServer([`cam=http://127.0.0.1:${port}/live.ts`]);
+    const viewer = await V1Client.open(wsUrl(ts.url, 'cam'));
+    try {
+      const states = new Set<string>();
+      const info = async (): Promise<{ state: string; fps: number }> =>
+        (await (await fetch(`${ts.url}/api/cameras/cam`)).json()) as { state: string; fps: number };
+      await waitFor(
+        async () => {
+          const { state } = await info();
+          states.add(state);
+          return state === 'online';
+        },
+        40_000,
+        'the camera online',
+      );
+      assert.ok(!states.has('offline'), `states seen: ${[...states].join(', ')}`);
+      const readings: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        readings.push((await info()).fps);
+        await sleep(500);
+      }
+      assert.ok(Math.max(...readings) < 30, `fps readings ${readings.join(', ')} for a 15 fps camera`);
+    } finally {
+      viewer.close();
+      await ts.close();
+      encoder.kill('SIGKILL');
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
