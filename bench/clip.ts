@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../src/ffmpeg/locate.js';
 
 // Noise keeps the JPEGs at a realistic camera size (~70 KB) instead of a flat pattern's few KB.
 /** The bench's clip: noisy 1280x720 JPEGs (about 70 KB each), `frames` of them. */

@@ -21,7 +21,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../src/ffmpeg/locate.js';
 import { addNetns, addVeth, deleteNetns, netnsId, netnsMissing, shapeLink } from '../test/support/netns.js';
 import { startCamrelay, type CamrelayProcess } from '../test/support/process.js';
 import type { AdaptViewerPlan, AdaptViewerResult } from './adapt-viewer.js';

@@ -24,7 +24,7 @@ import { initSegment, mediaSegment } from '../src/codec/mp4/fmp4.js';
 import { loadConfig } from '../src/config/load.js';
 import { IndexDb } from '../src/recording/segment-index.js';
 import { buildServer } from '../src/server/app.js';
-import { locateFfmpeg } from '../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../src/ffmpeg/locate.js';
 import { pino } from 'pino';
 
 // PLAYBACK_BENCH_QUICK=1: 2 hours of 320x240, to check the script itself.

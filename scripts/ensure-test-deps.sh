@@ -20,14 +20,17 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v promtool >/dev/null || need+=(prometheus)
 # The recording tests check every file they write with ffprobe (Debian's ffmpeg package carries it).
 command -v ffprobe >/dev/null || need+=(ffmpeg)
-# videotestsrc is in gstreamer1.0-plugins-base, rtph264pay and rtph265pay in -good, x264enc in -ugly,
-# x265enc (the H.265 camera) in -bad.
+# videotestsrc and audiotestsrc are in gstreamer1.0-plugins-base; rtph264pay, rtph265pay, alawenc,
+# rtppcmapay and rtpmp4gpay (the cameras with a microphone) in -good; x264enc in -ugly; x265enc (the
+# H.265 camera) and voaacenc (AAC) in -bad.
 gst_check='import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import Gst, GstRtspServer
 Gst.init(None)
-raise SystemExit(not all(Gst.ElementFactory.find(e) for e in ("videotestsrc", "rtph264pay", "x264enc", "rtph265pay", "x265enc")))'
+raise SystemExit(not all(Gst.ElementFactory.find(e) for e in (
+  "videotestsrc", "rtph264pay", "x264enc", "rtph265pay", "x265enc",
+  "audiotestsrc", "voaacenc", "rtpmp4gpay", "alawenc", "rtppcmapay")))'
 /usr/bin/python3 -c "$gst_check" 2>/dev/null ||
   need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad)
 

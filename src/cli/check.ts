@@ -14,7 +14,7 @@ import { readTls } from '../security/tls.js';
 import { createSecureContext } from 'node:tls';
 import { MAX_FRAME_BYTES } from '../server/cameras.js';
 import { FfmpegSource } from '../sources/ffmpeg/ffmpeg-source.js';
-import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../ffmpeg/locate.js';
 import { describeSource } from '../sources/spec.js';
 import { unwritable } from '../recording/disk.js';
 import { settleRecordings } from '../recording/config.js';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { SourceSpec } from '../sources/spec.js';
-import { ENCODERS, type EncoderChoice } from '../sources/ffmpeg/encoders.js';
+import { ENCODERS, type EncoderChoice } from '../ffmpeg/encoders.js';
 import { authSchema, limitsSchema, serverSecurityShape, type SecurityConfig } from '../security/config.js';
 import { CAMERA_ID, CAMERA_ID_RULE } from '../camera-id.js';
 import { parseSource } from './camera-source.js';

@@ -13,7 +13,6 @@
 import type { Logger } from 'pino';
 import type { AccessUnit, Codec } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
-import type { PlaceholderRenderer } from '../sources/ffmpeg/placeholder.js';
 import type { FrameSource } from '../sources/source.js';
 import type { CameraInfo, CameraState } from './camera-info.js';
 import { describeCamera, describeTracks, type TrackInfo } from './camera-report.js';
@@ -22,7 +21,7 @@ import { Capture } from './capture.js';
 import { preciseNow, type CameraStatus, type Consumer, type Quality, type ViewerStats } from './consumer.js';
 import type { TranscoderFactory } from './derived-track.js';
 import { NativeCodec } from './native-codec.js';
-import { PlaceholderTicker } from './placeholder-ticker.js';
+import { PlaceholderTicker, type PlaceholderRenderer } from './placeholder-ticker.js';
 import { nextLiveUnit } from './snapshot-wait.js';
 import type { CameraCounters } from './supervisor.js';
 import type { ViewerEvents } from './viewer-events.js';

@@ -10,7 +10,8 @@
  */
 import type { Logger } from 'pino';
 import type { AccessUnit, Codec } from '../media/index.js';
-import type { FrameSource, SourceUnit } from '../sources/source.js';
+import type { SourceUnit } from '../media/index.js';
+import type { FrameSource } from '../sources/source.js';
 import type { Capture } from './capture.js';
 import { preciseNow, type CameraStatus, type Consumer, type Quality } from './consumer.js';
 import { DerivedTrack, type TranscoderFactory } from './derived-track.js';

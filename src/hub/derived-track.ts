@@ -6,8 +6,7 @@
  * configuration changes (the camera came back at another size).
  */
 import type { Logger } from 'pino';
-import type { AccessUnit, Codec, TrackConfig } from '../media/index.js';
-import type { SourceSink, SourceUnit } from '../sources/source.js';
+import type { AccessUnit, Codec, TrackConfig, SourceSink, SourceUnit } from '../media/index.js';
 import { Backoff } from './backoff.js';
 import { preciseNow } from './consumer.js';
 import { ProcessCpu } from './process-cpu.js';
@@ -15,7 +14,7 @@ import { shouldRetune, type RungQuality } from './rungs.js';
 import type { Producer } from './producer.js';
 import type { Track } from './track.js';
 
-/** What src/sources/ffmpeg/transcoder.ts provides. push() never blocks: it drops, counted. */
+/** What src/ffmpeg/transcoder.ts provides. push() never blocks: it drops, counted. */
 export interface Transcoder {
   start(sink: SourceSink): void;
   push(unit: SourceUnit): void;

@@ -4,10 +4,16 @@
  * once a second while the camera stays offline. H.264 consumers get the
  * status only.
  */
-import { fallbackPlaceholder, placeholderSize, type PlaceholderRenderer } from '../sources/ffmpeg/placeholder.js';
-import { readJpegSize } from '../sources/framing/jpeg.js';
+import { readJpegSize } from '../codec/jpeg.js';
+import { fallbackPlaceholder, placeholderSize } from '../media/placeholder.js';
 
 type Size = { width: number; height: number };
+
+/**
+ * Draws the NO SIGNAL picture for a size (the server's wiring injects src/ffmpeg's renderer); rejects once
+ * `signal` says the picture is no longer wanted.
+ */
+export type PlaceholderRenderer = (request: Size, signal?: AbortSignal) => Promise<Buffer>;
 
 export class PlaceholderTicker {
   private timer: NodeJS.Timeout | undefined;

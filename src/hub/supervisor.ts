@@ -2,12 +2,16 @@
  * A camera's source lifecycle: idle → starting → online ⇄ offline → idle.
  * Starts the source on demand, stops it `idleGraceMs` after demand ends,
  * notices stalls (no unit for `stallTimeoutMs`) and ends, and restarts with
- * backoff. It knows nothing of consumers or tracks: the camera tells it about
+ * backoff. The first unit of a run gets its own, longer allowance
+ * (`firstFrameTimeoutMs`): a source may first have to ask the camera what it
+ * sends and ffmpeg to find the stream's parameters, seconds for a live MPEG-TS
+ * stream that must wait for a keyframe. It knows nothing of consumers or tracks: the camera tells it about
  * demand and hears about units and state changes through its hooks.
  */
 import type { Logger } from 'pino';
 import { maskCredentials } from '../sources/credentials.js';
-import type { FrameSource, SourceSink, SourceUnit } from '../sources/source.js';
+import type { SourceSink, SourceUnit } from '../media/index.js';
+import type { FrameSource } from '../sources/source.js';
 import { Backoff } from './backoff.js';
 import type { CameraState } from './camera-info.js';
 import { preciseNow, type CameraStatus } from './consumer.js';
@@ -18,9 +22,19 @@ export interface SupervisorOptions {
   alwaysOn: boolean;
   idleGraceMs: number;
   stallTimeoutMs: number;
+  /** How long a run may take to give its first unit. Default: stallTimeoutMs, at least FIRST_FRAME_TIMEOUT_MS. */
+  firstFrameTimeoutMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
 }
+
+/**
+ * The least time a run gets for its first unit: a probe (up to 15 s for an unanswering camera, ~6 s for a
+ * live MPEG-TS stream joined between keyframes) and then the capture's own look at the stream.
+ */
+export const FIRST_FRAME_TIMEOUT_MS = 30_000;
+/** The frame rate is read from this long after the first unit on: a capture may hand over what it buffered at once. */
+const FPS_SETTLE_MS = 1000;
 
 export interface SupervisorHooks {
   /** Some consumer wants the camera. */
@@ -54,6 +68,10 @@ export class SourceSupervisor {
   /** The newest failure and when (ms since the Unix epoch): kept, idle or not, until a unit comes. */
   private lastFailure: { reason: string; at: number } | undefined;
   private closed = false;
+  /** Whether the current run has given a unit (its stall allowance is stallTimeoutMs from then on). */
+  private runGaveUnit = false;
+  /** Units before this time (ms, preciseNow) do not count in the frame rate. */
+  private fpsFrom = 0;
 
   constructor(
     private readonly options: SupervisorOptions,
@@ -141,6 +159,7 @@ export class SourceSupervisor {
         if (run === this.run) this.onFailure(reason);
       },
     };
+    this.runGaveUnit = false;
     this.armStallTimer();
     this.source.start(sink);
   }
@@ -149,7 +168,13 @@ export class SourceSupervisor {
     const now = preciseNow();
     this.counters.frames++;
     this.counters.bytes += unit.data.length;
-    this.fpsMeter.tick(now);
+    if (!this.runGaveUnit) {
+      this.runGaveUnit = true;
+      // What a capture buffered while it looked at the stream comes at once: no frame rate from that burst.
+      this.fpsFrom = now + FPS_SETTLE_MS;
+      this.fpsMeter.clear();
+    }
+    if (now >= this.fpsFrom) this.fpsMeter.tick(now);
     this.armStallTimer();
     if (this.stateValue !== 'online') this.goOnline();
     // A relayed unit carries the edge's capture time (on this clock): the latency reference includes the uplink.
@@ -164,20 +189,23 @@ export class SourceSupervisor {
     this.scheduleRestart();
   }
 
+  private firstFrameTimeoutMs(): number {
+    return this.options.firstFrameTimeoutMs ?? Math.max(this.options.stallTimeoutMs, FIRST_FRAME_TIMEOUT_MS);
+  }
+
   private armStallTimer(): void {
     clearTimeout(this.stallTimer);
+    const first = !this.runGaveUnit;
+    const timeoutMs = first ? this.firstFrameTimeoutMs() : this.options.stallTimeoutMs;
     this.stallTimer = setTimeout(() => {
       this.stallTimer = undefined;
-      const seconds = this.options.stallTimeoutMs / 1000;
-      const reason =
-        this.stateValue === 'starting' || this.stateValue === 'offline'
-          ? `no first frame within ${seconds}s`
-          : `stalled: no frame for ${seconds}s`;
+      const seconds = timeoutMs / 1000;
+      const reason = first ? `no first frame within ${seconds}s` : `stalled: no frame for ${seconds}s`;
       this.run++;
       void this.source.stop();
       this.goOffline(reason);
       this.scheduleRestart();
-    }, this.options.stallTimeoutMs);
+    }, timeoutMs);
   }
 
   private scheduleRestart(): void {

@@ -41,3 +41,27 @@ export interface AccessUnit {
   /** The generated NO SIGNAL picture sent while the camera is offline. */
   readonly placeholder: boolean;
 }
+
+/**
+ * One access unit as a producer makes it (a camera's capture, a transcoder): the hub stamps it (seq,
+ * receive time) and fans it out.
+ */
+export interface SourceUnit {
+  /** The track's configuration: the same object while nothing changes (consumers compare by identity). */
+  config: TrackConfig;
+  keyframe: boolean;
+  /** JPEG: one whole, validated picture. H.264, H.265: each NAL unit preceded by its 4-byte length. */
+  data: Buffer;
+  /**
+   * When it was received, on this server's clock (ms since the Unix epoch), if earlier than its arrival here:
+   * a relayed camera's units carry the edge's capture time. Unset: the hub stamps the arrival.
+   */
+  receivedAt?: number;
+}
+
+/** Where a producer's units go. */
+export interface SourceSink {
+  unit(unit: SourceUnit): void;
+  /** The producer ended by itself (not through stop()); `reason` says why, for the log. */
+  ended(reason: string): void;
+}

@@ -9,10 +9,10 @@
  * the running source ('edge disconnected') so that viewers see the camera
  * offline until the edge is back.
  */
-import type { TrackConfig } from '../media/index.js';
+import type { TrackConfig, SourceSink } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
-import { readJpegSize } from '../sources/framing/jpeg.js';
-import type { FrameSource, SourceSink } from '../sources/source.js';
+import { readJpegSize } from '../codec/jpeg.js';
+import type { FrameSource } from '../sources/source.js';
 
 /** The edge connection as one camera sees it. */
 export interface EdgeLink {

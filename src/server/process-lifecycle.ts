@@ -4,7 +4,7 @@
  * exit, forced after 8 s.
  */
 import type { Logger } from 'pino';
-import { locateFfmpeg } from '../sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../ffmpeg/locate.js';
 
 export function logFfmpeg(log: Logger): void {
   try {

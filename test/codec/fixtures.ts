@@ -7,7 +7,7 @@ import { AccessUnitSplitter, type AccessUnit } from '../../src/codec/h264/access
 import { avcCCodecString, buildAvcC, parseAvcC } from '../../src/codec/h264/avcc.js';
 import { parseSps } from '../../src/codec/h264/sps.js';
 import { findBox, findPath } from '../../src/codec/mp4/boxes.js';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
 
 export interface EncodeOptions {
   width: number;

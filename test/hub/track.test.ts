@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { CameraStream } from '../../src/hub/camera-stream.js';
 import type { Consumer } from '../../src/hub/consumer.js';
 import { Track } from '../../src/hub/track.js';
-import type { AccessUnit, TrackConfig } from '../../src/media/index.js';
-import type { FrameSource, SourceSink } from '../../src/sources/source.js';
+import type { AccessUnit, TrackConfig, SourceSink } from '../../src/media/index.js';
+import type { FrameSource } from '../../src/sources/source.js';
 import type { Transcoder } from '../../src/hub/derived-track.js';
 import { ffmpegJpeg, jpegUnit, quietLogger, waitFor } from '../support/index.js';
 

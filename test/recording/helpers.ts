@@ -10,8 +10,8 @@ import Database from 'better-sqlite3';
 import { IndexDb } from '../../src/recording/segment-index.js';
 import type { RecorderHost } from '../../src/recording/recorder.js';
 import { FfmpegSource } from '../../src/sources/ffmpeg/ffmpeg-source.js';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
-import type { SourceUnit } from '../../src/sources/source.js';
+import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
+import type { SourceUnit } from '../../src/media/index.js';
 import { ffprobeErrors, ffprobeInfo, quietLogger, waitFor } from '../support/index.js';
 
 /** An H.264 clip (no B-frames), keyframes every `gop` frames; `codec: 'h265'`: H.265 (libx265, `hvc1`). */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readFragmentedFile } from '../../src/recording/fragment-file.js';
-import { readJpegSize } from '../../src/sources/framing/jpeg.js';
+import { readJpegSize } from '../../src/codec/jpeg.js';
 import { ffprobeErrors, ffprobeInfo, startServer, waitFor, type TestServer } from '../support/index.js';
 import { hasEncoder } from '../codec/fixtures.js';
 import { checkStore, makeH264Clip, writeConfig } from './helpers.js';

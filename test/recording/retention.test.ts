@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CameraRegistry } from '../../src/hub/registry.js';
 import { RecordingStore, type RecordedCamera } from '../../src/recording/store.js';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
 import { quietLogger, sleep, startServer } from '../support/index.js';
 import { checkStore, indexRows, makeH264Clip, segmentFiles, writeConfig } from './helpers.js';
 

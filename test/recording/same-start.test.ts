@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TrackConfig } from '../../src/media/index.js';
 import { Recorder } from '../../src/recording/recorder.js';
 import { scanFiles } from '../../src/recording/repair.js';
-import type { SourceUnit } from '../../src/sources/source.js';
+import type { SourceUnit } from '../../src/media/index.js';
 import { captureUnits, makeH264Clip, recorderHost, segmentFiles } from './helpers.js';
 
 describe('segments that start in the same millisecond', () => {

@@ -11,9 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AccessUnit } from '../../src/media/index.js';
+import type { AccessUnit, SourceUnit } from '../../src/media/index.js';
 import { Recorder } from '../../src/recording/recorder.js';
-import type { SourceUnit } from '../../src/sources/source.js';
 import { waitFor } from '../support/index.js';
 import { captureUnits, checkStore, gapRows, indexRows, makeH264Clip, recorderHost } from './helpers.js';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Recorder } from '../../src/recording/recorder.js';
-import type { SourceUnit } from '../../src/sources/source.js';
+import type { SourceUnit } from '../../src/media/index.js';
 import { waitFor } from '../support/index.js';
 import { captureUnits, checkStore, makeH264Clip, recorderHost } from './helpers.js';
 

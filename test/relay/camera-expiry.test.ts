@@ -18,7 +18,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { hashToken } from '../../src/security/secrets.js';
 import { buildServer, type Server } from '../../src/server/app.js';
-import { readJpegSize } from '../../src/sources/framing/jpeg.js';
+import { readJpegSize } from '../../src/codec/jpeg.js';
 import { sleep, waitFor } from '../support/index.js';
 import { getJson, RawEdge, TOKEN_A } from './helpers.js';
 

@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
 import { requireInCi, skipOutsideCi } from '../support/ci.js';
 import { CamrelayProcess } from '../support/index.js';
 import { addNetns, addVeth, deleteNetns, NetnsScript, netnsId, netnsMissing, shapeLink } from '../support/netns.js';

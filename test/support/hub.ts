@@ -4,7 +4,8 @@
  */
 import type { Transcoder, TranscoderFactory, TranscoderInput } from '../../src/hub/derived-track.js';
 import type { Codec, TrackConfig } from '../../src/media/index.js';
-import type { FrameSource, SourceSink, SourceUnit } from '../../src/sources/source.js';
+import type { SourceSink, SourceUnit } from '../../src/media/index.js';
+import type { FrameSource } from '../../src/sources/source.js';
 
 /** A source the test drives by hand: the part under test is the stream, not capture. */
 export class ScriptedSource implements FrameSource {

@@ -11,10 +11,10 @@ import { pino, type Logger } from 'pino';
 import jpeg from 'jpeg-js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildServer, type Server } from '../../src/server/app.js';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
 import { jpegConfig } from '../../src/media/jpeg.js';
-import { readJpegSize } from '../../src/sources/framing/jpeg.js';
-import type { SourceUnit } from '../../src/sources/source.js';
+import { readJpegSize } from '../../src/codec/jpeg.js';
+import type { SourceUnit } from '../../src/media/index.js';
 
 export { waitFor, sleep } from './wait.js';
 export { BIN, ROOT } from './paths.js';

@@ -1,7 +1,8 @@
 /**
  * A real RTSP camera on loopback: GStreamer's RTSP server (rtsp-server.py, run by Debian's
  * /usr/bin/python3, which has the GStreamer bindings) serving a moving ball in H.264 (or H.265),
- * optionally behind basic auth. scripts/ensure-test-deps.sh installs what it needs.
+ * optionally with a second, audio stream (AAC or G.711 A-law, as cameras with a microphone send),
+ * optionally with B-frames (H.264), optionally behind basic auth. scripts/ensure-test-deps.sh installs what it needs.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,6 +22,10 @@ export interface RtspCameraOptions {
   keyint: number;
   /** What it sends: H.264 (x264enc) by default, or H.265 (x265enc). */
   codec?: 'h264' | 'h265';
+  /** A second stream, audio (a 440 Hz tone): AAC (MPEG4-GENERIC, 16 kHz) or G.711 A-law (PCMA, 8 kHz). */
+  audio?: RtspAudio;
+  /** H.264 with this many B-frames (x264's `bframes`); none by default. */
+  bframes?: number;
   /** With both, clients must log in with them (basic auth). */
   user?: string;
   password?: string;
@@ -42,11 +47,18 @@ export interface RtspCamera {
   kill(): Promise<void>;
 }
 
+export type RtspAudio = 'aac' | 'pcma';
+
 const ELEMENTS = { h264: ['x264enc', 'rtph264pay'], h265: ['x265enc', 'rtph265pay'] } as const;
+const AUDIO_ELEMENTS = {
+  aac: ['audiotestsrc', 'voaacenc', 'rtpmp4gpay'],
+  pcma: ['audiotestsrc', 'alawenc', 'rtppcmapay'],
+} as const;
 
 /** Why the RTSP camera cannot run on this machine, or undefined when it can (for skipOutsideCi). */
-export function rtspCameraMissing(codec: 'h264' | 'h265' = 'h264'): string | undefined {
-  const elements = ['videotestsrc', ...ELEMENTS[codec]].map((e) => JSON.stringify(e)).join(', ');
+export function rtspCameraMissing(codec: 'h264' | 'h265' = 'h264', audio?: RtspAudio): string | undefined {
+  const wanted = ['videotestsrc', ...ELEMENTS[codec], ...(audio ? AUDIO_ELEMENTS[audio] : [])];
+  const elements = wanted.map((e) => JSON.stringify(e)).join(', ');
   const check = [
     'import gi',
     'gi.require_version("Gst", "1.0")',
@@ -72,6 +84,8 @@ export async function startRtspCamera(options: RtspCameraOptions): Promise<RtspC
   const args = [SCRIPT, String(port), PATH, String(width), String(height), String(fps), String(keyint)];
   if (user !== undefined && password !== undefined) args.push(user, password);
   if (options.codec) args.push(`--codec=${options.codec}`);
+  if (options.audio) args.push(`--audio=${options.audio}`);
+  if (options.bframes) args.push(`--bframes=${options.bframes}`);
   // stdin stays open: the server quits when it closes, so it never outlives this process.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';

@@ -1,8 +1,11 @@
 """A real RTSP camera for the tests: GStreamer's RTSP server on 127.0.0.1 serving a moving ball in H.264.
 
-/usr/bin/python3 rtsp-server.py [--codec=h264|h265] PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
+/usr/bin/python3 rtsp-server.py [--codec=h264|h265] [--audio=aac|pcma] [--bframes=N] PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
 
---codec=h265 serves H.265 (x265enc, rtph265pay) instead; the option may stand anywhere among the arguments.
+--codec=h265 serves H.265 (x265enc, rtph265pay) instead. --audio adds a second stream, a tone, as most
+IP cameras with a microphone send it: AAC (voaacenc, rtpmp4gpay: MPEG4-GENERIC, 16 kHz mono) or G.711
+A-law (alawenc, rtppcmapay: PCMA, 8 kHz mono). --bframes=N (H.264 only) lets x264 use N B-frames, as
+some cameras do (decode order differs from presentation order). Options may stand anywhere.
 
 With USER and PASSWORD, clients must log in with them (basic auth). Prints "ready" once it listens;
 exits on SIGTERM or SIGINT, and when its stdin closes (the test process that started it is gone).
@@ -17,25 +20,49 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 codec = "h264"
+audio = None
+bframes = 0
 args = []
 for arg in sys.argv[1:]:
     if arg.startswith("--codec="):
         codec = arg.split("=", 1)[1]
+    elif arg.startswith("--audio="):
+        audio = arg.split("=", 1)[1]
+    elif arg.startswith("--bframes="):
+        bframes = int(arg.split("=", 1)[1])
     else:
         args.append(arg)
 port, path, width, height, fps, keyint, *login = args
+# zerolatency turns B-frames off: with B-frames the tuning is left out (and the lookahead kept short).
+H264_TUNING = f"bframes={bframes} rc-lookahead=4" if bframes else "tune=zerolatency bframes=0"
 ENCODERS = {
-    "h264": f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} bframes=0 ! rtph264pay",
+    "h264": f"x264enc {H264_TUNING} speed-preset=ultrafast key-int-max={keyint}"
+    # B-frames need the Main profile (the payloader would settle on Constrained Baseline, which has none).
+    + (" ! video/x-h264,profile=main" if bframes else "")
+    + " ! rtph264pay",
     "h265": f"videoconvert ! video/x-raw,format=I420 ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} ! rtph265pay",
+}
+AUDIO = {
+    "aac": "audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 ! rtpmp4gpay",
+    "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay",
 }
 if codec not in ENCODERS:
     sys.exit(f"unknown codec {codec}: h264 or h265")
+if audio is not None and audio not in AUDIO:
+    sys.exit(f"unknown audio {audio}: aac or pcma")
+if bframes and codec != "h264":
+    sys.exit("--bframes is for H.264")
 Gst.init(None)
 server = GstRtspServer.RTSPServer(address="127.0.0.1", service=port)
 factory = GstRtspServer.RTSPMediaFactory()
+sound = (
+    f" audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! audioconvert ! audioresample ! {AUDIO[audio]} name=pay1 pt=97"
+    if audio
+    else ""
+)
 factory.set_launch(
     f"( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1"
-    f" ! {ENCODERS[codec]} name=pay0 pt=96 )"
+    f" ! {ENCODERS[codec]} name=pay0 pt=96{sound} )"
 )
 if login:
     auth = GstRtspServer.RTSPAuth()

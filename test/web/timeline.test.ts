@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
 import { ffmpegJpeg, waitFor } from '../support/index.js';
 import { artifactPath, REPO } from './artifacts.js';
 import { CHROMIUM, launchBrowser, openPage } from './browser.js';

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { locateFfmpeg } from '../ffmpeg/locate.js';
+import { locateFfmpeg } from '../../ffmpeg/locate.js';
 
 const run = promisify(execFile);
 

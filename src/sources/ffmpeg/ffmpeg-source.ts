@@ -1,17 +1,22 @@
 /**
  * A FrameSource that captures through an ffmpeg child process: JPEG units, or
- * H.264 or H.265 units from a camera that sends them (asked once, probe.ts).
+ * H.264 or H.265 units from a camera that sends them (asked once, probe.ts). An HTTP camera that
+ * answers multipart MJPEG is read from the very connection that asked it (src/sources/http/): no ffmpeg.
  */
 import type { Logger } from 'pino';
 import { maskCredentials, sourceSecrets } from '../credentials.js';
 import { describeDevice } from '../devices/v4l2.js';
-import type { FrameSource, SourceSink } from '../source.js';
+import { nalFraming } from '../../ffmpeg/capabilities.js';
+import { locateFfmpeg } from '../../ffmpeg/locate.js';
+import type { NalFraming } from '../../ffmpeg/output.js';
+import type { FfmpegChild, FfmpegRun } from '../../ffmpeg/process.js';
+import { runFfmpegJpeg, runFfmpegNal } from '../../ffmpeg/run.js';
+import type { SourceSink } from '../../media/index.js';
+import type { FrameSource } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
-import { copiedCodec, ffmpegArgs, isMjpegFile } from './args.js';
-import { h264Framing, type H264Framing } from './framing.js';
-import { locateFfmpeg } from './locate.js';
-import { probeSource, SourceOpenError, type UpstreamCodec } from './probe.js';
-import { runFfmpeg, runFfmpegVideo, type FfmpegRun } from './process.js';
+import { copiedCodec, ffmpegArgs, isMjpegFile, type UpstreamCodec } from './capture-plan.js';
+import { mjpegContentType, probePiped, probeSource, SourceOpenError } from './probe.js';
+import { openHttpStream, readMjpeg, type HttpStream, type MjpegRun } from '../http/camera-connection.js';
 
 const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
   h264: 'copied as H.264, no decoding',
@@ -20,8 +25,44 @@ const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
   other: 'encoded to JPEG',
 };
 
+/** How long an HTTP camera has to answer the request that asks what it sends. */
+const HTTP_ANSWER_MS = 5000;
+
+interface Prepared {
+  spec: SourceSpec;
+  upstream?: UpstreamCodec;
+  framing: NalFraming;
+  /** An HTTP camera's multipart MJPEG, on the connection that asked: read by camrelay. */
+  stream?: HttpStream;
+  /** An HTTP camera's other answer, on the connection that asked: written to ffmpeg's stdin. */
+  piped?: HttpStream;
+}
+
+/** Writes the stream to ffmpeg's stdin as fast as ffmpeg takes it; ends its stdin at the stream's end. */
+function feed(stream: HttpStream, child: FfmpegChild): FfmpegRun {
+  const stdin = child.stdin!;
+  void (async () => {
+    for (let chunk = await stream.read(); chunk && !stdin.destroyed; chunk = await stream.read()) {
+      if (!stdin.write(chunk)) {
+        await new Promise((resolve) => {
+          stdin.once('drain', resolve);
+          stdin.once('close', resolve);
+        });
+      }
+    }
+    stdin.end();
+  })();
+  return {
+    pid: child.pid,
+    async stop() {
+      stream.close();
+      await child.stop();
+    },
+  };
+}
+
 export class FfmpegSource implements FrameSource {
-  private run: FfmpegRun | undefined;
+  private run: FfmpegRun | MjpegRun | undefined;
   /** What the camera sends, once asked (probe.ts). */
   private upstream: UpstreamCodec | undefined;
   /** Bumped by stop() so that an asynchronous start that loses the race does nothing. */
@@ -70,24 +111,36 @@ export class FfmpegSource implements FrameSource {
       return;
     }
     void this.prepare(binary).then(
-      ({ spec, upstream, framing }) => {
-        if (generation !== this.generation) return;
-        const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing);
+      ({ spec, upstream, framing, stream, piped }) => {
+        if (generation !== this.generation) {
+          stream?.close();
+          piped?.close();
+          return;
+        }
+        if (stream) {
+          this.passthrough = true;
+          this.log.debug({ camera: this.cameraId }, 'reading the multipart MJPEG stream');
+          this.run = readMjpeg(stream, sink, this.options.maxFrameBytes);
+          return;
+        }
+        const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing, piped !== undefined);
         this.passthrough = plan.passthrough;
         this.log.debug(
           { camera: this.cameraId, passthrough: plan.passthrough, output: plan.output, upstream },
           'starting ffmpeg',
         );
-        this.run =
+        const child =
           plan.output !== 'jpeg'
-            ? runFfmpegVideo(binary, plan.args, sink, {
+            ? runFfmpegNal(binary, plan.args, sink, {
                 codec: plan.output,
                 maxAccessUnitBytes: this.options.maxFrameBytes,
                 log: this.log,
                 label: this.cameraId,
                 framing,
+                stdin: piped !== undefined,
               })
-            : runFfmpeg(binary, plan.args, sink, this.options.maxFrameBytes);
+            : runFfmpegJpeg(binary, plan.args, sink, this.options.maxFrameBytes, piped !== undefined);
+        this.run = piped ? feed(piped, child) : child;
       },
       (err: unknown) => {
         if (generation !== this.generation) return;
@@ -97,24 +150,62 @@ export class FfmpegSource implements FrameSource {
     );
   }
 
-  /** The spec to capture and, for a network camera or a file, what it sends (asked once, then kept). */
-  private async prepare(binary: string): Promise<{ spec: SourceSpec; upstream?: UpstreamCodec; framing: H264Framing }> {
+  /**
+   * The spec to capture and, for a network camera or a file, what it sends (asked once, then kept). An
+   * HTTP camera comes with its open connection: multipart MJPEG is read here (`stream`), anything else is
+   * written to ffmpeg's stdin (`piped`).
+   */
+  private async prepare(binary: string): Promise<Prepared> {
     const spec = await this.resolveSpec();
+    if (spec.kind === 'http' && this.options.passthrough !== false) {
+      // One request asks and is the capture: a camera may serve one client only.
+      const stream = await openHttpStream(spec.url, HTTP_ANSWER_MS);
+      if (stream?.boundary) {
+        if (this.upstream !== 'mjpeg') this.logUpstream('mjpeg', stream.contentType!);
+        this.upstream = 'mjpeg';
+        return { spec, upstream: 'mjpeg', framing: 'mpjpeg', stream };
+      }
+      if (stream && !mjpegContentType(stream.contentType)) {
+        // Anything else goes to ffmpeg on its stdin, asked first (on the same bytes) what it is.
+        try {
+          if (!this.upstream && this.options.passthrough === 'auto') {
+            const found = await probePiped(binary, stream);
+            this.upstream = found.codec;
+            this.logUpstream(found.codec, found.detail);
+          }
+          const framing = copiedCodec(this.upstream) ? await nalFraming(binary) : 'mpjpeg';
+          return { spec, ...(this.upstream ? { upstream: this.upstream } : {}), framing, piped: stream };
+        } catch (err) {
+          stream.close();
+          throw err;
+        }
+      }
+      stream?.close();
+      if (this.options.passthrough === 'auto' && !this.upstream && mjpegContentType(stream?.contentType)) {
+        // One JPEG per request (a snapshot URL): ffmpeg reads it, JPEGs passed through.
+        this.logUpstream('mjpeg', stream!.contentType!);
+        this.upstream = 'mjpeg';
+      }
+    }
     if (!this.needsProbe(spec)) {
       const h264 = spec.kind === 'v4l2' && spec.format === 'h264';
-      return { spec, framing: h264 ? await h264Framing(binary) : 'mpjpeg' };
+      return { spec, framing: h264 ? await nalFraming(binary) : 'mpjpeg' };
     }
     if (!this.upstream) {
       const found = await probeSource(spec, binary);
       this.upstream = found.codec;
-      this.log.info(
-        { camera: this.cameraId, codec: found.detail, upstream: found.codec },
-        `camera sends ${found.detail}: ${UPSTREAM_PLAN[found.codec]}`,
-      );
+      this.logUpstream(found.codec, found.detail);
     }
-    // A looped file's H.264 or H.265 always goes out raw (args.ts says why).
-    const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : spec.kind === 'file' ? 'raw' : await h264Framing(binary);
+    // A looped file's H.264 or H.265 always goes out raw (capture-plan.ts says why).
+    const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : spec.kind === 'file' ? 'raw' : await nalFraming(binary);
     return { spec, upstream: this.upstream, framing };
+  }
+
+  private logUpstream(upstream: UpstreamCodec, detail: string): void {
+    this.log.info(
+      { camera: this.cameraId, codec: detail, upstream },
+      `camera sends ${detail}: ${UPSTREAM_PLAN[upstream]}`,
+    );
   }
 
   private needsProbe(spec: SourceSpec): boolean {

@@ -1,20 +1,20 @@
 /**
  * What a network camera or a file actually sends, asked of the source itself
  * rather than guessed from its URL: H.264 and H.265 are copied untouched, MJPEG passed
- * through, anything else encoded. An HTTP camera is asked first with one GET
- * (its Content-Type: multipart/x-mixed-replace or image/jpeg is MJPEG);
- * otherwise ffmpeg opens the input and reports its video stream
+ * through, anything else encoded. (An HTTP camera's Content-Type is asked first, on the
+ * connection that may then be the capture: ffmpeg-source.ts.) ffmpeg opens the input and
+ * reports its video stream
  * (`Stream #0:0: Video: h264 …`). Bounded in time and output; a source that
  * cannot be opened throws with the reason ffmpeg gave (connection refused,
  * authentication failed…), like a capture that ends.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import type { HttpStream } from '../http/camera-connection.js';
 import type { SourceSpec } from '../spec.js';
-import { exitReason } from './exit-reason.js';
+import { exitReason } from '../../ffmpeg/exit-reason.js';
+import { rtspInput, type UpstreamCodec } from './capture-plan.js';
 
-export type UpstreamCodec = 'h264' | 'h265' | 'mjpeg' | 'other';
-
-/** The source could not be opened; the message is the reason, worded as a capture's end (exit-reason.ts). */
+/** The source could not be opened; the message is the reason, worded as a capture's end (src/ffmpeg/exit-reason.ts). */
 export class SourceOpenError extends Error {}
 
 export interface ProbeResult {
@@ -39,7 +39,7 @@ export function classifyCodec(name: string): UpstreamCodec {
 }
 
 /** What an HTTP response's Content-Type says, when it says MJPEG. */
-export function mjpegContentType(contentType: string | null): boolean {
+export function mjpegContentType(contentType: string | null | undefined): boolean {
   if (!contentType) return false;
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   return type === 'multipart/x-mixed-replace' || type === 'image/jpeg';
@@ -50,7 +50,7 @@ export function probeInput(spec: SourceSpec): string[] | undefined {
   switch (spec.kind) {
     case 'rtsp':
       // The SDP names the codec: the first packet is enough.
-      return ['-rtsp_transport', 'tcp', '-probesize', '32', '-analyzeduration', '0', '-i', spec.url];
+      return rtspInput(spec.url, true);
     case 'http':
       return ['-i', spec.url];
     case 'file':
@@ -87,34 +87,79 @@ export function probeWithFfmpeg(binary: string, input: string[], timeoutMs = PRO
   });
 }
 
-/** An HTTP source's Content-Type, with the URL's credentials sent as basic auth; undefined if it cannot tell. */
-export async function httpContentType(raw: string, timeoutMs = 5000): Promise<string | undefined> {
-  let url: URL;
+/** Bytes of a stream a piped probe may read before giving up (ffmpeg's own probe reads a few MiB at most). */
+const MAX_PIPED_PROBE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Asks ffmpeg what the first video stream of an open HTTP response is, feeding it on stdin: the camera's
+ * one connection is not spent on the question. Every chunk read is given back to the stream (unread), so
+ * the capture reads from the very first byte, and ffmpeg finds at once what it took seconds to find here.
+ */
+export async function probePiped(
+  binary: string,
+  stream: HttpStream,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<ProbeResult> {
+  const child = spawn(binary, ['-hide_banner', '-loglevel', 'info', '-i', 'pipe:0'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    if (stderr.length < 1024 * 1024) stderr += text;
+  });
+  child.stdin.on('error', () => {}); // EPIPE once ffmpeg has seen enough and exited
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('close', (code) => resolve(code));
+    child.once('error', () => resolve(null));
+  });
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const seen: Buffer[] = [];
+  let bytes = 0;
+  let pending: Promise<Buffer | undefined> | undefined;
   try {
-    url = new URL(raw);
-  } catch {
-    return undefined;
-  }
-  const headers: Record<string, string> = {};
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-    url.username = '';
-    url.password = '';
-  }
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    const res = await fetch(url, { headers, signal: controller.signal, redirect: 'follow' });
-    const type = res.ok ? res.headers.get('content-type') : null;
-    // Only the headers were wanted: an MJPEG stream never ends by itself.
-    controller.abort();
-    return type ?? undefined;
-  } catch {
-    return undefined;
+    while (!gone) {
+      pending ??= stream.read();
+      const next = await Promise.race([pending.then((chunk) => ({ chunk })), exited.then(() => undefined)]);
+      if (!next) break;
+      pending = undefined;
+      if (!next.chunk) {
+        child.stdin.end();
+        break;
+      }
+      seen.push(next.chunk);
+      bytes += next.chunk.length;
+      if (bytes > MAX_PIPED_PROBE_BYTES) {
+        child.kill('SIGKILL');
+        break;
+      }
+      if (!child.stdin.write(next.chunk)) {
+        await Promise.race([new Promise((resolve) => child.stdin.once('drain', resolve)), exited]);
+      }
+    }
+    const code = await exited;
+    // A read still under way when ffmpeg left: its chunk belongs to the capture too.
+    if (pending) {
+      const chunk = await pending;
+      if (chunk) seen.push(chunk);
+    }
+    const name = videoCodecOf(stderr);
+    if (name) return { codec: classifyCodec(name), detail: name };
+    if (timedOut) {
+      throw new SourceOpenError(`no video stream found within ${Math.round(timeoutMs / 1000)} s of the source`);
+    }
+    const lines = stderr.split(/\r?\n/).filter((l) => !/must be specified/.test(l));
+    const reason = exitReason({ code: code ?? 1, signal: null, stderr: lines.slice(-12) });
+    throw new SourceOpenError(reason.replace(/^stream ended/, 'no video stream'));
   } finally {
     clearTimeout(timer);
+    stream.unread(seen);
   }
 }
 
@@ -124,10 +169,6 @@ export async function probeSource(
   binary: string,
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<ProbeResult> {
-  if (spec.kind === 'http') {
-    const type = await httpContentType(spec.url, Math.min(timeoutMs, 5000));
-    if (mjpegContentType(type ?? null)) return { codec: 'mjpeg', detail: type! };
-  }
   const input = probeInput(spec);
   if (!input) throw new Error(`a ${spec.kind} source is not probed`);
   return probeWithFfmpeg(binary, input, timeoutMs);

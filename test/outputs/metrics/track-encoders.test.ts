@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TrackInfo } from '../../../src/hub/camera-stream.js';
 import type { ViewerStats } from '../../../src/hub/consumer.js';
-import { ENCODERS } from '../../../src/sources/ffmpeg/encoders.js';
+import { ENCODERS } from '../../../src/ffmpeg/encoders.js';
 import {
   requireInCi,
   rtspCameraMissing,

@@ -12,7 +12,7 @@ import { avcToAnnexB, joinAnnexB } from '../../../src/codec/h264/nal.js';
 import { parseSps } from '../../../src/codec/h264/sps.js';
 import { parseHvcC } from '../../../src/codec/h265/hvcc.js';
 import { parseHevcSps } from '../../../src/codec/h265/sps.js';
-import { locateFfmpeg } from '../../../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
 import type { TextMessage, V1Frame } from '../../support/index.js';
 
 export interface ReceivedConfig {

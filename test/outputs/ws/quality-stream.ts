@@ -10,7 +10,7 @@ import { WebSocket } from 'ws';
 import { avcToAnnexB, joinAnnexB } from '../../../src/codec/h264/nal.js';
 import { decodeHeader } from '../../../src/wire/header.js';
 import type { TextMessage } from '../../support/index.js';
-import { locateFfmpeg } from '../../../src/sources/ffmpeg/locate.js';
+import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
 import { checkConfig, type ReceivedConfig } from './h264-viewer.js';
 
 export interface OrderedUnit {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readJpegSize } from '../../../src/sources/framing/jpeg.js';
+import { readJpegSize } from '../../../src/codec/jpeg.js';
 import {
   ffmpegChildren,
   requireInCi,

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import type { CameraStream } from '../../../src/hub/camera-stream.js';
 import { pickCodec } from '../../../src/outputs/ws/index.js';
 import type { AccessUnit } from '../../../src/media/index.js';
-import { readJpegSize } from '../../../src/sources/framing/jpeg.js';
+import { readJpegSize } from '../../../src/codec/jpeg.js';
 import {
   ffmpegChildren,
   requireInCi,

@@ -1,5 +1,5 @@
 /**
- * H.264 encoders (src/sources/ffmpeg/encoders.ts): the arguments built for each (tuned for live:
+ * H.264 encoders (src/ffmpeg/encoders.ts, encoder-choice.ts): the arguments built for each (tuned for live:
  * no B-frames, keyframes by time, SPS/PPS and delimiters, the right pixel format or upload), and
  * `auto`, which probes the candidates with real ffmpeg and falls back to libx264 when the hardware
  * ones fail, as they do on this machine, choosing once per process.
@@ -9,18 +9,14 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import {
-  AUTO_ORDER,
   chooseEncoder,
-  defaultBitrate,
-  ENCODERS,
-  encoderArgs,
   forgetEncoderChoices,
   probeEncoder,
   resolveEncoder,
-  VAAPI_DEVICE,
   type EncoderChoiceResult,
-} from '../../src/sources/ffmpeg/encoders.js';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
+} from '../../src/ffmpeg/encoder-choice.js';
+import { AUTO_ORDER, defaultBitrate, ENCODERS, encoderArgs, VAAPI_DEVICE } from '../../src/ffmpeg/encoders.js';
+import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
 
 const settings = { bitrate: 2000, keyframeInterval: 1, fps: 25 };
 

@@ -16,21 +16,11 @@
  *   KILL_GRACE_MS later, as is one that takes over RENDER_TIMEOUT_MS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import jpeg from 'jpeg-js';
-import { checkJpeg } from '../framing/jpeg.js';
+import { checkJpeg } from '../codec/jpeg.js';
+import { fallbackPlaceholder, greyJpeg, placeholderSize, type PlaceholderSize } from '../media/placeholder.js';
 import { filterQuote, findFont } from './font.js';
 import { locateFfmpeg } from './locate.js';
 
-export interface PlaceholderRequest {
-  width: number;
-  height: number;
-}
-
-/** The picture for a size; `signal` says the caller no longer wants it (the promise then rejects). */
-export type PlaceholderRenderer = (request: PlaceholderRequest, signal?: AbortSignal) => Promise<Buffer>;
-
-export const MAX_PLACEHOLDER_SIDE = 1920;
-export const MAX_PLACEHOLDER_AREA = 1920 * 1080;
 export const MAX_RENDERS_IN_FLIGHT = 2;
 const MAX_QUEUED = 8;
 /** Finished pictures kept, least recently used dropped first. */
@@ -39,25 +29,6 @@ const RENDER_TIMEOUT_MS = 10_000;
 const UNWANTED_GRACE_MS = 1000;
 const KILL_GRACE_MS = 500;
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
-
-function even(n: number): number {
-  return Math.max(16, Math.round(n / 2) * 2);
-}
-
-/** The size a placeholder is drawn at for a camera of `width`x`height`: capped, aspect kept, even. */
-export function placeholderSize(width: number, height: number): { width: number; height: number } {
-  if (!(width > 0 && height > 0 && Number.isFinite(width) && Number.isFinite(height)))
-    return { width: 640, height: 360 };
-  const scale = Math.min(
-    1,
-    MAX_PLACEHOLDER_SIDE / Math.max(width, height),
-    Math.sqrt(MAX_PLACEHOLDER_AREA / (width * height)),
-  );
-  if (scale === 1) return { width: even(width), height: even(height) };
-  // Scaled down: rounded down to even, so the caps hold.
-  const down = (n: number): number => Math.max(16, Math.floor((n * scale) / 2) * 2);
-  return { width: down(width), height: down(height) };
-}
 
 interface Render {
   readonly key: string;
@@ -79,7 +50,7 @@ class PlaceholderRenders {
   private readonly queue: Render[] = [];
   private readonly running = new Set<ChildProcess>();
 
-  render(request: PlaceholderRequest, signal?: AbortSignal): Promise<Buffer> {
+  render(request: PlaceholderSize, signal?: AbortSignal): Promise<Buffer> {
     const { width, height } = placeholderSize(request.width, request.height);
     const key = `${width}x${height}`;
     let render = this.renders.get(key);
@@ -254,19 +225,10 @@ function ffmpegArgs(width: number, height: number): string[] {
 const renders = new PlaceholderRenders();
 process.once('exit', () => renders.killAll());
 
-export const renderPlaceholder: PlaceholderRenderer = (request, signal) => renders.render(request, signal);
-
-export function greyJpeg(width: number, height: number): Buffer {
-  const w = Math.min(even(width), 640);
-  const h = Math.min(even(height), 360);
-  const data = Buffer.alloc(w * h * 4, 0x30);
-  return jpeg.encode({ data, width: w, height: h }, 50).data;
-}
-
-let fallback: Buffer | undefined;
-
-/** A grey picture made once: for when no render can be had. */
-export function fallbackPlaceholder(): Buffer {
-  fallback ??= greyJpeg(640, 360);
-  return fallback;
+/**
+ * The NO SIGNAL picture for a camera of this size (capped: placeholderSize()); `signal` says the caller no
+ * longer wants it (the promise then rejects). The hub's PlaceholderRenderer, injected by the server's wiring.
+ */
+export function renderPlaceholder(request: PlaceholderSize, signal?: AbortSignal): Promise<Buffer> {
+  return renders.render(request, signal);
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MpjpegParser } from '../../../src/sources/framing/mpjpeg-parser.js';
-import { checkJpeg, readJpegSize } from '../../../src/sources/framing/jpeg.js';
-import { ffmpegJpeg } from '../../support/index.js';
+import { MpjpegParser } from '../../src/ffmpeg/mpjpeg-parser.js';
+import { checkJpeg, readJpegSize } from '../../src/codec/jpeg.js';
+import { ffmpegJpeg } from '../support/index.js';
 
 const A = ffmpegJpeg(320, 240, 'testsrc2');
 const B = ffmpegJpeg(160, 120, 'testsrc');

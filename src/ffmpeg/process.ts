@@ -1,5 +1,5 @@
 /**
- * One supervised ffmpeg child: spawns it, hands its stdout to a parser (the
+ * One supervised ffmpeg child: spawns it, hands its stdout to the caller (run.ts: the
  * mpjpeg parser for JPEG, the access-unit stream for H.264 and H.265), keeps the
  * last lines of stderr to explain a failure, and kills it (TERM, then KILL) on
  * stop. A transcoder also writes its input to the child's stdin. Every live
@@ -7,16 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import type { Logger } from 'pino';
-import { jpegConfig } from '../../media/jpeg.js';
-import { readJpegSize } from '../framing/jpeg.js';
-import { MpjpegParser } from '../framing/mpjpeg-parser.js';
-import type { SourceSink } from '../source.js';
-import { MPJPEG_BOUNDARY } from './args.js';
 import { exitReason, isNoise } from './exit-reason.js';
-import type { H264Framing } from './framing.js';
-import type { NalCodec } from '../../codec/video.js';
-import { VideoStream } from './video-stream.js';
 
 const STDERR_LINES = 12;
 const KILL_AFTER_MS = 2000;
@@ -127,83 +118,4 @@ export function superviseFfmpeg(binary: string, args: string[], options: FfmpegC
       void stop();
     },
   };
-}
-
-/** An ffmpeg writing `-f mpjpeg` on stdout: each JPEG becomes a unit of the sink. */
-export function runFfmpeg(binary: string, args: string[], sink: SourceSink, maxFrameBytes: number): FfmpegRun {
-  const onJpeg = (jpeg: Buffer): void => {
-    const size = readJpegSize(jpeg);
-    if (size) sink.unit({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
-  };
-  const parser = new MpjpegParser(onJpeg, { boundary: MPJPEG_BOUNDARY, maxFrameBytes });
-  return superviseFfmpeg(binary, args, {
-    onStdout: (chunk) => parser.push(chunk),
-    onExit: (reason) => sink.ended(reason),
-    onClose: () => parser.reset(),
-  });
-}
-
-/**
- * An ffmpeg writing H.264 or H.265 on stdout, each packet (one access unit, Annex B) framed by the
- * mpjpeg muxer (`-f mpjpeg`), or as a raw stream with builds whose mpjpeg takes MJPEG only (framing.ts):
- * each access unit becomes a unit of the sink as soon as it is known to be whole.
- */
-export function runFfmpegVideo(
-  binary: string,
-  args: string[],
-  sink: SourceSink,
-  options: { codec: NalCodec; maxAccessUnitBytes: number; log: Logger; label: string; framing?: H264Framing },
-): FfmpegRun {
-  const stream = new VideoStream((unit) => sink.unit(unit), {
-    codec: options.codec,
-    maxAccessUnitBytes: options.maxAccessUnitBytes,
-    log: options.log,
-    label: options.label,
-    // Only ever called from stream.push(), which runs once `run` is set.
-    onFatal: (reason) => run.fail(reason),
-  });
-  const parser = h264Parser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg');
-  const run = superviseFfmpeg(binary, args, {
-    onStdout: (chunk) => parser.push(chunk),
-    onExit: (reason) => sink.ended(reason),
-    onClose: () => {
-      parser.reset();
-      stream.reset();
-    },
-  });
-  return run;
-}
-
-/** The parser of H.264 or H.265 on stdout in this framing: packets in mpjpeg parts, or a raw Annex B stream. */
-export function h264Parser(stream: VideoStream, maxPacketBytes: number, framing: H264Framing): ChunkParser {
-  if (framing === 'mpjpeg') return h264PacketParser(stream, maxPacketBytes);
-  return { push: (chunk) => stream.push(chunk), reset: () => stream.reset() };
-}
-
-/**
- * Splits `-f mpjpeg` output whose parts are H.264 or H.265 packets, into the stream. A part the parser
- * rejects (over the size bound) was a picture: the stream skips to the next keyframe.
- */
-export function h264PacketParser(stream: VideoStream, maxPacketBytes: number): ChunkParser {
-  const parser = new MpjpegParser((packet) => stream.pushPacket(packet), {
-    boundary: MPJPEG_BOUNDARY,
-    maxFrameBytes: maxPacketBytes,
-    check: (body) => (body.length > 0 ? body : undefined),
-  });
-  let rejected = 0;
-  return {
-    push(chunk) {
-      parser.push(chunk);
-      if (parser.counters.rejected !== rejected) {
-        rejected = parser.counters.rejected;
-        stream.gap(`packet over ${maxPacketBytes} bytes dropped`);
-      }
-    },
-    reset: () => parser.reset(),
-  };
-}
-
-export interface ChunkParser {
-  push(chunk: Buffer): void;
-  reset(): void;
 }

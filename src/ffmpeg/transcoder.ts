@@ -22,19 +22,28 @@
  * or from its H.264 (`from: 'h264'`: decoded, scaled, encoded again).
  */
 import type { Logger } from 'pino';
-import { joinAnnexB, splitAvc } from '../../codec/annexb.js';
-import { isNalCodec, NAL_CODECS, type NalCodecSupport } from '../../codec/video.js';
-import { jpegConfig } from '../../media/jpeg.js';
-import type { Codec, TrackConfig } from '../../media/index.js';
-import { readJpegSize } from '../framing/jpeg.js';
-import { MpjpegParser } from '../framing/mpjpeg-parser.js';
-import type { SourceSink, SourceUnit } from '../source.js';
-import { MPJPEG_BOUNDARY, qscale } from './args.js';
-import { defaultBitrate, encoderArgs, resolveEncoder, type Encoder, type EncoderChoice } from './encoders.js';
-import { VideoStream } from './video-stream.js';
+import { joinAnnexB, splitAvc } from '../codec/annexb.js';
+import { readJpegSize } from '../codec/jpeg.js';
+import { NalStream } from '../codec/nal-stream.js';
+import { isNalCodec, NAL_CODECS, type NalCodecSupport } from '../codec/video.js';
+import type { Codec, SourceSink, SourceUnit, TrackConfig } from '../media/index.js';
+import { jpegConfig } from '../media/jpeg.js';
+import { ArrivalRate } from './arrival-rate.js';
+import { nalFraming, passthroughTiming } from './capabilities.js';
+import { qscale } from './capture-args.js';
+import { resolveEncoder } from './encoder-choice.js';
+import { defaultBitrate, encoderArgs, type Encoder, type EncoderChoice } from './encoders.js';
 import { locateFfmpeg } from './locate.js';
-import { FFMPEG_FORMAT, h264Framing, h264Output, passthroughTiming, type H264Framing } from './framing.js';
-import { h264Parser, superviseFfmpeg, type FfmpegChild } from './process.js';
+import { MpjpegParser } from './mpjpeg-parser.js';
+import {
+  FFMPEG_FORMAT,
+  MPJPEG_BOUNDARY,
+  nalOutput,
+  nalOutputParser,
+  nalSourceUnit,
+  type NalFraming,
+} from './output.js';
+import { superviseFfmpeg, type FfmpegChild } from './process.js';
 
 export interface TranscodeOptions {
   /** Names the transcoder in logs (the camera id). */
@@ -98,6 +107,8 @@ export function createTranscoder(to: Codec, options: TranscodeOptions, log: Logg
 }
 
 const DEFAULT_MAX_UNIT_BYTES = 8 * 1024 * 1024;
+/** The frame rate ffmpeg's mpjpeg and raw H.264/H.265 demuxers assume. */
+const ASSUMED_FPS = 25;
 /** A write ffmpeg has not taken for this long: it is stuck. */
 const STALL_MS = 10_000;
 
@@ -117,9 +128,9 @@ class FfmpegTranscoder implements Transcoder {
   private sink: SourceSink | undefined;
   private generation = 0;
   private encoder: Encoder | undefined;
-  /** How ffmpeg hands the encoded H.264 over (framing.ts). */
-  private framing: H264Framing = 'mpjpeg';
-  /** How this ffmpeg passes timestamps through (framing.ts). */
+  /** How ffmpeg hands the encoded H.264 over (capabilities.ts). */
+  private framing: NalFraming = 'mpjpeg';
+  /** How this ffmpeg passes timestamps through (capabilities.ts). */
   private timing: string[] = ['-vsync', 'passthrough'];
   private ready = false;
   /** Units waiting for ffmpeg to take them (or to start): bounded by maxBacklogUnits and maxBacklogBytes. */
@@ -132,8 +143,13 @@ class FfmpegTranscoder implements Transcoder {
   /** The input configuration the running child was started for. */
   private childConfig: TrackConfig | undefined;
   private needKeyframe = true;
-  private h264Out: VideoStream | undefined;
+  private h264Out: NalStream | undefined;
   private parameterSets = new WeakMap<TrackConfig, Uint8Array[]>();
+  /** To H.264 without a configured frame rate: the rate units come at (the encoder's rate control needs it). */
+  private readonly arrivals = new ArrivalRate();
+  /** The frame rate the running child's encoder was told (undefined: none, ffmpeg's guess). */
+  private childFps: number | undefined;
+  private rateRestartAt = 0;
   private stopping: Promise<void>[] = [];
 
   constructor(
@@ -173,7 +189,7 @@ class FfmpegTranscoder implements Transcoder {
       return;
     }
     const encoder = this.to === 'h264' ? resolveEncoder(this.options.encoder ?? 'auto', binary, this.log) : undefined;
-    void Promise.all([encoder, h264Framing(binary), passthroughTiming(binary)]).then(([chosen, framing, timing]) => {
+    void Promise.all([encoder, nalFraming(binary), passthroughTiming(binary)]).then(([chosen, framing, timing]) => {
       this.encoder = chosen;
       this.framing = framing;
       this.timing = timing;
@@ -212,6 +228,7 @@ class FfmpegTranscoder implements Transcoder {
       return;
     }
     this.needKeyframe = false;
+    this.arrivals.tick(Date.now());
     this.queue.push(unit);
     this.queuedBytes += unit.data.length;
     this.pump();
@@ -239,6 +256,14 @@ class FfmpegTranscoder implements Transcoder {
       this.queuedBytes -= unit.data.length;
       if (this.child && this.changed(unit.config)) {
         this.counters.restarts++;
+        this.stopChild();
+      } else if (this.child && (!this.video || unit.keyframe) && this.rateChanged()) {
+        // The encoder was told another frame rate than the units come at: its bitrate would be off by as much.
+        this.log.debug(
+          { camera: this.options.label, from: this.childFps, to: this.arrivals.fps() },
+          'frame rate known',
+        );
+        this.rateRestartAt = Date.now();
         this.stopChild();
       }
       if (this.video && !this.child && !unit.keyframe) {
@@ -281,6 +306,18 @@ class FfmpegTranscoder implements Transcoder {
   private clearQueue(): void {
     this.queue = [];
     this.queuedBytes = 0;
+  }
+
+  /**
+   * To H.264 with no frame rate configured: is the one measured now 10 % off the one the encoder was told
+   * (none: ffmpeg's demuxers assume 25)? At most every 30 s. A JPEG input restarts at once, H.264 or H.265 at
+   * a keyframe: once at the start of a camera that does not send 25 a second, a short gap.
+   */
+  private rateChanged(): boolean {
+    if (this.to !== 'h264' || this.options.fps) return false;
+    const measured = this.arrivals.fps();
+    if (measured === undefined || Date.now() - this.rateRestartAt < 30_000) return false;
+    return Math.abs(measured / (this.childFps ?? ASSUMED_FPS) - 1) > 0.1;
   }
 
   /** Does this input configuration need another ffmpeg (another size, other parameter sets)? */
@@ -339,14 +376,14 @@ class FfmpegTranscoder implements Transcoder {
     let onStdout: (chunk: Buffer) => void;
     let onClose: () => void;
     if (this.to === 'h264') {
-      this.h264Out ??= new VideoStream((unit) => this.out(unit), {
+      this.h264Out ??= new NalStream((unit) => this.out(nalSourceUnit(unit)), {
         maxAccessUnitBytes: maxUnitBytes,
         log: this.log,
         label,
         onFatal: (reason) => this.child?.fail(reason),
       });
       const out = this.h264Out;
-      const parser = h264Parser(out, maxUnitBytes, this.framing);
+      const parser = nalOutputParser(out, maxUnitBytes, this.framing);
       onStdout = (chunk) => parser.push(chunk);
       // Only this child's mpjpeg parser: the stream is shared with the next child (it keeps nothing
       // between packets; a raw stream's splitter is reset when the child is stopped, in stopChild()).
@@ -417,10 +454,12 @@ class FfmpegTranscoder implements Transcoder {
     const maxWidth = this.options.maxWidth;
     const scaled = maxWidth && config.width > maxWidth ? maxWidth / config.width : 1;
     const maxFps = this.options.maxFps;
+    const fps = this.options.fps ?? this.arrivals.fps();
+    this.childFps = fps;
     const encoder = encoderArgs(this.encoder ?? 'libx264', {
-      bitrate: this.options.bitrate ?? defaultBitrate(config.width * scaled, config.height * scaled, this.options.fps),
+      bitrate: this.options.bitrate ?? defaultBitrate(config.width * scaled, config.height * scaled, fps),
       keyframeInterval: this.options.keyframeInterval ?? 1,
-      ...(this.options.fps ? { fps: this.options.fps } : {}),
+      ...(fps ? { fps } : {}),
       ...(maxWidth ? { maxWidth } : {}),
       ...(maxFps ? { maxFps } : {}),
     });
@@ -444,7 +483,7 @@ class FfmpegTranscoder implements Transcoder {
         '-an',
         ...this.timing,
         ...encoder.output,
-        ...h264Output(this.framing),
+        ...nalOutput(this.framing),
       ];
     }
     return [
@@ -465,7 +504,7 @@ class FfmpegTranscoder implements Transcoder {
       ...this.timing,
       ...encoder.output,
       // Each packet framed with its length where this ffmpeg allows: out as soon as it is encoded.
-      ...h264Output(this.framing),
+      ...nalOutput(this.framing),
     ];
   }
 

@@ -20,7 +20,7 @@ import {
   type RtspCamera,
   type TestServer,
   type V1Frame,
-} from '../support/index.js';
+} from '../../support/index.js';
 
 const missing = rtspCameraMissing();
 const skip = skipOutsideCi(missing);

@@ -1,5 +1,5 @@
 /**
- * The transcoder (src/sources/ffmpeg/transcoder.ts) with real ffmpeg: JPEGs in, H.264 out that
+ * The transcoder (src/ffmpeg/transcoder.ts) with real ffmpeg: JPEGs in, H.264 out that
  * ffmpeg decodes without a single error; H.264 in, valid JPEGs of the right size out. push() never
  * blocks: a thousand units pushed at once leave a bounded backlog, the rest dropped and counted,
  * and what comes out still decodes. A new picture size restarts ffmpeg; malformed input is dropped;
@@ -14,13 +14,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { avcToAnnexB } from '../../src/codec/h264/nal.js';
 import { jpegConfig } from '../../src/media/jpeg.js';
-import { h264Framing, rememberH264Framing } from '../../src/sources/ffmpeg/framing.js';
-import { VideoStream } from '../../src/sources/ffmpeg/video-stream.js';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
-import { createTranscoder, type Transcoder } from '../../src/sources/ffmpeg/transcoder.js';
-import { readJpegSize } from '../../src/sources/framing/jpeg.js';
-import { MpjpegParser } from '../../src/sources/framing/mpjpeg-parser.js';
-import type { SourceUnit } from '../../src/sources/source.js';
+import { nalFraming, rememberNalFraming } from '../../src/ffmpeg/capabilities.js';
+import { NalStream } from '../../src/codec/nal-stream.js';
+import { nalSourceUnit } from '../../src/ffmpeg/output.js';
+import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
+import { createTranscoder, type Transcoder } from '../../src/ffmpeg/transcoder.js';
+import { readJpegSize } from '../../src/codec/jpeg.js';
+import { MpjpegParser } from '../../src/ffmpeg/mpjpeg-parser.js';
+import type { SourceUnit } from '../../src/media/index.js';
 import { ffmpegH264 } from '../codec/fixtures.js';
 import { decodeJpeg, ffmpegChildren, quietLogger, sleep, waitFor } from '../support/index.js';
 
@@ -59,7 +60,7 @@ function jpegUnit(jpeg: Buffer): SourceUnit {
 /** H.264 units as an H.264 camera gives them. */
 function h264Units(frames: number, gop: number, width = 320, height = 240): SourceUnit[] {
   const units: SourceUnit[] = [];
-  const stream = new VideoStream((u) => units.push(u), {
+  const stream = new NalStream((u) => units.push(nalSourceUnit(u)), {
     maxAccessUnitBytes: 1 << 20,
     log,
     label: 'fixture',
@@ -106,7 +107,7 @@ async function paced(t: Transcoder, units: SourceUnit[], ms: number, enough = ()
 describe('transcoder', () => {
   it('encodes JPEGs to H.264 that decodes without an error', async () => {
     const pictures = jpegs(40);
-    const t = createTranscoder('h264', { label: 'cam', encoder: 'auto', keyframeInterval: 1 }, log);
+    const t = createTranscoder('h264', { label: 'cam', encoder: 'auto', keyframeInterval: 1, fps: 33 }, log);
     const out = run(t);
     let pushed = 0;
     try {
@@ -139,8 +140,8 @@ describe('transcoder', () => {
   it('works as well where ffmpeg cannot frame H.264 in mpjpeg (a raw stream)', async () => {
     const binary = locateFfmpeg().path;
     // This build can: the raw path is what ffmpeg 7 and later take.
-    assert.equal(await h264Framing(binary), 'mpjpeg');
-    rememberH264Framing(binary, 'raw');
+    assert.equal(await nalFraming(binary), 'mpjpeg');
+    rememberNalFraming(binary, 'raw');
     const t = createTranscoder('h264', { label: 'cam', encoder: 'libx264' }, log);
     const out = run(t);
     try {
@@ -148,7 +149,7 @@ describe('transcoder', () => {
       await waitFor(() => out.units.length >= 15, 20_000, '15 H.264 units');
     } finally {
       await t.stop();
-      rememberH264Framing(binary, undefined);
+      rememberNalFraming(binary, undefined);
     }
     assert.deepEqual(out.ended, []);
     assert.ok(out.units[0]!.keyframe);
@@ -157,9 +158,9 @@ describe('transcoder', () => {
 
   it('makes a sub-stream: H.264 (or JPEG) to a 640-wide H.264, the aspect kept, keyframes by time', async () => {
     const input = h264Units(45, 15, 1280, 720);
-    const t = createTranscoder('h264', { label: 'cam', from: 'h264', maxWidth: 640, bitrate: 400 }, log);
+    const t = createTranscoder('h264', { label: 'cam', from: 'h264', maxWidth: 640, bitrate: 400, fps: 33 }, log);
     const out = run(t);
-    const fromJpeg = createTranscoder('h264', { label: 'cam', maxWidth: 640, bitrate: 400 }, log);
+    const fromJpeg = createTranscoder('h264', { label: 'cam', maxWidth: 640, bitrate: 400, fps: 33 }, log);
     const jpegOut = run(fromJpeg);
     try {
       await Promise.all([paced(t, input, 30), paced(fromJpeg, jpegs(30, 800, 600).map(jpegUnit), 30)]);

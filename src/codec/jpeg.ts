@@ -17,13 +17,14 @@ const MAX_TRAILING_PADDING = 4096;
  * Returns the frame trimmed to its EOI if it is a plausible whole JPEG
  * (SOI first, EOI last but for padding, minimum size), else undefined.
  */
-export function checkJpeg(buf: Buffer): Buffer | undefined {
+export function checkJpeg<T extends Uint8Array>(buf: T): T | undefined {
   if (buf.length < MIN_JPEG_BYTES) return undefined;
   if (buf[0] !== 0xff || buf[1] !== 0xd8) return undefined;
   const stop = Math.max(2, buf.length - MAX_TRAILING_PADDING);
   for (let i = buf.length - 2; i >= stop; i--) {
     if (buf[i] === 0xff && buf[i + 1] === 0xd9) {
-      return i + 2 === buf.length ? buf : buf.subarray(0, i + 2);
+      // subarray() of a Node Buffer is a Buffer: the caller gets back the type it gave.
+      return i + 2 === buf.length ? buf : (buf.subarray(0, i + 2) as T);
     }
   }
   return undefined;
@@ -32,6 +33,10 @@ export function checkJpeg(buf: Buffer): Buffer | undefined {
 export interface JpegSize {
   width: number;
   height: number;
+}
+
+function uint16(buf: Uint8Array, at: number): number {
+  return (buf[at]! << 8) | buf[at + 1]!;
 }
 
 /** Start-of-frame markers carry the size: C0..CF except DHT (C4), JPG (C8) and DAC (CC). */
@@ -43,7 +48,7 @@ function isStartOfFrame(marker: number): boolean {
  * Reads width and height from the SOF segment by hopping from segment to
  * segment by their lengths, so an EXIF thumbnail inside APP1 is skipped whole.
  */
-export function readJpegSize(buf: Buffer): JpegSize | undefined {
+export function readJpegSize(buf: Uint8Array): JpegSize | undefined {
   let at = 2;
   while (at + 4 <= buf.length) {
     if (buf[at] !== 0xff) return undefined;
@@ -57,11 +62,11 @@ export function readJpegSize(buf: Buffer): JpegSize | undefined {
       at += 2; // RSTn has no length
       continue;
     }
-    const length = buf.readUInt16BE(at + 2);
+    const length = uint16(buf, at + 2);
     if (length < 2) return undefined;
     if (isStartOfFrame(marker)) {
       if (at + 9 > buf.length) return undefined;
-      return { height: buf.readUInt16BE(at + 5), width: buf.readUInt16BE(at + 7) };
+      return { height: uint16(buf, at + 5), width: uint16(buf, at + 7) };
     }
     at += 2 + length;
   }

@@ -1,17 +1,11 @@
 /**
- * H.264 encoders: the ffmpeg arguments for each, and `auto`, which picks the
- * first that works on this machine. Every encoder is tuned for live viewing:
+ * H.264 encoders: the ffmpeg arguments for each. Every encoder is tuned for live viewing:
  * no B-frames (a picture is sent as soon as it is encoded), a keyframe every
  * keyframe_interval seconds (a new viewer starts there), SPS/PPS before every
  * keyframe and access unit delimiters (so the access-unit splitter cuts
- * exactly), and the picture in 4:2:0 (what browsers decode).
- *
- * `auto` probes once per process and ffmpeg binary: a one-frame encode of a
- * small generated picture with each candidate, hardware first, each bounded
- * in time; libx264 when none works. It logs what it chose and why.
+ * exactly), and the picture in 4:2:0 (what browsers decode). encoder-choice.ts
+ * picks one for `auto`.
  */
-import { execFile } from 'node:child_process';
-import type { Logger } from 'pino';
 
 export const ENCODERS = ['libx264', 'h264_rkmpp', 'h264_v4l2m2m', 'h264_vaapi', 'h264_nvenc', 'h264_qsv'] as const;
 export type Encoder = (typeof ENCODERS)[number];
@@ -35,7 +29,10 @@ export interface EncodeSettings {
   bitrate: number;
   /** Seconds between keyframes. */
   keyframeInterval: number;
-  /** Frames per second, when known (sets the GOP length in frames; keyframes are forced by time anyway). */
+  /**
+   * The input's frames per second, when known: the encoder's rate control spends bitrate / fps per frame, and
+   * the GOP length in frames (keyframes are forced by time anyway).
+   */
   fps?: number;
   /** Scales the picture down to at most this width, keeping its aspect (an even height): a sub-stream. */
   maxWidth?: number;
@@ -65,7 +62,14 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
   const fps = Math.min(settings.fps ?? 30, settings.maxFps ?? Infinity);
   const gop = String(Math.max(1, Math.round(seconds * fps)));
   const kbps = Math.round(settings.bitrate);
-  const rate = ['-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${Math.max(1, Math.round(kbps / 2))}k`];
+  // Rate control with a VBV (maxrate, bufsize of half a second) at the configured figure. Encoders fill their
+  // VBV per frame at maxrate / frame rate: the frame rate they are told must be the input's (`-r`), or the
+  // figure is off by their ratio (told 25, fed 30: +20 %). The caller measures it when nobody configured it.
+  const frameRate = settings.fps ? ['-r', String(settings.fps)] : [];
+  const rate = [
+    ...frameRate,
+    ...['-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${Math.max(1, Math.round(kbps / 2))}k`],
+  ];
   // Keyframes by time, whatever the frame rate (JPEG cameras' rates wander).
   const keyframes = ['-g', gop, '-force_key_frames', `expr:gte(t,n_forced*${seconds})`];
   const tail = ['-bsf:v', H264_BITSTREAM_FILTERS];
@@ -140,6 +144,9 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
           scale ? `${scale},format=nv12,hwupload` : 'format=nv12,hwupload',
           '-c:v',
           'h264_vaapi',
+          // VBR: the driver honours maxrate (its default mode may not).
+          '-rc_mode',
+          'VBR',
           '-profile:v',
           'high',
           '-bf',
@@ -160,6 +167,9 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
           'h264_nvenc',
           '-preset',
           'llhp',
+          // VBR with the VBV below: the peak held at maxrate, keyframes included.
+          '-rc',
+          'vbr',
           '-zerolatency',
           '1',
           '-bf',
@@ -194,125 +204,4 @@ export function encoderArgs(encoder: Encoder, settings: EncodeSettings): Encoder
         ],
       };
   }
-}
-
-export interface EncoderProbeOptions {
-  /** The ffmpeg binary. */
-  binary: string;
-  /** Candidates in order (AUTO_ORDER). */
-  order?: readonly Encoder[];
-  /** Per candidate. Default 10 s. */
-  timeoutMs?: number;
-}
-
-export interface EncoderChoiceResult {
-  encoder: Encoder;
-  /** Why each candidate before it was passed over. */
-  rejected: { encoder: Encoder; why: string }[];
-}
-
-interface RunResult {
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-}
-
-function run(binary: string, args: string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const options = { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, killSignal: 'SIGKILL' as const };
-    execFile(binary, args, options, (err, stdout, stderr) =>
-      resolve({ ok: !err, stdout: String(stdout), stderr: err && !stderr ? err.message : String(stderr) }),
-    );
-  });
-}
-
-/** What a failed probe said: its first error line (the cause), and its last (the consequence). */
-function why(stderr: string, fallback: string): string {
-  const lines = stderr
-    .split(/\r?\n/)
-    .filter((l) => l.trim() && !/^\s*Last message repeated/.test(l))
-    .map((l) => l.replace(/ @ 0x[0-9a-f]+\]/gi, ']').trim());
-  const first = lines[0];
-  const last = lines.at(-1);
-  if (!first || !last) return fallback;
-  return (first === last ? first : `${first} … ${last}`).slice(0, 300);
-}
-
-/** Encodes one small frame with `encoder`; undefined when it worked, else why not. */
-export async function probeEncoder(binary: string, encoder: Encoder, timeoutMs = 10_000): Promise<string | undefined> {
-  const { input, output } = encoderArgs(encoder, { bitrate: 500, keyframeInterval: 1, fps: 10 });
-  const args = [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    ...input,
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x240:rate=10',
-    '-frames:v',
-    '1',
-    ...output,
-    '-f',
-    'h264',
-    '-y',
-    '/dev/null',
-  ];
-  const result = await run(binary, args, timeoutMs);
-  return result.ok ? undefined : why(result.stderr, `no result within ${timeoutMs} ms`);
-}
-
-/** Tries the candidates in order; the first that encodes a frame wins, libx264 when none does. */
-export async function chooseEncoder(options: EncoderProbeOptions): Promise<EncoderChoiceResult> {
-  const order = options.order ?? AUTO_ORDER;
-  const listed = await run(options.binary, ['-hide_banner', '-encoders'], options.timeoutMs ?? 10_000);
-  const rejected: EncoderChoiceResult['rejected'] = [];
-  for (const encoder of order) {
-    // Not built into this ffmpeg: no need to try it.
-    if (listed.ok && !new RegExp(`^\\s*V\\S*\\s+${encoder}\\s`, 'm').test(listed.stdout)) {
-      rejected.push({ encoder, why: 'not in this ffmpeg' });
-      continue;
-    }
-    const failure = await probeEncoder(options.binary, encoder, options.timeoutMs);
-    if (failure === undefined) return { encoder, rejected };
-    rejected.push({ encoder, why: failure });
-  }
-  return { encoder: 'libx264', rejected };
-}
-
-const chosen = new Map<string, Promise<Encoder>>();
-
-/**
- * The encoder to use: `choice` itself, or for `auto` the probed one (once per
- * process and binary; logged once with the reasons).
- */
-export function resolveEncoder(
-  choice: EncoderChoice,
-  binary: string,
-  log: Logger,
-  probe: (o: EncoderProbeOptions) => Promise<EncoderChoiceResult> = chooseEncoder,
-): Promise<Encoder> {
-  if (choice !== 'auto') return Promise.resolve(choice);
-  let result = chosen.get(binary);
-  if (!result) {
-    result = probe({ binary }).then(
-      ({ encoder, rejected }) => {
-        const passedOver = rejected.map((r) => `${r.encoder}: ${r.why}`);
-        log.info({ encoder, passedOver }, `H.264 encoder: ${encoder} (auto)`);
-        return encoder;
-      },
-      (err: unknown) => {
-        log.warn({ err }, 'H.264 encoder probe failed; using libx264');
-        return 'libx264' as const;
-      },
-    );
-    chosen.set(binary, result);
-  }
-  return result;
-}
-
-/** Forgets the probed choices (tests). */
-export function forgetEncoderChoices(): void {
-  chosen.clear();
 }

@@ -1,7 +1,7 @@
 /**
  * From an H.264 or H.265 Annex B byte stream (a camera's, copied by ffmpeg, or an
- * encoder's) to SourceUnits: access units in length-prefixed form (4-byte lengths, access
- * unit delimiters left out) with the TrackConfig their parameter sets make (avcC or hvcC).
+ * encoder's) to access units in length-prefixed form (4-byte lengths, access unit delimiters
+ * left out) with the configuration their parameter sets make (avcC or hvcC).
  * What differs between the two codecs is looked up in src/codec/video.ts.
  *
  * The bytes come from a camera, so they are untrusted. Everything is bounded
@@ -13,19 +13,35 @@
  * onFatal, with a reason: no parameter sets, parameter sets that never parse, parameter sets
  * that keep changing, or megabytes without an access unit.
  */
-import type { Logger } from 'pino';
-import { NalAccessUnitSplitter, type AccessUnit } from '../../codec/access-units.js';
-import { toAvc } from '../../codec/annexb.js';
-import { NAL_CODECS, type NalCodec, type NalCodecSupport } from '../../codec/video.js';
-import type { TrackConfig } from '../../media/index.js';
-import type { SourceUnit } from '../source.js';
+import { NalAccessUnitSplitter, type AccessUnit } from './access-units.js';
+import { toAvc } from './annexb.js';
+import { NAL_CODECS, type NalCodec, type NalCodecSupport, type StreamDescription } from './video.js';
 
-export interface VideoStreamOptions {
+/** A stream's configuration: the shape of the media model's TrackConfig (this folder imports no other). */
+export interface NalStreamConfig extends Readonly<StreamDescription> {
+  readonly codec: NalCodec;
+}
+
+/** One access unit out: length-prefixed NAL units (4-byte lengths), no delimiter. */
+export interface NalStreamUnit {
+  /** The same object while the parameter sets stay the same. */
+  config: NalStreamConfig;
+  keyframe: boolean;
+  data: Uint8Array;
+}
+
+/** Where warnings go (a pino logger fits). */
+export interface NalStreamLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export interface NalStreamOptions {
   /** What the stream is. Default h264. */
   codec?: NalCodec;
   /** A bigger access unit is dropped (the splitter's bound). */
   maxAccessUnitBytes: number;
-  log: Logger;
+  log: NalStreamLog;
   /** Names the stream in log lines (a camera id, `transcoder door`). */
   label: string;
   /** The stream cannot be used; called once. */
@@ -39,13 +55,13 @@ export interface VideoStreamOptions {
   maxBytesWithoutUnit?: number;
 }
 
-export interface VideoStreamCounters {
+export interface NalStreamCounters {
   /** Units emitted. */
   units: number;
   keyframes: number;
   /** Access units dropped here: before the first usable keyframe, after a gap, bad parameter sets. */
   dropped: number;
-  /** New TrackConfigs after the first. */
+  /** New configurations after the first. */
   configChanges: number;
   /** Parameter sets that did not parse. */
   badParameterSets: number;
@@ -54,21 +70,27 @@ export interface VideoStreamCounters {
 const WARN_EVERY_MS = 10_000;
 const MAX_BAD_PARAMETER_SETS = 30;
 
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function sameBytes(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (Buffer.compare(a[i]!, b[i]!) !== 0) return false;
+  for (let i = 0; i < a.length; i++) if (!equal(a[i]!, b[i]!)) return false;
   return true;
 }
 
 /** The distinct NAL units, in order (ffmpeg's dump_extra may repeat the stream's own SPS/PPS). */
 function distinct(nalus: readonly Uint8Array[]): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (const nal of nalus) if (!out.some((seen) => Buffer.compare(seen, nal) === 0)) out.push(nal.slice());
+  for (const nal of nalus) if (!out.some((seen) => equal(seen, nal))) out.push(nal.slice());
   return out;
 }
 
-export class VideoStream {
-  readonly counters: VideoStreamCounters = {
+export class NalStream {
+  readonly counters: NalStreamCounters = {
     units: 0,
     keyframes: 0,
     dropped: 0,
@@ -78,7 +100,7 @@ export class VideoStream {
   private readonly codec: NalCodec;
   private readonly support: NalCodecSupport;
   private readonly splitter: NalAccessUnitSplitter;
-  private config: TrackConfig | undefined;
+  private config: NalStreamConfig | undefined;
   private vps: Uint8Array[] = [];
   private sps: Uint8Array[] = [];
   private pps: Uint8Array[] = [];
@@ -97,8 +119,8 @@ export class VideoStream {
   private ended = false;
 
   constructor(
-    private readonly onUnit: (unit: SourceUnit) => void,
-    private readonly options: VideoStreamOptions,
+    private readonly onUnit: (unit: NalStreamUnit) => void,
+    private readonly options: NalStreamOptions,
   ) {
     this.codec = options.codec ?? 'h264';
     this.support = NAL_CODECS[this.codec];
@@ -113,7 +135,7 @@ export class VideoStream {
   }
 
   /** Bytes of the stream, cut anywhere. An access unit is emitted when the next one begins. */
-  push(chunk: Buffer): void {
+  push(chunk: Uint8Array): void {
     if (this.ended) return;
     this.splitter.push(chunk);
     this.check();
@@ -123,7 +145,7 @@ export class VideoStream {
    * One packet of ffmpeg's, which holds whole access units (framed by the mpjpeg muxer):
    * emitted at once, without waiting for the next one to begin.
    */
-  pushPacket(packet: Buffer): void {
+  pushPacket(packet: Uint8Array): void {
     if (this.ended) return;
     this.splitter.push(packet);
     if (!this.ended) this.splitter.flush();
@@ -183,14 +205,9 @@ export class VideoStream {
     this.unitsWithoutConfig = 0;
     const { support } = this;
     const nalus = au.nalus.filter((nal) => support.rules.type(nal[0]!) !== support.audType);
-    const avc = toAvc(nalus);
     this.counters.units++;
     if (au.keyframe) this.counters.keyframes++;
-    this.onUnit({
-      config: this.config,
-      keyframe: au.keyframe,
-      data: Buffer.from(avc.buffer, avc.byteOffset, avc.length),
-    });
+    this.onUnit({ config: this.config, keyframe: au.keyframe, data: toAvc(nalus) });
   }
 
   /** A new TrackConfig when the parameter sets changed. False: this access unit is dropped. */
@@ -205,7 +222,7 @@ export class VideoStream {
     ) {
       return true;
     }
-    let config: TrackConfig;
+    let config: NalStreamConfig;
     try {
       config = Object.freeze({ codec: this.codec, ...this.support.describe(sets) });
     } catch (err) {

@@ -8,16 +8,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CameraStream } from '../../src/hub/camera-stream.js';
-import type { AccessUnit as Frame } from '../../src/media/index.js';
-import {
-  MAX_PLACEHOLDER_AREA,
-  MAX_PLACEHOLDER_SIDE,
-  MAX_RENDERS_IN_FLIGHT,
-  placeholderSize,
-  renderPlaceholder,
-} from '../../src/sources/ffmpeg/placeholder.js';
-import { readJpegSize } from '../../src/sources/framing/jpeg.js';
-import type { FrameSource, SourceSink } from '../../src/sources/source.js';
+import type { AccessUnit as Frame, SourceSink } from '../../src/media/index.js';
+import { MAX_RENDERS_IN_FLIGHT, renderPlaceholder } from '../../src/ffmpeg/placeholder.js';
+import { MAX_PLACEHOLDER_AREA, MAX_PLACEHOLDER_SIDE, placeholderSize } from '../../src/media/placeholder.js';
+import { readJpegSize } from '../../src/codec/jpeg.js';
+import type { FrameSource } from '../../src/sources/source.js';
 import { ffmpegChildren, ffmpegJpeg, jpegUnit, quietLogger, sleep, waitFor } from '../support/index.js';
 
 const small = ffmpegJpeg(64, 48);

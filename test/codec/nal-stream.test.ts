@@ -1,5 +1,5 @@
 /**
- * From an H.264 (and H.265) byte stream to SourceUnits (src/sources/ffmpeg/video-stream.ts), with real libx264
+ * From an H.264 (and H.265) byte stream to access units (src/codec/nal-stream.ts), with real libx264
  * streams and broken ones: units are AVC with a TrackConfig from the SPS/PPS (a new object only when
  * they change), emitted only from a keyframe on; garbage, a stream without SPS/PPS, parameter sets
  * that change every frame or do not parse, and a huge access unit cost bounded work and end or skip
@@ -11,19 +11,17 @@ import { pino } from 'pino';
 import { parseAvcC } from '../../src/codec/h264/avcc.js';
 import { NalType, splitAnnexB, splitAvc } from '../../src/codec/h264/nal.js';
 import { parseSps } from '../../src/codec/h264/sps.js';
-import { VideoStream, type VideoStreamOptions } from '../../src/sources/ffmpeg/video-stream.js';
-import { h264PacketParser } from '../../src/sources/ffmpeg/process.js';
-import type { SourceUnit } from '../../src/sources/source.js';
+import { NalStream, type NalStreamOptions, type NalStreamUnit } from '../../src/codec/nal-stream.js';
 import { HevcNalType, hevcNalType } from '../../src/codec/h265/nal.js';
 import { parseHvcC } from '../../src/codec/h265/hvcc.js';
-import { ffmpegH264, ffmpegH265, hasEncoder } from '../codec/fixtures.js';
+import { ffmpegH264, ffmpegH265, hasEncoder } from './fixtures.js';
 
 const log = pino({ level: 'silent' });
 
-function collect(options: Partial<VideoStreamOptions> = {}) {
-  const units: SourceUnit[] = [];
+function collect(options: Partial<NalStreamOptions> = {}) {
+  const units: NalStreamUnit[] = [];
   const fatal: string[] = [];
-  const stream = new VideoStream((u) => units.push(u), {
+  const stream = new NalStream((u) => units.push(u), {
     maxAccessUnitBytes: 1024 * 1024,
     log,
     label: 'test',
@@ -47,7 +45,7 @@ function accessUnits(annexB: Uint8Array): Buffer[] {
   return out.map((nals) => Buffer.concat(nals.flatMap((n) => [Buffer.from([0, 0, 0, 1]), buf(n)])));
 }
 
-describe('VideoStream', () => {
+describe('NalStream', () => {
   it('turns a real stream into AVC units with one TrackConfig from its SPS/PPS', () => {
     const annexB = ffmpegH264({ width: 320, height: 240, frames: 45, gop: 15, aud: true });
     const { stream, units, fatal } = collect();
@@ -112,23 +110,6 @@ describe('VideoStream', () => {
     assert.equal(units.length, 4);
     assert.ok(units[3]!.keyframe);
     assert.deepEqual(fatal, []);
-  });
-
-  it('skips to the next keyframe when a packet over the bound is dropped before the splitter', () => {
-    const aus = accessUnits(ffmpegH264({ width: 320, height: 240, frames: 10, gop: 5, aud: true }));
-    const { stream, units } = collect();
-    const parser = h264PacketParser(stream, 64 * 1024);
-    const part = (body: Buffer) =>
-      Buffer.concat([Buffer.from(`--camrelay\r\nContent-length: ${body.length}\r\n\r\n`), body, Buffer.from('\r\n')]);
-    parser.push(Buffer.concat([part(aus[0]!), part(aus[1]!)]));
-    assert.equal(units.length, 2);
-    parser.push(part(Buffer.alloc(100_000, 0x41)));
-    parser.push(Buffer.concat(aus.slice(2).map(part)));
-    assert.deepEqual(
-      units.map((u) => u.keyframe),
-      [true, false, true, false, false, false, false],
-      'units 2..4 skipped, on from the keyframe at 5',
-    );
   });
 
   it('ends, saying why, when a stream has no SPS/PPS', () => {
@@ -206,7 +187,7 @@ describe('VideoStream', () => {
   });
 });
 
-describe('VideoStream with H.265', { skip: hasEncoder('libx265') ? false : 'this ffmpeg has no libx265' }, () => {
+describe('NalStream with H.265', { skip: hasEncoder('libx265') ? false : 'this ffmpeg has no libx265' }, () => {
   it('turns a real libx265 stream into length-prefixed units with an hvcC configuration', () => {
     const annexB = ffmpegH265({ width: 320, height: 240, frames: 30, gop: 10, x265Params: 'aud=1' });
     const { stream, units, fatal } = collect({ codec: 'h265' });

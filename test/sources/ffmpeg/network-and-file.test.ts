@@ -12,9 +12,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { AccessUnit as Frame } from '../../src/media/index.js';
-import { locateFfmpeg } from '../../src/sources/ffmpeg/locate.js';
-import { decodeJpeg, startServer, waitFor } from '../support/index.js';
+import type { AccessUnit as Frame } from '../../../src/media/index.js';
+import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
+import { decodeJpeg, startServer, waitFor } from '../../support/index.js';
 
 function collect(frames: Frame[]) {
   return { onUnit: (f: Frame) => frames.push(f) };

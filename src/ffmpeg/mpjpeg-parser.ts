@@ -7,7 +7,7 @@
  * frame short). Anything that is not a well-formed part is skipped until the
  * next boundary line.
  */
-import { checkJpeg } from './jpeg.js';
+import { checkJpeg } from '../codec/jpeg.js';
 
 export interface MpjpegParserOptions {
   /** The boundary tag, without the leading dashes (ffmpeg's default is "ffmpeg"). */

@@ -1,0 +1,50 @@
+/**
+ * What each ffmpeg binary can do, asked once per binary and remembered:
+ * - whether its mpjpeg muxer carries a codec other than MJPEG (ffmpeg 7.0 on: MJPEG only), which decides
+ *   how H.264 and H.265 leave it (output.ts);
+ * - how to pass timestamps through untouched (`-fps_mode` from ffmpeg 5.1 on, `-vsync` before it;
+ *   ffmpeg 9 has only the former).
+ */
+import { execFile } from 'node:child_process';
+import type { NalFraming } from './output.js';
+
+const known = new Map<string, Promise<NalFraming>>();
+
+/** The framing this ffmpeg binary supports for H.264 and H.265 (asked once, then remembered). */
+export function nalFraming(binary: string): Promise<NalFraming> {
+  let framing = known.get(binary);
+  if (!framing) {
+    framing = new Promise((resolve) => {
+      // One raw-video frame into the mpjpeg muxer: refused by builds that take MJPEG only.
+      const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=s=16x16:r=1'];
+      args.push('-frames:v', '1', '-c:v', 'rawvideo', '-f', 'mpjpeg', '-y', '/dev/null');
+      execFile(binary, args, { timeout: 10_000, killSignal: 'SIGKILL' }, (err) => resolve(err ? 'raw' : 'mpjpeg'));
+    });
+    known.set(binary, framing);
+  }
+  return framing;
+}
+
+/** Sets the framing for a binary, as if asked (tests run the raw path with a binary that has both). */
+export function rememberNalFraming(binary: string, framing: NalFraming | undefined): void {
+  if (framing) known.set(binary, Promise.resolve(framing));
+  else known.delete(binary);
+}
+
+const timing = new Map<string, Promise<string[]>>();
+
+/** `-fps_mode passthrough`, or `-vsync passthrough` for builds older than 5.1. */
+export function passthroughTiming(binary: string): Promise<string[]> {
+  let args = timing.get(binary);
+  if (!args) {
+    args = new Promise((resolve) => {
+      const probe = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=s=16x16:r=1'];
+      probe.push('-frames:v', '1', '-fps_mode', 'passthrough', '-f', 'null', '-');
+      execFile(binary, probe, { timeout: 10_000, killSignal: 'SIGKILL' }, (err) =>
+        resolve(err ? ['-vsync', 'passthrough'] : ['-fps_mode', 'passthrough']),
+      );
+    });
+    timing.set(binary, args);
+  }
+  return args;
+}

@@ -1,0 +1,75 @@
+/**
+ * An ffmpeg whose stdout becomes units: JPEGs in mpjpeg parts, or H.264 or H.265 access units
+ * (output.ts says how each is framed), handed to a sink as SourceUnits; the child's end, with its
+ * reason in words, ends the sink.
+ */
+import type { Logger } from 'pino';
+import { readJpegSize } from '../codec/jpeg.js';
+import { NalStream } from '../codec/nal-stream.js';
+import type { NalCodec } from '../codec/video.js';
+import type { SourceSink } from '../media/index.js';
+import { jpegConfig } from '../media/jpeg.js';
+import { MpjpegParser } from './mpjpeg-parser.js';
+import { MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming } from './output.js';
+import { superviseFfmpeg, type FfmpegChild } from './process.js';
+
+/** An ffmpeg writing `-f mpjpeg` on stdout: each JPEG becomes a unit of the sink. `stdin`: its input is written there. */
+export function runFfmpegJpeg(
+  binary: string,
+  args: string[],
+  sink: SourceSink,
+  maxFrameBytes: number,
+  stdin = false,
+): FfmpegChild {
+  const onJpeg = (jpeg: Buffer): void => {
+    const size = readJpegSize(jpeg);
+    if (size) sink.unit({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
+  };
+  const parser = new MpjpegParser(onJpeg, { boundary: MPJPEG_BOUNDARY, maxFrameBytes });
+  return superviseFfmpeg(binary, args, {
+    stdin,
+    onStdout: (chunk) => parser.push(chunk),
+    onExit: (reason) => sink.ended(reason),
+    onClose: () => parser.reset(),
+  });
+}
+
+/**
+ * An ffmpeg writing H.264 or H.265 on stdout, each packet (one access unit, Annex B) framed by the
+ * mpjpeg muxer, or as a raw stream with builds whose mpjpeg takes MJPEG only: each access unit becomes
+ * a unit of the sink as soon as it is known to be whole.
+ */
+export function runFfmpegNal(
+  binary: string,
+  args: string[],
+  sink: SourceSink,
+  options: {
+    codec: NalCodec;
+    maxAccessUnitBytes: number;
+    log: Logger;
+    label: string;
+    framing?: NalFraming;
+    /** Its input is written on its stdin. */
+    stdin?: boolean;
+  },
+): FfmpegChild {
+  const stream = new NalStream((unit) => sink.unit(nalSourceUnit(unit)), {
+    codec: options.codec,
+    maxAccessUnitBytes: options.maxAccessUnitBytes,
+    log: options.log,
+    label: options.label,
+    // Only ever called from stream.push(), which runs once `run` is set.
+    onFatal: (reason) => run.fail(reason),
+  });
+  const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg');
+  const run = superviseFfmpeg(binary, args, {
+    stdin: options.stdin ?? false,
+    onStdout: (chunk) => parser.push(chunk),
+    onExit: (reason) => sink.ended(reason),
+    onClose: () => {
+      parser.reset();
+      stream.reset();
+    },
+  });
+  return run;
+}

@@ -1,0 +1,138 @@
+/**
+ * The ffmpeg command line for a source: which input, and whether its pictures are copied or encoded.
+ * JPEG, H.264 and H.265 from the camera are copied, never re-encoded or decoded; anything else is
+ * encoded to JPEG once here, whatever the viewer count. The pieces are src/ffmpeg's (capture-args.ts).
+ */
+import type { NalCodec } from '../../codec/video.js';
+import {
+  COPY,
+  copyNalArgs,
+  HEAD,
+  FIRST_PACKET,
+  jpegArgs,
+  jpegEncode,
+  testPatternArgs,
+} from '../../ffmpeg/capture-args.js';
+import { nalOutput, type NalFraming } from '../../ffmpeg/output.js';
+import type { CaptureOptions, SourceSpec } from '../spec.js';
+
+/** What a source was found to send (probe.ts): H.264 and H.265 are copied, MJPEG passed through, the rest encoded. */
+export type UpstreamCodec = 'h264' | 'h265' | 'mjpeg' | 'other';
+
+/**
+ * An RTSP camera's input: over TCP, and its video alone. A camera with a microphone offers a second
+ * stream (AAC, G.711); set up too, its packets may be all ffmpeg reads before the first-packet probe ends
+ * (`-probesize 32`), and the video's size stays unknown ("Could not find codec parameters … unspecified
+ * size"). Nothing here uses the audio.
+ */
+export function rtspInput(url: string, firstPacket: boolean): string[] {
+  return ['-rtsp_transport', 'tcp', '-allowed_media_types', 'video', ...(firstPacket ? FIRST_PACKET : []), '-i', url];
+}
+
+const V4L2_INPUT_FORMAT = { mjpeg: 'mjpeg', yuyv: 'yuyv422', nv12: 'nv12', h264: 'h264' } as const;
+
+/** URLs of cameras that serve MJPEG over HTTP (mjpg-streamer, IP camera CGI endpoints, .mjpg files). */
+export function looksLikeMjpegUrl(raw: string): boolean {
+  return /action=stream|mjpe?g|\.cgi(\?|$)|faststream|video\.mjpg/i.test(raw);
+}
+
+export function isMjpegFile(path: string): boolean {
+  return /\.(mjpe?g|mjpg)$/i.test(path);
+}
+
+export interface FfmpegPlan {
+  args: string[];
+  /** True when the camera's pictures (JPEG, H.264 or H.265) are copied untouched. */
+  passthrough: boolean;
+  /** What comes out: JPEG pictures, or H.264 or H.265 access units (Annex B), each an mpjpeg part. */
+  output: 'jpeg' | NalCodec;
+}
+
+/** The upstream codecs copied as they are. */
+export function copiedCodec(upstream: UpstreamCodec | undefined): NalCodec | undefined {
+  return upstream === 'h264' || upstream === 'h265' ? upstream : undefined;
+}
+
+/**
+ * `upstream` is what the source was found to send (probe.ts), when it was asked: `h264` and `h265`
+ * are copied, `mjpeg` passed through; without it the source's kind and URL decide, as before.
+ * `framing`: how this ffmpeg hands H.264 over (src/ffmpeg/capabilities.ts).
+ */
+export function ffmpegArgs(
+  spec: SourceSpec,
+  options: CaptureOptions,
+  label: string,
+  upstream?: UpstreamCodec,
+  framing: NalFraming = 'mpjpeg',
+  /** An HTTP camera's response is written on ffmpeg's stdin (its one connection, already open). */
+  piped = false,
+): FfmpegPlan {
+  const encode = jpegEncode(options.quality);
+  const video = (input: string[], codec: NalCodec = 'h264'): FfmpegPlan => ({
+    args: copyNalArgs(input, codec, framing),
+    passthrough: true,
+    output: codec,
+  });
+  const copied = copiedCodec(upstream);
+
+  switch (spec.kind) {
+    case 'testsrc':
+      return {
+        args: testPatternArgs(label, spec.width, spec.height, spec.fps, options.quality),
+        passthrough: false,
+        output: 'jpeg',
+      };
+    case 'v4l2': {
+      const input = ['-f', 'v4l2'];
+      if (spec.format) input.push('-input_format', V4L2_INPUT_FORMAT[spec.format]);
+      if (spec.width && spec.height) input.push('-video_size', `${spec.width}x${spec.height}`);
+      if (spec.fps) input.push('-framerate', String(spec.fps));
+      input.push('-i', spec.device);
+      if (spec.format === 'h264') return video([...FIRST_PACKET, ...input]);
+      const passthrough = spec.format === 'mjpeg';
+      return { args: jpegArgs(input, passthrough ? COPY : encode), passthrough, output: 'jpeg' };
+    }
+    case 'rtsp': {
+      if (copied) return video(rtspInput(spec.url, true), copied);
+      const input = ['-fflags', 'nobuffer', '-flags', 'low_delay', ...rtspInput(spec.url, false)];
+      return { args: jpegArgs(input, encode), passthrough: false, output: 'jpeg' };
+    }
+    case 'http': {
+      // The container is not known in advance: probed as usual, its packets kept (no nobuffer).
+      const url = piped ? 'pipe:0' : spec.url;
+      if (options.passthrough === 'auto' && copied) return video(['-i', url], copied);
+      const input = ['-fflags', 'nobuffer', '-i', url];
+      const passthrough =
+        options.passthrough === 'auto'
+          ? upstream
+            ? upstream === 'mjpeg'
+            : looksLikeMjpegUrl(spec.url)
+          : options.passthrough;
+      return { args: jpegArgs(input, passthrough ? COPY : encode), passthrough, output: 'jpeg' };
+    }
+    case 'file': {
+      if (isMjpegFile(spec.path)) {
+        // A raw stream of JPEGs has no timing of its own: pace it at fps (default 30).
+        const input = ['-re', '-stream_loop', '-1', '-f', 'mjpeg', '-framerate', String(spec.fps ?? 30)];
+        return { args: jpegArgs([...input, '-i', spec.path], COPY), passthrough: true, output: 'jpeg' };
+      }
+      const input = ['-re', '-stream_loop', '-1', '-i', spec.path];
+      // H.264 and H.265 at their own rate are copied; another rate needs decoding, and is encoded to JPEG.
+      // Looped, they go out raw with the muxer's own Annex B conversion: ffmpeg 5.1 flushes an
+      // explicit -bsf at the first loop and then refuses every packet (output stops after one pass).
+      if (copied && !spec.fps) {
+        return { args: loopedNalArgs(input, copied), passthrough: true, output: copied };
+      }
+      if (upstream === 'mjpeg' && !spec.fps) {
+        return { args: jpegArgs(input, COPY), passthrough: true, output: 'jpeg' };
+      }
+      const filters = spec.fps ? ['-vf', `fps=${spec.fps}`] : [];
+      return { args: jpegArgs(input, encode, filters), passthrough: false, output: 'jpeg' };
+    }
+  }
+}
+
+/** A looped file's H.264 or H.265, copied without bitstream filters, as a raw stream. */
+function loopedNalArgs(input: string[], codec: NalCodec): string[] {
+  return [...HEAD, ...input, ...COPY, ...nalOutput('raw', codec)];
+}
