@@ -24,9 +24,9 @@
  *   keyframe every 2 s) the goodput is the stream's, not the link's, and no unit is big enough for a burst
  *   rate. With no burst rate measured in BURST_WINDOW_MS, a link whose delay stayed calm (never uneasy)
  *   for CALM_MS after the hold is tried with the highest level whose stream is small enough for a failed
- *   try to cost little (PROBE_KBPS, or PROBE_FACTOR times the capacity known): a quiet camera's main at
- *   once, a 2 Mbit/s main one level at a time. A try that meets congestion goes back where it came from
- *   and doubles the hold, as any failed move up.
+ *   try to cost little (PROBE_KBPS, or PROBE_FACTOR times the capacity known), else the next level up:
+ *   a quiet camera's main at once, a 2 Mbit/s main one level at a time. A try that meets congestion goes
+ *   back where it came from and doubles the hold, as any failed move up.
  * - Rates: a sub-stream is never taken as bigger than main, and the first rate a stream reports replaces the
  *   defaults at once (a camera of 100 kbit/s is not judged against a 2 Mbit/s default while it settles).
  * - Start: the first DOWN_SETTLE_MS are settling too: the catch-up (the current GOP, at once) waits in the
@@ -294,11 +294,11 @@ export class QualityController {
     if (this.level === 'main' || this.burstNow > 0 || this.burstPrev > 0) return undefined;
     if (now - this.lastCongestionAt < this.upHoldMs || now - this.uneasyAt < CALM_MS) return undefined;
     const budget = Math.max(PROBE_KBPS, PROBE_FACTOR * this.capacityKbps);
-    for (const level of this.levels) {
-      if (rank(level) <= rank(this.level)) return undefined;
-      if (this.kbpsOf(level) <= budget) return level;
-    }
-    return undefined;
+    const above = this.levels.filter((level) => rank(level) > rank(this.level));
+    for (const level of above) if (this.kbpsOf(level) <= budget) return level;
+    // Nothing that cheap: the next level up all the same (its units may be the first big enough to measure
+    // the link), else a viewer on small units would stay there on any link.
+    return above.at(-1);
   }
 
   private set(level: Level): Level {

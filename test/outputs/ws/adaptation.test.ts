@@ -187,6 +187,25 @@ describe('adaptation decisions', () => {
     assert.ok(up !== undefined && up <= 10_000, `main after ${up} ms`);
   });
 
+  it('on low, a calm link whose units are too small to measure still tries the level above, however big', () => {
+    // A 2.4 Mbit/s camera: sub 400 kbit/s (above the probe budget of a 100 kbit/s low), low's units ~2 KB.
+    const rates = { mainKbps: 2400, subKbps: 400, lowKbps: 100 };
+    const controller = new QualityController('low', 0);
+    const sample: LinkSample = { now: 0, ackedBytes: 0, keyframeSkips: 0, oldestUnackedMs: 0 };
+    let up: { at: number; to: Level } | undefined;
+    for (let now = 50; now <= 20_000 && up === undefined; now += 50) {
+      if (now % 100 === 0) {
+        controller.rtt(2, now, 1250);
+        sample.ackedBytes += 1250; // 100 kbit/s, each unit acked at once
+      }
+      sample.now = now;
+      const to = controller.update(sample, rates);
+      if (to) up = { at: now, to };
+    }
+    assert.deepEqual(up && up.to, 'sub', `moved ${JSON.stringify(up)}`);
+    assert.ok(up!.at <= 10_000, `sub after ${up!.at} ms`);
+  });
+
   it('a probe that meets congestion falls back to what the link carried and waits longer before the next', () => {
     const rates = { mainKbps: 100, subKbps: 60 };
     const controller = new QualityController('keyframes', 0);

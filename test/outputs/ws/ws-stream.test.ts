@@ -121,7 +121,9 @@ describe('WebSocket viewer protocol v1', () => {
     assert.equal(missing.status, 404);
     assert.deepEqual(missing.body, { statusCode: 404, error: 'Not Found', message: 'no camera "nope"' });
     assert.equal((await rejectedUpgrade(url('', 'Bad.Id'))).status, 400);
-    assert.equal((await fetch(`${ts.url}/api/cameras/cam/ws`)).status, 404, 'a GET without the upgrade');
+    const plain = await fetch(`${ts.url}/api/cameras/cam/ws`);
+    assert.equal(plain.status, 426, 'a GET without the upgrade: Upgrade Required');
+    assert.equal(((await plain.json()) as { statusCode: number }).statusCode, 426);
   });
 
   it('with ?ack=0 sends continuously without acks', async () => {
