@@ -62,10 +62,17 @@ export class RemoteSource implements FrameSource {
     }
   }
 
-  /** A new connection of the edge has announced this camera. */
+  /**
+   * A new connection of the edge has announced this camera. A start that came while it was unbound and
+   * is still waiting (the camera was wanted the moment it was published: a recording) goes to the edge now.
+   */
   bind(link: EdgeLink): void {
     this.link = link;
     this.startedOnEdge = false; // a new connection starts with every camera stopped
+    if (this.sink) {
+      this.startedOnEdge = true;
+      link.start();
+    }
   }
 
   /** The connection is gone (or the camera withdrawn): the running source ends with `reason`. */
