@@ -64,7 +64,6 @@ const unit = (config: TrackConfig): AccessUnit => ({
   data: Buffer.alloc(8),
   seq: 0,
   receivedAt: 0,
-  sentAt: 0,
   placeholder: false,
 });
 
