@@ -29,7 +29,7 @@ import {
   type RelayCodec,
 } from './protocol.js';
 import { CameraLink, type LinkSession } from './camera-link.js';
-import { readJpegSize } from '../sources/framing/jpeg.js';
+import { readJpegSize } from '../codec/jpeg.js';
 import { churnReason, pictureOverLimit } from './picture-limits.js';
 
 /** A misbehaving edge's close is logged at most once a minute per edge (it may reconnect and do it again). */
