@@ -20,6 +20,7 @@ import { CameraTracks, type TrackEntry } from './camera-tracks.js';
 import { Capture } from './capture.js';
 import { preciseNow, type CameraStatus, type Consumer, type Quality, type ViewerStats } from './consumer.js';
 import type { TranscoderFactory } from './derived-track.js';
+import type { TranscoderPool } from './transcoder-slots.js';
 import { NativeCodec } from './native-codec.js';
 import { PlaceholderTicker, type PlaceholderRenderer } from './placeholder-ticker.js';
 import { nextLiveUnit } from './snapshot-wait.js';
@@ -44,6 +45,8 @@ export interface CameraStreamOptions {
   placeholderIntervalMs?: number;
   /** Makes the transcoders of derived tracks; without it a camera has only its native track. */
   transcoders?: TranscoderFactory;
+  /** The hub-wide slots its transcoders take (transcoder-slots.ts); without it, no cap. */
+  transcoderPool?: TranscoderPool;
   /** Bound of each H.264 track's cached group of pictures. */
   maxGopBytes?: number;
   /**

@@ -18,6 +18,7 @@ import { DerivedTrack, type TranscoderFactory } from './derived-track.js';
 import type { Producer } from './producer.js';
 import { rungKbps, type RungQuality } from './rungs.js';
 import { Substream } from './substream.js';
+import type { TranscoderPool } from './transcoder-slots.js';
 import type { SupervisorOptions } from './supervisor.js';
 import { MAX_GOP_BYTES, Track } from './track.js';
 
@@ -41,6 +42,8 @@ export interface CameraTracksOptions {
   idleGraceMs: number;
   /** Makes the transcoders of derived tracks; without it a camera has only its native track (and substream). */
   transcoders?: TranscoderFactory | undefined;
+  /** The hub-wide slots its transcoders take (transcoder-slots.ts); without it, no cap. */
+  transcoderPool?: TranscoderPool | undefined;
   /** Bound of each H.264 or H.265 track's cached group of pictures. */
   maxGopBytes?: number | undefined;
   /** The camera's own sub-stream; without it the sub track is a transcoder's. */
@@ -89,6 +92,7 @@ export class CameraTracks {
           log,
           () => hooks.online(),
           rung && { quality: rung, target: () => this.rungTarget(rung) },
+          options.transcoderPool,
         );
     this.main = {
       jpeg: entry('jpeg', 'main', transcoded()),

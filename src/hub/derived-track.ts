@@ -4,10 +4,18 @@
  * running only while the derived track has consumers (stopped after the idle
  * grace), restarted with backoff if it ends, and restarted when the native
  * configuration changes (the camera came back at another size).
+ *
+ * A restart never overlaps: the old process is awaited before a new one starts. Restarts for a new
+ * configuration are spaced out (none for the first after a quiet spell, then 250 ms doubling to 10 s),
+ * so a source whose configuration changes on every frame costs one process at a time, restarted
+ * rarely; a configuration that arrives while a restart waits simply replaces the one waiting (the
+ * next keyframe after the wait starts the transcoder). Each run holds a slot of the hub-wide pool
+ * (transcoder-slots.ts), given back once its process has exited; without a free slot the track waits.
  */
 import type { Logger } from 'pino';
 import type { AccessUnit, Codec, TrackConfig, SourceSink, SourceUnit } from '../media/index.js';
 import { Backoff } from './backoff.js';
+import type { TranscoderPool } from './transcoder-slots.js';
 import { preciseNow } from './consumer.js';
 import { ProcessCpu } from './process-cpu.js';
 import { shouldRetune, type RungQuality } from './rungs.js';
@@ -43,6 +51,9 @@ export interface RungTarget {
 /** Makes a transcoder from `input.from` to `to` (JPEGs encoded, H.264 or H.265 decoded). */
 export type TranscoderFactory = (to: Codec, input: TranscoderInput) => Transcoder;
 
+/** Restarts for a new configuration after this long without one start afresh (the first one at once). */
+const RESTART_QUIET_MS = 30_000;
+
 export class DerivedTrack implements Producer {
   readonly origin = 'derived';
   private transcoder: Transcoder | undefined;
@@ -52,6 +63,17 @@ export class DerivedTrack implements Producer {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly backoff = new Backoff(500, 30_000);
   private notBefore = 0;
+  /** Delays between restarts for a new configuration, and when the last one was. */
+  private readonly restarts = new Backoff(250, 10_000);
+  private lastRestartAt = -Infinity;
+  /** Restarts for a new configuration so far, for the metrics and the tests. */
+  configRestarts = 0;
+  /** The process being stopped: nothing new starts before it has exited. */
+  private stopping: Promise<void> | undefined;
+  /** The pool's slot the running (or exiting) transcoder holds. */
+  private release: (() => void) | undefined;
+  /** Waiting for a slot of the pool (logged once per wait). */
+  private waitingForSlot = false;
   /** Set by units dropped during an outage: the next one published must be a keyframe. */
   private resumeAtKeyframe = false;
   /** Transcoder processes started, for the metrics and the tests. */
@@ -71,7 +93,14 @@ export class DerivedTrack implements Producer {
     private readonly cameraOnline: () => boolean = () => true,
     /** A smaller H.264 stream (rungs.ts): made from the native track whatever its codec, scaled down. */
     private readonly rung?: RungTarget,
+    /** The hub-wide transcoder slots; without it, no cap. */
+    private readonly pool?: TranscoderPool,
   ) {}
+
+  /** It has consumers but no transcoder, for want of a free slot in the hub's pool (limits.transcoders). */
+  get unavailable(): boolean {
+    return this.waitingForSlot;
+  }
 
   /** Whether it has a factory to make its transcoder with. */
   get available(): boolean {
@@ -115,7 +144,7 @@ export class DerivedTrack implements Producer {
     if (unit.placeholder || !this.factory) return;
     if (this.track.consumers.size === 0 && !this.idleTimer) return;
     if (this.transcoder && unit.config !== this.inputConfig)
-      void this.stop(); // another size: a new transcoder
+      this.restartLater(); // another size: a new transcoder, when the old one is gone and the wait is over
     else if (this.transcoder && unit.keyframe && this.retune()) void this.stop(); // the stream above changed
     if (!this.transcoder && !this.start(unit)) return;
     this.transcoder!.push({ config: unit.config, keyframe: unit.keyframe, data: unit.data });
@@ -128,6 +157,7 @@ export class DerivedTrack implements Producer {
   async stop(): Promise<void> {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
+    this.waitingForSlot = false;
     const transcoder = this.transcoder;
     if (transcoder) this.cpu.sample(); // its last seconds, before it is gone
     this.transcoder = undefined;
@@ -135,12 +165,47 @@ export class DerivedTrack implements Producer {
     this.run++;
     // What it made is no picture to start a new consumer with once it is gone.
     if (transcoder) this.track.clearCache();
-    await transcoder?.stop();
+    if (transcoder) this.reap(transcoder);
+    await this.stopping;
+  }
+
+  /** Stops a transcoder; its slot is given back, and a new one may start, once its process has exited. */
+  private reap(transcoder: Transcoder): void {
+    const release = this.release;
+    this.release = undefined;
+    const previous = this.stopping;
+    const done: Promise<void> = Promise.all([previous, transcoder.stop().catch(() => undefined)]).then(() => {
+      release?.();
+      if (this.stopping === done) this.stopping = undefined;
+    });
+    this.stopping = done;
+  }
+
+  /** The input's configuration changed: stop now, start again once the old process is gone and the wait is over. */
+  private restartLater(): void {
+    const now = performance.now();
+    if (now - this.lastRestartAt > RESTART_QUIET_MS) this.restarts.reset();
+    const delay = now - this.lastRestartAt > RESTART_QUIET_MS ? 0 : this.restarts.next();
+    this.lastRestartAt = now;
+    this.configRestarts++;
+    this.notBefore = Math.max(this.notBefore, now + delay);
+    void this.stop();
   }
 
   private start(first: AccessUnit): boolean {
-    if (!first.keyframe || performance.now() < this.notBefore) return false;
+    if (!first.keyframe || performance.now() < this.notBefore || this.stopping) return false;
     const to = this.track.codec;
+    const release = this.pool?.take();
+    if (this.pool && !release) {
+      if (!this.waitingForSlot)
+        this.log.warn(
+          { camera: this.camera, to, quality: this.track.quality },
+          'transcoder unavailable: the hub runs as many transcoders as limits.transcoders allows; waiting',
+        );
+      this.waitingForSlot = true;
+      return false;
+    }
+    this.waitingForSlot = false;
     let transcoder: Transcoder;
     const target = this.rung?.target();
     try {
@@ -151,11 +216,13 @@ export class DerivedTrack implements Producer {
         this.rung && target ? { from, rung: { quality: this.rung.quality, kbps: target.kbps, size } } : { from },
       );
     } catch (err) {
+      release?.();
       this.failed(`could not create the ${to} transcoder: ${(err as Error).message}`);
       return false;
     }
     const run = ++this.run;
     this.transcoder = transcoder;
+    this.release = release;
     this.inputConfig = first.config;
     this.starts++;
     this.tuned = target && { ...target, at: performance.now() };
@@ -182,6 +249,7 @@ export class DerivedTrack implements Producer {
         this.transcoder = undefined;
         this.inputConfig = undefined;
         this.run++;
+        this.reap(transcoder); // its process may still be exiting: its slot is freed when it has
         this.failed(reason);
       },
     });

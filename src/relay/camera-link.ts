@@ -4,6 +4,7 @@
  * limit, and whether its H.264 configuration came.
  */
 import { TokenBucket } from '../wire/token-bucket.js';
+import { ConfigChanges } from './picture-limits.js';
 import type { HubMessage } from './protocol.js';
 import type { PublishedCamera } from './published-cameras.js';
 import type { EdgeLink } from './remote-source.js';
@@ -22,6 +23,8 @@ export class CameraLink implements EdgeLink {
   configured = false;
   /** Between start and stop: the hub wants this camera's frames. */
   started = false;
+  /** How often its configuration (H.264 config, JPEG size) changed on this connection. */
+  readonly changes = new ConfigChanges();
 
   constructor(
     private readonly session: LinkSession,

@@ -32,6 +32,28 @@ export const DEFAULT_MAX_CAMERAS = 32;
 /** How long a gone edge's cameras stay (offline) before they are withdrawn, unless its config says otherwise. */
 export const DEFAULT_OFFLINE_GRACE_MS = 60_000;
 
+/** The biggest picture a hub accepts from an edge unless its `max_size` says otherwise. */
+export const DEFAULT_MAX_PICTURE = { width: 4096, height: 2160 } as const;
+
+/** A picture size of `publishers[].max_size`: "WxH", each side 16 to 16384. */
+const pictureSize = z
+  .string()
+  .regex(/^\d{2,5}x\d{2,5}$/, 'a picture size "WxH" like 1920x1080')
+  .refine((text) => text.split('x').every((n) => Number(n) >= 16 && Number(n) <= 16384), {
+    message: 'a picture size "WxH" with each side from 16 to 16384',
+  });
+
+/** "1920x1080" as a size (already checked by the schema). */
+function parsePictureSize(text: string): PictureSize {
+  const [width, height] = text.split('x').map(Number);
+  return { width: width!, height: height! };
+}
+
+export interface PictureSize {
+  width: number;
+  height: number;
+}
+
 /** A hub never accepts frames bigger than this, whatever a publisher's config says. */
 export const MAX_PUBLISHER_FRAME_BYTES = 8 * 1024 * 1024;
 
@@ -63,6 +85,8 @@ export const publisherSchema = z.strictObject({
   max_frame_size: z.number().int().min(1024).max(MAX_PUBLISHER_FRAME_BYTES).optional(),
   max_cameras: z.number().int().min(1).max(MAX_CAMERAS_PER_EDGE).optional(),
   offline_grace: z.number().min(0).max(86_400).optional(),
+  /** The biggest picture this edge may send ("WxH", either way round); a bigger one closes its connection. */
+  max_size: pictureSize.optional(),
   /** The hub records every camera this edge publishes (camera_defaults' `record:` applies too). */
   record: publisherRecordSchema.optional(),
 });
@@ -99,6 +123,8 @@ export interface PublisherConfig {
   maxCameras: number;
   /** After its connection ends, its cameras stay this long (offline), then are withdrawn. */
   offlineGraceMs: number;
+  /** The biggest picture it may send (either way round: a portrait camera of the same size fits). */
+  maxPicture?: PictureSize;
   /** Present when the hub records the cameras this edge publishes. */
   record?: CameraRecordConfig;
 }
@@ -149,6 +175,7 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
     maxFrameBytes: p.max_frame_size ?? DEFAULT_MAX_FRAME_BYTES,
     maxCameras: p.max_cameras ?? DEFAULT_MAX_CAMERAS,
     offlineGraceMs: p.offline_grace === undefined ? DEFAULT_OFFLINE_GRACE_MS : Math.round(p.offline_grace * 1000),
+    maxPicture: p.max_size === undefined ? DEFAULT_MAX_PICTURE : parsePictureSize(p.max_size),
     ...withRecord(settlePublisherRecord(file.camera_defaults?.record, p.record)),
   }));
   for (const value of cli.publishers ?? []) {
@@ -171,6 +198,7 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       maxCameras: DEFAULT_MAX_CAMERAS,
       offlineGraceMs: DEFAULT_OFFLINE_GRACE_MS,
+      maxPicture: DEFAULT_MAX_PICTURE,
       ...withRecord(settleRecord(file.camera_defaults?.record, undefined)),
     };
     const i = publishers.findIndex((p) => p.name === name);

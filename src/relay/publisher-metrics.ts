@@ -35,6 +35,18 @@ export function addPublisherMetrics(
   );
   series('counter', 'camrelay_publisher_frames_total', 'Frames received from the edge', (p) => p.framesReceived);
   series('counter', 'camrelay_publisher_connections_total', 'Connections accepted from the edge', (p) => p.connections);
+  series(
+    'counter',
+    'camrelay_publisher_config_churn_closes_total',
+    "Connections closed (1008) because a camera's configuration kept changing",
+    (p) => p.configChurnCloses,
+  );
+  series(
+    'counter',
+    'camrelay_publisher_oversize_closes_total',
+    "Connections closed (1008) for a picture over the edge's max_size",
+    (p) => p.oversizeCloses,
+  );
   // Per published camera and codec: what its uplink carried (rate() of the bytes is its bitrate).
   const uplink = (name: string, help: string, value: (c: PublishedCamera, codec: RelayCodec) => number): void => {
     new Counter({

@@ -16,6 +16,10 @@ export interface PublisherRecord {
   lastConnectedAt: number | null;
   lastDisconnectedAt: number | null;
   lastDisconnectReason: string | null;
+  /** Connections closed because a camera's configuration kept changing (the edge misbehaving). */
+  configChurnCloses: number;
+  /** Connections closed for a picture over the edge's max_size. */
+  oversizeCloses: number;
 }
 
 export interface PublisherInfo {
@@ -26,6 +30,9 @@ export interface PublisherInfo {
   lastDisconnectedAt: number | null;
   lastDisconnectReason: string | null;
   connections: number;
+  /** Connections closed because a camera's configuration kept changing, and for a picture over max_size. */
+  configChurnCloses: number;
+  oversizeCloses: number;
   /** Over every connection since the hub started. */
   bytesReceived: number;
   framesReceived: number;
@@ -75,6 +82,8 @@ export function describePublisher(r: PublisherRecord, cameras: PublishedCamera[]
     lastDisconnectedAt: r.lastDisconnectedAt,
     lastDisconnectReason: r.lastDisconnectReason,
     connections: r.connections,
+    configChurnCloses: r.configChurnCloses,
+    oversizeCloses: r.oversizeCloses,
     bytesReceived: r.bytesEnded + (s?.bytesReceived ?? 0),
     framesReceived: r.framesEnded + (s?.framesReceived ?? 0),
     session: s ? { bytesReceived: s.bytesReceived, framesReceived: s.framesReceived } : null,

@@ -29,6 +29,15 @@ import {
   type RelayCodec,
 } from './protocol.js';
 import { CameraLink, type LinkSession } from './camera-link.js';
+import { readJpegSize } from '../codec/jpeg.js';
+import { churnReason, pictureOverLimit } from './picture-limits.js';
+
+/** A misbehaving edge's close is logged at most once a minute per edge (it may reconnect and do it again). */
+const CHURN_LOG_MS = 60_000;
+const churnLoggedAt = new Map<string, number>();
+
+/** Why a connection was closed for its pictures (counted per edge: GET /api/publishers, /metrics). */
+export type PictureRefusal = 'config-churn' | 'picture-size';
 
 /** What a session tells the hub about its edge (Publishers): the session knows nothing else of the hub. */
 export interface SessionOwner {
@@ -76,6 +85,8 @@ export class PublisherSession implements LinkSession {
   readonly clock = new EdgeClock();
   private pingTimer: NodeJS.Timeout | undefined;
   private pings = 0;
+  /** Set when this connection was closed for its pictures. */
+  refused: PictureRefusal | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -253,8 +264,15 @@ export class PublisherSession implements LinkSession {
     if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `config for "${message.camera}", never announced`);
     const parsed = relayTrackConfig(message);
     if (!parsed.ok) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${parsed.reason}`);
+    const over = pictureOverLimit(parsed.message, this.publisher.maxPicture);
+    if (over) return this.refuse('picture-size', `${link.edgeCamera}: ${over}`);
     // The same bytes as before (a reconnect, the edge's encoder restarted) keep the same object.
-    if (!sameConfig(link.camera.h264Config, parsed.message)) link.camera.h264Config = parsed.message;
+    if (!sameConfig(link.camera.h264Config, parsed.message)) {
+      const previous = link.camera.h264Config;
+      link.camera.h264Config = parsed.message;
+      if (previous && !link.changes.changed())
+        return this.refuse('config-churn', churnReason(link.edgeCamera, link.changes.count));
+    }
     link.configured = true;
   }
 
@@ -278,6 +296,15 @@ export class PublisherSession implements LinkSession {
         return this.reject(RelayClose.POLICY_VIOLATION, `H.264 unit on ${link.edgeCamera} before its config`);
       const bad = checkAccessUnit(frame.data, frame.keyframe);
       if (bad) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${bad}`);
+    } else {
+      // A JPEG's size is its configuration: checked against the limit, its changes counted.
+      const size = readJpegSize(frame.data);
+      if (size) {
+        const over = pictureOverLimit(size, this.publisher.maxPicture);
+        if (over) return this.refuse('picture-size', `${link.edgeCamera}: ${over}`);
+        if (!link.changes.jpeg(size))
+          return this.refuse('config-churn', churnReason(link.edgeCamera, link.changes.count));
+      }
     }
     if (!link.bucket.take())
       return this.reject(RelayClose.POLICY_VIOLATION, `more than ${link.rate} frames/s on ${link.edgeCamera}`);
@@ -301,10 +328,31 @@ export class PublisherSession implements LinkSession {
     link.camera.source.unbind(link, reason);
   }
 
-  private reject(code: number, reason: string): void {
+  private reject(code: number, reason: string, logged = true): void {
     if (this.state === 'closed') return;
-    this.log.warn({ code, reason }, 'closing publisher connection');
+    if (logged) this.log.warn({ code, reason }, 'closing publisher connection');
     this.close(code, reason);
+  }
+
+  /**
+   * Closes (1008) an edge whose pictures the hub will not take: too big, or a configuration that keeps
+   * changing (the edge misbehaving: logged at most once a minute per edge, since it may reconnect and
+   * do it again; each close counted).
+   */
+  private refuse(why: PictureRefusal, reason: string): void {
+    if (this.state === 'closed') return;
+    this.refused = why;
+    let logged = true;
+    if (why === 'config-churn') {
+      const now = Date.now();
+      logged = now - (churnLoggedAt.get(this.edge) ?? -Infinity) >= CHURN_LOG_MS;
+      if (logged) {
+        if (churnLoggedAt.size >= 1024) churnLoggedAt.clear(); // bounded: edges are configured, but still
+        churnLoggedAt.set(this.edge, now);
+        this.log.warn({ edge: this.edge, reason }, 'edge misbehaving: its camera configuration keeps changing');
+      }
+    }
+    this.reject(RelayClose.POLICY_VIOLATION, reason, logged);
   }
 
   private detach(reason: string): void {

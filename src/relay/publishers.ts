@@ -50,6 +50,8 @@ export class Publishers implements SessionOwner {
         lastConnectedAt: null,
         lastDisconnectedAt: null,
         lastDisconnectReason: null,
+        configChurnCloses: 0,
+        oversizeCloses: 0,
       });
     }
   }
@@ -117,6 +119,8 @@ export class Publishers implements SessionOwner {
     if (!record) return;
     record.bytesEnded += session.bytesReceived;
     record.framesEnded += session.framesReceived;
+    if (session.refused === 'config-churn') record.configChurnCloses++;
+    if (session.refused === 'picture-size') record.oversizeCloses++;
     if (record.session !== session) return; // a replaced connection, or one that never said hello
     record.session = undefined;
     record.lastDisconnectedAt = Date.now();

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CAMERA_PATTERN } from '../camera-id.js';
 import { isPasswordHash } from './password.js';
 import { isTokenHash } from './secrets.js';
+import { DEFAULT_MAX_TRANSCODERS } from '../hub/transcoder-slots.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'a name of 1 to 64 characters from A-Z a-z 0-9 _ . @ -');
 const role = z.enum(['admin', 'viewer']);
@@ -73,6 +74,8 @@ export const limitsSchema = z
     /** Password checks running at once; more wait in a queue of `login_queue` (a quarter per client network), beyond it 503. */
     login_concurrency: z.number().int().min(1).max(64).default(2),
     login_queue: z.number().int().min(0).max(10_000).default(16),
+    /** Transcoders (decoders and encoders, each an ffmpeg) in the whole hub; edges' cameras get half. */
+    transcoders: z.number().int().min(1).max(1024).default(DEFAULT_MAX_TRANSCODERS),
   })
   .default({
     viewers_per_camera: 500,
@@ -83,6 +86,7 @@ export const limitsSchema = z
     viewers_per_credential: 50,
     login_concurrency: 2,
     login_queue: 16,
+    transcoders: DEFAULT_MAX_TRANSCODERS,
   });
 
 const origin = z.string().refine((text) => {

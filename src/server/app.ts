@@ -21,6 +21,8 @@ import { playbackRoutes } from '../playback/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
 import { CameraFactory, createRegistry } from './cameras.js';
+import { TranscoderSlots } from '../hub/transcoder-slots.js';
+import { addTranscoderMetrics } from '../outputs/metrics/transcoders.js';
 import { RecordingStore, wantsStore } from '../recording/store.js';
 import { loadSqlite } from '../recording/segment-index.js';
 import { trackConnections } from './connections.js';
@@ -49,11 +51,10 @@ function indexModuleLoads(log: Logger): boolean {
   }
 }
 
-export async function buildServer(
-  config: ServerConfig,
-  log: Logger,
-  registry = createRegistry(config.cameras, log),
-): Promise<Server> {
+export async function buildServer(config: ServerConfig, log: Logger, registry?: CameraRegistry): Promise<Server> {
+  // One factory for this server's cameras and those edges publish: they share the hub's transcoder slots.
+  const cameras = new CameraFactory(log, new TranscoderSlots(config.security.limits.transcoders));
+  registry ??= createRegistry(config.cameras, log, cameras);
   const tls = config.security.tls;
   const app = Fastify({
     ...(tls ? { https: readTls(tls) } : {}),
@@ -80,7 +81,7 @@ export async function buildServer(
   await app.register(security, { config: config.security, registry, host: config.host });
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
-  const relay = new Relay(config, registry, new CameraFactory(log), log);
+  const relay = new Relay(config, registry, cameras, log);
   // Continuous recording (src/recording): one recorder per camera with `record:`. Its index's
   // native module is loaded only here: without it, nothing records, and live view goes on.
   const recordings =
@@ -109,6 +110,7 @@ export async function buildServer(
     registry,
     extra: (register) => {
       relay.publishers.addMetrics(register);
+      addTranscoderMetrics(register, cameras.slots);
       recordings?.addMetrics(register);
     },
   });

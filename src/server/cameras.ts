@@ -11,6 +11,7 @@ import type { TranscoderFactory } from '../hub/derived-track.js';
 import type { PublishedCameraFactory, PublishedCameraSpec } from '../relay/published-cameras.js';
 import type { FrameSource } from '../sources/source.js';
 import { RUNGS, rungKbps } from '../hub/rungs.js';
+import { TranscoderSlots } from '../hub/transcoder-slots.js';
 
 /**
  * Transcoders for a camera's derived tracks. Each smaller H.264 stream (rungs.ts) gets its own transcoder (same
@@ -46,10 +47,14 @@ export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 /**
  * The one place cameras are built, this server's own and those edges publish to it: each a CameraStream with
  * the placeholder renderer and the transcoders of its derived tracks (one per camera and track, running only
- * while that track has consumers).
+ * while that track has consumers). Every camera it builds takes its transcoders from the same hub-wide
+ * `slots` (limits.transcoders): edges' cameras from the edges' share of them.
  */
 export class CameraFactory implements PublishedCameraFactory {
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    readonly slots = new TranscoderSlots(),
+  ) {}
 
   /** A camera of this server's config: captured by ffmpeg, its own sub-stream too when it has one. */
   local(camera: CameraConfig): CameraStream {
@@ -71,6 +76,7 @@ export class CameraFactory implements PublishedCameraFactory {
         snapshotTimeoutMs: camera.snapshotTimeoutMs,
         ...(expectedSize ? { expectedSize } : {}),
         transcoders: transcoderFactory(transcodeOptions(camera), this.log),
+        transcoderPool: this.slots.pool('own'),
         ...substream,
       },
       new FfmpegSource(camera.id, spec, capture, this.log),
@@ -90,6 +96,7 @@ export class CameraFactory implements PublishedCameraFactory {
         kind: 'relay',
         alwaysOn: false,
         transcoders: transcoderFactory({ label: camera.id, maxUnitBytes: MAX_FRAME_BYTES }, this.log),
+        transcoderPool: this.slots.pool('edge'),
       },
       source,
       renderPlaceholder,

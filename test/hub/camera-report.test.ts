@@ -32,7 +32,9 @@ describe('camera report', () => {
     const viewer: Consumer = { onUnit: () => {} };
     t.after(() => cam.close());
     const offMain = cam.subscribe(viewer, 'h264');
-    source.emit({ config: h264Config(1280, 720), keyframe: true, data: Buffer.alloc(500) });
+    // One configuration object: another one (even of the same size) is a new configuration.
+    const config = h264Config(1280, 720);
+    source.emit({ config, keyframe: true, data: Buffer.alloc(500) });
     const before = cam.trackInfo();
     assert.deepEqual(
       before.map((t) => [t.codec, t.quality, t.origin, t.running]),
@@ -47,7 +49,7 @@ describe('camera report', () => {
     assert.equal(before[0]!.encoder, null, 'what makes a track is said only while it runs');
 
     const offLow = cam.subscribe(viewer, 'h264', 'low');
-    source.emit({ config: h264Config(1280, 720), keyframe: true, data: Buffer.alloc(500) });
+    source.emit({ config, keyframe: true, data: Buffer.alloc(500) });
     const low = cam.trackInfo().find((t) => t.quality === 'low');
     // Started from the main track's cached keyframe, then given the next one.
     assert.deepEqual(low && [low.codec, low.origin, low.running, low.consumers, low.units], [

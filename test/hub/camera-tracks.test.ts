@@ -105,7 +105,7 @@ describe('CameraTracks', () => {
     assert.equal(low[0]!.config.codec, 'h264');
   });
 
-  it('a rung started before the main stream was measured starts again at its share once it is', () => {
+  it('a rung started before the main stream was measured starts again at its share once it is', async () => {
     const { factory, made } = fakeTranscoders();
     const { tracks } = table(() => 'h264', { transcoders: factory });
     const sub = collect(tracks, 'h264', 'sub');
@@ -115,6 +115,9 @@ describe('CameraTracks', () => {
       const keyframe = i % 20 === 0;
       tracks.publishNative({ config: MAIN, keyframe, data: Buffer.alloc(1250) }, now - (70 - i) * 100);
     }
+    // The new transcoder starts at the first keyframe after the old one has exited.
+    await new Promise((resolve) => setImmediate(resolve));
+    tracks.publishNative({ config: MAIN, keyframe: true, data: Buffer.alloc(1250) }, preciseNow());
     assert.equal(made.length, 2, JSON.stringify(made.map((m) => m.input.rung)));
     assert.equal(made[0]!.input.rung?.kbps, 400, 'nothing measured: the default');
     assert.equal(made[0]!.stopped, true);

@@ -173,6 +173,7 @@ describe('relay wiring', () => {
         maxFrameBytes: 4 * 1024 * 1024,
         maxCameras: 32,
         offlineGraceMs: 60_000,
+        maxPicture: { width: 4096, height: 2160 },
       },
     ]);
     assert.equal(relayMaxPayload(config), 4 * 1024 * 1024 + 20);
