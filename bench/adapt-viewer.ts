@@ -71,7 +71,7 @@ ws.on('message', (data, isBinary) => {
   lastSeq = h.seq;
   const payload = buf.subarray(h.headerLength);
   result.at.push(at);
-  result.latency.push(at - h.receivedAt);
+  result.latency.push(at - h.capturedAt);
   result.bytes.push(payload.length);
   result.keyframe.push((h.flags & 1) === 1);
   result.width.push(width);

@@ -103,7 +103,7 @@ export interface ReportedCamera {
   readonly failure: { reason: string; at: number } | undefined;
   readonly size: { width: number; height: number } | undefined;
   readonly native: Codec | undefined;
-  /** receivedAt of the newest unit from the camera itself. */
+  /** capturedAt of the newest unit from the camera itself. */
   readonly lastFrameAt: number | undefined;
   readonly tracks: CameraTracks;
   fps(): number;

@@ -84,9 +84,9 @@ export class CameraStream {
       options,
       {
         hasDemand: () => this.options.alwaysOn || this.consumerCount > 0,
-        unit: (unit, receivedAt) => {
+        unit: (unit, capturedAt) => {
           this.nativeCodec.learn(unit.config.codec);
-          this.tracks.publishNative(unit, receivedAt);
+          this.tracks.publishNative(unit, capturedAt);
         },
         changed: (state) => this.onStateChange(state),
       },
@@ -271,7 +271,7 @@ export class CameraStream {
     const { jpeg, size } = await this.placeholder.current();
     const config = jpegConfig(size.width, size.height);
     const seq = this.tracks.get('jpeg').track.latest?.seq ?? 0;
-    return { seq, config, keyframe: true, receivedAt: preciseNow(), data: jpeg, placeholder: true };
+    return { seq, config, keyframe: true, capturedAt: preciseNow(), data: jpeg, placeholder: true };
   }
 
   fps(): number {
@@ -315,7 +315,7 @@ export class CameraStream {
       failure: this.capture.failure,
       size: this.size,
       native: this.native,
-      lastFrameAt: this.lastLive?.receivedAt,
+      lastFrameAt: this.lastLive?.capturedAt,
       tracks: this.tracks,
       fps: () => this.fps(),
       viewerCount: () => this.viewers().length,

@@ -191,9 +191,9 @@ export class CameraTracks {
   }
 
   /** A unit of the camera's own: published on its track, and fed to every track made from it. */
-  publishNative(unit: SourceUnit, receivedAt: number): void {
+  publishNative(unit: SourceUnit, capturedAt: number): void {
     const codec = unit.config.codec;
-    const published = this.main[codec].track.publish(unit.config, unit.keyframe, unit.data, receivedAt);
+    const published = this.main[codec].track.publish(unit.config, unit.keyframe, unit.data, capturedAt);
     for (const entry of this.all()) if (entry !== this.main[codec]) entry.producer?.feed(published);
   }
 

@@ -28,13 +28,13 @@ export class Substream implements Producer {
       source,
       {
         hasDemand: () => !this.closed && track.consumers.size > 0,
-        unit: (unit, receivedAt) => {
+        unit: (unit, capturedAt) => {
           if (unit.config.codec !== 'h264') {
             if (!this.codecWarned) this.log.warn({ camera: options.id }, 'the substream is not H.264: not used');
             this.codecWarned = true;
             return;
           }
-          track.publish(unit.config, unit.keyframe, unit.data, receivedAt);
+          track.publish(unit.config, unit.keyframe, unit.data, capturedAt);
         },
         changed: (state) => {
           if (state !== 'online') track.clearCache(); // it resumes at a keyframe

@@ -40,7 +40,7 @@ export interface SupervisorHooks {
   /** Some consumer wants the camera. */
   hasDemand(): boolean;
   /** A unit of the current run, stamped with its receive time. */
-  unit(unit: SourceUnit, receivedAt: number): void;
+  unit(unit: SourceUnit, capturedAt: number): void;
   /** The state changed to online, offline or idle (status already updated). */
   changed(state: CameraState): void;
 }
@@ -178,7 +178,7 @@ export class SourceSupervisor {
     this.armStallTimer();
     if (this.stateValue !== 'online') this.goOnline();
     // A relayed unit carries the edge's capture time (on this clock): the latency reference includes the uplink.
-    this.hooks.unit(unit, unit.receivedAt ?? now);
+    this.hooks.unit(unit, unit.capturedAt ?? now);
   }
 
   private onFailure(reason: string): void {

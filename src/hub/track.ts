@@ -81,12 +81,12 @@ export class Track {
   }
 
   /** Stamps a unit and sends it to every consumer. */
-  publish(config: TrackConfig, keyframe: boolean, data: Buffer, receivedAt: number, placeholder = false): AccessUnit {
+  publish(config: TrackConfig, keyframe: boolean, data: Buffer, capturedAt: number, placeholder = false): AccessUnit {
     const unit: AccessUnit = Object.freeze({
       seq: ++this.seq,
       config,
       keyframe,
-      receivedAt,
+      capturedAt,
       data,
       placeholder,
     });
@@ -162,7 +162,7 @@ export class Track {
   private count(unit: AccessUnit): void {
     this.counters.units++;
     this.counters.bytes += unit.data.length;
-    const now = unit.receivedAt;
+    const now = unit.capturedAt;
     if (now - this.secondStart >= 1000) {
       const gap = now - this.secondStart >= 2000;
       this.lastSecondBytes = gap ? 0 : this.secondBytes;

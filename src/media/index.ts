@@ -34,8 +34,12 @@ export interface AccessUnit {
   readonly config: TrackConfig;
   /** Decodable on its own (every JPEG; an H.264 IDR or H.265 IRAP picture with its parameter sets known). */
   readonly keyframe: boolean;
-  /** When camrelay received it, in ms since the Unix epoch (fractional): the latency reference. */
-  readonly receivedAt: number;
+  /**
+   * When the picture was captured, on this server's clock, in ms since the Unix epoch (fractional): its
+   * arrival here for a camera read here; for a relayed camera, the edge's capture time mapped to this
+   * clock. The latency reference, and (for now) the recordings' clock.
+   */
+  readonly capturedAt: number;
   /** Shared by every consumer: never written to, never copied per viewer. */
   readonly data: Buffer;
   /** The generated NO SIGNAL picture sent while the camera is offline. */
@@ -53,10 +57,10 @@ export interface SourceUnit {
   /** JPEG: one whole, validated picture. H.264, H.265: each NAL unit preceded by its 4-byte length. */
   data: Buffer;
   /**
-   * When it was received, on this server's clock (ms since the Unix epoch), if earlier than its arrival here:
-   * a relayed camera's units carry the edge's capture time. Unset: the hub stamps the arrival.
+   * When it was captured, on this server's clock (ms since the Unix epoch), if earlier than its arrival
+   * here: a relayed camera's units carry the edge's capture time. Unset: the hub stamps the arrival.
    */
-  receivedAt?: number;
+  capturedAt?: number;
 }
 
 /** Where a producer's units go. */

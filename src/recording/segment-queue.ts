@@ -23,7 +23,7 @@ export const QUEUE_OPS = 64;
 export interface Segment {
   config: TrackConfig;
   startMs: number;
-  /** receivedAt of its first sample: decode time 0. */
+  /** capturedAt of its first sample: decode time 0. */
   origin: number;
   file: string;
   sequence: number;

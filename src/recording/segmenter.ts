@@ -66,11 +66,11 @@ export class Segmenter {
     }
     const current = this.segment;
     const held = this.held!;
-    let ticks = Math.round((unit.receivedAt - current.origin) * TICKS_PER_MS);
+    let ticks = Math.round((unit.capturedAt - current.origin) * TICKS_PER_MS);
     if (ticks <= held.ticks) ticks = held.ticks + 1;
     this.pushHeld(ticks - held.ticks);
     const fragmentTicks = ticks - this.fragmentBase;
-    if (unit.keyframe && unit.receivedAt - current.origin >= this.segmentDurationMs) {
+    if (unit.keyframe && unit.capturedAt - current.origin >= this.segmentDurationMs) {
       this.flushFragment();
       this.close();
       if (this.segment === undefined && this.queue.hasRoomToStart()) this.start(unit);
@@ -116,11 +116,11 @@ export class Segmenter {
   }
 
   private start(unit: AccessUnit): void {
-    const startMs = Math.floor(unit.receivedAt);
+    const startMs = Math.floor(unit.capturedAt);
     const segment: Segment = {
       config: unit.config,
       startMs,
-      origin: unit.receivedAt,
+      origin: unit.capturedAt,
       file: join(this.camera, day(startMs), `${startMs}.mp4`),
       sequence: 1,
       queuedTicks: 0,

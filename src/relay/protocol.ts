@@ -295,7 +295,7 @@ export function parseHubMessage(text: string): Parsed<HubMessage> {
 export interface RelayFrame {
   channel: number;
   seq: number;
-  receivedAt: number;
+  capturedAt: number;
   codec: RelayCodec;
   keyframe: boolean;
   /** The JPEG or the access unit: a view into the message, not a copy. */
@@ -306,14 +306,14 @@ export interface RelayFrame {
 export function encodeRelayFrame(
   channel: number,
   seq: number,
-  receivedAt: number,
+  capturedAt: number,
   payload: Uint8Array,
   codec: RelayCodec = 'jpeg',
   keyframe = true,
 ): Buffer {
   const message = Buffer.allocUnsafe(RELAY_HEADER_BYTES + payload.byteLength);
   const flags = codec === 'jpeg' || keyframe ? FLAG_KEYFRAME : 0;
-  encodeHeader(message, 0, seq, receivedAt, codec === 'h264' ? CODEC_H264 : CODEC_JPEG, flags);
+  encodeHeader(message, 0, seq, capturedAt, codec === 'h264' ? CODEC_H264 : CODEC_JPEG, flags);
   message[3] = RELAY_HEADER_BYTES; // the viewer header, grown by the channel field
   message.writeUInt32BE(channel >>> 0, HEADER_BYTES);
   message.set(payload, RELAY_HEADER_BYTES);
@@ -338,7 +338,7 @@ export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
     message: {
       channel,
       seq: header.seq,
-      receivedAt: header.receivedAt,
+      capturedAt: header.capturedAt,
       codec: header.codec === CODEC_H264 ? 'h264' : 'jpeg',
       keyframe: (header.flags & FLAG_KEYFRAME) !== 0,
       data: message.subarray(header.headerLength),

@@ -314,10 +314,10 @@ export class PublisherSession implements LinkSession {
     // Acked on receipt, before the fan-out: the edge paces to the uplink, not to the hub's viewers.
     this.send({ type: 'ack', camera: link.edgeCamera, seq: frame.seq });
     // The edge's capture time on this clock: the viewers' latency includes the uplink.
-    const receivedAt = this.clock.toHub(frame.receivedAt, now);
+    const capturedAt = this.clock.toHub(frame.capturedAt, now);
     if (frame.codec === 'h264')
-      link.camera.source.deliverH264(link, link.camera.h264Config!, frame.keyframe, frame.data, receivedAt);
-    else link.camera.source.deliver(link, frame.data, receivedAt);
+      link.camera.source.deliverH264(link, link.camera.h264Config!, frame.keyframe, frame.data, capturedAt);
+    else link.camera.source.deliver(link, frame.data, capturedAt);
   }
 
   // ---- ending ----

@@ -85,10 +85,10 @@ export class RemoteSource implements FrameSource {
   }
 
   /**
-   * A JPEG from the edge; dropped unless the hub currently wants the camera. `receivedAt`: its capture
+   * A JPEG from the edge; dropped unless the hub currently wants the camera. `capturedAt`: its capture
    * time on the hub's clock.
    */
-  deliver(link: EdgeLink, jpeg: Buffer, receivedAt?: number): void {
+  deliver(link: EdgeLink, jpeg: Buffer, capturedAt?: number): void {
     if (this.link !== link || !this.sink) return;
     const size = readJpegSize(jpeg);
     if (size)
@@ -96,19 +96,19 @@ export class RemoteSource implements FrameSource {
         config: jpegConfig(size.width, size.height),
         keyframe: true,
         data: jpeg,
-        ...(receivedAt === undefined ? {} : { receivedAt: this.monotonic(receivedAt) }),
+        ...(capturedAt === undefined ? {} : { capturedAt: this.monotonic(capturedAt) }),
       });
   }
 
   /** An H.264 access unit (checked by the session) with its configuration; dropped unless wanted. */
-  deliverH264(link: EdgeLink, config: TrackConfig, keyframe: boolean, data: Buffer, receivedAt: number): void {
+  deliverH264(link: EdgeLink, config: TrackConfig, keyframe: boolean, data: Buffer, capturedAt: number): void {
     if (this.link !== link || !this.sink) return;
-    this.sink.unit({ config, keyframe, data, receivedAt: this.monotonic(receivedAt) });
+    this.sink.unit({ config, keyframe, data, capturedAt: this.monotonic(capturedAt) });
   }
 
   /** Stamps never go backwards (the clock estimate settling, the first pong's arrival). */
-  private monotonic(receivedAt: number): number {
-    this.lastStamp = Math.max(this.lastStamp, receivedAt);
+  private monotonic(capturedAt: number): number {
+    this.lastStamp = Math.max(this.lastStamp, capturedAt);
     return this.lastStamp;
   }
 

@@ -65,7 +65,7 @@ class UplinkTransport implements UnitTransport {
 
   /** The session's own write callback (it gives every camera a turn) paces the uplinks: `written` is not used. */
   sendUnit(unit: AccessUnit, seq: number): number {
-    const frame = encodeRelayFrame(this.channel, seq, unit.receivedAt, unit.data, this.codec, unit.keyframe);
+    const frame = encodeRelayFrame(this.channel, seq, unit.capturedAt, unit.data, this.codec, unit.keyframe);
     this.session.sendFrame(frame);
     return frame.length;
   }

@@ -83,7 +83,7 @@ export class SendQueue {
   }
 
   /** `now`: the time (ms, any clock used consistently with shift's) the unit enters. */
-  push(unit: AccessUnit, now = unit.receivedAt): void {
+  push(unit: AccessUnit, now = unit.capturedAt): void {
     if (this.policy === 'latest' && this.count > 0) {
       this.removeHead();
       this.dropped++;

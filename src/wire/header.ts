@@ -6,8 +6,8 @@
  *   2  u8   flags (bit 0 = keyframe)
  *   3  u8   header length in bytes (16; readers skip this many, so it may grow)
  *   4  u32  sequence number
- *   8  f64  receive time, ms since the Unix epoch: when camrelay (for a relayed camera, its edge) received
- *           the unit; docs/protocol.md calls it the capture time
+ *   8  f64  capture time, ms since the Unix epoch: when camrelay (for a relayed camera, its edge) received
+ *           the unit from the camera (docs/protocol.md)
  *
  * Pure functions over Uint8Array and DataView, no I/O and no Node API: shared by the server
  * (a Buffer is a Uint8Array), the relay, the browser player and test clients.
@@ -20,7 +20,7 @@ export interface FrameHeader {
   flags: number;
   headerLength: number;
   seq: number;
-  receivedAt: number;
+  capturedAt: number;
 }
 
 /**
@@ -31,7 +31,7 @@ export function encodeHeader(
   target: Uint8Array,
   offset: number,
   seq: number,
-  receivedAt: number,
+  capturedAt: number,
   codec: number = CODEC_JPEG,
   flags: number = FLAG_KEYFRAME,
 ): void {
@@ -41,7 +41,7 @@ export function encodeHeader(
   view.setUint8(2, flags);
   view.setUint8(3, HEADER_BYTES);
   view.setUint32(4, seq >>> 0);
-  view.setFloat64(8, receivedAt);
+  view.setFloat64(8, capturedAt);
 }
 
 /** Reads a header; throws RangeError when the message is shorter than the header says. */
@@ -58,7 +58,7 @@ export function decodeHeader(message: Uint8Array): FrameHeader {
     flags: view.getUint8(2),
     headerLength,
     seq: view.getUint32(4),
-    receivedAt: view.getFloat64(8),
+    capturedAt: view.getFloat64(8),
   };
 }
 

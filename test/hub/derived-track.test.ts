@@ -63,7 +63,7 @@ const unit = (config: TrackConfig): AccessUnit => ({
   keyframe: true,
   data: Buffer.alloc(8),
   seq: 0,
-  receivedAt: 0,
+  capturedAt: 0,
   placeholder: false,
 });
 

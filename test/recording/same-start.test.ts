@@ -37,7 +37,7 @@ describe('segments that start in the same millisecond', () => {
         ...u,
         config,
         seq: i + 1,
-        receivedAt: t0 + Math.floor(i / 3) + (i % 3) * 0.2,
+        capturedAt: t0 + Math.floor(i / 3) + (i % 3) * 0.2,
         placeholder: false,
       });
     });

@@ -37,7 +37,7 @@ describe('recording on a slow disk', () => {
     let seq = 0;
     const feed = (list: SourceUnit[], from: number): void => {
       list.forEach((u, i) => {
-        const unit: AccessUnit = { ...u, seq: ++seq, receivedAt: t0 + (from + i) * 40, placeholder: false };
+        const unit: AccessUnit = { ...u, seq: ++seq, capturedAt: t0 + (from + i) * 40, placeholder: false };
         recorder.onUnit(unit);
       });
     };

@@ -29,7 +29,7 @@ describe('recording a camera that is withdrawn', () => {
   /** 40 pictures 40 ms apart, the last one received 20 s from now (+ `fraction` ms): the segment ends after now. */
   async function recordPastNow(recorder: Recorder, fraction: number): Promise<void> {
     const t0 = Date.now() + 20_000 - 39 * 40 + fraction;
-    units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, receivedAt: t0 + i * 40, placeholder: false }));
+    units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, capturedAt: t0 + i * 40, placeholder: false }));
     await waitFor(() => recorder.status().state === 'recording', 10_000, 'fragments written');
   }
 

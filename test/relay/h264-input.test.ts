@@ -148,7 +148,7 @@ describe('relay: H.264 from an edge, on the hub', () => {
       assertNoBrokenPicture(v.frames);
       assert.ok(decodeWithFfmpeg(cfg, v.frames) >= 20);
       // The hub's stamp is the edge's capture time mapped to its clock: never after the arrival.
-      for (const f of v.frames) assert.ok(f.receivedAt <= f.at, 'a capture time from the future');
+      for (const f of v.frames) assert.ok(f.capturedAt <= f.at, 'a capture time from the future');
       const snap = await fetch(`${t.url}/api/cameras/a.cam/snapshot.jpg`);
       assert.equal(snap.status, 200);
       assert.equal(decodeJpeg(Buffer.from(await snap.arrayBuffer())).width, 320);

@@ -82,8 +82,8 @@ if (mode === 'connect') {
     firstIsKeyframe: frames.length > 0 && (frames[0]!.flags & 1) === 1,
     skips,
     configs,
-    futureStamps: frames.filter((f) => f.receivedAt > f.at + 1).length,
-    latencies: frames.map((f) => Math.round(f.at - f.receivedAt)),
+    futureStamps: frames.filter((f) => f.capturedAt > f.at + 1).length,
+    latencies: frames.map((f) => Math.round(f.at - f.capturedAt)),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`, () => process.exit(0));
 } else {

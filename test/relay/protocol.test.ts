@@ -26,7 +26,7 @@ describe('publisher frame header', () => {
     const viewerView = decodeHeader(message); // what a v1 client does: skip by header length
     assert.deepEqual(
       { ...viewerView },
-      { version: 1, codec: 1, flags: 1, headerLength: 20, seq: 5, receivedAt: 1767225600123.25 },
+      { version: 1, codec: 1, flags: 1, headerLength: 20, seq: 5, capturedAt: 1767225600123.25 },
     );
     assert.deepEqual(message.subarray(viewerView.headerLength), jpeg);
     const decoded = decodeRelayFrame(message);

@@ -15,7 +15,7 @@ const A: TrackConfig = { codec: 'h264', width: 64, height: 48, codecString: 'avc
 const B: TrackConfig = { codec: 'h264', width: 32, height: 24, codecString: 'avc1.42C01E' };
 
 function unit(seq: number, keyframe: boolean, config = A, bytes = 100): AccessUnit {
-  return { seq, config, keyframe, receivedAt: 0, data: Buffer.alloc(bytes), placeholder: false };
+  return { seq, config, keyframe, capturedAt: 0, data: Buffer.alloc(bytes), placeholder: false };
 }
 
 class Recorder implements UnitTransport {

@@ -7,8 +7,8 @@ const H264: TrackConfig = { codec: 'h264', width: 64, height: 48, codecString: '
 const JPEG: TrackConfig = { codec: 'jpeg', width: 64, height: 48, codecString: 'jpeg' };
 
 let seq = 0;
-function unit(keyframe: boolean, bytes = 100, receivedAt = 0, config = H264): AccessUnit {
-  return { seq: ++seq, config, keyframe, receivedAt, data: Buffer.alloc(bytes), placeholder: false };
+function unit(keyframe: boolean, bytes = 100, capturedAt = 0, config = H264): AccessUnit {
+  return { seq: ++seq, config, keyframe, capturedAt, data: Buffer.alloc(bytes), placeholder: false };
 }
 
 /** A stream of `gops` groups of `length` units, keyframe first. */
@@ -52,8 +52,8 @@ describe('SendQueue', () => {
     const units = stream(3, 10);
     const sent: AccessUnit[] = [];
     for (const u of units.slice(4)) {
-      q.push(u, u.receivedAt);
-      sent.push(...drain(q, u.receivedAt));
+      q.push(u, u.capturedAt);
+      sent.push(...drain(q, u.capturedAt));
     }
     assert.equal(sent[0], units[10], 'waits for the first keyframe');
     assert.deepEqual(
@@ -68,13 +68,13 @@ describe('SendQueue', () => {
     const sent: AccessUnit[] = [];
     let i = 0;
     for (const u of stream(20, 12, 150)) {
-      q.push(u, u.receivedAt);
+      q.push(u, u.capturedAt);
       assert.ok(q.size <= 8, 'count bound');
       assert.ok(q.waitingBytes <= 2000, 'byte bound');
       if (++i % 5 === 0)
-        sent.push(...drain(q, u.receivedAt).slice(0, 2)); // a slow consumer: 2 of every 5
+        sent.push(...drain(q, u.capturedAt).slice(0, 2)); // a slow consumer: 2 of every 5
       else {
-        const next = q.shift(u.receivedAt);
+        const next = q.shift(u.capturedAt);
         if (next && i % 3 === 0) sent.push(next);
         else if (next) sent.push(next);
       }
@@ -87,9 +87,9 @@ describe('SendQueue', () => {
     const sent: AccessUnit[] = [];
     const units = stream(30, 25, 100, 0, 40);
     for (const u of units) {
-      q.push(u, u.receivedAt);
+      q.push(u, u.capturedAt);
       if (u.seq % 8 === 0) {
-        const next = q.shift(u.receivedAt); // one unit every 8: a link that cannot carry the stream
+        const next = q.shift(u.capturedAt); // one unit every 8: a link that cannot carry the stream
         if (next) sent.push(next);
       }
     }
@@ -102,7 +102,7 @@ describe('SendQueue', () => {
   it('gop: a unit too old makes the queue skip to the next keyframe waiting', () => {
     const q = new SendQueue({ policy: 'gop', maxAgeMs: 500 });
     const units = stream(2, 10, 100, 0, 20); // keyframes at 0 ms and 200 ms
-    for (const u of units) q.push(u, u.receivedAt);
+    for (const u of units) q.push(u, u.capturedAt);
     const next = q.shift(650); // the first GOP is too old
     assert.ok(next?.keyframe, 'skipped to a keyframe');
     assert.equal(next, units[10]);

@@ -36,7 +36,7 @@ export function partHeader(frame: AccessUnit): Buffer | undefined {
     if (frame.data.indexOf(BOUNDARY_BYTES) >= 0) {
       header = null;
     } else {
-      const timestamp = (frame.receivedAt / 1000).toFixed(6);
+      const timestamp = (frame.capturedAt / 1000).toFixed(6);
       header = Buffer.from(
         `Content-Type: image/jpeg\r\nContent-Length: ${frame.data.length}\r\nX-Timestamp: ${timestamp}\r\n\r\n`,
         'latin1',

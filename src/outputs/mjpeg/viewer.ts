@@ -41,7 +41,7 @@ export class MjpegViewer implements Consumer {
 
   onUnit(frame: AccessUnit): void {
     if (this.closed) return;
-    if (this.cap && !this.cap.admit(frame.receivedAt)) return;
+    if (this.cap && !this.cap.admit(frame.capturedAt)) return;
     if (this.blocked) {
       this.queue.push(frame);
       return;

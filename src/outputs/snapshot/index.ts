@@ -26,7 +26,7 @@ function sendJpeg(reply: FastifyReply, status: number, frame: AccessUnit): Fasti
       // Camera bytes, served in camrelay's origin: never sniffed, never run as a page.
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', 'sandbox')
-      .header('x-timestamp', (frame.receivedAt / 1000).toFixed(6))
+      .header('x-timestamp', (frame.capturedAt / 1000).toFixed(6))
       .header('x-sequence', String(frame.seq))
       .send(frame.data)
   );

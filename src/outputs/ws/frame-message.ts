@@ -42,7 +42,7 @@ export function unitMessage(unit: AccessUnit): UnitMessage {
       frame,
       frameHeader,
       unit.seq,
-      unit.receivedAt,
+      unit.capturedAt,
       CODEC_BYTE[unit.config.codec],
       unit.keyframe ? FLAG_KEYFRAME : 0,
     );

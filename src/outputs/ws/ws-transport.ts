@@ -53,7 +53,7 @@ export class WsTransport implements UnitTransport {
     }
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     const codec = unit.config.codec === 'h265' ? CODEC_H265 : CODEC_H264;
-    encodeHeader(header, 0, seq, unit.receivedAt, codec, unit.keyframe ? FLAG_KEYFRAME : 0);
+    encodeHeader(header, 0, seq, unit.capturedAt, codec, unit.keyframe ? FLAG_KEYFRAME : 0);
     this.socket.send(header, FIRST_FRAGMENT);
     this.socket.send(unit.data, LAST_FRAGMENT, written);
     return HEADER_BYTES + unit.data.length;

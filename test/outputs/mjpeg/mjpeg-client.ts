@@ -9,7 +9,7 @@ export interface MjpegPart {
   headers: Record<string, string>;
   body: Buffer;
   /** Date.now() when the part was parsed. */
-  receivedAt: number;
+  capturedAt: number;
 }
 
 export interface MjpegClient {
@@ -42,7 +42,7 @@ export async function openMjpeg(url: string): Promise<MjpegClient> {
     try {
       for await (const part of reader) {
         if (part.json) throw new Error('a part parsed as JSON');
-        const p = { headers: part.headers, body: part.body, receivedAt: Date.now() };
+        const p = { headers: part.headers, body: part.body, capturedAt: Date.now() };
         parts.push(p);
         if (parts.length === 1) gotFirst(p);
       }

@@ -4,7 +4,7 @@
  * It watches `?codec=h264` (acking every unit) and prints one JSON line per message received:
  *
  *   {"text": {...}}                                          a text message (hello, config, status)
- *   {"seq", "flags", "receivedAt", "at", "data"}             a unit: header fields, receipt time, base64 payload
+ *   {"seq", "flags", "capturedAt", "at", "data"}             a unit: header fields, receipt time, base64 payload
  *
  * When a line arrives on its stdin, it prints {"api": ...} (the camera's /api/cameras/CAMERA, read
  * while it still watches), closes and exits.
@@ -22,7 +22,7 @@ const flush = (): void => {
   for (; texts < viewer.texts.length; texts++) out({ text: viewer.texts[texts] });
   for (; frames < viewer.frames.length; frames++) {
     const f = viewer.frames[frames]!;
-    out({ seq: f.seq, flags: f.flags, receivedAt: f.receivedAt, at: f.at, data: f.jpeg.toString('base64') });
+    out({ seq: f.seq, flags: f.flags, capturedAt: f.capturedAt, at: f.at, data: f.jpeg.toString('base64') });
     f.jpeg = Buffer.alloc(0); // written: not kept twice
   }
 };

@@ -13,8 +13,8 @@ import { ffmpegJpeg } from '../../support/index.js';
 
 const JPEG = ffmpegJpeg(64, 48);
 
-function frame(seq: number, receivedAt = 1_700_000_000_123.25): AccessUnit {
-  return Object.freeze({ seq, data: JPEG, receivedAt, config: jpegConfig(64, 48), keyframe: true, placeholder: false });
+function frame(seq: number, capturedAt = 1_700_000_000_123.25): AccessUnit {
+  return Object.freeze({ seq, data: JPEG, capturedAt, config: jpegConfig(64, 48), keyframe: true, placeholder: false });
 }
 
 describe('frame header', () => {
@@ -31,7 +31,7 @@ describe('frame header', () => {
   it('round-trips, and reduces the sequence number to u32', () => {
     const buf = Buffer.alloc(16);
     encodeHeader(buf, 0, 2 ** 32 + 7, 42.5);
-    assert.deepEqual(decodeHeader(buf), { version: 1, codec: 1, flags: 1, headerLength: 16, seq: 7, receivedAt: 42.5 });
+    assert.deepEqual(decodeHeader(buf), { version: 1, codec: 1, flags: 1, headerLength: 16, seq: 7, capturedAt: 42.5 });
   });
 
   it('skips as many bytes as the header length says', () => {
@@ -66,7 +66,7 @@ describe('unitMessage', () => {
     const m = unitMessage(f).message;
     assert.equal(m.length, 16 + JPEG.length);
     assert.equal(decodeHeader(m).seq, 9);
-    assert.equal(decodeHeader(m).receivedAt, f.receivedAt);
+    assert.equal(decodeHeader(m).capturedAt, f.capturedAt);
     assert.ok(m.subarray(16).equals(JPEG));
     assert.equal(unitMessage(f).message, m, 'the same Buffer for every viewer');
     assert.notEqual(unitMessage(frame(9)).message, m, 'another Frame object gets its own message');

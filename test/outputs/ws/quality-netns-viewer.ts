@@ -5,7 +5,7 @@
  * line per message, in the order they came:
  *
  *   {"text": {...}, "at"}                                    a text message (hello, quality, config, status)
- *   {"seq", "flags", "receivedAt", "at", "data"}             a unit: header fields, receipt time, base64 payload
+ *   {"seq", "flags", "capturedAt", "at", "data"}             a unit: header fields, receipt time, base64 payload
  *
  * When a line arrives on its stdin, it prints {"api": ...} (the camera's /api/cameras/CAMERA, read while it
  * still watches), closes and exits.

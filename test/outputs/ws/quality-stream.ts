@@ -16,8 +16,8 @@ import { checkConfig, type ReceivedConfig } from './h264-viewer.js';
 export interface OrderedUnit {
   seq: number;
   flags: number;
-  receivedAt: number;
-  /** Receipt, ms since the epoch (the same machine clock as receivedAt). */
+  capturedAt: number;
+  /** Receipt, ms since the epoch (the same machine clock as capturedAt). */
   at: number;
   /** AVC access unit. */
   data: Buffer;
@@ -64,7 +64,7 @@ export function recordOrdered(ws: WebSocket, into: Event[] = [], ack = false): E
     const h = decodeHeader(buf);
     if (ack) ws.send(JSON.stringify({ type: 'ack', seq: h.seq }));
     into.push({
-      unit: { seq: h.seq, flags: h.flags, receivedAt: h.receivedAt, at, data: buf.subarray(h.headerLength) },
+      unit: { seq: h.seq, flags: h.flags, capturedAt: h.capturedAt, at, data: buf.subarray(h.headerLength) },
     });
   });
   return into;

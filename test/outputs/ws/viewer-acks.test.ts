@@ -17,7 +17,7 @@ const JPEG = ffmpegJpeg(64, 48);
 const CONFIG = jpegConfig(64, 48);
 
 function unit(seq: number): AccessUnit {
-  return Object.freeze({ seq, data: JPEG, receivedAt: Date.now(), config: CONFIG, keyframe: true, placeholder: false });
+  return Object.freeze({ seq, data: JPEG, capturedAt: Date.now(), config: CONFIG, keyframe: true, placeholder: false });
 }
 
 /** What WsViewer uses of a socket: it counts the binary messages sent. */

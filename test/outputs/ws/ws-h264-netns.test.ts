@@ -55,7 +55,7 @@ const skip = skipOutsideCi(missing);
 interface Unit {
   seq: number;
   flags: number;
-  receivedAt: number;
+  capturedAt: number;
   at: number;
   data: string;
 }
@@ -132,7 +132,7 @@ describe('codec 2 (H.264) through a link too slow for the stream', () => {
 
     const frames: V1Frame[] = all.map((u) => {
       const jpeg = Buffer.from(u.data, 'base64');
-      const header = { version: 1, codec: 2, flags: u.flags, headerLength: 16, seq: u.seq, receivedAt: u.receivedAt };
+      const header = { version: 1, codec: 2, flags: u.flags, headerLength: 16, seq: u.seq, capturedAt: u.capturedAt };
       return { ...header, jpeg, bytes: jpeg.length, hash: '', at: u.at };
     });
     assertNoBrokenPicture(frames);
@@ -141,7 +141,7 @@ describe('codec 2 (H.264) through a link too slow for the stream', () => {
     const slowFrom = firstAt + SETTLE_S * 1000;
     const slow = all.filter((u) => u.at >= slowFrom && u.at < raisedAt);
     const third = (raisedAt - slowFrom) / 3;
-    const latency = (us: Unit[]): number[] => us.map((u) => u.at - u.receivedAt);
+    const latency = (us: Unit[]): number[] => us.map((u) => u.at - u.capturedAt);
     const first = latency(slow.filter((u) => u.at < slowFrom + third));
     const last = latency(slow.filter((u) => u.at >= raisedAt - third));
     const stopAt = raisedAt + FAST_S * 1000;

@@ -63,9 +63,9 @@ function eventsOf(viewer: NetnsScript): Event[] {
   for (const l of viewer.lines) {
     if ('text' in l) events.push({ text: l.text as TextMessage, at: l.at as number });
     else if ('seq' in l) {
-      const u = l as { seq: number; flags: number; receivedAt: number; at: number; data: string };
+      const u = l as { seq: number; flags: number; capturedAt: number; at: number; data: string };
       events.push({
-        unit: { seq: u.seq, flags: u.flags, receivedAt: u.receivedAt, at: u.at, data: Buffer.from(u.data, 'base64') },
+        unit: { seq: u.seq, flags: u.flags, capturedAt: u.capturedAt, at: u.at, data: Buffer.from(u.data, 'base64') },
       });
     }
   }
@@ -153,7 +153,7 @@ describe('per-viewer quality through a link whose rate changes', () => {
     // Delay while slow, once moved down: what the link explains is the time its biggest unit takes through it.
     const settled = units.filter((u) => down && u.at >= down.at + SETTLE_MS && u.at < raisedAt);
     const third = settled.length ? (raisedAt - settled[0]!.at) / 3 : 0;
-    const latency = (us: typeof units): number[] => us.map((u) => u.at - u.receivedAt);
+    const latency = (us: typeof units): number[] => us.map((u) => u.at - u.capturedAt);
     const first = latency(settled.filter((u) => u.at < settled[0]!.at + third));
     const last = latency(settled.filter((u) => u.at >= raisedAt - third));
     const biggest = Math.max(0, ...settled.map((u) => u.data.length));

@@ -141,7 +141,7 @@ describe('H.264 qualities', () => {
       assert.equal(decodeAll(runs), low.units().length, 'each one a picture');
       // Units of a camera at 15 fps, made at 10 at most: their capture times at least ~1/10 s apart on average.
       const units = low.units();
-      const spanMs = units.at(-1)!.receivedAt - units[0]!.receivedAt;
+      const spanMs = units.at(-1)!.capturedAt - units[0]!.capturedAt;
       assert.ok(spanMs / (units.length - 1) >= 90, `${units.length} units over ${spanMs.toFixed(0)} ms`);
     } finally {
       low.close();

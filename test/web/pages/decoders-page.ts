@@ -86,7 +86,7 @@ async function feed(
         data: unit.data,
         keyframe: unit.keyframe,
         seq: ++seq,
-        receivedAt: Date.now() + offset,
+        capturedAt: Date.now() + offset,
         done: () => result.acked++,
       });
       await sleep(options.intervalMs);
@@ -125,7 +125,7 @@ async function webcodecs(options: FeedOptions): Promise<FeedResult> {
   const presenter = new CanvasPresenter(canvas, {
     presented: (frame) => {
       result.shown++;
-      result.lastShown = { seq: frame.seq, receivedAt: frame.receivedAt };
+      result.lastShown = { seq: frame.seq, capturedAt: frame.capturedAt };
       const size = presenter.pictureSize;
       const name = `${size.width}x${size.height}`;
       if (!result.sizes.includes(name)) result.sizes.push(name);

@@ -22,11 +22,11 @@ const KEEP_SAMPLES = 8;
 export class ClockOffset {
   private readonly samples: Sample[] = [];
 
-  /** Records the answer to a ping sent at `sentAt`, stamped `serverTime` by the server, received at `receivedAt`. */
-  sample(sentAt: number, serverTime: number, receivedAt: number): void {
-    const rtt = receivedAt - sentAt;
+  /** Records the answer to a ping sent at `sentAt`, stamped `serverTime` by the server, received at `capturedAt`. */
+  sample(sentAt: number, serverTime: number, capturedAt: number): void {
+    const rtt = capturedAt - sentAt;
     if (!(rtt >= 0) || !Number.isFinite(serverTime)) return;
-    this.samples.push({ offset: serverTime - (sentAt + receivedAt) / 2, rtt });
+    this.samples.push({ offset: serverTime - (sentAt + capturedAt) / 2, rtt });
     // Old samples go: clocks drift, and the best sample must be a recent one.
     if (this.samples.length > KEEP_SAMPLES) this.samples.shift();
   }

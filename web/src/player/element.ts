@@ -86,7 +86,7 @@ export class CamrelayPlayer extends HTMLElement {
     super();
     this.view = buildView(this);
     this.presenter = new CanvasPresenter(this.view.canvas, {
-      presented: (frame) => this.onShown(frame.seq, frame.receivedAt),
+      presented: (frame) => this.onShown(frame.seq, frame.capturedAt),
       dropped: () => this.collector.dropped++,
     });
     this.surfaces = new Surfaces(this.view, this.presenter);
@@ -127,7 +127,7 @@ export class CamrelayPlayer extends HTMLElement {
       },
       shown: (frame, skipped) => {
         this.collector.skipped += skipped;
-        this.onShown(frame.seq, frame.receivedAt);
+        this.onShown(frame.seq, frame.capturedAt);
       },
       skipped: () => this.collector.skipped++,
       dropped: () => this.collector.dropped++,
@@ -374,7 +374,7 @@ export class CamrelayPlayer extends HTMLElement {
     this.collector.bytesReceived(unit.byteLength, wallNow());
     this.liveness.video();
     const keyframe = (header.flags & FLAG_KEYFRAME) !== 0;
-    const access = { codec, data: unit, keyframe, seq: header.seq, receivedAt: header.receivedAt, done: ack };
+    const access = { codec, data: unit, keyframe, seq: header.seq, capturedAt: header.capturedAt, done: ack };
     if (this.current) this.current.push(access);
     else ack();
   }
@@ -384,7 +384,7 @@ export class CamrelayPlayer extends HTMLElement {
     this.collector.bytesReceived(jpeg.size, wallNow());
     this.liveness.jpegPicture();
     // Acked once decoded: the server then paces itself to this browser (docs/protocol.md).
-    const picture = { codec: 'jpeg', jpeg, seq: header.seq, receivedAt: header.receivedAt, done: ack } as const;
+    const picture = { codec: 'jpeg', jpeg, seq: header.seq, capturedAt: header.capturedAt, done: ack } as const;
     if (this.current) this.current.push(picture);
     else ack();
   }
@@ -445,9 +445,9 @@ export class CamrelayPlayer extends HTMLElement {
   // ---- the overlay ----
 
   /** A picture reached the screen (canvas or video): stats, `frame` events, the overlay. */
-  private onShown(seq: number, receivedAt: number): void {
+  private onShown(seq: number, capturedAt: number): void {
     const now = wallNow();
-    const local = Number.isFinite(receivedAt) ? this.connection.clock?.toLocal(receivedAt) : undefined;
+    const local = Number.isFinite(capturedAt) ? this.connection.clock?.toLocal(capturedAt) : undefined;
     this.collector.framePresented(seq, now, local === undefined ? Number.NaN : now - local);
     if (!this.view.message.hidden) this.render();
     if (now - this.lastFrameEventAt >= 1000 / FRAME_EVENTS_PER_SECOND) {

@@ -74,7 +74,7 @@ export class JpegDecoder implements Decoder {
       if (generation !== this.generation) bitmap.close();
       else {
         this.events.decoded();
-        this.presenter.show({ bitmap, seq: picture.seq, receivedAt: picture.receivedAt });
+        this.presenter.show({ bitmap, seq: picture.seq, capturedAt: picture.capturedAt });
       }
     } catch (error) {
       if (generation === this.generation) this.events.failed(error);

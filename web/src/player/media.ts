@@ -43,7 +43,7 @@ export type TrackConfig = VideoConfig;
 interface UnitTiming {
   seq: number;
   /** When camrelay received it, server clock (ms since the epoch). */
-  receivedAt: number;
+  capturedAt: number;
   /** Called exactly once, when the decoder has taken it (or let it go): the WebSocket acks here. */
   done: () => void;
 }
@@ -68,7 +68,7 @@ export type MediaUnit = AccessUnit | JpegPicture;
 /** How a picture that was shown is reported, whatever the decoder. */
 export interface ShownFrame {
   seq: number;
-  receivedAt: number;
+  capturedAt: number;
 }
 
 /** A `config` message as a decoder takes it; undefined when it is not a usable one. */

@@ -143,8 +143,8 @@ export class MseDecoder implements Decoder {
       unit.done();
       return;
     }
-    this.baseTime ??= unit.receivedAt;
-    let ms = unit.receivedAt - this.baseTime;
+    this.baseTime ??= unit.capturedAt;
+    let ms = unit.capturedAt - this.baseTime;
     if (!(ms > this.lastTime)) ms = this.lastTime + 1; // monotonic, whatever the clock did
     const step = ms - this.lastTime;
     if (this.lastTime >= 0 && step > 1 && step < 1000) this.frameMs = this.frameMs * 0.8 + step * 0.2;
@@ -166,7 +166,7 @@ export class MseDecoder implements Decoder {
       return;
     }
     this.needKeyframe = false;
-    const frame = { seq: unit.seq, receivedAt: unit.receivedAt };
+    const frame = { seq: unit.seq, capturedAt: unit.capturedAt };
     this.enqueue({ kind: 'media', bytes, done: unit.done, time: ms / 1000, frame });
   }
 
@@ -355,6 +355,6 @@ export class MseDecoder implements Decoder {
     let best: { time: number; frame: ShownFrame } | undefined;
     for (const entry of this.times)
       if (!best || Math.abs(entry.time - mediaTime) < Math.abs(best.time - mediaTime)) best = entry;
-    return best && Math.abs(best.time - mediaTime) < 0.5 ? best.frame : { seq: 0, receivedAt: Number.NaN };
+    return best && Math.abs(best.time - mediaTime) < 0.5 ? best.frame : { seq: 0, capturedAt: Number.NaN };
   }
 }

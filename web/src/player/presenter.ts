@@ -14,7 +14,7 @@ export interface PresentedFrame {
   bitmap: Picture;
   seq: number;
   /** Capture time, server clock. */
-  receivedAt: number;
+  capturedAt: number;
 }
 
 function sizeOf(picture: Picture): { width: number; height: number } {

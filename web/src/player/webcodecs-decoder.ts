@@ -71,7 +71,7 @@ export class WebCodecsDecoder implements Decoder {
       unit.done();
       return;
     }
-    const timestamp = Math.max(this.lastTimestamp + 1, Math.round(unit.receivedAt * 1000));
+    const timestamp = Math.max(this.lastTimestamp + 1, Math.round(unit.capturedAt * 1000));
     this.lastTimestamp = timestamp;
     try {
       decoder.decode(new EncodedVideoChunk({ type: unit.keyframe ? 'key' : 'delta', timestamp, data: unit.data }));
@@ -86,7 +86,7 @@ export class WebCodecsDecoder implements Decoder {
       const oldest = this.inFlight.keys().next().value;
       if (oldest !== undefined) this.inFlight.delete(oldest);
     }
-    this.inFlight.set(timestamp, { seq: unit.seq, receivedAt: unit.receivedAt });
+    this.inFlight.set(timestamp, { seq: unit.seq, capturedAt: unit.capturedAt });
     this.started.set(timestamp, performance.now());
     if (this.started.size > MAX_IN_FLIGHT) this.started.delete(this.started.keys().next().value ?? 0);
     this.held.push(unit.done);
@@ -151,7 +151,7 @@ export class WebCodecsDecoder implements Decoder {
     this.releaseAcks();
     this.events.decoded();
     // The presenter closes it once it is replaced.
-    this.presenter.show({ bitmap: frame, seq: info?.seq ?? 0, receivedAt: info?.receivedAt ?? Number.NaN });
+    this.presenter.show({ bitmap: frame, seq: info?.seq ?? 0, capturedAt: info?.capturedAt ?? Number.NaN });
   }
 
   private onError(decoder: VideoDecoder, error: DOMException): void {
