@@ -30,20 +30,13 @@ import type { Codec, SourceSink, SourceUnit, TrackConfig } from '../media/index.
 import { jpegConfig } from '../media/jpeg.js';
 import { ArrivalRate } from './arrival-rate.js';
 import { nalFraming, passthroughTiming } from './capabilities.js';
-import { qscale } from './capture-args.js';
 import { resolveEncoder } from './encoder-choice.js';
-import { defaultBitrate, encoderArgs, type Encoder, type EncoderChoice } from './encoders.js';
+import type { Encoder, EncoderChoice } from './encoders.js';
 import { locateFfmpeg } from './locate.js';
 import { MpjpegParser } from './mpjpeg-parser.js';
-import {
-  FFMPEG_FORMAT,
-  MPJPEG_BOUNDARY,
-  nalOutput,
-  nalOutputParser,
-  nalSourceUnit,
-  type NalFraming,
-} from './output.js';
+import { FFMPEG_FORMAT, MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming } from './output.js';
 import { superviseFfmpeg, type FfmpegChild } from './process.js';
+import { transcodeArgs } from './transcode-args.js';
 
 export interface TranscodeOptions {
   /** Names the transcoder in logs (the camera id). */
@@ -417,95 +410,19 @@ class FfmpegTranscoder implements Transcoder {
   }
 
   private args(config: TrackConfig): string[] {
-    const head = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
-    // Start at the first unit. Not `-fflags nobuffer`: it drops the probed packets, or holds one back.
-    const fast = ['-probesize', '32', '-analyzeduration', '0'];
-    if (this.to === 'jpeg') {
-      return [
-        ...head,
-        ...fast,
-        '-flags',
-        'low_delay',
-        '-f',
-        this.inputFormat,
-        '-i',
-        'pipe:0',
-        '-an',
-        // The raw stream has no timestamps: frame numbers as seconds, strictly increasing in any time base.
-        ...this.timing,
-        '-vf',
-        'setpts=N/TB',
-        // One thread: a frame-threaded JPEG encoder would hold a frame back per thread.
-        '-threads',
-        '1',
-        '-c:v',
-        'mjpeg',
-        '-pix_fmt',
-        'yuvj420p',
-        '-q:v',
-        String(qscale(this.options.quality ?? 80)),
-        '-f',
-        'mpjpeg',
-        '-boundary_tag',
-        MPJPEG_BOUNDARY,
-        'pipe:1',
-      ];
-    }
-    const maxWidth = this.options.maxWidth;
-    const scaled = maxWidth && config.width > maxWidth ? maxWidth / config.width : 1;
-    const maxFps = this.options.maxFps;
     const fps = this.options.fps ?? this.arrivals.fps();
     this.childFps = fps;
-    const encoder = encoderArgs(this.encoder ?? 'libx264', {
-      bitrate: this.options.bitrate ?? defaultBitrate(config.width * scaled, config.height * scaled, fps),
-      keyframeInterval: this.options.keyframeInterval ?? 1,
-      ...(fps ? { fps } : {}),
-      ...(maxWidth ? { maxWidth } : {}),
-      ...(maxFps ? { maxFps } : {}),
+    return transcodeArgs({
+      to: this.to,
+      config,
+      inputFormat: this.inputFormat,
+      fromVideo: this.video !== undefined,
+      timing: this.timing,
+      framing: this.framing,
+      encoder: this.encoder ?? 'libx264',
+      fps,
+      options: this.options,
     });
-    if (this.video) {
-      // H.264 or H.265 to H.264 (an H.265 camera's H.264, any camera's sub-stream): decoded, scaled, encoded again.
-      return [
-        ...head,
-        ...encoder.input,
-        ...fast,
-        '-flags',
-        'low_delay',
-        // Each access unit stamped when it arrives: keyframes forced by time follow the camera's clock.
-        '-use_wallclock_as_timestamps',
-        '1',
-        '-threads',
-        '1',
-        '-f',
-        this.inputFormat,
-        '-i',
-        'pipe:0',
-        '-an',
-        ...this.timing,
-        ...encoder.output,
-        ...nalOutput(this.framing),
-      ];
-    }
-    return [
-      ...head,
-      ...encoder.input,
-      ...fast,
-      // Each JPEG is stamped when it arrives: the encoder sees the camera's real timing.
-      '-use_wallclock_as_timestamps',
-      '1',
-      // One decoding thread: frame threads would hold a picture back per thread.
-      '-threads',
-      '1',
-      '-f',
-      'mpjpeg',
-      '-i',
-      'pipe:0',
-      '-an',
-      ...this.timing,
-      ...encoder.output,
-      // Each packet framed with its length where this ffmpeg allows: out as soon as it is encoded.
-      ...nalOutput(this.framing),
-    ];
   }
 
   private out(unit: SourceUnit): void {
