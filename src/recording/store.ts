@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { CameraStream } from '../hub/camera-stream.js';
 import type { CameraRegistry } from '../hub/registry.js';
 import type { CameraRecordConfig, RecordingsConfig } from './config.js';
@@ -20,11 +20,12 @@ export interface RecordedCamera {
   record?: CameraRecordConfig;
 }
 import { Backoff } from '../hub/backoff.js';
-import { classifyError, describeProblem, diskSpace, type DiskProblem, type DiskSpace } from './disk.js';
+import { classifyError, describeProblem, type DiskProblem, type DiskSpace } from './disk.js';
 import type { GapReason, GapRow, IndexDb, SegmentRow } from './segment-index.js';
 import { Recorder, type RecordingStatus } from './recorder.js';
 import { INDEX_FILE, openIndex, repairStore, type RepairReport } from './repair.js';
-import { Retention, type DeletionReason } from './retention.js';
+import { Retention } from './retention.js';
+import { addRecordingMetrics } from './metrics.js';
 
 export type { RecordingStatus } from './recorder.js';
 export type { GapReason } from './segment-index.js';
@@ -370,91 +371,14 @@ export class RecordingStore implements RecordingCatalog {
     return recorder?.status() ?? { enabled: true, state: 'waiting', since: Date.now() };
   }
 
-  /** camrelay_recording_* series, read when scraped. */
+  /** camrelay_recording_* series, read when scraped (metrics.ts). */
   addMetrics(register: Registry): void {
-    const recorders = this.recorders;
-    const perCamera = (name: string, help: string, value: (r: Recorder) => number): void => {
-      new Counter({
-        name,
-        help,
-        labelNames: ['camera'],
-        registers: [register],
-        collect(this: Counter) {
-          this.reset();
-          for (const r of recorders.values()) this.inc({ camera: r.camera }, value(r));
-        },
-      });
-    };
-    perCamera('camrelay_recording_bytes_total', 'Bytes written to recording segments', (r) => r.counters.bytes);
-    perCamera('camrelay_recording_segments_total', 'Recording segments completed', (r) => r.counters.segments);
-    perCamera(
-      'camrelay_recording_drops_total',
-      'Times a segment was cut short because the disk fell behind',
-      (r) => r.counters.drops,
-    );
-    const storeErrors = this.storeErrors;
-    new Counter({
-      name: 'camrelay_recording_errors_total',
-      help: 'Recording write errors by reason (disk-full, read-only, missing, permission, io)',
-      labelNames: ['camera', 'reason'],
-      registers: [register],
-      collect(this: Counter) {
-        this.reset();
-        for (const r of recorders.values()) {
-          for (const [reason, n] of Object.entries(r.counters.errors)) this.inc({ camera: r.camera, reason }, n);
-        }
-        for (const [reason, n] of Object.entries(storeErrors)) this.inc({ camera: '', reason }, n);
-      },
-    });
-    const states: RecordingStatus['state'][] = ['recording', 'waiting', 'error'];
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const store = this;
-    new Gauge({
-      name: 'camrelay_recording_state',
-      help: '1 for the state each recorded camera is in (recording, waiting, error)',
-      labelNames: ['camera', 'state'],
-      registers: [register],
-      collect(this: Gauge) {
-        this.reset();
-        for (const camera of recorders.keys()) {
-          const s = store.status(camera)?.state;
-          for (const state of states) this.set({ camera, state }, s === state ? 1 : 0);
-        }
-      },
-    });
-    const retention = this.retention;
-    new Counter({
-      name: 'camrelay_recording_deletions_total',
-      help: 'Segments deleted by retention, by reason (age, camera-size, store-size, min-free)',
-      labelNames: ['reason'],
-      registers: [register],
-      collect(this: Counter) {
-        this.reset();
-        for (const [reason, n] of Object.entries(retention.deletions) as [DeletionReason, number][]) {
-          this.inc({ reason }, n);
-        }
-      },
-    });
-    new Gauge({
-      name: 'camrelay_recording_store_bytes',
-      help: 'Bytes of the recordings on disk (at the last retention run)',
-      registers: [register],
-      collect(this: Gauge) {
-        this.set(retention.storeBytes);
-      },
-    });
-    const root = this.root;
-    new Gauge({
-      name: 'camrelay_recording_free_bytes',
-      help: 'Free bytes on the file system of the recordings',
-      registers: [register],
-      async collect(this: Gauge) {
-        try {
-          this.set((await diskSpace(root)).free);
-        } catch {
-          this.set(retention.freeBytes ?? 0);
-        }
-      },
+    addRecordingMetrics(register, {
+      recorders: this.recorders,
+      storeErrors: this.storeErrors,
+      retention: this.retention,
+      root: this.root,
+      status: (camera) => this.status(camera),
     });
   }
 
