@@ -61,12 +61,38 @@ export interface VethEnd {
   address: string;
 }
 
-/** A veth pair between two namespaces, addressed and up. */
+/**
+ * A veth pair between two namespaces, addressed and up. Each end knows the other's hardware address
+ * for good (a permanent neighbour entry): on a shaped link full of video, an ARP reply can wait behind
+ * it or be dropped, and a new connection would fail with EHOSTUNREACH, which is not what a test measures.
+ */
 export function addVeth(a: VethEnd, b: VethEnd): void {
   run('ip', ['link', 'add', a.dev, 'netns', a.netns, 'type', 'veth', 'peer', 'name', b.dev, 'netns', b.netns]);
   for (const end of [a, b]) {
     run('ip', ['-n', end.netns, 'addr', 'add', end.address, 'dev', end.dev]);
     run('ip', ['-n', end.netns, 'link', 'set', end.dev, 'up']);
+  }
+  for (const [end, peer] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const [link] = JSON.parse(run('ip', ['-n', peer.netns, '-j', 'link', 'show', 'dev', peer.dev])) as {
+      address: string;
+    }[];
+    const address = peer.address.split('/')[0]!;
+    run('ip', [
+      '-n',
+      end.netns,
+      'neigh',
+      'replace',
+      address,
+      'lladdr',
+      link!.address,
+      'dev',
+      end.dev,
+      'nud',
+      'permanent',
+    ]);
   }
 }
 
