@@ -124,7 +124,7 @@ export async function runAdaptPasses({ root, clip, quick }: AdaptPassOptions): P
   const measure = quick ? 8000 : 12_000;
   let server: CamrelayProcess | undefined;
   const shape = (rate: string): void =>
-    shapeLink(ns.server, dev.server, { rate, burst: rate === '256kbit' ? '16kbit' : '32kbit', latency: '100ms' });
+    shapeLink(ns.server, dev.server, { rate, burst: '32kbit', latency: '100ms' });
   const lines: string[] = [];
   try {
     addNetns(ns.server, ns.viewer);
