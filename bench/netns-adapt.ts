@@ -123,8 +123,7 @@ export async function runAdaptPasses({ root, clip, quick }: AdaptPassOptions): P
   const warm = quick ? 6000 : 8000;
   const measure = quick ? 8000 : 12_000;
   let server: CamrelayProcess | undefined;
-  const shape = (rate: string): void =>
-    shapeLink(ns.server, dev.server, { rate, burst: '32kbit', latency: '100ms' });
+  const shape = (rate: string): void => shapeLink(ns.server, dev.server, { rate, burst: '32kbit', latency: '100ms' });
   const lines: string[] = [];
   try {
     addNetns(ns.server, ns.viewer);
