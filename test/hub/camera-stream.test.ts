@@ -7,28 +7,11 @@ import { ViewerEvents } from '../../src/hub/viewer-events.js';
 import type { FrameSource } from '../../src/sources/source.js';
 import type { Transcoder, TranscoderFactory } from '../../src/hub/derived-track.js';
 import type { Quality } from '../../src/hub/consumer.js';
+import { ScriptedSource } from '../support/hub.js';
 import { ffmpegJpeg, jpegUnit, quietLogger, sleep, waitFor } from '../support/index.js';
 
 const JPEG = ffmpegJpeg(64, 48);
 const PLACEHOLDER = ffmpegJpeg(32, 32, 'testsrc');
-
-/** A source the test drives by hand: the part under test is the stream, not capture. */
-class ScriptedSource implements FrameSource {
-  sink: SourceSink | undefined;
-  starts = 0;
-  stops = 0;
-  start(sink: SourceSink): void {
-    this.starts++;
-    this.sink = sink;
-  }
-  async stop(): Promise<void> {
-    this.stops++;
-    this.sink = undefined;
-  }
-  emit(jpeg = JPEG): void {
-    this.sink?.unit(jpegUnit(jpeg));
-  }
-}
 
 function stream(source: FrameSource, overrides: Partial<CameraStreamOptions> = {}): CameraStream {
   return new CameraStream(
@@ -57,8 +40,8 @@ describe('CameraStream', () => {
     const s = stream(source);
     const got: Frame[][] = [[], [], []];
     const unsubs = got.map((list) => s.subscribe({ onUnit: (f) => list.push(f) }));
-    source.emit();
-    source.emit();
+    source.emit(jpegUnit(JPEG));
+    source.emit(jpegUnit(JPEG));
     assert.equal(got[0]!.length, 2);
     for (let i = 0; i < 2; i++) {
       assert.equal(got[1]![i], got[0]![i]);
@@ -75,12 +58,12 @@ describe('CameraStream', () => {
     const s = stream(source);
     const seqs: number[] = [];
     s.subscribe({ onUnit: (f) => seqs.push(f.seq) });
-    for (let i = 0; i < 5; i++) source.emit();
+    for (let i = 0; i < 5; i++) source.emit(jpegUnit(JPEG));
     source.sink!.ended('test failure');
     await waitFor(() => seqs.length >= 8, 2000, 'placeholder frames');
-    source.emit(); // the restarted source delivers again
+    source.emit(jpegUnit(JPEG)); // the restarted source delivers again
     await waitFor(() => source.starts >= 2 && source.sink, 2000, 'restart');
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, `seq ${seqs[i]} after ${seqs[i - 1]}`);
     await s.close();
   });
@@ -92,7 +75,7 @@ describe('CameraStream', () => {
     assert.equal(s.state, 'idle');
     const unsubscribe = s.subscribe({ onUnit: () => {} });
     assert.equal(source.starts, 1);
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     assert.equal(s.state, 'online');
     unsubscribe();
     await sleep(100);
@@ -111,7 +94,7 @@ describe('CameraStream', () => {
     const source = new ScriptedSource();
     const s = stream(source, { alwaysOn: true, idleGraceMs: 50 });
     assert.equal(source.starts, 1);
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     await sleep(200);
     assert.equal(source.stops, 0);
     assert.equal(s.state, 'online');
@@ -124,21 +107,21 @@ describe('CameraStream', () => {
     const frames: Frame[] = [];
     const statuses: CameraStatus[] = [];
     s.subscribe({ onUnit: (f) => frames.push(f), onStatus: (st) => statuses.push(st) });
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     await waitFor(() => s.state === 'offline', 2000, 'offline after a stall');
     assert.equal(statuses.at(-1)?.online, false);
     assert.match(statuses.at(-1)?.reason ?? '', /no frame/);
     await waitFor(() => frames.filter((f) => f.placeholder).length >= 2, 2000, 'placeholders');
     assert.equal(frames.find((f) => f.placeholder)!.data, PLACEHOLDER);
     await waitFor(() => source.starts >= 2 && source.sink, 2000, 'a restart');
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     assert.equal(s.state, 'online');
     assert.equal(statuses.at(-1)?.online, true);
     // Fed well within the stall timeout, the camera stays online: nothing but live frames follow.
     const before = frames.length;
     for (let i = 0; i < 6; i++) {
       await sleep(20);
-      source.emit();
+      source.emit(jpegUnit(JPEG));
     }
     const after = frames.slice(before);
     assert.equal(after.length, 6, 'the live frames arrive');
@@ -175,7 +158,7 @@ describe('CameraStream', () => {
     const s = stream(source);
     const pending = s.liveUnit('jpeg', 1000);
     assert.equal(source.starts, 1, 'a snapshot starts an on-demand camera');
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     const frame = await pending;
     assert.equal(frame?.data, JPEG);
     const silent = new ScriptedSource();
@@ -199,8 +182,8 @@ describe('CameraStream', () => {
       },
     });
     s.subscribe({ onUnit: () => good++ });
-    source.emit();
-    source.emit();
+    source.emit(jpegUnit(JPEG));
+    source.emit(jpegUnit(JPEG));
     assert.equal(good, 2);
     assert.equal(s.consumerCount, 1);
     await s.close();
@@ -217,7 +200,7 @@ describe('CameraStream', () => {
     s.subscribe({ onUnit: (f) => frames.push(f) });
     oldSink.unit(jpegUnit(JPEG));
     assert.equal(frames.length, 0, 'a late frame of the old run is not delivered');
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     assert.equal(frames.length, 1);
     await s.close();
   });
@@ -251,7 +234,7 @@ describe('CameraStream', () => {
     assert.equal(s.info().offlineReason, null);
     assert.equal(s.info().lastError, 'refused again', 'still there once idle');
     s.subscribe({ onUnit: () => {} });
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     assert.equal(s.info().lastError, null, 'a frame clears it');
     assert.equal(s.info().lastErrorAt, null);
     await s.close();
@@ -283,7 +266,7 @@ describe('CameraStream', () => {
     );
     s.subscribe(viewer('b'));
     s.subscribe({ onUnit: () => {} }); // a snapshot: no statistics, not a viewer
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     unsub();
     unsub();
     assert.deepEqual(left, ['cam/broken/0', 'cam/a/1'], 'once each');
@@ -330,8 +313,8 @@ describe('CameraStream', () => {
       'not listed before anyone wants it',
     );
     const offSub = s.subscribe(viewer, 'h264', 'sub');
-    source.emit();
-    source.emit();
+    source.emit(jpegUnit(JPEG));
+    source.emit(jpegUnit(JPEG));
     assert.deepEqual(
       made.map((m) => [m.to, m.from]),
       [['h264', 'jpeg']],
@@ -355,7 +338,7 @@ describe('CameraStream', () => {
     // A hub consumer of 'h264' (the recorder's way) still gets main.
     const mainUnits: (Quality | undefined)[] = [];
     s.subscribe({ onUnit: (_u, q) => void mainUnits.push(q) }, 'h264');
-    source.emit();
+    source.emit(jpegUnit(JPEG));
     // One unit, or two when the main encoder was still in its idle grace: its track still held what it made.
     assert.ok(mainUnits.length >= 1 && mainUnits.every((q) => q === 'main'), JSON.stringify(mainUnits));
     assert.ok(
