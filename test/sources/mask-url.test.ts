@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { maskUrl } from '../../src/sources/spec.js';
-import { freePort, runCamrelay, startCamrelay } from '../support/index.js';
+import { freePort, runCamrelay, startCamrelay, waitFor } from '../support/index.js';
 
 const SECRETS = ['pw-secret', 'hunter2', 'tok-secret', 'at-secret', 'sig-secret', 'SIG2', 'k3y'];
 
@@ -42,6 +42,8 @@ describe('camera URLs shown masked', () => {
 
     const { proc } = await startCamrelay(['serve', '--port', '0', '--camera', camera]);
     try {
+      // The line comes from the server's own output: waited for, not assumed read by the time it listens.
+      await waitFor(() => proc.logs.some((l) => l.msg === 'camera configured'), 10_000, 'the camera configured line');
       const configured = proc.logs.find((l) => l.msg === 'camera configured');
       assert.match(
         String(configured?.source),
