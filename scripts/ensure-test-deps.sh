@@ -34,6 +34,16 @@ raise SystemExit(not all(Gst.ElementFactory.find(e) for e in (
 /usr/bin/python3 -c "$gst_check" 2>/dev/null ||
   need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad)
 
+# The events tests publish to a real MQTT broker (Mosquitto) and subscribe with mosquitto_sub; the
+# cluster tests run a real NATS server with JetStream (Debian's nats-server 2.9).
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_sub >/dev/null || need+=(mosquitto-clients)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+# The RTSP server's tests play its streams with clients nobody here wrote: ffmpeg, GStreamer's
+# rtspsrc (above), VLC (cvlc) and mpv.
+command -v cvlc >/dev/null || need+=(vlc-bin vlc-plugin-base)
+command -v mpv >/dev/null || need+=(mpv)
+
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or apt-get install them)" >&2
