@@ -27,7 +27,7 @@ if [ "$#" -gt 0 ]; then
 else
   # The tests run real ffmpeg, servers and Chromium on a 2-core machine: two files at a time, except
   # those that drive Chromium, which run one at a time (a page starved of CPU shows fewer frames than
-  # the camera sends, which is not what they test). Beside them, one at a time too, run the files that
+  # the camera sends, which is not what they test). Beside both, one at a time too, run the files that
   # mostly wait on real time (recording segments, shaped links, timeouts) and use little CPU: those
   # whose first line is `// test lane: waiting`.
   mapfile -t all < <(find test -name '*.test.ts' | sort)
@@ -38,11 +38,12 @@ else
   for f in "${all[@]}"; do
     [[ " ${browser[*]} ${waiting[*]} " == *" $f "* ]] || others+=("$f")
   done
-  run others 2 "${others[@]}" || status=$?
-  # The waiting files' report is shown after the browser files', not interleaved with it.
+  # The waiting files run beside both other lanes from the start (they mostly sleep); their report is
+  # shown at the end, not interleaved with the others'.
   waiting_out=$(mktemp)
   run waiting 1 "${waiting[@]}" >"$waiting_out" 2>&1 &
   waiting_pid=$!
+  run others 2 "${others[@]}" || status=$?
   run browser 1 "${browser[@]}" || status=$?
   wait "$waiting_pid" || status=$?
   cat "$waiting_out"
