@@ -15,6 +15,7 @@ import {
   type PublisherConfig,
   type PublishTarget,
 } from '../relay/config.js';
+import { rtspSchema, type RtspConfig } from '../outputs/rtsp/config.js';
 import { recordingsSchema, recordSchema, type CameraRecordConfig, type RecordingsConfig } from '../recording/config.js';
 
 /** pino's levels, the file's `log.level` and --log-level alike. */
@@ -81,6 +82,8 @@ export const configSchema = z
     publishers: publishersSchema.default([]),
     // Where and how much the recorded cameras keep (src/recording).
     recordings: recordingsSchema.optional(),
+    // Every camera as an RTSP stream (src/outputs/rtsp); off unless present.
+    rtsp: rtspSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -142,6 +145,8 @@ export interface ServerConfig {
   publishedCameras?: PublishedCameraOptions;
   /** The recording store (`recordings:`); used when a camera records. */
   recordings?: RecordingsConfig;
+  /** The RTSP server (`rtsp:`, --rtsp-port); off when undefined. */
+  rtsp?: RtspConfig;
 }
 
 export const CAMERA_DEFAULTS = {
