@@ -143,7 +143,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
   let rtsp: RtspServer | undefined;
   const rtspConfig = config.rtsp;
   if (rtspConfig) {
-    app.addHook('onListen', async () => {
+    app.addHook('onReady', async () => {
       const limits = config.security.limits;
       rtsp = await startRtspServer({
         config: rtspConfig,

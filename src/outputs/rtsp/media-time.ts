@@ -1,15 +1,12 @@
-/**
- * A unit's presentation time in 90 kHz ticks, its RTP time before a session's random offset. The media
- * model's `pts` once it has one (the media-clock contract); until then, from the capture time.
- */
+/** A unit's RTP time before a session's random offset (its pts), and its wall time for RTCP (media model). */
 import type { AccessUnit } from '../../media/index.js';
 
+/** Presentation time in the track's clock ticks (90 kHz for video). */
 export function videoTicks(unit: AccessUnit): number {
-  const pts = (unit as { readonly pts?: number }).pts;
-  return pts ?? Math.round(unit.capturedAt * 90);
+  return unit.pts;
 }
 
-/** Wall time of the unit (ms since the epoch), for RTCP: the model's `wallTime`, else the capture time. */
+/** Wall time of the unit's media time (ms since the epoch): what a sender report ties its RTP time to. */
 export function wallTimeOf(unit: AccessUnit): number {
-  return (unit as { readonly wallTime?: number }).wallTime ?? unit.capturedAt;
+  return unit.wallTime;
 }
