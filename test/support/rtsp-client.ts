@@ -25,7 +25,7 @@ export class RtspTestClient {
   framesSeen = 0;
   bytesSeen = 0;
   onFrame: ((frame: InterleavedFrame) => void) | undefined;
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private cseq = 0;
   private waiting: ((response: RtspResponse) => void) | undefined;
   closed = false;
