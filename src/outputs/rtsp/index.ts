@@ -23,7 +23,7 @@ import { UdpSockets } from './udp.js';
 export type { StreamAccess, StreamAuth, StreamViewer } from './access.js';
 export { rtspSchema, settleRtsp, type RtspConfig, type RtspFile } from './config.js';
 
-/** A new connection must send its first request within this. */
+/** A new connection must send its first request within this (or the session timeout, if shorter). */
 export const FIRST_REQUEST_MS = 10_000;
 /** RTCP sender reports go this often per playing session. */
 export const REPORT_INTERVAL_MS = 5000;
@@ -102,6 +102,7 @@ export async function startRtspServer(options: RtspServerOptions): Promise<RtspS
     : createTcpServer(accept);
   server.on('tlsClientError', (err: Error) => ctx.log.debug({ err }, 'rtsps handshake failed'));
 
+  const firstRequestMs = Math.min(FIRST_REQUEST_MS, config.sessionTimeoutMs);
   // Once a second: timeouts and stalls; every REPORT_INTERVAL_MS, the sender reports.
   let ticks = 0;
   const timer = setInterval(() => {
@@ -109,7 +110,7 @@ export async function startRtspServer(options: RtspServerOptions): Promise<RtspS
     const report = ++ticks % Math.round(REPORT_INTERVAL_MS / 1000) === 0;
     for (const connection of connections) {
       const idleFor = now - connection.lastRequestAt;
-      if (connection.requests === 0 && now - connection.openedAt > FIRST_REQUEST_MS) {
+      if (connection.requests === 0 && now - connection.openedAt > firstRequestMs) {
         connection.close();
         continue;
       }
