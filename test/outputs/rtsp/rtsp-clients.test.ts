@@ -31,12 +31,13 @@ import {
 import { RtspTestClient } from '../../support/rtsp-client.js';
 import { ffmpegRtsp, gstreamerRtsp, mpvRtsp } from '../../support/rtsp-players.js';
 
-const missing = rtspCameraMissing();
+const missing = rtspCameraMissing() ?? rtspCameraMissing('h265');
 const skip = skipOutsideCi(missing);
 const FPS = 15;
 
 describe('RTSP clients', { skip }, () => {
   let cam: RtspCamera;
+  let hevc: RtspCamera;
   let ts: TestServer;
   let port: number;
   const url = (path: string): string => `rtsp://127.0.0.1:${port}/${path}`;
@@ -44,6 +45,7 @@ describe('RTSP clients', { skip }, () => {
   before(async () => {
     requireInCi(missing);
     cam = await startRtspCamera({ width: 320, height: 240, fps: FPS, keyint: FPS });
+    hevc = await startRtspCamera({ width: 320, height: 240, fps: 10, keyint: 10, codec: 'h265' });
     const dir = mkdtempSync(join(tmpdir(), 'rtsp-clients-'));
     const file = join(dir, 'camrelay.yaml');
     writeFileSync(
@@ -52,6 +54,7 @@ describe('RTSP clients', { skip }, () => {
         'rtsp: { port: 0, host: 127.0.0.1 }',
         'cameras:',
         `  - { id: door, source: "${cam.url}" }`,
+        `  - { id: hevc, source: "${hevc.url}" }`,
         '  - { id: pattern, source: "testsrc?size=320x240&fps=10", idle_grace: 1 }',
       ].join('\n'),
     );
@@ -62,6 +65,7 @@ describe('RTSP clients', { skip }, () => {
   after(async () => {
     await ts?.close();
     await cam?.stop();
+    await hevc?.stop();
   });
 
   it('ffmpeg over TCP and UDP, GStreamer over TCP and UDP: every picture decodes, at the camera’s rate', async () => {
@@ -96,6 +100,17 @@ describe('RTSP clients', { skip }, () => {
       assert.equal(result.frames >= 25, true, `GStreamer ${name}: ${result.frames} pictures`);
       assert.equal(result.code, 0);
     }
+  });
+
+  it('H.265 (RFC 7798): ffmpeg over TCP decodes it, GStreamer over UDP parses it', async () => {
+    const [ffmpeg, gst] = await Promise.all([
+      ffmpegRtsp(url('hevc'), 'tcp', 2),
+      gstreamerRtsp(url('hevc'), 'udp', 15, 'h265'),
+    ]);
+    assert.equal(ffmpeg.errors, '');
+    assert.ok(ffmpeg.frames >= 10, `${ffmpeg.frames} pictures`);
+    assert.deepEqual(gst.errors, []);
+    assert.ok(gst.frames >= 15);
   });
 
   it('mpv plays it and exits cleanly', async () => {
