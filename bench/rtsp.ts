@@ -151,6 +151,7 @@ export async function runRtspPasses({ root, quick }: RtspPassOptions): Promise<s
 
     // ---- first picture for a new client of a warm camera ----
     const firsts: number[] = [];
+    const firstsProbing: number[] = [];
     const keepWarm = runNode(root, 'bench/rtsp-load.ts', {
       host: '127.0.0.1',
       port: rtspPort,
@@ -160,13 +161,19 @@ export async function runRtspPasses({ root, quick }: RtspPassOptions): Promise<s
       measureMs: (quick ? 5 : 10) * 1500 + 2000,
     } satisfies RtspLoadPlan);
     await new Promise((r) => setTimeout(r, 1500));
-    for (let i = 0; i < (quick ? 5 : 10); i++) firsts.push(await firstPicture(rtspPort));
+    for (let i = 0; i < (quick ? 5 : 10); i++) {
+      firsts.push(await firstPicture(rtspPort, false));
+      firstsProbing.push(await firstPicture(rtspPort, true));
+    }
     await keepWarm.done;
     const firstP50 = percentile(firsts, 50);
     const firstMax = Math.max(...firsts);
     lines.push(
       `  first picture, a new ffmpeg client of a warm camera (DESCRIBE to its first decoded picture), ${firsts.length} tries: ` +
-        `median ${firstP50.toFixed(0)} ms, worst ${firstMax.toFixed(0)} ms; target ≤ ${TARGETS.firstPictureMs} ms: ${met(firstMax <= TARGETS.firstPictureMs)}`,
+        `median ${firstP50.toFixed(0)} ms, worst ${firstMax.toFixed(0)} ms (ffmpeg -analyzeduration 0 -probesize 32: it shows ` +
+        `the first picture it decodes); target ≤ ${TARGETS.firstPictureMs} ms: ${met(firstMax <= TARGETS.firstPictureMs)}`,
+      `    with ffmpeg's default probing (it holds its output until it has measured the frame rate over 20 pictures): ` +
+        `median ${percentile(firstsProbing, 50).toFixed(0)} ms, worst ${Math.max(...firstsProbing).toFixed(0)} ms`,
     );
     await server.stop();
     server = undefined;
@@ -180,8 +187,11 @@ export async function runRtspPasses({ root, quick }: RtspPassOptions): Promise<s
   return lines;
 }
 
-/** ms from ffmpeg's DESCRIBE reaching the server (through a relay that watches for it) to its first decoded picture. */
-async function firstPicture(rtspPort: number): Promise<number> {
+/**
+ * ms from ffmpeg's DESCRIBE reaching the server (through a relay that watches for it) to its first decoded
+ * picture out. `probing`: ffmpeg's defaults, which hold the output back while it measures the stream.
+ */
+async function firstPicture(rtspPort: number, probing: boolean): Promise<number> {
   let describedAt: number | undefined;
   const relay = createServer((client) => {
     const upstream = connect(rtspPort, '127.0.0.1');

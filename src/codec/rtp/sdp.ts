@@ -15,6 +15,8 @@ export interface SdpMedia {
   rtpmap: string;
   fmtp?: string;
   clockRate: number;
+  /** Video: pictures per second (`a=framerate`, RFC 8866 §6.17): clients need not measure it first. */
+  framerate?: number;
 }
 
 /** An H.264 track; `sps` and `pps` without start codes or lengths. */
@@ -106,6 +108,8 @@ export function buildSdp(session: SdpSession): string {
     lines.push(`m=${m.kind} 0 RTP/AVP ${m.payloadType}`);
     lines.push(`a=rtpmap:${m.payloadType} ${m.rtpmap}`);
     if (m.fmtp) lines.push(`a=fmtp:${m.payloadType} ${m.fmtp}`);
+    if (m.framerate !== undefined && m.framerate > 0 && Number.isFinite(m.framerate))
+      lines.push(`a=framerate:${Math.round(m.framerate * 1000) / 1000}`);
     lines.push(`a=control:${m.control}`);
   }
   return lines.join('\r\n') + '\r\n';

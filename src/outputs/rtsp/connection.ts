@@ -261,7 +261,7 @@ export class RtspConnection {
     const base = this.baseUrl(request, path);
     let media;
     try {
-      media = videoMedia(choice.config);
+      media = videoMedia(choice.config, path.stream === 'main' ? camera.fps() : undefined);
     } catch (err) {
       throw new RtspError(503, `camera ${camera.id}: its parameter sets do not parse (${(err as Error).message})`);
     }

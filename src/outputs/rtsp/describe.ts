@@ -5,8 +5,16 @@ import type { TrackConfig } from '../../media/index.js';
 
 export const VIDEO_PAYLOAD_TYPE = 96;
 
-/** CodecError when the record does not parse; RangeError when a parameter set is missing. */
-export function videoMedia(config: TrackConfig): SdpMedia {
+/**
+ * CodecError when the record does not parse; RangeError when a parameter set is missing. `fps`: the
+ * camera's measured rate, said in the SDP (a client then starts without measuring it).
+ */
+export function videoMedia(config: TrackConfig, fps?: number): SdpMedia {
+  const framerate = fps !== undefined && fps >= 1 ? Math.round(fps) : undefined;
+  return { ...sdpMedia(config), ...(framerate === undefined ? {} : { framerate }) };
+}
+
+function sdpMedia(config: TrackConfig): SdpMedia {
   if ((config.codec !== 'h264' && config.codec !== 'h265') || !config.description)
     throw new RangeError(`a ${config.codec} track has no RTP description`);
   const sets = NAL_CODECS[config.codec].parameterSets(config.description);

@@ -125,9 +125,9 @@ export async function startRtspServer(options: RtspServerOptions): Promise<RtspS
             connection.endSession(session);
             continue;
           }
-        } else if (session.viewer && session.playing && session.viewer.waiting > 0) {
+        } else {
           // Units wait and none went for the timeout: the client stopped reading.
-          if (now - session.viewer.lastSentAt > config.sessionTimeoutMs) {
+          if (session.stalledFor(now) > config.sessionTimeoutMs) {
             ctx.log.debug({ session: session.id }, 'rtsp client took nothing for the session timeout: closing');
             connection.close();
             break;

@@ -27,6 +27,9 @@ export class RtspSession {
   private release: (() => void) | undefined;
   /** performance.now() of the client's last sign of life. */
   heardAt = performance.now();
+  /** The viewer's sent count at the last sweep, and since when it has not moved while units waited. */
+  private sentAtSweep = -1;
+  private stuckSince = performance.now();
   closed = false;
 
   constructor(
@@ -68,6 +71,17 @@ export class RtspSession {
     this.unsubscribe = undefined;
     this.release?.();
     this.release = undefined;
+  }
+
+  /** How long units have waited without one sent (a TCP client that stopped reading); 0 when flowing. */
+  stalledFor(now: number): number {
+    const viewer = this.viewer;
+    if (!viewer || !this.playing || viewer.waiting === 0 || viewer.sent !== this.sentAtSweep) {
+      this.sentAtSweep = viewer?.sent ?? -1;
+      this.stuckSince = now;
+      return 0;
+    }
+    return now - this.stuckSince;
   }
 
   /** Sender reports for its tracks. */

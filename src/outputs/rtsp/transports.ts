@@ -12,7 +12,40 @@ import { INTERLEAVED_PREFIX_BYTES } from '../../codec/rtp/index.js';
 import type { RtpTrack } from './rtp-track.js';
 import { videoPackets } from './rtp-units.js';
 
+/**
+ * A unit's stamped copy goes into a buffer of the client's own, reused once its write has been handed to
+ * the OS: the sender has one write in flight at a time, so a client allocates nothing per unit.
+ */
+class Scratch {
+  private buffer = Buffer.allocUnsafeSlow(64 * 1024);
+  private busy = false;
+  private pending: (() => void) | undefined;
+  /** One callback for every write, made once. */
+  readonly done = (): void => {
+    this.busy = false;
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.();
+  };
+
+  /** `size` bytes to fill, and the callback for its write (which frees it). */
+  take(size: number, written: (() => void) | undefined): Buffer {
+    if (this.busy) return Buffer.allocUnsafe(size); // never with one write in flight; safe if ever
+    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(Math.ceil(size * 1.5));
+    this.busy = true;
+    this.pending = written;
+    return this.buffer.subarray(0, size);
+  }
+
+  /** Whether `bytes` came from take() (its write must call done). */
+  owns(bytes: Buffer): boolean {
+    return bytes.buffer === this.buffer.buffer;
+  }
+}
+
 export class InterleavedTransport implements UnitTransport {
+  private readonly scratch = new Scratch();
+
   constructor(
     private readonly socket: Socket,
     private readonly track: RtpTrack,
@@ -34,16 +67,16 @@ export class InterleavedTransport implements UnitTransport {
       if (written) queueMicrotask(written);
       return 0;
     }
-    const bytes = Buffer.allocUnsafe(packets.bytes.length);
+    const bytes = this.scratch.take(packets.bytes.length, written);
     bytes.set(packets.bytes);
     this.track.stamp(bytes, packets, unit);
-    this.socket.write(bytes, written);
+    this.socket.write(bytes, this.scratch.owns(bytes) ? this.scratch.done : written);
     return bytes.length;
   }
 
-  /** An RTCP packet on the track's RTCP channel, unless the connection is backed up. */
+  /** An RTCP packet on the track's RTCP channel (small, every few seconds: behind what waits, still true). */
   sendRtcp(packet: Uint8Array): void {
-    if (!this.socket.writable || this.socket.writableLength > 0) return;
+    if (!this.socket.writable) return;
     const frame = Buffer.allocUnsafe(INTERLEAVED_PREFIX_BYTES + packet.length);
     frame[0] = 0x24;
     frame[1] = this.track.channel + 1;
@@ -62,6 +95,7 @@ export interface UdpPeer {
 export class UdpTransport implements UnitTransport {
   private pending = 0;
   private closed = false;
+  private readonly scratch = new Scratch();
 
   constructor(
     private readonly rtp: UdpSocket,
@@ -90,15 +124,17 @@ export class UdpTransport implements UnitTransport {
       if (written) queueMicrotask(written);
       return 0;
     }
-    const bytes = Buffer.allocUnsafe(packets.bytes.length);
+    const size = packets.bytes.length;
+    const bytes = this.scratch.take(size, written);
     bytes.set(packets.bytes);
     this.track.stamp(bytes, packets, unit);
-    const size = bytes.length;
     this.pending += size;
     const last = packets.count - 1;
+    const owned = this.scratch.owns(bytes);
     const done = (): void => {
       this.pending -= size;
-      written?.();
+      if (owned) this.scratch.done();
+      else written?.();
     };
     for (let i = 0; i <= last; i++) {
       const start = packets.starts[i]! + INTERLEAVED_PREFIX_BYTES;

@@ -30,8 +30,6 @@ export class RtspViewer implements Consumer {
   private readonly sender: PacedSender;
   private readonly tally: ViewerTally;
   private playing = false;
-  /** performance.now() when the newest unit went (for a stalled connection). */
-  lastSentAt = performance.now();
 
   constructor(options: RtspViewerOptions) {
     this.tally = new ViewerTally(options.id, 'rtsp', options.remoteAddress);
@@ -46,10 +44,7 @@ export class RtspViewer implements Consumer {
       maxBufferedBytes: MAX_RTSP_BUFFERED_BYTES,
       sendsConfig: false,
       ...(options.pacer ? { pacer: options.pacer } : {}),
-      onSent: (bytes) => {
-        this.lastSentAt = performance.now();
-        this.tally.sent(bytes);
-      },
+      onSent: (bytes) => this.tally.sent(bytes),
     });
   }
 
@@ -60,13 +55,17 @@ export class RtspViewer implements Consumer {
   /** Units flow (PLAY). */
   play(): void {
     this.playing = true;
-    this.lastSentAt = performance.now();
   }
 
   /** Nothing flows (PAUSE, TEARDOWN); what waits is dropped, the next unit after play() is a keyframe. */
   pause(): void {
     this.playing = false;
     this.sender.dropWaiting();
+  }
+
+  /** Units sent so far (a stalled connection sends none while units wait). */
+  get sent(): number {
+    return this.tally.framesSent;
   }
 
   /** Units waiting to be sent. */

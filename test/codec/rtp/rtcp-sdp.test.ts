@@ -95,7 +95,7 @@ describe('SDP', () => {
       address: '127.0.0.1',
       name: 'door\r\nx',
       media: [
-        { ...h264Media(96, sps, pps), control: 'trackID=0' },
+        { ...h264Media(96, sps, pps), control: 'trackID=0', framerate: 29.97 },
         { ...g711Media('pcma'), control: 'trackID=1' },
       ],
     });
@@ -106,6 +106,7 @@ describe('SDP', () => {
     assert.equal(lines[2], 's=door  x', 'no line break from a name');
     assert.ok(lines.includes('m=video 0 RTP/AVP 96'));
     assert.ok(lines.includes('a=control:trackID=0'));
+    assert.ok(lines.includes('a=framerate:29.97'));
     assert.ok(lines.includes('m=audio 0 RTP/AVP 8'));
     assert.ok(lines.includes('a=rtpmap:8 PCMA/8000'));
     assert.match(buildSdp({ sessionId: '1', address: '::1', name: 'x', media: [] }), /IN IP6 ::1/);
