@@ -215,6 +215,7 @@ async function firstPicture(rtspPort: number, probing: boolean): Promise<number>
       'error',
       '-rtsp_transport',
       'tcp',
+      ...(probing ? [] : ['-analyzeduration', '0', '-probesize', '32']),
       '-i',
       `rtsp://127.0.0.1:${relayPort}/cam`,
       '-frames:v',
