@@ -24,6 +24,7 @@ import { RtspViewer } from './viewer.js';
 import { nextViewerId } from '../viewer-id.js';
 import { bucketPacer } from '../../stream/pacer.js';
 import type { UdpSockets } from './udp.js';
+import type { KernelQueues } from './kernel-queue.js';
 
 export const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER';
 /** Requests waiting behind the one being answered: a client that pipelines more is closed. */
@@ -43,6 +44,8 @@ export interface ServerContext {
   /** Undefined over rtsps (UDP would carry the video in the clear). */
   udp: UdpSockets | undefined;
   scheme: 'rtsp' | 'rtsps';
+  /** What each TCP connection's kernel buffer holds (Linux), to bound a slow client's delay. */
+  kernel: KernelQueues;
   /** Counts a connection of a credential in; false when it has its share. */
   enterCredential(credential: string): boolean;
   leaveCredential(credential: string): void;
@@ -315,7 +318,7 @@ export class RtspConnection {
         viewer,
         {
           kind: 'tcp',
-          transport: new InterleavedTransport(this.socket, track),
+          transport: new InterleavedTransport(this.socket, track, this.ctx.kernel),
         },
         track,
       );

@@ -19,6 +19,7 @@ import type { RtspConfig } from './config.js';
 import { RtspConnection, type ServerContext } from './connection.js';
 import type { RtspSession } from './session.js';
 import { UdpSockets } from './udp.js';
+import { KernelQueues } from './kernel-queue.js';
 
 export type { StreamAccess, StreamAuth, StreamViewer } from './access.js';
 export { rtspSchema, settleRtsp, type RtspConfig, type RtspFile } from './config.js';
@@ -64,6 +65,7 @@ export async function startRtspServer(options: RtspServerOptions): Promise<RtspS
     sessionTimeoutMs: config.sessionTimeoutMs,
     udp,
     scheme,
+    kernel: new KernelQueues(),
     enterCredential(credential) {
       const count = perCredential.get(credential) ?? 0;
       if (count >= options.connectionsPerCredential) return false;

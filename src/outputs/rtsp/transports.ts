@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { AccessUnit } from '../../media/index.js';
 import type { UnitTransport } from '../../stream/transport.js';
 import { INTERLEAVED_PREFIX_BYTES } from '../../codec/rtp/index.js';
+import type { KernelQueues, KernelWatcher } from './kernel-queue.js';
 import type { RtpTrack } from './rtp-track.js';
 import { videoPackets } from './rtp-units.js';
 
@@ -43,20 +44,88 @@ class Scratch {
   }
 }
 
-export class InterleavedTransport implements UnitTransport {
+/** What the kernel may hold for a client: this long at its measured delivery rate, and at least MIN_KERNEL_BYTES. */
+const KERNEL_HOLD_S = 0.15;
+const MIN_KERNEL_BYTES = 32 * 1024;
+/** Written since a read that found the kernel nearly empty, before the client is held back until the next. */
+const CALM_BURST_BYTES = 1024 * 1024;
+/** Past the allowance: reported as buffered past any cap, so the sender holds back. */
+const HELD = Number.MAX_SAFE_INTEGER;
+
+export class InterleavedTransport implements UnitTransport, KernelWatcher {
   private readonly scratch = new Scratch();
+  /** Bytes handed to the socket so far. */
+  private written = 0;
+  /** At the last read of the kernel's tables: when, what it held, what had been written. */
+  private readAt = 0;
+  private unackedAtRead = 0;
+  private writtenAtRead = 0;
+  private known = false;
+  /** Delivery rate (bytes/s acknowledged by the peer), from successive reads. */
+  private rate = 0;
+  private readonly unwatch: () => void;
+  readonly localPort: number;
+  readonly remotePort: number;
 
   constructor(
     private readonly socket: Socket,
     private readonly track: RtpTrack,
-  ) {}
+    kernel?: KernelQueues,
+  ) {
+    this.localPort = socket.localPort ?? 0;
+    this.remotePort = socket.remotePort ?? 0;
+    this.unwatch = kernel?.watch(this) ?? ((): void => undefined);
+    socket.once('close', this.unwatch);
+  }
 
   get writable(): boolean {
     return this.socket.writable;
   }
 
+  get busy(): boolean {
+    return this.known && this.unackedAtRead > this.allowance() / 4;
+  }
+
+  kernelRead(unacked: number | undefined, now: number): void {
+    if (unacked === undefined) {
+      this.known = false;
+      return;
+    }
+    const acked = this.written - unacked;
+    if (this.known && now > this.readAt) {
+      const rate = ((acked - (this.writtenAtRead - this.unackedAtRead)) * 1000) / (now - this.readAt);
+      // A window that was not backed up says only that the link is at least this fast.
+      this.rate =
+        this.unackedAtRead > 0 && unacked > 0
+          ? this.rate === 0
+            ? rate
+            : this.rate * 0.6 + rate * 0.4
+          : Math.max(this.rate, rate);
+    }
+    this.known = true;
+    this.readAt = now;
+    this.unackedAtRead = unacked;
+    this.writtenAtRead = this.written;
+  }
+
+  /**
+   * What waits in user space, or, once that is empty, whether the kernel holds (by the last read and what
+   * went and drained since) more than the client's allowance: then HELD, the sender keeps the units, and
+   * its queue skips to a keyframe if they age.
+   */
   get bufferedBytes(): number {
-    return this.socket.writableLength;
+    const user = this.socket.writableLength;
+    if (user > 0 || !this.known) return user;
+    // The kernel held little at the last read: the link keeps up (a rate measured then is the stream's, not
+    // the link's), and until the next read shows otherwise only a burst far beyond a picture is held back.
+    if (!this.busy) return this.written - this.writtenAtRead > CALM_BURST_BYTES ? HELD : 0;
+    const drained = (this.rate * (performance.now() - this.readAt)) / 1000;
+    const held = this.unackedAtRead + (this.written - this.writtenAtRead) - drained;
+    return held > this.allowance() ? HELD : 0;
+  }
+
+  private allowance(): number {
+    return Math.max(MIN_KERNEL_BYTES, this.rate * KERNEL_HOLD_S);
   }
 
   sendConfig(): void {}
@@ -71,6 +140,7 @@ export class InterleavedTransport implements UnitTransport {
     bytes.set(packets.bytes);
     this.track.stamp(bytes, packets, unit);
     this.socket.write(bytes, this.scratch.owns(bytes) ? this.scratch.done : written);
+    this.written += bytes.length;
     return bytes.length;
   }
 
@@ -83,6 +153,7 @@ export class InterleavedTransport implements UnitTransport {
     frame.writeUInt16BE(packet.length, 2);
     frame.set(packet, INTERLEAVED_PREFIX_BYTES);
     this.socket.write(frame);
+    this.written += frame.length;
   }
 }
 

@@ -14,6 +14,11 @@ import { ViewerTally } from '../viewer-tally.js';
 
 /** Bytes written to the connection and not yet handed to the OS before units wait in the queue. */
 export const MAX_RTSP_BUFFERED_BYTES = 1024 * 1024;
+/**
+ * A unit that waited this long in the queue makes the client skip to the next keyframe: what the kernel
+ * holds is bounded too (transports.ts), so the client's delay stays within about half a second.
+ */
+export const RTSP_QUEUE_AGE_MS = 250;
 
 export interface RtspViewerOptions {
   id: string;
@@ -37,7 +42,7 @@ export class RtspViewer implements Consumer {
     this.tally.path = options.path;
     this.sender = new PacedSender({
       transport: options.transport,
-      queue: { policy: 'gop' },
+      queue: { policy: 'gop', maxAgeMs: RTSP_QUEUE_AGE_MS },
       window: 1,
       maxWindow: 1,
       acks: false,
