@@ -1,3 +1,4 @@
+// test lane: waiting (1 s captures of 160x120 RTSP cameras: it mostly waits on real time)
 /**
  * An RTSP camera's audio, with real ffmpeg and GStreamer's RTSP server: AAC and G.711 (A-law, µ-law) are
  * copied beside the copied video, to units whose configuration is the camera's, as many samples as time
