@@ -24,6 +24,8 @@ export interface RtspCameraOptions {
   codec?: 'h264' | 'h265';
   /** A second stream, audio (a 440 Hz tone): AAC (MPEG4-GENERIC, 16 kHz) or G.711 A-law (PCMA) or µ-law (PCMU), 8 kHz. */
   audio?: RtspAudio;
+  /** The picture white and black by turns every half second (2 fps, whatever fps says), a beep as it turns white. */
+  sync?: boolean;
   /** H.264 with this many B-frames (x264's `bframes`); none by default. */
   bframes?: number;
   /** With both, clients must log in with them (basic auth). */
@@ -87,6 +89,7 @@ export async function startRtspCamera(options: RtspCameraOptions): Promise<RtspC
   if (options.codec) args.push(`--codec=${options.codec}`);
   if (options.audio) args.push(`--audio=${options.audio}`);
   if (options.bframes) args.push(`--bframes=${options.bframes}`);
+  if (options.sync) args.push('--sync');
   // stdin stays open: the server quits when it closes, so it never outlives this process.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
