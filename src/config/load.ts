@@ -252,6 +252,7 @@ function settleCamera(
     ...(o.bitrate !== undefined ? { bitrate: o.bitrate } : {}),
     keyframeInterval: o.keyframe_interval,
     ...(recording ? { record: recording } : {}),
+    audio: o.audio,
   };
 }
 

@@ -46,6 +46,8 @@ export const cameraOptionsSchema = z.strictObject({
     .optional(),
   // Continuous recording to disk (src/recording): `record: true` or { enabled, retain_days, retain_size }.
   record: recordSchema.optional(),
+  // The camera's audio (a camera with a microphone): false drops it everywhere (live, recordings, relay).
+  audio: z.boolean().optional(),
 });
 
 export const cameraSchema = cameraOptionsSchema.extend({
@@ -129,6 +131,8 @@ export interface CameraConfig {
   keyframeInterval: number;
   /** Present when the camera is recorded to disk. */
   record?: CameraRecordConfig;
+  /** Whether the camera's audio is read and passed on (`audio:`, default true). */
+  audio: boolean;
 }
 
 export interface ServerConfig {
@@ -159,4 +163,5 @@ export const CAMERA_DEFAULTS = {
   encoder: 'auto' as EncoderChoice,
   bitrate: undefined as number | undefined,
   keyframe_interval: 1,
+  audio: true,
 };

@@ -7,8 +7,15 @@
  */
 import { join } from 'node:path';
 import type { Sample } from '../codec/mp4/fmp4.js';
-import type { AccessUnit, TrackConfig } from '../media/index.js';
-import { TICKS_PER_MS, type Segment, type SegmentQueue } from './segment-queue.js';
+import { mp4AudioTrack } from '../codec/mp4/audio-track.js';
+import {
+  VIDEO_CLOCK_RATE,
+  type AccessUnit,
+  type AudioConfig,
+  type AudioUnit,
+  type TrackConfig,
+} from '../media/index.js';
+import { TICKS_PER_MS, type Segment, type SegmentAudio, type SegmentQueue } from './segment-queue.js';
 
 /** A fragment ends after this much video, or at a keyframe after half of it. */
 const FRAGMENT_MS = 1000;
@@ -44,6 +51,12 @@ export class Segmenter {
   private fragment: Sample[] = [];
   private fragmentBase = 0;
   private fragmentBytes = 0;
+  /** The camera's newest audio configuration: a segment that opens takes it. */
+  private audioConfig: AudioConfig | undefined;
+  /** The fragment's audio samples so far, the first one's decode time, where the next one goes. */
+  private audio: Sample[] = [];
+  private audioBase = 0;
+  private audioNext: number | undefined;
 
   constructor(
     private readonly camera: string,
@@ -83,6 +96,34 @@ export class Segmenter {
     if (this.segment) this.held = { unit, ticks };
   }
 
+  /**
+   * A unit of the camera's audio: written in the fragment of its time, when the open segment has an audio
+   * track of its configuration (another configuration waits for the next segment). A unit before the
+   * segment's start or overlapping the one before is left out; a gap makes the sample before it longer.
+   */
+  pushAudio(unit: AudioUnit): void {
+    this.audioConfig = unit.config;
+    const audio = this.segment?.audio;
+    if (!audio || audio.config !== unit.config) return;
+    const t = unit.pts - audio.originPts;
+    if (t < 0 || (this.audioNext !== undefined && t < this.audioNext - unit.samples / 2)) return;
+    let data: Uint8Array;
+    try {
+      data = audio.track.sample(unit.data, unit.samples);
+    } catch {
+      return; // a unit the track cannot take (a G.711 unit longer than its FLAC block): left out
+    }
+    // Continuous with the sample before unless a gap lies between them (the hub keeps pts continuous).
+    const next = this.audioNext;
+    const at = next !== undefined && t < next + unit.samples / 2 ? next : t;
+    const last = this.audio[this.audio.length - 1];
+    if (last && next !== undefined && at > next) last.duration += at - next;
+    if (!last) this.audioBase = at;
+    this.audio.push({ data, duration: unit.samples, keyframe: true });
+    this.fragmentBytes += data.length;
+    this.audioNext = at + unit.samples;
+  }
+
   /** Ends the open segment (its last sample lasts as long as the one before); its end (ms). */
   end(): number | undefined {
     if (!this.segment || !this.held) return undefined;
@@ -99,6 +140,8 @@ export class Segmenter {
     this.held = undefined;
     this.fragment = [];
     this.fragmentBytes = 0;
+    this.audio = [];
+    this.audioNext = undefined;
   }
 
   private fragmentTicks(): number {
@@ -117,8 +160,10 @@ export class Segmenter {
 
   private start(unit: AccessUnit): void {
     const startMs = Math.floor(unit.capturedAt);
+    const audio = this.segmentAudio(unit);
     const segment: Segment = {
       config: unit.config,
+      ...(audio ? { audio } : {}),
       startMs,
       origin: unit.capturedAt,
       file: join(this.camera, day(startMs), `${startMs}.mp4`),
@@ -133,7 +178,21 @@ export class Segmenter {
     this.fragment = [];
     this.fragmentBase = 0;
     this.fragmentBytes = 0;
+    this.audio = [];
+    this.audioNext = undefined;
     this.queue.push({ kind: 'open', segment });
+  }
+
+  /** The audio track of a segment starting with `unit`: the camera's current audio, from that picture's time. */
+  private segmentAudio(unit: AccessUnit): SegmentAudio | undefined {
+    const config = this.audioConfig;
+    if (!config) return undefined;
+    try {
+      const track = mp4AudioTrack(config);
+      return { config, track, originPts: Math.round((unit.pts * config.sampleRate) / VIDEO_CLOCK_RATE) };
+    } catch {
+      return undefined; // a configuration MP4 cannot hold: the segment is video only
+    }
   }
 
   private flushFragment(): void {
@@ -142,8 +201,10 @@ export class Segmenter {
     const samples = this.fragment;
     const bytes = this.fragmentBytes;
     const duration = this.fragmentTicks();
+    const audio = this.audio.length ? { samples: this.audio, base: this.audioBase } : undefined;
     this.fragment = [];
     this.fragmentBytes = 0;
+    this.audio = [];
     if (!this.queue.fits(bytes)) {
       // The disk fell behind: the rest of this segment is not recorded; a new one starts at a keyframe.
       const endMs = segment.startMs + segment.queuedTicks / TICKS_PER_MS;
@@ -158,6 +219,7 @@ export class Segmenter {
       base: this.fragmentBase,
       sequence: segment.sequence++,
       bytes,
+      ...(audio ? { audio } : {}),
     });
     segment.queuedTicks += duration;
     this.fragmentBase += duration;

@@ -1,0 +1,121 @@
+/**
+ * A capture's audio, copied by ffmpeg to a second pipe (file descriptor 3) beside its video: AAC as ADTS
+ * (each frame's header says its configuration), G.711 as its raw bytes. Units are made here: each AAC frame,
+ * and G.711 in 20 ms packets. Their time is the samples counted from the run's start (the hub anchors it on
+ * the camera's media clock, src/hub/audio-track.ts).
+ */
+import type { Logger } from 'pino';
+import { aacCodecString, parseAudioSpecificConfig } from '../codec/aac/audio-specific-config.js';
+import { AdtsStream, type AdtsStreamConfig } from '../codec/aac/adts-stream.js';
+import type { AudioCodec, AudioConfig, SourceAudioUnit } from '../media/index.js';
+
+/** The audio codecs a capture copies: what it reads of a camera's second stream. */
+export type CapturedAudioCodec = Extract<AudioCodec, 'aac' | 'pcma' | 'pcmu'>;
+
+export interface CapturedAudio {
+  codec: CapturedAudioCodec;
+  sampleRate: number;
+  channels: number;
+}
+
+const FORMAT: Readonly<Record<CapturedAudioCodec, string>> = { aac: 'adts', pcma: 'alaw', pcmu: 'mulaw' };
+
+/** The output arguments of the audio: the input's first audio stream copied to pipe:3. */
+export function audioOutput(audio: CapturedAudio): string[] {
+  return ['-map', '0:a:0', '-vn', '-c:a', 'copy', '-flush_packets', '1', '-f', FORMAT[audio.codec], 'pipe:3'];
+}
+
+/** A G.711 packet's length: 20 ms, as cameras send it over RTP. */
+const G711_PACKET_MS = 20;
+/** Problems logged at most this often per capture. */
+const WARN_EVERY_MS = 10_000;
+
+export interface AudioOutputParser {
+  push(chunk: Buffer): void;
+  reset(): void;
+}
+
+/** The parser of pipe:3 for this audio; units go to `unit`, a stream that cannot be followed to `fatal`. */
+export function audioOutputParser(
+  audio: CapturedAudio,
+  unit: (unit: SourceAudioUnit) => void,
+  options: { log: Logger; label: string; fatal(reason: string): void },
+): AudioOutputParser {
+  if (audio.codec === 'aac') return adtsParser(unit, options);
+  return g711Parser(audio, unit);
+}
+
+function adtsParser(
+  unit: (unit: SourceAudioUnit) => void,
+  options: { log: Logger; label: string; fatal(reason: string): void },
+): AudioOutputParser {
+  let lastWarn = -Infinity;
+  const configs = new WeakMap<AdtsStreamConfig, AudioConfig>();
+  const make = (): AdtsStream =>
+    new AdtsStream({
+      frame: (frame) => {
+        let config = configs.get(frame.config);
+        if (!config) {
+          const asc = frame.config.audioSpecificConfig;
+          config = Object.freeze({
+            codec: 'aac' as const,
+            sampleRate: frame.config.sampleRate,
+            channels: frame.config.channels,
+            codecString: aacCodecString(parseAudioSpecificConfig(asc)),
+            description: asc,
+          });
+          configs.set(frame.config, config);
+        }
+        const data = Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.length);
+        unit({ config, data, samples: frame.samples });
+      },
+      problem: (message) => {
+        const now = Date.now();
+        if (now - lastWarn < WARN_EVERY_MS) return;
+        lastWarn = now;
+        options.log.warn({ camera: options.label }, `camera audio: ${message}`);
+      },
+      // The audio is given up, not the camera: its video goes on.
+      ended: (reason) => options.fatal(reason),
+    });
+  let stream = make();
+  return {
+    push: (chunk) => stream.push(chunk),
+    reset: () => {
+      stream = make();
+    },
+  };
+}
+
+function g711Parser(audio: CapturedAudio, unit: (unit: SourceAudioUnit) => void): AudioOutputParser {
+  const config: AudioConfig = Object.freeze({
+    codec: audio.codec,
+    sampleRate: audio.sampleRate,
+    channels: audio.channels,
+    codecString: audio.codec === 'pcma' ? 'alaw' : 'ulaw',
+  });
+  const samples = Math.max(1, Math.round((audio.sampleRate * G711_PACKET_MS) / 1000));
+  const packet = samples * audio.channels;
+  let pending: Buffer = Buffer.alloc(0);
+  return {
+    push(chunk) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let at = 0;
+      for (; pending.length - at >= packet; at += packet) {
+        unit({ config, data: Buffer.from(pending.subarray(at, at + packet)), samples });
+      }
+      pending = Buffer.from(pending.subarray(at));
+    },
+    reset() {
+      pending = Buffer.alloc(0);
+    },
+  };
+}
+
+/** The captured codec of ffmpeg's name for an audio stream (`aac`, `pcm_alaw`, `pcm_mulaw`), or undefined. */
+export function capturedAudioCodec(ffmpegName: string): CapturedAudioCodec | undefined {
+  if (ffmpegName === 'aac') return 'aac';
+  if (ffmpegName === 'pcm_alaw') return 'pcma';
+  if (ffmpegName === 'pcm_mulaw') return 'pcmu';
+  return undefined;
+}
