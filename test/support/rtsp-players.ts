@@ -49,6 +49,15 @@ export async function ffmpegRtsp(url: string, transport: 'tcp' | 'udp', seconds:
   return { frames, errors: result.stderr.trim(), code: result.code };
 }
 
+/** ffmpeg reads `seconds` of the stream's audio track and decodes it: its frames and its error lines. */
+export async function ffmpegRtspAudio(url: string, transport: 'tcp' | 'udp', seconds: number): Promise<Decoded> {
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-rtsp_transport', transport, '-i', url];
+  args.push('-t', String(seconds), '-map', '0:a', '-f', 'framemd5', '-');
+  const result = await run(locateFfmpeg().path, args, (seconds + 20) * 1000);
+  const frames = result.stdout.split('\n').filter((l) => /^\d+,/.test(l)).length;
+  return { frames, errors: result.stderr.trim(), code: result.code };
+}
+
 export interface GstResult {
   frames: number;
   errors: string[];

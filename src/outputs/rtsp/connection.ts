@@ -21,6 +21,7 @@ import { chooseTransport } from './transport-header.js';
 import { InterleavedTransport, UdpTransport } from './transports.js';
 import { RtpTrack } from './rtp-track.js';
 import { RtspViewer } from './viewer.js';
+import { AudioSender, audioMedia } from './audio.js';
 import { nextViewerId } from '../viewer-id.js';
 import { bucketPacer } from '../../stream/pacer.js';
 import type { UdpSockets } from './udp.js';
@@ -104,10 +105,7 @@ export class RtspConnection {
     for (const item of this.parser.push(chunk)) {
       if (item.kind === 'interleaved') {
         // RTCP from the client (receiver reports) on a channel it set up: a sign of life.
-        const session = [...this.sessions].find(
-          (s) =>
-            s.transport.kind === 'tcp' && (s.video.channel === item.channel || s.video.channel + 1 === item.channel),
-        );
+        const session = [...this.sessions].find((s) => s.usesChannel(item.channel));
         if (!session) {
           this.log.debug({ channel: item.channel }, 'interleaved frame on a channel never set up: closing');
           this.close();
@@ -268,11 +266,13 @@ export class RtspConnection {
     } catch (err) {
       throw new RtspError(503, `camera ${camera.id}: its parameter sets do not parse (${(err as Error).message})`);
     }
+    const audio = choice.audio ? audioMedia(choice.audio) : undefined;
+    if (!audio) delete choice.audio; // a configuration RTP does not carry here: video alone
     const sdp = buildSdp({
       sessionId: String(Date.now()),
       address: this.socket.localAddress?.replace(/^::ffff:/, '') ?? '0.0.0.0',
       name: camera.name,
-      media: [{ ...media, control: 'trackID=0' }],
+      media: [{ ...media, control: 'trackID=0' }, ...(audio ? [{ ...audio, control: 'trackID=1' }] : [])],
     });
     this.respond(
       200,
@@ -291,37 +291,41 @@ export class RtspConnection {
     const camera = this.camera(path, viewer);
     const choice = this.described.get(path.key);
     if (!choice) throw new RtspError(455, `SETUP of ${path.key} before its DESCRIBE on this connection`);
-    if ((path.track ?? 0) !== 0) throw new RtspError(404, `${path.key} has no track ${path.track}`);
-    if (request.headers.has('session'))
-      throw new RtspError(459, 'the stream has one track: set up, it needs no other in the same session');
-    if (this.sessions.size >= MAX_SESSIONS_PER_CONNECTION)
-      throw new RtspError(455, `at most ${MAX_SESSIONS_PER_CONNECTION} sessions per connection`);
-    if (this.ctx.sessions.size >= this.ctx.maxSessions)
-      throw new RtspError(503, `too many sessions (at most ${this.ctx.maxSessions})`, [['Retry-After', '5']]);
+    const index = path.track ?? 0;
+    if (index !== 0 && !(index === 1 && choice.audio))
+      throw new RtspError(404, `${path.key} has no track ${path.track}`);
     const udp = this.ctx.udp;
     const transport = chooseTransport(request.headers.get('transport'), udp !== undefined);
     if (transport.kind === 'invalid') throw new RtspError(461, transport.reason);
-    let session: RtspSession;
+    let session = this.sessionOf(request, false);
+    if (request.headers.has('session')) {
+      if (!session) throw new RtspError(454, 'no such session on this connection');
+      if (session.path.key !== path.key) throw new RtspError(459, 'a session holds the tracks of one stream');
+      if ((index === 0 ? session.video : session.audio) !== undefined)
+        throw new RtspError(459, `track ${index} is set up already`);
+      if (session.kind !== transport.kind) throw new RtspError(461, 'every track of a session goes the same way');
+    } else {
+      if (this.sessions.size >= MAX_SESSIONS_PER_CONNECTION)
+        throw new RtspError(455, `at most ${MAX_SESSIONS_PER_CONNECTION} sessions per connection`);
+      if (this.ctx.sessions.size >= this.ctx.maxSessions)
+        throw new RtspError(503, `too many sessions (at most ${this.ctx.maxSessions})`, [['Retry-After', '5']]);
+      session = new RtspSession(camera, path, choice.codec, choice.quality, viewer, transport.kind);
+    }
     let reply: string;
     if (transport.kind === 'tcp') {
-      const channel = transport.channel ?? 0;
-      const taken = [...this.sessions].some(
-        (s) => s.transport.kind === 'tcp' && Math.abs(s.video.channel - channel) < 2,
-      );
-      if (taken) throw new RtspError(461, `interleaved channels ${channel}-${channel + 1} are in use`);
+      const channel = transport.channel ?? index * 2;
+      if ([...this.sessions, session].some((s) => s.usesChannel(channel) || s.usesChannel(channel + 1)))
+        throw new RtspError(461, `interleaved channels ${channel}-${channel + 1} are in use`);
       const track = new RtpTrack(channel);
-      session = new RtspSession(
-        camera,
-        path,
-        choice.codec,
-        choice.quality,
-        viewer,
-        {
+      if (index === 0) {
+        session.video = {
           kind: 'tcp',
+          track,
           transport: new InterleavedTransport(this.socket, track, this.ctx.kernel),
-        },
-        track,
-      );
+        };
+      } else {
+        session.audio = { sender: new AudioSender(choice.audio!, track, { kind: 'tcp', socket: this.socket }) };
+      }
       reply = `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1};ssrc=${hex(track.ssrc)}`;
     } else {
       const track = new RtpTrack(0);
@@ -331,19 +335,12 @@ export class RtspConnection {
         rtpPort: transport.rtpPort,
         rtcpPort: transport.rtcpPort,
       };
-      session = new RtspSession(
-        camera,
-        path,
-        choice.codec,
-        choice.quality,
-        viewer,
-        {
-          kind: 'udp',
-          transport: new UdpTransport(udp!.rtp, udp!.rtcp, peer, track),
-          peer,
-        },
-        track,
-      );
+      if (index === 0) {
+        session.video = { kind: 'udp', track, transport: new UdpTransport(udp!.rtp, udp!.rtcp, peer, track), peer };
+      } else {
+        const out = { kind: 'udp' as const, rtp: udp!.rtp, rtcp: udp!.rtcp, peer };
+        session.audio = { sender: new AudioSender(choice.audio!, track, out), peer };
+      }
       udp!.add(peer, session);
       reply =
         `RTP/AVP;unicast;client_port=${peer.rtpPort}-${peer.rtcpPort};` +
@@ -364,26 +361,32 @@ export class RtspConnection {
     if (!viewer.maySee(session.path.camera))
       throw new RtspError(403, `this credential may not see camera "${session.path.camera}"`);
     session.heard();
+    const base = this.baseUrl(request, session.path);
+    const info: string[] = [];
+    if (session.video) info.push(`url=${base}trackID=0;seq=${session.video.track.firstSequence}`);
+    if (session.audio) info.push(`url=${base}trackID=1;seq=${session.audio.sender.track.firstSequence}`);
     const headers: Header[] = [
       ['Session', session.id],
       ['Range', 'npt=0.000-'],
-      ['RTP-Info', `url=${this.baseUrl(request, session.path)}trackID=0;seq=${session.video.firstSequence}`],
+      ['RTP-Info', info.join(',')],
     ];
     if (session.playing) return this.respond(200, request.cseq, headers);
     const admitted = this.ctx.access.admit(session.path.camera, viewer);
     if (admitted === 'credential')
       throw new RtspError(429, 'too many viewers for this credential', [['Retry-After', '5']]);
     if (admitted === 'full') throw new RtspError(503, 'too many viewers', [['Retry-After', '5']]);
-    const kind = session.transport.kind;
-    session.viewer ??= new RtspViewer({
-      id: nextViewerId('rtsp'),
-      remoteAddress: this.address,
-      codec: session.codec,
-      transport: session.transport.transport,
-      path: kind,
-      // UDP has no back-pressure: paced, a catch-up GOP at up to 4 times the stream's rate.
-      ...(kind === 'udp' ? { pacer: bucketPacer(Math.max(30, session.camera.fps()) * 4, 8) } : {}),
-    });
+    const video = session.video;
+    if (video && !session.viewer) {
+      session.viewer = new RtspViewer({
+        id: nextViewerId('rtsp'),
+        remoteAddress: this.address,
+        codec: session.codec,
+        transport: video.transport,
+        path: video.kind,
+        // UDP has no back-pressure: paced, a catch-up GOP at up to 4 times the stream's rate.
+        ...(video.kind === 'udp' ? { pacer: bucketPacer(Math.max(30, session.camera.fps()) * 4, 8) } : {}),
+      });
+    }
     // The response first: nothing of the stream may come before it on the connection.
     this.respond(200, request.cseq, headers);
     try {
@@ -409,7 +412,8 @@ export class RtspConnection {
     session.close();
     this.sessions.delete(session);
     this.ctx.sessions.delete(session.id);
-    if (session.transport.kind === 'udp') this.ctx.udp?.remove(session.transport.peer);
+    if (session.video?.kind === 'udp') this.ctx.udp?.remove(session.video.peer);
+    if (session.audio?.peer) this.ctx.udp?.remove(session.audio.peer);
   }
 
   /** The URL a client resolves the SDP's controls against: the request's, ending in `/`. */

@@ -121,7 +121,7 @@ export async function startRtspServer(options: RtspServerOptions): Promise<RtspS
         continue;
       }
       for (const session of connection.sessions) {
-        if (session.transport.kind === 'udp') {
+        if (session.kind === 'udp') {
           if (now - Math.max(session.heardAt, connection.lastRequestAt) > config.sessionTimeoutMs) {
             ctx.log.debug({ session: session.id }, 'rtsp session timed out');
             connection.endSession(session);

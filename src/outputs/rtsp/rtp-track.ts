@@ -30,18 +30,23 @@ export class RtpTrack {
     return this.sequence;
   }
 
-  rtpTime(unit: AccessUnit): number {
-    return (videoTicks(unit) + this.offset) >>> 0;
+  rtpTime(pts: number): number {
+    return (pts + this.offset) >>> 0;
   }
 
-  /** Writes this track's fields into `into`, a copy of `packets.bytes`, and counts them. */
+  /** Writes a video unit's packets with this track's fields into `into`, a copy of `packets.bytes`. */
   stamp(into: Uint8Array, packets: RtpPackets, unit: AccessUnit): void {
-    const timestamp = this.rtpTime(unit);
+    this.stampAt(into, packets, videoTicks(unit), wallTimeOf(unit));
+  }
+
+  /** The same for any unit: its pts (the track's clock) and the wall time of that pts. */
+  stampAt(into: Uint8Array, packets: RtpPackets, pts: number, wallTime: number): void {
+    const timestamp = this.rtpTime(pts);
     this.sequence = packets.stamp(into, { channel: this.channel, sequence: this.sequence, timestamp, ssrc: this.ssrc });
     this.packets += packets.count;
     this.octets += packets.payloadBytes;
     this.lastRtp = timestamp;
-    this.lastWall = wallTimeOf(unit);
+    this.lastWall = wallTime;
   }
 
   /** SR + SDES, or undefined before the first packet. */

@@ -6,17 +6,22 @@
  */
 import type { CameraStream } from '../../hub/camera-stream.js';
 import type { Consumer, Quality } from '../../hub/consumer.js';
-import type { Codec, TrackConfig } from '../../media/index.js';
+import type { AudioConfig, Codec, TrackConfig } from '../../media/index.js';
 import type { Stream } from './paths.js';
 
 /** A transcoder (a JPEG camera's H.264, a sub-stream) may take this long to give its first unit. */
 export const MIN_CONFIG_WAIT_MS = 10_000;
 
 export type TrackChoice =
-  { ok: true; codec: Codec; quality: Quality; config: TrackConfig } | { ok: false; status: 404 | 503; reason: string };
+  | { ok: true; codec: Codec; quality: Quality; config: TrackConfig; audio?: AudioConfig }
+  | { ok: false; status: 404 | 503; reason: string };
+
+/** A camera started for this DESCRIBE: how long its audio may come after its first picture. */
+const AUDIO_WAIT_MS = 1000;
 
 export async function chooseTrack(camera: CameraStream, stream: Stream): Promise<TrackChoice> {
   const waitMs = Math.max(camera.snapshotTimeoutMs, MIN_CONFIG_WAIT_MS);
+  const warm = camera.state === 'online';
   let codec: Codec;
   let quality: Quality = 'main';
   if (stream === 'sub') {
@@ -30,7 +35,14 @@ export async function chooseTrack(camera: CameraStream, stream: Stream): Promise
   }
   const config = await firstConfig(camera, codec, quality, waitMs);
   if (!config) return { ok: false, status: 503, reason: `camera ${camera.id} gave no ${codec} picture in time` };
-  return { ok: true, codec, quality, config };
+  // The camera's audio goes with its main stream. A warm camera has told its audio already; one just
+  // started may give its first audio unit a moment after its first picture.
+  let audio = stream === 'main' ? camera.audioConfig : undefined;
+  for (let waited = 0; stream === 'main' && !warm && !audio && waited < AUDIO_WAIT_MS; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    audio = camera.audioConfig;
+  }
+  return { ok: true, codec, quality, config, ...(audio ? { audio } : {}) };
 }
 
 function firstConfig(

@@ -45,8 +45,8 @@ class Scratch {
 }
 
 /** What the kernel may hold for a client: this long at its measured delivery rate, and at least MIN_KERNEL_BYTES. */
-const KERNEL_HOLD_S = 0.15;
-const MIN_KERNEL_BYTES = 32 * 1024;
+const KERNEL_HOLD_S = 0.1;
+const MIN_KERNEL_BYTES = 16 * 1024;
 /** Written since a read that found the kernel nearly empty, before the client is held back until the next. */
 const CALM_BURST_BYTES = 1024 * 1024;
 /** Past the allowance: reported as buffered past any cap, so the sender holds back. */

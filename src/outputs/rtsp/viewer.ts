@@ -18,7 +18,7 @@ export const MAX_RTSP_BUFFERED_BYTES = 1024 * 1024;
  * A unit that waited this long in the queue makes the client skip to the next keyframe: what the kernel
  * holds is bounded too (transports.ts), so the client's delay stays within about half a second.
  */
-export const RTSP_QUEUE_AGE_MS = 250;
+export const RTSP_QUEUE_AGE_MS = 200;
 
 export interface RtspViewerOptions {
   id: string;

@@ -29,9 +29,9 @@ import {
   type TestServer,
 } from '../../support/index.js';
 import { RtspTestClient } from '../../support/rtsp-client.js';
-import { ffmpegRtsp, gstreamerRtsp, mpvRtsp } from '../../support/rtsp-players.js';
+import { ffmpegRtsp, ffmpegRtspAudio, gstreamerRtsp, mpvRtsp } from '../../support/rtsp-players.js';
 
-const missing = rtspCameraMissing() ?? rtspCameraMissing('h265');
+const missing = rtspCameraMissing('h264', 'aac') ?? rtspCameraMissing('h265', 'pcma');
 const skip = skipOutsideCi(missing);
 const FPS = 15;
 
@@ -44,8 +44,8 @@ describe('RTSP clients', { skip }, () => {
 
   before(async () => {
     requireInCi(missing);
-    cam = await startRtspCamera({ width: 320, height: 240, fps: FPS, keyint: FPS });
-    hevc = await startRtspCamera({ width: 320, height: 240, fps: 10, keyint: 10, codec: 'h265' });
+    cam = await startRtspCamera({ width: 320, height: 240, fps: FPS, keyint: FPS, audio: 'aac' });
+    hevc = await startRtspCamera({ width: 320, height: 240, fps: 10, keyint: 10, codec: 'h265', audio: 'pcma' });
     const dir = mkdtempSync(join(tmpdir(), 'rtsp-clients-'));
     const file = join(dir, 'camrelay.yaml');
     writeFileSync(
@@ -113,8 +113,33 @@ describe('RTSP clients', { skip }, () => {
     assert.ok(gst.frames >= 15);
   });
 
+  it('audio: the camera’s AAC and G.711 A-law in the SDP, decoded by ffmpeg over TCP and UDP', async () => {
+    const client = await RtspTestClient.open(port);
+    try {
+      const aac = await client.request('DESCRIBE', url('door'));
+      assert.match(
+        aac.body,
+        /m=audio 0 RTP\/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC\/16000\/1\r\na=fmtp:97 .*mode=AAC-hbr;.*config=[0-9a-f]+\r\na=control:trackID=1/,
+      );
+      const pcma = await client.request('DESCRIBE', url('hevc'));
+      assert.match(pcma.body, /m=audio 0 RTP\/AVP 8\r\na=rtpmap:8 PCMA\/8000\r\na=control:trackID=1/);
+    } finally {
+      client.close();
+    }
+    const [aacTcp, aacUdp, alaw] = await Promise.all([
+      ffmpegRtspAudio(url('door'), 'tcp', 2),
+      ffmpegRtspAudio(url('door'), 'udp', 2),
+      ffmpegRtspAudio(url('hevc'), 'tcp', 2),
+    ]);
+    for (const [name, result] of Object.entries({ aacTcp, aacUdp, alaw })) {
+      assert.equal(result.errors, '', name);
+      // 2 s of audio: AAC at 16 kHz is 15.6 frames a second, A-law packets 50 a second (the first may come late).
+      assert.ok(result.frames >= 15, `${name}: ${result.frames} audio frames`);
+    }
+  });
+
   it('mpv plays it and exits cleanly', async () => {
-    const result = await mpvRtsp(url('door'), 2);
+    const result = await mpvRtsp(url('door'), 1);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.doesNotMatch(result.stdout + result.stderr, /error|fail/i);
   });
