@@ -38,8 +38,9 @@ export class RtspSession {
   private flowing = false;
   /** performance.now() of the client's last sign of life. */
   heardAt = performance.now();
-  /** The viewer's sent count at the last sweep, and since when it has not moved while units waited. */
+  /** The viewer's sent and offered counts at the last sweep, and since when none went while units were offered. */
   private sentAtSweep = -1;
+  private offeredAtStuck = 0;
   private stuckSince = performance.now();
   closed = false;
 
@@ -103,14 +104,22 @@ export class RtspSession {
     this.release = undefined;
   }
 
-  /** How long units have waited without one sent (a TCP client that stopped reading); 0 when flowing. */
+  /**
+   * How long the camera has offered units and none was sent (a TCP client that stopped reading: its queue
+   * skips, and may be empty between keyframes); 0 while units go, or while the camera gives none.
+   */
   stalledFor(now: number): number {
     const viewer = this.viewer;
-    if (!viewer || !this.flowing || viewer.waiting === 0 || viewer.sent !== this.sentAtSweep) {
+    if (!viewer || !this.flowing || viewer.sent !== this.sentAtSweep) {
       this.sentAtSweep = viewer?.sent ?? -1;
+      this.offeredAtStuck = viewer?.offered ?? 0;
       this.stuckSince = now;
       return 0;
     }
+    // A camera that gave nothing since the last sweep is not the client's fault.
+    const offered = viewer.offered !== this.offeredAtStuck;
+    this.offeredAtStuck = viewer.offered;
+    if (!offered) this.stuckSince = now;
     return now - this.stuckSince;
   }
 

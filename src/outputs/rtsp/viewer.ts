@@ -78,8 +78,12 @@ export class RtspViewer implements Consumer {
     return this.sender.queue.size;
   }
 
+  /** Units the hub handed it while playing (a stalled client is offered units and sends none). */
+  offered = 0;
+
   onUnit(unit: AccessUnit): void {
     if (!this.playing) return;
+    this.offered++;
     this.sender.push(unit, performance.now());
   }
 
