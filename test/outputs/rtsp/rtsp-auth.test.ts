@@ -32,7 +32,7 @@ describe('RTSP auth', () => {
       file,
       [
         'rtsp: { port: 0 }',
-        'limits: { login_attempts: 4, lockout: 60 }',
+        'limits: { login_attempts: 4, lockout: 60, viewers_per_credential: 3 }',
         'auth:',
         '  users:',
         `    - { name: alice, password_hash: "${await hashPassword('alice pw')}", cameras: [door], rtsp_digest: ${md5('alice:camrelay:alice pw')} }`,
@@ -116,6 +116,26 @@ describe('RTSP auth', () => {
     assert.equal((await describeWith({ Authorization: basic('bob', 'bob pw') })).status, 403);
     assert.equal((await describeWith({ Authorization: basic('alice', 'alice pw') }, 'yard')).status, 403);
     assert.equal((await describeWith({ Authorization: basic('token', TOKEN) }, 'yard')).status, 403);
+  });
+
+  it('connections per credential: past its share, 429 and closed', async () => {
+    const clients = await Promise.all([0, 1, 2, 3].map(() => RtspTestClient.open(port)));
+    try {
+      const statuses: number[] = [];
+      for (const client of clients)
+        statuses.push((await client.request('OPTIONS', url('door'), { Authorization: basic('token', TOKEN) })).status);
+      // OPTIONS needs no credential: the share is counted when one is checked.
+      assert.deepEqual(statuses, [200, 200, 200, 200]);
+      const described: number[] = [];
+      for (const client of clients)
+        described.push(
+          (await client.request('DESCRIBE', url('door'), { Authorization: basic('token', TOKEN) })).status,
+        );
+      assert.deepEqual(described, [200, 200, 200, 429]);
+      await clients[3]!.ended;
+    } finally {
+      for (const client of clients) client.close();
+    }
   });
 
   it('wrong passwords count toward the login limits: 401 until the account is locked out, then 429', async () => {
