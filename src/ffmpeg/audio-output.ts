@@ -6,7 +6,9 @@
  */
 import type { Logger } from 'pino';
 import { aacCodecString, parseAudioSpecificConfig } from '../codec/aac/audio-specific-config.js';
+import { adtsConfig, parseAdtsHeader, type AdtsHeader } from '../codec/aac/adts.js';
 import { AdtsStream, type AdtsStreamConfig } from '../codec/aac/adts-stream.js';
+import { CodecError, isCodecError } from '../codec/errors.js';
 import type { AudioCodec, AudioConfig, SourceAudioUnit } from '../media/index.js';
 
 /** The audio codecs a capture copies: what it reads of a camera's second stream. */
@@ -16,9 +18,17 @@ export interface CapturedAudio {
   codec: CapturedAudioCodec;
   sampleRate: number;
   channels: number;
+  /**
+   * AAC in the video's MPEG-TS (its PES with their PTS, on the video's timeline: the camera's RTP times),
+   * rather than on pipe:3 (timed by arrival: G.711, which MPEG-TS cannot carry, and builds without it).
+   */
+  inTs?: boolean;
 }
 
 const FORMAT: Readonly<Record<CapturedAudioCodec, string>> = { aac: 'adts', pcma: 'alaw', pcmu: 'mulaw' };
+
+/** In the video's MPEG-TS output: the input's first video and first audio stream, the audio copied. */
+export const AUDIO_IN_TS: readonly string[] = ['-map', '0:v:0', '-map', '0:a:0', '-c:a', 'copy'];
 
 /** The output arguments of the audio: the input's first audio stream copied to pipe:3. */
 export function audioOutput(audio: CapturedAudio): string[] {
@@ -108,6 +118,68 @@ function g711Parser(audio: CapturedAudio, unit: (unit: SourceAudioUnit) => void)
     },
     reset() {
       pending = Buffer.alloc(0);
+    },
+  };
+}
+
+/** One PES of the MPEG-TS demuxer (src/codec/mpegts): ADTS frames and the PTS of the first, 90 kHz. */
+export interface AudioPes {
+  pts: number | undefined;
+  data: Uint8Array;
+}
+
+/**
+ * AAC PES from the video's MPEG-TS: each ADTS frame a unit, its pts the PES's (in samples) plus the
+ * frames before it in the PES. A PES that does not parse is dropped whole (logged at most every 10 s);
+ * units carry the same configuration object while the frames' headers agree.
+ */
+export function tsAudioParser(
+  unit: (unit: SourceAudioUnit) => void,
+  options: { log: Logger; label: string },
+): { push(pes: AudioPes): void } {
+  let lastWarn = -Infinity;
+  let config: AudioConfig | undefined;
+  let key = '';
+  const warn = (message: string): void => {
+    const now = Date.now();
+    if (now - lastWarn < WARN_EVERY_MS) return;
+    lastWarn = now;
+    options.log.warn({ camera: options.label }, `camera audio: ${message}`);
+  };
+  return {
+    push(pes) {
+      const frames: { header: AdtsHeader; at: number }[] = [];
+      try {
+        for (let at = 0; at < pes.data.length;) {
+          const header = parseAdtsHeader(pes.data, at);
+          if (at + header.frameLength > pes.data.length)
+            throw new CodecError('truncated', 'ADTS frame cut off in its PES');
+          frames.push({ header, at });
+          at += header.frameLength;
+        }
+      } catch (error) {
+        if (!isCodecError(error)) throw error;
+        warn(`an AAC PES dropped (${error.message})`);
+        return;
+      }
+      for (const [k, { header, at }] of frames.entries()) {
+        const asc = adtsConfig(header);
+        const id = asc.join(',');
+        if (!config || id !== key) {
+          if (config) warn(`the AAC configuration changed: ${config.sampleRate} Hz → ${header.sampleRate} Hz`);
+          key = id;
+          config = Object.freeze({
+            codec: 'aac' as const,
+            sampleRate: header.sampleRate,
+            channels: header.channels,
+            codecString: aacCodecString(parseAudioSpecificConfig(asc)),
+            description: asc,
+          });
+        }
+        const data = Buffer.from(pes.data.subarray(at + header.headerLength, at + header.frameLength));
+        const pts = pes.pts === undefined ? undefined : Math.round((pes.pts * header.sampleRate) / 90000) + k * 1024;
+        unit({ config, data, samples: 1024, ...(pts !== undefined ? { pts } : {}) });
+      }
     },
   };
 }
