@@ -23,6 +23,11 @@ export interface CapturedAudio {
    * rather than on pipe:3 (timed by arrival: G.711, which MPEG-TS cannot carry, and builds without it).
    */
   inTs?: boolean;
+  /**
+   * G.711 in FLV on pipe:3, each packet with its time (ms) on the video's timeline (-copyts, and the
+   * video's MPEG-TS without its muxing offset): not timed by arrival.
+   */
+  flv?: boolean;
 }
 
 const FORMAT: Readonly<Record<CapturedAudioCodec, string>> = { aac: 'adts', pcma: 'alaw', pcmu: 'mulaw' };
@@ -32,8 +37,12 @@ export const AUDIO_IN_TS: readonly string[] = ['-map', '0:v:0', '-map', '0:a:0',
 
 /** The output arguments of the audio: the input's first audio stream copied to pipe:3. */
 export function audioOutput(audio: CapturedAudio): string[] {
-  return ['-map', '0:a:0', '-vn', '-c:a', 'copy', '-flush_packets', '1', '-f', FORMAT[audio.codec], 'pipe:3'];
+  const format = audio.flv ? 'flv' : FORMAT[audio.codec];
+  return ['-map', '0:a:0', '-vn', '-c:a', 'copy', '-flush_packets', '1', '-f', format, 'pipe:3'];
 }
+
+/** The MPEG-TS output's option that keeps the input's timestamps as they are (no muxing delay added). */
+export const TS_EXACT_TIMES: readonly string[] = ['-mpegts_copyts', '1'];
 
 /** A G.711 packet's length: 20 ms, as cameras send it over RTP. */
 const G711_PACKET_MS = 20;
@@ -52,6 +61,7 @@ export function audioOutputParser(
   options: { log: Logger; label: string; fatal(reason: string): void },
 ): AudioOutputParser {
   if (audio.codec === 'aac') return adtsParser(unit, options);
+  if (audio.flv) return flvG711Parser(audio, unit, options);
   return g711Parser(audio, unit);
 }
 
@@ -118,6 +128,78 @@ function g711Parser(audio: CapturedAudio, unit: (unit: SourceAudioUnit) => void)
     },
     reset() {
       pending = Buffer.alloc(0);
+    },
+  };
+}
+
+/** An FLV tag's body over this is not G.711 from a camera: the audio is given up. */
+const MAX_FLV_TAG = 256 * 1024;
+
+/**
+ * G.711 in FLV (`-f flv`): each audio tag's samples in 20 ms units, the first at the tag's time (ms,
+ * 32 bits, unwrapped) in samples, the next ones after it. Tags of other kinds (script data) are skipped;
+ * a header or tag that is not FLV, or too large, gives the audio up.
+ */
+function flvG711Parser(
+  audio: CapturedAudio,
+  unit: (unit: SourceAudioUnit) => void,
+  options: { fatal(reason: string): void },
+): AudioOutputParser {
+  const config: AudioConfig = Object.freeze({
+    codec: audio.codec,
+    sampleRate: audio.sampleRate,
+    channels: audio.channels,
+    codecString: audio.codec === 'pcma' ? 'alaw' : 'ulaw',
+  });
+  const samples = Math.max(1, Math.round((audio.sampleRate * G711_PACKET_MS) / 1000));
+  const packet = samples * audio.channels;
+  let pending: Buffer = Buffer.alloc(0);
+  let headerDone = false;
+  let failed = false;
+  let wraps = 0;
+  let lastMs = -1;
+  const fail = (reason: string): void => {
+    failed = true;
+    pending = Buffer.alloc(0);
+    options.fatal(reason);
+  };
+  return {
+    push(chunk) {
+      if (failed) return;
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let at = 0;
+      if (!headerDone) {
+        if (pending.length < 13) return;
+        if (pending.toString('latin1', 0, 3) !== 'FLV') return fail('the audio pipe is not FLV');
+        at = pending.readUInt32BE(5) + 4; // the header, then PreviousTagSize0
+        headerDone = true;
+      }
+      while (pending.length - at >= 11) {
+        const type = pending[at]! & 0x1f;
+        const size = pending.readUIntBE(at + 1, 3);
+        if (size > MAX_FLV_TAG) return fail(`an FLV tag of ${size} bytes`);
+        if (pending.length - at < 11 + size + 4) break;
+        const ms = (pending.readUIntBE(at + 4, 3) | (pending[at + 7]! << 24)) >>> 0;
+        if (type === 8 && size > 1) {
+          if (lastMs >= 0 && ms + 2 ** 31 < lastMs) wraps++;
+          lastMs = ms;
+          const body = pending.subarray(at + 12, at + 11 + size);
+          const start = Math.round(((ms + wraps * 2 ** 32) * audio.sampleRate) / 1000);
+          for (let k = 0; k * packet < body.length; k++) {
+            const data = Buffer.from(body.subarray(k * packet, (k + 1) * packet));
+            unit({ config, data, samples: data.length / audio.channels, pts: start + k * samples });
+          }
+        }
+        at += 11 + size + 4;
+      }
+      pending = Buffer.from(pending.subarray(at));
+    },
+    reset() {
+      pending = Buffer.alloc(0);
+      headerDone = false;
+      failed = false;
+      wraps = 0;
+      lastMs = -1;
     },
   };
 }

@@ -14,7 +14,7 @@ import {
   testPatternArgs,
 } from '../../ffmpeg/capture-args.js';
 import { nalOutput, type NalFraming } from '../../ffmpeg/output.js';
-import { AUDIO_IN_TS, audioOutput, type CapturedAudio } from '../../ffmpeg/audio-output.js';
+import { AUDIO_IN_TS, audioOutput, TS_EXACT_TIMES, type CapturedAudio } from '../../ffmpeg/audio-output.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 
 /** What a source was found to send (probe.ts): H.264 and H.265 are copied, MJPEG passed through, the rest encoded. */
@@ -110,6 +110,14 @@ export function ffmpegArgs(
           const at = plan.args.indexOf('-an');
           const args = [...plan.args.slice(0, at), ...AUDIO_IN_TS, ...plan.args.slice(at + 1)];
           return { ...plan, args, audio: { ...audio, inTs: true } };
+        }
+        if (framing === 'mpegts') {
+          // G.711, which MPEG-TS cannot carry, goes to pipe:3 in FLV, its times on the video's: the
+          // MPEG-TS then keeps the input's timestamps exactly (no muxing offset added).
+          const at = plan.args.lastIndexOf('-f');
+          const args = [...plan.args.slice(0, at), ...TS_EXACT_TIMES, ...plan.args.slice(at)];
+          const timed = { ...audio, flv: true };
+          return { ...plan, args: [...args, ...audioOutput(timed)], audio: timed };
         }
         return { ...plan, args: [...plan.args, ...audioOutput(audio)], audio };
       }
