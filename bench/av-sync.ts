@@ -53,21 +53,30 @@ function flashes(file: string): number[] {
   const hi = Math.max(...frames.map((f) => f[1]));
   const mid = (lo + hi) / 2;
   const turns: number[] = [];
-  for (let i = 1; i < frames.length; i++) if (frames[i - 1]![1] < mid && frames[i]![1] >= mid) turns.push(frames[i]![0]);
+  for (let i = 1; i < frames.length; i++)
+    if (frames[i - 1]![1] < mid && frames[i]![1] >= mid) turns.push(frames[i]![0]);
   return turns;
 }
 
 /** Times (s) a beep starts: the first loud sample after 100 ms of quiet, on the audio's own timeline. */
 function beeps(file: string): number[] {
   const start = Number(
-    execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', file], {
-      encoding: 'utf8',
-    }).trim(),
+    execFileSync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', file],
+      {
+        encoding: 'utf8',
+      },
+    ).trim(),
   );
   const rate = 16000;
-  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-'], {
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  const pcm = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', file, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-'],
+    {
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
   const s = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength >> 1);
   let peak = 0;
   for (const v of s) peak = Math.max(peak, Math.abs(v));
@@ -109,12 +118,27 @@ async function syncPass(dir: string, audio: 'aac' | 'pcma', seconds: number): Pr
   const { proc, url } = await startCamrelay(['serve', '--config', config, '--port', '0'], { timeoutMs: 30_000 });
   try {
     // The reference: the same stream copied by ffmpeg alone, meanwhile.
-    const ref = spawn('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', cam.url, '-t', String(seconds * 2), '-c', 'copy', '-y', reference]);
+    const ref = spawn('ffmpeg', [
+      '-v',
+      'error',
+      '-rtsp_transport',
+      'tcp',
+      '-i',
+      cam.url,
+      '-t',
+      String(seconds * 2),
+      '-c',
+      'copy',
+      '-y',
+      reference,
+    ]);
     const refDone = new Promise((r) => ref.once('exit', r));
     // Three segments: the first (its audio begins after the video) is left out.
     await sleep((seconds * 3 + 4) * 1000);
     await refDone;
-    const list = (await (await fetch(`${url}api/cameras/sync/recordings?start=${Date.now() - 600_000}&end=${Date.now() + 1000}`)).json()) as {
+    const list = (await (
+      await fetch(`${url}api/cameras/sync/recordings?start=${Date.now() - 600_000}&end=${Date.now() + 1000}`)
+    ).json()) as {
       ranges: { start: number; end: number }[];
     };
     const range = list.ranges[0]!;

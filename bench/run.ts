@@ -33,6 +33,7 @@ import type { LoadPlan, LoadResult } from './load.js';
 import { makeClip, makeH264Clip } from './clip.js';
 import { runNetnsPasses } from './netns-h264.js';
 import { runRecordingPasses } from './recording.js';
+import { runAudioPasses } from './av-sync.js';
 import { runRelayPasses } from './netns-relay.js';
 import { runAdaptPasses } from './netns-adapt.js';
 import { runRtspPasses } from './rtsp.js';
@@ -481,6 +482,8 @@ netnsLines.push(...(await runAdaptPasses({ root: ROOT, clip, quick })));
 netnsLines.push('', ...(await runRtspPasses({ root: ROOT, quick })));
 // recording: its CPU per passthrough H.264 camera (off vs on), 16 recorded cameras, bytes on disk (bench/recording.ts)
 netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
+// audio: the A/V offset of an export of the sync fixture, the CPU of a camera's audio (bench/av-sync.ts)
+netnsLines.push('', ...(await runAudioPasses({ quick })));
 // playback: 24 h of recording, the ranges query, the first picture at a random point, a 10-minute export
 // (bench/playback.ts, its own process: it builds its own store and server)
 netnsLines.push('', ...(await playbackPass()));

@@ -9,9 +9,9 @@ import { NalStream } from '../codec/nal-stream.js';
 import type { NalCodec } from '../codec/video.js';
 import type { SourceSink } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
-import { audioOutputParser, type CapturedAudio } from './audio-output.js';
+import { audioOutputParser, tsAudioParser, type CapturedAudio } from './audio-output.js';
 import { MpjpegParser } from './mpjpeg-parser.js';
-import { MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming } from './output.js';
+import { MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming, type PacketTime } from './output.js';
 import { superviseFfmpeg, type FfmpegChild } from './process.js';
 
 /** An ffmpeg writing `-f mpjpeg` on stdout: each JPEG becomes a unit of the sink. `stdin`: its input is written there. */
@@ -56,7 +56,8 @@ export function runFfmpegNal(
     audio?: CapturedAudio;
   },
 ): FfmpegChild {
-  const stream = new NalStream((unit) => sink.unit(nalSourceUnit(unit)), {
+  const time: PacketTime = {};
+  const stream = new NalStream((unit) => sink.unit(nalSourceUnit(unit, time)), {
     codec: options.codec,
     maxAccessUnitBytes: options.maxAccessUnitBytes,
     log: options.log,
@@ -64,10 +65,13 @@ export function runFfmpegNal(
     // Only ever called from stream.push(), which runs once `run` is set.
     onFatal: (reason) => run.fail(reason),
   });
-  const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg');
   let audioGone = false;
+  const inStream =
+    options.audio?.inTs && sink.audio
+      ? tsAudioParser((unit) => sink.audio!(unit), { log: options.log, label: options.label })
+      : undefined;
   const audio =
-    options.audio && sink.audio
+    options.audio && !options.audio.inTs && sink.audio
       ? audioOutputParser(options.audio, (unit) => sink.audio!(unit), {
           log: options.log,
           label: options.label,
@@ -78,10 +82,13 @@ export function runFfmpegNal(
           },
         })
       : undefined;
+  const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time, (unit) => {
+    if (unit.codec === 'aac') inStream?.push(unit);
+  });
   const run = superviseFfmpeg(binary, args, {
     stdin: options.stdin ?? false,
     onStdout: (chunk) => parser.push(chunk),
-    ...(options.audio
+    ...(options.audio && !options.audio.inTs
       ? {
           onPipe3: (chunk: Buffer) => {
             if (!audioGone) audio?.push(chunk);

@@ -2,7 +2,10 @@
  * A camera's audio track: stamps the capture's audio units on the camera's media clock and fans them
  * out to its consumers. Nothing is cached for new consumers: audio starts with the next unit.
  *
- * Audio is timed by its samples, counted from the run's start: continuous, whatever the arrival jitter.
+ * When the source times the audio on the video's clock (AAC in the capture's MPEG-TS: the camera's RTP
+ * times), a unit's pts is its source pts moved as the video's is (the video track's pts minus its source's).
+ * Otherwise (G.711 on its own pipe) audio is timed by its samples, counted from the run's start:
+ * continuous, whatever the arrival jitter.
  * Where the run's first sample lies on this server's clock is estimated as the least of (arrival − time of
  * the samples before it) over the run (a unit never arrives before it was captured: a capture's first
  * units come late, after a probe or an ADTS frame that waited for the next header). The unit's pts is that
@@ -12,7 +15,13 @@
  * (lost packets) moves pts forward. Both are counted.
  */
 import type { Logger } from 'pino';
-import type { AudioConfig, AudioConsumer, AudioUnit, SourceAudioUnit } from '../media/index.js';
+import {
+  VIDEO_CLOCK_RATE,
+  type AudioConfig,
+  type AudioConsumer,
+  type AudioUnit,
+  type SourceAudioUnit,
+} from '../media/index.js';
 
 export interface AudioInfo {
   codec: AudioConfig['codec'];
@@ -59,7 +68,13 @@ export class AudioTrack {
    * video clock's mapping, wallTime − pts / 90 for its latest unit (0 before any). Undefined when the
    * unit was dropped to keep the audio in place.
    */
-  publish(unit: SourceAudioUnit, arrival: number, videoOffsetMs: number): AudioUnit | undefined {
+  publish(
+    unit: SourceAudioUnit,
+    arrival: number,
+    videoOffsetMs: number,
+    /** The video's pts minus its source's (90 kHz), when the source gives both tracks' times on one clock. */
+    sourceOffset?: number,
+  ): AudioUnit | undefined {
     const { config } = unit;
     if (config.sampleRate !== this.rate) {
       this.rate = config.sampleRate;
@@ -70,8 +85,13 @@ export class AudioTrack {
     const elapsedMs = (this.runSamples * 1000) / rate;
     this.runSamples += unit.samples;
     this.base = Math.min(this.base, arrival - elapsedMs);
-    const wallTime = this.base + elapsedMs;
-    const expected = Math.round(((wallTime - videoOffsetMs) * rate) / 1000);
+    let wallTime = this.base + elapsedMs;
+    let expected = Math.round(((wallTime - videoOffsetMs) * rate) / 1000);
+    if (unit.pts !== undefined && sourceOffset !== undefined) {
+      // The source's own time, moved as the video's is: the camera's A/V sync kept.
+      expected = unit.pts + Math.round((sourceOffset * rate) / VIDEO_CLOCK_RATE);
+      wallTime = (expected * 1000) / rate + videoOffsetMs;
+    }
     let pts = expected;
     if (this.next !== undefined) {
       if (expected < this.next - unit.samples / 2) {

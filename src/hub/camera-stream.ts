@@ -71,6 +71,8 @@ export class CameraStream {
   private readonly nativeCodec: NativeCodec;
   private readonly placeholder: PlaceholderTicker;
   private readonly audioTrack: AudioTrack;
+  /** The native video's pts minus its source's (90 kHz), while its source gives times. */
+  private videoSourceOffset: number | undefined;
   private closed = false;
 
   constructor(
@@ -92,6 +94,9 @@ export class CameraStream {
         unit: (unit, capturedAt) => {
           this.nativeCodec.learn(unit.config.codec);
           this.tracks.publishNative(unit, capturedAt);
+          // Where the source's clock puts the track's (the audio follows it, audio-track.ts).
+          const published = this.tracks.get(unit.config.codec).track.latestLive;
+          this.videoSourceOffset = unit.pts !== undefined && published ? published.pts - (unit.pts ?? 0) : undefined;
         },
         changed: (state) => this.onStateChange(state),
         audio: (unit, arrival) => {
@@ -99,7 +104,7 @@ export class CameraStream {
           // The video clock's mapping of pts to wall time: the audio's pts go on the same timeline.
           const video = this.lastLive;
           const offset = video ? video.wallTime - (video.pts * 1000) / VIDEO_CLOCK_RATE : 0;
-          this.audioTrack.publish(unit, arrival, offset);
+          this.audioTrack.publish(unit, arrival, offset, this.videoSourceOffset);
         },
         runStarted: () => this.audioTrack.reset(),
       },

@@ -33,8 +33,10 @@ export interface Segment {
   config: TrackConfig;
   audio?: SegmentAudio;
   startMs: number;
-  /** capturedAt of its first sample: decode time 0. */
+  /** wallTime of its first sample: decode time 0. */
   origin: number;
+  /** dts of its first sample (the media clock's ticks). */
+  originDts: number;
   file: string;
   sequence: number;
   /** Ticks of the samples handed to the queue so far. */

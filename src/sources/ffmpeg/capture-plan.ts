@@ -14,7 +14,7 @@ import {
   testPatternArgs,
 } from '../../ffmpeg/capture-args.js';
 import { nalOutput, type NalFraming } from '../../ffmpeg/output.js';
-import { audioOutput, type CapturedAudio } from '../../ffmpeg/audio-output.js';
+import { AUDIO_IN_TS, audioOutput, TS_EXACT_TIMES, type CapturedAudio } from '../../ffmpeg/audio-output.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 
 /** What a source was found to send (probe.ts): H.264 and H.265 are copied, MJPEG passed through, the rest encoded. */
@@ -105,6 +105,20 @@ export function ffmpegArgs(
     case 'rtsp': {
       if (copied && audio) {
         const plan = video(rtspInput(spec.url, true, true), copied);
+        if (framing === 'mpegts' && audio.codec === 'aac') {
+          // AAC goes in the video's MPEG-TS, with its timestamps: `-an` gives way to both streams mapped.
+          const at = plan.args.indexOf('-an');
+          const args = [...plan.args.slice(0, at), ...AUDIO_IN_TS, ...plan.args.slice(at + 1)];
+          return { ...plan, args, audio: { ...audio, inTs: true } };
+        }
+        if (framing === 'mpegts') {
+          // G.711, which MPEG-TS cannot carry, goes to pipe:3 in FLV, its times on the video's: the
+          // MPEG-TS then keeps the input's timestamps exactly (no muxing offset added).
+          const at = plan.args.lastIndexOf('-f');
+          const args = [...plan.args.slice(0, at), ...TS_EXACT_TIMES, ...plan.args.slice(at)];
+          const timed = { ...audio, flv: true };
+          return { ...plan, args: [...args, ...audioOutput(timed)], audio: timed };
+        }
         return { ...plan, args: [...plan.args, ...audioOutput(audio)], audio };
       }
       if (copied) return video(rtspInput(spec.url, true), copied);
@@ -132,10 +146,10 @@ export function ffmpegArgs(
       }
       const input = ['-re', '-stream_loop', '-1', '-i', spec.path];
       // H.264 and H.265 at their own rate are copied; another rate needs decoding, and is encoded to JPEG.
-      // Looped, they go out raw with the muxer's own Annex B conversion: ffmpeg 5.1 flushes an
-      // explicit -bsf at the first loop and then refuses every packet (output stops after one pass).
+      // Looped, they go out raw or in MPEG-TS with the muxer's own Annex B conversion: ffmpeg 5.1 flushes
+      // an explicit -bsf at the first loop and then refuses every packet (output stops after one pass).
       if (copied && !spec.fps) {
-        return { args: loopedNalArgs(input, copied), passthrough: true, output: copied };
+        return { args: loopedNalArgs(input, copied, framing), passthrough: true, output: copied };
       }
       if (upstream === 'mjpeg' && !spec.fps) {
         return { args: jpegArgs(input, COPY), passthrough: true, output: 'jpeg' };
@@ -146,7 +160,7 @@ export function ffmpegArgs(
   }
 }
 
-/** A looped file's H.264 or H.265, copied without bitstream filters, as a raw stream. */
-function loopedNalArgs(input: string[], codec: NalCodec): string[] {
-  return [...HEAD, ...input, ...COPY, ...nalOutput('raw', codec)];
+/** A looped file's H.264 or H.265, copied without bitstream filters: in MPEG-TS (its timestamps) or raw. */
+function loopedNalArgs(input: string[], codec: NalCodec, framing: NalFraming): string[] {
+  return [...HEAD, ...input, ...COPY, ...nalOutput(framing === 'mpegts' ? 'mpegts' : 'raw', codec)];
 }

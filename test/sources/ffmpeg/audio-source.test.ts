@@ -100,11 +100,21 @@ describe('RTSP camera audio', () => {
         assert.ok(Math.abs(seconds - ms / 1000) < 0.3, `${seconds} s of sound in ${ms} ms`);
         if (codec === 'aac') {
           assert.equal(config.codecString, 'mp4a.40.2');
+          // In the video's MPEG-TS, timed by the camera: 1024 samples apart.
+          assert.ok(
+            sound.every((u, i) => i === 0 || u.pts === sound[i - 1]!.pts! + 1024),
+            'pts from the source',
+          );
           const asc = parseAudioSpecificConfig(config.description!);
           const adts = Buffer.concat(sound.flatMap((u) => [Buffer.from(buildAdtsHeader(asc, u.data.length)), u.data]));
           assert.equal(decodeErrors('aac', adts), '');
         } else {
-          assert.ok(sound.every((u) => u.samples === 160 && u.data.length === 160));
+          // 20 ms units (shorter at the end of an RTP packet), timed by the camera through FLV: increasing.
+          assert.ok(sound.every((u) => u.samples <= 160 && u.data.length === u.samples));
+          assert.ok(
+            sound.every((u, i) => u.pts !== undefined && (i === 0 || u.pts > sound[i - 1]!.pts!)),
+            'pts from the source',
+          );
           const format = codec === 'pcma' ? 'alaw' : 'mulaw';
           assert.equal(decodeErrors(format, Buffer.concat(sound.map((u) => u.data)), ['-ar', '8000', '-ac', '1']), '');
         }
