@@ -37,8 +37,10 @@ import { makeClip, makeH264Clip } from './clip.js';
 import { runNetnsPasses } from './netns-h264.js';
 import { runRecordingPasses } from './recording.js';
 import { runMediaClockPasses } from './media-clock.js';
+import { runAudioPasses } from './av-sync.js';
 import { runRelayPasses } from './netns-relay.js';
 import { runAdaptPasses } from './netns-adapt.js';
+import { runRtspPasses } from './rtsp.js';
 import type { PlayerPlan, PlayerResult } from './player-plan.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -480,9 +482,13 @@ netnsLines.push(...(await runNetnsPasses({ root: ROOT, clip, quick, warmupMs: WA
 netnsLines.push(...(await runRelayPasses({ root: ROOT, clip, quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 // per-viewer quality: 1 Mbit/s, 256 kbit/s and 8 → 1 → 8 Mbit/s links beside 100 local viewers (bench/netns-adapt.ts)
 netnsLines.push(...(await runAdaptPasses({ root: ROOT, clip, quick })));
+// RTSP: 100 TCP clients against ws H.264 viewers, a client behind 2 Mbit/s, the first picture (bench/rtsp.ts)
+netnsLines.push('', ...(await runRtspPasses({ root: ROOT, quick })));
 // recording: its CPU per passthrough H.264 camera (off vs on), 16 recorded cameras, bytes on disk (bench/recording.ts)
 netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 netnsLines.push('', ...(await runMediaClockPasses({ quick })));
+// audio: the A/V offset of an export of the sync fixture, the CPU of a camera's audio (bench/av-sync.ts)
+netnsLines.push('', ...(await runAudioPasses({ quick })));
 // playback: 24 h of recording, the ranges query, the first picture at a random point, a 10-minute export
 // (bench/playback.ts, its own process: it builds its own store and server)
 netnsLines.push('', ...(await playbackPass()));

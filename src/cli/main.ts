@@ -47,6 +47,7 @@ program
   .description('serve the configured cameras over HTTP')
   .option('--host <host>', 'address to bind (default 127.0.0.1; 0.0.0.0 for every network)')
   .option('--port <port>', 'port to listen on (default 8080)', port)
+  .option('--rtsp-port <port>', 'also serve every camera over RTSP on this port (rtsp://host:PORT/<camera>)', port)
   .option('--config <file>', 'YAML config file')
   .option(
     '--camera <ID=SOURCE>',
@@ -73,6 +74,7 @@ program
     async (options: {
       host?: string;
       port?: number;
+      rtspPort?: number;
       config?: string;
       camera?: string[];
       logLevel?: string;

@@ -11,6 +11,7 @@ import { parseCameraArgument, parseSource } from './camera-source.js';
 import { closestKey } from './closest-key.js';
 import { serverSecurityShape } from '../security/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
+import { settleRtsp } from '../outputs/rtsp/config.js';
 import { settleRecord, settleRecordings, type RecordOptions } from '../recording/config.js';
 import {
   CAMERA_DEFAULTS,
@@ -29,6 +30,8 @@ export interface CommandLine extends RelayCommandLine {
   config?: string;
   host?: string;
   port?: number;
+  /** Turns the RTSP server on at this port. */
+  rtspPort?: number;
   cameras?: string[];
   logLevel?: string;
   allowAnonymous?: boolean;
@@ -195,8 +198,13 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
   const relay = await settleRelay(file, cli).catch((err: unknown) => {
     throw err instanceof RelayConfigError ? new ConfigError(err.message) : err;
   });
+  if (cli.rtspPort !== undefined && (!Number.isInteger(cli.rtspPort) || cli.rtspPort < 0 || cli.rtspPort > 65535)) {
+    throw new ConfigError(`--rtsp-port: got ${show(cli.rtspPort)}, expected a whole number from 0 to 65535`);
+  }
+  const rtsp = settleRtsp(file.rtsp, cli.rtspPort, cli.host ?? file.server.host);
   const tls = file.server.tls;
   return {
+    ...(rtsp ? { rtsp } : {}),
     host: cli.host ?? file.server.host,
     port: cli.port ?? file.server.port,
     logLevel: cli.logLevel ?? file.log.level,
@@ -244,6 +252,7 @@ function settleCamera(
     ...(o.bitrate !== undefined ? { bitrate: o.bitrate } : {}),
     keyframeInterval: o.keyframe_interval,
     ...(recording ? { record: recording } : {}),
+    audio: o.audio,
   };
 }
 

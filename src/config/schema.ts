@@ -15,6 +15,7 @@ import {
   type PublisherConfig,
   type PublishTarget,
 } from '../relay/config.js';
+import { rtspSchema, type RtspConfig } from '../outputs/rtsp/config.js';
 import { recordingsSchema, recordSchema, type CameraRecordConfig, type RecordingsConfig } from '../recording/config.js';
 
 /** pino's levels, the file's `log.level` and --log-level alike. */
@@ -45,6 +46,8 @@ export const cameraOptionsSchema = z.strictObject({
     .optional(),
   // Continuous recording to disk (src/recording): `record: true` or { enabled, retain_days, retain_size }.
   record: recordSchema.optional(),
+  // The camera's audio (a camera with a microphone): false drops it everywhere (live, recordings, relay).
+  audio: z.boolean().optional(),
 });
 
 export const cameraSchema = cameraOptionsSchema.extend({
@@ -81,6 +84,8 @@ export const configSchema = z
     publishers: publishersSchema.default([]),
     // Where and how much the recorded cameras keep (src/recording).
     recordings: recordingsSchema.optional(),
+    // Every camera as an RTSP stream (src/outputs/rtsp); off unless present.
+    rtsp: rtspSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -126,6 +131,8 @@ export interface CameraConfig {
   keyframeInterval: number;
   /** Present when the camera is recorded to disk. */
   record?: CameraRecordConfig;
+  /** Whether the camera's audio is read and passed on (`audio:`, default true). */
+  audio: boolean;
 }
 
 export interface ServerConfig {
@@ -142,6 +149,8 @@ export interface ServerConfig {
   publishedCameras?: PublishedCameraOptions;
   /** The recording store (`recordings:`); used when a camera records. */
   recordings?: RecordingsConfig;
+  /** The RTSP server (`rtsp:`, --rtsp-port); off when undefined. */
+  rtsp?: RtspConfig;
 }
 
 export const CAMERA_DEFAULTS = {
@@ -154,4 +163,5 @@ export const CAMERA_DEFAULTS = {
   encoder: 'auto' as EncoderChoice,
   bitrate: undefined as number | undefined,
   keyframe_interval: 1,
+  audio: true,
 };

@@ -6,7 +6,7 @@
  * child is tracked so that the process can end them all on exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { exitReason, isNoise } from './exit-reason.js';
 
 const STDERR_LINES = 12;
@@ -38,6 +38,8 @@ export interface FfmpegChildOptions {
   /** A pipe on stdin for the caller to write (a transcoder's input); else stdin is closed. */
   stdin?: boolean;
   onStdout(chunk: Buffer): void;
+  /** A second output on file descriptor 3 (`pipe:3`: a capture's audio), handed over as it comes. */
+  onPipe3?(chunk: Buffer): void;
   /** Once, when the child ended by itself (not through stop()), with the reason in words. */
   onExit(reason: string): void;
   /** Once, after the child is gone, however it ended (parsers drop partial data here). */
@@ -46,7 +48,10 @@ export interface FfmpegChildOptions {
 
 /** Spawns and supervises one ffmpeg. */
 export function superviseFfmpeg(binary: string, args: string[], options: FfmpegChildOptions): FfmpegChild {
-  const child = spawn(binary, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const stdin = options.stdin ? 'pipe' : 'ignore';
+  const child = spawn(binary, args, {
+    stdio: options.onPipe3 ? [stdin, 'pipe', 'pipe', 'pipe'] : [stdin, 'pipe', 'pipe'],
+  });
   live.add(child);
   const stderrTail: string[] = [];
   let stopping = false;
@@ -57,6 +62,11 @@ export function superviseFfmpeg(binary: string, args: string[], options: FfmpegC
   child.stdout!.on('data', (chunk: Buffer) => {
     if (!stopping) options.onStdout(chunk);
   });
+  const pipe3 = options.onPipe3 ? (child.stdio[3] as Readable | null) : null;
+  pipe3?.on('data', (chunk: Buffer) => {
+    if (!stopping) options.onPipe3!(chunk);
+  });
+  pipe3?.on('error', () => {}); // the child's exit says why
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {
     const lines = (partialLine + text).split(/\r?\n/);

@@ -9,6 +9,7 @@ import { NalStream } from '../codec/nal-stream.js';
 import type { NalCodec } from '../codec/video.js';
 import type { SourceSink } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
+import { audioOutputParser, tsAudioParser, type CapturedAudio } from './audio-output.js';
 import { MpjpegParser } from './mpjpeg-parser.js';
 import { MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming, type PacketTime } from './output.js';
 import { superviseFfmpeg, type FfmpegChild } from './process.js';
@@ -51,6 +52,8 @@ export function runFfmpegNal(
     framing?: NalFraming;
     /** Its input is written on its stdin. */
     stdin?: boolean;
+    /** The camera's audio, copied to pipe:3 (audio-output.ts): its units go to the sink's `audio`. */
+    audio?: CapturedAudio;
   },
 ): FfmpegChild {
   const time: PacketTime = {};
@@ -62,14 +65,41 @@ export function runFfmpegNal(
     // Only ever called from stream.push(), which runs once `run` is set.
     onFatal: (reason) => run.fail(reason),
   });
-  const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time);
+  let audioGone = false;
+  const inStream =
+    options.audio?.inTs && sink.audio
+      ? tsAudioParser((unit) => sink.audio!(unit), { log: options.log, label: options.label })
+      : undefined;
+  const audio =
+    options.audio && !options.audio.inTs && sink.audio
+      ? audioOutputParser(options.audio, (unit) => sink.audio!(unit), {
+          log: options.log,
+          label: options.label,
+          fatal: (reason) => {
+            // The sound is given up for this run; the pictures go on.
+            audioGone = true;
+            options.log.warn({ camera: options.label, reason }, 'camera audio given up until the capture restarts');
+          },
+        })
+      : undefined;
+  const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time, (unit) => {
+    if (unit.codec === 'aac') inStream?.push(unit);
+  });
   const run = superviseFfmpeg(binary, args, {
     stdin: options.stdin ?? false,
     onStdout: (chunk) => parser.push(chunk),
+    ...(options.audio && !options.audio.inTs
+      ? {
+          onPipe3: (chunk: Buffer) => {
+            if (!audioGone) audio?.push(chunk);
+          },
+        }
+      : {}),
     onExit: (reason) => sink.ended(reason),
     onClose: () => {
       parser.reset();
       stream.reset();
+      audio?.reset();
     },
   });
   return run;

@@ -31,4 +31,18 @@ export interface CameraInfo {
    * stream decoded and encoded again: costs CPU). Null until the camera's codec is known.
    */
   substream: 'camera' | 'encoder' | 'transcoder' | null;
+  /**
+   * The camera's audio track, once its capture has given some: codec (`aac`, `pcma`, `pcmu`, `opus`), its
+   * codec string, sample rate and channels, and what flowed. Null for a camera without audio (none in its
+   * stream, `audio: false`, or a source camrelay does not read audio from).
+   */
+  audio?: {
+    codec: string;
+    codecString: string;
+    sampleRate: number;
+    channels: number;
+    consumers: number;
+    units: number;
+    bytes: number;
+  } | null;
 }

@@ -108,6 +108,7 @@ export interface ReportedCamera {
   readonly tracks: CameraTracks;
   fps(): number;
   viewerCount(): number;
+  audio(): CameraInfo['audio'];
 }
 
 export function describeCamera(camera: ReportedCamera): CameraInfo {
@@ -141,5 +142,6 @@ export function describeCamera(camera: ReportedCamera): CameraInfo {
           : native === 'jpeg'
             ? 'encoder'
             : 'transcoder',
+    audio: camera.audio(),
   };
 }

@@ -11,7 +11,8 @@
  * Nothing runs (no timer, no child) while the camera is idle.
  */
 import type { Logger } from 'pino';
-import { VIDEO_CLOCK_RATE, type AccessUnit, type Codec } from '../media/index.js';
+import { VIDEO_CLOCK_RATE, type AccessUnit, type AudioConfig, type AudioConsumer, type Codec } from '../media/index.js';
+import { AudioTrack } from './audio-track.js';
 import { jpegConfig } from '../media/jpeg.js';
 import type { FrameSource } from '../sources/source.js';
 import type { CameraInfo, CameraState } from './camera-info.js';
@@ -54,6 +55,8 @@ export interface CameraStreamOptions {
    * Without it, the sub track is made by a transcoder (`transcoders(…, { from, rung })`) from the native track.
    */
   substream?: FrameSource;
+  /** `false`: the camera's audio is dropped here, whatever its source gives (`audio: false` in the config). */
+  audio?: boolean;
 }
 
 export class CameraStream {
@@ -67,6 +70,9 @@ export class CameraStream {
   private readonly tracks: CameraTracks;
   private readonly nativeCodec: NativeCodec;
   private readonly placeholder: PlaceholderTicker;
+  private readonly audioTrack: AudioTrack;
+  /** The native video's pts minus its source's (90 kHz), while its source gives times. */
+  private videoSourceOffset: number | undefined;
   private closed = false;
 
   constructor(
@@ -79,6 +85,7 @@ export class CameraStream {
     this.name = options.name;
     this.kind = options.kind;
     this.nativeCodec = new NativeCodec((consumer, codec) => this.subscribe(consumer, codec));
+    this.audioTrack = new AudioTrack(options.id, log);
     this.capture = new Capture(
       source,
       options,
@@ -87,8 +94,19 @@ export class CameraStream {
         unit: (unit, capturedAt) => {
           this.nativeCodec.learn(unit.config.codec);
           this.tracks.publishNative(unit, capturedAt);
+          // Where the source's clock puts the track's (the audio follows it, audio-track.ts).
+          const published = this.tracks.get(unit.config.codec).track.latestLive;
+          this.videoSourceOffset = unit.pts !== undefined && published ? published.pts - (unit.pts ?? 0) : undefined;
         },
         changed: (state) => this.onStateChange(state),
+        audio: (unit, arrival) => {
+          if (options.audio === false) return;
+          // The video clock's mapping of pts to wall time: the audio's pts go on the same timeline.
+          const video = this.lastLive;
+          const offset = video ? video.wallTime - (video.pts * 1000) / VIDEO_CLOCK_RATE : 0;
+          this.audioTrack.publish(unit, arrival, offset, this.videoSourceOffset);
+        },
+        runStarted: () => this.audioTrack.reset(),
       },
       log,
     );
@@ -219,6 +237,22 @@ export class CameraStream {
   }
 
   /**
+   * Adds a consumer of the camera's audio (none flows for a camera without): from the next unit on. It does
+   * not start the camera by itself: audio goes with a video consumer (a viewer, a recorder). Returns the
+   * function that removes it.
+   */
+  subscribeAudio(consumer: AudioConsumer): () => void {
+    if (this.closed) throw new Error(`camera ${this.id} is closed`);
+    this.audioTrack.consumers.add(consumer);
+    return () => void this.audioTrack.consumers.delete(consumer);
+  }
+
+  /** The camera's audio configuration, once its first audio unit came (undefined for a camera without). */
+  get audioConfig(): AudioConfig | undefined {
+    return this.options.audio === false ? undefined : this.audioTrack.config;
+  }
+
+  /**
    * Adds a consumer of the camera's own video as it comes: its H.264 or H.265 track (H.264 for a camera that
    * sends JPEG, encoded), settled by the camera's first unit (native-codec.ts). Returns the function that
    * removes it.
@@ -331,6 +365,7 @@ export class CameraStream {
       tracks: this.tracks,
       fps: () => this.fps(),
       viewerCount: () => this.viewers().length,
+      audio: () => (this.options.audio === false ? null : this.audioTrack.info()),
     });
   }
 

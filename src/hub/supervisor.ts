@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import { maskCredentials } from '../sources/credentials.js';
-import type { SourceSink, SourceUnit } from '../media/index.js';
+import type { SourceAudioUnit, SourceSink, SourceUnit } from '../media/index.js';
 import type { FrameSource } from '../sources/source.js';
 import { Backoff } from './backoff.js';
 import type { CameraState } from './camera-info.js';
@@ -41,6 +41,10 @@ export interface SupervisorHooks {
   hasDemand(): boolean;
   /** A unit of the current run, stamped with its receive time. */
   unit(unit: SourceUnit, capturedAt: number): void;
+  /** An audio unit of the current run, with its arrival time (audio neither counts as frames nor keeps the camera online). */
+  audio?(unit: SourceAudioUnit, arrival: number): void;
+  /** A new run of the source begins. */
+  runStarted?(): void;
   /** The state changed to online, offline or idle (status already updated). */
   changed(state: CameraState): void;
 }
@@ -155,12 +159,16 @@ export class SourceSupervisor {
       unit: (unit) => {
         if (run === this.run) this.onUnit(unit);
       },
+      audio: (unit) => {
+        if (run === this.run) this.hooks.audio?.(unit, preciseNow());
+      },
       ended: (reason) => {
         if (run === this.run) this.onFailure(reason);
       },
     };
     this.runGaveUnit = false;
     this.armStallTimer();
+    this.hooks.runStarted?.();
     this.source.start(sink);
   }
 

@@ -11,6 +11,9 @@
  */
 export type Codec = 'jpeg' | 'h264' | 'h265';
 
+export type { AudioCodec, AudioConfig, AudioConsumer, AudioUnit, SourceAudioUnit } from './audio.js';
+import type { SourceAudioUnit } from './audio.js';
+
 /** The media clock of every video track: pts and dts are in ticks of 90 kHz (as in RTP and MPEG-TS). */
 export const VIDEO_CLOCK_RATE = 90000;
 
@@ -88,6 +91,8 @@ export interface SourceUnit {
 /** Where a producer's units go. */
 export interface SourceSink {
   unit(unit: SourceUnit): void;
+  /** The camera's audio, when the producer reads it (a camera with a microphone; audio.ts). */
+  audio?(unit: SourceAudioUnit): void;
   /** The producer ended by itself (not through stop()); `reason` says why, for the log. */
   ended(reason: string): void;
 }

@@ -19,7 +19,10 @@ import { MAX_PROGRESSIVE_SAMPLES } from '../codec/mp4/progressive.js';
 import { recordOption } from '../codec/mp4/sample-entry.js';
 import type { SegmentRecord } from '../recording/store.js';
 import type { HeaderBuilder } from './header-builder.js';
+import type { AudioRecord } from '../codec/mp4/audio-sample-entry.js';
+import type { ProgressiveAudio } from '../codec/mp4/progressive.js';
 import {
+  audioWallMs,
   keyframeAtOrAfter,
   keyframeAtOrBefore,
   sampleWallMs,
@@ -67,6 +70,8 @@ export interface ExportRequest {
   end: number;
   /** Start at the first keyframe at or after `start` (clip links: nothing before their range). */
   notBefore?: boolean;
+  /** Leave the camera's audio out (`?audio=0`); by default an export carries it where it was recorded. */
+  noAudio?: boolean;
 }
 
 /** Wall ms → 45 kHz position, relative to `originMs`. */
@@ -158,7 +163,7 @@ export async function chooseRuns(
   }
   if (!reference || total === 0) return undefined;
   const hash = createHash('sha256');
-  hash.update(`${request.camera} ${cutMs ?? ''}`);
+  hash.update(`${request.camera} ${cutMs ?? ''} ${request.noAudio ? 'silent' : ''}`);
   for (const { table, first, last } of runs)
     hash.update(` ${table.id}:${table.file}:${first}-${last}:${table.validEnd}`);
   const signature = hash.digest('base64url').slice(0, 27);
@@ -221,6 +226,8 @@ export async function layOut(request: ExportRequest, chosen: ChosenRuns, headers
     durations[i] = d;
   }
 
+  const audio = request.noAudio ? undefined : await layOutAudio(runs, origin, position, payload, pieces);
+
   // The arrays go to the worker: nothing here reads them after this.
   const { header, payloadLength, duration } = await headers.build({
     width: reference.width,
@@ -232,6 +239,7 @@ export async function layOut(request: ExportRequest, chosen: ChosenRuns, headers
     keyframes,
     ...(compositionOffsets ? { compositionOffsets } : {}),
     creationTimeMs: origin,
+    ...(audio ? { audio } : {}),
   });
   for (const piece of pieces) piece.at += header.length;
   const lastRun = runs[runs.length - 1]!;
@@ -249,6 +257,87 @@ export async function layOut(request: ExportRequest, chosen: ChosenRuns, headers
     lastModified: new Date(Math.min(Date.now(), sampleWallMs(lastRun.table, lastRun.last - 1) + 1000)),
     growing,
     bytes: header.length + pieces.length * 64 + 1024,
+  };
+}
+
+function sameRecord(a: AudioRecord, b: AudioRecord): boolean {
+  return (
+    a.codec === b.codec &&
+    a.sampleRate === b.sampleRate &&
+    a.channels === b.channels &&
+    equalBytes(a.description, b.description)
+  );
+}
+
+/**
+ * The audio of the runs (of the segments that recorded some, with the first one's setup): the samples
+ * from the video's first picture to its end, placed like the video (at their wall time, a segment's own
+ * decode times inside it; a gap makes the sample before it longer), their bytes after the video's.
+ * `videoEnd` is the video's end in export ticks, `payload` the video's bytes. Undefined without audio.
+ */
+async function layOutAudio(
+  runs: readonly Run[],
+  origin: number,
+  videoEnd: number,
+  payload: number,
+  pieces: Piece[],
+): Promise<ProgressiveAudio | undefined> {
+  const record = runs.find((r) => r.table.audio && r.table.audio.count > 0)?.table.audio?.record;
+  if (!record) return undefined;
+  const rate = record.sampleRate;
+  const endMs = origin + (videoEnd * 1000) / EXPORT_TIMESCALE;
+  const sizes: number[] = [];
+  const positions: number[] = [];
+  const lengths: number[] = [];
+  const chunkStarts: number[] = [];
+  let position = 0;
+  let at = payload;
+  for (const [r, { table, first }] of runs.entries()) {
+    const audio = table.audio;
+    if (!audio || audio.count === 0 || !sameRecord(audio.record, record)) continue;
+    // From the run's first picture (the export's for the first run) to the next run's, or the end.
+    const fromMs = sampleWallMs(table, first);
+    const next = runs[r + 1];
+    const toMs = next ? sampleWallMs(next.table, next.first) : endMs;
+    let i = 0;
+    while (i < audio.count && audioWallMs(table, audio, i) < fromMs) i++;
+    const t0 = audio.decodeTimes[i] ?? 0;
+    const wallBase = Math.round(((audioWallMs(table, audio, Math.min(i, audio.count - 1)) - origin) * rate) / 1000);
+    const base = positions.length === 0 ? wallBase : Math.max(wallBase, position);
+    let previousEnd = -1;
+    for (; i < audio.count && audioWallMs(table, audio, i) < toMs; i++) {
+      const p = base + (audio.decodeTimes[i]! - t0);
+      if (positions.length && p < positions[positions.length - 1]! + 1) continue;
+      positions.push(p);
+      lengths.push(audio.durations[i]!);
+      const offset = audio.offsets[i]!;
+      const size = audio.sizes[i]!;
+      sizes.push(size);
+      const previous = pieces[pieces.length - 1];
+      const contiguous = previousEnd === offset && previous?.file === table.file;
+      if (contiguous) previous!.length += size;
+      else pieces.push({ at, file: table.file, offset, length: size });
+      chunkStarts.push(contiguous ? 0 : 1);
+      previousEnd = offset + size;
+      at += size;
+      if (positions.length % SAMPLES_PER_SLICE === 0) await yieldToLoop();
+    }
+    if (positions.length) position = positions[positions.length - 1]! + lengths[lengths.length - 1]!;
+  }
+  if (positions.length === 0) return undefined;
+  const durations = new Uint32Array(positions.length);
+  for (let k = 0; k < positions.length; k++) {
+    // Up to the next sample: a gap makes the sample before it longer (as held frames in the video).
+    const d = k + 1 < positions.length ? positions[k + 1]! - positions[k]! : lengths[k]!;
+    if (d > 0xffffffff) throw new CodecError('too-large', `an audio gap of ${d} ticks`);
+    durations[k] = d;
+  }
+  return {
+    record,
+    sizes: Uint32Array.from(sizes),
+    durations,
+    chunkStarts: Uint8Array.from(chunkStarts),
+    delay: Math.max(0, positions[0]!),
   };
 }
 

@@ -174,6 +174,8 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, o
     if (download !== undefined && download !== '0' && download !== '1') {
       throw new HttpError(400, 'download is 1 or 0');
     }
+    const audio = request.query.audio;
+    if (audio !== undefined && audio !== '0' && audio !== '1') throw new HttpError(400, 'audio is 1 or 0');
     checkCamera(id, access);
     const span = within(asked, access);
     let release: () => void;
@@ -186,7 +188,7 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, o
     // The slot is held for the whole request, whatever its answer, until its connection is done with it.
     reply.raw.once('close', release);
     const plan = await planner.plan(
-      { camera: id, start: span.start, end: span.end, notBefore: !!access.clip },
+      { camera: id, start: span.start, end: span.end, notBefore: !!access.clip, noAudio: audio === '0' },
       segmentsOf(id, span),
     );
     if (!plan) throw new HttpError(404, 'nothing recorded in this range');

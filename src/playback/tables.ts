@@ -6,6 +6,7 @@
  * from where it was each time the catalog says it grew.
  */
 import { CodecError } from '../codec/errors.js';
+import type { AudioRecord } from '../codec/mp4/audio-sample-entry.js';
 import type { FragmentedFile, FragmentInfo } from '../codec/mp4/fragments.js';
 import type { NalCodec } from '../codec/video.js';
 import { readFragmentedFile } from '../recording/fragment-file.js';
@@ -35,12 +36,69 @@ export interface SegmentTable {
   keyframes: Uint8Array;
   /** Per sample: presentation minus decode time; absent while every sample's is 0 (no B-frames). */
   compositionOffsets?: Int32Array;
+  /** The segment's audio, when it has some: its MP4 setup and per sample where and when it is. */
+  audio?: AudioTable;
   /** Where the parse stopped: the next read of a growing file goes on from here. */
   validEnd: number;
   initEnd: number;
   fileSize: number;
   /** Memory held, for the cache's bound. */
   bytes: number;
+}
+
+/** A segment's audio samples (decode times in the audio's timescale, its sample rate, from the segment's start). */
+export interface AudioTable {
+  record: AudioRecord;
+  timescale: number;
+  count: number;
+  offsets: Float64Array;
+  sizes: Uint32Array;
+  decodeTimes: Float64Array;
+  durations: Uint32Array;
+}
+
+/** Wall time (ms, fractional) of audio sample i. */
+export function audioWallMs(table: SegmentTable, audio: AudioTable, i: number): number {
+  return table.startMs + (audio.decodeTimes[i]! * 1000) / audio.timescale;
+}
+
+/** The audio samples of a parse, after those of `previous` (a growing file read on). */
+function buildAudio(parsed: FragmentedFile, previous?: AudioTable): AudioTable | undefined {
+  const info = parsed.audio;
+  if (!info) return undefined;
+  const base = previous?.count ?? 0;
+  let added = 0;
+  for (const f of parsed.fragments) added += f.audio?.samples.length ?? 0;
+  const count = base + added;
+  const table: AudioTable = {
+    record: info.record,
+    timescale: info.timescale,
+    count,
+    offsets: new Float64Array(count),
+    sizes: new Uint32Array(count),
+    decodeTimes: new Float64Array(count),
+    durations: new Uint32Array(count),
+  };
+  if (previous) {
+    table.offsets.set(previous.offsets);
+    table.sizes.set(previous.sizes);
+    table.decodeTimes.set(previous.decodeTimes);
+    table.durations.set(previous.durations);
+  }
+  let i = base;
+  for (const f of parsed.fragments) {
+    if (!f.audio) continue;
+    let t = f.audio.baseDecodeTime;
+    for (const sample of f.audio.samples) {
+      table.offsets[i] = sample.offset;
+      table.sizes[i] = sample.size;
+      table.decodeTimes[i] = t;
+      table.durations[i] = sample.duration;
+      t += sample.duration;
+      i++;
+    }
+  }
+  return table;
 }
 
 /** Wall time (ms, fractional) of sample i. */
@@ -106,6 +164,7 @@ function build(record: SegmentRecord, parsed: FragmentedFile, previous?: Segment
     durations: new Uint32Array(count),
     keyframes: new Uint8Array(count),
     ...(withCto ? { compositionOffsets: new Int32Array(count) } : {}),
+    ...(parsed.audio ? { audio: buildAudio(parsed, previous?.audio)! } : {}),
     validEnd: parsed.validEnd,
     initEnd: parsed.initEnd,
     fileSize: parsed.fileSize,
@@ -119,7 +178,8 @@ function build(record: SegmentRecord, parsed: FragmentedFile, previous?: Segment
     table.decodeTimes.byteLength +
     table.durations.byteLength +
     table.keyframes.byteLength +
-    (table.compositionOffsets?.byteLength ?? 0);
+    (table.compositionOffsets?.byteLength ?? 0) +
+    (table.audio ? table.audio.count * 24 : 0);
   if (previous) {
     table.offsets.set(previous.offsets);
     table.sizes.set(previous.sizes);
@@ -200,6 +260,7 @@ export class SegmentTables {
           codec: previous.codec,
           description: previous.description,
           timescale: previous.timescale,
+          ...(previous.audio ? { audio: { record: previous.audio.record, timescale: previous.audio.timescale } } : {}),
           initEnd: previous.initEnd,
           fragments: [],
           validEnd: previous.validEnd,

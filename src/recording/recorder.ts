@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { isNalCodec } from '../codec/video.js';
 import type { CameraStatus, Consumer } from '../hub/consumer.js';
-import type { AccessUnit } from '../media/index.js';
+import type { AccessUnit, AudioConsumer, AudioUnit } from '../media/index.js';
 import { Backoff } from '../hub/backoff.js';
 import { classifyError, describeProblem, type DiskProblem } from './disk.js';
 import type { GapReason, GapRow } from './segment-index.js';
@@ -39,7 +39,7 @@ export interface RecorderCounters {
   errors: Partial<Record<DiskProblem, number>>;
 }
 
-export class Recorder implements Consumer {
+export class Recorder implements Consumer, AudioConsumer {
   readonly counters: RecorderCounters = { bytes: 0, segments: 0, drops: 0, errors: {} };
   private state: RecordingStatus['state'] = 'waiting';
   private since = Date.now();
@@ -119,6 +119,11 @@ export class Recorder implements Consumer {
   onUnit(unit: AccessUnit): void {
     if (this.closed || this.blocked || unit.placeholder || !isNalCodec(unit.config.codec)) return;
     this.segmenter.push(unit);
+  }
+
+  onAudio(unit: AudioUnit): void {
+    if (this.closed || this.blocked) return;
+    this.segmenter.pushAudio(unit);
   }
 
   onStatus(status: CameraStatus): void {

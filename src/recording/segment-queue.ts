@@ -9,7 +9,8 @@
 import { join, relative } from 'node:path';
 import { initSegment, mediaSegment, type Sample } from '../codec/mp4/fmp4.js';
 import { recordOption, type RecordOption } from '../codec/mp4/sample-entry.js';
-import type { TrackConfig } from '../media/index.js';
+import type { AudioConfig, TrackConfig } from '../media/index.js';
+import type { Mp4AudioTrack } from '../codec/mp4/audio-track.js';
 import type { GapRow, IndexDb } from './segment-index.js';
 import { SegmentWriter } from './segment-writer.js';
 
@@ -19,9 +20,18 @@ export const TICKS_PER_MS = TIMESCALE / 1000;
 export const QUEUE_BYTES = 8 * 1024 * 1024;
 export const QUEUE_OPS = 64;
 
+/** A segment's audio track (a camera with sound): its MP4 form, and the audio pts at decode time 0. */
+export interface SegmentAudio {
+  config: AudioConfig;
+  track: Mp4AudioTrack;
+  /** The audio pts (samples) of the segment's first picture: audio decode time 0. */
+  originPts: number;
+}
+
 /** A segment: built by the segmenter, written by the queue. */
 export interface Segment {
   config: TrackConfig;
+  audio?: SegmentAudio;
   startMs: number;
   /** wallTime of its first sample: decode time 0. */
   origin: number;
@@ -42,7 +52,16 @@ export interface Segment {
 
 export type SegmentOp =
   | { kind: 'open'; segment: Segment }
-  | { kind: 'fragment'; segment: Segment; samples: Sample[]; base: number; sequence: number; bytes: number }
+  | {
+      kind: 'fragment';
+      segment: Segment;
+      samples: Sample[];
+      base: number;
+      sequence: number;
+      bytes: number;
+      /** The audio of the fragment's time, if any: its samples and their first decode time (samples). */
+      audio?: { samples: Sample[]; base: number };
+    }
   | { kind: 'close'; segment: Segment };
 
 /** What the queue needs from the store. */
@@ -166,6 +185,7 @@ export class SegmentQueue {
         height: config.height,
         ...recordOf(config),
         timescale: TIMESCALE,
+        ...(segment.audio ? { audio: segment.audio.track.record } : {}),
       });
       segment.writer = await SegmentWriter.create(host.root, join(host.root, segment.file), init);
       segment.file = relative(host.root, segment.writer.path);
@@ -185,7 +205,12 @@ export class SegmentQueue {
       });
       segment.writtenBytes = init.length;
     } else if (op.kind === 'fragment') {
-      const data = mediaSegment({ sequenceNumber: op.sequence, baseDecodeTime: op.base, samples: op.samples });
+      const data = mediaSegment({
+        sequenceNumber: op.sequence,
+        baseDecodeTime: op.base,
+        samples: op.samples,
+        ...(op.audio ? { audio: { baseDecodeTime: op.audio.base, samples: op.audio.samples } } : {}),
+      });
       await segment.writer!.append(data);
       let ticks = op.base;
       for (const s of op.samples) ticks += s.duration;

@@ -7,8 +7,15 @@
  */
 import { join } from 'node:path';
 import type { Sample } from '../codec/mp4/fmp4.js';
-import { VIDEO_CLOCK_RATE, type AccessUnit, type TrackConfig } from '../media/index.js';
-import { TICKS_PER_MS, TIMESCALE, type Segment, type SegmentQueue } from './segment-queue.js';
+import { mp4AudioTrack } from '../codec/mp4/audio-track.js';
+import {
+  VIDEO_CLOCK_RATE,
+  type AccessUnit,
+  type AudioConfig,
+  type AudioUnit,
+  type TrackConfig,
+} from '../media/index.js';
+import { TICKS_PER_MS, TIMESCALE, type Segment, type SegmentAudio, type SegmentQueue } from './segment-queue.js';
 
 /** A fragment ends after this much video, or at a keyframe after half of it. */
 const FRAGMENT_MS = 1000;
@@ -49,6 +56,12 @@ export class Segmenter {
   private fragment: Sample[] = [];
   private fragmentBase = 0;
   private fragmentBytes = 0;
+  /** The camera's newest audio configuration: a segment that opens takes it. */
+  private audioConfig: AudioConfig | undefined;
+  /** The fragment's audio samples so far, the first one's decode time, where the next one goes. */
+  private audio: Sample[] = [];
+  private audioBase = 0;
+  private audioNext: number | undefined;
   /** The newest unit pushed: its wall time is the media clock's latest mapping. */
   private latest: AccessUnit | undefined;
   /** The open segment's first unit, until its file is opened (at its first fragment). */
@@ -98,6 +111,34 @@ export class Segmenter {
     if (this.segment) this.held = { unit, ticks };
   }
 
+  /**
+   * A unit of the camera's audio: written in the fragment of its time, when the open segment has an audio
+   * track of its configuration (another configuration waits for the next segment). A unit before the
+   * segment's start or overlapping the one before is left out; a gap makes the sample before it longer.
+   */
+  pushAudio(unit: AudioUnit): void {
+    this.audioConfig = unit.config;
+    const audio = this.segment?.audio;
+    if (!audio || audio.config !== unit.config) return;
+    const t = unit.pts - audio.originPts;
+    if (t < 0 || (this.audioNext !== undefined && t < this.audioNext - unit.samples / 2)) return;
+    let data: Uint8Array;
+    try {
+      data = audio.track.sample(unit.data, unit.samples);
+    } catch {
+      return; // a unit the track cannot take (a G.711 unit longer than its FLAC block): left out
+    }
+    // Continuous with the sample before unless a gap lies between them (the hub keeps pts continuous).
+    const next = this.audioNext;
+    const at = next !== undefined && t < next + unit.samples / 2 ? next : t;
+    const last = this.audio[this.audio.length - 1];
+    if (last && next !== undefined && at > next) last.duration += at - next;
+    if (!last) this.audioBase = at;
+    this.audio.push({ data, duration: unit.samples, keyframe: true });
+    this.fragmentBytes += data.length;
+    this.audioNext = at + unit.samples;
+  }
+
   /** Ends the open segment (its last sample lasts as long as the one before); its end (ms). */
   end(): number | undefined {
     if (!this.segment || !this.held) return undefined;
@@ -115,6 +156,8 @@ export class Segmenter {
     this.held = undefined;
     this.fragment = [];
     this.fragmentBytes = 0;
+    this.audio = [];
+    this.audioNext = undefined;
   }
 
   /** The unit's decode time in the segment's ticks, from its first sample's. */
@@ -147,8 +190,10 @@ export class Segmenter {
   /** A segment begins at this keyframe; its file opens with its first fragment (open()). */
   private start(unit: AccessUnit, chainFrom?: number): void {
     const startMs = Math.floor(unit.wallTime);
+    const audio = this.segmentAudio(unit);
     this.segment = {
       config: unit.config,
+      ...(audio ? { audio } : {}),
       startMs,
       origin: unit.wallTime,
       originDts: unit.dts,
@@ -164,6 +209,8 @@ export class Segmenter {
     this.fragment = [];
     this.fragmentBase = 0;
     this.fragmentBytes = 0;
+    this.audio = [];
+    this.audioNext = undefined;
   }
 
   /**
@@ -188,14 +235,29 @@ export class Segmenter {
     this.queue.push({ kind: 'open', segment });
   }
 
+  /** The audio track of a segment starting with `unit`: the camera's current audio, from that picture's time. */
+  private segmentAudio(unit: AccessUnit): SegmentAudio | undefined {
+    const config = this.audioConfig;
+    if (!config) return undefined;
+    try {
+      const track = mp4AudioTrack(config);
+      // Audio decode time 0 is the file's: its first picture's dts.
+      return { config, track, originPts: Math.round((unit.dts * config.sampleRate) / VIDEO_CLOCK_RATE) };
+    } catch {
+      return undefined; // a configuration MP4 cannot hold: the segment is video only
+    }
+  }
+
   private flushFragment(): void {
     const segment = this.segment;
     if (!segment || this.fragment.length === 0) return;
     const samples = this.fragment;
     const bytes = this.fragmentBytes;
     const duration = this.fragmentTicks();
+    const audio = this.audio.length ? { samples: this.audio, base: this.audioBase } : undefined;
     this.fragment = [];
     this.fragmentBytes = 0;
+    this.audio = [];
     if (this.first && !this.queue.fits(bytes)) {
       // No room for its first fragment: the segment never was (the next one's gap covers its time).
       this.reset();
@@ -216,6 +278,7 @@ export class Segmenter {
       base: this.fragmentBase,
       sequence: segment.sequence++,
       bytes,
+      ...(audio ? { audio } : {}),
     });
     segment.queuedTicks += duration;
     this.fragmentBase += duration;

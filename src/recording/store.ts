@@ -174,8 +174,14 @@ export class RecordingStore implements RecordingCatalog {
       // a gap less in the index
     }
     this.recorders.set(camera.id, recorder);
-    // The camera's own H.264 or H.265, as it comes; H.264 encoded from a camera that sends JPEG.
-    this.unsubscribe.set(camera.id, camera.subscribeVideo(recorder));
+    // The camera's own H.264 or H.265, as it comes; H.264 encoded from a camera that sends JPEG. Its audio
+    // beside it (none for a camera without, or with `audio: false`).
+    const video = camera.subscribeVideo(recorder);
+    const audio = camera.subscribeAudio(recorder);
+    this.unsubscribe.set(camera.id, () => {
+      video();
+      audio();
+    });
   }
 
   /**

@@ -89,7 +89,24 @@ export class Authenticator {
     return { ok: true, principal: userPrincipal(user) };
   }
 
-  private async token(token: string): Promise<AuthOutcome> {
+  /**
+   * Digest (RTSP): the client's response checked by `verify` against the user's `rtsp_digest` (its HA1),
+   * counted toward the login limits like a password. A user without one fails like a wrong password.
+   */
+  digestLogin(name: string, verify: (ha1: string) => boolean, address: string): AuthOutcome {
+    const ticket = this.limiter.begin(address, name);
+    if (!ticket.ok) return lockedOut(ticket.retryAfter);
+    const user = this.config.auth.users.find((u) => safeEqual(u.name, name));
+    if (!user?.rtsp_digest || !verify(user.rtsp_digest)) {
+      ticket.failed();
+      return fail('wrong user name or password');
+    }
+    ticket.succeeded();
+    return { ok: true, principal: userPrincipal(user) };
+  }
+
+  /** An API token or share link. */
+  async token(token: string): Promise<AuthOutcome> {
     if (!token || token.length > MAX_TOKEN_LENGTH) return fail('malformed token');
     if (looksLikeJwt(token)) {
       const principal = await this.shares.verify(token);

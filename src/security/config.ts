@@ -20,6 +20,11 @@ const recordings = z.union([z.boolean(), cameraList]).optional();
 export const userSchema = z.strictObject({
   name,
   password_hash: z.string().refine(isPasswordHash, 'a hash printed by `camrelay hash-password`'),
+  /** RTSP Digest: MD5 of `name:camrelay:password` in hex (Digest can check nothing else; Basic needs none). */
+  rtsp_digest: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'the MD5 of name:camrelay:password, 32 hex digits (docs/security.md)')
+    .optional(),
   role: role.default('viewer'),
   cameras: cameraList.optional(),
   recordings,

@@ -26,6 +26,8 @@ import { accountRoutes } from './routes.js';
 import { SessionStore } from './sessions.js';
 import { ShareLinks } from './share-links.js';
 import { ViewerLimits } from './viewer-limits.js';
+import { streamAccess } from './stream-access.js';
+import type { StreamAccess } from '../outputs/rtsp/access.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,6 +40,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every `METHOD url` served, each checked by its rule (the access table test lists them). */
     checkedRoutes: readonly string[];
+    /** The same credentials, limits and permissions for the RTSP server (src/outputs/rtsp). */
+    streamAccess: StreamAccess;
   }
 }
 
@@ -72,6 +76,7 @@ export const security = fp<SecurityOptions>(
     app.decorateRequest('principal', null);
     const routes: string[] = [];
     app.decorate('checkedRoutes', routes);
+    app.decorate('streamAccess', streamAccess(config, authenticator, viewers));
 
     // Every route must have a rule: a route without one would be served unchecked.
     app.addHook('onRoute', (route) => {

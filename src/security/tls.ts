@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { SecurityConfig } from './config.js';
 
@@ -30,7 +29,7 @@ export function readTls(tls: NonNullable<SecurityConfig['tls']>): TlsFiles {
 
 /** Re-reads the certificate on SIGHUP; returns the function that stops listening for it. */
 export function reloadTlsOnSighup(
-  server: HttpsServer,
+  server: { setSecureContext(files: TlsFiles): void },
   tls: NonNullable<SecurityConfig['tls']>,
   log: Logger,
 ): () => void {

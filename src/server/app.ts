@@ -28,6 +28,7 @@ import { loadSqlite } from '../recording/segment-index.js';
 import { trackConnections } from './connections.js';
 import { faviconRoute } from './favicon.js';
 import { answerPlainRequestsToWebSockets } from './upgrade-required.js';
+import { startRtspServer, type RtspServer } from '../outputs/rtsp/index.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -37,6 +38,8 @@ export interface Server {
   registry: CameraRegistry;
   /** The recording store, when a camera records (or recordings are on disk). */
   recordings?: RecordingStore;
+  /** The RTSP server (`rtsp:`), once the HTTP server listens. */
+  readonly rtsp: RtspServer | undefined;
   /** Stops accepting requests, then stops every camera (and its ffmpeg). */
   close(): Promise<void>;
 }
@@ -136,11 +139,34 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
   await app.register(webRoutes, { registry });
   await app.register(faviconRoute);
 
+  // RTSP (src/outputs/rtsp): the same cameras, credentials and limits, on its own port, with the HTTP server.
+  let rtsp: RtspServer | undefined;
+  const rtspConfig = config.rtsp;
+  if (rtspConfig) {
+    app.addHook('onReady', async () => {
+      const limits = config.security.limits;
+      rtsp = await startRtspServer({
+        config: rtspConfig,
+        registry,
+        access: app.streamAccess,
+        log,
+        ...(tls ? { tls: readTls(tls) } : {}),
+        connectionsPerAddress: limits.connections_per_address,
+        connectionsPerCredential: limits.viewers_per_credential,
+        maxSessions: limits.viewers_total,
+      });
+    });
+  }
+
   return {
     app,
     registry,
     ...(recordings ? { recordings } : {}),
+    get rtsp() {
+      return rtsp;
+    },
     async close() {
+      await rtsp?.close();
       // Streams and downloads never end by themselves, and a peer may not answer a close.
       const cut = setTimeout(() => connections.destroyAll(), SHUTDOWN_GRACE_MS);
       await app.close();

@@ -58,12 +58,24 @@ export class CameraFactory implements PublishedCameraFactory {
 
   /** A camera of this server's config: captured by ffmpeg, its own sub-stream too when it has one. */
   local(camera: CameraConfig): CameraStream {
-    const capture = { quality: camera.quality, passthrough: camera.passthrough, maxFrameBytes: MAX_FRAME_BYTES };
+    const capture = {
+      quality: camera.quality,
+      passthrough: camera.passthrough,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      audio: camera.audio,
+    };
     const spec = camera.spec;
     const expectedSize =
       'width' in spec && spec.width && spec.height ? { width: spec.width, height: spec.height } : undefined;
     const substream = camera.substream
-      ? { substream: new FfmpegSource(`${camera.id}-sub`, camera.substream.spec, capture, this.log) }
+      ? {
+          substream: new FfmpegSource(
+            `${camera.id}-sub`,
+            camera.substream.spec,
+            { ...capture, audio: false },
+            this.log,
+          ),
+        }
       : {};
     return new CameraStream(
       {
@@ -77,6 +89,7 @@ export class CameraFactory implements PublishedCameraFactory {
         ...(expectedSize ? { expectedSize } : {}),
         transcoders: transcoderFactory(transcodeOptions(camera), this.log),
         transcoderPool: this.slots.pool('own'),
+        audio: camera.audio,
         ...substream,
       },
       new FfmpegSource(camera.id, spec, capture, this.log),

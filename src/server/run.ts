@@ -15,6 +15,8 @@ import { listenError } from './listen-error.js';
 export async function runServer(config: ServerConfig): Promise<Server> {
   const exposure = checkExposure(config.host, config.security);
   if (!exposure.ok) throw new ConfigError(exposure.message);
+  const rtspExposure = config.rtsp ? checkExposure(config.rtsp.host, config.security) : exposure;
+  if (!rtspExposure.ok) throw new ConfigError(`rtsp.host: ${rtspExposure.message}`);
   const log = createLogger(config.logLevel);
   if (exposure.warning) log.warn(exposure.warning);
   logFfmpeg(log);
@@ -46,6 +48,8 @@ export async function runServer(config: ServerConfig): Promise<Server> {
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}/`;
   if (tls) {
     reloadTlsOnSighup(server.app.server as HttpsServer, tls, log);
+    const rtsp = server.rtsp;
+    if (rtsp) reloadTlsOnSighup(rtsp, tls, log);
     if (tls.redirectHttpPort) {
       try {
         redirect = await startHttpRedirect(config.host, tls.redirectHttpPort, port);

@@ -19,6 +19,8 @@ export interface CaptureOptions {
    * H.264 is copied); when it cannot tell, it passes through when the URL looks like MJPEG.
    */
   passthrough: 'auto' | boolean;
+  /** Read the camera's audio too, when it has some (default true; `audio: false` in the config). */
+  audio?: boolean;
 }
 
 /** A source spec written back in the CLI grammar, with any password in a URL masked. */

@@ -22,8 +22,10 @@ export interface RtspCameraOptions {
   keyint: number;
   /** What it sends: H.264 (x264enc) by default, or H.265 (x265enc). */
   codec?: 'h264' | 'h265';
-  /** A second stream, audio (a 440 Hz tone): AAC (MPEG4-GENERIC, 16 kHz) or G.711 A-law (PCMA, 8 kHz). */
+  /** A second stream, audio (a 440 Hz tone): AAC (MPEG4-GENERIC, 16 kHz) or G.711 A-law (PCMA) or µ-law (PCMU), 8 kHz. */
   audio?: RtspAudio;
+  /** The picture white and black by turns every half second (2 fps, whatever fps says), a beep as it turns white. */
+  sync?: boolean;
   /** H.264 with this many B-frames (x264's `bframes`); none by default. */
   bframes?: number;
   /** With both, clients must log in with them (basic auth). */
@@ -47,12 +49,13 @@ export interface RtspCamera {
   kill(): Promise<void>;
 }
 
-export type RtspAudio = 'aac' | 'pcma';
+export type RtspAudio = 'aac' | 'pcma' | 'pcmu';
 
 const ELEMENTS = { h264: ['x264enc', 'rtph264pay'], h265: ['x265enc', 'rtph265pay'] } as const;
 const AUDIO_ELEMENTS = {
   aac: ['audiotestsrc', 'voaacenc', 'rtpmp4gpay'],
   pcma: ['audiotestsrc', 'alawenc', 'rtppcmapay'],
+  pcmu: ['audiotestsrc', 'mulawenc', 'rtppcmupay'],
 } as const;
 
 /** Why the RTSP camera cannot run on this machine, or undefined when it can (for skipOutsideCi). */
@@ -86,6 +89,7 @@ export async function startRtspCamera(options: RtspCameraOptions): Promise<RtspC
   if (options.codec) args.push(`--codec=${options.codec}`);
   if (options.audio) args.push(`--audio=${options.audio}`);
   if (options.bframes) args.push(`--bframes=${options.bframes}`);
+  if (options.sync) args.push('--sync');
   // stdin stays open: the server quits when it closes, so it never outlives this process.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';

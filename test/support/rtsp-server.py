@@ -1,11 +1,13 @@
 """A real RTSP camera for the tests: GStreamer's RTSP server on 127.0.0.1 serving a moving ball in H.264.
 
-/usr/bin/python3 rtsp-server.py [--codec=h264|h265] [--audio=aac|pcma] [--bframes=N] PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
+/usr/bin/python3 rtsp-server.py [--codec=h264|h265] [--audio=aac|pcma|pcmu] [--bframes=N] [--sync] PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
 
 --codec=h265 serves H.265 (x265enc, rtph265pay) instead. --audio adds a second stream, a tone, as most
 IP cameras with a microphone send it: AAC (voaacenc, rtpmp4gpay: MPEG4-GENERIC, 16 kHz mono) or G.711
-A-law (alawenc, rtppcmapay: PCMA, 8 kHz mono). --bframes=N (H.264 only) lets x264 use N B-frames, as
-some cameras do (decode order differs from presentation order). Options may stand anywhere.
+A-law (alawenc, rtppcmapay: PCMA, 8 kHz mono) or µ-law (mulawenc, rtppcmupay: PCMU). --bframes=N (H.264 only) lets x264 use N B-frames, as
+some cameras do (decode order differs from presentation order). --sync makes the picture white and
+black by turns every half second (2 fps) and the sound a short beep every second (A/V sync measurements).
+Options may stand anywhere.
 
 With USER and PASSWORD, clients must log in with them (basic auth). Prints "ready" once it listens;
 exits on SIGTERM or SIGINT, and when its stdin closes (the test process that started it is gone).
@@ -22,12 +24,15 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 codec = "h264"
 audio = None
 bframes = 0
+sync = False
 args = []
 for arg in sys.argv[1:]:
     if arg.startswith("--codec="):
         codec = arg.split("=", 1)[1]
     elif arg.startswith("--audio="):
         audio = arg.split("=", 1)[1]
+    elif arg == "--sync":
+        sync = True
     elif arg.startswith("--bframes="):
         bframes = int(arg.split("=", 1)[1])
     else:
@@ -45,25 +50,34 @@ ENCODERS = {
 AUDIO = {
     "aac": "audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 ! rtpmp4gpay",
     "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay",
+    "pcmu": "audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay",
 }
 if codec not in ENCODERS:
     sys.exit(f"unknown codec {codec}: h264 or h265")
 if audio is not None and audio not in AUDIO:
-    sys.exit(f"unknown audio {audio}: aac or pcma")
+    sys.exit(f"unknown audio {audio}: aac, pcma or pcmu")
 if bframes and codec != "h264":
     sys.exit("--bframes is for H.264")
 Gst.init(None)
 server = GstRtspServer.RTSPServer(address="127.0.0.1", service=port)
 factory = GstRtspServer.RTSPMediaFactory()
+# --sync: the picture turns white and a beep (10 ms of 1 kHz) sounds once a second, at the same instant
+# on the pipeline's clock: the picture is white and black by turns every half second (blink at 2 fps,
+# whatever FPS says, white first: a frame rate converter would move the turns), the beeps are
+# audiotestsrc's ticks, on the whole seconds.
+tone = "wave=ticks freq=1000 volume=0.8" if sync else "wave=sine freq=440 volume=0.2"
 sound = (
-    f" audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! audioconvert ! audioresample ! {AUDIO[audio]} name=pay1 pt=97"
+    f" audiotestsrc is-live=true {tone} ! audioconvert ! audioresample ! {AUDIO[audio]} name=pay1 pt=97"
     if audio
     else ""
 )
-factory.set_launch(
-    f"( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1"
-    f" ! {ENCODERS[codec]} name=pay0 pt=96{sound} )"
+picture = (
+    "videotestsrc is-live=true pattern=blink foreground-color=0xff000000 background-color=0xffffffff"
+    f" ! video/x-raw,width={width},height={height},framerate=2/1"
+    if sync
+    else f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1"
 )
+factory.set_launch(f"( {picture} ! {ENCODERS[codec]} name=pay0 pt=96{sound} )")
 if login:
     auth = GstRtspServer.RTSPAuth()
     token = GstRtspServer.RTSPToken()

@@ -1,6 +1,6 @@
 /**
- * Reads a fragmented MP4 file back (one H.264 video track, as fmp4.ts and a
- * recorder write it, or ffmpeg's `-movflags frag_keyframe+empty_moov`): the
+ * Reads a fragmented MP4 file back (one H.264 or H.265 video track and an optional audio track, as
+ * fmp4.ts and a recorder write it, or ffmpeg's `-movflags frag_keyframe+empty_moov`): the
  * init segment's description (size, avcC, timescale) and, per fragment, where
  * each sample's bytes are. Only box headers, the moov and the moof boxes are
  * read, never the mdat payloads, so a 60-second segment costs a few small reads.
@@ -16,6 +16,7 @@ import { CodecError } from '../errors.js';
 import type { NalCodec } from '../video.js';
 import { parseRecord, sampleEntryCodec } from './sample-entry.js';
 import { readBoxes, type BoxInfo } from './boxes.js';
+import { parseAudioSampleEntry, type AudioRecord } from './audio-sample-entry.js';
 
 export interface SampleInfo {
   /** Absolute offset of the sample's first byte in the file. */
@@ -39,6 +40,8 @@ export interface FragmentInfo {
   /** Sum of the samples' durations, ticks. */
   duration: number;
   samples: SampleInfo[];
+  /** The audio track's samples in this fragment, when the file has one and the fragment holds some. */
+  audio?: { baseDecodeTime: number; samples: SampleInfo[] };
 }
 
 export interface FragmentedFile {
@@ -50,6 +53,8 @@ export interface FragmentedFile {
   description: Uint8Array;
   /** Ticks per second of the track (mdhd). */
   timescale: number;
+  /** The file's audio track (AAC, FLAC, Opus), when it has one: its setup; its timescale is its sample rate. */
+  audio?: { record: AudioRecord; timescale: number };
   /** End of the moov box. */
   initEnd: number;
   fragments: FragmentInfo[];
@@ -148,6 +153,7 @@ interface Init {
   description: Uint8Array;
   timescale: number;
   defaults: TrackDefaults;
+  audio?: { record: AudioRecord; timescale: number; defaults: TrackDefaults };
 }
 
 function child(data: Uint8Array, parent: BoxInfo, type: string, skip = 0): BoxInfo | undefined {
@@ -214,9 +220,25 @@ class BodyReader {
   }
 }
 
+function trackDefaults(moov: Uint8Array, mvex: BoxInfo | undefined, trackId: number): TrackDefaults {
+  const defaults: TrackDefaults = { trackId, sampleDescriptionIndex: 1, duration: 0, size: 0, flags: 0 };
+  for (const trex of mvex ? children(moov, mvex, 'trex') : []) {
+    const r = new BodyReader(moov, trex);
+    r.versionAndFlags();
+    if (r.u32() !== trackId) continue;
+    defaults.sampleDescriptionIndex = r.u32();
+    defaults.duration = r.u32();
+    defaults.size = r.u32();
+    defaults.flags = r.u32();
+  }
+  return defaults;
+}
+
 function parseInit(moov: Uint8Array): Init {
   const root: BoxInfo = { type: 'moov', start: 0, size: moov.length, headerSize: 8, end: moov.length };
   const mvex = child(moov, root, 'mvex');
+  let video: Omit<Init, 'audio'> | undefined;
+  let audio: Init['audio'];
   for (const trak of children(moov, root, 'trak')) {
     const tkhd = child(moov, trak, 'tkhd');
     const mdia = child(moov, trak, 'mdia');
@@ -224,12 +246,14 @@ function parseInit(moov: Uint8Array): Init {
     const hdlr = child(moov, mdia, 'hdlr');
     if (!hdlr) continue;
     const handler = new BodyReader(moov, hdlr).skip(8).u32();
-    if (handler !== 0x76696465) continue; // 'vide'
+    const isVideo = handler === 0x76696465; // 'vide'
+    if (!isVideo && (handler !== 0x736f756e || audio)) continue; // 'soun': the first audio track
+    if (isVideo && video) continue;
     const tk = new BodyReader(moov, tkhd);
     const { version: tkVersion } = tk.versionAndFlags();
     const trackId = tk.skip(tkVersion === 1 ? 16 : 8).u32();
     const mdhd = child(moov, mdia, 'mdhd');
-    if (!mdhd) throw new CodecError('invalid', 'video track without mdhd');
+    if (!mdhd) throw new CodecError('invalid', 'track without mdhd');
     const md = new BodyReader(moov, mdhd);
     const { version: mdVersion } = md.versionAndFlags();
     const timescale = md.skip(mdVersion === 1 ? 16 : 8).u32();
@@ -237,8 +261,22 @@ function parseInit(moov: Uint8Array): Init {
     const minf = child(moov, mdia, 'minf');
     const stbl = minf && child(moov, minf, 'stbl');
     const stsd = stbl && child(moov, stbl, 'stsd');
-    if (!stsd) throw new CodecError('invalid', 'video track without stsd');
+    if (!stsd) throw new CodecError('invalid', 'track without stsd');
     const entry = readBoxes(moov, stsd.start + stsd.headerSize + 8, stsd.end, 16)[0];
+    if (!isVideo) {
+      // An audio track camrelay cannot read is left out, not the file.
+      try {
+        if (entry)
+          audio = {
+            record: parseAudioSampleEntry(moov, entry),
+            timescale,
+            defaults: trackDefaults(moov, mvex, trackId),
+          };
+      } catch (error) {
+        if (!(error instanceof CodecError)) throw error;
+      }
+      continue;
+    }
     if (!entry) throw new CodecError('unsupported', 'sample entry missing: not H.264 or H.265');
     const { codec, record } = sampleEntryCodec(entry);
     const fields = new BodyReader(moov, entry).skip(24);
@@ -248,19 +286,10 @@ function parseInit(moov: Uint8Array): Init {
     if (!recordBox) throw new CodecError('invalid', `${entry.type} sample entry without ${record}`);
     const description = moov.slice(recordBox.start + recordBox.headerSize, recordBox.end);
     parseRecord({ codec, description }); // throws CodecError when it is not one
-    const defaults: TrackDefaults = { trackId, sampleDescriptionIndex: 1, duration: 0, size: 0, flags: 0 };
-    for (const trex of mvex ? children(moov, mvex, 'trex') : []) {
-      const r = new BodyReader(moov, trex);
-      r.versionAndFlags();
-      if (r.u32() !== trackId) continue;
-      defaults.sampleDescriptionIndex = r.u32();
-      defaults.duration = r.u32();
-      defaults.size = r.u32();
-      defaults.flags = r.u32();
-    }
-    return { width, height, codec, description, timescale, defaults };
+    video = { width, height, codec, description, timescale, defaults: trackDefaults(moov, mvex, trackId) };
   }
-  throw new CodecError('unsupported', 'no video track');
+  if (!video) throw new CodecError('unsupported', 'no video track');
+  return audio ? { ...video, audio } : video;
 }
 
 const TFHD_BASE_DATA_OFFSET = 0x000001;
@@ -284,39 +313,52 @@ function parseMoof(
   moof: Uint8Array,
   moofOffset: number,
   init: Init,
-): { sequenceNumber: number; baseDecodeTime: number; samples: SampleInfo[] } {
+): {
+  sequenceNumber: number;
+  baseDecodeTime: number;
+  samples: SampleInfo[];
+  audio?: { baseDecodeTime: number; samples: SampleInfo[] };
+} {
   const root: BoxInfo = { type: 'moof', start: 0, size: moof.length, headerSize: 8, end: moof.length };
   const mfhd = child(moof, root, 'mfhd');
   if (!mfhd) throw new CodecError('invalid', 'moof without mfhd');
   const mf = new BodyReader(moof, mfhd);
   mf.versionAndFlags();
   const sequenceNumber = mf.u32();
-  let baseDecodeTime: number | undefined;
-  const samples: SampleInfo[] = [];
+  let videoBase: number | undefined;
+  let audioBase: number | undefined;
+  const videoSamples: SampleInfo[] = [];
+  const audioSamples: SampleInfo[] = [];
   for (const traf of children(moof, root, 'traf')) {
     const tfhd = child(moof, traf, 'tfhd');
     if (!tfhd) throw new CodecError('invalid', 'traf without tfhd');
     const th = new BodyReader(moof, tfhd);
     const { flags: tfFlags } = th.versionAndFlags();
-    if (th.u32() !== init.defaults.trackId) continue;
+    const trackId = th.u32();
+    const isAudio = init.audio !== undefined && trackId === init.audio.defaults.trackId;
+    if (trackId !== init.defaults.trackId && !isAudio) continue;
+    const defaults = isAudio ? init.audio!.defaults : init.defaults;
+    const samples = isAudio ? audioSamples : videoSamples;
     let base = moofOffset;
     if (tfFlags & TFHD_BASE_DATA_OFFSET) base = th.u64();
     if (tfFlags & TFHD_SAMPLE_DESCRIPTION_INDEX) th.u32();
-    const defaultDuration = tfFlags & TFHD_DEFAULT_DURATION ? th.u32() : init.defaults.duration;
-    const defaultSize = tfFlags & TFHD_DEFAULT_SIZE ? th.u32() : init.defaults.size;
-    const defaultFlags = tfFlags & TFHD_DEFAULT_FLAGS ? th.u32() : init.defaults.flags;
+    const defaultDuration = tfFlags & TFHD_DEFAULT_DURATION ? th.u32() : defaults.duration;
+    const defaultSize = tfFlags & TFHD_DEFAULT_SIZE ? th.u32() : defaults.size;
+    const defaultFlags = tfFlags & TFHD_DEFAULT_FLAGS ? th.u32() : defaults.flags;
     const tfdt = child(moof, traf, 'tfdt');
     if (tfdt) {
       const td = new BodyReader(moof, tfdt);
       const { version } = td.versionAndFlags();
-      baseDecodeTime ??= version === 1 ? td.u64() : td.u32();
+      const time = version === 1 ? td.u64() : td.u32();
+      if (isAudio) audioBase ??= time;
+      else videoBase ??= time;
     }
     let next = base; // where a trun without data_offset starts: after the previous one's data
     for (const trun of children(moof, traf, 'trun')) {
       const tr = new BodyReader(moof, trun);
       const { version, flags } = tr.versionAndFlags();
       const count = tr.u32();
-      if (samples.length + count > MAX_FRAGMENT_SAMPLES) {
+      if (videoSamples.length + audioSamples.length + count > MAX_FRAGMENT_SAMPLES) {
         throw new CodecError('too-large', `more than ${MAX_FRAGMENT_SAMPLES} samples in a fragment`);
       }
       const perSample =
@@ -350,8 +392,13 @@ function parseMoof(
       next = at;
     }
   }
-  if (samples.length === 0) throw new CodecError('invalid', 'a fragment without samples of the video track');
-  return { sequenceNumber, baseDecodeTime: baseDecodeTime ?? 0, samples };
+  if (videoSamples.length === 0) throw new CodecError('invalid', 'a fragment without samples of the video track');
+  return {
+    sequenceNumber,
+    baseDecodeTime: videoBase ?? 0,
+    samples: videoSamples,
+    ...(audioSamples.length ? { audio: { baseDecodeTime: audioBase ?? 0, samples: audioSamples } } : {}),
+  };
 }
 
 /**
@@ -373,6 +420,7 @@ export async function readFragments(file: RandomAccess, options: ReadFragmentsOp
           codec: init.codec,
           description: init.description,
           timescale: init.timescale,
+          ...(init.audio ? { audio: { record: init.audio.record, timescale: init.audio.timescale } } : {}),
           initEnd: found.initEnd,
           fragments: [],
           validEnd: found.initEnd,
@@ -408,11 +456,12 @@ export async function readFragments(file: RandomAccess, options: ReadFragmentsOp
     }
     const payloadStart = mdatAt + mdat.headerSize;
     const payloadEnd = mdatAt + mdat.size;
-    if (!parsed.samples.every((s) => s.offset >= payloadStart && s.offset + s.size <= payloadEnd)) break;
+    const inside = (s: SampleInfo): boolean => s.offset >= payloadStart && s.offset + s.size <= payloadEnd;
+    if (!parsed.samples.every(inside) || !(parsed.audio?.samples.every(inside) ?? true)) break;
     if (result.fragments.length >= MAX_FRAGMENTS) {
       throw new CodecError('too-large', `more than ${MAX_FRAGMENTS} fragments`);
     }
-    sampleCount += parsed.samples.length;
+    sampleCount += parsed.samples.length + (parsed.audio?.samples.length ?? 0);
     if (sampleCount > MAX_FILE_SAMPLES) throw new CodecError('too-large', `more than ${MAX_FILE_SAMPLES} samples`);
     let duration = 0;
     for (const s of parsed.samples) duration += s.duration;
@@ -423,6 +472,7 @@ export async function readFragments(file: RandomAccess, options: ReadFragmentsOp
       baseDecodeTime: parsed.baseDecodeTime,
       duration,
       samples: parsed.samples,
+      ...(parsed.audio ? { audio: parsed.audio } : {}),
     });
     at = payloadEnd;
     result.validEnd = payloadEnd;

@@ -1,5 +1,6 @@
 /**
- * A plain (progressive, non-fragmented) MP4 header for one H.264 track: ftyp, then the moov with
+ * A plain (progressive, non-fragmented) MP4 header for one H.264 or H.265 track (and an optional audio
+ * track, whose samples follow the video's): ftyp, then the moov with
  * every sample table, then the mdat's header. The moov comes first, so a `<video>` can start and
  * seek as soon as it has the header; the samples' bytes follow it in decode order (the caller
  * writes them, from wherever they are: an export streams them out of recorded segment files).
@@ -11,7 +12,8 @@
 import { CodecError } from '../errors.js';
 import { checkedRecord, videoSampleEntry, type RecordOption } from './sample-entry.js';
 import { box, FieldWriter, fullBox } from './boxes.js';
-import { TRACK_ID } from './fmp4.js';
+import { AUDIO_TRACK_ID, TRACK_ID } from './fmp4.js';
+import { audioSampleEntry, type AudioRecord } from './audio-sample-entry.js';
 
 /** Samples in one file at most (24 h at 120 fps is 10.4 million). */
 export const MAX_PROGRESSIVE_SAMPLES = 12_000_000;
@@ -34,6 +36,20 @@ export interface ProgressiveOptions extends RecordOption {
   chunkStarts?: ArrayLike<number>;
   /** When the recording was made (ms since the epoch), for mvhd/tkhd/mdhd. */
   creationTimeMs?: number;
+  /** An audio track (track 2), its samples after all the video's in the mdat. */
+  audio?: ProgressiveAudio;
+}
+
+/** The audio track of a progressive file. */
+export interface ProgressiveAudio {
+  record: AudioRecord;
+  /** Per sample, in order: bytes, and ticks of the audio's timescale (its sample rate) until the next. */
+  sizes: ArrayLike<number>;
+  durations: ArrayLike<number>;
+  /** Per sample: non-zero where a chunk starts (the first sample starts one anyway). */
+  chunkStarts: ArrayLike<number>;
+  /** Ticks (of the audio's timescale) after the video's time 0 when the audio begins: an empty edit. */
+  delay: number;
 }
 
 export interface ProgressiveHeader {
@@ -206,7 +222,7 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
     0,
     matrix(time(times(new FieldWriter()).u32(MOVIE_TIMESCALE), movieDuration).u32(0x00010000).u16(0x0100).zeros(10))
       .zeros(24)
-      .u32(TRACK_ID + 1)
+      .u32(options.audio ? AUDIO_TRACK_ID + 1 : TRACK_ID + 1)
       .finish(),
   );
   const tkhd = fullBox(
@@ -254,9 +270,12 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
   stblParts.push(fullBox('stsc', 0, 0, new FieldWriter().u32(stscEntries).finish(), stsc.finish()));
   stblParts.push(fullBox('stsz', 0, 0, new FieldWriter().u32(0).u32(count).finish(), stsz.finish()));
 
-  // The chunk offsets go last in stbl, minf, mdia, trak and moov: they end the moov, so they are
-  // written into the finished header once its length is known.
-  const build = (wide: boolean): { header: Uint8Array; offsetsAt: number; entry: number } => {
+  const audio = options.audio ? audioTables(options.audio) : undefined;
+  const totalPayload = payloadLength + (audio?.payloadLength ?? 0);
+
+  // The chunk offsets go last in stbl, minf, mdia and trak: their place in the finished header is known
+  // from the boxes' lengths, and they are written into it once its length is known.
+  const build = (wide: boolean): { header: Uint8Array; offsetsAt: number; audioOffsetsAt: number; entry: number } => {
     const entry = wide ? 8 : 4;
     const co = fullBox(
       wide ? 'co64' : 'stco',
@@ -271,31 +290,195 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
     const minf = box('minf', vmhd, dinf, stbl);
     const mdia = box('mdia', mdhd, hdlr, minf);
     const trak = edts ? box('trak', tkhd, edts, mdia) : box('trak', tkhd, mdia);
-    const moov = box('moov', mvhd, trak);
-    const bigMdat = payloadLength + 8 > 0xffffffff;
+    const audioTrak = audio?.trak(wide, long, created, movieDuration);
+    const moov = audioTrak ? box('moov', mvhd, trak, audioTrak) : box('moov', mvhd, trak);
+    const bigMdat = totalPayload + 8 > 0xffffffff;
     const mdatHeader = bigMdat
       ? new FieldWriter()
           .u32(1)
           .ascii('mdat')
-          .u64(payloadLength + 16)
+          .u64(totalPayload + 16)
           .finish()
       : new FieldWriter()
-          .u32(payloadLength + 8)
+          .u32(totalPayload + 8)
           .ascii('mdat')
           .finish();
     const header = new Uint8Array(ftyp.length + moov.length + mdatHeader.length);
     header.set(ftyp, 0);
     header.set(moov, ftyp.length);
     header.set(mdatHeader, ftyp.length + moov.length);
-    return { header, offsetsAt: ftyp.length + moov.length - entry * chunks, entry };
+    const trakEnd = ftyp.length + 8 + mvhd.length + trak.length;
+    const audioEnd = trakEnd + (audioTrak?.length ?? 0);
+    return {
+      header,
+      offsetsAt: trakEnd - entry * chunks,
+      audioOffsetsAt: audioEnd - entry * (audio?.chunks ?? 0),
+      entry,
+    };
   };
   let built = build(false);
-  if (built.header.length + chunkOffsets[chunks - 1]! > 0xffffffff) built = build(true);
+  if (built.header.length + totalPayload > 0xffffffff) built = build(true);
   const view = new DataView(built.header.buffer);
-  for (let c = 0; c < chunks; c++) {
-    const offset = built.header.length + chunkOffsets[c]!;
-    if (built.entry === 8) view.setBigUint64(built.offsetsAt + 8 * c, BigInt(offset));
-    else view.setUint32(built.offsetsAt + 4 * c, offset);
+  const put = (at: number, offset: number): void => {
+    if (built.entry === 8) view.setBigUint64(at, BigInt(offset));
+    else view.setUint32(at, offset);
+  };
+  for (let c = 0; c < chunks; c++) put(built.offsetsAt + built.entry * c, built.header.length + chunkOffsets[c]!);
+  if (audio) {
+    const start = built.header.length + payloadLength;
+    for (let c = 0; c < audio.chunks; c++) {
+      put(built.audioOffsetsAt + built.entry * c, start + audio.chunkOffsets[c]!);
+    }
   }
-  return { header: built.header, payloadLength, duration };
+  return { header: built.header, payloadLength: totalPayload, duration };
+}
+
+/** The audio track's tables, and its trak once the offsets' width and the times are known. */
+function audioTables(audio: ProgressiveAudio): {
+  payloadLength: number;
+  chunks: number;
+  chunkOffsets: Float64Array;
+  trak(wide: boolean, long: boolean, created: number, movieDuration: number): Uint8Array;
+} {
+  const { record, sizes, durations, chunkStarts, delay } = audio;
+  const count = sizes.length;
+  if (count === 0) throw new CodecError('invalid', 'an audio track without samples');
+  if (durations.length !== count || chunkStarts.length !== count) {
+    throw new CodecError('invalid', 'audio sizes, durations and chunkStarts differ in length');
+  }
+  if (count > MAX_PROGRESSIVE_SAMPLES) throw new CodecError('too-large', `${count} audio samples`);
+  checkUint('audio delay', delay, 0xffffffff);
+  const timescale = record.sampleRate;
+  const entry = audioSampleEntry(record);
+  const stts = new FieldWriter();
+  const stsz = new FieldWriter();
+  let sttsEntries = 0;
+  let run = 0;
+  let runDuration = -1;
+  let payloadLength = 0;
+  let duration = 0;
+  let chunks = 0;
+  for (let i = 0; i < count; i++) {
+    const size = sizes[i]!;
+    const d = durations[i]!;
+    checkUint(`audio sample ${i} size`, size, 0xffffffff, 1);
+    checkUint(`audio sample ${i} duration`, d, 0xffffffff);
+    stsz.u32(size);
+    payloadLength += size;
+    duration += d;
+    if (d === runDuration) run++;
+    else {
+      if (run) {
+        stts.u32(run).u32(runDuration);
+        sttsEntries++;
+      }
+      run = 1;
+      runDuration = d;
+    }
+    if (i === 0 || chunkStarts[i]) chunks++;
+  }
+  stts.u32(run).u32(runDuration);
+  sttsEntries++;
+  const chunkOffsets = new Float64Array(chunks);
+  const stsc = new FieldWriter();
+  let stscEntries = 0;
+  {
+    let chunk = -1;
+    let inChunk = 0;
+    let lastPerChunk = -1;
+    let at = 0;
+    const close = (): void => {
+      if (chunk >= 0 && inChunk !== lastPerChunk) {
+        stsc
+          .u32(chunk + 1)
+          .u32(inChunk)
+          .u32(1);
+        stscEntries++;
+        lastPerChunk = inChunk;
+      }
+    };
+    for (let i = 0; i < count; i++) {
+      if (i === 0 || chunkStarts[i]) {
+        close();
+        chunk++;
+        chunkOffsets[chunk] = at;
+        inChunk = 0;
+      }
+      inChunk++;
+      at += sizes[i]!;
+    }
+    close();
+  }
+  const stblParts = [
+    fullBox('stsd', 0, 0, new FieldWriter().u32(1).finish(), entry),
+    fullBox('stts', 0, 0, new FieldWriter().u32(sttsEntries).finish(), stts.finish()),
+    fullBox('stsc', 0, 0, new FieldWriter().u32(stscEntries).finish(), stsc.finish()),
+    fullBox('stsz', 0, 0, new FieldWriter().u32(0).u32(count).finish(), stsz.finish()),
+  ];
+  return {
+    payloadLength,
+    chunks,
+    chunkOffsets,
+    trak(wide, long, created, movieDuration) {
+      const version = long || duration > 0xffffffff ? 1 : 0;
+      const time = (w: FieldWriter, value: number): FieldWriter => (version ? w.u64(value) : w.u32(value));
+      const times = (w: FieldWriter): FieldWriter => time(time(w, created), created);
+      const trackMs = Math.round((duration * MOVIE_TIMESCALE) / timescale);
+      const delayMs = Math.round((delay * MOVIE_TIMESCALE) / timescale);
+      const tkhd = fullBox(
+        'tkhd',
+        version,
+        0x000003,
+        matrix(
+          time(times(new FieldWriter()).u32(AUDIO_TRACK_ID).u32(0), Math.max(movieDuration, delayMs + trackMs))
+            .zeros(8)
+            .u16(0) // layer
+            .u16(1) // alternate_group
+            .u16(0x0100) // volume 1.0
+            .u16(0),
+        )
+          .u32(0)
+          .u32(0)
+          .finish(),
+      );
+      // The audio begins `delay` after the video: an empty edit, then the whole track.
+      const elst = new FieldWriter().u32(delay > 0 ? 2 : 1);
+      if (delay > 0) {
+        time(elst, delayMs);
+        elst.u32(0xffffffff); // media_time -1: empty (64 bits in version 1)
+        if (version) elst.u32(0xffffffff);
+        elst.u16(1).u16(0);
+      }
+      time(elst, trackMs);
+      time(elst, 0).u16(1).u16(0);
+      const edts = box('edts', fullBox('elst', version, 0, elst.finish()));
+      const mdhd = fullBox(
+        'mdhd',
+        version,
+        0,
+        time(times(new FieldWriter()).u32(timescale), duration).u16(0x55c4).u16(0).finish(),
+      );
+      const hdlr = fullBox(
+        'hdlr',
+        0,
+        0,
+        new FieldWriter().u32(0).ascii('soun').zeros(12).ascii('SoundHandler\0').finish(),
+      );
+      const smhd = fullBox('smhd', 0, 0, new FieldWriter().u16(0).u16(0).finish());
+      const dinf = box('dinf', fullBox('dref', 0, 0, new FieldWriter().u32(1).finish(), fullBox('url ', 0, 1)));
+      const width = wide ? 8 : 4;
+      const co = fullBox(
+        wide ? 'co64' : 'stco',
+        0,
+        0,
+        new FieldWriter()
+          .u32(chunks)
+          .zeros(width * chunks)
+          .finish(),
+      );
+      const stbl = box('stbl', ...stblParts, co);
+      const minf = box('minf', smhd, dinf, stbl);
+      return box('trak', tkhd, edts, box('mdia', mdhd, hdlr, minf));
+    },
+  };
 }

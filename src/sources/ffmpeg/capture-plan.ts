@@ -14,20 +14,26 @@ import {
   testPatternArgs,
 } from '../../ffmpeg/capture-args.js';
 import { nalOutput, type NalFraming } from '../../ffmpeg/output.js';
+import { AUDIO_IN_TS, audioOutput, TS_EXACT_TIMES, type CapturedAudio } from '../../ffmpeg/audio-output.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 
 /** What a source was found to send (probe.ts): H.264 and H.265 are copied, MJPEG passed through, the rest encoded. */
 export type UpstreamCodec = 'h264' | 'h265' | 'mjpeg' | 'other';
 
 /**
- * An RTSP camera's input: over TCP, and its video alone. A camera with a microphone offers a second
- * stream (AAC, G.711); set up too, its packets may be all ffmpeg reads before the first-packet probe ends
- * (`-probesize 32`), and the video's size stays unknown ("Could not find codec parameters … unspecified
- * size"). Nothing here uses the audio.
+ * An RTSP camera's input: over TCP, its video alone unless `audio`. A camera with a microphone offers a
+ * second stream (AAC, G.711); set up too, its packets may be all ffmpeg reads before the first-packet probe
+ * ends (`-probesize 32`), and the video's size stays unknown ("Could not find codec parameters …
+ * unspecified size"): with audio, the probe reads until it has both (AV_PROBE, well under a second).
  */
-export function rtspInput(url: string, firstPacket: boolean): string[] {
-  return ['-rtsp_transport', 'tcp', '-allowed_media_types', 'video', ...(firstPacket ? FIRST_PACKET : []), '-i', url];
+export function rtspInput(url: string, firstPacket: boolean, audio = false): string[] {
+  const media = audio ? [] : ['-allowed_media_types', 'video'];
+  const probe = firstPacket ? (audio ? AV_PROBE : FIRST_PACKET) : [];
+  return ['-rtsp_transport', 'tcp', ...media, ...probe, '-i', url];
 }
+
+/** The probe of an input with audio and video: enough packets for both streams' parameters, no more. */
+export const AV_PROBE: readonly string[] = ['-fflags', 'nobuffer', '-probesize', '65536', '-analyzeduration', '500000'];
 
 const V4L2_INPUT_FORMAT = { mjpeg: 'mjpeg', yuyv: 'yuyv422', nv12: 'nv12', h264: 'h264' } as const;
 
@@ -46,6 +52,8 @@ export interface FfmpegPlan {
   passthrough: boolean;
   /** What comes out: JPEG pictures, or H.264 or H.265 access units (Annex B), each an mpjpeg part. */
   output: 'jpeg' | NalCodec;
+  /** The camera's audio, copied to pipe:3 (ffmpeg/audio-output.ts), when it is read. */
+  audio?: CapturedAudio;
 }
 
 /** The upstream codecs copied as they are. */
@@ -66,6 +74,8 @@ export function ffmpegArgs(
   framing: NalFraming = 'mpjpeg',
   /** An HTTP camera's response is written on ffmpeg's stdin (its one connection, already open). */
   piped = false,
+  /** The camera's audio to copy beside its video (an RTSP camera's H.264 or H.265 passed through). */
+  audio?: CapturedAudio,
 ): FfmpegPlan {
   const encode = jpegEncode(options.quality);
   const video = (input: string[], codec: NalCodec = 'h264'): FfmpegPlan => ({
@@ -93,6 +103,24 @@ export function ffmpegArgs(
       return { args: jpegArgs(input, passthrough ? COPY : encode), passthrough, output: 'jpeg' };
     }
     case 'rtsp': {
+      if (copied && audio) {
+        const plan = video(rtspInput(spec.url, true, true), copied);
+        if (framing === 'mpegts' && audio.codec === 'aac') {
+          // AAC goes in the video's MPEG-TS, with its timestamps: `-an` gives way to both streams mapped.
+          const at = plan.args.indexOf('-an');
+          const args = [...plan.args.slice(0, at), ...AUDIO_IN_TS, ...plan.args.slice(at + 1)];
+          return { ...plan, args, audio: { ...audio, inTs: true } };
+        }
+        if (framing === 'mpegts') {
+          // G.711, which MPEG-TS cannot carry, goes to pipe:3 in FLV, its times on the video's: the
+          // MPEG-TS then keeps the input's timestamps exactly (no muxing offset added).
+          const at = plan.args.lastIndexOf('-f');
+          const args = [...plan.args.slice(0, at), ...TS_EXACT_TIMES, ...plan.args.slice(at)];
+          const timed = { ...audio, flv: true };
+          return { ...plan, args: [...args, ...audioOutput(timed)], audio: timed };
+        }
+        return { ...plan, args: [...plan.args, ...audioOutput(audio)], audio };
+      }
       if (copied) return video(rtspInput(spec.url, true), copied);
       const input = ['-fflags', 'nobuffer', '-flags', 'low_delay', ...rtspInput(spec.url, false)];
       return { args: jpegArgs(input, encode), passthrough: false, output: 'jpeg' };

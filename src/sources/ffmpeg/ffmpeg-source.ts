@@ -15,7 +15,8 @@ import type { SourceSink } from '../../media/index.js';
 import type { FrameSource } from '../source.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 import { copiedCodec, ffmpegArgs, isMjpegFile, type UpstreamCodec } from './capture-plan.js';
-import { mjpegContentType, probePiped, probeSource, SourceOpenError } from './probe.js';
+import { mjpegContentType, probePiped, probeSource, SourceOpenError, type ProbedAudio } from './probe.js';
+import { capturedAudioCodec, type CapturedAudio } from '../../ffmpeg/audio-output.js';
 import { openHttpStream, readMjpeg, type HttpStream, type MjpegRun } from '../http/camera-connection.js';
 
 const UPSTREAM_PLAN: Record<UpstreamCodec, string> = {
@@ -65,6 +66,8 @@ export class FfmpegSource implements FrameSource {
   private run: FfmpegRun | MjpegRun | undefined;
   /** What the camera sends, once asked (probe.ts). */
   private upstream: UpstreamCodec | undefined;
+  /** Its audio stream, when it has one and it was asked for. */
+  private audio: ProbedAudio | undefined;
   /** Bumped by stop() so that an asynchronous start that loses the race does nothing. */
   private generation = 0;
   /** Whether the latest run passes the camera's units through (undefined before the first run). */
@@ -97,6 +100,7 @@ export class FfmpegSource implements FrameSource {
         units++;
         outer.unit(unit);
       },
+      ...(outer.audio && this.options.audio !== false ? { audio: (unit) => outer.audio!(unit) } : {}),
       ended: (reason) => {
         // Not a single unit: perhaps the camera sends something else now (new firmware, settings); ask again.
         if (units === 0) this.upstream = undefined;
@@ -123,7 +127,8 @@ export class FfmpegSource implements FrameSource {
           this.run = readMjpeg(stream, sink, this.options.maxFrameBytes);
           return;
         }
-        const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing, piped !== undefined);
+        const audio = this.capturedAudio();
+        const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing, piped !== undefined, audio);
         this.passthrough = plan.passthrough;
         this.log.debug(
           { camera: this.cameraId, passthrough: plan.passthrough, output: plan.output, upstream },
@@ -138,6 +143,7 @@ export class FfmpegSource implements FrameSource {
                 label: this.cameraId,
                 framing,
                 stdin: piped !== undefined,
+                ...(plan.audio ? { audio: plan.audio } : {}),
               })
             : runFfmpegJpeg(binary, plan.args, sink, this.options.maxFrameBytes, piped !== undefined);
         this.run = piped ? feed(piped, child) : child;
@@ -192,13 +198,37 @@ export class FfmpegSource implements FrameSource {
       return { spec, framing: h264 ? await nalFraming(binary) : 'mpjpeg' };
     }
     if (!this.upstream) {
-      const found = await probeSource(spec, binary);
+      const found = await probeSource(spec, binary, undefined, this.wantsAudio(spec));
       this.upstream = found.codec;
+      this.audio = found.audio;
       this.logUpstream(found.codec, found.detail);
+      if (found.audio) this.logAudio(found.audio);
     }
     // A looped file's H.264 or H.265 goes out in MPEG-TS or raw, never in mpjpeg parts (capture-plan.ts says why).
     const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : await nalFraming(binary);
     return { spec, upstream: this.upstream, framing };
+  }
+
+  /** Whether the camera's audio is asked for: an RTSP camera, unless `audio: false`. */
+  private wantsAudio(spec: SourceSpec): boolean {
+    return spec.kind === 'rtsp' && this.options.audio !== false;
+  }
+
+  /** The audio this capture copies: the probed stream, when camrelay reads its codec. */
+  private capturedAudio(): CapturedAudio | undefined {
+    const probed = this.audio;
+    const codec = probed ? capturedAudioCodec(probed.name) : undefined;
+    return probed && codec ? { codec, sampleRate: probed.sampleRate, channels: probed.channels } : undefined;
+  }
+
+  private logAudio(audio: ProbedAudio): void {
+    const codec = capturedAudioCodec(audio.name);
+    this.log.info(
+      { camera: this.cameraId, audio: audio.name, sampleRate: audio.sampleRate, channels: audio.channels },
+      codec
+        ? `camera sends audio (${audio.name}): copied`
+        : `camera sends audio (${audio.name}): not read (not AAC or G.711)`,
+    );
   }
 
   private logUpstream(upstream: UpstreamCodec, detail: string): void {

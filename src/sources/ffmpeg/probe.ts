@@ -21,6 +21,27 @@ export interface ProbeResult {
   codec: UpstreamCodec;
   /** ffmpeg's name for it (`h264`, `hevc`, `mjpeg`…) or the HTTP Content-Type. */
   detail: string;
+  /** The source's first audio stream, when it has one and it was asked for. */
+  audio?: ProbedAudio;
+}
+
+export interface ProbedAudio {
+  /** ffmpeg's name: `aac`, `pcm_alaw`, `pcm_mulaw`, `opus`, … */
+  name: string;
+  sampleRate: number;
+  channels: number;
+}
+
+/** `Stream #0:1: Audio: aac (LC), 16000 Hz, mono, fltp` → the first audio stream's codec, rate and channels. */
+export function audioStreamOf(stderr: string): ProbedAudio | undefined {
+  const m = /Stream #\d+:\d+[^:]*: Audio: ([\w-]+)[^,\n]*, (\d+) Hz, ([^,\n]+)/.exec(stderr);
+  if (!m) return undefined;
+  const layout = m[3]!.trim();
+  const named: Record<string, number> = { mono: 1, stereo: 2, '2.1': 3, quad: 4, '5.0': 5, '5.1': 6, '7.1': 8 };
+  const counted = /^(\d+) channels/.exec(layout);
+  const channels = named[layout.replace(/\(.*\)/, '')] ?? (counted ? Number(counted[1]) : 0);
+  if (!channels) return undefined;
+  return { name: m[1]!, sampleRate: Number(m[2]), channels };
 }
 
 export const PROBE_TIMEOUT_MS = 15_000;
@@ -46,11 +67,11 @@ export function mjpegContentType(contentType: string | null | undefined): boolea
 }
 
 /** The input arguments ffmpeg opens the source with (the same as the capture's). */
-export function probeInput(spec: SourceSpec): string[] | undefined {
+export function probeInput(spec: SourceSpec, audio = false): string[] | undefined {
   switch (spec.kind) {
     case 'rtsp':
-      // The SDP names the codec: the first packet is enough.
-      return rtspInput(spec.url, true);
+      // The SDP names the codecs: the first packet is enough.
+      return rtspInput(spec.url, true, audio);
     case 'http':
       return ['-i', spec.url];
     case 'file':
@@ -70,7 +91,8 @@ export function probeWithFfmpeg(binary: string, input: string[], timeoutMs = PRO
       const text = String(stderr);
       const name = videoCodecOf(text);
       if (name) {
-        resolve({ codec: classifyCodec(name), detail: name });
+        const audio = audioStreamOf(text);
+        resolve({ codec: classifyCodec(name), detail: name, ...(audio ? { audio } : {}) });
         return;
       }
       const lines = text.split(/\r?\n/).filter((l) => !/must be specified/.test(l));
@@ -168,8 +190,9 @@ export async function probeSource(
   spec: SourceSpec,
   binary: string,
   timeoutMs = PROBE_TIMEOUT_MS,
+  audio = false,
 ): Promise<ProbeResult> {
-  const input = probeInput(spec);
+  const input = probeInput(spec, audio);
   if (!input) throw new Error(`a ${spec.kind} source is not probed`);
   return probeWithFfmpeg(binary, input, timeoutMs);
 }

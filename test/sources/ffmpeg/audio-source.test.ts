@@ -1,0 +1,142 @@
+// test lane: waiting (1 s captures of 160x120 RTSP cameras: it mostly waits on real time)
+/**
+ * An RTSP camera's audio, with real ffmpeg and GStreamer's RTSP server: AAC and G.711 (A-law, µ-law) are
+ * copied beside the copied video, to units whose configuration is the camera's, as many samples as time
+ * passes, that decode cleanly; `audio: false` reads none.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { buildAdtsHeader } from '../../../src/codec/aac/adts.js';
+import { parseAudioSpecificConfig } from '../../../src/codec/aac/audio-specific-config.js';
+import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
+import type { SourceAudioUnit, SourceUnit } from '../../../src/media/index.js';
+import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
+import { audioStreamOf } from '../../../src/sources/ffmpeg/probe.js';
+import {
+  quietLogger,
+  requireInCi,
+  rtspCameraMissing,
+  skipOutsideCi,
+  startRtspCamera,
+  waitFor,
+} from '../../support/index.js';
+
+const options = { quality: 80, passthrough: 'auto' as const, maxFrameBytes: 8 * 1024 * 1024 };
+
+async function capture(
+  url: string,
+  audio: boolean,
+  seconds: number,
+): Promise<{ video: SourceUnit[]; sound: SourceAudioUnit[]; ended: string[]; ms: number }> {
+  const source = new FfmpegSource('cam', { kind: 'rtsp', url }, { ...options, audio }, quietLogger());
+  const video: SourceUnit[] = [];
+  const sound: SourceAudioUnit[] = [];
+  const ended: string[] = [];
+  let first = 0;
+  source.start({
+    unit: (u) => video.push(u),
+    audio: (u) => {
+      if (!first) first = performance.now();
+      sound.push(u);
+    },
+    ended: (r) => ended.push(r),
+  });
+  try {
+    await waitFor(() => video.length > 0 || ended.length > 0, 30_000, 'the first picture');
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    return { video, sound, ended, ms: first ? performance.now() - first : 0 };
+  } finally {
+    await source.stop();
+  }
+}
+
+function decodeErrors(format: string, input: Buffer, extra: string[] = []): string {
+  return execFileSync(locateFfmpeg().path, ['-v', 'error', ...extra, '-f', format, '-i', 'pipe:0', '-f', 'null', '-'], {
+    input,
+    encoding: 'utf8',
+  });
+}
+
+describe('RTSP camera audio', () => {
+  it('reads the audio stream line ffmpeg prints', () => {
+    assert.deepEqual(audioStreamOf('  Stream #0:1: Audio: aac (LC), 16000 Hz, mono, fltp'), {
+      name: 'aac',
+      sampleRate: 16000,
+      channels: 1,
+    });
+    assert.deepEqual(audioStreamOf('Stream #0:1: Audio: pcm_alaw, 8000 Hz, 1 channels, s16, 64 kb/s'), {
+      name: 'pcm_alaw',
+      sampleRate: 8000,
+      channels: 1,
+    });
+    assert.equal(audioStreamOf('Stream #0:1: Audio: opus, 48000 Hz, stereo, fltp')?.channels, 2);
+    assert.equal(audioStreamOf('Stream #0:0: Video: h264'), undefined);
+  });
+
+  for (const [codec, rate] of [
+    ['aac', 16000],
+    ['pcma', 8000],
+    ['pcmu', 8000],
+  ] as const) {
+    const missing = rtspCameraMissing('h264', codec);
+    it(`copies ${codec} beside the H.264, as much sound as time passes`, { skip: skipOutsideCi(missing) }, async () => {
+      requireInCi(missing);
+      const cam = await startRtspCamera({ width: 160, height: 120, fps: 15, keyint: 15, audio: codec });
+      try {
+        const { video, sound, ended, ms } = await capture(cam.url, true, 1);
+        assert.deepEqual(ended, []);
+        assert.ok(video.length > 5 && video[0]!.keyframe);
+        assert.ok(sound.length > 0, 'audio units');
+        const config = sound[0]!.config;
+        assert.ok(
+          sound.every((u) => u.config === config),
+          'one configuration',
+        );
+        assert.deepEqual([config.codec, config.sampleRate, config.channels], [codec, rate, 1]);
+        const samples = sound.reduce((n, u) => n + u.samples, 0);
+        // As many samples as time passed since the first, give or take a unit or two.
+        const seconds = samples / rate;
+        assert.ok(Math.abs(seconds - ms / 1000) < 0.3, `${seconds} s of sound in ${ms} ms`);
+        if (codec === 'aac') {
+          assert.equal(config.codecString, 'mp4a.40.2');
+          // In the video's MPEG-TS, timed by the camera: 1024 samples apart.
+          assert.ok(
+            sound.every((u, i) => i === 0 || u.pts === sound[i - 1]!.pts! + 1024),
+            'pts from the source',
+          );
+          const asc = parseAudioSpecificConfig(config.description!);
+          const adts = Buffer.concat(sound.flatMap((u) => [Buffer.from(buildAdtsHeader(asc, u.data.length)), u.data]));
+          assert.equal(decodeErrors('aac', adts), '');
+        } else {
+          // 20 ms units (shorter at the end of an RTP packet), timed by the camera through FLV: increasing.
+          assert.ok(sound.every((u) => u.samples <= 160 && u.data.length === u.samples));
+          assert.ok(
+            sound.every((u, i) => u.pts !== undefined && (i === 0 || u.pts > sound[i - 1]!.pts!)),
+            'pts from the source',
+          );
+          const format = codec === 'pcma' ? 'alaw' : 'mulaw';
+          assert.equal(decodeErrors(format, Buffer.concat(sound.map((u) => u.data)), ['-ar', '8000', '-ac', '1']), '');
+        }
+      } finally {
+        await cam.stop();
+      }
+    });
+  }
+
+  it(
+    'reads no audio with audio: false, and the video as before',
+    { skip: skipOutsideCi(rtspCameraMissing('h264', 'aac')) },
+    async () => {
+      const cam = await startRtspCamera({ width: 160, height: 120, fps: 15, keyint: 15, audio: 'aac' });
+      try {
+        const { video, sound, ended } = await capture(cam.url, false, 1);
+        assert.deepEqual(ended, []);
+        assert.ok(video.length > 5);
+        assert.equal(sound.length, 0);
+      } finally {
+        await cam.stop();
+      }
+    },
+  );
+});
