@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { parseCameraArgument, parseSource } from './camera-source.js';
 import { closestKey } from './closest-key.js';
 import { serverSecurityShape } from '../security/config.js';
+import { ClusterConfigError, settleCluster } from '../cluster/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
 import { settleRecord, settleRecordings, type RecordOptions } from '../recording/config.js';
 import {
@@ -175,7 +176,8 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
   }
   // The embedded default: a test pattern, so a first start shows live video on any machine
   // (not on a hub that serves only what edges publish: their cameras would share a grid with it).
-  const hubOnly = file.publishers.length > 0 || (cli.publishers?.length ?? 0) > 0;
+  // Nor on a hub of a cluster: it lists the other hubs' cameras.
+  const hubOnly = file.publishers.length > 0 || (cli.publishers?.length ?? 0) > 0 || file.cluster !== undefined;
   if (cameras.length === 0 && !hubOnly) cameras.push(settleCamera('testsrc', 'Test pattern', 'testsrc', defaults));
   if (cli.port !== undefined && (!Number.isInteger(cli.port) || cli.port < 0 || cli.port > 65535)) {
     throw new ConfigError(`--port: got ${show(cli.port)}, expected a whole number from 0 to 65535`);
@@ -195,8 +197,12 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
   const relay = await settleRelay(file, cli).catch((err: unknown) => {
     throw err instanceof RelayConfigError ? new ConfigError(err.message) : err;
   });
+  const cluster = await settleCluster(file.cluster).catch((err: unknown) => {
+    throw err instanceof ClusterConfigError ? new ConfigError(err.message) : err;
+  });
   const tls = file.server.tls;
   return {
+    ...(cluster ? { cluster } : {}),
     host: cli.host ?? file.server.host,
     port: cli.port ?? file.server.port,
     logLevel: cli.logLevel ?? file.log.level,

@@ -15,6 +15,7 @@ import {
   type PublisherConfig,
   type PublishTarget,
 } from '../relay/config.js';
+import { clusterSchema, type ClusterConfig } from '../cluster/config.js';
 import { recordingsSchema, recordSchema, type CameraRecordConfig, type RecordingsConfig } from '../recording/config.js';
 
 /** pino's levels, the file's `log.level` and --log-level alike. */
@@ -81,6 +82,8 @@ export const configSchema = z
     publishers: publishersSchema.default([]),
     // Where and how much the recorded cameras keep (src/recording).
     recordings: recordingsSchema.optional(),
+    // Several hubs as one (src/cluster): the NATS servers they meet on, this hub's name.
+    cluster: clusterSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -142,6 +145,8 @@ export interface ServerConfig {
   publishedCameras?: PublishedCameraOptions;
   /** The recording store (`recordings:`); used when a camera records. */
   recordings?: RecordingsConfig;
+  /** This hub's part in a cluster of hubs (`cluster:`); none: a hub on its own. */
+  cluster?: ClusterConfig;
 }
 
 export const CAMERA_DEFAULTS = {
