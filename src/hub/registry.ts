@@ -8,6 +8,12 @@ export class CameraRegistry {
   readonly viewerEvents = new ViewerEvents();
 
   add(stream: CameraStream): void {
+    const old = this.streams.get(stream.id);
+    // Another hub's camera (src/cluster) gives way to one of this hub's own: an edge that failed over here.
+    if (old && old.kind === 'remote' && stream.kind !== 'remote') {
+      this.streams.delete(stream.id);
+      void old.close();
+    }
     if (this.streams.has(stream.id)) throw new Error(`camera ${stream.id} exists already`);
     this.streams.set(stream.id, stream);
     stream.viewerEvents = this.viewerEvents;

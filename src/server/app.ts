@@ -28,6 +28,7 @@ import { loadSqlite } from '../recording/segment-index.js';
 import { trackConnections } from './connections.js';
 import { faviconRoute } from './favicon.js';
 import { answerPlainRequestsToWebSockets } from './upgrade-required.js';
+import { addClusterMetrics, clusterRoutes, startCluster } from '../cluster/index.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -97,6 +98,10 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       removed: (id) => void recordings.detach(id, 'no longer published by its edge'),
     });
   }
+  // Several hubs as one (src/cluster): the other hubs' cameras join the registry as `remote` cameras.
+  if (config.publishedCameras) cameras.remoteTiming = config.publishedCameras;
+  const cluster = config.cluster ? startCluster(config.cluster, registry, cameras, log) : undefined;
+  await app.register(clusterRoutes, { cluster });
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });
   // Recorded video: ranges, exports as one MP4, thumbnails (src/playback).
@@ -112,6 +117,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       relay.publishers.addMetrics(register);
       addTranscoderMetrics(register, cameras.slots);
       recordings?.addMetrics(register);
+      if (cluster) addClusterMetrics(register, () => cluster.info());
     },
   });
   // Sized for publishers' frames (src/relay); viewer endpoints close messages over 4 KiB with 1009 themselves.
@@ -145,6 +151,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       const cut = setTimeout(() => connections.destroyAll(), SHUTDOWN_GRACE_MS);
       await app.close();
       clearTimeout(cut);
+      await cluster?.close();
       // Before the cameras stop: each open segment ends cleanly, its index row updated.
       await recordings?.close();
       await registry.close();
