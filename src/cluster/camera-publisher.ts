@@ -18,16 +18,6 @@ import { subjects } from './subjects.js';
 /** A hub's want lapses after this many heartbeats without a renewal. */
 const LEASE_BEATS = 3.5;
 
-/** Media time from the capture time, until the media model gives units their own pts (90 kHz ticks). */
-function mediaTime(unit: AccessUnit): { pts: number; dts: number; wallTime: number } {
-  const timed = unit as AccessUnit & { pts?: number; dts?: number; wallTime?: number };
-  return {
-    pts: timed.pts ?? Math.round(unit.capturedAt * 90),
-    dts: timed.dts ?? timed.pts ?? Math.round(unit.capturedAt * 90),
-    wallTime: timed.wallTime ?? unit.capturedAt,
-  };
-}
-
 export class CameraPublisher {
   /** Hub name → when its want lapses. */
   private readonly leases = new Map<string, number>();
@@ -128,7 +118,9 @@ export class CameraPublisher {
           capturedAt: unit.capturedAt,
           config: unit.config,
           data: unit.data,
-          ...mediaTime(unit),
+          pts: unit.pts,
+          dts: unit.dts,
+          wallTime: unit.wallTime,
         },
         nc.info?.max_payload ?? 1024 * 1024,
       );

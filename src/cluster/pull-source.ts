@@ -179,12 +179,16 @@ export class PullSource implements FrameSource {
     this.lastSeq = unit.seq;
     this.tally.units++;
     this.tally.bytes += unit.data.length;
-    // The owner's capture time; never in this hub's future (its clock may be ahead).
+    // The owner's capture time, never in this hub's future (its clock may be ahead); the owner's media
+    // times as they are (this hub's track clock maps them to its own wall clock).
+    const known = (t: number) => Number.isSafeInteger(t) && t >= 0;
     sink.unit({
       config,
       keyframe: unit.keyframe,
       data: unit.data,
       capturedAt: Math.min(unit.capturedAt, Date.now()),
+      ...(known(unit.pts) ? { pts: unit.pts } : {}),
+      ...(known(unit.dts) && known(unit.pts) && unit.dts !== unit.pts ? { dts: unit.dts } : {}),
     });
   }
 
