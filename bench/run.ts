@@ -34,6 +34,7 @@ import { makeClip, makeH264Clip } from './clip.js';
 import { runNetnsPasses } from './netns-h264.js';
 import { runRecordingPasses } from './recording.js';
 import { runRelayPasses } from './netns-relay.js';
+import { runClusterPasses } from './cluster.js';
 import { runAdaptPasses } from './netns-adapt.js';
 import type { PlayerPlan, PlayerResult } from './player-plan.js';
 
@@ -476,6 +477,11 @@ netnsLines.push(...(await runNetnsPasses({ root: ROOT, clip, quick, warmupMs: WA
 netnsLines.push(...(await runRelayPasses({ root: ROOT, clip, quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 // per-viewer quality: 1 Mbit/s, 256 kbit/s and 8 → 1 → 8 Mbit/s links beside 100 local viewers (bench/netns-adapt.ts)
 netnsLines.push(...(await runAdaptPasses({ root: ROOT, clip, quick })));
+// several hubs over NATS: viewers on three hubs of one camera, the bus traffic, edge failover (bench/cluster.ts)
+netnsLines.push(
+  '',
+  ...(await runClusterPasses({ root: ROOT, clip, quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })),
+);
 // recording: its CPU per passthrough H.264 camera (off vs on), 16 recorded cameras, bytes on disk (bench/recording.ts)
 netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 // playback: 24 h of recording, the ranges query, the first picture at a random point, a 10-minute export
