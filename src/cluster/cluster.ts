@@ -4,7 +4,7 @@
  * that want them (camera-publisher.ts).
  */
 import type { Logger } from 'pino';
-import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection, Msg } from '@nats-io/transport-node';
 import type { CameraRegistry } from '../hub/registry.js';
 import { Catalogue, parseBeat, type CatalogueCamera, type HubBeat } from './catalogue.js';
 import type { ClusterConfig } from './config.js';
@@ -13,6 +13,8 @@ import { CameraPublisher } from './camera-publisher.js';
 import { RemoteCameras, REMOTE_KIND, type RemoteCameraFactory } from './remote-cameras.js';
 import { subjects, type WantRequest } from './subjects.js';
 import { SERVED_CAMERA_ID, CAMERA_ID } from '../camera-id.js';
+import type { SessionLink } from '../security/index.js';
+import { SharedSessions } from './shared-sessions.js';
 
 export class Cluster {
   readonly name: string;
@@ -23,7 +25,8 @@ export class Cluster {
   private readonly publishers = new Map<string, CameraPublisher>();
   /** When each of this hub's cameras first appeared here: its claim in the catalogue. */
   private readonly since = new Map<string, number>();
-  private subs: Subscription[] = [];
+  private subs: { unsubscribe(): void }[] = [];
+  private readonly sessions: SharedSessions | undefined;
   private timer: NodeJS.Timeout | undefined;
   private malformedLogged = 0;
   /** Heartbeats and want requests refused as malformed. */
@@ -36,6 +39,7 @@ export class Cluster {
     private readonly log: Logger,
     /** The hub that records each of this hub's cameras, when it is another one (`record: { on: hub }`). */
     private readonly recordOn: ReadonlyMap<string, string> = new Map(),
+    sessionLink?: SessionLink,
   ) {
     this.name = config.name;
     this.catalogue = new Catalogue(config.name, config.heartbeatMs, () => this.remote.sync());
@@ -46,6 +50,7 @@ export class Cluster {
       place: (id: string) => this.catalogue.place(id),
     };
     this.remote = new RemoteCameras(registry, factory, this.catalogue, context, log);
+    if (sessionLink) this.sessions = new SharedSessions(sessionLink, () => this.bus.connection, config.name);
     this.bus = new BusConnection(
       config,
       { connected: (nc) => this.connected(nc), disconnected: () => this.disconnected() },
@@ -72,6 +77,7 @@ export class Cluster {
           if (!err) void this.wanted(msg);
         },
       }),
+      ...(this.sessions?.subscribe(nc) ?? []),
     ];
     this.beat();
   }

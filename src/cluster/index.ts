@@ -8,6 +8,7 @@ import type { CameraRegistry } from '../hub/registry.js';
 import { Cluster, type ClusterInfo } from './cluster.js';
 import type { ClusterConfig } from './config.js';
 import type { RemoteCameraFactory } from './remote-cameras.js';
+import type { SessionLink } from '../security/index.js';
 
 export { Cluster, type ClusterInfo };
 export { addClusterMetrics } from './metrics.js';
@@ -20,8 +21,9 @@ export function startCluster(
   factory: RemoteCameraFactory,
   log: Logger,
   recordOn?: ReadonlyMap<string, string>,
+  sessionLink?: SessionLink,
 ): Cluster {
-  const cluster = new Cluster(config, registry, factory, log, recordOn);
+  const cluster = new Cluster(config, registry, factory, log, recordOn, sessionLink);
   cluster.start();
   return cluster;
 }

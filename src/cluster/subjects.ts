@@ -14,6 +14,10 @@ export const subjects = {
   media: (camera: string) => `${SUBJECT_PREFIX}.media.${camera}`,
   /** The current group of pictures for one hub that just joined a camera. */
   catchUp: (hub: string, camera: string) => `${SUBJECT_PREFIX}.catchup.${hub}.${camera}`,
+  /** A login session this hub does not know, asked of every hub by its digest; the one that has it answers. */
+  sessionLookup: `${SUBJECT_PREFIX}.session.lookup`,
+  /** A session ended (logout) on one hub: every hub drops it. */
+  sessionEnd: `${SUBJECT_PREFIX}.session.end`,
 };
 
 /** A want request: `stop` ends this hub's interest at once instead of letting it expire. */

@@ -16,7 +16,7 @@ import { installErrorHandlers } from '../outputs/http-errors.js';
 import { metricsRoutes } from '../outputs/metrics/index.js';
 import { snapshotRoutes } from '../outputs/snapshot/index.js';
 import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
-import { recordingAccess, requestMaySee, security } from '../security/index.js';
+import { recordingAccess, requestMaySee, security, SessionLink } from '../security/index.js';
 import { playbackRoutes } from '../playback/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
@@ -79,7 +79,9 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
   installErrorHandlers(app);
   answerPlainRequestsToWebSockets(app);
   // First: every route registered after it is checked against src/security/policy.ts.
-  await app.register(security, { config: config.security, registry, host: config.host });
+  // A cluster's hubs share login sessions through the link (src/cluster).
+  const sessionLink = new SessionLink();
+  await app.register(security, { config: config.security, registry, host: config.host, sessionLink });
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
   const relay = new Relay(config, registry, cameras, log);
@@ -100,7 +102,9 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
   }
   // Several hubs as one (src/cluster): the other hubs' cameras join the registry as `remote` cameras.
   if (config.publishedCameras) cameras.remoteTiming = config.publishedCameras;
-  const cluster = config.cluster ? startCluster(config.cluster, registry, cameras, log) : undefined;
+  const cluster = config.cluster
+    ? startCluster(config.cluster, registry, cameras, log, undefined, sessionLink)
+    : undefined;
   await app.register(clusterRoutes, { cluster });
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });
