@@ -21,8 +21,9 @@ export interface CatalogueCamera {
   height: number | null;
   /** Since when (ms since the Unix epoch) this hub has had it: the newest claim wins a camera two hubs list. */
   since: number;
-  /** The hub that records it when it is not the owner (`record: { on: hub }`). */
+  /** The hub that records it when it is not the owner (`record: { on: hub }`), and how long it keeps it. */
   recordOn?: string;
+  record?: { retainDays: number; retainBytes?: number };
 }
 
 /** What one hub publishes of itself, each heartbeat. */
@@ -83,6 +84,16 @@ export function parseBeat(bytes: Uint8Array): Parsed<HubBeat> {
       return { ok: false, reason: `heartbeat camera ${c.id}` };
     if (c.recordOn !== undefined && !(str(c.recordOn, 64) && CAMERA_ID.test(c.recordOn)))
       return { ok: false, reason: `heartbeat camera ${c.id} recordOn` };
+    const r = c.record as Record<string, unknown> | undefined;
+    if (
+      r !== undefined &&
+      (typeof r !== 'object' ||
+        r === null ||
+        !num(r.retainDays) ||
+        r.retainDays <= 0 ||
+        (r.retainBytes !== undefined && (!num(r.retainBytes) || r.retainBytes < 0)))
+    )
+      return { ok: false, reason: `heartbeat camera ${c.id} record` };
     cameras.push({
       id: c.id,
       name: c.name,
@@ -93,6 +104,14 @@ export function parseBeat(bytes: Uint8Array): Parsed<HubBeat> {
       height: c.height as number | null,
       since: c.since,
       ...(c.recordOn !== undefined ? { recordOn: c.recordOn as string } : {}),
+      ...(r !== undefined
+        ? {
+            record: {
+              retainDays: r.retainDays as number,
+              ...(r.retainBytes !== undefined ? { retainBytes: r.retainBytes as number } : {}),
+            },
+          }
+        : {}),
     });
   }
   const ids = (list: unknown[]) => list.every((id) => str(id, 129) && SERVED_CAMERA_ID.test(id));

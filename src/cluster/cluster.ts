@@ -38,7 +38,7 @@ export class Cluster {
     factory: RemoteCameraFactory,
     private readonly log: Logger,
     /** The hub that records each of this hub's cameras, when it is another one (`record: { on: hub }`). */
-    private readonly recordOn: ReadonlyMap<string, string> = new Map(),
+    private readonly recordOn: ReadonlyMap<string, RecordElsewhere> = new Map(),
     sessionLink?: SessionLink,
   ) {
     this.name = config.name;
@@ -110,7 +110,7 @@ export class Cluster {
     const cameras: CatalogueCamera[] = own.map((s) => {
       if (!this.since.has(s.id)) this.since.set(s.id, now);
       const info = s.info();
-      const recordOn = this.recordOn.get(s.id);
+      const elsewhere = this.recordOn.get(s.id);
       return {
         id: s.id,
         name: s.name,
@@ -120,7 +120,7 @@ export class Cluster {
         width: info.width,
         height: info.height,
         since: this.since.get(s.id)!,
-        ...(recordOn ? { recordOn } : {}),
+        ...(elsewhere ? { recordOn: elsewhere.on, record: elsewhere.record } : {}),
       };
     });
     const beat: HubBeat = {
@@ -276,6 +276,12 @@ export class Cluster {
     for (const sub of this.subs) sub.unsubscribe();
     await this.bus.close();
   }
+}
+
+/** One of this hub's cameras that another hub records. */
+export interface RecordElsewhere {
+  on: string;
+  record: { retainDays: number; retainBytes?: number };
 }
 
 export interface ClusterInfo {

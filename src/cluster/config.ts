@@ -52,6 +52,11 @@ export interface ClusterConfig {
   creds?: Uint8Array;
   tls?: { ca?: string; cert?: string; key?: string };
   heartbeatMs: number;
+  /**
+   * This hub records the cameras other hubs name it for (`record: { on: <this hub> }`): its config has a
+   * `recordings:` section.
+   */
+  recordsForOthers: boolean;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 1000;
@@ -93,5 +98,6 @@ export async function settleCluster(section: ClusterFileSection | undefined): Pr
     ...(creds ? { creds } : {}),
     ...(section.tls ? { tls } : {}),
     heartbeatMs: section.heartbeat === undefined ? DEFAULT_HEARTBEAT_MS : Math.round(section.heartbeat * 1000),
+    recordsForOthers: false,
   };
 }

@@ -5,12 +5,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { CameraRegistry } from '../hub/registry.js';
-import { Cluster, type ClusterInfo } from './cluster.js';
+import { Cluster, type ClusterInfo, type RecordElsewhere } from './cluster.js';
 import type { ClusterConfig } from './config.js';
 import type { RemoteCameraFactory } from './remote-cameras.js';
 import type { SessionLink } from '../security/index.js';
 
-export { Cluster, type ClusterInfo };
+export { Cluster, type ClusterInfo, type RecordElsewhere };
+export type { ClusterRecorder } from './remote-cameras.js';
 export { addClusterMetrics } from './metrics.js';
 export { REMOTE_KIND, type RemoteCameraFactory } from './remote-cameras.js';
 export { clusterSchema, settleCluster, ClusterConfigError, type ClusterConfig } from './config.js';
@@ -20,7 +21,7 @@ export function startCluster(
   registry: CameraRegistry,
   factory: RemoteCameraFactory,
   log: Logger,
-  recordOn?: ReadonlyMap<string, string>,
+  recordOn?: ReadonlyMap<string, RecordElsewhere>,
   sessionLink?: SessionLink,
 ): Cluster {
   const cluster = new Cluster(config, registry, factory, log, recordOn, sessionLink);

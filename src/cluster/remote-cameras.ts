@@ -28,8 +28,17 @@ export interface RemoteCamera {
 
 export const REMOTE_KIND = 'remote';
 
+/** This hub's recording store, for the cameras other hubs name it to record (`record: { on: <this hub> }`). */
+export interface ClusterRecorder {
+  attach(stream: CameraStream, record: { retainDays: number; retainBytes?: number }): void;
+  detach(id: string, reason: string): void;
+}
+
 export class RemoteCameras {
   private readonly cameras = new Map<string, RemoteCamera>();
+  /** The remote cameras this hub records. */
+  private readonly recorded = new Set<string>();
+  recorder: ClusterRecorder | undefined;
 
   constructor(
     private readonly registry: CameraRegistry,
@@ -53,6 +62,7 @@ export class RemoteCameras {
       // Taken over by a camera of this hub's own.
       if (this.registry.get(id) !== camera.stream) {
         this.cameras.delete(id);
+        this.stopRecording(id, 'the camera is on this hub now');
         void camera.source.stop();
         this.log.info({ camera: id }, 'cluster: remote camera replaced by one of this hub');
       }
@@ -74,17 +84,35 @@ export class RemoteCameras {
     const listed = this.catalogue.cameraIds();
     for (const [id, camera] of this.cameras) {
       if (listed.has(id)) {
+        this.recordIfNamed(id, camera);
         camera.source.recheck();
         // Moved (an edge that failed over), or its hub is back: pulled again now, not after the backoff.
         if (!camera.source.from && camera.stream.state === 'offline' && this.catalogue.place(id)?.reachable)
           camera.stream.retryNow();
       } else if (camera.stream.watcherCount === 0) {
         this.cameras.delete(id);
+        this.stopRecording(id, 'no hub lists it');
         this.registry.remove(id);
         void camera.stream.close();
         this.log.info({ camera: id }, 'cluster: remote camera removed (no hub lists it)');
       }
     }
+  }
+
+  /** Records the camera while its owner names this hub to (`record: { on: <this hub> }`). */
+  private recordIfNamed(id: string, camera: RemoteCamera): void {
+    const listed = this.catalogue.place(id)?.camera;
+    const named = listed?.recordOn === this.context.self && listed.record;
+    if (named && !this.recorded.has(id) && this.recorder) {
+      this.recorded.add(id);
+      this.recorder.attach(camera.stream, listed.record!);
+    } else if (!named && this.recorded.has(id)) {
+      this.stopRecording(id, 'its hub no longer names this hub to record it');
+    }
+  }
+
+  private stopRecording(id: string, reason: string): void {
+    if (this.recorded.delete(id)) this.recorder?.detach(id, reason);
   }
 
   busLost(): void {

@@ -200,6 +200,17 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
   const cluster = await settleCluster(file.cluster).catch((err: unknown) => {
     throw err instanceof ClusterConfigError ? new ConfigError(err.message) : err;
   });
+  // `record.on`: another hub of the cluster records the camera; this one does not.
+  for (const camera of cameras) {
+    const on = camera.record?.on;
+    if (on === undefined) continue;
+    if (!cluster)
+      throw new ConfigError(
+        `cameras ${camera.id}: record.on: got ${JSON.stringify(on)}, but this hub has no cluster: section (record.on names another hub of its cluster)`,
+      );
+    if (on === cluster.name) delete camera.record!.on;
+  }
+  if (cluster) cluster.recordsForOthers = file.recordings !== undefined;
   const tls = file.server.tls;
   return {
     ...(cluster ? { cluster } : {}),

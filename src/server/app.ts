@@ -28,7 +28,7 @@ import { loadSqlite } from '../recording/segment-index.js';
 import { trackConnections } from './connections.js';
 import { faviconRoute } from './favicon.js';
 import { answerPlainRequestsToWebSockets } from './upgrade-required.js';
-import { addClusterMetrics, clusterRoutes, startCluster } from '../cluster/index.js';
+import { addClusterMetrics, clusterRoutes, startCluster, type RecordElsewhere } from '../cluster/index.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -50,6 +50,23 @@ function indexModuleLoads(log: Logger): boolean {
     log.error(`recording is off: ${(err as Error).message}`);
     return false;
   }
+}
+
+function withoutRecord(camera: ServerConfig['cameras'][number]): ServerConfig['cameras'][number] {
+  const rest = { ...camera };
+  delete rest.record;
+  return rest;
+}
+
+/** This hub's cameras that another hub records (`record: { on: hub }`), for the catalogue. */
+function recordElsewhere(cameras: ServerConfig['cameras']): Map<string, RecordElsewhere> {
+  const map = new Map<string, RecordElsewhere>();
+  for (const c of cameras) {
+    if (!c.record?.on) continue;
+    const { retainDays, retainBytes } = c.record;
+    map.set(c.id, { on: c.record.on, record: { retainDays, ...(retainBytes !== undefined ? { retainBytes } : {}) } });
+  }
+  return map;
 }
 
 export async function buildServer(config: ServerConfig, log: Logger, registry?: CameraRegistry): Promise<Server> {
@@ -87,9 +104,12 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
   const relay = new Relay(config, registry, cameras, log);
   // Continuous recording (src/recording): one recorder per camera with `record:`. Its index's
   // native module is loaded only here: without it, nothing records, and live view goes on.
+  // A camera whose `record.on` names another hub of the cluster is recorded there, not here.
+  const recordedHere = config.cameras.map((c) => (c.record?.on ? withoutRecord(c) : c));
+  const recordsForOthers = config.cluster?.recordsForOthers === true;
   const recordings =
-    config.recordings && wantsStore(config) && indexModuleLoads(log)
-      ? await RecordingStore.open({ config: config.recordings, cameras: config.cameras, registry, log })
+    config.recordings && (wantsStore({ ...config, cameras: recordedHere }) || recordsForOthers) && indexModuleLoads(log)
+      ? await RecordingStore.open({ config: config.recordings, cameras: recordedHere, registry, log })
       : undefined;
   // An edge whose `publishers:` entry says `record`: the hub records its cameras while they are published.
   if (recordings) {
@@ -103,8 +123,9 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
   // Several hubs as one (src/cluster): the other hubs' cameras join the registry as `remote` cameras.
   if (config.publishedCameras) cameras.remoteTiming = config.publishedCameras;
   const cluster = config.cluster
-    ? startCluster(config.cluster, registry, cameras, log, undefined, sessionLink)
+    ? startCluster(config.cluster, registry, cameras, log, recordElsewhere(config.cameras), sessionLink)
     : undefined;
+  if (cluster && recordings && recordsForOthers) cluster.remote.recorder = recordings;
   await app.register(clusterRoutes, { cluster });
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });

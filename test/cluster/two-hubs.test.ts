@@ -1,11 +1,14 @@
 /**
- * One set of users across the hubs of a cluster: two hubs in this process over a real nats-server, with
- * the same users and share secret. A login made on hub 1 works on hub 2 (looked up by the session's
- * digest), a logout on hub 1 ends it on hub 2 too, a share link signed by hub 1 works on hub 2, and a
- * cookie no hub issued is refused.
+ * Two hubs in this process over a real nats-server, with the same users and share secret:
+ * - one set of users: a login made on hub 1 works on hub 2 (looked up by the session's digest), a logout
+ *   on hub 1 ends it on hub 2 too, a share link signed by hub 1 works on hub 2, and a cookie no hub issued
+ *   is refused;
+ * - `record: { on: hub-2 }`: hub 1's camera is recorded by hub 2 (which pulls it like a viewer would),
+ *   not by hub 1.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hashPassword } from '../../src/security/password.js';
 import { requireInCi, skipOutsideCi, startServer, waitFor, type TestServer } from '../support/index.js';
@@ -16,7 +19,7 @@ const missing = natsMissing();
 const skip = skipOutsideCi(missing);
 const PASSWORD = 'shared-users-test-password';
 
-describe('one set of users across hubs', { skip }, () => {
+describe('two hubs: one set of users, recording on another hub', { skip }, () => {
   const dir = tempDir('shared-users');
   let nats: NatsServer;
   const hubs: TestServer[] = [];
@@ -28,8 +31,19 @@ describe('one set of users across hubs', { skip }, () => {
       users: [{ name: 'alice', role: 'admin', password_hash: await hashPassword(PASSWORD) }],
       share_secret: 'shared-users-test-share-secret-0123456789',
     };
-    for (const name of ['hub-1', 'hub-2']) {
-      const file = writeConfig(dir, `${name}.yaml`, { auth, cluster: { nats: nats.url, name, heartbeat: 0.5 } });
+    const hubConfig = {
+      'hub-1': {
+        cameras: [{ id: 'cam', source: 'testsrc?size=160x120&fps=5', record: { on: 'hub-2' } }],
+        recordings: { path: join(dir, 'rec-1') },
+      },
+      'hub-2': { recordings: { path: join(dir, 'rec-2') } },
+    };
+    for (const name of ['hub-1', 'hub-2'] as const) {
+      const file = writeConfig(dir, `${name}.yaml`, {
+        auth,
+        ...hubConfig[name],
+        cluster: { nats: nats.url, name, heartbeat: 0.5 },
+      });
       hubs.push(await startServer([], file));
     }
     // Both on the bus: each lists the other.
@@ -99,5 +113,39 @@ describe('one set of users across hubs', { skip }, () => {
     const { token } = (await issued.json()) as { token: string };
     const res = await fetch(`${two.url}/api/me?token=${token}`);
     assert.equal(res.status, 200);
+  });
+
+  it('records a camera on the hub its record.on names, not on its own', async () => {
+    requireInCi(missing);
+    const [one, two] = hubs as [TestServer, TestServer];
+    const auth = { authorization: `Basic ${basic()}` };
+    type Listed = { cameras: { id: string; kind: string; recording: { state: string } | null }[] };
+    const state = await waitFor(
+      async () => {
+        const body = (await (await fetch(`${two.url}/api/cameras`, { headers: auth })).json()) as Listed;
+        const cam = body.cameras.find((c) => c.id === 'cam');
+        return cam?.recording?.state === 'recording' ? cam : undefined;
+      },
+      20_000,
+      "hub 2 recording hub 1's camera",
+    );
+    assert.equal(state.kind, 'remote');
+    const own = (await (await fetch(`${one.url}/api/cameras`, { headers: auth })).json()) as Listed;
+    assert.equal(own.cameras.find((c) => c.id === 'cam')?.recording, null, 'hub 1 does not record it');
+    const cluster = (await (await fetch(`${one.url}/api/cluster`, { headers: auth })).json()) as {
+      cameras: { id: string; pulledBy: string[] }[];
+    };
+    assert.deepEqual(cluster.cameras.find((c) => c.id === 'cam')?.pulledBy, ['hub-2']);
+    // The pictures arrive on hub 2 for its recorder.
+    await waitFor(
+      async () => {
+        const info = (await (await fetch(`${two.url}/api/cluster`, { headers: auth })).json()) as {
+          cameras: { id: string; bus: { unitsIn: number } }[];
+        };
+        return (info.cameras.find((c) => c.id === 'cam')?.bus.unitsIn ?? 0) > 5 || undefined;
+      },
+      15_000,
+      "hub 1's pictures on hub 2",
+    );
   });
 });
