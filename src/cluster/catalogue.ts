@@ -148,6 +148,11 @@ export class Catalogue {
     readonly self: string,
     private readonly heartbeatMs: number,
     private readonly changed: () => void,
+    /** Told when a hub joins, comes back, goes silent or is forgotten (for the log). */
+    private readonly reachability: (
+      hub: string,
+      event: 'joined' | 'reachable' | 'unreachable' | 'forgotten',
+    ) => void = () => {},
   ) {}
 
   /** A heartbeat from another hub (this hub's own are not kept: the registry is the truth for those). */
@@ -155,6 +160,8 @@ export class Catalogue {
     if (beat.hub === this.self) return;
     const before = this.hubs.get(beat.hub);
     this.hubs.set(beat.hub, { beat, lastSeen: now, reachable: true });
+    if (!before) this.reachability(beat.hub, 'joined');
+    else if (!before.reachable) this.reachability(beat.hub, 'reachable');
     if (!before || !before.reachable || before.beat.startedAt !== beat.startedAt || cameraSetChanged(before.beat, beat))
       this.changed();
   }
@@ -167,9 +174,11 @@ export class Catalogue {
       if (silent > FORGET_AFTER_MS) {
         this.hubs.delete(name);
         changed = true;
+        this.reachability(name, 'forgotten');
       } else if (entry.reachable && silent > this.heartbeatMs * MISSED_BEATS) {
         entry.reachable = false;
         changed = true;
+        this.reachability(name, 'unreachable');
       }
     }
     if (changed) this.changed();

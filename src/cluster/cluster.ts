@@ -42,7 +42,15 @@ export class Cluster {
     sessionLink?: SessionLink,
   ) {
     this.name = config.name;
-    this.catalogue = new Catalogue(config.name, config.heartbeatMs, () => this.remote.sync());
+    this.catalogue = new Catalogue(
+      config.name,
+      config.heartbeatMs,
+      () => this.remote.sync(),
+      (hub, event) =>
+        event === 'unreachable'
+          ? log.warn({ hub, event }, 'cluster: hub unreachable (no heartbeat); its cameras are listed as unreachable')
+          : log.info({ hub, event }, `cluster: hub ${event}`),
+    );
     const context = {
       self: config.name,
       heartbeatMs: config.heartbeatMs,

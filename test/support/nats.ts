@@ -28,6 +28,12 @@ export interface NatsConnz {
   subscriptions: number;
 }
 
+/** Where the server runs. */
+export interface NatsPlace {
+  netns?: string;
+  host?: string;
+}
+
 export class NatsServer {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'camrelay-nats-'));
@@ -35,26 +41,44 @@ export class NatsServer {
   private constructor(
     readonly port: number,
     readonly monitorPort: number,
+    private readonly where: NatsPlace,
   ) {}
 
-  static async start(): Promise<NatsServer> {
-    const server = new NatsServer(await freePort(), await freePort());
+  /** On loopback by default; `netns`: inside that network namespace (needs root), on `host` there. */
+  static async start(where: NatsPlace = {}): Promise<NatsServer> {
+    const server = new NatsServer(await freePort(), await freePort(), where);
     await server.run();
     return server;
   }
 
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `nats://${this.where.host ?? '127.0.0.1'}:${this.port}`;
   }
 
   /** Starts it (again, on the same ports) and waits until it accepts connections. */
   async run(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort), '-js', '-sd', this.dir];
-    this.child = spawn(NATS_SERVER, args, { stdio: 'ignore' });
+    const host = this.where.host ?? '127.0.0.1';
+    const args = ['-a', host, '-p', String(this.port), '-m', String(this.monitorPort), '-js', '-sd', this.dir];
+    const netns = this.where.netns;
+    const child = netns
+      ? spawn('ip', ['netns', 'exec', netns, NATS_SERVER, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(NATS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    let log = '';
+    child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}: ${log}`);
+        return /Server is ready/.test(log) || undefined;
+      },
+      10_000,
+      'nats-server to be ready',
+    );
+    if (netns) return;
     await waitFor(
       () =>
         new Promise<boolean | undefined>((resolve) => {
-          const socket = connect(this.port, '127.0.0.1');
+          const socket = connect(this.port, host);
           socket.once('connect', () => {
             socket.destroy();
             resolve(true);
