@@ -45,7 +45,7 @@ export class Cluster {
     this.catalogue = new Catalogue(
       config.name,
       config.heartbeatMs,
-      () => this.remote.sync(),
+      () => this.remote.sync(true),
       (hub, event) =>
         event === 'unreachable'
           ? log.warn({ hub, event }, 'cluster: hub unreachable (no heartbeat); its cameras are listed as unreachable')
@@ -88,6 +88,8 @@ export class Cluster {
       ...(this.sessions?.subscribe(nc) ?? []),
     ];
     this.beat();
+    // Pulls that ended while the bus was away start again now, not after their backoff.
+    this.remote.sync(true);
   }
 
   private disconnected(): void {

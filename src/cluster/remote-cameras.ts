@@ -56,8 +56,12 @@ export class RemoteCameras {
     return this.cameras.get(id);
   }
 
-  /** Follows the catalogue: new cameras added, moved ones re-pulled, gone ones removed when unwatched. */
-  sync(): void {
+  /**
+   * Follows the catalogue: new cameras added, moved ones re-pulled, gone ones removed when unwatched.
+   * `changed`: the catalogue changed (a hub joined, came back, moved a camera): offline pulls retry now
+   * rather than after their backoff.
+   */
+  sync(changed = false): void {
     for (const [id, camera] of this.cameras) {
       // Taken over by a camera of this hub's own.
       if (this.registry.get(id) !== camera.stream) {
@@ -87,7 +91,13 @@ export class RemoteCameras {
         this.recordIfNamed(id, camera);
         camera.source.recheck();
         // Moved (an edge that failed over), or its hub is back: pulled again now, not after the backoff.
-        if (!camera.source.from && camera.stream.state === 'offline' && this.catalogue.place(id)?.reachable)
+        if (
+          changed &&
+          !camera.source.from &&
+          camera.stream.state === 'offline' &&
+          this.context.connection() &&
+          this.catalogue.place(id)?.reachable
+        )
           camera.stream.retryNow();
       } else if (camera.stream.watcherCount === 0) {
         this.cameras.delete(id);
