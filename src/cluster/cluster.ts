@@ -29,6 +29,7 @@ export class Cluster {
   private readonly sessions: SharedSessions | undefined;
   private timer: NodeJS.Timeout | undefined;
   private malformedLogged = 0;
+  private nameClashLogged = 0;
   /** Heartbeats and want requests refused as malformed. */
   malformed = 0;
 
@@ -153,6 +154,18 @@ export class Cluster {
     const parsed = parseBeat(msg.data);
     if (!parsed.ok) return this.malformedMessage('heartbeat', parsed.reason);
     if (msg.subject !== subjects.beat(parsed.message.hub)) return this.malformedMessage('heartbeat', 'subject');
+    if (parsed.message.hub === this.name && parsed.message.startedAt !== this.startedAt) {
+      // Two hubs with one name would take each other's wants and hide each other's cameras.
+      const now = Date.now();
+      if (now - this.nameClashLogged > 60_000) {
+        this.nameClashLogged = now;
+        this.log.error(
+          { hub: this.name },
+          "cluster: another hub uses this hub's name: give each hub its own cluster.name",
+        );
+      }
+      return;
+    }
     this.catalogue.heard(parsed.message);
   }
 
