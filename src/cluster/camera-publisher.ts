@@ -13,6 +13,7 @@ import type { CameraStream } from '../hub/camera-stream.js';
 import type { Consumer } from '../hub/consumer.js';
 import type { AccessUnit, Codec } from '../media/index.js';
 import { encodeBusUnit } from './bus-frame.js';
+import type { BusPressure } from './bus-pressure.js';
 import { subjects } from './subjects.js';
 
 /** A hub's want lapses after this many heartbeats without a renewal. */
@@ -26,14 +27,17 @@ export class CameraPublisher {
   private starting: Promise<void> | undefined;
   bytes = 0;
   units = 0;
-  /** Units that could not go on the bus (not connected, too big). */
+  /** Units that could not go on the bus (not connected, too big, this hub's link to NATS behind). */
   dropped = 0;
+  /** Units are held back until the next keyframe (after the link fell behind). */
+  private waitingForKeyframe = false;
 
   constructor(
     readonly stream: CameraStream,
     private readonly connection: () => NatsConnection | undefined,
     private readonly heartbeatMs: number,
     private readonly log: Logger,
+    private readonly pressure?: BusPressure,
   ) {}
 
   get id(): string {
@@ -99,7 +103,10 @@ export class CameraPublisher {
     const consumer: Consumer = {
       onUnit: (unit) => {
         const nc = this.connection();
-        if (nc) this.publishUnit(nc, subject, unit, true);
+        // Behind on this hub's own link: nothing more is queued; the hubs pulling it resume at a keyframe.
+        if (this.pressure?.congested) this.waitingForKeyframe = true;
+        else if (this.waitingForKeyframe && unit.keyframe) this.waitingForKeyframe = false;
+        if (nc && !this.waitingForKeyframe) this.publishUnit(nc, subject, unit, true);
         else this.dropped++;
       },
     };

@@ -15,6 +15,7 @@ import { subjects, type WantRequest } from './subjects.js';
 import { SERVED_CAMERA_ID, CAMERA_ID } from '../camera-id.js';
 import type { SessionLink } from '../security/index.js';
 import { SharedSessions } from './shared-sessions.js';
+import { BusPressure } from './bus-pressure.js';
 
 export class Cluster {
   readonly name: string;
@@ -27,6 +28,7 @@ export class Cluster {
   private readonly since = new Map<string, number>();
   private subs: { unsubscribe(): void }[] = [];
   private readonly sessions: SharedSessions | undefined;
+  private readonly pressure: BusPressure;
   private timer: NodeJS.Timeout | undefined;
   private malformedLogged = 0;
   private nameClashLogged = 0;
@@ -59,6 +61,7 @@ export class Cluster {
       place: (id: string) => this.catalogue.place(id),
     };
     this.remote = new RemoteCameras(registry, factory, this.catalogue, context, log);
+    this.pressure = new BusPressure(() => this.bus.connection);
     if (sessionLink) this.sessions = new SharedSessions(sessionLink, () => this.bus.connection, config.name);
     this.bus = new BusConnection(
       config,
@@ -69,11 +72,13 @@ export class Cluster {
 
   start(): void {
     this.bus.start();
+    this.pressure.start();
     this.timer = setInterval(() => this.tick(), this.config.heartbeatMs);
     this.timer.unref();
   }
 
   private connected(nc: NatsConnection): void {
+    this.pressure.reset();
     for (const sub of this.subs) sub.unsubscribe();
     this.subs = [
       nc.subscribe(subjects.beats, {
@@ -197,7 +202,13 @@ export class Cluster {
     }
     if (!publisher || this.registry.get(want.camera) !== publisher.stream) {
       publisher?.stop();
-      publisher = new CameraPublisher(stream, () => this.bus.connection, this.config.heartbeatMs, this.log);
+      publisher = new CameraPublisher(
+        stream,
+        () => this.bus.connection,
+        this.config.heartbeatMs,
+        this.log,
+        this.pressure,
+      );
       this.publishers.set(want.camera, publisher);
     }
     try {
@@ -252,7 +263,15 @@ export class Cluster {
         state: s.state,
         reachable: true,
         pulledBy: p?.active ? p.hubs() : [],
-        bus: { bytesOut: p?.bytes ?? 0, unitsOut: p?.units ?? 0, bytesIn: 0, unitsIn: 0, gaps: 0, rejected: 0 },
+        bus: {
+          bytesOut: p?.bytes ?? 0,
+          unitsOut: p?.units ?? 0,
+          dropped: p?.dropped ?? 0,
+          bytesIn: 0,
+          unitsIn: 0,
+          gaps: 0,
+          rejected: 0,
+        },
       });
     }
     for (const id of this.catalogue.cameraIds()) {
@@ -270,6 +289,7 @@ export class Cluster {
         bus: {
           bytesOut: published?.bytes ?? 0,
           unitsOut: published?.units ?? 0,
+          dropped: 0,
           bytesIn: pulled?.tally.bytes ?? 0,
           unitsIn: pulled?.tally.units ?? 0,
           gaps: pulled?.tally.gaps ?? 0,
@@ -288,11 +308,13 @@ export class Cluster {
       hubs,
       cameras,
       malformed: this.malformed,
+      congestions: this.pressure.congestions,
     };
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.pressure.stop();
     for (const p of this.publishers.values()) p.stop();
     for (const c of this.remote.all()) await c.source.stop();
     this.remote.close();
@@ -329,7 +351,18 @@ export interface ClusterInfo {
     /** A camera of this hub with the same id hides it here. */
     shadowed?: boolean;
     /** Owner's figures (bytes and units published once for the cluster); this hub's (what it took). */
-    bus: { bytesOut: number; unitsOut: number; bytesIn: number; unitsIn: number; gaps: number; rejected: number };
+    bus: {
+      bytesOut: number;
+      unitsOut: number;
+      /** This hub's own cameras: units not put on the bus (its link to NATS behind, or not connected). */
+      dropped: number;
+      bytesIn: number;
+      unitsIn: number;
+      gaps: number;
+      rejected: number;
+    };
   }[];
   malformed: number;
+  /** Times this hub's own link to NATS fell behind (its cameras then left the bus until the next keyframe). */
+  congestions: number;
 }

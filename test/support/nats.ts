@@ -90,6 +90,11 @@ export class NatsServer {
     );
   }
 
+  /** SIGSTOP / SIGCONT: a server that stops answering without closing anything (a stalled link). */
+  pause(paused: boolean): void {
+    this.child?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** SIGKILL; resolves once it has exited. */
   async kill(): Promise<void> {
     const child = this.child;
