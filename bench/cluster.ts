@@ -136,6 +136,10 @@ export async function runClusterPasses({ root, quick, warmupMs, measureMs }: Cli
     const seconds = (performance.now() - t0) / 1000;
     const cpu = hubs.map((h, i) => (cpuSeconds(h.proc.pid) - cpu0[i]!) / seconds);
     const bus1 = { a: await connection(nats, 'hub-a'), varz: await nats.varz(), camera: await trackBytes() };
+    const clusterA = (await (await fetch(`${a.url}api/cluster`)).json()) as {
+      congestions: number;
+      cameras: { id: string; pulledBy: string[]; bus: { dropped: number; catchUps: number } }[];
+    };
     const results = await Promise.all(loads);
     const sentByA = (bus1.a.in_bytes - bus0.a.in_bytes) / seconds;
     const delivered = (bus1.varz.out_bytes! - bus0.varz.out_bytes!) / seconds;
@@ -160,7 +164,10 @@ export async function runClusterPasses({ root, quick, warmupMs, measureMs }: Cli
       `cluster bus (nats /connz, /varz): hub A published ${kbit(sentByA)} for a camera of ${kbit(bitrate)} ` +
         `(${(sentByA / bitrate).toFixed(2)}× its bitrate, once for the cluster); the server delivered ${kbit(delivered)} ` +
         `(${(delivered / bitrate).toFixed(2)}× the bitrate, heartbeats included) for 2 hubs wanting it, ` +
-        `${viewers * 2} remote viewers; target bitrate × 2: ${delivered <= expected * 1.15 && delivered >= expected * 0.85 ? 'met' : 'MISSED'}`,
+        `${viewers * 2} remote viewers (hub A's link to NATS behind ${clusterA.congestions} times, ` +
+        `${clusterA.cameras.find((c) => c.id === 'cam')?.bus.dropped ?? 0} units kept off the bus, ` +
+        `${clusterA.cameras.find((c) => c.id === 'cam')?.bus.catchUps ?? 0} catch-ups in all); ` +
+        `target bitrate × 2: ${delivered <= expected * 1.15 && delivered >= expected * 0.85 ? 'met' : 'MISSED'}`,
     );
     await sleep(1000);
 

@@ -29,6 +29,8 @@ export class CameraPublisher {
   units = 0;
   /** Units that could not go on the bus (not connected, too big, this hub's link to NATS behind). */
   dropped = 0;
+  /** Groups of pictures sent to hubs that joined (each about a second of the camera). */
+  catchUps = 0;
   /** Units are held back until the next keyframe (after the link fell behind). */
   private waitingForKeyframe = false;
 
@@ -68,6 +70,7 @@ export class CameraPublisher {
       const subject = subjects.catchUp(hub, this.stream.id);
       const codec = this.codec;
       const sendTo: Consumer = { onUnit: (unit) => nc && this.publishUnit(nc, subject, unit, false) };
+      this.catchUps++;
       this.stream.catchUp(sendTo, codec);
     }
   }

@@ -267,6 +267,7 @@ export class Cluster {
           bytesOut: p?.bytes ?? 0,
           unitsOut: p?.units ?? 0,
           dropped: p?.dropped ?? 0,
+          catchUps: p?.catchUps ?? 0,
           bytesIn: 0,
           unitsIn: 0,
           gaps: 0,
@@ -290,6 +291,7 @@ export class Cluster {
           bytesOut: published?.bytes ?? 0,
           unitsOut: published?.units ?? 0,
           dropped: 0,
+          catchUps: 0,
           bytesIn: pulled?.tally.bytes ?? 0,
           unitsIn: pulled?.tally.units ?? 0,
           gaps: pulled?.tally.gaps ?? 0,
@@ -356,6 +358,8 @@ export interface ClusterInfo {
       unitsOut: number;
       /** This hub's own cameras: units not put on the bus (its link to NATS behind, or not connected). */
       dropped: number;
+      /** This hub's own cameras: groups of pictures sent to hubs as they joined. */
+      catchUps: number;
       bytesIn: number;
       unitsIn: number;
       gaps: number;
