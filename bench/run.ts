@@ -39,6 +39,7 @@ import { runRecordingPasses } from './recording.js';
 import { runMediaClockPasses } from './media-clock.js';
 import { runAudioPasses } from './av-sync.js';
 import { runRelayPasses } from './netns-relay.js';
+import { runClusterPasses } from './cluster.js';
 import { runAdaptPasses } from './netns-adapt.js';
 import { runRtspPasses } from './rtsp.js';
 import type { PlayerPlan, PlayerResult } from './player-plan.js';
@@ -484,6 +485,11 @@ netnsLines.push(...(await runRelayPasses({ root: ROOT, clip, quick, warmupMs: WA
 netnsLines.push(...(await runAdaptPasses({ root: ROOT, clip, quick })));
 // RTSP: 100 TCP clients against ws H.264 viewers, a client behind 2 Mbit/s, the first picture (bench/rtsp.ts)
 netnsLines.push('', ...(await runRtspPasses({ root: ROOT, quick })));
+// several hubs over NATS: viewers on three hubs of one camera, the bus traffic, edge failover (bench/cluster.ts)
+netnsLines.push(
+  '',
+  ...(await runClusterPasses({ root: ROOT, clip, quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })),
+);
 // recording: its CPU per passthrough H.264 camera (off vs on), 16 recorded cameras, bytes on disk (bench/recording.ts)
 netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 netnsLines.push('', ...(await runMediaClockPasses({ quick })));

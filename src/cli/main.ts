@@ -59,7 +59,7 @@ program
   .option('--allow-anonymous', 'serve a non-loopback address without any credentials (trusted networks only)')
   .option(
     '--publish-to <url>',
-    'also publish the cameras to a hub, e.g. wss://hub.example.net:8443 (with --name, --token)',
+    'also publish the cameras to a hub, e.g. wss://hub.example.net:8443 (with --name, --token); several, comma-separated: hubs of a cluster, tried in turn',
   )
   .option('--name <edge>', 'the edge name to publish as')
   .option('--token <token>', 'the publish token (or CAMRELAY_PUBLISH_TOKEN)')
@@ -123,7 +123,7 @@ program
 program
   .command('publish')
   .description("publish this machine's cameras to a hub over one outbound connection (works from behind NAT)")
-  .option('--hub <url>', 'the hub, e.g. wss://hub.example.net:8443')
+  .option('--hub <url>', 'the hub, e.g. wss://hub.example.net:8443 (several, comma-separated: tried in turn)')
   .option('--name <edge>', 'the edge name to publish as')
   .option('--token <token>', 'the publish token (or CAMRELAY_PUBLISH_TOKEN)')
   .option('--ca <file>', "a CA certificate (PEM) to trust for the hub, besides the system's")

@@ -22,7 +22,7 @@ async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
 
   edge.start();
   process.stderr.write(
-    `camrelay: publishing ${config.cameras.map((c) => c.id).join(', ')} to ${target.hub} as "${target.name}"\n`,
+    `camrelay: publishing ${config.cameras.map((c) => c.id).join(', ')} to ${(target.hubs ?? [target.hub]).join(', ')} as "${target.name}"\n`,
   );
   return edge;
 }

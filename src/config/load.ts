@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { parseCameraArgument, parseSource } from './camera-source.js';
 import { closestKey } from './closest-key.js';
 import { serverSecurityShape } from '../security/config.js';
+import { ClusterConfigError, settleCluster } from '../cluster/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
 import { settleRtsp } from '../outputs/rtsp/config.js';
 import { settleRecord, settleRecordings, type RecordOptions } from '../recording/config.js';
@@ -178,7 +179,8 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
   }
   // The embedded default: a test pattern, so a first start shows live video on any machine
   // (not on a hub that serves only what edges publish: their cameras would share a grid with it).
-  const hubOnly = file.publishers.length > 0 || (cli.publishers?.length ?? 0) > 0;
+  // Nor on a hub of a cluster: it lists the other hubs' cameras.
+  const hubOnly = file.publishers.length > 0 || (cli.publishers?.length ?? 0) > 0 || file.cluster !== undefined;
   if (cameras.length === 0 && !hubOnly) cameras.push(settleCamera('testsrc', 'Test pattern', 'testsrc', defaults));
   if (cli.port !== undefined && (!Number.isInteger(cli.port) || cli.port < 0 || cli.port > 65535)) {
     throw new ConfigError(`--port: got ${show(cli.port)}, expected a whole number from 0 to 65535`);
@@ -202,9 +204,24 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
     throw new ConfigError(`--rtsp-port: got ${show(cli.rtspPort)}, expected a whole number from 0 to 65535`);
   }
   const rtsp = settleRtsp(file.rtsp, cli.rtspPort, cli.host ?? file.server.host);
+  const cluster = await settleCluster(file.cluster).catch((err: unknown) => {
+    throw err instanceof ClusterConfigError ? new ConfigError(err.message) : err;
+  });
+  // `record.on`: another hub of the cluster records the camera; this one does not.
+  for (const camera of cameras) {
+    const on = camera.record?.on;
+    if (on === undefined) continue;
+    if (!cluster)
+      throw new ConfigError(
+        `cameras ${camera.id}: record.on: got ${JSON.stringify(on)}, but this hub has no cluster: section (record.on names another hub of its cluster)`,
+      );
+    if (on === cluster.name) delete camera.record!.on;
+  }
+  if (cluster) cluster.recordsForOthers = file.recordings !== undefined;
   const tls = file.server.tls;
   return {
     ...(rtsp ? { rtsp } : {}),
+    ...(cluster ? { cluster } : {}),
     host: cli.host ?? file.server.host,
     port: cli.port ?? file.server.port,
     logLevel: cli.logLevel ?? file.log.level,

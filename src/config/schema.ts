@@ -16,6 +16,7 @@ import {
   type PublishTarget,
 } from '../relay/config.js';
 import { rtspSchema, type RtspConfig } from '../outputs/rtsp/config.js';
+import { clusterSchema, type ClusterConfig } from '../cluster/config.js';
 import { recordingsSchema, recordSchema, type CameraRecordConfig, type RecordingsConfig } from '../recording/config.js';
 
 /** pino's levels, the file's `log.level` and --log-level alike. */
@@ -86,6 +87,8 @@ export const configSchema = z
     recordings: recordingsSchema.optional(),
     // Every camera as an RTSP stream (src/outputs/rtsp); off unless present.
     rtsp: rtspSchema.optional(),
+    // Several hubs as one (src/cluster): the NATS servers they meet on, this hub's name.
+    cluster: clusterSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -151,6 +154,8 @@ export interface ServerConfig {
   recordings?: RecordingsConfig;
   /** The RTSP server (`rtsp:`, --rtsp-port); off when undefined. */
   rtsp?: RtspConfig;
+  /** This hub's part in a cluster of hubs (`cluster:`); none: a hub on its own. */
+  cluster?: ClusterConfig;
 }
 
 export const CAMERA_DEFAULTS = {

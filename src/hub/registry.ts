@@ -8,6 +8,12 @@ export class CameraRegistry {
   readonly viewerEvents = new ViewerEvents();
 
   add(stream: CameraStream): void {
+    const old = this.streams.get(stream.id);
+    // Another hub's camera (src/cluster) gives way to one of this hub's own: an edge that failed over here.
+    if (old && old.kind === 'remote' && stream.kind !== 'remote') {
+      this.streams.delete(stream.id);
+      void old.close();
+    }
     if (this.streams.has(stream.id)) throw new Error(`camera ${stream.id} exists already`);
     this.streams.set(stream.id, stream);
     stream.viewerEvents = this.viewerEvents;
@@ -31,11 +37,13 @@ export class CameraRegistry {
   /**
    * Camera N of mjpg-streamer's numbering (`?action=stream_N`): this server's
    * own cameras first, in configuration order, then cameras relayed from
-   * edges. Relayed cameras coming and going never move the server's own.
+   * edges and other hubs' cameras. Those coming and going never move the server's own.
    */
   byNumber(index: number): CameraStream | undefined {
     const all = this.list();
-    return [...all.filter((s) => s.kind !== 'relay'), ...all.filter((s) => s.kind === 'relay')][index];
+    // Other hubs' cameras (src/cluster, kind `remote`) come and go too: after this server's own.
+    const visiting = (s: CameraStream) => s.kind === 'relay' || s.kind === 'remote';
+    return [...all.filter((s) => !visiting(s)), ...all.filter(visiting)][index];
   }
 
   first(): CameraStream | undefined {

@@ -69,8 +69,13 @@ const recordObject = z.strictObject(
       .max(36_500, 'expected days, more than 0 and at most 36500')
       .optional(),
     retain_size: size.optional(),
+    /** Several hubs (src/cluster): the hub that records the camera, when not the one that has it. */
+    on: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,64}$/, 'a hub name of 1 to 64 characters from a-z 0-9 _ -')
+      .optional(),
   },
-  { error: 'expected true, false or { enabled, retain_days, retain_size }' },
+  { error: 'expected true, false or { enabled, retain_days, retain_size, on }' },
 );
 
 /** `record: true|false` is short for `record: { enabled: true|false }`. */
@@ -120,6 +125,8 @@ export interface CameraRecordConfig {
   retainBytes?: number;
   /** A camera an edge publishes: most bytes all of that edge's cameras may take (publishers[].record.max_size). */
   edgeMaxBytes?: number;
+  /** Several hubs: the hub that records it (`record.on`), when another than the one that has it. */
+  on?: string;
 }
 
 /** The store, settled. */
@@ -160,6 +167,7 @@ export function settleRecord(
   return {
     retainDays: merged.retain_days ?? RECORD_DEFAULTS.retainDays,
     ...(merged.retain_size !== undefined ? { retainBytes: merged.retain_size } : {}),
+    ...(own?.on !== undefined ? { on: own.on } : {}),
   };
 }
 
@@ -170,6 +178,8 @@ export function settlePublisherRecord(
 ): CameraRecordConfig | undefined {
   const { max_size, ...camera } = own ?? {};
   const settled = settleRecord(defaults, own ? camera : undefined);
+  // An edge's cameras are recorded by the hub they are published to: `on` is for a hub's own cameras.
+  if (settled) delete settled.on;
   return settled && max_size !== undefined ? { ...settled, edgeMaxBytes: max_size } : settled;
 }
 

@@ -61,7 +61,8 @@ const edgeName = z.string().regex(CAMERA_ID, `an edge name of ${CAMERA_ID_RULE}`
 const hubUrl = z.string().regex(/^wss?:\/\/[^/]/i, 'a hub URL like wss://hub.example.net:8443');
 
 export const publishSchema = z.strictObject({
-  hub: hubUrl,
+  /** One hub, or several (hubs of a cluster, src/cluster): the edge uses one at a time and moves on when it fails. */
+  hub: z.union([hubUrl, z.array(hubUrl).min(1).max(16)]),
   name: edgeName,
   token: z.string().min(16, 'a publish token (at least 16 characters; `camrelay hash-token` makes one)').max(512),
   ca: z.string().min(1).optional(),
@@ -104,7 +105,10 @@ export const publishersSchema = z
 
 /** Where and as whom this server publishes its cameras. The token never goes to a log. */
 export interface PublishTarget {
+  /** The first hub. */
   hub: string;
+  /** Every hub, in the order tried (the first is `hub`): the edge moves to the next when one fails. */
+  hubs?: string[];
   name: string;
   token: string;
   /** PEM of a CA to trust for the hub's certificate, besides the system's. */
@@ -207,7 +211,10 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
     else publishers.push(entry);
   }
 
-  const hub = cli.publishTo ?? file.publish?.hub;
+  // --publish-to takes a comma-separated list; publish.hub a URL or a list of them.
+  const hubList = cli.publishTo !== undefined ? cli.publishTo.split(',').map((h) => h.trim()) : file.publish?.hub;
+  const hubs = typeof hubList === 'string' ? [hubList] : hubList;
+  const hub = hubs?.[0];
   const name = cli.name ?? file.publish?.name;
   const caPath = cli.ca ?? file.publish?.ca;
   if (
@@ -228,9 +235,10 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
       cli.token !== undefined ? '--token' : cli.envToken !== undefined ? 'CAMRELAY_PUBLISH_TOKEN' : 'publish.token';
     throw new RelayConfigError(`${from}: got a token hash (sha256:…), expected the token: ${WHICH_IS_WHICH}`);
   }
+  const badHub = hubs?.find((h) => !hubUrl.safeParse(h).success);
   const check = z
     .strictObject({ hub: hubUrl, name: edgeName, token: publishSchema.shape.token })
-    .safeParse({ hub, name, token });
+    .safeParse({ hub: badHub ?? hub, name, token });
   if (!check.success) {
     const missing = [
       hub === undefined && 'the hub URL (--hub/--publish-to or publish.hub)',
@@ -240,7 +248,8 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
     if (missing.length) throw new RelayConfigError(`publishing needs ${missing.join(', ')}`);
     const issue = check.error.issues[0]!;
     // Never echo the token itself.
-    const shown = issue.path[0] === 'token' ? '(hidden)' : JSON.stringify(issue.path[0] === 'hub' ? hub : name);
+    const shown =
+      issue.path[0] === 'token' ? '(hidden)' : JSON.stringify(issue.path[0] === 'hub' ? (badHub ?? hub) : name);
     throw new RelayConfigError(
       `publish ${String(issue.path[0])}: got ${shown}, expected ${issue.message.replace(/^Invalid input: /, '')}`,
     );
@@ -255,7 +264,15 @@ export async function settleRelay(file: RelayFileSection, cli: RelayCommandLine)
       );
     }
   }
-  return { publishers, publish: { ...check.data, ...(ca ? { ca, caPath } : {}), ...(codec ? { codec } : {}) } };
+  return {
+    publishers,
+    publish: {
+      ...check.data,
+      ...(hubs && hubs.length > 1 ? { hubs } : {}),
+      ...(ca ? { ca, caPath } : {}),
+      ...(codec ? { codec } : {}),
+    },
+  };
 }
 
 /** How the hub runs the cameras edges publish: from camera_defaults (always on demand). */

@@ -46,6 +46,14 @@ export function nominalFps(cameras: readonly { id: string; spec: SourceSpec }[])
   return fps;
 }
 
+/** With several hubs, how soon the next is tried after one failed. */
+const ANOTHER_HUB_DELAY_MS = 200;
+
+function shownHub(hub: string): string {
+  const url = new URL(hub);
+  return `${url.origin}${url.pathname === '/' ? '' : url.pathname}`;
+}
+
 export class EdgePublisher {
   private readonly backoff: Backoff;
   private readonly channels = new Map<string, number>();
@@ -56,8 +64,11 @@ export class EdgePublisher {
   private attempts = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
-  /** The hub for logs: no user info or query, whatever the URL held. */
-  private readonly hubShown: string;
+  /** The hubs to try, in order (one, or a cluster's), and the one in use now. */
+  private readonly hubs: string[];
+  private hubIndex = 0;
+  /** Failures in a row since a session last worked: past one round of the hubs, the backoff applies. */
+  private failuresInRow = 0;
 
   constructor(
     private readonly registry: CameraRegistry,
@@ -66,13 +77,18 @@ export class EdgePublisher {
     private readonly options: EdgeOptions = {},
   ) {
     this.backoff = new Backoff(options.backoffInitialMs ?? 1000, options.backoffMaxMs ?? 30_000);
-    const url = new URL(target.hub);
-    this.hubShown = `${url.origin}${url.pathname === '/' ? '' : url.pathname}`;
-    if (/^ws:/i.test(target.hub))
-      log.warn(
-        { hub: this.hubShown },
-        'publishing over ws:// sends the token and the video unencrypted; use wss:// across networks',
-      );
+    this.hubs = target.hubs?.length ? target.hubs : [target.hub];
+    for (const hub of this.hubs)
+      if (/^ws:/i.test(hub))
+        log.warn(
+          { hub: shownHub(hub) },
+          'publishing over ws:// sends the token and the video unencrypted; use wss:// across networks',
+        );
+  }
+
+  /** The hub in use (or tried next), for logs: no user info or query, whatever the URL held. */
+  private get hubShown(): string {
+    return shownHub(this.hubs[this.hubIndex]!);
   }
 
   get state(): EdgeState {
@@ -128,7 +144,7 @@ export class EdgePublisher {
     this.reconnectTimer = undefined;
     this.stateValue = 'connecting';
     this.attempts++;
-    const url = publishUrl(this.target.hub, this.target.name);
+    const url = publishUrl(this.hubs[this.hubIndex]!, this.target.name);
     this.log.info({ hub: this.hubShown, edge: this.target.name, attempt: this.attempts }, 'connecting to hub');
     this.session = new EdgeSession(this, url, this.target, this.log, {
       window: this.options.window ?? DEFAULT_UPLINK_WINDOW,
@@ -143,10 +159,23 @@ export class EdgePublisher {
     if (this.closed) return;
     const { failure, established, code, reason } = outcome;
     // A session that worked resets the backoff, unless the hub refused it on policy (that would recur).
-    if (established && code !== RelayClose.POLICY_VIOLATION && code !== RelayClose.MESSAGE_TOO_BIG)
+    if (established && code !== RelayClose.POLICY_VIOLATION && code !== RelayClose.MESSAGE_TOO_BIG) {
       this.backoff.reset();
-    const delay = this.backoff.next();
-    const fields = { hub: this.hubShown, retryInMs: delay };
+      this.failuresInRow = 0;
+    }
+    // With several hubs (a cluster), the next one is tried at once, its cameras back within seconds; the
+    // backoff applies once every hub has failed in a row.
+    const failedHub = this.hubShown;
+    this.failuresInRow++;
+    let delay: number;
+    if (this.hubs.length > 1 && this.failuresInRow < this.hubs.length) {
+      delay = ANOTHER_HUB_DELAY_MS;
+    } else {
+      delay = this.backoff.next();
+      this.failuresInRow = 0;
+    }
+    if (this.hubs.length > 1) this.hubIndex = (this.hubIndex + 1) % this.hubs.length;
+    const fields = { hub: failedHub, retryInMs: delay, ...(this.hubs.length > 1 ? { next: this.hubShown } : {}) };
     if (established) {
       if (code === RelayClose.POLICY_VIOLATION && reason === 'replaced') {
         this.log.error(

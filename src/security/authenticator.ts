@@ -52,7 +52,13 @@ export class Authenticator {
     if (token !== undefined) return fail('token must be given once');
     const cookie = request.cookies?.[SESSION_COOKIE];
     if (cookie) {
-      const principal = this.sessions.get(cookie);
+      const principal =
+        this.sessions.get(cookie) ??
+        // Issued by another hub of the cluster (the same users on every hub).
+        (await this.sessions.fromPeers(cookie, (name) => {
+          const user = this.config.auth.users.find((u) => u.name === name);
+          return user ? userPrincipal(user) : undefined;
+        }));
       return principal ? { ok: true, principal } : fail('session expired or ended: log in again');
     }
     return undefined;

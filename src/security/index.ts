@@ -23,7 +23,7 @@ import { normaliseForwarded, ownOrigin, refuseCrossSite, trustedProxy } from './
 import { ruleFor, type Rule } from './policy.js';
 import { mayWatchAnyRecordings, mayWatchRecordings, maySeeCamera, type Access, type Principal } from './principal.js';
 import { accountRoutes } from './routes.js';
-import { SessionStore } from './sessions.js';
+import { SessionStore, type SessionLink } from './sessions.js';
 import { ShareLinks } from './share-links.js';
 import { ViewerLimits } from './viewer-limits.js';
 import { streamAccess } from './stream-access.js';
@@ -45,23 +45,27 @@ declare module 'fastify' {
   }
 }
 
+export { SessionLink, type SessionPeers } from './sessions.js';
+
 export interface SecurityOptions {
   config: SecurityConfig;
   registry: CameraRegistry;
   /** The address the server binds to (for the DNS-rebinding check of open, loopback-only servers). */
   host: string;
+  /** A cluster's hubs share login sessions through it (src/cluster). */
+  sessionLink?: SessionLink;
 }
 
 /** Everyone is an admin where no credentials are configured (loopback, or --allow-anonymous). */
 const ANONYMOUS: Principal = { kind: 'anonymous', name: 'anonymous', role: 'admin' };
 
 export const security = fp<SecurityOptions>(
-  async (app: FastifyInstance, { config, registry, host }) => {
+  async (app: FastifyInstance, { config, registry, host, sessionLink }) => {
     const open = !authConfigured(config);
     // Open and on loopback, the server's only guard is that other machines can't reach it; a web
     // page could still, through DNS rebinding, unless requests must name a loopback host.
     const loopbackOnly = open && isLoopback(host);
-    const sessions = new SessionStore(config.auth.session_ttl * 1000);
+    const sessions = new SessionStore(config.auth.session_ttl * 1000, sessionLink);
     const shareSecret = process.env.CAMRELAY_SHARE_SECRET || config.auth.share_secret;
     const shares = new ShareLinks(shareSecret, config.auth.share_max_lifetime);
     const limiter = new LoginLimiter(config.limits.login_attempts, config.limits.lockout * 1000);

@@ -79,6 +79,8 @@ export const POLICY: Record<string, Rule> = {
   // Relay: edges authenticate with their own publish tokens (src/relay); the list is for admins.
   'GET /api/publish': { access: 'publisher' },
   'GET /api/publishers': { access: 'server' },
+  // Several hubs (src/cluster): the hubs, who owns what, the bus traffic; for admins.
+  'GET /api/cluster': { access: 'server' },
 };
 
 /** The rule for a route; HEAD routes (added by Fastify for every GET) share the GET's. */

@@ -16,7 +16,7 @@ import { installErrorHandlers } from '../outputs/http-errors.js';
 import { metricsRoutes } from '../outputs/metrics/index.js';
 import { snapshotRoutes } from '../outputs/snapshot/index.js';
 import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
-import { recordingAccess, requestMaySee, security } from '../security/index.js';
+import { recordingAccess, requestMaySee, security, SessionLink } from '../security/index.js';
 import { playbackRoutes } from '../playback/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
@@ -29,6 +29,7 @@ import { trackConnections } from './connections.js';
 import { faviconRoute } from './favicon.js';
 import { answerPlainRequestsToWebSockets } from './upgrade-required.js';
 import { startRtspServer, type RtspServer } from '../outputs/rtsp/index.js';
+import { addClusterMetrics, clusterRoutes, startCluster, type RecordElsewhere } from '../cluster/index.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -52,6 +53,23 @@ function indexModuleLoads(log: Logger): boolean {
     log.error(`recording is off: ${(err as Error).message}`);
     return false;
   }
+}
+
+function withoutRecord(camera: ServerConfig['cameras'][number]): ServerConfig['cameras'][number] {
+  const rest = { ...camera };
+  delete rest.record;
+  return rest;
+}
+
+/** This hub's cameras that another hub records (`record: { on: hub }`), for the catalogue. */
+function recordElsewhere(cameras: ServerConfig['cameras']): Map<string, RecordElsewhere> {
+  const map = new Map<string, RecordElsewhere>();
+  for (const c of cameras) {
+    if (!c.record?.on) continue;
+    const { retainDays, retainBytes } = c.record;
+    map.set(c.id, { on: c.record.on, record: { retainDays, ...(retainBytes !== undefined ? { retainBytes } : {}) } });
+  }
+  return map;
 }
 
 export async function buildServer(config: ServerConfig, log: Logger, registry?: CameraRegistry): Promise<Server> {
@@ -81,15 +99,20 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
   installErrorHandlers(app);
   answerPlainRequestsToWebSockets(app);
   // First: every route registered after it is checked against src/security/policy.ts.
-  await app.register(security, { config: config.security, registry, host: config.host });
+  // A cluster's hubs share login sessions through the link (src/cluster).
+  const sessionLink = new SessionLink();
+  await app.register(security, { config: config.security, registry, host: config.host, sessionLink });
   const startedAt = Date.now();
   // Cross-network viewing: edges publish cameras here; with `publish:` this server is an edge too.
   const relay = new Relay(config, registry, cameras, log);
   // Continuous recording (src/recording): one recorder per camera with `record:`. Its index's
   // native module is loaded only here: without it, nothing records, and live view goes on.
+  // A camera whose `record.on` names another hub of the cluster is recorded there, not here.
+  const recordedHere = config.cameras.map((c) => (c.record?.on ? withoutRecord(c) : c));
+  const recordsForOthers = config.cluster?.recordsForOthers === true;
   const recordings =
-    config.recordings && wantsStore(config) && indexModuleLoads(log)
-      ? await RecordingStore.open({ config: config.recordings, cameras: config.cameras, registry, log })
+    config.recordings && (wantsStore({ ...config, cameras: recordedHere }) || recordsForOthers) && indexModuleLoads(log)
+      ? await RecordingStore.open({ config: config.recordings, cameras: recordedHere, registry, log })
       : undefined;
   // An edge whose `publishers:` entry says `record`: the hub records its cameras while they are published.
   if (recordings) {
@@ -100,6 +123,13 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       removed: (id) => void recordings.detach(id, 'no longer published by its edge'),
     });
   }
+  // Several hubs as one (src/cluster): the other hubs' cameras join the registry as `remote` cameras.
+  if (config.publishedCameras) cameras.remoteTiming = config.publishedCameras;
+  const cluster = config.cluster
+    ? startCluster(config.cluster, registry, cameras, log, recordElsewhere(config.cameras), sessionLink)
+    : undefined;
+  if (cluster && recordings && recordsForOthers) cluster.remote.recorder = recordings;
+  await app.register(clusterRoutes, { cluster });
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });
   // Recorded video: ranges, exports as one MP4, thumbnails (src/playback).
@@ -115,6 +145,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       relay.publishers.addMetrics(register);
       addTranscoderMetrics(register, cameras.slots);
       recordings?.addMetrics(register);
+      if (cluster) addClusterMetrics(register, () => cluster.info());
     },
   });
   // Sized for publishers' frames (src/relay); viewer endpoints close messages over 4 KiB with 1009 themselves.
@@ -171,6 +202,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       const cut = setTimeout(() => connections.destroyAll(), SHUTDOWN_GRACE_MS);
       await app.close();
       clearTimeout(cut);
+      await cluster?.close();
       // Before the cameras stop: each open segment ends cleanly, its index row updated.
       await recordings?.close();
       await registry.close();

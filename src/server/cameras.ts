@@ -9,6 +9,7 @@ import { createTranscoder, type TranscodeOptions } from '../ffmpeg/transcoder.js
 import { defaultBitrate } from '../ffmpeg/encoders.js';
 import type { TranscoderFactory } from '../hub/derived-track.js';
 import type { PublishedCameraFactory, PublishedCameraSpec } from '../relay/published-cameras.js';
+import type { RemoteCameraFactory } from '../cluster/index.js';
 import type { FrameSource } from '../sources/source.js';
 import { RUNGS, rungKbps } from '../hub/rungs.js';
 import { TranscoderSlots } from '../hub/transcoder-slots.js';
@@ -50,7 +51,7 @@ export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
  * while that track has consumers). Every camera it builds takes its transcoders from the same hub-wide
  * `slots` (limits.transcoders): edges' cameras from the edges' share of them.
  */
-export class CameraFactory implements PublishedCameraFactory {
+export class CameraFactory implements PublishedCameraFactory, RemoteCameraFactory {
   constructor(
     private readonly log: Logger,
     readonly slots = new TranscoderSlots(),
@@ -116,6 +117,32 @@ export class CameraFactory implements PublishedCameraFactory {
       this.log,
     );
   }
+
+  /**
+   * A camera another hub of the cluster owns (kind `remote`, src/cluster): its units come over the bus, on
+   * demand; its derived tracks are made here, from the edges' share of the transcoders.
+   */
+  remote(
+    camera: { id: string; name: string; expectedSize?: { width: number; height: number } },
+    source: FrameSource,
+  ): CameraStream {
+    return new CameraStream(
+      {
+        ...camera,
+        ...this.remoteTiming,
+        kind: 'remote',
+        alwaysOn: false,
+        transcoders: transcoderFactory({ label: camera.id, maxUnitBytes: MAX_FRAME_BYTES }, this.log),
+        transcoderPool: this.slots.pool('edge'),
+      },
+      source,
+      renderPlaceholder,
+      this.log,
+    );
+  }
+
+  /** Remote cameras' timing: camera_defaults, as for the cameras edges publish. */
+  remoteTiming = { idleGraceMs: 10_000, stallTimeoutMs: 5000, snapshotTimeoutMs: 5000 };
 }
 
 /** How this camera's derived tracks are made: its JPEG quality, its H.264 encoder settings. */

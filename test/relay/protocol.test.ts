@@ -208,6 +208,18 @@ describe('relay wiring', () => {
       /hub URL/,
     );
     await assert.rejects(loadConfig({ publishers: ['yard'] }), /--publisher: expected EDGE=TOKEN/);
+    // Several hubs (a cluster's): tried in turn; a bad one named.
+    const several = await loadConfig({
+      publishTo: 'wss://hub-a:8443, wss://hub-b:8443',
+      name: 'shed',
+      token: 'secret-token-0123456789',
+    });
+    assert.equal(several.publish?.hub, 'wss://hub-a:8443');
+    assert.deepEqual(several.publish?.hubs, ['wss://hub-a:8443', 'wss://hub-b:8443']);
+    await assert.rejects(
+      loadConfig({ publishTo: 'wss://hub-a:8443,http://hub-b', name: 'shed', token: 'secret-token-0123456789' }),
+      /publish hub: got "http:\/\/hub-b"/,
+    );
     assert.deepEqual(config.cameras, [], 'a hub gets no test pattern of its own');
     // The environment's token alone does not turn publishing on.
     assert.equal((await loadConfig({ envToken: 'secret-token-0123456789' })).publish, undefined);

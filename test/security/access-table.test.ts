@@ -124,6 +124,8 @@ const TABLE: Row[] = [
   // Edges authenticate with publish tokens only: no viewer or admin credential opens it.
   { route: 'GET /api/publish', path: '/api/publish', ws: true, expect: publicRoute(401) },
   { route: 'GET /api/publishers', path: '/api/publishers', expect: adminRoute(200) },
+  // Several hubs (src/cluster): for admins; 404 on a hub without `cluster:`, as this one.
+  { route: 'GET /api/cluster', path: '/api/cluster', expect: adminRoute(404) },
 ];
 
 let t: TestServer;
