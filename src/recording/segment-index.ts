@@ -305,6 +305,11 @@ export class IndexDb {
     this.db.prepare('DELETE FROM gaps WHERE camera = ? AND end_ms <= ?').run(camera, beforeMs);
   }
 
+  /** The database itself, for the tables others keep beside the segments (src/events' events). */
+  get handle(): DatabaseType {
+    return this.db;
+  }
+
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }

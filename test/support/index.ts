@@ -24,6 +24,7 @@ export { V1Client, wsUrl, type V1Frame, type TextMessage, type Closed } from './
 export { rejectedUpgrade, upgrade, upgradeStatus, type Upgrade } from './upgrade.js';
 export { IN_CI, requireInCi, skipOutsideCi } from './ci.js';
 export { ffprobeErrors, ffprobeInfo, type FfprobeInfo } from './ffprobe.js';
+export { HandObservations } from './observations.js';
 export { rtspCameraMissing, startRtspCamera, type RtspCamera, type RtspCameraOptions } from './rtsp-camera.js';
 
 /** A JPEG as a source produces it: a keyframe on a jpeg track of its own size. */
