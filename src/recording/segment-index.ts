@@ -45,7 +45,8 @@ function createPrivate(file: string): void {
   }
 }
 
-export type GapReason = 'offline' | 'stopped' | 'dropped' | 'disk' | 'unknown';
+/** `idle`: a camera recorded only around events (`record: {mode: events}`), between two of them. */
+export type GapReason = 'offline' | 'stopped' | 'dropped' | 'disk' | 'idle' | 'unknown';
 
 export interface SegmentRow {
   id: number;
@@ -119,7 +120,7 @@ interface RawGap {
   detail: string | null;
 }
 
-const REASONS = new Set<string>(['offline', 'stopped', 'dropped', 'disk', 'unknown']);
+const REASONS = new Set<string>(['offline', 'stopped', 'dropped', 'disk', 'idle', 'unknown']);
 
 function segment(r: RawSegment): SegmentRow {
   return {
