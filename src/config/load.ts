@@ -12,7 +12,11 @@ import { closestKey } from './closest-key.js';
 import { serverSecurityShape } from '../security/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
 import { settleRecord, settleRecordings, type RecordOptions } from '../recording/config.js';
+<<<<<<< HEAD
 import { settleMqtt, settleWebhooks } from '../notify/config.js';
+=======
+import { settleMotion, type MotionOptions } from '../motion/config.js';
+>>>>>>> motion
 import {
   CAMERA_DEFAULTS,
   configSchema,
@@ -158,8 +162,10 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
   }
   const defaults = { ...CAMERA_DEFAULTS, ...stripUndefined(file.camera_defaults) };
   const recordDefaults = file.camera_defaults.record;
+  const motionDefaults = file.camera_defaults.motion;
   const cameras = file.cameras.map((c) => ({
     ...settleCamera(c.id, c.name ?? c.id, c.source, { ...defaults, ...stripUndefined(c) }, recordDefaults, c.record),
+    ...motionOf(motionDefaults, c.motion),
     ...(c.substream === undefined ? {} : { substream: { source: c.substream, spec: parseSource(c.substream) } }),
   }));
   for (const value of cli.cameras ?? []) {
@@ -172,7 +178,7 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
     const id = arg.id;
     if (cameras.some((c) => c.id === id))
       throw new ConfigError(`--camera ${id}: a camera with id "${id}" is already defined`);
-    cameras.push(settleCamera(id, id, arg.source, defaults, recordDefaults));
+    cameras.push({ ...settleCamera(id, id, arg.source, defaults, recordDefaults), ...motionOf(motionDefaults) });
   }
   // The embedded default: a test pattern, so a first start shows live video on any machine
   // (not on a hub that serves only what edges publish: their cameras would share a grid with it).
@@ -248,6 +254,12 @@ function settleCamera(
     keyframeInterval: o.keyframe_interval,
     ...(recording ? { record: recording } : {}),
   };
+}
+
+/** The camera's settled `motion:` as a spread: nothing when it detects no motion. */
+function motionOf(defaults?: MotionOptions, own?: MotionOptions): { motion?: CameraConfig['motion'] } {
+  const motion = settleMotion(defaults, own);
+  return motion ? { motion } : {};
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

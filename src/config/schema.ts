@@ -17,6 +17,7 @@ import {
 } from '../relay/config.js';
 import { recordingsSchema, recordSchema, type CameraRecordConfig, type RecordingsConfig } from '../recording/config.js';
 import { mqttSchema, webhooksSchema, type MqttConfig, type WebhookConfig } from '../notify/config.js';
+import { motionSchema, type CameraMotionConfig } from '../motion/config.js';
 
 /** pino's levels, the file's `log.level` and --log-level alike. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -46,6 +47,8 @@ export const cameraOptionsSchema = z.strictObject({
     .optional(),
   // Continuous recording to disk (src/recording): `record: true` or { enabled, retain_days, retain_size }.
   record: recordSchema.optional(),
+  // Motion detection (src/motion): `motion: true` or { enabled, fps, threshold, min_area, min_duration, zones, ... }.
+  motion: motionSchema.optional(),
 });
 
 export const cameraSchema = cameraOptionsSchema.extend({
@@ -130,6 +133,8 @@ export interface CameraConfig {
   keyframeInterval: number;
   /** Present when the camera is recorded to disk. */
   record?: CameraRecordConfig;
+  /** Present when motion is detected on the camera (it is then captured all the time). */
+  motion?: CameraMotionConfig;
 }
 
 export interface ServerConfig {

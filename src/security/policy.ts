@@ -67,6 +67,8 @@ export const POLICY: Record<string, Rule> = {
   'GET /api/cameras/:id/snapshot.jpg': { access: 'viewer', camera: byParam },
   'GET /api/cameras/:id/stream.mjpeg': { access: 'viewer', camera: byParam, viewer: true },
   'GET /api/cameras/:id/ws': { access: 'viewer', camera: byParam, viewer: true },
+  // What the motion detector sees now (src/motion): score, zones, the mask for the zone editor's overlay.
+  'GET /api/cameras/:id/motion': { access: 'viewer', camera: byParam },
   'GET /video': { access: 'viewer', camera: firstCamera, viewer: true },
   // Recordings: a permission apart from live (users' and tokens' `recordings`); clip links too.
   'GET /api/cameras/:id/recordings': { access: 'recordings', camera: byParam, clip: true },

@@ -28,6 +28,7 @@ import { loadSqlite } from '../recording/segment-index.js';
 import { trackConnections } from './connections.js';
 import { faviconRoute } from './favicon.js';
 import { answerPlainRequestsToWebSockets } from './upgrade-required.js';
+import { addMotionMetrics, MotionService, motionRoutes } from '../motion/index.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -37,6 +38,8 @@ export interface Server {
   registry: CameraRegistry;
   /** The recording store, when a camera records (or recordings are on disk). */
   recordings?: RecordingStore;
+  /** Motion detection on the cameras with `motion:` (src/motion): subscribe to their observations. */
+  motion: MotionService;
   /** Stops accepting requests, then stops every camera (and its ffmpeg). */
   close(): Promise<void>;
 }
@@ -97,6 +100,13 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       removed: (id) => void recordings.detach(id, 'no longer published by its edge'),
     });
   }
+  // Motion detection (src/motion): one detector per camera with `motion:` (it keeps the camera captured).
+  const motion = new MotionService(log);
+  for (const camera of config.cameras) {
+    const stream = camera.motion ? registry.get(camera.id) : undefined;
+    if (camera.motion && stream) motion.attach(stream, camera.motion, camera.substream ? 'sub' : 'main');
+  }
+  await app.register(motionRoutes, { registry, motion });
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });
   // Recorded video: ranges, exports as one MP4, thumbnails (src/playback).
@@ -112,6 +122,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       relay.publishers.addMetrics(register);
       addTranscoderMetrics(register, cameras.slots);
       recordings?.addMetrics(register);
+      addMotionMetrics(register, motion);
     },
   });
   // Sized for publishers' frames (src/relay); viewer endpoints close messages over 4 KiB with 1009 themselves.
@@ -140,6 +151,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
     app,
     registry,
     ...(recordings ? { recordings } : {}),
+    motion,
     async close() {
       // Streams and downloads never end by themselves, and a peer may not answer a close.
       const cut = setTimeout(() => connections.destroyAll(), SHUTDOWN_GRACE_MS);
@@ -147,6 +159,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       clearTimeout(cut);
       // Before the cameras stop: each open segment ends cleanly, its index row updated.
       await recordings?.close();
+      await motion.close();
       await registry.close();
     },
   };

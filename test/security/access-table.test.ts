@@ -103,6 +103,7 @@ const TABLE: Row[] = [
   { route: 'GET /api/cameras/:id/snapshot.jpg', path: '/api/cameras/a/snapshot.jpg', expect: cameraRoute(200) },
   { route: 'GET /api/cameras/:id/stream.mjpeg', path: '/api/cameras/a/stream.mjpeg', expect: cameraRoute(200) },
   { route: 'GET /api/cameras/:id/ws', path: '/api/cameras/a/ws', ws: true, expect: cameraRoute(101) },
+  { route: 'GET /api/cameras/:id/motion', path: '/api/cameras/a/motion', expect: cameraRoute(200) },
   { route: 'GET /video', path: '/video', ws: true, expect: cameraRoute(101) },
   { route: 'POST /api/tokens', path: '/api/tokens', body: { cameras: ['a'] }, expect: adminRoute(201) },
   {

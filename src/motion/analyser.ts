@@ -1,0 +1,337 @@
+/**
+ * The motion analysis of one camera's small grey pictures, one after the other (README.md, "How it
+ * decides"). Every buffer is allocated once, at the analysed size; a picture costs a dozen passes over
+ * its pixels and no allocation.
+ *
+ * Per picture:
+ * 1. blur (a 3x3 box): sensor noise and compression blocks averaged away;
+ * 2. the picture is fitted to the background as `gain * background + offset` over the counted pixels:
+ *    an exposure step, a light dimmed or dusk falling change the whole picture alike and leave no
+ *    residual; the residual is what changed in places;
+ * 3. a pixel has changed when its residual is over the threshold, raised to a multiple of the picture's
+ *    median residual (its noise, followed over time) on a noisy picture;
+ * 4. more than GLOBAL_SHARE of the counted pixels changed at once: a global change (a light switched,
+ *    IR-cut, auto exposure hunting) that the fit could not follow: the background is taken again from
+ *    this picture and nothing counts for a moment (RECALIBRATE_MS) while the camera settles;
+ * 5. despeckle: a changed pixel with fewer than DESPECKLE_MIN changed pixels in its 3x3 neighbourhood is
+ *    dropped (rain, snow, noise come as isolated pixels);
+ * 6. regions (8-connected) smaller than min_area are dropped; the rest is the picture's motion, its
+ *    share of the counted pixels the score, the include zones its pixels lie in the zones touched;
+ * 7. the picture counts as motion when it and the one before both have some (persistence: a single
+ *    picture's glitch never fires);
+ * 8. the background follows each picture (quickly where nothing moves, slowly where something does, so
+ *    that a parked car becomes background in a minute): clouds and dusk never pile up as a difference.
+ */
+import type { MotionZone } from './config.js';
+import { zoneMask, type ZoneMask } from './zone-mask.js';
+
+export interface AnalyserOptions {
+  width: number;
+  height: number;
+  /** Pictures a second (the background's pace is set in seconds, whatever the rate). */
+  fps: number;
+  /** Grey-level change a pixel needs (0-255). */
+  threshold: number;
+  /** Smallest region, as a share of the counted pixels. */
+  minArea: number;
+  zones: readonly MotionZone[];
+}
+
+export interface FrameAnalysis {
+  /** Share of the counted pixels in moving regions, after every filter (0-1). */
+  score: number;
+  /** Include zones the moving regions touch. */
+  zones: string[];
+  /** This picture counts as motion: regions above min_area, in this picture and the one before, no global change. */
+  motion: boolean;
+  /** Share of the counted pixels changed before despeckle and area (what a global change is judged on). */
+  changed: number;
+  /** A global change: the background was taken again and nothing counts for a moment. */
+  calibrating: boolean;
+}
+
+/** Mask values, per analysed pixel (`MotionAnalyser.mask`). */
+export const MASK_STILL = 0;
+/** Changed, but dropped as noise, speckle or too small a region (or a global change). */
+export const MASK_FILTERED = 1;
+/** Part of a moving region that counts. */
+export const MASK_MOTION = 2;
+
+/** More than this share of the counted pixels changing at once is a global change. */
+export const GLOBAL_SHARE = 0.35;
+/** After a global change, how long nothing counts while the camera settles (its exposure, its white balance). */
+export const RECALIBRATE_MS = 1500;
+/** A changed pixel is kept when at least this many of its 3x3 neighbourhood (itself included) changed. */
+const DESPECKLE_MIN = 4;
+/** The threshold is at least this multiple of the median residual (the picture's noise). */
+const NOISE_FACTOR = 4;
+/** Seconds for the background to take in half of a lasting change where nothing moves, and where something does. */
+const STILL_HALF_LIFE_S = 1.5;
+const MOVING_HALF_LIFE_S = 30;
+/** Smallest region counted, in pixels, whatever min_area says. */
+const MIN_REGION_PIXELS = 4;
+/** Consecutive pictures with motion before one counts. */
+const PERSISTENCE = 2;
+
+export class MotionAnalyser {
+  readonly width: number;
+  readonly height: number;
+  /** The last picture's motion, per pixel: MASK_STILL, MASK_FILTERED or MASK_MOTION. */
+  readonly mask: Uint8Array;
+  readonly zones: ZoneMask;
+  private readonly options: AnalyserOptions;
+  private readonly blurred: Uint8Array;
+  private readonly temp: Uint16Array;
+  private readonly background: Float32Array;
+  private readonly changedMap: Uint8Array;
+  private readonly labels: Int32Array;
+  private readonly stack: Int32Array;
+  private readonly histogram = new Uint32Array(256);
+  private readonly stillRate: number;
+  private readonly movingRate: number;
+  private readonly settleFrames: number;
+  private hasBackground = false;
+  /** Pictures left during which nothing counts (after a global change, and the first pictures). */
+  private settling = 0;
+  private noise = 0;
+  private streak = 0;
+
+  constructor(options: AnalyserOptions) {
+    const { width, height } = options;
+    if (width < 8 || height < 8) throw new Error(`motion analysis needs at least 8x8 pixels, got ${width}x${height}`);
+    this.options = options;
+    this.width = width;
+    this.height = height;
+    const n = width * height;
+    this.mask = new Uint8Array(n);
+    this.blurred = new Uint8Array(n);
+    this.temp = new Uint16Array(n);
+    this.background = new Float32Array(n);
+    this.changedMap = new Uint8Array(n);
+    this.labels = new Int32Array(n);
+    this.stack = new Int32Array(n);
+    this.zones = zoneMask(width, height, options.zones);
+    this.stillRate = 1 - Math.pow(0.5, 1 / (STILL_HALF_LIFE_S * options.fps));
+    this.movingRate = 1 - Math.pow(0.5, 1 / (MOVING_HALF_LIFE_S * options.fps));
+    this.settleFrames = Math.max(1, Math.ceil((RECALIBRATE_MS / 1000) * options.fps));
+  }
+
+  /** One grey picture of width x height bytes (row after row). */
+  analyse(gray: Uint8Array): FrameAnalysis {
+    const n = this.width * this.height;
+    if (gray.length < n) throw new Error(`expected ${n} bytes of grey picture, got ${gray.length}`);
+    this.blur(gray);
+    const blurred = this.blurred;
+    const background = this.background;
+    const mask = this.mask;
+    mask.fill(MASK_STILL);
+    if (!this.hasBackground) {
+      for (let i = 0; i < n; i++) background[i] = blurred[i]!;
+      this.hasBackground = true;
+      this.settling = 1;
+      return this.quiet(0, false);
+    }
+    const counted = this.zones.counted;
+    const countedPixels = this.zones.countedPixels;
+    if (countedPixels === 0) return this.quiet(0, false);
+
+    // 2. gain and offset by least squares over the counted pixels.
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    for (let i = 0; i < n; i++) {
+      if (counted[i] === 0) continue;
+      const x = background[i]!;
+      const y = blurred[i]!;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
+    }
+    const variance = sxx / countedPixels - (sx / countedPixels) ** 2;
+    let gain = variance > 4 ? (sxy / countedPixels - (sx / countedPixels) * (sy / countedPixels)) / variance : 1;
+    if (!(gain > 0.25 && gain < 4)) gain = 1;
+    const offset = sy / countedPixels - gain * (sx / countedPixels);
+
+    // 3. residuals against a threshold raised by the noise measured so far (the median residual, which
+    // moves slowly: one pass does both), and their histogram for the next picture's noise.
+    const histogram = this.histogram;
+    const changedMap = this.changedMap;
+    histogram.fill(0);
+    const threshold = Math.max(this.options.threshold, Math.ceil(NOISE_FACTOR * this.noise));
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      if (counted[i] === 0) {
+        changedMap[i] = 0;
+        continue;
+      }
+      let d = blurred[i]! - (gain * background[i]! + offset);
+      if (d < 0) d = -d;
+      const r = d > 255 ? 255 : d | 0;
+      histogram[r]!++;
+      const c = r > threshold ? 1 : 0;
+      changedMap[i] = c;
+      changed += c;
+    }
+    const changedShare = changed / countedPixels;
+
+    // 4. a global change: start again from this picture.
+    if (changedShare > GLOBAL_SHARE) {
+      for (let i = 0; i < n; i++) {
+        background[i] = blurred[i]!;
+        if (changedMap[i] === 1) mask[i] = MASK_FILTERED;
+      }
+      this.settling = this.settleFrames;
+      return this.quiet(changedShare, true);
+    }
+    const median = this.percentile(countedPixels / 2);
+    this.noise = this.noise === 0 ? median : this.noise + 0.2 * (median - this.noise);
+
+    // 5, 6. despeckle, then regions.
+    this.despeckle();
+    const { motionPixels, zoneBits } = this.regions(countedPixels);
+    const score = motionPixels / countedPixels;
+
+    // 8. the background follows.
+    const settling = this.settling > 0;
+    const still = settling ? 0.5 : this.stillRate;
+    const moving = settling ? 0.5 : this.movingRate;
+    for (let i = 0; i < n; i++) {
+      const rate = mask[i] === MASK_MOTION ? moving : still;
+      background[i]! += rate * (blurred[i]! - background[i]!);
+    }
+    if (settling) {
+      this.settling--;
+      if (motionPixels > 0) for (let i = 0; i < n; i++) if (mask[i] === MASK_MOTION) mask[i] = MASK_FILTERED;
+      return this.quiet(changedShare, true);
+    }
+
+    // 7. persistence.
+    this.streak = motionPixels > 0 ? this.streak + 1 : 0;
+    const zones: string[] = [];
+    for (let z = 0; z < this.zones.names.length; z++) if (zoneBits & (1 << z)) zones.push(this.zones.names[z]!);
+    return { score, zones, motion: this.streak >= PERSISTENCE, changed: changedShare, calibrating: false };
+  }
+
+  private quiet(changed: number, calibrating: boolean): FrameAnalysis {
+    this.streak = 0;
+    return { score: 0, zones: [], motion: false, changed, calibrating };
+  }
+
+  /** The residual under which `count` counted pixels lie (from the histogram). */
+  private percentile(count: number): number {
+    let seen = 0;
+    for (let v = 0; v < 256; v++) {
+      seen += this.histogram[v]!;
+      if (seen >= count) return v;
+    }
+    return 255;
+  }
+
+  /**
+   * A 3x3 box blur, edges clamped, into `blurred` (the decoder's area scaling has averaged the camera's
+   * pixels already: one pass is enough).
+   */
+  private blur(src: Uint8Array): void {
+    const dst = this.blurred;
+    const w = this.width;
+    const h = this.height;
+    const temp = this.temp;
+    // Horizontal sums of 3 into temp.
+    for (let y = 0; y < h; y++) {
+      const row = y * w;
+      for (let x = 0; x < w; x++) {
+        const l = x > 0 ? x - 1 : 0;
+        const r = x < w - 1 ? x + 1 : w - 1;
+        temp[row + x] = src[row + l]! + src[row + x]! + src[row + r]!;
+      }
+    }
+    // Vertical sums of 3 of those, divided by 9.
+    for (let y = 0; y < h; y++) {
+      const up = (y > 0 ? y - 1 : 0) * w;
+      const row = y * w;
+      const down = (y < h - 1 ? y + 1 : h - 1) * w;
+      for (let x = 0; x < w; x++) dst[row + x] = ((temp[up + x]! + temp[row + x]! + temp[down + x]! + 4) / 9) | 0;
+    }
+  }
+
+  /** Drops changed pixels with too few changed neighbours (they become MASK_FILTERED); the kept stay in changedMap. */
+  private despeckle(): void {
+    const w = this.width;
+    const h = this.height;
+    const c = this.changedMap;
+    const sums = this.temp;
+    const mask = this.mask;
+    for (let y = 0; y < h; y++) {
+      const row = y * w;
+      for (let x = 0; x < w; x++) {
+        const i = row + x;
+        sums[i] = (x > 0 ? c[i - 1]! : 0) + c[i]! + (x < w - 1 ? c[i + 1]! : 0);
+      }
+    }
+    for (let y = 0; y < h; y++) {
+      const row = y * w;
+      for (let x = 0; x < w; x++) {
+        const i = row + x;
+        if (c[i] === 0) continue;
+        const around = (y > 0 ? sums[i - w]! : 0) + sums[i]! + (y < h - 1 ? sums[i + w]! : 0);
+        if (around < DESPECKLE_MIN) {
+          c[i] = 0; // the sums were taken before: it still counted as a neighbour of the pixels after it
+          mask[i] = MASK_FILTERED;
+        }
+      }
+    }
+  }
+
+  /** 8-connected regions of changedMap: those big enough become MASK_MOTION, the rest MASK_FILTERED. */
+  private regions(countedPixels: number): { motionPixels: number; zoneBits: number } {
+    const w = this.width;
+    const h = this.height;
+    const c = this.changedMap;
+    const labels = this.labels;
+    const stack = this.stack;
+    const mask = this.mask;
+    const bits = this.zones.bits;
+    const minPixels = Math.max(MIN_REGION_PIXELS, Math.ceil(this.options.minArea * countedPixels));
+    labels.fill(0);
+    let label = 0;
+    let motionPixels = 0;
+    let zoneBits = 0;
+    for (let start = 0; start < c.length; start++) {
+      if (c[start] === 0 || labels[start] !== 0) continue;
+      label++;
+      // Flood fill; the stack doubles as the list of the region's pixels (each pushed once).
+      let top = 0;
+      let end = 0;
+      stack[end++] = start;
+      labels[start] = label;
+      while (top < end) {
+        const i = stack[top++]!;
+        const x = i % w;
+        const y = (i - x) / w;
+        for (let dy = -1; dy <= 1; dy++) {
+          const ny = y + dy;
+          if (ny < 0 || ny >= h) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const nx = x + dx;
+            if (nx < 0 || nx >= w) continue;
+            const j = ny * w + nx;
+            if (c[j] === 0 || labels[j] !== 0) continue;
+            labels[j] = label;
+            stack[end++] = j;
+          }
+        }
+      }
+      const kept = end >= minPixels;
+      const value = kept ? MASK_MOTION : MASK_FILTERED;
+      for (let k = 0; k < end; k++) {
+        const i = stack[k]!;
+        mask[i] = value;
+        if (kept) zoneBits |= bits[i]!;
+      }
+      if (kept) motionPixels += end;
+    }
+    return { motionPixels, zoneBits };
+  }
+}
