@@ -12,11 +12,8 @@ import { closestKey } from './closest-key.js';
 import { serverSecurityShape } from '../security/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
 import { settleRecord, settleRecordings, type RecordOptions } from '../recording/config.js';
-<<<<<<< HEAD
 import { settleMqtt, settleWebhooks } from '../notify/config.js';
-=======
 import { settleMotion, type MotionOptions } from '../motion/config.js';
->>>>>>> motion
 import {
   CAMERA_DEFAULTS,
   configSchema,
