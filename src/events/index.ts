@@ -11,4 +11,4 @@ export { EventFeed, type EventListener, type EventNotice } from './feed.js';
 export { addEventMetrics } from './metrics.js';
 export type { MotionObservation, ObservationSource } from './observation.js';
 export { clipRoute, eventRoutes, type EventRoutesOptions } from './routes.js';
-export { DEFAULT_TIMING, eventTiming, type EventTiming } from './timing.js';
+export type { EventTiming } from './timing.js';

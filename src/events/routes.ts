@@ -86,6 +86,8 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
       reply.header('retry-after', '5');
       throw new HttpError(503, `too many live event feeds (at most ${MAX_LIVE})`);
     }
+    if (request.method === 'HEAD')
+      return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-store').send();
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -94,7 +96,8 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
       'x-content-type-options': 'nosniff',
       'x-accel-buffering': 'no',
     });
-    // A comment at once: the client knows it is connected (and proxies flush their headers).
+    res.flushHeaders();
+    // A comment at once: the client knows it is connected (and proxies pass the headers on).
     res.write(': camrelay events\n\n');
     live.add(res);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), LIVE_KEEPALIVE_MS);
