@@ -109,7 +109,11 @@ export async function buildServer(
           cameras: config.cameras,
           registry,
           log,
-          preRollMs: (id) => config.cameras.find((c) => c.id === id)?.motion?.preRollMs ?? 5000,
+          // An event starts min_duration after its motion began: the pre-roll reaches back from there.
+          preRollMs: (id) => {
+            const motion = config.cameras.find((c) => c.id === id)?.motion;
+            return motion ? motion.preRollMs + motion.minDurationMs : 5000;
+          },
         })
       : undefined;
   // An edge whose `publishers:` entry says `record`: the hub records its cameras while they are published.
