@@ -112,7 +112,10 @@ export class Events {
     if (!watched || this.closed) return;
     for (const step of watched.tracker.observe(o)) this.apply(watched, step);
     const event = watched.event;
-    if (event && event.lastSeen - watched.persistedAt >= PERSIST_MS) this.persist(watched, event);
+    const episode = watched.tracker.active;
+    if (!event || !episode) return;
+    event.lastSeen = episode.lastSeen;
+    if (event.lastSeen - watched.persistedAt >= PERSIST_MS) this.persist(watched, event);
   }
 
   private tick(): void {
