@@ -481,6 +481,22 @@ netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, m
 // playback: 24 h of recording, the ranges query, the first picture at a random point, a 10-minute export
 // (bench/playback.ts, its own process: it builds its own store and server)
 netnsLines.push('', ...(await playbackPass()));
+// events: event start → MQTT ON at a subscriber, and the pre-roll's memory (bench/events.ts, its own process)
+netnsLines.push('', ...(await eventsPass()));
+
+async function eventsPass(): Promise<string[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/events.ts')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(quick ? { EVENTS_BENCH_QUICK: '1' } : {}) },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  if (code !== 0) return [`events: bench/events.ts exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`];
+  return out.trimEnd().split('\n');
+}
 
 async function playbackPass(): Promise<string[]> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/playback.ts')], {
