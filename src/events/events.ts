@@ -34,6 +34,27 @@ export interface EventsOptions {
   tickMs?: number;
 }
 
+/** A change of an event detected elsewhere (an edge's), its times on this server's clock. */
+export interface MirroredChange {
+  change: 'start' | 'update' | 'end';
+  id: number;
+  start: number;
+  end: number | null;
+  score: number;
+  zones: string[];
+}
+
+/** The clip of an edge's event: the defaults' pre- and post-roll (the edge's own are not told). */
+const MIRROR_TIMING: EventTiming = { minDurationMs: 0, endAfterMs: 10_000, preRollMs: 5000, postRollMs: 5000 };
+const MAX_MIRRORED = 1024;
+
+/** Ids of events kept in memory start here (the store's count from 1). */
+const MEMORY_ID_BASE = 1e14;
+const MEMORY_EVENTS = 1000;
+/** Of the events in memory, the newest this many keep their snapshots. */
+const MEMORY_SNAPSHOTS = 32;
+const stored = (id: number): boolean => id < MEMORY_ID_BASE;
+
 /** How often an open event's last-seen time is written (a crash closes it there). */
 const PERSIST_MS = 2000;
 const DAY_MS = 86_400_000;
@@ -55,11 +76,19 @@ export class Events {
   /** Storage errors (metrics). */
   storeErrors = 0;
   private readonly followed = new Map<string, Watched>();
+  /** Open events raised for another server's detector (an edge's), by `<camera>#<its id>`. */
+  private readonly mirrored = new Map<string, MotionEvent>();
+  /** Cameras with mirrored events, and whether they are recorded here. */
+  private readonly mirroredCameras = new Map<string, boolean>();
   private readonly snapshots: SnapshotTaker | undefined;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
-  /** Events while the store is down: ids of their own, negative, never stored. */
-  private nextLocalId = -1;
+  /** Events the store could not take (none open, a disk problem), kept in memory, newest last. */
+  private readonly memory = new Map<
+    number,
+    { event: MotionEvent; preRollMs: number; postRollMs: number; snapshot?: Buffer }
+  >();
+  private nextMemoryId = MEMORY_ID_BASE + 1;
   private closed = false;
 
   constructor(private readonly options: EventsOptions) {
@@ -99,7 +128,76 @@ export class Events {
 
   /** The camera's open event, if any. */
   active(camera: string): MotionEvent | undefined {
-    return this.followed.get(camera)?.event;
+    const own = this.followed.get(camera)?.event;
+    if (own) return own;
+    for (const e of this.mirrored.values()) if (e.camera === camera) return e;
+    return undefined;
+  }
+
+  /** Every camera with events now (followed here, or raised by an edge), and whether one is open. */
+  cameraStates(): { id: string; motion: boolean }[] {
+    const ids = new Set([...this.followed.keys(), ...this.mirroredCameras.keys()]);
+    return [...ids].map((id) => ({ id, motion: !!this.active(id) }));
+  }
+
+  /**
+   * An event detected elsewhere (an edge's, over the relay), raised here as this server's own: stored
+   * with an id of its own, told to the feed. `change.id` is the event's id where it was detected.
+   */
+  mirror(camera: string, change: MirroredChange, recorded: boolean): void {
+    if (this.closed) return;
+    this.mirroredCameras.set(camera, recorded);
+    const key = `${camera}#${change.id}`;
+    let event = this.mirrored.get(key);
+    const now = this.now();
+    if (!event) {
+      if (change.change === 'end' && change.end === null) return;
+      event = this.create(
+        { id: camera, timing: MIRROR_TIMING, recorded, retainDays: DEFAULT_EVENTS_RETAIN_DAYS },
+        {
+          start: change.start,
+          lastSeen: Math.max(change.start, Math.min(now, change.end ?? now)),
+          peak: change.score,
+          peakAt: change.start,
+          zones: new Set(change.zones),
+        },
+      );
+      this.mirrored.set(key, event);
+      // Bounded: an edge that never ends its events cannot grow this without end.
+      if (this.mirrored.size > MAX_MIRRORED) this.mirrored.delete(this.mirrored.keys().next().value!);
+      this.started.set(camera, (this.started.get(camera) ?? 0) + 1);
+      this.feed.emit({ type: 'start', event: { ...event } });
+      if (change.change === 'start') return;
+    }
+    event.score = Math.max(event.score, change.score);
+    event.zones = [...new Set([...event.zones, ...change.zones])].sort();
+    event.lastSeen = Math.max(event.lastSeen, Math.min(now, change.end ?? now));
+    if (change.change === 'end') {
+      event.end = Math.max(event.start, change.end ?? event.lastSeen);
+      this.mirrored.delete(key);
+    }
+    this.persistMirrored(event);
+    this.feed.emit({ type: change.change === 'end' ? 'end' : 'update', event: { ...event } });
+  }
+
+  /** The source of mirrored events went away (an edge disconnected): its open events end at their last motion. */
+  mirrorGone(cameraPrefix: string): void {
+    for (const [key, event] of [...this.mirrored]) {
+      if (!event.camera.startsWith(cameraPrefix)) continue;
+      this.mirrored.delete(key);
+      event.end = event.lastSeen;
+      this.persistMirrored(event);
+      this.feed.emit({ type: 'end', event: { ...event } });
+    }
+  }
+
+  private persistMirrored(event: MotionEvent): void {
+    if (!stored(event.id)) return;
+    try {
+      this.options.store()?.update(event);
+    } catch (err) {
+      this.storeFailed(err);
+    }
   }
 
   /** Cameras followed now. */
@@ -168,15 +266,14 @@ export class Events {
       preRollMs: camera.timing.preRollMs,
       postRollMs: camera.timing.postRollMs,
     };
-    let id = this.nextLocalId--;
+    let id: number | undefined;
     try {
-      const store = this.options.store();
-      if (store) id = store.insert(base);
+      id = this.options.store()?.insert(base);
     } catch (err) {
       this.storeFailed(err);
     }
-    return {
-      id,
+    const event: MotionEvent = {
+      id: id ?? this.nextMemoryId++,
       camera: base.camera,
       start: base.start,
       end: null,
@@ -185,11 +282,27 @@ export class Events {
       zones: base.zones,
       hasSnapshot: false,
     };
+    if (id === undefined) this.remember(event, base.preRollMs, base.postRollMs);
+    return event;
+  }
+
+  /** An event without the store: in memory (bounded: the oldest go, and all but the newest snapshots). */
+  private remember(event: MotionEvent, preRollMs: number, postRollMs: number): void {
+    this.memory.set(event.id, { event, preRollMs, postRollMs });
+    if (this.memory.size > MEMORY_EVENTS) this.memory.delete(this.memory.keys().next().value!);
+    let n = 0;
+    for (const entry of [...this.memory.values()].reverse())
+      if (entry.snapshot && ++n > MEMORY_SNAPSHOTS) delete entry.snapshot;
+  }
+
+  private fromMemory(id: number): StoredEvent | undefined {
+    const m = this.memory.get(id);
+    return m && { ...m.event, zones: [...m.event.zones], preRollMs: m.preRollMs, postRollMs: m.postRollMs };
   }
 
   private persist(watched: Watched, event: MotionEvent): void {
     watched.persistedAt = event.lastSeen;
-    if (event.id < 0) return;
+    if (!stored(event.id)) return; // in memory: the same object
     try {
       this.options.store()?.update(event);
     } catch (err) {
@@ -198,13 +311,18 @@ export class Events {
   }
 
   private snapshotTaken(event: MotionEvent, jpeg: Buffer): void {
-    if (event.id >= 0) {
+    if (stored(event.id)) {
       try {
         if (!this.options.store()?.setSnapshot(event.id, jpeg)) return;
       } catch (err) {
         this.storeFailed(err);
         return;
       }
+    } else {
+      const m = this.memory.get(event.id);
+      if (!m) return;
+      m.snapshot = jpeg;
+      m.event.hasSnapshot = true;
     }
     const first = !event.hasSnapshot;
     event.hasSnapshot = true;
@@ -251,7 +369,8 @@ export class Events {
 
   /** Every camera with events: stored, or followed now. */
   cameras(): string[] {
-    const ids = new Set(this.followed.keys());
+    const ids = new Set([...this.followed.keys(), ...this.mirroredCameras.keys()]);
+    for (const { event } of this.memory.values()) ids.add(event.camera);
     try {
       for (const c of this.options.store()?.cameras() ?? []) ids.add(c);
     } catch (err) {
@@ -261,15 +380,21 @@ export class Events {
   }
 
   list(q: EventQuery): StoredEvent[] {
-    return this.options.store()?.list(q) ?? [];
+    const out = this.options.store()?.list(q) ?? [];
+    if (!this.memory.size) return out;
+    for (const { event } of this.memory.values()) {
+      if (q.cameras && !q.cameras.includes(event.camera)) continue;
+      if (event.start < q.end && (event.end ?? event.lastSeen) >= q.start) out.push(this.fromMemory(event.id)!);
+    }
+    return out.sort((a, b) => b.start - a.start || b.id - a.id).slice(0, q.limit);
   }
 
   get(id: number): StoredEvent | undefined {
-    return this.options.store()?.get(id);
+    return stored(id) ? this.options.store()?.get(id) : this.fromMemory(id);
   }
 
   snapshot(id: number): Buffer | undefined {
-    return this.options.store()?.snapshot(id);
+    return stored(id) ? this.options.store()?.snapshot(id) : this.memory.get(id)?.snapshot;
   }
 
   /** The event as the world sees it: a clip when the camera is recorded (or has recordings). */
@@ -278,7 +403,7 @@ export class Events {
   }
 
   recorded(camera: string): boolean {
-    return this.followed.get(camera)?.camera.recorded ?? true;
+    return this.followed.get(camera)?.camera.recorded ?? this.mirroredCameras.get(camera) ?? true;
   }
 
   close(): void {

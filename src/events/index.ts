@@ -6,7 +6,13 @@
 export type { EventChange, EventJson, MotionEvent } from './event.js';
 export { eventJson } from './event.js';
 export { EventStore, MAX_SNAPSHOT_BYTES, type StoredEvent } from './event-store.js';
-export { Events, DEFAULT_EVENTS_RETAIN_DAYS, type EventCamera, type EventsOptions } from './events.js';
+export {
+  Events,
+  DEFAULT_EVENTS_RETAIN_DAYS,
+  type EventCamera,
+  type EventsOptions,
+  type MirroredChange,
+} from './events.js';
 export { EventFeed, type EventListener, type EventNotice } from './feed.js';
 export { addEventMetrics } from './metrics.js';
 export type { MotionObservation, ObservationSource } from './observation.js';

@@ -48,7 +48,7 @@ export class Notifiers {
       ? new MqttNotifier(options.mqtt, {
           log,
           version,
-          cameras: () => events.watched().map((c) => ({ ...describe(c.id), motion: !!events.active(c.id) })),
+          cameras: () => events.cameraStates().map((c) => ({ ...describe(c.id), motion: c.motion })),
           ...options.mqttOptions,
         })
       : undefined;

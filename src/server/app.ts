@@ -133,7 +133,7 @@ export async function buildServer(
   }
   await app.register(motionRoutes, { registry, motion });
   // Motion events (src/events), stored in the recordings' index, and told to MQTT and webhooks (src/notify).
-  const events = setUpEvents(config, registry, recordings, parts.observations ?? motion, log);
+  const events = setUpEvents(config, registry, recordings, parts.observations ?? motion, relay, log);
   await app.register(eventRoutes, { events: events.events, maySee: requestMaySee });
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });

@@ -17,6 +17,7 @@ import {
 } from '../events/index.js';
 import { Notifiers } from '../notify/index.js';
 import type { RecordingStore } from '../recording/store.js';
+import type { Relay } from '../relay/index.js';
 import { VERSION } from '../version.js';
 
 /** How often events older than their camera's events_retain_days are deleted. */
@@ -34,6 +35,7 @@ export function setUpEvents(
   registry: CameraRegistry,
   recordings: RecordingStore | undefined,
   observations: ObservationSource,
+  relay: Relay,
   log: Logger,
 ): EventParts {
   let store: EventStore | undefined;
@@ -79,6 +81,28 @@ export function setUpEvents(
         recordings.eventEnded(event.camera, event.end ?? event.lastSeen, timing(event.camera)?.postRollMs ?? 0);
     });
   }
+  // Across the relay: an edge tells its hub of its events (a small message, no video), and a hub
+  // raises its edges' events as its own (API, MQTT, webhooks). Either side may be an older camrelay.
+  const edge = relay.edge;
+  if (edge) {
+    events.feed.listen(({ type, event }) => {
+      if (event.camera.includes('.')) return;
+      edge.event({
+        type: 'event',
+        camera: event.camera,
+        change: type,
+        id: event.id,
+        start: event.start,
+        end: event.end,
+        score: Math.round(event.score * 1000) / 1000,
+        zones: event.zones,
+      });
+    });
+  }
+  relay.publishers.onEvents({
+    event: (camera, message) => events.mirror(camera, message, recordings?.status(camera) !== undefined),
+    edgeGone: (name) => events.mirrorGone(`${name}.`),
+  });
   const prune = (): void => events.prune(retainDays);
   prune();
   const pruner = setInterval(prune, PRUNE_MS);
