@@ -126,7 +126,7 @@ export interface CameraRecordConfig {
   /** continuous: all the time; events: only around motion events (a pre-roll kept in memory). */
   mode?: 'continuous' | 'events';
   retainDays: number;
-  /** Days events and the recordings their clips cover are kept (at least retainDays; default 30). */
+  /** Days events and the recordings their clips cover are kept (at least retainDays); absent: 30, or retainDays if longer. */
   eventsRetainDays?: number;
   /** Most bytes this camera's recordings may take; undefined: no limit of its own. */
   retainBytes?: number;
@@ -173,10 +173,13 @@ export function settleRecord(
   const merged = { ...(defaults ?? {}), ...stripUndefined(own ?? {}) };
   if (merged.enabled === false) return undefined;
   const retainDays = merged.retain_days ?? RECORD_DEFAULTS.retainDays;
+  // Only what is given: the settled shape of a camera recorded as before is as before.
   return {
-    mode: merged.mode ?? 'continuous',
+    ...(merged.mode === 'events' ? { mode: 'events' as const } : {}),
     retainDays,
-    eventsRetainDays: Math.max(retainDays, merged.events_retain_days ?? RECORD_DEFAULTS.eventsRetainDays),
+    ...(merged.events_retain_days !== undefined
+      ? { eventsRetainDays: Math.max(retainDays, merged.events_retain_days) }
+      : {}),
     ...(merged.retain_size !== undefined ? { retainBytes: merged.retain_size } : {}),
   };
 }
@@ -210,10 +213,9 @@ export function settleRecordings(
     edgeSharePercent: options?.edge_share ?? RECORD_DEFAULTS.edgeSharePercent,
     segmentDurationMs: (options?.segment_duration ?? RECORD_DEFAULTS.segmentDuration) * 1000,
     defaultRetainDays: defaults?.retain_days ?? RECORD_DEFAULTS.retainDays,
-    defaultEventsRetainDays: Math.max(
-      defaults?.retain_days ?? RECORD_DEFAULTS.retainDays,
-      defaults?.events_retain_days ?? RECORD_DEFAULTS.eventsRetainDays,
-    ),
+    ...(defaults?.events_retain_days !== undefined
+      ? { defaultEventsRetainDays: Math.max(defaults.retain_days ?? 0, defaults.events_retain_days) }
+      : {}),
   };
 }
 

@@ -58,10 +58,12 @@ export function setUpEvents(
     log,
   });
   const configured = new Map(config.cameras.map((c) => [c.id, c]));
-  const retainDays = (id: string): number =>
-    configured.get(id)?.record?.eventsRetainDays ??
-    config.recordings?.defaultEventsRetainDays ??
-    DEFAULT_EVENTS_RETAIN_DAYS;
+  /** events_retain_days: the camera's, else camera_defaults', else 30; never less than its retain_days. */
+  const retainDays = (id: string): number => {
+    const record = configured.get(id)?.record;
+    const days = record?.eventsRetainDays ?? config.recordings?.defaultEventsRetainDays ?? DEFAULT_EVENTS_RETAIN_DAYS;
+    return Math.max(days, record?.retainDays ?? config.recordings?.defaultRetainDays ?? 0);
+  };
   for (const camera of config.cameras) {
     if (camera.record?.mode === 'events' && !camera.motion) {
       log.warn({ camera: camera.id }, 'record: {mode: events} without motion: this camera records nothing');
