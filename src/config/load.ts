@@ -12,6 +12,7 @@ import { closestKey } from './closest-key.js';
 import { serverSecurityShape } from '../security/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
 import { settleRecord, settleRecordings, type RecordOptions } from '../recording/config.js';
+import { settleMqtt, settleWebhooks } from '../notify/config.js';
 import { settleMotion, type MotionOptions } from '../motion/config.js';
 import {
   CAMERA_DEFAULTS,
@@ -205,6 +206,8 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
     logLevel: cli.logLevel ?? file.log.level,
     cameras,
     recordings: settleRecordings(file.recordings, recordDefaults, env),
+    ...(file.mqtt ? { mqtt: settleMqtt(file.mqtt)! } : {}),
+    webhooks: settleWebhooks(file.webhooks),
     ...relay,
     publishedCameras: {
       idleGraceMs: defaults.idle_grace * 1000,

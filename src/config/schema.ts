@@ -16,6 +16,7 @@ import {
   type PublishTarget,
 } from '../relay/config.js';
 import { recordingsSchema, recordSchema, type CameraRecordConfig, type RecordingsConfig } from '../recording/config.js';
+import { mqttSchema, webhooksSchema, type MqttConfig, type WebhookConfig } from '../notify/config.js';
 import { motionSchema, type CameraMotionConfig } from '../motion/config.js';
 
 /** pino's levels, the file's `log.level` and --log-level alike. */
@@ -84,6 +85,9 @@ export const configSchema = z
     publishers: publishersSchema.default([]),
     // Where and how much the recorded cameras keep (src/recording).
     recordings: recordingsSchema.optional(),
+    // Telling the world about motion events (src/notify): an MQTT broker (Home Assistant), webhooks.
+    mqtt: mqttSchema.optional(),
+    webhooks: webhooksSchema,
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -147,6 +151,10 @@ export interface ServerConfig {
   publishedCameras?: PublishedCameraOptions;
   /** The recording store (`recordings:`); used when a camera records. */
   recordings?: RecordingsConfig;
+  /** The MQTT broker events go to (`mqtt:`). */
+  mqtt?: MqttConfig;
+  /** Where events are POSTed (`webhooks:`). */
+  webhooks?: WebhookConfig[];
 }
 
 export const CAMERA_DEFAULTS = {

@@ -69,8 +69,16 @@ const recordObject = z.strictObject(
       .max(36_500, 'expected days, more than 0 and at most 36500')
       .optional(),
     retain_size: size.optional(),
+    // continuous (the default), or events: only around motion events, with their pre- and post-roll.
+    mode: z.enum(['continuous', 'events'], { error: 'expected continuous or events' }).optional(),
+    // How long events and the recordings they cover are kept (longer than retain_days).
+    events_retain_days: z
+      .number({ error: 'expected days, more than 0 and at most 36500' })
+      .positive('expected days, more than 0 and at most 36500')
+      .max(36_500, 'expected days, more than 0 and at most 36500')
+      .optional(),
   },
-  { error: 'expected true, false or { enabled, retain_days, retain_size }' },
+  { error: 'expected true, false or { enabled, mode, retain_days, events_retain_days, retain_size }' },
 );
 
 /** `record: true|false` is short for `record: { enabled: true|false }`. */
@@ -115,7 +123,11 @@ export type RecordingsOptions = z.infer<typeof recordingsSchema>;
 
 /** One camera's recording, settled (present on a CameraConfig only when the camera records). */
 export interface CameraRecordConfig {
+  /** continuous: all the time; events: only around motion events (a pre-roll kept in memory). */
+  mode?: 'continuous' | 'events';
   retainDays: number;
+  /** Days events and the recordings their clips cover are kept (at least retainDays; default 30). */
+  eventsRetainDays?: number;
   /** Most bytes this camera's recordings may take; undefined: no limit of its own. */
   retainBytes?: number;
   /** A camera an edge publishes: most bytes all of that edge's cameras may take (publishers[].record.max_size). */
@@ -137,10 +149,13 @@ export interface RecordingsConfig {
   segmentDurationMs: number;
   /** retain_days for recordings of cameras no longer configured (camera_defaults', else the default). */
   defaultRetainDays: number;
+  /** events_retain_days for them (default 30). */
+  defaultEventsRetainDays?: number;
 }
 
 export const RECORD_DEFAULTS = {
   retainDays: 14,
+  eventsRetainDays: 30,
   minFree: { percent: 5 } as FreeSpace,
   segmentDuration: 60,
   edgeSharePercent: 25,
@@ -157,8 +172,11 @@ export function settleRecord(
   if (!defaults && !own) return undefined;
   const merged = { ...(defaults ?? {}), ...stripUndefined(own ?? {}) };
   if (merged.enabled === false) return undefined;
+  const retainDays = merged.retain_days ?? RECORD_DEFAULTS.retainDays;
   return {
-    retainDays: merged.retain_days ?? RECORD_DEFAULTS.retainDays,
+    mode: merged.mode ?? 'continuous',
+    retainDays,
+    eventsRetainDays: Math.max(retainDays, merged.events_retain_days ?? RECORD_DEFAULTS.eventsRetainDays),
     ...(merged.retain_size !== undefined ? { retainBytes: merged.retain_size } : {}),
   };
 }
@@ -192,6 +210,10 @@ export function settleRecordings(
     edgeSharePercent: options?.edge_share ?? RECORD_DEFAULTS.edgeSharePercent,
     segmentDurationMs: (options?.segment_duration ?? RECORD_DEFAULTS.segmentDuration) * 1000,
     defaultRetainDays: defaults?.retain_days ?? RECORD_DEFAULTS.retainDays,
+    defaultEventsRetainDays: Math.max(
+      defaults?.retain_days ?? RECORD_DEFAULTS.retainDays,
+      defaults?.events_retain_days ?? RECORD_DEFAULTS.eventsRetainDays,
+    ),
   };
 }
 

@@ -24,7 +24,12 @@ import { classifyError, describeProblem, type DiskProblem, type DiskSpace } from
 import type { GapReason, GapRow, IndexDb, SegmentRow } from './segment-index.js';
 import { Recorder, type RecordingStatus } from './recorder.js';
 import { INDEX_FILE, openIndex, repairStore, type RepairReport } from './repair.js';
-import { Retention } from './retention.js';
+import { Retention, type RetentionDeps } from './retention.js';
+import { EventGate } from './event-gate.js';
+import type { Consumer } from '../hub/consumer.js';
+
+/** The pre-roll of a camera recorded around events when its detector's config says none. */
+const DEFAULT_PRE_ROLL_MS = 5000;
 import { addRecordingMetrics } from './metrics.js';
 
 export type { RecordingStatus } from './recorder.js';
@@ -70,6 +75,8 @@ export interface RecordingStoreOptions {
   space?: (path: string) => Promise<DiskSpace>;
   /** Bound of each recorder's queue of writes. */
   queue?: { bytes: number; ops: number };
+  /** A camera recorded around events (`record: {mode: events}`): how much video before an event it keeps (ms). */
+  preRollMs?: (camera: string) => number;
 }
 
 /** Whether a server with this config has a store: a camera (or an edge's cameras) records, or recordings are on disk. */
@@ -101,6 +108,10 @@ export class RecordingStore implements RecordingCatalog {
   /** Per recorded camera: leaves its H.264 track. */
   private readonly unsubscribe = new Map<string, () => void>();
   private readonly recorded: Map<string, CameraRecordConfig>;
+  /** Cameras recorded around events: their gates (event-gate.ts). */
+  readonly gates = new Map<string, EventGate>();
+  /** The spans events keep longer (set by src/events once it is open on this index). */
+  private keepSpans: RetentionDeps['keep'];
   private readonly retention: Retention;
   private retentionTimer: NodeJS.Timeout | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
@@ -139,6 +150,7 @@ export class RecordingStore implements RecordingCatalog {
         }
         return ids;
       },
+      keep: (camera, from, to) => this.keepSpans?.(camera, from, to) ?? [],
       now,
       log: options.log,
       ...(options.space ? { space: options.space } : {}),
@@ -174,8 +186,29 @@ export class RecordingStore implements RecordingCatalog {
       // a gap less in the index
     }
     this.recorders.set(camera.id, recorder);
+    let consumer: Consumer = recorder;
+    if (this.recorded.get(camera.id)?.mode === 'events') {
+      const gate = new EventGate(recorder, this.options.preRollMs?.(camera.id) ?? DEFAULT_PRE_ROLL_MS);
+      this.gates.set(camera.id, gate);
+      consumer = gate;
+    }
     // The camera's own H.264 or H.265, as it comes; H.264 encoded from a camera that sends JPEG.
-    this.unsubscribe.set(camera.id, camera.subscribeVideo(recorder));
+    this.unsubscribe.set(camera.id, camera.subscribeVideo(consumer));
+  }
+
+  /** An event of the camera started: a camera recorded around events writes its pre-roll and records. */
+  eventStarted(camera: string): void {
+    this.gates.get(camera)?.eventStarted();
+  }
+
+  /** An event ended at `endMs`: a camera recorded around events stops `postRollMs` after it. */
+  eventEnded(camera: string, endMs: number, postRollMs: number): void {
+    this.gates.get(camera)?.eventEnded(endMs, postRollMs);
+  }
+
+  /** Recordings events' clips cover are kept events_retain_days (retention.ts): the spans, from src/events. */
+  keepForEvents(spans: NonNullable<RetentionDeps['keep']>): void {
+    this.keepSpans = spans;
   }
 
   /**
@@ -197,6 +230,7 @@ export class RecordingStore implements RecordingCatalog {
     const recorder = this.recorders.get(id);
     if (!recorder) return;
     this.recorders.delete(id);
+    this.gates.delete(id);
     this.unsubscribe.get(id)?.();
     this.unsubscribe.delete(id);
     // Out of the map at once (the camera is gone), but close() still waits for its last writes.
@@ -377,6 +411,7 @@ export class RecordingStore implements RecordingCatalog {
       recorders: this.recorders,
       storeErrors: this.storeErrors,
       retention: this.retention,
+      gates: this.gates,
       root: this.root,
       status: (camera) => this.status(camera),
     });

@@ -74,6 +74,12 @@ export const POLICY: Record<string, Rule> = {
   'GET /api/cameras/:id/recordings': { access: 'recordings', camera: byParam, clip: true },
   'GET /api/cameras/:id/recordings/video.mp4': { access: 'recordings', camera: byParam, clip: true },
   'GET /api/cameras/:id/recordings/thumbnail.jpg': { access: 'recordings', camera: byParam, clip: true },
+  // Motion events: each is seen by whoever may see its camera (checked by src/events); clips are recordings.
+  'GET /api/events': { access: 'viewer' },
+  'GET /api/events/live': { access: 'viewer' },
+  'GET /api/events/:id': { access: 'viewer' },
+  'GET /api/events/:id/snapshot.jpg': { access: 'viewer' },
+  'GET /api/events/:id/clip.mp4': { access: 'recordings' },
   'POST /api/tokens': { access: 'admin', stateChanging: 'api' },
   // Whole-server views: refused to an admin limited to some cameras.
   'GET /metrics': { access: 'metrics' },

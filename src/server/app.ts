@@ -16,7 +16,7 @@ import { installErrorHandlers } from '../outputs/http-errors.js';
 import { metricsRoutes } from '../outputs/metrics/index.js';
 import { snapshotRoutes } from '../outputs/snapshot/index.js';
 import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
-import { recordingAccess, requestMaySee, security } from '../security/index.js';
+import { recordingAccess, requestMaySee, requestMayWatchRecordings, security } from '../security/index.js';
 import { playbackRoutes } from '../playback/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
@@ -28,6 +28,8 @@ import { loadSqlite } from '../recording/segment-index.js';
 import { trackConnections } from './connections.js';
 import { faviconRoute } from './favicon.js';
 import { answerPlainRequestsToWebSockets } from './upgrade-required.js';
+import { clipRoute, eventRoutes, type Events, type ObservationSource } from '../events/index.js';
+import { setUpEvents } from './events.js';
 import { addMotionMetrics, MotionService, motionRoutes } from '../motion/index.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
@@ -40,8 +42,16 @@ export interface Server {
   recordings?: RecordingStore;
   /** Motion detection on the cameras with `motion:` (src/motion): subscribe to their observations. */
   motion: MotionService;
+  /** Motion events (src/events): stored, served, and told to MQTT and webhooks. */
+  events: Events;
   /** Stops accepting requests, then stops every camera (and its ffmpeg). */
   close(): Promise<void>;
+}
+
+/** Parts a test may hand in instead of the real ones. */
+export interface ServerParts {
+  /** What the events follow, instead of the motion detectors (a hand-driven detector). */
+  observations?: ObservationSource;
 }
 
 function indexModuleLoads(log: Logger): boolean {
@@ -54,7 +64,12 @@ function indexModuleLoads(log: Logger): boolean {
   }
 }
 
-export async function buildServer(config: ServerConfig, log: Logger, registry?: CameraRegistry): Promise<Server> {
+export async function buildServer(
+  config: ServerConfig,
+  log: Logger,
+  registry?: CameraRegistry,
+  parts: ServerParts = {},
+): Promise<Server> {
   // One factory for this server's cameras and those edges publish: they share the hub's transcoder slots.
   const cameras = new CameraFactory(log, new TranscoderSlots(config.security.limits.transcoders));
   registry ??= createRegistry(config.cameras, log, cameras);
@@ -88,8 +103,18 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
   // Continuous recording (src/recording): one recorder per camera with `record:`. Its index's
   // native module is loaded only here: without it, nothing records, and live view goes on.
   const recordings =
-    config.recordings && wantsStore(config) && indexModuleLoads(log)
-      ? await RecordingStore.open({ config: config.recordings, cameras: config.cameras, registry, log })
+    config.recordings && (wantsStore(config) || config.cameras.some((c) => c.motion)) && indexModuleLoads(log)
+      ? await RecordingStore.open({
+          config: config.recordings,
+          cameras: config.cameras,
+          registry,
+          log,
+          // An event starts min_duration after its motion began: the pre-roll reaches back from there.
+          preRollMs: (id) => {
+            const motion = config.cameras.find((c) => c.id === id)?.motion;
+            return motion ? motion.preRollMs + motion.minDurationMs : 5000;
+          },
+        })
       : undefined;
   // An edge whose `publishers:` entry says `record`: the hub records its cameras while they are published.
   if (recordings) {
@@ -107,6 +132,9 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
     if (camera.motion && stream) motion.attach(stream, camera.motion, camera.substream ? 'sub' : 'main');
   }
   await app.register(motionRoutes, { registry, motion });
+  // Motion events (src/events), stored in the recordings' index, and told to MQTT and webhooks (src/notify).
+  const events = setUpEvents(config, registry, recordings, parts.observations ?? motion, log);
+  await app.register(eventRoutes, { events: events.events, maySee: requestMaySee });
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });
   // Recorded video: ranges, exports as one MP4, thumbnails (src/playback).
@@ -115,6 +143,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
     catalog: recordings,
     root: recordings?.root,
     access: recordingAccess,
+    ranges: [clipRoute(events.events, requestMayWatchRecordings, requestMaySee)],
   });
   await app.register(metricsRoutes, {
     registry,
@@ -123,6 +152,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       addTranscoderMetrics(register, cameras.slots);
       recordings?.addMetrics(register);
       addMotionMetrics(register, motion);
+      events.addMetrics(register);
     },
   });
   // Sized for publishers' frames (src/relay); viewer endpoints close messages over 4 KiB with 1009 themselves.
@@ -152,11 +182,14 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
     registry,
     ...(recordings ? { recordings } : {}),
     motion,
+    events: events.events,
     async close() {
       // Streams and downloads never end by themselves, and a peer may not answer a close.
       const cut = setTimeout(() => connections.destroyAll(), SHUTDOWN_GRACE_MS);
       await app.close();
       clearTimeout(cut);
+      // Open events end (their rows closed, MQTT told) while the index is open.
+      await events.close();
       // Before the cameras stop: each open segment ends cleanly, its index row updated.
       await recordings?.close();
       await motion.close();
