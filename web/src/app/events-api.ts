@@ -90,10 +90,7 @@ export function clipUrl(event: MotionEvent): string | undefined {
 export type LiveChange = 'start' | 'update' | 'end';
 
 /** The live feed; reconnects by itself (EventSource does). Returns the function that closes it. */
-export function watchEvents(
-  onEvent: (change: LiveChange, event: MotionEvent) => void,
-  camera?: string,
-): () => void {
+export function watchEvents(onEvent: (change: LiveChange, event: MotionEvent) => void, camera?: string): () => void {
   if (typeof EventSource === 'undefined') return () => {};
   const source = new EventSource(withToken(`api/events/live${camera ? `?camera=${encodeURIComponent(camera)}` : ''}`));
   for (const change of ['start', 'update', 'end'] as const) {

@@ -54,7 +54,8 @@ export class EventsList {
   private closed = false;
 
   constructor(private readonly options: EventsListOptions = {}) {
-    for (const [i, p] of PERIODS.entries()) this.periodFilter.append(h('option', { value: i, selected: i === 1 }, p.label));
+    for (const [i, p] of PERIODS.entries())
+      this.periodFilter.append(h('option', { value: i, selected: i === 1 }, p.label));
     this.cameraFilter.hidden = options.camera !== undefined;
     this.refreshCameras();
     this.cameraFilter.addEventListener('change', () => void this.load());
@@ -178,7 +179,11 @@ export class EventsList {
         'span',
         { class: 'event-text' },
         h('time', { class: 'event-time', datetime: new Date(event.start).toISOString() }, when.format(event.start)),
-        h('span', { class: 'event-meta' }, [this.options.camera ? '' : cameraName, duration].filter(Boolean).join(' · ')),
+        h(
+          'span',
+          { class: 'event-meta' },
+          [this.options.camera ? '' : cameraName, duration].filter(Boolean).join(' · '),
+        ),
         h('span', { class: 'event-zones' }, ...event.zones.map((z) => h('span', { class: 'zone-chip' }, z))),
       ),
     );

@@ -4,10 +4,7 @@
  */
 
 export type Route =
-  | { view: 'grid' }
-  | { view: 'camera'; id: string }
-  | { view: 'events' }
-  | { view: 'zones'; id: string };
+  { view: 'grid' } | { view: 'camera'; id: string } | { view: 'events' } | { view: 'zones'; id: string };
 
 export function currentRoute(): Route {
   if (location.hash === '#/events') return { view: 'events' };

@@ -26,10 +26,18 @@ const CLOSE_PX = 12;
 export class ZoneEditorView {
   readonly element: HTMLElement;
   private readonly picture = h('img', { class: 'zone-picture', alt: 'Live picture' });
-  private readonly canvas = h('canvas', { class: 'zone-canvas', 'aria-label': 'Zones and motion; click to add a point' });
+  private readonly canvas = h('canvas', {
+    class: 'zone-canvas',
+    'aria-label': 'Zones and motion; click to add a point',
+  });
   private readonly stage = h('div', { class: 'zone-stage' }, this.picture, this.canvas);
   private readonly status = h('p', { class: 'zone-status', role: 'status' });
-  private readonly nameInput = h('input', { class: 'zone-name', type: 'text', value: 'zone1', 'aria-label': 'Zone name' });
+  private readonly nameInput = h('input', {
+    class: 'zone-name',
+    type: 'text',
+    value: 'zone1',
+    'aria-label': 'Zone name',
+  });
   private readonly typeSelect = h(
     'select',
     { class: 'zone-type', 'aria-label': 'Zone type' },
@@ -76,15 +84,12 @@ export class ZoneEditorView {
           'div',
           { class: 'zone-side' },
           this.status,
+          h('div', { class: 'zone-new' }, this.nameInput, this.typeSelect, this.undoButton, this.finishButton),
           h(
-            'div',
-            { class: 'zone-new' },
-            this.nameInput,
-            this.typeSelect,
-            this.undoButton,
-            this.finishButton,
+            'p',
+            { class: 'zone-help' },
+            'Click on the picture to add points; click the first point (or Finish) to close.',
           ),
-          h('p', { class: 'zone-help' }, 'Click on the picture to add points; click the first point (or Finish) to close.'),
           this.zoneList,
           h('label', { class: 'zone-yaml-label' }, 'The camera’s motion config:', this.yaml),
           this.copyButton,
@@ -129,11 +134,14 @@ export class ZoneEditorView {
     const now = await fetchMotion(this.id, true, this.abort.signal);
     if (this.closed) return;
     this.motion = now;
-    this.mask =
-      now?.mask && now.width && now.height ? unpackMask(now.mask, now.width * now.height) : undefined;
+    this.mask = now?.mask && now.width && now.height ? unpackMask(now.mask, now.width * now.height) : undefined;
     if (now && !this.loadedZones) {
       this.loadedZones = true;
-      this.zones = (now.zones ?? []).map((z) => ({ name: z.name, type: z.type, points: z.points.map(([x, y]) => [x, y]) }));
+      this.zones = (now.zones ?? []).map((z) => ({
+        name: z.name,
+        type: z.type,
+        points: z.points.map(([x, y]) => [x, y]),
+      }));
       this.nameInput.value = `zone${this.zones.length + 1}`;
       this.render();
     }
@@ -204,7 +212,8 @@ export class ZoneEditorView {
     else if (m.at === null || m.at === undefined) text = 'Waiting for the detector’s first picture…';
     else if (m.calibrating) text = 'The picture changed as a whole (a light, exposure): the detector is settling.';
     else
-      text = `${m.motion ? 'Motion now' : 'No motion'} · ${((m.score ?? 0) * 100).toFixed(2)} % of the picture` +
+      text =
+        `${m.motion ? 'Motion now' : 'No motion'} · ${((m.score ?? 0) * 100).toFixed(2)} % of the picture` +
         (m.touched?.length ? ` · zones ${m.touched.join(', ')}` : '');
     setText(this.status, text);
     this.status.dataset.motion = String(!!m?.motion);
