@@ -41,10 +41,9 @@ export type MotionInput = 'sub' | 'main';
 /** How often a detector on the main stream looks whether the camera's codec is known yet. */
 const NATIVE_POLL_MS = 500;
 
-/** A unit's wall time (the media clock's `wallTime` where the hub stamps it, else its capture time). */
+/** A unit's wall time: the media clock's mapping of its time (src/media), not its arrival. */
 export function wallTimeOf(unit: AccessUnit): number {
-  const wall = (unit as { wallTime?: unknown }).wallTime;
-  return typeof wall === 'number' ? wall : unit.capturedAt;
+  return Number.isFinite(unit.wallTime) ? unit.wallTime : unit.capturedAt;
 }
 
 export class CameraDetector {
