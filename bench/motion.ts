@@ -137,7 +137,8 @@ export async function runMotionPasses(options: MotionPassOptions): Promise<strin
   const config = join(dir, 'two.yaml');
   writeFileSync(
     config,
-    'log: { level: warn }\nserver: { allow_anonymous: true }\ncameras:\n' +
+    'log: { level: warn }\nserver: { allow_anonymous: true }\n' +
+      `recordings: { path: "${join(dir, 'recordings-two')}" }\ncameras:\n` +
       `  - { id: withsub, source: "file:${main}", substream: "file:${sub}", motion: true }\n` +
       `  - { id: mainonly, source: "file:${main}", motion: true }\n`,
   );
@@ -182,7 +183,8 @@ export async function runMotionPasses(options: MotionPassOptions): Promise<strin
   const many = join(dir, 'many.yaml');
   writeFileSync(
     many,
-    'log: { level: warn }\nserver: { allow_anonymous: true }\ncameras:\n' +
+    'log: { level: warn }\nserver: { allow_anonymous: true }\n' +
+      `recordings: { path: "${join(dir, 'recordings-many')}" }\ncameras:\n` +
       Array.from(
         { length: count },
         (_, i) => `  - { id: cam${i}, source: "file:${main}", substream: "file:${sub}", motion: true }\n`,

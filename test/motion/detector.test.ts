@@ -21,6 +21,8 @@ describe('motion detection through the server', () => {
     writeFileSync(
       config,
       [
+        // Events are kept in the recordings' index: here, not in the working directory.
+        `recordings: { path: "${join(dir, 'recordings')}" }`,
         'cameras:',
         // An H.264 camera: its own main stream is analysed.
         `  - { id: yard, source: "file:${zone!.path}", motion: { zones: ${zones} } }`,
