@@ -33,6 +33,7 @@ import type { LoadPlan, LoadResult } from './load.js';
 import { makeClip, makeH264Clip } from './clip.js';
 import { runNetnsPasses } from './netns-h264.js';
 import { runRecordingPasses } from './recording.js';
+import { runMotionPasses } from './motion.js';
 import { runRelayPasses } from './netns-relay.js';
 import { runAdaptPasses } from './netns-adapt.js';
 import type { PlayerPlan, PlayerResult } from './player-plan.js';
@@ -478,6 +479,8 @@ netnsLines.push(...(await runRelayPasses({ root: ROOT, clip, quick, warmupMs: WA
 netnsLines.push(...(await runAdaptPasses({ root: ROOT, clip, quick })));
 // recording: its CPU per passthrough H.264 camera (off vs on), 16 recorded cameras, bytes on disk (bench/recording.ts)
 netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
+// motion detection: the test clips scored, the detector's CPU per 720p camera with and without a sub-stream, 16 cameras (bench/motion.ts)
+netnsLines.push('', ...(await runMotionPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 // playback: 24 h of recording, the ranges query, the first picture at a random point, a 10-minute export
 // (bench/playback.ts, its own process: it builds its own store and server)
 netnsLines.push('', ...(await playbackPass()));

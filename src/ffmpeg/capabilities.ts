@@ -1,7 +1,8 @@
 /**
  * What each ffmpeg binary can do, asked once per binary and remembered:
- * - whether its mpjpeg muxer carries a codec other than MJPEG (ffmpeg 7.0 on: MJPEG only), which decides
- *   how H.264 and H.265 leave it (output.ts);
+ * - how H.264 and H.265 leave it (output.ts): in MPEG-TS with their timestamps where it has the `setts`
+ *   bitstream filter (4.4 on: an RTSP camera with B-frames needs it, capture-args.ts), else as mpjpeg parts
+ *   where its mpjpeg muxer carries a codec other than MJPEG (before 7.0), else raw;
  * - how to pass timestamps through untouched (`-fps_mode` from ffmpeg 5.1 on, `-vsync` before it;
  *   ffmpeg 9 has only the former).
  */
@@ -15,14 +16,26 @@ export function nalFraming(binary: string): Promise<NalFraming> {
   let framing = known.get(binary);
   if (!framing) {
     framing = new Promise((resolve) => {
-      // One raw-video frame into the mpjpeg muxer: refused by builds that take MJPEG only.
+      // One frame through the setts bitstream filter: refused by builds without it.
       const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=s=16x16:r=1'];
-      args.push('-frames:v', '1', '-c:v', 'rawvideo', '-f', 'mpjpeg', '-y', '/dev/null');
-      execFile(binary, args, { timeout: 10_000, killSignal: 'SIGKILL' }, (err) => resolve(err ? 'raw' : 'mpjpeg'));
+      args.push('-frames:v', '1', '-c:v', 'rawvideo', '-bsf:v', 'setts=pts=PTS', '-f', 'null', '-');
+      execFile(binary, args, { timeout: 10_000, killSignal: 'SIGKILL' }, (err) =>
+        resolve(err ? mpjpegOrRaw(binary) : 'mpegts'),
+      );
     });
     known.set(binary, framing);
   }
   return framing;
+}
+
+/** Packets in mpjpeg parts, or raw where the mpjpeg muxer takes MJPEG only. */
+function mpjpegOrRaw(binary: string): Promise<NalFraming> {
+  return new Promise((resolve) => {
+    // One raw-video frame into the mpjpeg muxer: refused by builds that take MJPEG only.
+    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=s=16x16:r=1'];
+    args.push('-frames:v', '1', '-c:v', 'rawvideo', '-f', 'mpjpeg', '-y', '/dev/null');
+    execFile(binary, args, { timeout: 10_000, killSignal: 'SIGKILL' }, (err) => resolve(err ? 'raw' : 'mpjpeg'));
+  });
 }
 
 /** Sets the framing for a binary, as if asked (tests run the raw path with a binary that has both). */

@@ -42,8 +42,20 @@ const COPY_FILTERS: Readonly<Record<NalCodec, string>> = { h264: H264_COPY_FILTE
  */
 export const FIRST_PACKET: readonly string[] = ['-probesize', '32', '-analyzeduration', '0'];
 
+/**
+ * For MPEG-TS: the input's timestamps as they are (`-copyts`), and a packet without a PTS given its DTS:
+ * an RTSP camera's first packets before ffmpeg knows it has B-frames have none, which the MPEG-TS muxer
+ * refuses (and would stop at).
+ */
+export const TIMESTAMPS_KEPT: readonly string[] = ['-copyts'];
+export const PTS_FROM_DTS = 'setts=pts=if(eq(PTS\\,NOPTS)\\,DTS\\,PTS)';
+
 /** A capture that copies the input's H.264 or H.265 as it is, to stdout in this framing. */
 export function copyNalArgs(input: readonly string[], codec: NalCodec, framing: NalFraming): string[] {
+  if (framing === 'mpegts') {
+    const filters = `${PTS_FROM_DTS},${COPY_FILTERS[codec]}`;
+    return [...HEAD, ...input, ...COPY, ...TIMESTAMPS_KEPT, '-bsf:v', filters, ...nalOutput(framing, codec)];
+  }
   return [...HEAD, ...input, ...COPY, '-bsf:v', COPY_FILTERS[codec], ...nalOutput(framing, codec)];
 }
 

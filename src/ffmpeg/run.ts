@@ -10,7 +10,7 @@ import type { NalCodec } from '../codec/video.js';
 import type { SourceSink } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
 import { MpjpegParser } from './mpjpeg-parser.js';
-import { MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming } from './output.js';
+import { MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming, type PacketTime } from './output.js';
 import { superviseFfmpeg, type FfmpegChild } from './process.js';
 
 /** An ffmpeg writing `-f mpjpeg` on stdout: each JPEG becomes a unit of the sink. `stdin`: its input is written there. */
@@ -53,7 +53,8 @@ export function runFfmpegNal(
     stdin?: boolean;
   },
 ): FfmpegChild {
-  const stream = new NalStream((unit) => sink.unit(nalSourceUnit(unit)), {
+  const time: PacketTime = {};
+  const stream = new NalStream((unit) => sink.unit(nalSourceUnit(unit, time)), {
     codec: options.codec,
     maxAccessUnitBytes: options.maxAccessUnitBytes,
     log: options.log,
@@ -61,7 +62,7 @@ export function runFfmpegNal(
     // Only ever called from stream.push(), which runs once `run` is set.
     onFatal: (reason) => run.fail(reason),
   });
-  const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg');
+  const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time);
   const run = superviseFfmpeg(binary, args, {
     stdin: options.stdin ?? false,
     onStdout: (chunk) => parser.push(chunk),

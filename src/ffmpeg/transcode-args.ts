@@ -79,6 +79,9 @@ export function transcodeArgs(plan: TranscodePlan): string[] {
     ...(maxWidth ? { maxWidth } : {}),
     ...(maxFps ? { maxFps } : {}),
   });
+  // In MPEG-TS each packet keeps the encoder's timestamp: its input's arrival (on the wall clock, copied
+  // as it is, so a transcoder started again goes on from the last one's time).
+  const keep = plan.framing === 'mpegts' ? ['-copyts'] : [];
   if (plan.fromVideo) {
     // H.264 or H.265 to H.264 (an H.265 camera's H.264, any camera's sub-stream): decoded, scaled, encoded again.
     return [
@@ -98,6 +101,7 @@ export function transcodeArgs(plan: TranscodePlan): string[] {
       'pipe:0',
       '-an',
       ...plan.timing,
+      ...keep,
       ...encoder.output,
       ...nalOutput(plan.framing),
     ];
@@ -117,6 +121,7 @@ export function transcodeArgs(plan: TranscodePlan): string[] {
     'pipe:0',
     '-an',
     ...plan.timing,
+    ...keep,
     ...encoder.output,
     // Each packet framed with its length where this ffmpeg allows: out as soon as it is encoded.
     ...nalOutput(plan.framing),

@@ -34,7 +34,14 @@ import { resolveEncoder } from './encoder-choice.js';
 import type { Encoder, EncoderChoice } from './encoders.js';
 import { locateFfmpeg } from './locate.js';
 import { MpjpegParser } from './mpjpeg-parser.js';
-import { FFMPEG_FORMAT, MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming } from './output.js';
+import {
+  FFMPEG_FORMAT,
+  MPJPEG_BOUNDARY,
+  nalOutputParser,
+  nalSourceUnit,
+  type NalFraming,
+  type PacketTime,
+} from './output.js';
 import { superviseFfmpeg, type FfmpegChild } from './process.js';
 import { transcodeArgs } from './transcode-args.js';
 
@@ -123,6 +130,8 @@ class FfmpegTranscoder implements Transcoder {
   private encoder: Encoder | undefined;
   /** How ffmpeg hands the encoded H.264 over (capabilities.ts). */
   private framing: NalFraming = 'mpjpeg';
+  /** The encoder's timestamps of the packet being read (MPEG-TS framing). */
+  private readonly outTime: PacketTime = {};
   /** How this ffmpeg passes timestamps through (capabilities.ts). */
   private timing: string[] = ['-vsync', 'passthrough'];
   private ready = false;
@@ -369,18 +378,19 @@ class FfmpegTranscoder implements Transcoder {
     let onStdout: (chunk: Buffer) => void;
     let onClose: () => void;
     if (this.to === 'h264') {
-      this.h264Out ??= new NalStream((unit) => this.out(nalSourceUnit(unit)), {
+      const time = this.outTime;
+      this.h264Out ??= new NalStream((unit) => this.out(nalSourceUnit(unit, time)), {
         maxAccessUnitBytes: maxUnitBytes,
         log: this.log,
         label,
         onFatal: (reason) => this.child?.fail(reason),
       });
       const out = this.h264Out;
-      const parser = nalOutputParser(out, maxUnitBytes, this.framing);
+      const parser = nalOutputParser(out, maxUnitBytes, this.framing, time);
       onStdout = (chunk) => parser.push(chunk);
       // Only this child's mpjpeg parser: the stream is shared with the next child (it keeps nothing
       // between packets; a raw stream's splitter is reset when the child is stopped, in stopChild()).
-      onClose = this.framing === 'mpjpeg' ? () => parser.reset() : () => {};
+      onClose = this.framing !== 'raw' ? () => parser.reset() : () => {};
     } else {
       const parser = new MpjpegParser(
         (jpeg) => {

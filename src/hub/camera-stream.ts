@@ -11,7 +11,7 @@
  * Nothing runs (no timer, no child) while the camera is idle.
  */
 import type { Logger } from 'pino';
-import type { AccessUnit, Codec } from '../media/index.js';
+import { VIDEO_CLOCK_RATE, type AccessUnit, type Codec } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
 import type { FrameSource } from '../sources/source.js';
 import type { CameraInfo, CameraState } from './camera-info.js';
@@ -271,7 +271,19 @@ export class CameraStream {
     const { jpeg, size } = await this.placeholder.current();
     const config = jpegConfig(size.width, size.height);
     const seq = this.tracks.get('jpeg').track.latest?.seq ?? 0;
-    return { seq, config, keyframe: true, capturedAt: preciseNow(), data: jpeg, placeholder: true };
+    const capturedAt = preciseNow();
+    const ticks = Math.round((capturedAt * VIDEO_CLOCK_RATE) / 1000);
+    return {
+      seq,
+      config,
+      keyframe: true,
+      capturedAt,
+      pts: ticks,
+      dts: ticks,
+      wallTime: capturedAt,
+      data: jpeg,
+      placeholder: true,
+    };
   }
 
   fps(): number {

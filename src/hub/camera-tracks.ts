@@ -193,7 +193,7 @@ export class CameraTracks {
   /** A unit of the camera's own: published on its track, and fed to every track made from it. */
   publishNative(unit: SourceUnit, capturedAt: number): void {
     const codec = unit.config.codec;
-    const published = this.main[codec].track.publish(unit.config, unit.keyframe, unit.data, capturedAt);
+    const published = this.main[codec].track.publish(unit.config, unit.keyframe, unit.data, capturedAt, false, unit);
     for (const entry of this.all()) if (entry !== this.main[codec]) entry.producer?.feed(published);
   }
 
@@ -207,6 +207,7 @@ export class CameraTracks {
   offline(): void {
     this.main.h264.track.clearCache();
     this.main.h265.track.clearCache();
+    this.main.jpeg.track.clock.reset(); // its latest picture stays (snapshots), its clock starts afresh
     for (const quality of RUNG_QUALITIES) {
       const rung = this.rungs[quality];
       if (rung.producer?.origin === 'derived') rung.track.clearCache();

@@ -242,7 +242,7 @@ export class DerivedTrack implements Producer {
           if (!unit.keyframe) return;
           this.resumeAtKeyframe = false;
         }
-        this.track.publish(unit.config, unit.keyframe, unit.data, preciseNow());
+        this.track.publish(unit.config, unit.keyframe, unit.data, preciseNow(), false, unit);
       },
       ended: (reason) => {
         if (run !== this.run) return;

@@ -34,7 +34,7 @@ export class Substream implements Producer {
             this.codecWarned = true;
             return;
           }
-          track.publish(unit.config, unit.keyframe, unit.data, capturedAt);
+          track.publish(unit.config, unit.keyframe, unit.data, capturedAt, false, unit);
         },
         changed: (state) => {
           if (state !== 'online') track.clearCache(); // it resumes at a keyframe

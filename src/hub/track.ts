@@ -7,8 +7,9 @@
  * cleared until the next keyframe).
  */
 import type { Logger } from 'pino';
-import type { AccessUnit, Codec, TrackConfig } from '../media/index.js';
+import { VIDEO_CLOCK_RATE, type AccessUnit, type Codec, type TrackConfig } from '../media/index.js';
 import type { Consumer, Quality } from './consumer.js';
+import { MediaClock } from './media-clock.js';
 
 /** Default bound of the cached group of pictures. */
 export const MAX_GOP_BYTES = 8 * 1024 * 1024;
@@ -24,8 +25,16 @@ export interface TrackCounters {
   keyframes: number;
 }
 
+/** What a producer knows of a unit's time: the source's pts and dts (VIDEO_CLOCK_RATE ticks), if anything. */
+export interface SourceTime {
+  pts?: number;
+  dts?: number;
+}
+
 export class Track {
   readonly consumers = new Set<Consumer>();
+  /** Stamps pts, dts and wallTime (media-clock.ts); reset for each run of the source. */
+  readonly clock: MediaClock;
   readonly counters: TrackCounters = { units: 0, bytes: 0, keyframes: 0 };
   private seq = 0;
   private latestUnit: AccessUnit | undefined;
@@ -53,7 +62,11 @@ export class Track {
     private readonly onBroken: (consumer: Consumer) => void = () => {},
     /** Which of the codec's streams this is: the camera's own picture, or its smaller sub-stream. */
     readonly quality: Quality = 'main',
-  ) {}
+  ) {
+    this.clock = new MediaClock(VIDEO_CLOCK_RATE, (message, fields) =>
+      this.log.warn({ camera: this.camera, track: this.codec, quality: this.quality, ...fields }, message),
+    );
+  }
 
   /** The newest unit sent, live or placeholder. */
   get latest(): AccessUnit | undefined {
@@ -80,13 +93,27 @@ export class Track {
     return this.codec !== 'jpeg' ? this.gop.length : this.latestUnit ? 1 : 0;
   }
 
-  /** Stamps a unit and sends it to every consumer. */
-  publish(config: TrackConfig, keyframe: boolean, data: Buffer, capturedAt: number, placeholder = false): AccessUnit {
+  /**
+   * Stamps a unit (seq; pts, dts and wallTime from `time` and its arrival `capturedAt`) and sends it to
+   * every consumer.
+   */
+  publish(
+    config: TrackConfig,
+    keyframe: boolean,
+    data: Buffer,
+    capturedAt: number,
+    placeholder = false,
+    time: SourceTime = {},
+  ): AccessUnit {
+    const { pts, dts, wallTime } = this.clock.stamp(capturedAt, time.pts, time.dts);
     const unit: AccessUnit = Object.freeze({
       seq: ++this.seq,
       config,
       keyframe,
       capturedAt,
+      pts,
+      dts,
+      wallTime,
       data,
       placeholder,
     });
@@ -127,10 +154,11 @@ export class Track {
     return this.latestLiveUnit ? [this.latestLiveUnit] : [];
   }
 
-  /** Forgets the cached units: a new run does not continue the old one. */
+  /** Forgets the cached units: a new run does not continue the old one (its clock anchors afresh). */
   clearCache(): void {
     this.latestUnit = undefined;
     this.dropGop();
+    this.clock.reset();
   }
 
   /** Bits per second over the last whole second. */

@@ -11,6 +11,9 @@
  */
 export type Codec = 'jpeg' | 'h264' | 'h265';
 
+/** The media clock of every video track: pts and dts are in ticks of 90 kHz (as in RTP and MPEG-TS). */
+export const VIDEO_CLOCK_RATE = 90000;
+
 /**
  * How to decode a track's access units. A new object whenever anything changes
  * (a camera restarted at another size): consumers compare by identity and pass
@@ -37,9 +40,24 @@ export interface AccessUnit {
   /**
    * When the picture was captured, on this server's clock, in ms since the Unix epoch (fractional): its
    * arrival here for a camera read here; for a relayed camera, the edge's capture time mapped to this
-   * clock. The latency reference, and (for now) the recordings' clock.
+   * clock. The latency reference (arrival), not the media clock: see pts, dts, wallTime.
    */
   readonly capturedAt: number;
+  /**
+   * Presentation time, in integer ticks of the track's media clock (VIDEO_CLOCK_RATE for video; the
+   * sample rate for audio): the source's own timestamps when it has them, else derived from the arrival
+   * time. Continuous per track: a new run of the source, or a jump of its clock, continues from the
+   * previous unit, so pts never jumps by the camera's whims.
+   */
+  readonly pts: number;
+  /** Decode time, same clock: non-decreasing in the order units flow; equal to pts without B-frames. */
+  readonly dts: number;
+  /**
+   * When the picture was taken (its pts), on this server's clock in ms since the Unix epoch, from a
+   * stable per-source mapping of media time to wall time (re-anchored when the source restarts or its
+   * clock jumps): the clock of recordings, the timeline and events.
+   */
+  readonly wallTime: number;
   /** Shared by every consumer: never written to, never copied per viewer. */
   readonly data: Buffer;
   /** The generated NO SIGNAL picture sent while the camera is offline. */
@@ -61,6 +79,10 @@ export interface SourceUnit {
    * here: a relayed camera's units carry the edge's capture time. Unset: the hub stamps the arrival.
    */
   capturedAt?: number;
+  /** Presentation time in ticks of the track's clock (VIDEO_CLOCK_RATE for video), when the producer knows it. */
+  pts?: number;
+  /** Decode time, same clock, when it differs from pts (B-frames); unset: equal to pts. */
+  dts?: number;
 }
 
 /** Where a producer's units go. */

@@ -5,9 +5,10 @@
  *
  * Per picture:
  * 1. blur (a 3x3 box): sensor noise and compression blocks averaged away;
- * 2. the picture is fitted to the background as `gain * background + offset` over the counted pixels:
- *    an exposure step, a light dimmed or dusk falling change the whole picture alike and leave no
- *    residual; the residual is what changed in places;
+ * 2. the picture's tone curve against the background (the median level, in this picture, of the pixels
+ *    of each band of background levels): an exposure step, a light switched, IR-cut's flatter curve,
+ *    dusk falling change every pixel of a level alike and leave no residual; the residual (the picture
+ *    less the background through that curve) is what changed in places;
  * 3. a pixel has changed when its residual is over the threshold, raised to a multiple of the picture's
  *    median residual (its noise, followed over time) on a noisy picture;
  * 4. more than GLOBAL_SHARE of the counted pixels changed at once: a global change (a light switched,
@@ -17,8 +18,8 @@
  *    dropped (rain, snow, noise come as isolated pixels);
  * 6. regions (8-connected) smaller than min_area are dropped; the rest is the picture's motion, its
  *    share of the counted pixels the score, the include zones its pixels lie in the zones touched;
- * 7. the picture counts as motion when it and the one before both have some (persistence: a single
- *    picture's glitch never fires);
+ * 7. the picture counts as motion when one of its regions lies near one of the picture before
+ *    (persistence: a glitch, rain drops, never fire: they come somewhere else each time);
  * 8. the background follows each picture (quickly where nothing moves, slowly where something does, so
  *    that a parked car becomes background in a minute): clouds and dusk never pile up as a difference.
  */
@@ -42,7 +43,7 @@ export interface FrameAnalysis {
   score: number;
   /** Include zones the moving regions touch. */
   zones: string[];
-  /** This picture counts as motion: regions above min_area, in this picture and the one before, no global change. */
+  /** This picture counts as motion: regions above min_area, one near a region of the picture before, no global change. */
   motion: boolean;
   /** Share of the counted pixels changed before despeckle and area (what a global change is judged on). */
   changed: number;
@@ -68,10 +69,17 @@ const NOISE_FACTOR = 4;
 /** Seconds for the background to take in half of a lasting change where nothing moves, and where something does. */
 const STILL_HALF_LIFE_S = 1.5;
 const MOVING_HALF_LIFE_S = 30;
+/** Bands of background levels of the tone curve: 8 levels each. */
+const BAND_SHIFT = 3;
+/** A band's median is trusted with at least this many pixels, and this share of the counted ones. */
+const MIN_BAND_PIXELS = 40;
+const MIN_BAND_SHARE = 0.002;
 /** Smallest region counted, in pixels, whatever min_area says. */
 const MIN_REGION_PIXELS = 4;
-/** Consecutive pictures with motion before one counts. */
-const PERSISTENCE = 2;
+/** A region persists when it lies this share of the picture's width or closer to one of the picture before. */
+const PERSIST_MARGIN = 0.06;
+/** Regions remembered per picture for persistence. */
+const MAX_BOXES = 64;
 
 export class MotionAnalyser {
   readonly width: number;
@@ -84,9 +92,13 @@ export class MotionAnalyser {
   private readonly temp: Uint16Array;
   private readonly background: Float32Array;
   private readonly changedMap: Uint8Array;
-  private readonly labels: Int32Array;
   private readonly stack: Int32Array;
   private readonly histogram = new Uint32Array(256);
+  /** Per band of background levels, how many pixels of each level this picture has there. */
+  private readonly joint = new Uint32Array((256 >> BAND_SHIFT) * 256);
+  private readonly bandCentre = new Float32Array(256 >> BAND_SHIFT);
+  private readonly bandLevel = new Float32Array(256 >> BAND_SHIFT);
+  private readonly curve = new Float32Array(256);
   private readonly stillRate: number;
   private readonly movingRate: number;
   private readonly settleFrames: number;
@@ -94,7 +106,10 @@ export class MotionAnalyser {
   /** Pictures left during which nothing counts (after a global change, and the first pictures). */
   private settling = 0;
   private noise = 0;
-  private streak = 0;
+  /** Bounding boxes (x0, x1, y0, y1) of the regions kept in this picture and in the one before. */
+  private boxes = new Int32Array(MAX_BOXES * 4);
+  private previousBoxes = new Int32Array(MAX_BOXES * 4);
+  private previousBoxCount = 0;
 
   constructor(options: AnalyserOptions) {
     const { width, height } = options;
@@ -108,7 +123,6 @@ export class MotionAnalyser {
     this.temp = new Uint16Array(n);
     this.background = new Float32Array(n);
     this.changedMap = new Uint8Array(n);
-    this.labels = new Int32Array(n);
     this.stack = new Int32Array(n);
     this.zones = zoneMask(width, height, options.zones);
     this.stillRate = 1 - Math.pow(0.5, 1 / (STILL_HALF_LIFE_S * options.fps));
@@ -135,7 +149,11 @@ export class MotionAnalyser {
     const countedPixels = this.zones.countedPixels;
     if (countedPixels === 0) return this.quiet(0, false);
 
-    // 2. gain and offset by least squares over the counted pixels.
+    // 2. the tone curve from the background to this picture: per band of background grey levels, the
+    // median of this picture's levels there (a median: what moves in a band does not drag it), bands
+    // with too few pixels from a straight line fitted over all of them.
+    const joint = this.joint;
+    joint.fill(0);
     let sx = 0;
     let sy = 0;
     let sxx = 0;
@@ -144,6 +162,7 @@ export class MotionAnalyser {
       if (counted[i] === 0) continue;
       const x = background[i]!;
       const y = blurred[i]!;
+      joint[((x | 0) >> BAND_SHIFT) * 256 + y]!++;
       sx += x;
       sy += y;
       sxx += x * x;
@@ -153,6 +172,8 @@ export class MotionAnalyser {
     let gain = variance > 4 ? (sxy / countedPixels - (sx / countedPixels) * (sy / countedPixels)) / variance : 1;
     if (!(gain > 0.25 && gain < 4)) gain = 1;
     const offset = sy / countedPixels - gain * (sx / countedPixels);
+    this.toneCurve(gain, offset, countedPixels);
+    const curve = this.curve;
 
     // 3. residuals against a threshold raised by the noise measured so far (the median residual, which
     // moves slowly: one pass does both), and their histogram for the next picture's noise.
@@ -166,7 +187,7 @@ export class MotionAnalyser {
         changedMap[i] = 0;
         continue;
       }
-      let d = blurred[i]! - (gain * background[i]! + offset);
+      let d = blurred[i]! - curve[background[i]! | 0]!;
       if (d < 0) d = -d;
       const r = d > 255 ? 255 : d | 0;
       histogram[r]!++;
@@ -190,7 +211,7 @@ export class MotionAnalyser {
 
     // 5, 6. despeckle, then regions.
     this.despeckle();
-    const { motionPixels, zoneBits } = this.regions(countedPixels);
+    const { motionPixels, zoneBits, persists } = this.regions(countedPixels);
     const score = motionPixels / countedPixels;
 
     // 8. the background follows.
@@ -207,16 +228,52 @@ export class MotionAnalyser {
       return this.quiet(changedShare, true);
     }
 
-    // 7. persistence.
-    this.streak = motionPixels > 0 ? this.streak + 1 : 0;
+    // 7. persistence (regions() compared this picture's regions with the last one's).
     const zones: string[] = [];
     for (let z = 0; z < this.zones.names.length; z++) if (zoneBits & (1 << z)) zones.push(this.zones.names[z]!);
-    return { score, zones, motion: this.streak >= PERSISTENCE, changed: changedShare, calibrating: false };
+    return { score, zones, motion: persists, changed: changedShare, calibrating: false };
   }
 
   private quiet(changed: number, calibrating: boolean): FrameAnalysis {
-    this.streak = 0;
+    this.previousBoxCount = 0;
     return { score: 0, zones: [], motion: false, changed, calibrating };
+  }
+
+  /**
+   * `curve[v]`: the level a background pixel of level v has in this picture: the bands' medians where
+   * they have pixels enough, the straight line elsewhere, linear between the bands' centres.
+   */
+  private toneCurve(gain: number, offset: number, countedPixels: number): void {
+    const bands = 256 >> BAND_SHIFT;
+    const width = 1 << BAND_SHIFT;
+    const enough = Math.max(MIN_BAND_PIXELS, countedPixels * MIN_BAND_SHARE);
+    const centre = this.bandCentre;
+    const level = this.bandLevel;
+    for (let b = 0; b < bands; b++) {
+      const base = b * 256;
+      let count = 0;
+      for (let v = 0; v < 256; v++) count += this.joint[base + v]!;
+      centre[b] = b * width + (width - 1) / 2;
+      if (count < enough) {
+        level[b] = gain * centre[b]! + offset;
+        continue;
+      }
+      let seen = 0;
+      let v = 0;
+      for (; v < 255; v++) {
+        seen += this.joint[base + v]!;
+        if (seen * 2 >= count) break;
+      }
+      level[b] = v;
+    }
+    const curve = this.curve;
+    for (let v = 0; v < 256; v++) {
+      const pos = (v - (width - 1) / 2) / width;
+      const lo = Math.max(0, Math.min(bands - 1, Math.floor(pos)));
+      const hi = Math.min(bands - 1, lo + 1);
+      const f = Math.max(0, Math.min(1, pos - lo));
+      curve[v] = level[lo]! + f * (level[hi]! - level[lo]!);
+    }
   }
 
   /** The residual under which `count` counted pixels lie (from the histogram). */
@@ -284,32 +341,47 @@ export class MotionAnalyser {
     }
   }
 
-  /** 8-connected regions of changedMap: those big enough become MASK_MOTION, the rest MASK_FILTERED. */
-  private regions(countedPixels: number): { motionPixels: number; zoneBits: number } {
+  /**
+   * 8-connected regions of changedMap (consumed: each pixel is cleared as it is taken): those big enough
+   * become MASK_MOTION, the rest MASK_FILTERED. `persists`: a region kept now lies near one kept in the
+   * picture before (within PERSIST_MARGIN of the picture's width of its bounding box): something that
+   * stays, unlike rain or a glitch, which come somewhere else each time.
+   */
+  private regions(countedPixels: number): { motionPixels: number; zoneBits: number; persists: boolean } {
     const w = this.width;
     const h = this.height;
     const c = this.changedMap;
-    const labels = this.labels;
     const stack = this.stack;
     const mask = this.mask;
     const bits = this.zones.bits;
     const minPixels = Math.max(MIN_REGION_PIXELS, Math.ceil(this.options.minArea * countedPixels));
-    labels.fill(0);
-    let label = 0;
+    const margin = Math.max(4, Math.round(w * PERSIST_MARGIN));
+    const prev = this.previousBoxes;
+    const prevCount = this.previousBoxCount;
+    const boxes = this.boxes;
+    let boxCount = 0;
+    let persists = false;
     let motionPixels = 0;
     let zoneBits = 0;
     for (let start = 0; start < c.length; start++) {
-      if (c[start] === 0 || labels[start] !== 0) continue;
-      label++;
+      if (c[start] === 0) continue;
       // Flood fill; the stack doubles as the list of the region's pixels (each pushed once).
       let top = 0;
       let end = 0;
       stack[end++] = start;
-      labels[start] = label;
+      c[start] = 0;
+      let x0 = w;
+      let x1 = 0;
+      let y0 = h;
+      let y1 = 0;
       while (top < end) {
         const i = stack[top++]!;
         const x = i % w;
         const y = (i - x) / w;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
         for (let dy = -1; dy <= 1; dy++) {
           const ny = y + dy;
           if (ny < 0 || ny >= h) continue;
@@ -317,8 +389,8 @@ export class MotionAnalyser {
             const nx = x + dx;
             if (nx < 0 || nx >= w) continue;
             const j = ny * w + nx;
-            if (c[j] === 0 || labels[j] !== 0) continue;
-            labels[j] = label;
+            if (c[j] === 0) continue;
+            c[j] = 0;
             stack[end++] = j;
           }
         }
@@ -330,8 +402,34 @@ export class MotionAnalyser {
         mask[i] = value;
         if (kept) zoneBits |= bits[i]!;
       }
-      if (kept) motionPixels += end;
+      if (!kept) continue;
+      motionPixels += end;
+      for (let p = 0; p < prevCount && !persists; p++) {
+        const q = p * 4;
+        persists =
+          x0 <= prev[q + 1]! + margin &&
+          x1 >= prev[q]! - margin &&
+          y0 <= prev[q + 3]! + margin &&
+          y1 >= prev[q + 2]! - margin;
+      }
+      if (boxCount < MAX_BOXES) {
+        const q = boxCount++ * 4;
+        boxes[q] = x0;
+        boxes[q + 1] = x1;
+        boxes[q + 2] = y0;
+        boxes[q + 3] = y1;
+      } else {
+        // Beyond the list: the last box grows to hold it (persistence only gets easier to meet there).
+        const q = (MAX_BOXES - 1) * 4;
+        boxes[q] = Math.min(boxes[q]!, x0);
+        boxes[q + 1] = Math.max(boxes[q + 1]!, x1);
+        boxes[q + 2] = Math.min(boxes[q + 2]!, y0);
+        boxes[q + 3] = Math.max(boxes[q + 3]!, y1);
+      }
     }
-    return { motionPixels, zoneBits };
+    this.boxes = prev;
+    this.previousBoxes = boxes;
+    this.previousBoxCount = boxCount;
+    return { motionPixels, zoneBits, persists };
   }
 }

@@ -93,7 +93,7 @@ export const MOTION_DEFAULTS = {
   fps: 5,
   threshold: 20,
   minArea: 0.0005,
-  minDuration: 0.5,
+  minDuration: 0.3,
   endAfter: 10,
   preRoll: 5,
   postRoll: 5,

@@ -41,16 +41,18 @@ export type MotionInput = 'sub' | 'main';
 /** How often a detector on the main stream looks whether the camera's codec is known yet. */
 const NATIVE_POLL_MS = 500;
 
-/** A unit's wall time (the media clock's `wallTime` where the hub stamps it, else its capture time). */
+/** A unit's wall time: the media clock's mapping of its time (src/media), not its arrival. */
 export function wallTimeOf(unit: AccessUnit): number {
-  const wall = (unit as { wallTime?: unknown }).wallTime;
-  return typeof wall === 'number' ? wall : unit.capturedAt;
+  return Number.isFinite(unit.wallTime) ? unit.wallTime : unit.capturedAt;
 }
 
 export class CameraDetector {
   readonly decoder: GrayDecoder;
   framesAnalysed = 0;
-  /** Seconds spent in the analysis (on the server's own thread). */
+  /**
+   * CPU seconds of the analysis (the process's CPU time over each analysis: the server's thread does
+   * it synchronously; wall time would count the moments a busy machine gave the CPU to others).
+   */
   analysisSeconds = 0;
   private analyser: MotionAnalyser | undefined;
   private latestState: MotionState | undefined;
@@ -129,7 +131,7 @@ export class CameraDetector {
 
   private analyse(frame: GrayFrame): void {
     if (this.closed) return;
-    const started = performance.now();
+    const started = process.cpuUsage();
     if (!this.analyser || this.analyser.width !== frame.width || this.analyser.height !== frame.height) {
       this.analyser = new MotionAnalyser({
         width: frame.width,
@@ -141,7 +143,8 @@ export class CameraDetector {
       });
     }
     const result: FrameAnalysis = this.analyser.analyse(frame.data);
-    this.analysisSeconds += (performance.now() - started) / 1000;
+    const used = process.cpuUsage(started);
+    this.analysisSeconds += (used.user + used.system) / 1e6;
     this.framesAnalysed++;
     const observation: MotionObservation = {
       camera: this.camera.id,

@@ -23,8 +23,10 @@ export const QUEUE_OPS = 64;
 export interface Segment {
   config: TrackConfig;
   startMs: number;
-  /** capturedAt of its first sample: decode time 0. */
+  /** wallTime of its first sample: decode time 0. */
   origin: number;
+  /** dts of its first sample (the media clock's ticks). */
+  originDts: number;
   file: string;
   sequence: number;
   /** Ticks of the samples handed to the queue so far. */

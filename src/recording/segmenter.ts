@@ -7,13 +7,18 @@
  */
 import { join } from 'node:path';
 import type { Sample } from '../codec/mp4/fmp4.js';
-import type { AccessUnit, TrackConfig } from '../media/index.js';
-import { TICKS_PER_MS, type Segment, type SegmentQueue } from './segment-queue.js';
+import { VIDEO_CLOCK_RATE, type AccessUnit, type TrackConfig } from '../media/index.js';
+import { TICKS_PER_MS, TIMESCALE, type Segment, type SegmentQueue } from './segment-queue.js';
 
 /** A fragment ends after this much video, or at a keyframe after half of it. */
 const FRAGMENT_MS = 1000;
 /** A sample whose successor never came (the segment's last) lasts as long as the one before it. */
 const DEFAULT_DURATION = 3000;
+/**
+ * A segment that follows the previous one without a break starts where it ended, unless the media
+ * clock's wall mapping says otherwise by more than this (the camera's clock drifting from ours).
+ */
+const CHAIN_MS = 250;
 
 /** What the segmenter tells its recorder. */
 export interface SegmenterEvents {
@@ -44,6 +49,12 @@ export class Segmenter {
   private fragment: Sample[] = [];
   private fragmentBase = 0;
   private fragmentBytes = 0;
+  /** The newest unit pushed: its wall time is the media clock's latest mapping. */
+  private latest: AccessUnit | undefined;
+  /** The open segment's first unit, until its file is opened (at its first fragment). */
+  private first: AccessUnit | undefined;
+  /** Where the previous segment ended, when the open one follows it without a break. */
+  private chainFrom: number | undefined;
 
   constructor(
     private readonly camera: string,
@@ -58,6 +69,7 @@ export class Segmenter {
   }
 
   push(unit: AccessUnit): void {
+    this.latest = unit;
     const segment = this.segment;
     if (segment && !sameConfig(segment.config, unit.config)) this.end();
     if (!this.segment) {
@@ -66,14 +78,17 @@ export class Segmenter {
     }
     const current = this.segment;
     const held = this.held!;
-    let ticks = Math.round((unit.capturedAt - current.origin) * TICKS_PER_MS);
+    // The media clock's decode times: a sample lasts until the next one's dts (the camera's timing, not
+    // the arrival's); the track's clock never steps back, but a unit made by hand might.
+    let ticks = this.ticksOf(unit, current);
     if (ticks <= held.ticks) ticks = held.ticks + 1;
     this.pushHeld(ticks - held.ticks);
     const fragmentTicks = ticks - this.fragmentBase;
-    if (unit.keyframe && unit.capturedAt - current.origin >= this.segmentDurationMs) {
+    if (unit.keyframe && ticks / TICKS_PER_MS >= this.segmentDurationMs) {
       this.flushFragment();
+      const end = this.segment ? this.segment.startMs + this.segment.queuedTicks / TICKS_PER_MS : undefined;
       this.close();
-      if (this.segment === undefined && this.queue.hasRoomToStart()) this.start(unit);
+      if (this.segment === undefined && this.queue.hasRoomToStart()) this.start(unit, end);
       return;
     }
     const cut =
@@ -96,9 +111,15 @@ export class Segmenter {
   /** Forgets the open segment without queueing anything (the disk failed under it). */
   reset(): void {
     this.segment = undefined;
+    this.first = undefined;
     this.held = undefined;
     this.fragment = [];
     this.fragmentBytes = 0;
+  }
+
+  /** The unit's decode time in the segment's ticks, from its first sample's. */
+  private ticksOf(unit: AccessUnit, segment: Segment): number {
+    return Math.round(((unit.dts - segment.originDts) * TIMESCALE) / VIDEO_CLOCK_RATE);
   }
 
   private fragmentTicks(): number {
@@ -110,29 +131,60 @@ export class Segmenter {
   private pushHeld(duration: number): void {
     const held = this.held!;
     this.lastDuration = duration;
-    this.fragment.push({ data: held.unit.data, duration, keyframe: held.unit.keyframe });
+    const { unit } = held;
+    // B-frames: shown this long after they are decoded (trun's composition offsets).
+    const offset = Math.round(((unit.pts - unit.dts) * TIMESCALE) / VIDEO_CLOCK_RATE);
+    this.fragment.push({
+      data: unit.data,
+      duration,
+      keyframe: unit.keyframe,
+      ...(offset !== 0 ? { compositionOffset: offset } : {}),
+    });
     this.fragmentBytes += held.unit.data.length;
     this.held = undefined;
   }
 
-  private start(unit: AccessUnit): void {
-    const startMs = Math.floor(unit.capturedAt);
-    const segment: Segment = {
+  /** A segment begins at this keyframe; its file opens with its first fragment (open()). */
+  private start(unit: AccessUnit, chainFrom?: number): void {
+    const startMs = Math.floor(unit.wallTime);
+    this.segment = {
       config: unit.config,
       startMs,
-      origin: unit.capturedAt,
-      file: join(this.camera, day(startMs), `${startMs}.mp4`),
+      origin: unit.wallTime,
+      originDts: unit.dts,
+      file: '',
       sequence: 1,
       queuedTicks: 0,
       writtenEndMs: startMs,
       writtenBytes: 0,
     };
-    this.events.starting(startMs);
-    this.segment = segment;
+    this.first = unit;
+    this.chainFrom = chainFrom;
     this.held = { unit, ticks: 0 };
     this.fragment = [];
     this.fragmentBase = 0;
     this.fragmentBytes = 0;
+  }
+
+  /**
+   * Opens the segment's file, a fragment into it: its wall time is the media clock's mapping of its first
+   * picture as the newest unit says it (a mapping anchored late at a source's start has moved earlier by
+   * then), or where the previous segment ended when it follows it and the two agree within CHAIN_MS.
+   */
+  private open(segment: Segment): void {
+    const first = this.first!;
+    const latest = this.latest ?? first;
+    // Decode time 0 of the file is the first unit's dts (its picture shows a composition offset later).
+    const mapped = latest.wallTime - ((latest.pts - first.dts) * 1000) / VIDEO_CLOCK_RATE;
+    const chained = this.chainFrom !== undefined && Math.abs(mapped - this.chainFrom) <= CHAIN_MS;
+    const origin = chained ? this.chainFrom! : mapped;
+    const startMs = Math.floor(origin);
+    segment.startMs = startMs;
+    segment.origin = origin;
+    segment.writtenEndMs = startMs;
+    segment.file = join(this.camera, day(startMs), `${startMs}.mp4`);
+    this.first = undefined;
+    this.events.starting(startMs);
     this.queue.push({ kind: 'open', segment });
   }
 
@@ -144,6 +196,12 @@ export class Segmenter {
     const duration = this.fragmentTicks();
     this.fragment = [];
     this.fragmentBytes = 0;
+    if (this.first && !this.queue.fits(bytes)) {
+      // No room for its first fragment: the segment never was (the next one's gap covers its time).
+      this.reset();
+      return;
+    }
+    if (this.first) this.open(segment);
     if (!this.queue.fits(bytes)) {
       // The disk fell behind: the rest of this segment is not recorded; a new one starts at a keyframe.
       const endMs = segment.startMs + segment.queuedTicks / TICKS_PER_MS;
@@ -166,6 +224,10 @@ export class Segmenter {
   private close(): void {
     const segment = this.segment;
     if (!segment) return;
+    if (this.first) {
+      this.reset(); // its file was never opened
+      return;
+    }
     this.reset();
     this.queue.push({ kind: 'close', segment });
   }

@@ -11,7 +11,7 @@ import { DerivedTrack, type Transcoder, type TranscoderFactory } from '../../src
 import { Track } from '../../src/hub/track.js';
 import { TranscoderSlots } from '../../src/hub/transcoder-slots.js';
 import type { AccessUnit, TrackConfig } from '../../src/media/index.js';
-import { quietLogger, sleep } from '../support/index.js';
+import { arrivalTimes, quietLogger, sleep } from '../support/index.js';
 import { h264Config } from '../support/hub.js';
 
 /** Transcoders whose stop() resolves only once exit() is called: `alive` counts those not yet exited. */
@@ -63,7 +63,7 @@ const unit = (config: TrackConfig): AccessUnit => ({
   keyframe: true,
   data: Buffer.alloc(8),
   seq: 0,
-  capturedAt: 0,
+  ...arrivalTimes(0),
   placeholder: false,
 });
 

@@ -21,7 +21,7 @@ describe('motion config', () => {
       fps: 5,
       threshold: 20,
       minArea: 0.0005,
-      minDurationMs: 500,
+      minDurationMs: 300,
       endAfterMs: 10_000,
       preRollMs: 5000,
       postRollMs: 5000,

@@ -12,6 +12,7 @@ import type { TrackConfig } from '../../src/media/index.js';
 import { Recorder } from '../../src/recording/recorder.js';
 import { scanFiles } from '../../src/recording/repair.js';
 import type { SourceUnit } from '../../src/media/index.js';
+import { arrivalTimes } from '../support/times.js';
 import { captureUnits, makeH264Clip, recorderHost, segmentFiles } from './helpers.js';
 
 describe('segments that start in the same millisecond', () => {
@@ -37,7 +38,7 @@ describe('segments that start in the same millisecond', () => {
         ...u,
         config,
         seq: i + 1,
-        capturedAt: t0 + Math.floor(i / 3) + (i % 3) * 0.2,
+        ...arrivalTimes(t0 + Math.floor(i / 3) + (i % 3) * 0.2),
         placeholder: false,
       });
     });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AccessUnit, SourceUnit } from '../../src/media/index.js';
 import { Recorder } from '../../src/recording/recorder.js';
-import { waitFor } from '../support/index.js';
+import { arrivalTimes, waitFor } from '../support/index.js';
 import { captureUnits, checkStore, gapRows, indexRows, makeH264Clip, recorderHost } from './helpers.js';
 
 describe('recording on a slow disk', () => {
@@ -37,7 +37,7 @@ describe('recording on a slow disk', () => {
     let seq = 0;
     const feed = (list: SourceUnit[], from: number): void => {
       list.forEach((u, i) => {
-        const unit: AccessUnit = { ...u, seq: ++seq, capturedAt: t0 + (from + i) * 40, placeholder: false };
+        const unit: AccessUnit = { ...u, seq: ++seq, ...arrivalTimes(t0 + (from + i) * 40), placeholder: false };
         recorder.onUnit(unit);
       });
     };

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Recorder } from '../../src/recording/recorder.js';
 import type { SourceUnit } from '../../src/media/index.js';
-import { waitFor } from '../support/index.js';
+import { arrivalTimes, waitFor } from '../support/index.js';
 import { captureUnits, checkStore, makeH264Clip, recorderHost } from './helpers.js';
 
 describe('recording a camera that is withdrawn', () => {
@@ -29,7 +29,7 @@ describe('recording a camera that is withdrawn', () => {
   /** 40 pictures 40 ms apart, the last one received 20 s from now (+ `fraction` ms): the segment ends after now. */
   async function recordPastNow(recorder: Recorder, fraction: number): Promise<void> {
     const t0 = Date.now() + 20_000 - 39 * 40 + fraction;
-    units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, capturedAt: t0 + i * 40, placeholder: false }));
+    units.forEach((u, i) => recorder.onUnit({ ...u, seq: i + 1, ...arrivalTimes(t0 + i * 40), placeholder: false }));
     await waitFor(() => recorder.status().state === 'recording', 10_000, 'fragments written');
   }
 

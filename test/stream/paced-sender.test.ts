@@ -10,12 +10,13 @@ import { PacedSender, type PacedSenderOptions } from '../../src/stream/paced-sen
 import { everyPacer } from '../../src/stream/pacer.js';
 import type { UnitTransport } from '../../src/stream/transport.js';
 import { waitFor } from '../support/wait.js';
+import { arrivalTimes } from '../support/times.js';
 
 const A: TrackConfig = { codec: 'h264', width: 64, height: 48, codecString: 'avc1.42C01E' };
 const B: TrackConfig = { codec: 'h264', width: 32, height: 24, codecString: 'avc1.42C01E' };
 
 function unit(seq: number, keyframe: boolean, config = A, bytes = 100): AccessUnit {
-  return { seq, config, keyframe, capturedAt: 0, data: Buffer.alloc(bytes), placeholder: false };
+  return { seq, config, keyframe, ...arrivalTimes(0), data: Buffer.alloc(bytes), placeholder: false };
 }
 
 class Recorder implements UnitTransport {

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SendQueue } from '../../src/stream/send-queue.js';
 import type { AccessUnit, TrackConfig } from '../../src/media/index.js';
+import { arrivalTimes } from '../support/times.js';
 
 const H264: TrackConfig = { codec: 'h264', width: 64, height: 48, codecString: 'avc1.42C01E' };
 const JPEG: TrackConfig = { codec: 'jpeg', width: 64, height: 48, codecString: 'jpeg' };
 
 let seq = 0;
 function unit(keyframe: boolean, bytes = 100, capturedAt = 0, config = H264): AccessUnit {
-  return { seq: ++seq, config, keyframe, capturedAt, data: Buffer.alloc(bytes), placeholder: false };
+  return { seq: ++seq, config, keyframe, ...arrivalTimes(capturedAt), data: Buffer.alloc(bytes), placeholder: false };
 }
 
 /** A stream of `gops` groups of `length` units, keyframe first. */

@@ -17,6 +17,7 @@ import { readJpegSize } from '../../src/codec/jpeg.js';
 import type { SourceUnit } from '../../src/media/index.js';
 
 export { waitFor, sleep } from './wait.js';
+export { arrivalTimes } from './times.js';
 export { BIN, ROOT } from './paths.js';
 export { freePort, portOf } from './ports.js';
 export { CamrelayProcess, runCamrelay, startCamrelay, type LogLine, type SpawnOptions } from './process.js';

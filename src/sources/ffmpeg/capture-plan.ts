@@ -118,10 +118,10 @@ export function ffmpegArgs(
       }
       const input = ['-re', '-stream_loop', '-1', '-i', spec.path];
       // H.264 and H.265 at their own rate are copied; another rate needs decoding, and is encoded to JPEG.
-      // Looped, they go out raw with the muxer's own Annex B conversion: ffmpeg 5.1 flushes an
-      // explicit -bsf at the first loop and then refuses every packet (output stops after one pass).
+      // Looped, they go out raw or in MPEG-TS with the muxer's own Annex B conversion: ffmpeg 5.1 flushes
+      // an explicit -bsf at the first loop and then refuses every packet (output stops after one pass).
       if (copied && !spec.fps) {
-        return { args: loopedNalArgs(input, copied), passthrough: true, output: copied };
+        return { args: loopedNalArgs(input, copied, framing), passthrough: true, output: copied };
       }
       if (upstream === 'mjpeg' && !spec.fps) {
         return { args: jpegArgs(input, COPY), passthrough: true, output: 'jpeg' };
@@ -132,7 +132,7 @@ export function ffmpegArgs(
   }
 }
 
-/** A looped file's H.264 or H.265, copied without bitstream filters, as a raw stream. */
-function loopedNalArgs(input: string[], codec: NalCodec): string[] {
-  return [...HEAD, ...input, ...COPY, ...nalOutput('raw', codec)];
+/** A looped file's H.264 or H.265, copied without bitstream filters: in MPEG-TS (its timestamps) or raw. */
+function loopedNalArgs(input: string[], codec: NalCodec, framing: NalFraming): string[] {
+  return [...HEAD, ...input, ...COPY, ...nalOutput(framing === 'mpegts' ? 'mpegts' : 'raw', codec)];
 }

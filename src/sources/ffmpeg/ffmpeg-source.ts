@@ -196,8 +196,8 @@ export class FfmpegSource implements FrameSource {
       this.upstream = found.codec;
       this.logUpstream(found.codec, found.detail);
     }
-    // A looped file's H.264 or H.265 always goes out raw (capture-plan.ts says why).
-    const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : spec.kind === 'file' ? 'raw' : await nalFraming(binary);
+    // A looped file's H.264 or H.265 goes out in MPEG-TS or raw, never in mpjpeg parts (capture-plan.ts says why).
+    const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : await nalFraming(binary);
     return { spec, upstream: this.upstream, framing };
   }
 

@@ -9,12 +9,19 @@ import { parseClientMessage } from '../../../src/wire/client-message.js';
 import { unitMessage } from '../../../src/outputs/ws/frame-message.js';
 import { decodeHeader, encodeHeader, framePayload, seqDiff } from '../../../src/wire/header.js';
 import { TokenBucket } from '../../../src/wire/token-bucket.js';
-import { ffmpegJpeg } from '../../support/index.js';
+import { arrivalTimes, ffmpegJpeg } from '../../support/index.js';
 
 const JPEG = ffmpegJpeg(64, 48);
 
 function frame(seq: number, capturedAt = 1_700_000_000_123.25): AccessUnit {
-  return Object.freeze({ seq, data: JPEG, capturedAt, config: jpegConfig(64, 48), keyframe: true, placeholder: false });
+  return Object.freeze({
+    seq,
+    data: JPEG,
+    ...arrivalTimes(capturedAt),
+    config: jpegConfig(64, 48),
+    keyframe: true,
+    placeholder: false,
+  });
 }
 
 describe('frame header', () => {

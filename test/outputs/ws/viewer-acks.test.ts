@@ -11,13 +11,20 @@ import type { AccessUnit } from '../../../src/media/index.js';
 import { jpegConfig } from '../../../src/media/jpeg.js';
 import { unitMessage } from '../../../src/outputs/ws/frame-message.js';
 import { RTT_REPORT_MS, WsViewer } from '../../../src/outputs/ws/viewer.js';
-import { ffmpegJpeg } from '../../support/index.js';
+import { arrivalTimes, ffmpegJpeg } from '../../support/index.js';
 
 const JPEG = ffmpegJpeg(64, 48);
 const CONFIG = jpegConfig(64, 48);
 
 function unit(seq: number): AccessUnit {
-  return Object.freeze({ seq, data: JPEG, capturedAt: Date.now(), config: CONFIG, keyframe: true, placeholder: false });
+  return Object.freeze({
+    seq,
+    data: JPEG,
+    ...arrivalTimes(Date.now()),
+    config: CONFIG,
+    keyframe: true,
+    placeholder: false,
+  });
 }
 
 /** What WsViewer uses of a socket: it counts the binary messages sent. */
