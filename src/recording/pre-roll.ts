@@ -10,9 +10,9 @@ import type { AccessUnit } from '../media/index.js';
 /** The most a camera's pre-roll holds: a 5 s pre-roll of an 8 Mbit/s camera with 2 s GOPs is about 7 MB. */
 export const PRE_ROLL_MAX_BYTES = 32 * 1024 * 1024;
 
-/** A unit's time on the wall clock (the recordings' clock). */
+/** A unit's time on the wall clock (the recordings' clock: its media time mapped to the wall). */
 export function unitTime(unit: AccessUnit): number {
-  return unit.capturedAt;
+  return unit.wallTime;
 }
 
 export class PreRoll {

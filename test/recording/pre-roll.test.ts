@@ -13,6 +13,9 @@ const unit = (seq: number, bytes = 1000): AccessUnit => ({
   config,
   keyframe: seq % 5 === 0,
   capturedAt: 1_000_000 + seq * 100,
+  wallTime: 1_000_000 + seq * 100,
+  pts: seq * 9000,
+  dts: seq * 9000,
   data: Buffer.alloc(bytes),
   placeholder: false,
 });
