@@ -11,6 +11,9 @@
  *   with `record: {mode: events}` and the default 5 s pre-roll, no event: the bytes each keeps in
  *   memory (what /metrics says), sampled over the window, against its bound (32 MiB).
  *
+ * - The same through the real path: the detector on two cameras whose picture has a box crossing it
+ *   every 12 s; from the events' `start` to ON at the subscriber.
+ *
  *   node --import tsx bench/events.ts     # alone (EVENTS_BENCH_QUICK=1: fewer events); `npm run bench` runs it too
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,7 @@ import { buildServer } from '../src/server/app.js';
 import { PRE_ROLL_MAX_BYTES } from '../src/recording/pre-roll.js';
 import { HandObservations } from '../test/support/observations.js';
 import { Mosquitto } from '../test/support/mosquitto.js';
+import { ensureMotionClips } from '../test/support/motion-clips.js';
 import { makeH264Clip } from './clip.js';
 
 const quick = !!process.env.EVENTS_BENCH_QUICK;
@@ -82,13 +86,52 @@ await new Promise((r) => setTimeout(r, 1500));
 sample();
 const spans = ['r1', 'r2', 'r3', 'r4'].map((id) => server.recordings?.gates.get(id)?.preRoll.spanMs ?? 0);
 
-await sub.endAsync(true);
 await server.close();
+
+// The real path: the detector (src/motion) on cameras whose picture has a box crossing it every
+// 12 s (a motion test clip, looped), its events, the notifier, the broker, the subscriber. An
+// event's start here is when the events declare it (its `start` notice).
+const [crossing] = await ensureMotionClips(['object-large']);
+const REAL = ['d1', 'd2'];
+writeFileSync(
+  configFile,
+  `log: { level: warn }
+recordings: { path: ${join(dir, 'store2')} }
+mqtt: { url: "${broker.url}", topic_prefix: real }
+cameras:
+${REAL.map((id) => `  - { id: ${id}, source: "file:${crossing!.path}", motion: { min_duration: 0.3, end_after: 1 } }`).join('\n')}
+`,
+);
+const realConfig = await loadConfig({ config: configFile, host: '127.0.0.1', port: 0 });
+const realServer = await buildServer(realConfig, pino({ level: 'error' }));
+await realServer.app.listen({ host: '127.0.0.1', port: 0 });
+const realStart = new Map<string, number>();
+const realLatencies: number[] = [];
+realServer.events.feed.listen((n) => {
+  if (n.type === 'start') realStart.set(n.event.camera, Date.now());
+});
+sub.on('message', (topic, payload) => {
+  const [prefix, camera] = topic.split('/');
+  const t0 = realStart.get(camera!);
+  if (prefix === 'real' && payload.toString() === 'ON' && t0 !== undefined) {
+    realLatencies.push(Date.now() - t0);
+    realStart.delete(camera!);
+  }
+});
+await sub.subscribeAsync('real/+/motion');
+await new Promise((r) => setTimeout(r, quick ? 15_000 : 40_000));
+const realStarted = [...realServer.events.started.values()].reduce((a, b) => a + b, 0);
+await realServer.close();
+await sub.endAsync(true);
 await broker.close();
 rmSync(dir, { recursive: true, force: true });
 
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+};
 const sorted = [...latencies].sort((a, b) => a - b);
-const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const pct = (p: number) => percentile(latencies, p);
 const steady = preRollSamples.slice(Math.floor(preRollSamples.length / 3)).flat();
 const mb = (b: number) => (b / 1e6).toFixed(2);
 console.log(
@@ -99,6 +142,9 @@ console.log(
     `- pre-roll of record: {mode: events} (1280x720 H.264 3 Mbit/s, keyframe every second, pre_roll 5 s), per camera: ` +
       `${mb(Math.min(...steady))} to ${mb(Math.max(...steady))} MB, spanning ${(Math.min(...spans) / 1000).toFixed(1)} to ` +
       `${(Math.max(...spans) / 1000).toFixed(1)} s (bound ${mb(PRE_ROLL_MAX_BYTES)} MB)`,
+    `- the real path (the detector on ${REAL.length} cameras with a box crossing every 12 s): ${realStarted} events, ` +
+      `${realLatencies.length} ON received, event start → ON p50 ${percentile(realLatencies, 50)} ms, ` +
+      `p95 ${percentile(realLatencies, 95)} ms, max ${Math.max(...realLatencies)} ms`,
   ].join('\n'),
 );
 process.exit(0);
