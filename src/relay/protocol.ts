@@ -19,11 +19,17 @@
 import { isU32, parseTypedObject, type Parsed } from '../wire/json.js';
 import { CAMERA_ID } from '../camera-id.js';
 import { CODEC_H264, CODEC_JPEG, FLAG_KEYFRAME, HEADER_BYTES, HEADER_VERSION } from '../wire/constants.js';
-import { decodeHeader, encodeHeader } from '../wire/header.js';
+import { decodeHeader, encodeHeader, type MediaTimes } from '../wire/header.js';
 
 export const RELAY_PROTOCOL = 1;
 export const PUBLISH_PATH = '/api/publish';
 export const RELAY_HEADER_BYTES = 20;
+/**
+ * An H.264 frame's header, grown by the unit's media times on the camera's clock (edges from this version
+ * on; a hub skips what it does not know, and takes a 20-byte header as before): 20 u32 decode time (90 kHz
+ * ticks, modulo 2^32), 24 i32 composition offset (presentation minus decode time).
+ */
+export const RELAY_TIMED_HEADER_BYTES = 28;
 
 /** Largest JPEG a publisher may send unless its config says otherwise. */
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -356,6 +362,8 @@ export interface RelayFrame {
   keyframe: boolean;
   /** The JPEG or the access unit: a view into the message, not a copy. */
   data: Buffer;
+  /** Its media times on the camera's clock (90 kHz; dts modulo 2^32), when the edge sends them. */
+  times?: MediaTimes;
 }
 
 /** One binary frame message: header and payload in one buffer (ws sends one buffer per message). */
@@ -366,13 +374,19 @@ export function encodeRelayFrame(
   payload: Uint8Array,
   codec: RelayCodec = 'jpeg',
   keyframe = true,
+  times?: MediaTimes,
 ): Buffer {
-  const message = Buffer.allocUnsafe(RELAY_HEADER_BYTES + payload.byteLength);
+  const headerLength = times ? RELAY_TIMED_HEADER_BYTES : RELAY_HEADER_BYTES;
+  const message = Buffer.allocUnsafe(headerLength + payload.byteLength);
   const flags = codec === 'jpeg' || keyframe ? FLAG_KEYFRAME : 0;
   encodeHeader(message, 0, seq, capturedAt, codec === 'h264' ? CODEC_H264 : CODEC_JPEG, flags);
-  message[3] = RELAY_HEADER_BYTES; // the viewer header, grown by the channel field
+  message[3] = headerLength; // the viewer header, grown by the channel field (and the media times)
   message.writeUInt32BE(channel >>> 0, HEADER_BYTES);
-  message.set(payload, RELAY_HEADER_BYTES);
+  if (times) {
+    message.writeUInt32BE(((times.dts % 2 ** 32) + 2 ** 32) % 2 ** 32, RELAY_HEADER_BYTES);
+    message.writeInt32BE(Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(times.compositionOffset))), 24);
+  }
+  message.set(payload, headerLength);
   return message;
 }
 
@@ -389,6 +403,10 @@ export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
   if (header.headerLength < RELAY_HEADER_BYTES)
     return { ok: false, reason: `header length ${header.headerLength} has no channel` };
   const channel = message.readUInt32BE(HEADER_BYTES);
+  const times =
+    header.headerLength >= RELAY_TIMED_HEADER_BYTES
+      ? { dts: message.readUInt32BE(RELAY_HEADER_BYTES), compositionOffset: message.readInt32BE(24) }
+      : undefined;
   return {
     ok: true,
     message: {
@@ -398,6 +416,7 @@ export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
       codec: header.codec === CODEC_H264 ? 'h264' : 'jpeg',
       keyframe: (header.flags & FLAG_KEYFRAME) !== 0,
       data: message.subarray(header.headerLength),
+      ...(times ? { times } : {}),
     },
   };
 }

@@ -331,7 +331,14 @@ export class PublisherSession implements LinkSession {
     // The edge's capture time on this clock: the viewers' latency includes the uplink.
     const capturedAt = this.clock.toHub(frame.capturedAt, now);
     if (frame.codec === 'h264')
-      link.camera.source.deliverH264(link, link.camera.h264Config!, frame.keyframe, frame.data, capturedAt);
+      link.camera.source.deliverH264(
+        link,
+        link.camera.h264Config!,
+        frame.keyframe,
+        frame.data,
+        capturedAt,
+        frame.times,
+      );
     else link.camera.source.deliver(link, frame.data, capturedAt);
   }
 

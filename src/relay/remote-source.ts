@@ -9,7 +9,9 @@
  * the running source ('edge disconnected') so that viewers see the camera
  * offline until the edge is back.
  */
-import type { TrackConfig, SourceSink } from '../media/index.js';
+import { TimestampUnwrapper } from '../codec/mpegts/pes.js';
+import type { TrackConfig, SourceSink, SourceUnit } from '../media/index.js';
+import type { MediaTimes } from '../wire/header.js';
 import { jpegConfig } from '../media/jpeg.js';
 import { readJpegSize } from '../codec/jpeg.js';
 import type { FrameSource } from '../sources/source.js';
@@ -29,6 +31,9 @@ export class RemoteSource implements FrameSource {
   private unboundReason: string;
   /** The newest stamp given to a unit. */
   private lastStamp = 0;
+  /** The edge's dts arrive modulo 2^32: unwrapped per connection. */
+  private readonly dts = new TimestampUnwrapper(2 ** 32);
+  private timesLink: EdgeLink | undefined;
 
   constructor(edge: string) {
     this.unboundReason = `edge "${edge}" is not connected`;
@@ -100,10 +105,29 @@ export class RemoteSource implements FrameSource {
       });
   }
 
-  /** An H.264 access unit (checked by the session) with its configuration; dropped unless wanted. */
-  deliverH264(link: EdgeLink, config: TrackConfig, keyframe: boolean, data: Buffer, capturedAt: number): void {
+  /**
+   * An H.264 access unit (checked by the session) with its configuration; dropped unless wanted. `times`:
+   * its media times on the camera's clock, from an edge that sends them (dts unwrapped past 32 bits here).
+   */
+  deliverH264(
+    link: EdgeLink,
+    config: TrackConfig,
+    keyframe: boolean,
+    data: Buffer,
+    capturedAt: number,
+    times?: MediaTimes,
+  ): void {
     if (this.link !== link || !this.sink) return;
-    this.sink.unit({ config, keyframe, data, capturedAt: this.monotonic(capturedAt) });
+    const unit: SourceUnit = { config, keyframe, data, capturedAt: this.monotonic(capturedAt) };
+    if (times) {
+      if (this.timesLink !== link) {
+        this.timesLink = link; // another connection: its edge's clock may have started afresh
+        this.dts.reset();
+      }
+      unit.dts = this.dts.unwrap(times.dts);
+      unit.pts = unit.dts + times.compositionOffset;
+    }
+    this.sink.unit(unit);
   }
 
   /** Stamps never go backwards (the clock estimate settling, the first pong's arrival). */

@@ -65,7 +65,9 @@ class UplinkTransport implements UnitTransport {
 
   /** The session's own write callback (it gives every camera a turn) paces the uplinks: `written` is not used. */
   sendUnit(unit: AccessUnit, seq: number): number {
-    const frame = encodeRelayFrame(this.channel, seq, unit.capturedAt, unit.data, this.codec, unit.keyframe);
+    // H.264 goes with its media times: the hub keeps the camera's clock (JPEG's are the edge's arrival).
+    const times = this.codec === 'h264' ? { dts: unit.dts, compositionOffset: unit.pts - unit.dts } : undefined;
+    const frame = encodeRelayFrame(this.channel, seq, unit.capturedAt, unit.data, this.codec, unit.keyframe, times);
     this.session.sendFrame(frame);
     return frame.length;
   }

@@ -8,6 +8,8 @@ export const PROTOCOL_NAME = 'ws-v1';
 
 /** Binary frame header: see header.ts. */
 export const HEADER_BYTES = 16;
+/** The header of an H.264 or H.265 unit, grown by its media times (decode time, composition offset). */
+export const MEDIA_TIME_HEADER_BYTES = 24;
 export const HEADER_VERSION = 1;
 export const FLAG_KEYFRAME = 0x01;
 

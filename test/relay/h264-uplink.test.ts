@@ -100,6 +100,11 @@ describe('relay: an H.264 uplink between two processes', () => {
     assert.ok(decodeWithFfmpeg(cfg, v.frames) >= 45);
     // Stamped with the edge's capture time mapped to the hub's clock: never after the arrival.
     for (const f of v.frames) assert.ok(f.capturedAt <= f.at + 1, 'a capture time from the future');
+    // With its media times, from the edge's clock: decode times that only go forward.
+    for (const f of v.frames) assert.equal(f.headerLength, 24);
+    const dts = v.frames.map((f) => f.dts!);
+    for (let i = 1; i < dts.length; i++)
+      assert.ok(((dts[i]! - dts[i - 1]!) | 0) > 0, `dts ${dts[i - 1]} then ${dts[i]}`);
     const p = await publisher(hubUrl, 'e1');
     assert.equal(p.cameras[0]!.codec, 'h264');
     assert.ok(p.cameras[0]!.bitrate > 0);

@@ -35,6 +35,23 @@ describe('publisher frame header', () => {
     assert.deepEqual(decoded.message.data, jpeg);
   });
 
+  it('carries an H.264 unit’s media times in a 28-byte header an older hub skips', () => {
+    const unit = Buffer.from([0, 0, 0, 1, 0x65]);
+    const dts = 2 ** 40 + 12345; // the edge's clock in 90 kHz ticks: sent modulo 2^32
+    const message = encodeRelayFrame(7, 9, 1000.5, unit, 'h264', true, { dts, compositionOffset: 6000 });
+    assert.equal(message[3], 28);
+    assert.deepEqual(message.subarray(decodeHeader(message).headerLength), unit, 'what an older hub reads');
+    const decoded = decodeRelayFrame(message);
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.message.times, { dts: dts % 2 ** 32, compositionOffset: 6000 });
+    assert.equal(decoded.message.channel, 7);
+    assert.deepEqual(decoded.message.data, unit);
+    // An older edge's 20-byte header: no times, as before.
+    const old = decodeRelayFrame(encodeRelayFrame(7, 9, 1000.5, unit, 'h264', true));
+    assert.ok(old.ok);
+    assert.equal(old.message.times, undefined);
+  });
+
   it('refuses a viewer-length header (no channel), another version or codec, or a truncated message', () => {
     const message = encodeRelayFrame(1, 1, 0, jpeg);
     const short = Buffer.from(message);

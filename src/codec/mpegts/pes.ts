@@ -51,25 +51,27 @@ export function parsePesHeader(b: Uint8Array): PesHeader {
   return { streamId, packetLength, pts, dts, payloadOffset };
 }
 
-const WRAP = 2 ** 33;
-
 /**
- * Turns 33-bit timestamps that wrap every 26.5 hours into a line that goes on: each is placed within half a
- * wrap of the previous one. A jump of over 13 hours either way is taken as a wrap, which is what it
- * most likely is; the media clock judges what is left (src/hub/media-clock.ts).
+ * Turns timestamps that wrap (MPEG-TS's 33 bits every 26.5 hours at 90 kHz; a 32-bit field's) into a line
+ * that goes on: each is placed within half a wrap of the previous one. A jump of over half a wrap either
+ * way is taken as a wrap, which is what it most likely is; the media clock judges what is left
+ * (src/hub/media-clock.ts).
  */
 export class TimestampUnwrapper {
   private last: number | undefined;
+
+  constructor(private readonly wrap = 2 ** 33) {}
 
   unwrap(ts: number): number {
     if (this.last === undefined) {
       this.last = ts;
       return ts;
     }
-    const base = this.last - (((this.last % WRAP) + WRAP) % WRAP);
+    const wrap = this.wrap;
+    const base = this.last - (((this.last % wrap) + wrap) % wrap);
     let value = base + ts;
-    if (value - this.last > WRAP / 2) value -= WRAP;
-    else if (this.last - value > WRAP / 2) value += WRAP;
+    if (value - this.last > wrap / 2) value -= wrap;
+    else if (this.last - value > wrap / 2) value += wrap;
     this.last = value;
     return value;
   }

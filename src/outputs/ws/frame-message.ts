@@ -7,13 +7,30 @@
  * socket as one write (see ws-transport.ts).
  */
 import type { AccessUnit, Codec } from '../../media/index.js';
-import { CODEC_H264, CODEC_H265, CODEC_JPEG, FLAG_KEYFRAME, HEADER_BYTES } from '../../wire/constants.js';
-import { encodeHeader } from '../../wire/header.js';
+import {
+  CODEC_H264,
+  CODEC_H265,
+  CODEC_JPEG,
+  FLAG_KEYFRAME,
+  HEADER_BYTES,
+  MEDIA_TIME_HEADER_BYTES,
+} from '../../wire/constants.js';
+import { encodeHeader, type MediaTimes } from '../../wire/header.js';
 
 /** The header's codec byte. */
 const CODEC_BYTE: Readonly<Record<Codec, number>> = { jpeg: CODEC_JPEG, h264: CODEC_H264, h265: CODEC_H265 };
 
-/** A unit's message (16-byte header + payload), and the WebSocket frame that carries it (the same bytes after the frame's header). */
+/** An H.264 or H.265 unit's media times for its header (JPEG has none: its header stays 16 bytes). */
+export function mediaTimes(unit: AccessUnit): MediaTimes | undefined {
+  return unit.config.codec === 'jpeg' ? undefined : { dts: unit.dts, compositionOffset: unit.pts - unit.dts };
+}
+
+/** The header's length for a unit. */
+export function headerBytes(unit: AccessUnit): number {
+  return unit.config.codec === 'jpeg' ? HEADER_BYTES : MEDIA_TIME_HEADER_BYTES;
+}
+
+/** A unit's message (16-byte header, 24 with media times, + payload), and the WebSocket frame that carries it (the same bytes after the frame's header). */
 export interface UnitMessage {
   frame: Buffer;
   message: Buffer;
@@ -26,7 +43,8 @@ const messages = new WeakMap<AccessUnit, UnitMessage>();
 export function unitMessage(unit: AccessUnit): UnitMessage {
   let built = messages.get(unit);
   if (!built) {
-    const length = HEADER_BYTES + unit.data.length;
+    const headerLength = headerBytes(unit);
+    const length = headerLength + unit.data.length;
     const frameHeader = length < 126 ? 2 : length < 0x1_0000 ? 4 : 10;
     const frame = Buffer.allocUnsafe(frameHeader + length);
     frame[0] = 0x82; // FIN, opcode 2 (binary)
@@ -45,8 +63,9 @@ export function unitMessage(unit: AccessUnit): UnitMessage {
       unit.capturedAt,
       CODEC_BYTE[unit.config.codec],
       unit.keyframe ? FLAG_KEYFRAME : 0,
+      mediaTimes(unit),
     );
-    unit.data.copy(frame, frameHeader + HEADER_BYTES);
+    unit.data.copy(frame, frameHeader + headerLength);
     built = { frame, message: frame.subarray(frameHeader) };
     messages.set(unit, built);
   }

@@ -16,9 +16,9 @@ import { WebSocket } from 'ws';
 import type { AccessUnit, TrackConfig } from '../../media/index.js';
 import type { UnitTransport } from '../../stream/transport.js';
 import { configText } from '../../wire/config-message.js';
-import { CODEC_H264, CODEC_H265, FLAG_KEYFRAME, HEADER_BYTES } from '../../wire/constants.js';
+import { CODEC_H264, CODEC_H265, FLAG_KEYFRAME } from '../../wire/constants.js';
 import { encodeHeader } from '../../wire/header.js';
-import { unitMessage } from './frame-message.js';
+import { headerBytes, mediaTimes, unitMessage } from './frame-message.js';
 
 const FIRST_FRAGMENT = { binary: true, fin: false } as const;
 const LAST_FRAGMENT = { binary: true, fin: true } as const;
@@ -51,11 +51,11 @@ export class WsTransport implements UnitTransport {
       else this.socket.send(message, written);
       return message.length;
     }
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    const header = Buffer.allocUnsafe(headerBytes(unit));
     const codec = unit.config.codec === 'h265' ? CODEC_H265 : CODEC_H264;
-    encodeHeader(header, 0, seq, unit.capturedAt, codec, unit.keyframe ? FLAG_KEYFRAME : 0);
+    encodeHeader(header, 0, seq, unit.capturedAt, codec, unit.keyframe ? FLAG_KEYFRAME : 0, mediaTimes(unit));
     this.socket.send(header, FIRST_FRAGMENT);
     this.socket.send(unit.data, LAST_FRAGMENT, written);
-    return HEADER_BYTES + unit.data.length;
+    return header.length + unit.data.length;
   }
 }

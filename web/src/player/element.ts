@@ -374,7 +374,15 @@ export class CamrelayPlayer extends HTMLElement {
     this.collector.bytesReceived(unit.byteLength, wallNow());
     this.liveness.video();
     const keyframe = (header.flags & FLAG_KEYFRAME) !== 0;
-    const access = { codec, data: unit, keyframe, seq: header.seq, capturedAt: header.capturedAt, done: ack };
+    const access = {
+      codec,
+      data: unit,
+      keyframe,
+      seq: header.seq,
+      capturedAt: header.capturedAt,
+      compositionOffset: header.compositionOffset ?? 0,
+      done: ack,
+    };
     if (this.current) this.current.push(access);
     else ack();
   }

@@ -54,6 +54,11 @@ export interface AccessUnit extends UnitTiming {
   /** AVC form: each NAL unit after its 4-byte length. */
   data: Uint8Array;
   keyframe: boolean;
+  /**
+   * Presentation minus decode time, 90 kHz ticks, when the server says (B-frames: units come in decode
+   * order, each shown this long after its decode time). Absent or 0: shown in the order they come.
+   */
+  compositionOffset?: number;
 }
 
 /** One JPEG picture, as a frame message brought it. */

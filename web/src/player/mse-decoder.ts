@@ -149,6 +149,9 @@ export class MseDecoder implements Decoder {
     const step = ms - this.lastTime;
     if (this.lastTime >= 0 && step > 1 && step < 1000) this.frameMs = this.frameMs * 0.8 + step * 0.2;
     this.lastTime = ms;
+    // B-frames: the fragment says when the picture shows (its decode time plus the camera's offset).
+    const offsetMs = (unit.compositionOffset ?? 0) / 90;
+    const compositionOffset = Math.round((offsetMs * TIMESCALE) / 1000);
     let bytes: Uint8Array;
     try {
       bytes = mediaSegment({
@@ -156,7 +159,12 @@ export class MseDecoder implements Decoder {
         baseDecodeTime: Math.round((ms * TIMESCALE) / 1000),
         // The next unit's time is not known yet: the recent interval stands in for it.
         samples: [
-          { data: unit.data, duration: Math.round((this.frameMs * TIMESCALE) / 1000), keyframe: unit.keyframe },
+          {
+            data: unit.data,
+            duration: Math.round((this.frameMs * TIMESCALE) / 1000),
+            keyframe: unit.keyframe,
+            ...(compositionOffset ? { compositionOffset } : {}),
+          },
         ],
       });
     } catch (error) {
@@ -167,7 +175,7 @@ export class MseDecoder implements Decoder {
     }
     this.needKeyframe = false;
     const frame = { seq: unit.seq, capturedAt: unit.capturedAt };
-    this.enqueue({ kind: 'media', bytes, done: unit.done, time: ms / 1000, frame });
+    this.enqueue({ kind: 'media', bytes, done: unit.done, time: (ms + offsetMs) / 1000, frame });
   }
 
   /** Forgets the stream and blanks the video (a new connection or camera follows). */

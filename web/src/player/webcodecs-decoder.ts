@@ -71,8 +71,12 @@ export class WebCodecsDecoder implements Decoder {
       unit.done();
       return;
     }
-    const timestamp = Math.max(this.lastTimestamp + 1, Math.round(unit.capturedAt * 1000));
-    this.lastTimestamp = timestamp;
+    // Chunks go in decode order; a chunk's timestamp is its presentation time (B-frames: later than
+    // its decode time by the camera's offset), unique among those in flight.
+    const decodeTime = Math.max(this.lastTimestamp + 1, Math.round(unit.capturedAt * 1000));
+    this.lastTimestamp = decodeTime;
+    let timestamp = decodeTime + Math.round(((unit.compositionOffset ?? 0) * 1000) / 90);
+    while (this.inFlight.has(timestamp)) timestamp++;
     try {
       decoder.decode(new EncodedVideoChunk({ type: unit.keyframe ? 'key' : 'delta', timestamp, data: unit.data }));
     } catch (error) {
