@@ -10,6 +10,8 @@
  * push() never blocks: one write is outstanding at a time, a few units wait (at most one group of
  * pictures for H.264/H.265; a newer keyframe replaces what still waits), the rest is dropped and
  * counted, and after a drop H.264/H.265 waits for the next keyframe. A new picture size restarts ffmpeg.
+ * An ffmpeg that ended by itself is started again at a keyframe after a backoff (1 s doubling to 30 s,
+ * back to 1 s once a run has given pictures): a stream ffmpeg cannot decode costs a process now and then.
  */
 import { joinAnnexB, splitAvc } from '../codec/annexb.js';
 import { isNalCodec, NAL_CODECS, type NalCodecSupport } from '../codec/video.js';
@@ -17,6 +19,7 @@ import { locateFfmpeg } from '../ffmpeg/locate.js';
 import { passthroughTiming } from '../ffmpeg/capabilities.js';
 import { FFMPEG_FORMAT, MPJPEG_BOUNDARY } from '../ffmpeg/output.js';
 import { superviseFfmpeg, type FfmpegChild } from '../ffmpeg/process.js';
+import { Backoff } from '../hub/backoff.js';
 import { ProcessCpu } from '../hub/process-cpu.js';
 import type { Codec, TrackConfig } from '../media/index.js';
 
@@ -135,6 +138,10 @@ export class GrayDecoder {
   private size = { width: 0, height: 0 };
   private closed = false;
   private readonly parameterSets = new WeakMap<TrackConfig, Uint8Array[]>();
+  private readonly backoff = new Backoff(1000, 30_000);
+  private framesAtStart = 0;
+  /** After ffmpeg ended by itself: no new one before this (ms, Date.now()). */
+  private retryAt = 0;
   /** Known once this ffmpeg was asked (capabilities.ts); units wait in the queue until then. */
   private timing: readonly string[] | undefined;
 
@@ -194,7 +201,7 @@ export class GrayDecoder {
       }
       const video = isNalCodec(unit.config.codec) ? NAL_CODECS[unit.config.codec] : undefined;
       if (!this.child) {
-        if (video && !unit.keyframe) {
+        if ((video && !unit.keyframe) || Date.now() < this.retryAt) {
           this.counters.dropped++;
           continue;
         }
@@ -273,6 +280,7 @@ export class GrayDecoder {
     const bytes = this.size.width * this.size.height;
     if (this.frame.length !== bytes) this.frame = new Uint8Array(bytes);
     this.filled = 0;
+    this.framesAtStart = this.counters.frames;
     this.counters.starts++;
     const child: FfmpegChild = superviseFfmpeg(
       binary,
@@ -285,6 +293,7 @@ export class GrayDecoder {
         },
         onExit: (reason) => {
           if (child !== this.child) return;
+          this.retryAt = Date.now() + this.backoff.next();
           this.child = undefined;
           this.childConfig = undefined;
           this.writing = false;
@@ -308,7 +317,7 @@ export class GrayDecoder {
       offset += take;
       if (this.filled < frame.length) break;
       this.filled = 0;
-      this.counters.frames++;
+      if (this.counters.frames++ === this.framesAtStart) this.backoff.reset();
       this.options.onFrame({ width: this.size.width, height: this.size.height, data: frame, at: this.latestAt });
     }
   }
