@@ -27,10 +27,12 @@ export class EventGate implements Consumer {
   /** Events that have started and not ended (overlapping events of the same camera, from an edge). */
   private open = 0;
 
+  /** `paused`: called when recording stops past an event's post-roll. */
   constructor(
     private readonly recorder: GatedRecorder,
     preRollMs: number,
     maxBytes?: number,
+    private readonly paused?: () => void,
   ) {
     this.preRoll = new PreRoll(preRollMs, maxBytes);
   }
@@ -48,6 +50,7 @@ export class EventGate implements Consumer {
       this.recording = false;
       this.until = undefined;
       this.recorder.pause();
+      this.paused?.();
       return;
     }
     this.write(unit);

@@ -110,6 +110,8 @@ export class RecordingStore implements RecordingCatalog {
   private readonly recorded: Map<string, CameraRecordConfig>;
   /** Cameras recorded around events: their gates (event-gate.ts). */
   readonly gates = new Map<string, EventGate>();
+  /** Of those, cameras edges publish: their video is asked for only around events. */
+  private readonly onDemand = new Map<string, CameraStream>();
   /** The spans events keep longer (set by src/events once it is open on this index). */
   private keepSpans: RetentionDeps['keep'];
   private readonly retention: Retention;
@@ -178,7 +180,11 @@ export class RecordingStore implements RecordingCatalog {
     return store;
   }
 
-  private startRecorder(camera: CameraStream): void {
+  /**
+   * `onDemand` (a camera an edge publishes, recorded around events): its video is asked for only
+   * from an event's start to its post-roll, so the edge's uplink carries nothing between events.
+   */
+  private startRecorder(camera: CameraStream, onDemand = false): void {
     const recorder = new Recorder(camera.id, this, this.options.queue);
     try {
       recorder.stoppedSince(this.index?.lastEnd(camera.id));
@@ -188,9 +194,20 @@ export class RecordingStore implements RecordingCatalog {
     this.recorders.set(camera.id, recorder);
     let consumer: Consumer = recorder;
     if (this.recorded.get(camera.id)?.mode === 'events') {
-      const gate = new EventGate(recorder, this.options.preRollMs?.(camera.id) ?? DEFAULT_PRE_ROLL_MS);
+      const preRollMs = this.options.preRollMs?.(camera.id) ?? DEFAULT_PRE_ROLL_MS;
+      const gate = new EventGate(recorder, preRollMs, undefined, () => {
+        if (!this.onDemand.has(camera.id)) return;
+        // Past the post-roll: the edge's camera is let go until the next event.
+        this.unsubscribe.get(camera.id)?.();
+        this.unsubscribe.delete(camera.id);
+        gate.preRoll.clear();
+      });
       this.gates.set(camera.id, gate);
       consumer = gate;
+      if (onDemand) {
+        this.onDemand.set(camera.id, camera);
+        return;
+      }
     }
     // The camera's own H.264 or H.265, as it comes; H.264 encoded from a camera that sends JPEG.
     this.unsubscribe.set(camera.id, camera.subscribeVideo(consumer));
@@ -198,7 +215,11 @@ export class RecordingStore implements RecordingCatalog {
 
   /** An event of the camera started: a camera recorded around events writes its pre-roll and records. */
   eventStarted(camera: string): void {
-    this.gates.get(camera)?.eventStarted();
+    const gate = this.gates.get(camera);
+    if (!gate) return;
+    const stream = this.onDemand.get(camera);
+    if (stream && !this.unsubscribe.has(camera)) this.unsubscribe.set(camera, stream.subscribeVideo(gate));
+    gate.eventStarted();
   }
 
   /** An event ended at `endMs`: a camera recorded around events stops `postRollMs` after it. */
@@ -218,7 +239,7 @@ export class RecordingStore implements RecordingCatalog {
   attach(camera: CameraStream, record: CameraRecordConfig): void {
     if (this.closed || this.recorders.has(camera.id)) return;
     this.recorded.set(camera.id, record);
-    this.startRecorder(camera);
+    this.startRecorder(camera, true);
     this.log.info({ camera: camera.id }, 'recording: camera added');
   }
 
@@ -231,6 +252,7 @@ export class RecordingStore implements RecordingCatalog {
     if (!recorder) return;
     this.recorders.delete(id);
     this.gates.delete(id);
+    this.onDemand.delete(id);
     this.unsubscribe.get(id)?.();
     this.unsubscribe.delete(id);
     // Out of the map at once (the camera is gone), but close() still waits for its last writes.

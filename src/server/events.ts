@@ -80,7 +80,7 @@ export function setUpEvents(
     events.feed.listen(({ type, event }) => {
       if (type === 'start') recordings.eventStarted(event.camera);
       if (type === 'end')
-        recordings.eventEnded(event.camera, event.end ?? event.lastSeen, timing(event.camera)?.postRollMs ?? 0);
+        recordings.eventEnded(event.camera, event.end ?? event.lastSeen, timing(event.camera)?.postRollMs ?? 5000);
     });
   }
   // Across the relay: an edge tells its hub of its events (a small message, no video), and a hub

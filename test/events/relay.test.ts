@@ -1,7 +1,8 @@
 // test lane: waiting (events' quiet periods and an edge's connection: mostly waits on real time)
 /**
  * Events across the relay: an edge with motion tells its hub of its events over the publisher
- * connection (no video), and the hub raises them as its own (its API, with its own ids); an event
+ * connection (no video), and the hub raises them as its own (its API, with its own ids); a hub
+ * recording the edge's camera around events asks for its video only from the event on; an event
  * from a hand-driven edge for a camera it did not announce is ignored, a malformed one closes it.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hashToken } from '../../src/security/secrets.js';
 import { HandObservations, startServer, waitFor, type TestServer } from '../support/index.js';
-import { RawEdge, TOKEN_A, TOKEN_B } from '../relay/helpers.js';
+import { publisher, RawEdge, TOKEN_A, TOKEN_B } from '../relay/helpers.js';
 
 interface Listed {
   events: { id: number; camera: string; start: number; end: number | null; score: number; zones: string[] }[];
@@ -30,7 +31,7 @@ describe('events across the relay', () => {
     writeFileSync(
       join(dir, 'hub.yaml'),
       `log: { level: warn }\nrecordings: { path: ${join(dir, 'hub-store')} }\n` +
-        `publishers:\n  - { name: shed, token_hash: "${hashToken(TOKEN_A)}" }\n` +
+        `publishers:\n  - { name: shed, token_hash: "${hashToken(TOKEN_A)}", record: { mode: events } }\n` +
         `  - { name: raw, token_hash: "${hashToken(TOKEN_B)}" }\n`,
     );
     hub = await startServer([], join(dir, 'hub.yaml'));
@@ -55,6 +56,10 @@ describe('events across the relay', () => {
       15_000,
       "the edge's camera on the hub",
     );
+    // Recorded around events: nothing goes over the uplink before one.
+    await new Promise((r) => setTimeout(r, 1500));
+    const idle = (await publisher(hub.url, 'shed')).cameras.find((c) => c.id === 'shed.yard')!;
+    assert.equal(idle.framesReceived, 0, 'no video before an event');
     const now = Date.now();
     source.push('yard', true, { at: now - 800, score: 0.4, zones: ['lawn'] });
     source.push('yard', true, { at: now, score: 0.4 });
@@ -72,6 +77,13 @@ describe('events across the relay', () => {
       'its end on the hub',
     );
     assert.equal(ended.score, 0.4);
+    // The event's video, recorded on the hub from the event on (the edge's pre-roll is not fetched).
+    await waitFor(
+      async () =>
+        (await fetch(`${hub.url}/api/cameras/shed.yard/recordings?start=${now - 60_000}&end=${Date.now()}`)).ok,
+      10_000,
+      'the event recorded on the hub',
+    );
     const edgeOwn = ((await (await fetch(`${edge.url}/api/events`)).json()) as Listed).events;
     assert.equal(edgeOwn[0]!.camera, 'yard', 'the edge keeps its own');
     const metrics = await (await fetch(`${hub.url}/metrics`)).text();
