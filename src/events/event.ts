@@ -37,8 +37,9 @@ export function eventJson(event: MotionEvent, recorded: boolean): EventJson {
   return {
     id: event.id,
     camera: event.camera,
-    start: event.start,
-    end: event.end,
+    // Whole ms, as stored (observations are timed to fractions of one).
+    start: Math.floor(event.start),
+    end: event.end === null ? null : Math.ceil(event.end),
     score: Math.round(event.score * 1000) / 1000,
     zones: [...event.zones],
     snapshot: event.hasSnapshot ? `/api/events/${event.id}/snapshot.jpg` : null,

@@ -13,11 +13,12 @@ import {
   EventStore,
   Events,
   DEFAULT_EVENTS_RETAIN_DAYS,
+  type EventNotice,
   type ObservationSource,
 } from '../events/index.js';
 import { Notifiers } from '../notify/index.js';
 import type { RecordingStore } from '../recording/store.js';
-import type { Relay } from '../relay/index.js';
+import type { EdgePublisher, Relay } from '../relay/index.js';
 import { VERSION } from '../version.js';
 
 /** How often events older than their camera's events_retain_days are deleted. */
@@ -87,19 +88,7 @@ export function setUpEvents(
   // raises its edges' events as its own (API, MQTT, webhooks). Either side may be an older camrelay.
   const edge = relay.edge;
   if (edge) {
-    events.feed.listen(({ type, event }) => {
-      if (event.camera.includes('.')) return;
-      edge.event({
-        type: 'event',
-        camera: event.camera,
-        change: type,
-        id: event.id,
-        start: event.start,
-        end: event.end,
-        score: Math.round(event.score * 1000) / 1000,
-        zones: event.zones,
-      });
-    });
+    events.feed.listen((notice) => tellHub(edge, notice));
   }
   relay.publishers.onEvents({
     event: (camera, message) => events.mirror(camera, message, recordings?.status(camera) !== undefined),
@@ -131,4 +120,19 @@ export function setUpEvents(
       await notifiers.close();
     },
   };
+}
+
+/** An event of this edge's own cameras, to its hub (`camrelay publish` and `serve --publish-to`). */
+export function tellHub(edge: EdgePublisher, { type, event }: EventNotice): void {
+  if (event.camera.includes('.')) return; // relayed from elsewhere: not this edge's
+  edge.event({
+    type: 'event',
+    camera: event.camera,
+    change: type,
+    id: event.id,
+    start: event.start,
+    end: event.end,
+    score: Math.round(event.score * 1000) / 1000,
+    zones: event.zones,
+  });
 }
