@@ -18,6 +18,9 @@
  * fed the same units), for camrelay's CPU per viewer as a ratio to the floor's, in alternating
  * rounds (camrelay, floor, camrelay, …) whose medians are compared: the machine is shared.
  *
+ * The media clock's passes (bench/media-clock.ts): the pipe that carries cameras' timestamps against the
+ * old one, in CPU and in the recorded frames' timing.
+ *
  * A last phase opens the player in headless Chromium (bench/player.ts) and reports the frames
  * it displays per second and its capture-to-display latency against their targets.
  */
@@ -34,6 +37,7 @@ import { makeClip, makeH264Clip } from './clip.js';
 import { runNetnsPasses } from './netns-h264.js';
 import { runRecordingPasses } from './recording.js';
 import { runMotionPasses } from './motion.js';
+import { runMediaClockPasses } from './media-clock.js';
 import { runRelayPasses } from './netns-relay.js';
 import { runAdaptPasses } from './netns-adapt.js';
 import type { PlayerPlan, PlayerResult } from './player-plan.js';
@@ -481,6 +485,7 @@ netnsLines.push(...(await runAdaptPasses({ root: ROOT, clip, quick })));
 netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 // motion detection: the test clips scored, the detector's CPU per 720p camera with and without a sub-stream, 16 cameras (bench/motion.ts)
 netnsLines.push('', ...(await runMotionPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
+netnsLines.push('', ...(await runMediaClockPasses({ quick })));
 // playback: 24 h of recording, the ranges query, the first picture at a random point, a 10-minute export
 // (bench/playback.ts, its own process: it builds its own store and server)
 netnsLines.push('', ...(await playbackPass()));
