@@ -1,4 +1,4 @@
-// test lane: waiting (a JPEG camera fed in real time for two seconds)
+// test lane: waiting (a JPEG camera fed in real time for a second)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jpegConfig } from '../../src/media/jpeg.js';
@@ -36,16 +36,16 @@ describe('GrayDecoder', () => {
     });
     try {
       const start = Date.now();
-      // Two seconds of a 30 fps camera, in real time.
-      for (let i = 0; i < 60; i++) {
+      // A second and a bit of a 30 fps camera, in real time.
+      for (let i = 0; i < 36; i++) {
         decoder.push({ config, keyframe: true, data: jpeg, at: Date.now() });
         await new Promise((r) => setTimeout(r, 33));
       }
-      await waitFor(() => frames.length >= 6, 15_000, 'grey pictures');
+      await waitFor(() => frames.length >= 4, 15_000, 'grey pictures');
       await new Promise((r) => setTimeout(r, 300));
       const seconds = (Date.now() - start) / 1000;
       assert.ok(frames.length <= 5 * seconds + 2, `${frames.length} pictures in ${seconds} s at 5 fps`);
-      assert.ok(decoder.counters.unitsIn === 60);
+      assert.equal(decoder.counters.unitsIn, 36);
       for (const f of frames) {
         assert.deepEqual([f.width, f.height], [320, 180]);
         assert.ok(f.bright > 0, 'a picture, not zeros');

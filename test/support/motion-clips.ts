@@ -264,7 +264,8 @@ async function background(dir: string): Promise<string> {
     `geq=lum='128+45*sin(X/9)*cos(Y/13)+30*sin((X+2*Y)/29)+15*sin(X*Y/900)',` +
     `drawbox=x=30:y=20:w=90:h=70:color=black@0.5:t=3,drawbox=x=150:y=140:w=110:h=70:color=white@0.4:t=fill,` +
     `drawbox=x=0:y=125:w=${CLIP_WIDTH}:h=4:color=black@0.6:t=fill,noise=alls=12`;
-  const tmp = `${path}.tmp.png`;
+  // Tests in parallel may make the same file: each writes its own, the rename is atomic.
+  const tmp = `${path}.${process.pid}.tmp.png`;
   await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', scene, '-frames:v', '1', tmp]);
   renameSync(tmp, path);
   return path;
@@ -281,11 +282,12 @@ async function makeClip(dir: string, name: string, recipe: Recipe, bg: string): 
     for (const input of recipe.inputs ?? []) args.push('-f', 'lavfi', '-t', d, '-i', input);
     args.push('-filter_complex', `${recipe.graph},format=yuv420p[out]`, '-map', '[out]', '-t', d);
     args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-g', String(CLIP_FPS * 2), '-bf', '0');
-    const tmp = join(dir, `${name}.tmp.mp4`);
+    const tmp = join(dir, `${name}.${process.pid}.tmp.mp4`);
     args.push('-f', 'mp4', tmp);
     await run('ffmpeg', args);
+    writeFileSync(`${truthPath}.${process.pid}`, `${JSON.stringify(truth, null, 2)}\n`);
+    renameSync(`${truthPath}.${process.pid}`, truthPath);
     renameSync(tmp, path);
-    writeFileSync(truthPath, `${JSON.stringify(truth, null, 2)}\n`);
   }
   return { truth: JSON.parse(readFileSync(truthPath, 'utf8')) as ClipTruth, path, truthPath };
 }

@@ -10,6 +10,7 @@ import { tokenAttribute } from './credentials.js';
 import { h, icon, ICONS, setText } from './dom.js';
 import { formatOfflineSince } from './format.js';
 import { isFullscreen, toggleFullscreen } from './fullscreen.js';
+import { fetchMotion } from './events-api.js';
 import { EventsList } from './events-list.js';
 import { RecordingsPanel } from './recordings-panel.js';
 import { zonesHref } from './router.js';
@@ -93,14 +94,25 @@ export class CameraView {
       this.notice,
       this.stage,
     );
+    // Shown for a camera that detects motion, or has events from when it did.
+    let detects = false;
+    let listed = false;
+    const showEvents = (): void => {
+      this.events.element.hidden = !(detects || listed);
+    };
     this.events = new EventsList({
       camera: id,
       shown: (on) => {
-        this.events.element.hidden = !on;
+        listed = on;
+        showEvents();
       },
     });
     this.events.element.hidden = true;
     this.element.append(this.events.element);
+    void fetchMotion(id).then((motion) => {
+      detects = motion?.enabled === true;
+      showEvents();
+    });
 
     const onFullscreen = (): void => this.renderFullscreen();
     document.addEventListener('fullscreenchange', onFullscreen);

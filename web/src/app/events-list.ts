@@ -31,7 +31,7 @@ export interface EventsListOptions {
   camera?: string;
   /** Camera ids and names for the filter and the rows. */
   cameras?: () => { id: string; name: string }[];
-  /** Said when the list first shows something or learns the server has no events (the camera view hides it). */
+  /** Whether the list has events to show (false too when the server keeps none, or refuses them). */
   shown?(on: boolean): void;
 }
 
@@ -129,7 +129,7 @@ export class EventsList {
       return;
     }
     this.events = answer.events;
-    this.options.shown?.(true);
+    this.options.shown?.(this.events.length > 0);
     this.render();
   }
 
