@@ -36,6 +36,7 @@ import type { LoadPlan, LoadResult } from './load.js';
 import { makeClip, makeH264Clip } from './clip.js';
 import { runNetnsPasses } from './netns-h264.js';
 import { runRecordingPasses } from './recording.js';
+import { runMotionPasses } from './motion.js';
 import { runMediaClockPasses } from './media-clock.js';
 import { runAudioPasses } from './av-sync.js';
 import { runRelayPasses } from './netns-relay.js';
@@ -492,12 +493,30 @@ netnsLines.push(
 );
 // recording: its CPU per passthrough H.264 camera (off vs on), 16 recorded cameras, bytes on disk (bench/recording.ts)
 netnsLines.push('', ...(await runRecordingPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
+// motion detection: the test clips scored, the detector's CPU per 720p camera with and without a sub-stream, 16 cameras (bench/motion.ts)
+netnsLines.push('', ...(await runMotionPasses({ quick, warmupMs: WARMUP_MS, measureMs: MEASURE_MS })));
 netnsLines.push('', ...(await runMediaClockPasses({ quick })));
 // audio: the A/V offset of an export of the sync fixture, the CPU of a camera's audio (bench/av-sync.ts)
 netnsLines.push('', ...(await runAudioPasses({ quick })));
 // playback: 24 h of recording, the ranges query, the first picture at a random point, a 10-minute export
 // (bench/playback.ts, its own process: it builds its own store and server)
 netnsLines.push('', ...(await playbackPass()));
+// events: event start → MQTT ON at a subscriber, and the pre-roll's memory (bench/events.ts, its own process)
+netnsLines.push('', ...(await eventsPass()));
+
+async function eventsPass(): Promise<string[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/events.ts')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(quick ? { EVENTS_BENCH_QUICK: '1' } : {}) },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  if (code !== 0) return [`events: bench/events.ts exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`];
+  return out.trimEnd().split('\n');
+}
 
 async function playbackPass(): Promise<string[]> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/playback.ts')], {

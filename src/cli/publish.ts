@@ -6,6 +6,9 @@ import { EdgePublisher, nominalFps } from '../relay/index.js';
 import { createRegistry } from '../server/cameras.js';
 import { exitOnSignals, logFfmpeg } from '../server/process-lifecycle.js';
 import { describeSource } from '../sources/spec.js';
+import { DEFAULT_EVENTS_RETAIN_DAYS, Events } from '../events/index.js';
+import { MotionService } from '../motion/index.js';
+import { tellHub } from '../server/events.js';
 
 /** Captures the configured cameras (built the way serve builds them) and publishes them until SIGINT/SIGTERM. */
 async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
@@ -17,8 +20,23 @@ async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
   for (const c of config.cameras)
     log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
   const edge = new EdgePublisher(registry, target, log, { fps: nominalFps(config.cameras) });
+  // Cameras with motion: detected here, their events told to the hub (kept in memory: no store here).
+  const motion = new MotionService(log);
+  const events = new Events({ store: () => undefined, log });
+  for (const c of config.cameras) {
+    const stream = c.motion ? registry.get(c.id) : undefined;
+    if (!c.motion || !stream) continue;
+    motion.attach(stream, c.motion, c.substream ? 'sub' : 'main');
+    events.watch({ id: c.id, timing: c.motion, recorded: false, retainDays: DEFAULT_EVENTS_RETAIN_DAYS }, motion);
+  }
+  events.feed.listen((notice) => tellHub(edge, notice));
 
-  exitOnSignals(log, () => edge.close().then(() => registry.close()));
+  exitOnSignals(log, async () => {
+    events.close();
+    await motion.close();
+    await edge.close();
+    await registry.close();
+  });
 
   edge.start();
   process.stderr.write(

@@ -14,6 +14,8 @@ import { ClusterConfigError, settleCluster } from '../cluster/config.js';
 import { RelayConfigError, settleRelay, type RelayCommandLine } from '../relay/config.js';
 import { settleRtsp } from '../outputs/rtsp/config.js';
 import { settleRecord, settleRecordings, type RecordOptions } from '../recording/config.js';
+import { settleMqtt, settleWebhooks } from '../notify/config.js';
+import { settleMotion, type MotionOptions } from '../motion/config.js';
 import {
   CAMERA_DEFAULTS,
   configSchema,
@@ -161,8 +163,10 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
   }
   const defaults = { ...CAMERA_DEFAULTS, ...stripUndefined(file.camera_defaults) };
   const recordDefaults = file.camera_defaults.record;
+  const motionDefaults = file.camera_defaults.motion;
   const cameras = file.cameras.map((c) => ({
     ...settleCamera(c.id, c.name ?? c.id, c.source, { ...defaults, ...stripUndefined(c) }, recordDefaults, c.record),
+    ...motionOf(motionDefaults, c.motion),
     ...(c.substream === undefined ? {} : { substream: { source: c.substream, spec: parseSource(c.substream) } }),
   }));
   for (const value of cli.cameras ?? []) {
@@ -175,7 +179,7 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
     const id = arg.id;
     if (cameras.some((c) => c.id === id))
       throw new ConfigError(`--camera ${id}: a camera with id "${id}" is already defined`);
-    cameras.push(settleCamera(id, id, arg.source, defaults, recordDefaults));
+    cameras.push({ ...settleCamera(id, id, arg.source, defaults, recordDefaults), ...motionOf(motionDefaults) });
   }
   // The embedded default: a test pattern, so a first start shows live video on any machine
   // (not on a hub that serves only what edges publish: their cameras would share a grid with it).
@@ -227,6 +231,8 @@ export async function loadConfig(cli: CommandLine, env: NodeJS.ProcessEnv = proc
     logLevel: cli.logLevel ?? file.log.level,
     cameras,
     recordings: settleRecordings(file.recordings, recordDefaults, env),
+    ...(file.mqtt ? { mqtt: settleMqtt(file.mqtt)! } : {}),
+    webhooks: settleWebhooks(file.webhooks),
     ...relay,
     publishedCameras: {
       idleGraceMs: defaults.idle_grace * 1000,
@@ -271,6 +277,12 @@ function settleCamera(
     ...(recording ? { record: recording } : {}),
     audio: o.audio,
   };
+}
+
+/** The camera's settled `motion:` as a spread: nothing when it detects no motion. */
+function motionOf(defaults?: MotionOptions, own?: MotionOptions): { motion?: CameraConfig['motion'] } {
+  const motion = settleMotion(defaults, own);
+  return motion ? { motion } : {};
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

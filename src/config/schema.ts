@@ -18,6 +18,8 @@ import {
 import { rtspSchema, type RtspConfig } from '../outputs/rtsp/config.js';
 import { clusterSchema, type ClusterConfig } from '../cluster/config.js';
 import { recordingsSchema, recordSchema, type CameraRecordConfig, type RecordingsConfig } from '../recording/config.js';
+import { mqttSchema, webhooksSchema, type MqttConfig, type WebhookConfig } from '../notify/config.js';
+import { motionSchema, type CameraMotionConfig } from '../motion/config.js';
 
 /** pino's levels, the file's `log.level` and --log-level alike. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -49,6 +51,8 @@ export const cameraOptionsSchema = z.strictObject({
   record: recordSchema.optional(),
   // The camera's audio (a camera with a microphone): false drops it everywhere (live, recordings, relay).
   audio: z.boolean().optional(),
+  // Motion detection (src/motion): `motion: true` or { enabled, fps, threshold, min_area, min_duration, zones, ... }.
+  motion: motionSchema.optional(),
 });
 
 export const cameraSchema = cameraOptionsSchema.extend({
@@ -89,6 +93,9 @@ export const configSchema = z
     rtsp: rtspSchema.optional(),
     // Several hubs as one (src/cluster): the NATS servers they meet on, this hub's name.
     cluster: clusterSchema.optional(),
+    // Telling the world about motion events (src/notify): an MQTT broker (Home Assistant), webhooks.
+    mqtt: mqttSchema.optional(),
+    webhooks: webhooksSchema,
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -136,6 +143,8 @@ export interface CameraConfig {
   record?: CameraRecordConfig;
   /** Whether the camera's audio is read and passed on (`audio:`, default true). */
   audio: boolean;
+  /** Present when motion is detected on the camera (it is then captured all the time). */
+  motion?: CameraMotionConfig;
 }
 
 export interface ServerConfig {
@@ -156,6 +165,10 @@ export interface ServerConfig {
   rtsp?: RtspConfig;
   /** This hub's part in a cluster of hubs (`cluster:`); none: a hub on its own. */
   cluster?: ClusterConfig;
+  /** The MQTT broker events go to (`mqtt:`). */
+  mqtt?: MqttConfig;
+  /** Where events are POSTed (`webhooks:`). */
+  webhooks?: WebhookConfig[];
 }
 
 export const CAMERA_DEFAULTS = {

@@ -44,6 +44,17 @@ export interface PlaybackOptions {
   tableCacheBytes?: number;
   planCacheBytes?: number;
   thumbnails?: ThumbnailOptions;
+  /**
+   * More routes that answer a recorded range as an MP4, like video.mp4 (an event's clip): `resolve`
+   * names the camera and range of a request, or throws an HttpError. Each gets GET and HEAD.
+   */
+  ranges?: readonly RangeRoute[];
+}
+
+/** A route whose answer is a camera's recorded range (an event's clip). */
+export interface RangeRoute {
+  url: string;
+  resolve(request: FastifyRequest): { camera: string; start: number; end: number };
 }
 
 /** A hole between two segments longer than this is a gap (a frame interval or two is not). */
@@ -166,10 +177,15 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, o
     return { camera: id, start: span.start, end: span.end, ranges, gaps };
   });
 
-  const sendVideo = async (request: CameraRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const id = request.params.id;
+  const sendVideo = (request: CameraRequest, reply: FastifyReply): Promise<FastifyReply> =>
+    sendRange(request, reply, request.params.id, parseTimeRange(request.query));
+  const sendRange = async (
+    request: CameraRequest,
+    reply: FastifyReply,
+    id: string,
+    asked: TimeRange,
+  ): Promise<FastifyReply> => {
     const access = accessOf(request);
-    const asked = parseTimeRange(request.query);
     const download = request.query.download;
     if (download !== undefined && download !== '0' && download !== '1') {
       throw new HttpError(400, 'download is 1 or 0');
@@ -197,6 +213,14 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, o
   // HEAD of its own (Fastify's automatic one would drain the file and answer Content-Length: 0).
   app.head('/api/cameras/:id/recordings/video.mp4', route, sendVideo);
   app.get('/api/cameras/:id/recordings/video.mp4', route, sendVideo);
+  for (const alias of options.ranges ?? []) {
+    const send = (request: CameraRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      const { camera, start, end } = alias.resolve(request);
+      return sendRange(request, reply, camera, { start, end });
+    };
+    app.head(alias.url, send);
+    app.get(alias.url, send);
+  }
 
   app.get('/api/cameras/:id/recordings/thumbnail.jpg', route, async (request: CameraRequest, reply) => {
     const id = request.params.id;

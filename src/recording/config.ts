@@ -74,8 +74,16 @@ const recordObject = z.strictObject(
       .string()
       .regex(/^[a-z0-9_-]{1,64}$/, 'a hub name of 1 to 64 characters from a-z 0-9 _ -')
       .optional(),
+    // continuous (the default), or events: only around motion events, with their pre- and post-roll.
+    mode: z.enum(['continuous', 'events'], { error: 'expected continuous or events' }).optional(),
+    // How long events and the recordings they cover are kept (longer than retain_days).
+    events_retain_days: z
+      .number({ error: 'expected days, more than 0 and at most 36500' })
+      .positive('expected days, more than 0 and at most 36500')
+      .max(36_500, 'expected days, more than 0 and at most 36500')
+      .optional(),
   },
-  { error: 'expected true, false or { enabled, retain_days, retain_size, on }' },
+  { error: 'expected true, false or { enabled, mode, retain_days, events_retain_days, retain_size, on }' },
 );
 
 /** `record: true|false` is short for `record: { enabled: true|false }`. */
@@ -120,7 +128,11 @@ export type RecordingsOptions = z.infer<typeof recordingsSchema>;
 
 /** One camera's recording, settled (present on a CameraConfig only when the camera records). */
 export interface CameraRecordConfig {
+  /** continuous: all the time; events: only around motion events (a pre-roll kept in memory). */
+  mode?: 'continuous' | 'events';
   retainDays: number;
+  /** Days events and the recordings their clips cover are kept (at least retainDays); absent: 30, or retainDays if longer. */
+  eventsRetainDays?: number;
   /** Most bytes this camera's recordings may take; undefined: no limit of its own. */
   retainBytes?: number;
   /** A camera an edge publishes: most bytes all of that edge's cameras may take (publishers[].record.max_size). */
@@ -144,10 +156,13 @@ export interface RecordingsConfig {
   segmentDurationMs: number;
   /** retain_days for recordings of cameras no longer configured (camera_defaults', else the default). */
   defaultRetainDays: number;
+  /** events_retain_days for them (default 30). */
+  defaultEventsRetainDays?: number;
 }
 
 export const RECORD_DEFAULTS = {
   retainDays: 14,
+  eventsRetainDays: 30,
   minFree: { percent: 5 } as FreeSpace,
   segmentDuration: 60,
   edgeSharePercent: 25,
@@ -164,8 +179,14 @@ export function settleRecord(
   if (!defaults && !own) return undefined;
   const merged = { ...(defaults ?? {}), ...stripUndefined(own ?? {}) };
   if (merged.enabled === false) return undefined;
+  const retainDays = merged.retain_days ?? RECORD_DEFAULTS.retainDays;
+  // Only what is given: the settled shape of a camera recorded as before is as before.
   return {
-    retainDays: merged.retain_days ?? RECORD_DEFAULTS.retainDays,
+    ...(merged.mode === 'events' ? { mode: 'events' as const } : {}),
+    retainDays,
+    ...(merged.events_retain_days !== undefined
+      ? { eventsRetainDays: Math.max(retainDays, merged.events_retain_days) }
+      : {}),
     ...(merged.retain_size !== undefined ? { retainBytes: merged.retain_size } : {}),
     ...(own?.on !== undefined ? { on: own.on } : {}),
   };
@@ -202,6 +223,9 @@ export function settleRecordings(
     edgeSharePercent: options?.edge_share ?? RECORD_DEFAULTS.edgeSharePercent,
     segmentDurationMs: (options?.segment_duration ?? RECORD_DEFAULTS.segmentDuration) * 1000,
     defaultRetainDays: defaults?.retain_days ?? RECORD_DEFAULTS.retainDays,
+    ...(defaults?.events_retain_days !== undefined
+      ? { defaultEventsRetainDays: Math.max(defaults.retain_days ?? 0, defaults.events_retain_days) }
+      : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import type { DiskProblem } from './disk.js';
 import { diskSpace } from './disk.js';
 import type { Recorder, RecordingStatus } from './recorder.js';
 import type { DeletionReason, Retention } from './retention.js';
+import type { EventGate } from './event-gate.js';
 
 /** What the series read. */
 export interface RecordingMetricsSource {
@@ -14,6 +15,8 @@ export interface RecordingMetricsSource {
   /** Errors of the store itself (the index), by reason. */
   storeErrors: Partial<Record<DiskProblem, number>>;
   retention: Retention;
+  /** Cameras recorded around events: their pre-roll in memory. */
+  gates?: ReadonlyMap<string, EventGate>;
   root: string;
   status(camera: string): RecordingStatus | undefined;
 }
@@ -32,6 +35,16 @@ export function addRecordingMetrics(register: Registry, source: RecordingMetrics
       },
     });
   };
+  new Gauge({
+    name: 'camrelay_recording_preroll_bytes',
+    help: 'Bytes of video a camera recorded around events keeps in memory for its pre-roll',
+    labelNames: ['camera'],
+    registers: [register],
+    collect(this: Gauge) {
+      this.reset();
+      for (const [camera, gate] of source.gates ?? []) this.set({ camera }, gate.preRoll.bytes);
+    },
+  });
   perCamera('camrelay_recording_bytes_total', 'Bytes written to recording segments', (r) => r.counters.bytes);
   perCamera('camrelay_recording_segments_total', 'Recording segments completed', (r) => r.counters.segments);
   perCamera(

@@ -136,6 +136,13 @@ export class Recorder implements Consumer, AudioConsumer {
     if (!this.blocked) this.setState('waiting');
   }
 
+  /** Recording around events: the segment ends here, and the hole until the next event is a gap 'idle'. */
+  pause(): void {
+    if (this.closed) return;
+    const end = this.segmenter.end();
+    if (end !== undefined) this.pendingGap = { startMs: end, reason: 'idle', detail: 'recorded only around events' };
+  }
+
   /** A segment starts at `startMs`: the hole before it, if any, goes to the index with it. */
   private writeGapUntil(startMs: number): void {
     const gap = this.pendingGap;

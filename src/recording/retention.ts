@@ -1,6 +1,7 @@
 /**
  * What the store keeps. Segments are deleted, oldest first and never the one being written:
- * - by age: older than the camera's retain_days (cameras no longer configured: the default);
+ * - by age: older than the camera's retain_days (cameras no longer configured: the default), but
+ *   footage a motion event's clip covers: older than events_retain_days;
  * - by size per camera: over the camera's retain_size;
  * - by size per edge: the cameras an edge publishes, together over its publishers[].record.max_size;
  * - by size of the store: over recordings.max_size;
@@ -29,7 +30,15 @@ export interface RetentionDeps {
   root: string;
   config: RecordingsConfig;
   /** Per configured camera: its retain_days and retain_size (and for an edge's camera, the edge's max_size). */
-  cameras: ReadonlyMap<string, { retainDays: number; retainBytes?: number; edgeMaxBytes?: number }>;
+  cameras: ReadonlyMap<
+    string,
+    { retainDays: number; eventsRetainDays?: number; retainBytes?: number; edgeMaxBytes?: number }
+  >;
+  /**
+   * The spans the camera's events' clips cover overlapping [fromMs, toMs) (src/events): recordings
+   * there are kept events_retain_days rather than retain_days.
+   */
+  keep?(camera: string, fromMs: number, toMs: number): { startMs: number; endMs: number }[];
   db(): IndexDb;
   /** Bytes of each open segment written so far, by camera. */
   openBytes(): Map<string, number>;
@@ -119,14 +128,20 @@ export class Retention {
       r.bytes += row.bytes;
     };
 
-    // By age.
+    // By age: footage an event's clip covers is kept events_retain_days.
     for (const camera of db.cameras()) {
-      const days = deps.cameras.get(camera)?.retainDays ?? deps.config.defaultRetainDays;
+      const own = deps.cameras.get(camera);
+      const days = own?.retainDays ?? deps.config.defaultRetainDays;
       const cutoff = now - days * DAY_MS;
+      const eventDays = Math.max(days, own?.eventsRetainDays ?? deps.config.defaultEventsRetainDays ?? 30);
+      const eventCutoff = now - eventDays * DAY_MS;
+      const kept = deps.keep && eventCutoff < cutoff ? deps.keep(camera, eventCutoff, cutoff) : [];
+      const covered = (row: SegmentRow): boolean =>
+        row.endMs > eventCutoff && kept.some((k) => k.startMs < row.endMs && k.endMs > row.startMs);
       for (const row of db.segments(camera, 0, cutoff)) {
-        if (row.endMs <= cutoff && !open.has(row.id)) await remove(row, 'age');
+        if (row.endMs <= cutoff && !open.has(row.id) && !covered(row)) await remove(row, 'age');
       }
-      db.pruneGaps(camera, cutoff);
+      db.pruneGaps(camera, kept.length ? eventCutoff : cutoff);
     }
 
     // By size: totals from the index, open segments as far as written.

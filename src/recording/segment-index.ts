@@ -45,7 +45,8 @@ function createPrivate(file: string): void {
   }
 }
 
-export type GapReason = 'offline' | 'stopped' | 'dropped' | 'disk' | 'unknown';
+/** `idle`: a camera recorded only around events (`record: {mode: events}`), between two of them. */
+export type GapReason = 'offline' | 'stopped' | 'dropped' | 'disk' | 'idle' | 'unknown';
 
 export interface SegmentRow {
   id: number;
@@ -119,7 +120,7 @@ interface RawGap {
   detail: string | null;
 }
 
-const REASONS = new Set<string>(['offline', 'stopped', 'dropped', 'disk', 'unknown']);
+const REASONS = new Set<string>(['offline', 'stopped', 'dropped', 'disk', 'idle', 'unknown']);
 
 function segment(r: RawSegment): SegmentRow {
   return {
@@ -303,6 +304,11 @@ export class IndexDb {
   /** Gaps that end before `ms` (retention keeps the gap table to the recordings' span). */
   pruneGaps(camera: string, beforeMs: number): void {
     this.db.prepare('DELETE FROM gaps WHERE camera = ? AND end_ms <= ?').run(camera, beforeMs);
+  }
+
+  /** The database itself, for the tables others keep beside the segments (src/events' events). */
+  get handle(): DatabaseType {
+    return this.db;
   }
 
   transaction<T>(fn: () => T): T {

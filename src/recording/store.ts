@@ -24,7 +24,12 @@ import { classifyError, describeProblem, type DiskProblem, type DiskSpace } from
 import type { GapReason, GapRow, IndexDb, SegmentRow } from './segment-index.js';
 import { Recorder, type RecordingStatus } from './recorder.js';
 import { INDEX_FILE, openIndex, repairStore, type RepairReport } from './repair.js';
-import { Retention } from './retention.js';
+import { Retention, type RetentionDeps } from './retention.js';
+import { EventGate } from './event-gate.js';
+import type { Consumer } from '../hub/consumer.js';
+
+/** The pre-roll of a camera recorded around events when its detector's config says none. */
+const DEFAULT_PRE_ROLL_MS = 5000;
 import { addRecordingMetrics } from './metrics.js';
 
 export type { RecordingStatus } from './recorder.js';
@@ -70,6 +75,8 @@ export interface RecordingStoreOptions {
   space?: (path: string) => Promise<DiskSpace>;
   /** Bound of each recorder's queue of writes. */
   queue?: { bytes: number; ops: number };
+  /** A camera recorded around events (`record: {mode: events}`): how much video before an event it keeps (ms). */
+  preRollMs?: (camera: string) => number;
 }
 
 /** Whether a server with this config has a store: a camera (or an edge's cameras) records, or recordings are on disk. */
@@ -101,6 +108,12 @@ export class RecordingStore implements RecordingCatalog {
   /** Per recorded camera: leaves its H.264 track. */
   private readonly unsubscribe = new Map<string, () => void>();
   private readonly recorded: Map<string, CameraRecordConfig>;
+  /** Cameras recorded around events: their gates (event-gate.ts). */
+  readonly gates = new Map<string, EventGate>();
+  /** Of those, cameras edges publish: their video is asked for only around events. */
+  private readonly onDemand = new Map<string, CameraStream>();
+  /** The spans events keep longer (set by src/events once it is open on this index). */
+  private keepSpans: RetentionDeps['keep'];
   private readonly retention: Retention;
   private retentionTimer: NodeJS.Timeout | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
@@ -139,6 +152,7 @@ export class RecordingStore implements RecordingCatalog {
         }
         return ids;
       },
+      keep: (camera, from, to) => this.keepSpans?.(camera, from, to) ?? [],
       now,
       log: options.log,
       ...(options.space ? { space: options.space } : {}),
@@ -166,7 +180,11 @@ export class RecordingStore implements RecordingCatalog {
     return store;
   }
 
-  private startRecorder(camera: CameraStream): void {
+  /**
+   * `onDemand` (a camera an edge publishes, recorded around events): its video is asked for only
+   * from an event's start to its post-roll, so the edge's uplink carries nothing between events.
+   */
+  private startRecorder(camera: CameraStream, onDemand = false): void {
     const recorder = new Recorder(camera.id, this, this.options.queue);
     try {
       recorder.stoppedSince(this.index?.lastEnd(camera.id));
@@ -174,14 +192,51 @@ export class RecordingStore implements RecordingCatalog {
       // a gap less in the index
     }
     this.recorders.set(camera.id, recorder);
+    let consumer: Consumer = recorder;
+    if (this.recorded.get(camera.id)?.mode === 'events') {
+      const preRollMs = this.options.preRollMs?.(camera.id) ?? DEFAULT_PRE_ROLL_MS;
+      const gate = new EventGate(recorder, preRollMs, undefined, () => {
+        if (!this.onDemand.has(camera.id)) return;
+        // Past the post-roll: the edge's camera is let go until the next event.
+        this.unsubscribe.get(camera.id)?.();
+        this.unsubscribe.delete(camera.id);
+        gate.preRoll.clear();
+      });
+      this.gates.set(camera.id, gate);
+      consumer = gate;
+      if (onDemand) {
+        this.onDemand.set(camera.id, camera);
+        return;
+      }
+    }
     // The camera's own H.264 or H.265, as it comes; H.264 encoded from a camera that sends JPEG. Its audio
-    // beside it (none for a camera without, or with `audio: false`).
-    const video = camera.subscribeVideo(recorder);
-    const audio = camera.subscribeAudio(recorder);
+    // beside it (none for a camera without, or with `audio: false`), only when recorded continuously: the
+    // events gate holds whole groups of pictures of the video alone.
+    const video = camera.subscribeVideo(consumer);
+    const audio = consumer === recorder ? camera.subscribeAudio(recorder) : undefined;
     this.unsubscribe.set(camera.id, () => {
       video();
-      audio();
+      audio?.();
     });
+  }
+
+  /** An event of the camera started: a camera recorded around events writes its pre-roll and records. */
+  eventStarted(camera: string): void {
+    const gate = this.gates.get(camera);
+    if (!gate) return;
+    const stream = this.onDemand.get(camera);
+    if (stream && !this.unsubscribe.has(camera)) this.unsubscribe.set(camera, stream.subscribeVideo(gate));
+    gate.eventStarted();
+  }
+
+  /** An event ended at `endMs`: a camera recorded around events stops `postRollMs` after it. */
+  eventEnded(camera: string, endMs: number, postRollMs: number): void {
+    this.gates.get(camera)?.eventEnded(endMs, postRollMs);
+  }
+
+  /** Recordings events' clips cover are kept events_retain_days (retention.ts): the spans, from src/events. */
+  keepForEvents(spans: NonNullable<RetentionDeps['keep']>): void {
+    this.keepSpans = spans;
   }
 
   /**
@@ -191,7 +246,7 @@ export class RecordingStore implements RecordingCatalog {
   attach(camera: CameraStream, record: CameraRecordConfig): void {
     if (this.closed || this.recorders.has(camera.id)) return;
     this.recorded.set(camera.id, record);
-    this.startRecorder(camera);
+    this.startRecorder(camera, true);
     this.log.info({ camera: camera.id }, 'recording: camera added');
   }
 
@@ -203,6 +258,8 @@ export class RecordingStore implements RecordingCatalog {
     const recorder = this.recorders.get(id);
     if (!recorder) return;
     this.recorders.delete(id);
+    this.gates.delete(id);
+    this.onDemand.delete(id);
     this.unsubscribe.get(id)?.();
     this.unsubscribe.delete(id);
     // Out of the map at once (the camera is gone), but close() still waits for its last writes.
@@ -383,6 +440,7 @@ export class RecordingStore implements RecordingCatalog {
       recorders: this.recorders,
       storeErrors: this.storeErrors,
       retention: this.retention,
+      gates: this.gates,
       root: this.root,
       status: (camera) => this.status(camera),
     });

@@ -12,7 +12,16 @@ import type { SourceSpec } from '../sources/spec.js';
 import type { PublishTarget } from './config.js';
 import { EdgeSession, type SessionOutcome } from './edge-session.js';
 import type { Failure } from './failure.js';
-import { DEFAULT_UPLINK_WINDOW, PUBLISH_PATH, RelayClose, type AnnouncedCamera } from './protocol.js';
+import {
+  DEFAULT_UPLINK_WINDOW,
+  PUBLISH_PATH,
+  RelayClose,
+  type AnnouncedCamera,
+  type EventMessage,
+} from './protocol.js';
+
+/** Open events kept to send again at a reconnection. */
+const MAX_OPEN_EVENTS = 256;
 
 export interface EdgeOptions {
   /** Nominal frames per second per camera id, where the config says (announced; 0 = unknown). */
@@ -57,6 +66,8 @@ function shownHub(hub: string): string {
 export class EdgePublisher {
   private readonly backoff: Backoff;
   private readonly channels = new Map<string, number>();
+  /** Events still open, by the edge's event id (sent again at each connection). */
+  private readonly openEvents = new Map<number, EventMessage>();
   private nextChannel = 1;
   private session: EdgeSession | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -108,6 +119,21 @@ export class EdgePublisher {
     this.reconnectTimer = undefined;
     this.closing ??= this.session ? this.session.end(RelayClose.GOING_AWAY, 'edge shutting down') : Promise.resolve();
     return this.closing;
+  }
+
+  /**
+   * A motion event of one of this edge's cameras, for the hub: sent at once when connected; the
+   * events still open are sent again at each connection (the hub may have missed their start).
+   */
+  event(message: EventMessage): void {
+    if (message.camera.includes('.')) return; // relayed from elsewhere: not this edge's to tell
+    if (message.change === 'end') this.openEvents.delete(message.id);
+    else {
+      this.openEvents.set(message.id, message);
+      // Bounded: a camera has one open event at a time; the oldest beyond that are history.
+      if (this.openEvents.size > MAX_OPEN_EVENTS) this.openEvents.delete(this.openEvents.keys().next().value!);
+    }
+    if (this.session?.ready) this.session.send(message);
   }
 
   /** Stable per camera for the life of the process, so a channel never changes meaning within a connection. */
@@ -210,5 +236,6 @@ export class EdgePublisher {
 
   established(): void {
     this.stateValue = 'connected';
+    for (const message of this.openEvents.values()) this.session?.send(message);
   }
 }

@@ -114,6 +114,11 @@ export class EdgeSession implements UplinkSession {
     return this.ws.bufferedAmount;
   }
 
+  /** The hub answered hello: messages other than hello may go. */
+  get ready(): boolean {
+    return this.isEstablished;
+  }
+
   send(message: EdgeMessage): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }

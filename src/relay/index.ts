@@ -17,7 +17,7 @@ import { Publishers, type PublishedCameraFactory } from './publishers.js';
 
 export { relayRoutes } from './publish-endpoint.js';
 export { EdgePublisher, nominalFps } from './edge-publisher.js';
-export { Publishers, type PublishedCameraFactory } from './publishers.js';
+export { Publishers, type EdgeEventListener, type EventMessage, type PublishedCameraFactory } from './publishers.js';
 
 /** Both sides of the relay for one server: the hub always, the edge when configured. */
 export class Relay {

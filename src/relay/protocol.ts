@@ -85,6 +85,26 @@ export interface ConfigMessage {
   description: string;
 }
 
+/**
+ * A motion event on the edge's camera (the edge detects; the hub raises it as its own). Times are
+ * the edge's clock (ms since the epoch); `id` is the edge's, the same in each change of one event.
+ * An older hub ignores it, as any type it does not know.
+ */
+export interface EventMessage {
+  type: 'event';
+  camera: string;
+  change: 'start' | 'update' | 'end';
+  id: number;
+  start: number;
+  end: number | null;
+  score: number;
+  zones: string[];
+}
+
+/** Zones an event message may name, and their length. */
+const MAX_EVENT_ZONES = 32;
+const MAX_ZONE_NAME = 64;
+
 export type EdgeMessage =
   | {
       type: 'hello';
@@ -100,6 +120,7 @@ export type EdgeMessage =
   | { type: 'announce'; cameras: AnnouncedCamera[] }
   | { type: 'withdraw'; camera: string }
   | { type: 'status'; camera: string; online: boolean; reason?: string }
+  | EventMessage
   /** Types this side does not know are ignored: newer peers may send more. */
   | { type: 'unknown'; name: string };
 
@@ -192,6 +213,39 @@ function parseAnnounced(value: unknown, i: number): Parsed<AnnouncedCamera> {
   };
 }
 
+function parseEvent(f: Record<string, unknown>): Parsed<EventMessage> {
+  if (!isCameraId(f.camera)) return { ok: false, reason: 'event without a valid "camera"' };
+  if (f.change !== 'start' && f.change !== 'update' && f.change !== 'end')
+    return { ok: false, reason: 'event "change" is not start, update or end' };
+  if (typeof f.id !== 'number' || !Number.isSafeInteger(f.id) || f.id < 1)
+    return { ok: false, reason: 'event "id" is not a positive integer' };
+  const time = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 1e14;
+  if (!time(f.start)) return { ok: false, reason: 'event "start" is not a time in ms' };
+  if (f.end !== null && !time(f.end)) return { ok: false, reason: 'event "end" is not null or a time in ms' };
+  if (typeof f.score !== 'number' || !(f.score >= 0 && f.score <= 1))
+    return { ok: false, reason: 'event "score" is not a number from 0 to 1' };
+  const zones = f.zones;
+  if (
+    !Array.isArray(zones) ||
+    zones.length > MAX_EVENT_ZONES ||
+    !zones.every((z) => typeof z === 'string' && z.length > 0 && z.length <= MAX_ZONE_NAME)
+  )
+    return { ok: false, reason: `event "zones" is not a list of at most ${MAX_EVENT_ZONES} names` };
+  return {
+    ok: true,
+    message: {
+      type: 'event',
+      camera: f.camera,
+      change: f.change,
+      id: f.id,
+      start: f.start as number,
+      end: f.end as number | null,
+      score: f.score,
+      zones: [...new Set(zones as string[])],
+    },
+  };
+}
+
 /** What the hub reads from an edge. Duplicate ids or channels in an announce are errors. */
 export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
   const parsed = parseTypedObject(text);
@@ -253,6 +307,8 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
           ...(typeof f.reason === 'string' ? { reason: f.reason.slice(0, 500) } : {}),
         },
       };
+    case 'event':
+      return parseEvent(f);
     default:
       return { ok: true, message: { type: 'unknown', name: f.type } };
   }

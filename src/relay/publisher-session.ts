@@ -25,6 +25,7 @@ import {
   RelayClose,
   type AnnouncedCamera,
   type ConfigMessage,
+  type EventMessage,
   type HubMessage,
   type RelayCodec,
 } from './protocol.js';
@@ -51,6 +52,8 @@ export interface SessionOwner {
   withdrawn(camera: PublishedCamera): void;
   /** The connection ended. */
   detach(session: PublisherSession, reason: string): void;
+  /** A motion event on one of the edge's cameras, its times mapped to this hub's clock. */
+  event(camera: PublishedCamera, message: EventMessage): void;
 }
 
 function messageBytes(data: RawData): number {
@@ -193,6 +196,18 @@ export class PublisherSession implements LinkSession {
       case 'status': {
         const link = this.links.get(message.camera);
         if (link && !message.online) link.camera.source.edgeOffline(link, message.reason ?? 'offline');
+        return;
+      }
+      case 'event': {
+        const link = this.links.get(message.camera);
+        if (!link) return; // a camera not announced (any more)
+        // The edge's times on this hub's clock, when the pings have measured it (else the edge's, as they are).
+        const offset = this.clock.offsetMs ?? 0;
+        this.owner.event(link.camera, {
+          ...message,
+          start: message.start - offset,
+          end: message.end === null ? null : message.end - offset,
+        });
         return;
       }
       default:

@@ -21,8 +21,17 @@ import {
   type PublishedCameraFactory,
   type PublishedCameraObserver,
 } from './published-cameras.js';
-import { RelayClose, type AnnouncedCamera } from './protocol.js';
+import { RelayClose, type AnnouncedCamera, type EventMessage } from './protocol.js';
 
+/** Told of the motion events edges send (the hub raises them as its own: src/events). */
+export interface EdgeEventListener {
+  /** An event of a published camera (`camera`: its id here, `<edge>.<camera>`), times on this hub's clock. */
+  event(camera: string, message: EventMessage): void;
+  /** The edge's connection ended: its events still open are over. */
+  edgeGone(edge: string): void;
+}
+
+export type { EventMessage } from './protocol.js';
 export type { AuthResult, PublishedCamera, PublishedCameraFactory, PublishedCameraObserver, PublisherInfo };
 
 const DEFAULT_TIMING: PublishedCameraOptions = { idleGraceMs: 10_000, stallTimeoutMs: 5000, snapshotTimeoutMs: 5000 };
@@ -56,9 +65,21 @@ export class Publishers implements SessionOwner {
     }
   }
 
+  private eventListener: EdgeEventListener | undefined;
+
   /** Told of each published camera as it is added and removed. */
   observe(observer: PublishedCameraObserver): void {
     this.cameras.observer = observer;
+  }
+
+  /** Told of the motion events edges send. */
+  onEvents(listener: EdgeEventListener): void {
+    this.eventListener = listener;
+  }
+
+  /** SessionOwner: an edge's event. */
+  event(camera: PublishedCamera, message: EventMessage): void {
+    this.eventListener?.event(camera.id, message);
   }
 
   /** Checks a bearer token at the upgrade (publisher-auth.ts). */
@@ -129,6 +150,8 @@ export class Publishers implements SessionOwner {
     this.log.warn({ edge: session.edge, reason }, 'edge disconnected');
     // Its cameras show offline for the grace; those not announced again by then go.
     this.cameras.edgeGone(session.edge, record.config.offlineGraceMs);
+    // Its open events end here (it sends them again if they still last when it is back).
+    this.eventListener?.edgeGone(session.edge);
   }
 
   // ---- reporting ----

@@ -218,6 +218,13 @@ export function requestMaySee(request: FastifyRequest, cameraId: string): boolea
   return !request.principal || maySeeCamera(request.principal, cameraId);
 }
 
+/** Whether the request may watch the camera's recordings; everything where no principal was set. */
+export function requestMayWatchRecordings(request: FastifyRequest, cameraId: string): boolean {
+  const principal = request.principal;
+  if (!principal) return true;
+  return !principal.clip && maySeeCamera(principal, cameraId) && mayWatchRecordings(principal, cameraId);
+}
+
 /**
  * What the request's credential may do with recordings, for src/playback: removed cameras
  * (admins), and a clip link's one range. Everything where no principal was set.

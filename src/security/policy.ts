@@ -67,11 +67,19 @@ export const POLICY: Record<string, Rule> = {
   'GET /api/cameras/:id/snapshot.jpg': { access: 'viewer', camera: byParam },
   'GET /api/cameras/:id/stream.mjpeg': { access: 'viewer', camera: byParam, viewer: true },
   'GET /api/cameras/:id/ws': { access: 'viewer', camera: byParam, viewer: true },
+  // What the motion detector sees now (src/motion): score, zones, the mask for the zone editor's overlay.
+  'GET /api/cameras/:id/motion': { access: 'viewer', camera: byParam },
   'GET /video': { access: 'viewer', camera: firstCamera, viewer: true },
   // Recordings: a permission apart from live (users' and tokens' `recordings`); clip links too.
   'GET /api/cameras/:id/recordings': { access: 'recordings', camera: byParam, clip: true },
   'GET /api/cameras/:id/recordings/video.mp4': { access: 'recordings', camera: byParam, clip: true },
   'GET /api/cameras/:id/recordings/thumbnail.jpg': { access: 'recordings', camera: byParam, clip: true },
+  // Motion events: each is seen by whoever may see its camera (checked by src/events); clips are recordings.
+  'GET /api/events': { access: 'viewer' },
+  'GET /api/events/live': { access: 'viewer' },
+  'GET /api/events/:id': { access: 'viewer' },
+  'GET /api/events/:id/snapshot.jpg': { access: 'viewer' },
+  'GET /api/events/:id/clip.mp4': { access: 'recordings' },
   'POST /api/tokens': { access: 'admin', stateChanging: 'api' },
   // Whole-server views: refused to an admin limited to some cameras.
   'GET /metrics': { access: 'metrics' },

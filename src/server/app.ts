@@ -16,7 +16,7 @@ import { installErrorHandlers } from '../outputs/http-errors.js';
 import { metricsRoutes } from '../outputs/metrics/index.js';
 import { snapshotRoutes } from '../outputs/snapshot/index.js';
 import { sendIndexPage, webRoutes } from '../outputs/web/index.js';
-import { recordingAccess, requestMaySee, security, SessionLink } from '../security/index.js';
+import { recordingAccess, requestMaySee, requestMayWatchRecordings, security, SessionLink } from '../security/index.js';
 import { playbackRoutes } from '../playback/index.js';
 import { readTls } from '../security/tls.js';
 import { Relay, relayMaxPayload, relayRoutes } from '../relay/index.js';
@@ -30,6 +30,9 @@ import { faviconRoute } from './favicon.js';
 import { answerPlainRequestsToWebSockets } from './upgrade-required.js';
 import { startRtspServer, type RtspServer } from '../outputs/rtsp/index.js';
 import { addClusterMetrics, clusterRoutes, startCluster, type RecordElsewhere } from '../cluster/index.js';
+import { clipRoute, eventRoutes, type Events, type ObservationSource } from '../events/index.js';
+import { setUpEvents } from './events.js';
+import { addMotionMetrics, MotionService, motionRoutes } from '../motion/index.js';
 
 /** How long open connections get to end by themselves at shutdown before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -41,8 +44,18 @@ export interface Server {
   recordings?: RecordingStore;
   /** The RTSP server (`rtsp:`), once the HTTP server listens. */
   readonly rtsp: RtspServer | undefined;
+  /** Motion detection on the cameras with `motion:` (src/motion): subscribe to their observations. */
+  motion: MotionService;
+  /** Motion events (src/events): stored, served, and told to MQTT and webhooks. */
+  events: Events;
   /** Stops accepting requests, then stops every camera (and its ffmpeg). */
   close(): Promise<void>;
+}
+
+/** Parts a test may hand in instead of the real ones. */
+export interface ServerParts {
+  /** What the events follow, instead of the motion detectors (a hand-driven detector). */
+  observations?: ObservationSource;
 }
 
 function indexModuleLoads(log: Logger): boolean {
@@ -72,7 +85,12 @@ function recordElsewhere(cameras: ServerConfig['cameras']): Map<string, RecordEl
   return map;
 }
 
-export async function buildServer(config: ServerConfig, log: Logger, registry?: CameraRegistry): Promise<Server> {
+export async function buildServer(
+  config: ServerConfig,
+  log: Logger,
+  registry?: CameraRegistry,
+  parts: ServerParts = {},
+): Promise<Server> {
   // One factory for this server's cameras and those edges publish: they share the hub's transcoder slots.
   const cameras = new CameraFactory(log, new TranscoderSlots(config.security.limits.transcoders));
   registry ??= createRegistry(config.cameras, log, cameras);
@@ -111,8 +129,20 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
   const recordedHere = config.cameras.map((c) => (c.record?.on ? withoutRecord(c) : c));
   const recordsForOthers = config.cluster?.recordsForOthers === true;
   const recordings =
-    config.recordings && (wantsStore({ ...config, cameras: recordedHere }) || recordsForOthers) && indexModuleLoads(log)
-      ? await RecordingStore.open({ config: config.recordings, cameras: recordedHere, registry, log })
+    config.recordings &&
+    (wantsStore({ ...config, cameras: recordedHere }) || recordsForOthers || config.cameras.some((c) => c.motion)) &&
+    indexModuleLoads(log)
+      ? await RecordingStore.open({
+          config: config.recordings,
+          cameras: recordedHere,
+          registry,
+          log,
+          // An event starts min_duration after its motion began: the pre-roll reaches back from there.
+          preRollMs: (id) => {
+            const motion = config.cameras.find((c) => c.id === id)?.motion;
+            return motion ? motion.preRollMs + motion.minDurationMs : 5000;
+          },
+        })
       : undefined;
   // An edge whose `publishers:` entry says `record`: the hub records its cameras while they are published.
   if (recordings) {
@@ -130,6 +160,16 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
     : undefined;
   if (cluster && recordings && recordsForOthers) cluster.remote.recorder = recordings;
   await app.register(clusterRoutes, { cluster });
+  // Motion detection (src/motion): one detector per camera with `motion:` (it keeps the camera captured).
+  const motion = new MotionService(log);
+  for (const camera of config.cameras) {
+    const stream = camera.motion ? registry.get(camera.id) : undefined;
+    if (camera.motion && stream) motion.attach(stream, camera.motion, camera.substream ? 'sub' : 'main');
+  }
+  await app.register(motionRoutes, { registry, motion });
+  // Motion events (src/events), stored in the recordings' index, and told to MQTT and webhooks (src/notify).
+  const events = setUpEvents(config, registry, recordings, parts.observations ?? motion, relay, log);
+  await app.register(eventRoutes, { events: events.events, maySee: requestMaySee });
   await app.register(apiRoutes, { registry, startedAt, maySee: requestMaySee, recordings });
   await app.register(snapshotRoutes, { registry });
   // Recorded video: ranges, exports as one MP4, thumbnails (src/playback).
@@ -138,6 +178,7 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
     catalog: recordings,
     root: recordings?.root,
     access: recordingAccess,
+    ranges: [clipRoute(events.events, requestMayWatchRecordings, requestMaySee)],
   });
   await app.register(metricsRoutes, {
     registry,
@@ -146,6 +187,8 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       addTranscoderMetrics(register, cameras.slots);
       recordings?.addMetrics(register);
       if (cluster) addClusterMetrics(register, () => cluster.info());
+      addMotionMetrics(register, motion);
+      events.addMetrics(register);
     },
   });
   // Sized for publishers' frames (src/relay); viewer endpoints close messages over 4 KiB with 1009 themselves.
@@ -196,6 +239,8 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
     get rtsp() {
       return rtsp;
     },
+    motion,
+    events: events.events,
     async close() {
       await rtsp?.close();
       // Streams and downloads never end by themselves, and a peer may not answer a close.
@@ -203,8 +248,11 @@ export async function buildServer(config: ServerConfig, log: Logger, registry?: 
       await app.close();
       clearTimeout(cut);
       await cluster?.close();
+      // Open events end (their rows closed, MQTT told) while the index is open.
+      await events.close();
       // Before the cameras stop: each open segment ends cleanly, its index row updated.
       await recordings?.close();
+      await motion.close();
       await registry.close();
     },
   };

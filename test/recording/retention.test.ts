@@ -77,6 +77,46 @@ describe('recording retention', () => {
     );
   });
 
+  it("keeps what events' clips cover for events_retain_days, longer than retain_days", async () => {
+    const root = join(dir, 'events');
+    const sample = join(dir, 'sample-events.mp4');
+    execFileSync(locateFfmpeg().path, [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10'],
+      ...['-t', '2', '-c:v', 'libx264', '-bf', '0', '-g', '10', '-movflags', 'frag_keyframe+empty_moov', sample],
+    ]);
+    const later = Date.UTC(2026, 5, 30, 12);
+    const place = (daysAgo: number): { file: string; start: number } => {
+      const start = later - daysAgo * DAY;
+      const file = join('b', new Date(start).toISOString().slice(0, 10), `${start}.mp4`);
+      mkdirSync(join(root, file, '..'), { recursive: true });
+      copyFileSync(sample, join(root, file));
+      return { file, start };
+    };
+    const [b1, b10, b20, b40] = [place(1), place(10), place(20), place(40)];
+    // Opened long before: nothing is old yet.
+    let now = later - 100 * DAY;
+    const store = await RecordingStore.open({
+      config: { path: root, minFree: { bytes: 0 }, segmentDurationMs: 60_000, defaultRetainDays: 14 },
+      cameras: [{ id: 'b', record: { retainDays: 7, eventsRetainDays: 30 } }],
+      registry: new CameraRegistry(),
+      log: quietLogger(),
+      now: () => now,
+    });
+    try {
+      // Events whose clips cover the 10- and the 40-day-old segments.
+      const spans = [b10, b40].map((s) => ({ startMs: s.start - 1000, endMs: s.start + 1000 }));
+      store.keepForEvents((camera, from, to) =>
+        camera === 'b' ? spans.filter((k) => k.endMs > from && k.startMs < to) : [],
+      );
+      now = later;
+      await store.enforceRetention();
+      assert.deepEqual(segmentFiles(root), [b1.file, b10.file].sort(), 'b20: no event; b40: older than 30 days');
+      assert.ok(!existsSync(join(root, b20.file)) && !existsSync(join(root, b40.file)));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps a live store under max_size and each camera under its retain_size, oldest first', async () => {
     const root = join(dir, 'sized');
     makeH264Clip(join(dir, 'clip.mp4'), { seconds: 20, size: '480x360', gop: 10 });

@@ -103,6 +103,7 @@ const TABLE: Row[] = [
   { route: 'GET /api/cameras/:id/snapshot.jpg', path: '/api/cameras/a/snapshot.jpg', expect: cameraRoute(200) },
   { route: 'GET /api/cameras/:id/stream.mjpeg', path: '/api/cameras/a/stream.mjpeg', expect: cameraRoute(200) },
   { route: 'GET /api/cameras/:id/ws', path: '/api/cameras/a/ws', ws: true, expect: cameraRoute(101) },
+  { route: 'GET /api/cameras/:id/motion', path: '/api/cameras/a/motion', expect: cameraRoute(200) },
   { route: 'GET /video', path: '/video', ws: true, expect: cameraRoute(101) },
   { route: 'POST /api/tokens', path: '/api/tokens', body: { cameras: ['a'] }, expect: adminRoute(201) },
   {
@@ -120,6 +121,12 @@ const TABLE: Row[] = [
     path: '/api/cameras/a/recordings/thumbnail.jpg?t=1000',
     expect: recordingsRoute(404),
   },
+  // Events: each is seen by whoever may see its camera (none here: a 404 for an id); clips are recordings.
+  { route: 'GET /api/events', path: '/api/events', expect: viewerRoute(200) },
+  { route: 'GET /api/events/live', path: '/api/events/live', expect: viewerRoute(200) },
+  { route: 'GET /api/events/:id', path: '/api/events/1', expect: viewerRoute(404) },
+  { route: 'GET /api/events/:id/snapshot.jpg', path: '/api/events/1/snapshot.jpg', expect: viewerRoute(404) },
+  { route: 'GET /api/events/:id/clip.mp4', path: '/api/events/1/clip.mp4', expect: recordingsRoute(404) },
   { route: 'GET /metrics', path: '/metrics', expect: adminRoute(200) },
   // Edges authenticate with publish tokens only: no viewer or admin credential opens it.
   { route: 'GET /api/publish', path: '/api/publish', ws: true, expect: publicRoute(401) },

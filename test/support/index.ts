@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import jpeg from 'jpeg-js';
 import { loadConfig } from '../../src/config/load.js';
-import { buildServer, type Server } from '../../src/server/app.js';
+import { buildServer, type Server, type ServerParts } from '../../src/server/app.js';
 import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
 import { jpegConfig } from '../../src/media/jpeg.js';
 import { readJpegSize } from '../../src/codec/jpeg.js';
@@ -25,6 +25,8 @@ export { V1Client, wsUrl, type V1Frame, type TextMessage, type Closed } from './
 export { rejectedUpgrade, upgrade, upgradeStatus, type Upgrade } from './upgrade.js';
 export { IN_CI, requireInCi, skipOutsideCi } from './ci.js';
 export { ffprobeErrors, ffprobeInfo, type FfprobeInfo } from './ffprobe.js';
+export { HandObservations } from './observations.js';
+export { Mosquitto } from './mosquitto.js';
 export { rtspCameraMissing, startRtspCamera, type RtspCamera, type RtspCameraOptions } from './rtsp-camera.js';
 
 /** A JPEG as a source produces it: a keyframe on a jpeg track of its own size. */
@@ -95,9 +97,9 @@ export interface TestServer {
 }
 
 /** Starts a server in this process on a free loopback port with `--camera` style arguments. */
-export async function startServer(cameras: string[], configFile?: string): Promise<TestServer> {
+export async function startServer(cameras: string[], configFile?: string, parts?: ServerParts): Promise<TestServer> {
   const config = await loadConfig({ cameras, config: configFile, host: '127.0.0.1', port: 0 });
-  const server = await buildServer(config, quietLogger());
+  const server = await buildServer(config, quietLogger(), undefined, parts);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const address = server.app.server.address();
   if (!address || typeof address !== 'object') throw new Error('no address');

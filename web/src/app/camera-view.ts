@@ -10,7 +10,10 @@ import { tokenAttribute } from './credentials.js';
 import { h, icon, ICONS, setText } from './dom.js';
 import { formatOfflineSince } from './format.js';
 import { isFullscreen, toggleFullscreen } from './fullscreen.js';
+import { fetchMotion } from './events-api.js';
+import { EventsList } from './events-list.js';
 import { RecordingsPanel } from './recordings-panel.js';
+import { zonesHref } from './router.js';
 import { createBadge, setBadge } from './status.js';
 import { watchPlayer, type PlayerView } from './watch-player.js';
 
@@ -31,6 +34,8 @@ export class CameraView {
   private known: boolean | undefined;
   private view: PlayerView = { frame: undefined, offline: undefined };
   private recordings: RecordingsPanel | undefined;
+  /** This camera's motion events, below the timeline (hidden while the server lists none for it). */
+  private readonly events: EventsList;
   /** A recording plays on the stage instead of the live picture. */
   private playback = false;
   private readonly cleanups: (() => void)[] = [];
@@ -55,6 +60,11 @@ export class CameraView {
       this.snapshot.href = this.player.snapshotUrl;
       this.snapshot.download = `${id}-${fileStamp(new Date())}.jpg`;
     });
+    const zones = h(
+      'a',
+      { class: 'button', href: zonesHref(id), title: 'Motion zones: draw them, see the motion the detector sees' },
+      h('span', { class: 'label' }, 'Zones'),
+    );
     const exit = h(
       'button',
       { class: 'exit-fullscreen', type: 'button', 'aria-label': 'Exit fullscreen' },
@@ -79,11 +89,30 @@ export class CameraView {
         { class: 'toolbar' },
         back,
         h('div', { class: 'camera-heading' }, this.title, this.subtitle),
-        h('div', { class: 'actions' }, this.statsButton, this.snapshot, this.fullscreenButton),
+        h('div', { class: 'actions' }, this.statsButton, zones, this.snapshot, this.fullscreenButton),
       ),
       this.notice,
       this.stage,
     );
+    // Shown for a camera that detects motion, or has events from when it did.
+    let detects = false;
+    let listed = false;
+    const showEvents = (): void => {
+      this.events.element.hidden = !(detects || listed);
+    };
+    this.events = new EventsList({
+      camera: id,
+      shown: (on) => {
+        listed = on;
+        showEvents();
+      },
+    });
+    this.events.element.hidden = true;
+    this.element.append(this.events.element);
+    void fetchMotion(id).then((motion) => {
+      detects = motion?.enabled === true;
+      showEvents();
+    });
 
     const onFullscreen = (): void => this.renderFullscreen();
     document.addEventListener('fullscreenchange', onFullscreen);
@@ -92,6 +121,7 @@ export class CameraView {
     document.addEventListener('keydown', onKey);
     this.cleanups.push(
       () => this.recordings?.destroy(),
+      () => this.events.destroy(),
       () => document.removeEventListener('fullscreenchange', onFullscreen),
       () => document.removeEventListener('keydown', onKey),
       watchPlayer(this.player, (view) => {
@@ -131,7 +161,8 @@ export class CameraView {
       shown: (on) => this.element.classList.toggle('has-timeline', on),
     });
     this.stage.append(panel.video, panel.clock);
-    this.element.append(panel.element);
+    // Above the events list: the timeline belongs with the picture.
+    this.events.element.before(panel.element);
     this.recordings = panel;
     return panel;
   }

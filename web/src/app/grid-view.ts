@@ -2,6 +2,7 @@
 import type { Camera } from './api.js';
 import type { CameraFeed, FeedState } from './camera-feed.js';
 import { h, setText } from './dom.js';
+import { MotionWatch } from './motion-watch.js';
 import { whoAmI } from './session.js';
 import { Tile } from './tile.js';
 
@@ -19,6 +20,7 @@ export class GridView {
   );
   private readonly tiles = new Map<string, Tile>();
   private readonly unsubscribe: () => void;
+  private readonly motion = new MotionWatch(() => this.renderMotion());
 
   constructor(feed: CameraFeed) {
     this.element = h(
@@ -28,7 +30,13 @@ export class GridView {
         'header',
         { class: 'topbar' },
         h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'camrelay'),
-        h('div', { class: 'topbar-end' }, this.summary, this.logout),
+        h(
+          'div',
+          { class: 'topbar-end' },
+          this.summary,
+          h('a', { class: 'events-link', href: '#/events' }, 'Motion events'),
+          this.logout,
+        ),
       ),
       h('main', { class: 'grid-main' }, this.grid, this.empty),
     );
@@ -44,6 +52,7 @@ export class GridView {
 
   destroy(): void {
     this.unsubscribe();
+    this.motion.destroy();
     for (const tile of this.tiles.values()) tile.destroy();
     this.tiles.clear();
     this.element.remove();
@@ -56,8 +65,14 @@ export class GridView {
       return;
     }
     this.reconcile(cameras);
+    this.motion.setCameras(cameras.map((c) => c.id));
+    this.renderMotion();
     this.empty.hidden = cameras.length > 0;
     this.renderSummary();
+  }
+
+  private renderMotion(): void {
+    for (const [id, tile] of this.tiles) tile.setMotion(this.motion.inMotion(id));
   }
 
   private renderSummary(): void {

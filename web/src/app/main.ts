@@ -3,7 +3,9 @@ import './styles.css';
 import { ConnectionBanner } from './banner.js';
 import { CameraFeed } from './camera-feed.js';
 import { CameraView } from './camera-view.js';
+import { EventsView } from './events-view.js';
 import { GridView } from './grid-view.js';
+import { ZoneEditorView } from './zone-editor.js';
 import { currentRoute, onRouteChange, type Route } from './router.js';
 
 interface View {
@@ -22,7 +24,14 @@ let view: View | undefined;
 
 function show(route: Route): void {
   view?.destroy();
-  view = route.view === 'camera' ? new CameraView(route.id, feed) : new GridView(feed);
+  view =
+    route.view === 'camera'
+      ? new CameraView(route.id, feed)
+      : route.view === 'events'
+        ? new EventsView(feed)
+        : route.view === 'zones'
+          ? new ZoneEditorView(route.id)
+          : new GridView(feed);
   if (route.view === 'grid') document.title = 'camrelay';
   app?.append(view.element);
   window.scrollTo(0, 0);

@@ -8,6 +8,7 @@ import type { Camera } from './api.js';
 import { h, icon, ICONS, iconButton, setText, textButton } from './dom.js';
 import { RangeSelection } from './range-selection.js';
 import { RecordingPlayer, type PlaybackState } from './recording-player.js';
+import { fetchEvents } from './events-api.js';
 import { fetchRecordings, type RecordingStatus, type Recordings } from './recordings.js';
 import { mayWatchRecordings, whoAmI } from './session.js';
 import { Thumbnails } from './thumbnails.js';
@@ -70,6 +71,8 @@ export class RecordingsPanel {
   private zoom = 0;
   private view: Span = this.day;
   private recordings: Recordings = { ...this.day, ranges: [], gaps: [] };
+  /** The day's motion events, as marks on the timeline. */
+  private events: { id: number; start: number; end: number | null; zones: string[] }[] = [];
   private playing = false;
   private visible = false;
   private refused = false;
@@ -242,8 +245,12 @@ export class RecordingsPanel {
     const fetching = new AbortController();
     this.fetching = fetching;
     const day = this.day;
-    const answer = await fetchRecordings(this.camera, day, fetching.signal);
+    const [answer, events] = await Promise.all([
+      fetchRecordings(this.camera, day, fetching.signal),
+      fetchEvents({ camera: this.camera, start: day.start, end: day.end, limit: 1000 }, fetching.signal),
+    ]);
     if (fetching.signal.aborted || this.closed || day !== this.day) return;
+    this.events = events.kind === 'ok' ? events.events : [];
     if (answer.kind === 'forbidden') {
       // A link for one clip sees its own time only: another day is refused, not the timeline.
       if (!this.listed) return this.refuse();
@@ -274,6 +281,7 @@ export class RecordingsPanel {
     if (day.start > Date.now()) return;
     this.day = day;
     this.recordings = { ...day, ranges: [], gaps: [] };
+    this.events = [];
     this.view = zoomSpan(day, ZOOMS[this.zoom] ?? DAY, this.centre());
     this.renderDay();
     this.say('');
@@ -317,7 +325,7 @@ export class RecordingsPanel {
   }
 
   private renderTrack(): void {
-    this.track.setData(this.day, this.view, this.recordings.ranges, this.recordings.gaps, Date.now());
+    this.track.setData(this.day, this.view, this.recordings.ranges, this.recordings.gaps, Date.now(), this.events);
     this.track.setPlayhead(this.playing ? this.player.time : undefined);
   }
 

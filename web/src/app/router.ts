@@ -1,17 +1,26 @@
-/** Hash routes: `#/` the grid, `#/camera/<id>` one camera. The server only ever serves `/`. */
+/**
+ * Hash routes: `#/` the grid, `#/camera/<id>` one camera, `#/events` every camera's motion events,
+ * `#/zones/<id>` a camera's motion zone editor. The server only ever serves `/`.
+ */
 
-export type Route = { view: 'grid' } | { view: 'camera'; id: string };
+export type Route =
+  { view: 'grid' } | { view: 'camera'; id: string } | { view: 'events' } | { view: 'zones'; id: string };
 
 export function currentRoute(): Route {
-  const match = /^#\/camera\/(.+)$/.exec(location.hash);
-  if (match?.[1]) {
+  if (location.hash === '#/events') return { view: 'events' };
+  const match = /^#\/(camera|zones)\/(.+)$/.exec(location.hash);
+  if (match?.[2]) {
     try {
-      return { view: 'camera', id: decodeURIComponent(match[1]) };
+      return { view: match[1] === 'zones' ? 'zones' : 'camera', id: decodeURIComponent(match[2]) };
     } catch {
       // a malformed escape: fall through to the grid
     }
   }
   return { view: 'grid' };
+}
+
+export function zonesHref(id: string): string {
+  return `#/zones/${encodeURIComponent(id)}`;
 }
 
 export function cameraHref(id: string): string {

@@ -16,6 +16,8 @@ export class Tile {
   private readonly badge = createBadge();
   /** Shown while the camera is recorded: its recording state, the error in its title. */
   private readonly rec = h('span', { class: 'rec-badge', hidden: true });
+  /** Shown while the camera's detector sees motion (motion-watch.ts). */
+  private readonly motion = h('span', { class: 'motion-badge', hidden: true, title: 'Motion now' }, 'MOTION');
   private readonly name = h('span', { class: 'tile-name' });
   private readonly detail = h('span', { class: 'tile-detail' });
   private readonly rate = h('span', { class: 'tile-rate' });
@@ -36,7 +38,7 @@ export class Tile {
     this.element = h(
       'a',
       { class: 'tile', href: cameraHref(camera.id), 'data-camera': camera.id },
-      h('div', { class: 'tile-media' }, this.player, this.badge, this.rec),
+      h('div', { class: 'tile-media' }, this.player, this.badge, this.rec, this.motion),
       h('div', { class: 'tile-caption' }, h('div', { class: 'tile-title' }, this.name, this.detail), this.rate),
       this.note,
     );
@@ -59,6 +61,13 @@ export class Tile {
     const quality = tileQuality(camera);
     if (this.player.getAttribute('quality') !== quality) this.player.setAttribute('quality', quality);
     this.render();
+  }
+
+  /** Marks the camera in motion now (or not). */
+  setMotion(on: boolean): void {
+    if (this.motion.hidden === !on) return;
+    this.motion.hidden = !on;
+    this.element.dataset.motion = String(on);
   }
 
   destroy(): void {

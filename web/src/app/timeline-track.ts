@@ -66,6 +66,8 @@ export class TimelineTrack {
   private view: Span = { start: 0, end: 1 };
   private ranges: Span[] = [];
   private gaps: Gap[] = [];
+  /** Motion events: marks above the ranges (an open one runs to now). */
+  private events: { id: number; start: number; end: number | null; zones: string[] }[] = [];
   private now = 0;
   private head: number | undefined;
   private selected: Span | undefined;
@@ -114,7 +116,15 @@ export class TimelineTrack {
   }
 
   /** What to draw: the day, the part of it on screen, and what is recorded in it. */
-  setData(day: Span, view: Span, ranges: Span[], gaps: Gap[], now: number): void {
+  setData(
+    day: Span,
+    view: Span,
+    ranges: Span[],
+    gaps: Gap[],
+    now: number,
+    events: { id: number; start: number; end: number | null; zones: string[] }[] = [],
+  ): void {
+    this.events = events;
     this.day = day;
     this.view = view;
     this.ranges = mergeSpans(ranges);
@@ -161,6 +171,14 @@ export class TimelineTrack {
       part.title = text;
       part.dataset.reason = gap.reason;
       parts.push(part);
+    }
+    for (const event of this.events) {
+      const end = event.end ?? this.now;
+      if (end < view.start || event.start > view.end) continue;
+      const mark = this.block('timeline-event', { start: event.start, end: Math.max(end, event.start) });
+      mark.title = `Motion ${clock.format(event.start)}${event.zones.length ? ` · ${event.zones.join(', ')}` : ''}`;
+      mark.dataset.event = String(event.id);
+      parts.push(mark);
     }
     this.layer.replaceChildren(...parts);
     // The span drawn, for whoever needs to know the time under a pixel (the tests).
