@@ -23,7 +23,11 @@ describe('webhooks', () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', body, signature: req.headers['x-camrelay-signature'] as string | undefined });
+      received.push({
+        path: req.url ?? '',
+        body,
+        signature: req.headers['x-camrelay-signature'] as string | undefined,
+      });
       answer(req, res, body);
     });
   });
@@ -64,7 +68,8 @@ describe('webhooks', () => {
     answer = (_q, res) => {
       calls++;
       if (calls === 1) res.writeHead(503).end();
-      else if (calls === 2) return; // no answer: the timeout
+      else if (calls === 2)
+        return; // no answer: the timeout
       else res.end('ok');
     };
     const w = hooks({});
