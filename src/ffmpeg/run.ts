@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { readJpegSize } from '../codec/jpeg.js';
+import type { TsUnit } from '../codec/mpegts/demuxer.js';
 import { NalStream } from '../codec/nal-stream.js';
 import type { NalCodec } from '../codec/video.js';
 import type { SourceSink } from '../media/index.js';
@@ -51,6 +52,8 @@ export function runFfmpegNal(
     framing?: NalFraming;
     /** Its input is written on its stdin. */
     stdin?: boolean;
+    /** MPEG-TS framing: the PES of its other elementary streams (audio), as they come. */
+    other?: (unit: TsUnit) => void;
   },
 ): FfmpegChild {
   const time: PacketTime = {};
@@ -62,7 +65,7 @@ export function runFfmpegNal(
     // Only ever called from stream.push(), which runs once `run` is set.
     onFatal: (reason) => run.fail(reason),
   });
-  const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time);
+  const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time, options.other);
   const run = superviseFfmpeg(binary, args, {
     stdin: options.stdin ?? false,
     onStdout: (chunk) => parser.push(chunk),
