@@ -8,7 +8,8 @@
  * 2. the picture's tone curve against the background (the median level, in this picture, of the pixels
  *    of each band of background levels): an exposure step, a light switched, IR-cut's flatter curve,
  *    dusk falling change every pixel of a level alike and leave no residual; the residual (the picture
- *    less the background through that curve) is what changed in places;
+ *    less the background through that curve) is what changed in places. The curve is fitted on the
+ *    pixels that had not changed in the picture before: what moves must not bend it;
  * 3. a pixel has changed when its residual is over the threshold, raised to a multiple of the picture's
  *    median residual (its noise, followed over time) on a noisy picture;
  * 4. more than GLOBAL_SHARE of the counted pixels changed at once: a global change (a light switched,
@@ -106,6 +107,8 @@ export class MotionAnalyser {
   /** Pictures left during which nothing counts (after a global change, and the first pictures). */
   private settling = 0;
   private noise = 0;
+  /** The picture before was a global change (its mask, most of the picture, says nothing of what moves). */
+  private previousGlobal = false;
   /** Bounding boxes (x0, x1, y0, y1) of the regions kept in this picture and in the one before. */
   private boxes = new Int32Array(MAX_BOXES * 4);
   private previousBoxes = new Int32Array(MAX_BOXES * 4);
@@ -138,8 +141,8 @@ export class MotionAnalyser {
     const blurred = this.blurred;
     const background = this.background;
     const mask = this.mask;
-    mask.fill(MASK_STILL);
     if (!this.hasBackground) {
+      mask.fill(MASK_STILL);
       for (let i = 0; i < n; i++) background[i] = blurred[i]!;
       this.hasBackground = true;
       this.settling = 1;
@@ -147,30 +150,44 @@ export class MotionAnalyser {
     }
     const counted = this.zones.counted;
     const countedPixels = this.zones.countedPixels;
-    if (countedPixels === 0) return this.quiet(0, false);
+    if (countedPixels === 0) {
+      mask.fill(MASK_STILL);
+      return this.quiet(0, false);
+    }
 
     // 2. the tone curve from the background to this picture: per band of background grey levels, the
     // median of this picture's levels there (a median: what moves in a band does not drag it), bands
-    // with too few pixels from a straight line fitted over all of them.
+    // with too few pixels from a straight line fitted over all of them. The pixels that changed in the
+    // picture before (its mask, still here) are left out: a moving thing's own pixels, whose background
+    // it nudges, can fill a band alone on a flat picture (every other band empty) and, interpolated with
+    // the picture's one band, drag the whole picture's curve by dozens of levels: a global change.
+    // After a global change (the mask is most of the picture) or when they are most pixels, all count.
     const joint = this.joint;
-    joint.fill(0);
     let sx = 0;
     let sy = 0;
     let sxx = 0;
     let sxy = 0;
     let samples = 0;
-    // Every other pixel (the blur has made neighbours alike): half the cost, the same curve.
-    for (let i = 0; i < n; i += 2) {
-      if (counted[i] === 0) continue;
-      const x = background[i]!;
-      const y = blurred[i]!;
-      joint[((x | 0) >> BAND_SHIFT) * 256 + y]!++;
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      sxy += x * y;
-      samples++;
+    // Pass 0 leaves the changed pixels out, pass 1 (when pass 0 kept under half the picture) takes all.
+    for (let pass = this.previousGlobal ? 1 : 0; pass < 2 && samples * 2 < countedPixels / 2; pass++) {
+      const exclude = pass === 0;
+      joint.fill(0);
+      sx = sy = sxx = sxy = samples = 0;
+      // Every other pixel (the blur has made neighbours alike): half the cost, the same curve.
+      for (let i = 0; i < n; i += 2) {
+        if (counted[i] === 0 || (exclude && mask[i] !== MASK_STILL)) continue;
+        const x = background[i]!;
+        const y = blurred[i]!;
+        joint[((x | 0) >> BAND_SHIFT) * 256 + y]!++;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+        samples++;
+      }
     }
+    mask.fill(MASK_STILL);
+    this.previousGlobal = false;
     if (samples === 0) return this.quiet(0, false);
     const variance = sxx / samples - (sx / samples) ** 2;
     let gain = variance > 4 ? (sxy / samples - (sx / samples) * (sy / samples)) / variance : 1;
@@ -213,6 +230,7 @@ export class MotionAnalyser {
         if (changedMap[i] === 1) mask[i] = MASK_FILTERED;
       }
       this.settling = this.settleFrames;
+      this.previousGlobal = true;
       return this.quiet(changedShare, true);
     }
     const median = this.percentile(sampled / 2);

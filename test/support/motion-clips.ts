@@ -1,8 +1,8 @@
 /**
  * The motion detector's test clips, made by ffmpeg (lavfi) on demand into a cache folder, each with its
  * ground truth written beside it (`<name>.json`): objects of several sizes crossing a textured scene at
- * known times, and distractors alone (lights switching, an IR-cut switch, dusk, heavy noise, rain, a
- * flickering light, leaves shaking in an exclude zone). 320x240, 10 fps, H.264 (the detector sees
+ * known times (and a flat grey one), and distractors alone (lights switching, an IR-cut switch, dusk,
+ * heavy noise, rain, a flickering light, leaves shaking in an exclude zone). 320x240, 10 fps, H.264 (the detector sees
  * compression as it would from a camera), 12-20 s each. Nothing here is committed but this script:
  * `ensureMotionClips()` makes what is missing (about a second a clip) and reuses the rest.
  *
@@ -67,6 +67,8 @@ function crossing(w: number, h: number, shade: string, y: number, t0: number, sp
 }
 
 const NOISE = 'noise=alls=6:allf=t';
+/** The scene painted over with one flat grey (it decodes to that level exactly). */
+const flat = (rgb: string) => `drawbox=x=0:y=0:w=iw:h=ih:color=${rgb}:t=fill`;
 const TREE: MotionZone = {
   name: 'tree',
   type: 'exclude',
@@ -99,6 +101,8 @@ function recipes(): Record<string, Recipe> {
   const slow = crossing(18, 44, '0x1a1a1a', 150, 3, 20);
   const inZone = crossing(30, 40, '0xf0f0f0', 170, 5, 80);
   const night = crossing(30, 30, '0x6a6a6a', 120, 4, 70);
+  const flatLight = crossing(40, 30, 'white', 100, 3, 60);
+  const flatDark = crossing(40, 30, '0x202020', 100, 3, 60);
   return {
     'object-small': {
       truth: {
@@ -165,6 +169,31 @@ function recipes(): Record<string, Recipe> {
       },
       inputs: [night.input],
       graph: `[0:v]eq=brightness=-0.25:contrast=0.5[dark];[dark][1:v]${night.overlay},noise=alls=18:allf=t`,
+    },
+    // A flat grey picture, no noise (a wall, a test pattern): it decodes to one grey level, every
+    // background pixel in one band of the analysis' tone curve (128 and 135: a band's ends, where a box
+    // nudges the background into the band beside).
+    'object-flat-light': {
+      truth: {
+        kind: 'object',
+        duration: 12,
+        description: 'a flat grey (135) picture without noise; a 40x30 white box crosses at 60 px/s from 3 s',
+        events: [{ ...flatLight.event, zones: [] }],
+        zones: [],
+      },
+      inputs: [flatLight.input],
+      graph: `[0:v]${flat('0x878787')}[flat];[flat][1:v]${flatLight.overlay}`,
+    },
+    'object-flat-dark': {
+      truth: {
+        kind: 'object',
+        duration: 12,
+        description: 'a flat grey (128) picture without noise; a 40x30 dark box crosses at 60 px/s from 3 s',
+        events: [{ ...flatDark.event, zones: [] }],
+        zones: [],
+      },
+      inputs: [flatDark.input],
+      graph: `[0:v]${flat('gray')}[flat];[flat][1:v]${flatDark.overlay}`,
     },
     'distractor-lights': {
       truth: {
