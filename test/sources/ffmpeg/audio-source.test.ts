@@ -6,11 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildAdtsHeader } from '../../../src/codec/aac/adts.js';
 import { parseAudioSpecificConfig } from '../../../src/codec/aac/audio-specific-config.js';
 import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
 import type { SourceAudioUnit, SourceUnit } from '../../../src/media/index.js';
+import type { SourceSpec } from '../../../src/sources/spec.js';
 import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
 import { audioStreamOf } from '../../../src/sources/ffmpeg/probe.js';
 import {
@@ -28,8 +32,9 @@ async function capture(
   url: string,
   audio: boolean,
   seconds: number,
+  spec: SourceSpec = { kind: 'rtsp', url },
 ): Promise<{ video: SourceUnit[]; sound: SourceAudioUnit[]; ended: string[]; ms: number }> {
-  const source = new FfmpegSource('cam', { kind: 'rtsp', url }, { ...options, audio }, quietLogger());
+  const source = new FfmpegSource('cam', spec, { ...options, audio }, quietLogger());
   const video: SourceUnit[] = [];
   const sound: SourceAudioUnit[] = [];
   const ended: string[] = [];
@@ -123,6 +128,40 @@ describe('RTSP camera audio', () => {
       }
     });
   }
+
+  it("copies a file's AAC beside its H.264, its times going on across the file's loops", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camrelay-audio-file-'));
+    try {
+      const path = join(dir, 'clip.mp4');
+      execFileSync(locateFfmpeg().path, [
+        ...[
+          '-v',
+          'error',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=160x120:rate=15',
+          '-f',
+          'lavfi',
+          '-i',
+          'sine=sample_rate=16000',
+        ],
+        ...['-t', '1', '-c:v', 'libx264', '-g', '15', '-bf', '0', '-c:a', 'aac', '-ac', '1', path],
+      ]);
+      const { video, sound, ended } = await capture('', true, 2.5, { kind: 'file', path });
+      assert.deepEqual(ended, []);
+      assert.ok(video.length > 15);
+      assert.deepEqual([sound[0]!.config.codec, sound[0]!.config.sampleRate], ['aac', 16000]);
+      // Over two loops or more of a one-second file (15.6 units a second): the pts never go back.
+      assert.ok(sound.length > 25, `${sound.length} units`);
+      assert.ok(
+        sound.every((u, i) => i === 0 || u.pts! > sound[i - 1]!.pts!),
+        'pts increasing across loops',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it(
     'reads no audio with audio: false, and the video as before',
