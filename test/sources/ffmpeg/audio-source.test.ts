@@ -16,6 +16,7 @@ import { parseAudioSpecificConfig } from '../../../src/codec/aac/audio-specific-
 import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
 import type { SourceAudioUnit, SourceUnit } from '../../../src/media/index.js';
 import type { SourceSpec } from '../../../src/sources/spec.js';
+import { ffmpegArgs } from '../../../src/sources/ffmpeg/capture-plan.js';
 import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
 import { audioStreamOf } from '../../../src/sources/ffmpeg/probe.js';
 import {
@@ -78,6 +79,26 @@ describe('RTSP camera audio', () => {
     });
     assert.equal(audioStreamOf('Stream #0:1: Audio: opus, 48000 Hz, stereo, fltp')?.channels, 2);
     assert.equal(audioStreamOf('Stream #0:0: Video: h264'), undefined);
+  });
+
+  it('plans AAC into the MPEG-TS, G.711 into FLV on pipe:3 (the MPEG-TS keeping exact times), raw without MPEG-TS', () => {
+    const spec = { kind: 'rtsp' as const, url: 'rtsp://cam/1' };
+    const aac = { codec: 'aac' as const, sampleRate: 16000, channels: 1 };
+    const pcma = { codec: 'pcma' as const, sampleRate: 8000, channels: 1 };
+    const inTs = ffmpegArgs(spec, options, 'cam', 'h264', 'mpegts', false, aac);
+    assert.equal(inTs.audio?.inTs, true);
+    assert.ok(!inTs.args.includes('-an') && !inTs.args.includes('pipe:3'), inTs.args.join(' '));
+    assert.ok(inTs.args.join(' ').includes('-map 0:v:0 -map 0:a:0 -c:a copy'), inTs.args.join(' '));
+    assert.ok(!inTs.args.includes('-allowed_media_types'));
+    const flv = ffmpegArgs(spec, options, 'cam', 'h264', 'mpegts', false, pcma);
+    const text = flv.args.join(' ');
+    assert.equal(flv.audio?.flv, true);
+    assert.ok(text.includes('-mpegts_copyts 1 -f mpegts pipe:1'), text);
+    assert.ok(text.endsWith('-map 0:a:0 -vn -c:a copy -flush_packets 1 -f flv pipe:3'), text);
+    const raw = ffmpegArgs(spec, options, 'cam', 'h264', 'mpjpeg', false, pcma).args.join(' ');
+    assert.ok(raw.endsWith('-f alaw pipe:3') && !raw.includes('mpegts_copyts'), raw);
+    // Without audio, as before: the video alone is asked for.
+    assert.ok(ffmpegArgs(spec, options, 'cam', 'h264', 'mpegts').args.includes('-allowed_media_types'));
   });
 
   for (const [codec, rate] of [
