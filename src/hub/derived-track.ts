@@ -95,7 +95,10 @@ export class DerivedTrack implements Producer {
     private readonly rung?: RungTarget,
     /** The hub-wide transcoder slots; without it, no cap. */
     private readonly pool?: TranscoderPool,
-  ) {}
+  ) {
+    // Its encoder stamps each picture when it reads it: even times come from pacing those.
+    track.clock.paceSourceTimes();
+  }
 
   /** It has consumers but no transcoder, for want of a free slot in the hub's pool (limits.transcoders). */
   get unavailable(): boolean {

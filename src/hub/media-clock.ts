@@ -15,6 +15,8 @@
  *   bounded per run.
  */
 
+import { FramePacer } from './frame-pacer.js';
+
 /** A step of the source's dts this much beyond the arrival time's step is a jump. */
 export const MAX_STEP_MS = 5000;
 /** Arrivals this much after (or before) the wall mapping re-anchor it. */
@@ -25,7 +27,7 @@ export const MAX_DISCONTINUITIES = 3;
 export const DRIFT_MS_PER_S = 1;
 /** The window the mapping's least lag is taken over before it drifts. */
 const DRIFT_WINDOW_MS = 10_000;
-/** A frame step that continues a track when nothing better is known (one 30 fps frame at 90 kHz). */
+/** A frame step that continues a track when nothing better is known (one 30 fps frame). */
 const DEFAULT_STEP_MS = 1000 / 30;
 
 export interface ClockStamp {
@@ -37,6 +39,10 @@ export interface ClockStamp {
 export type ClockWarn = (message: string, fields: Record<string, unknown>) => void;
 
 export class MediaClock {
+  /** Units without timestamps (and, when `paceSource`, the source's) are given a steady rate's times. */
+  private readonly pacer = new FramePacer();
+  private paceSource = false;
+  private lastPaced = -Infinity;
   /** The source's timestamps are not used for this run (broken). */
   private arrivalOnly = false;
   /** Added to the source's timestamps; undefined until the run's first timed unit. */
@@ -66,8 +72,18 @@ export class MediaClock {
     return this.arrivalOnly;
   }
 
+  /**
+   * The source's timestamps are its arrival at an encoder (camrelay's transcoders stamp each picture when
+   * they read it): paced like arrival times (frame-pacer.ts).
+   */
+  paceSourceTimes(): void {
+    this.paceSource = true;
+  }
+
   /** A new run of the source: the next unit anchors afresh (the track's time still goes on from the last). */
   reset(): void {
+    this.pacer.reset();
+    this.lastPaced = -Infinity;
     this.arrivalOnly = false;
     this.offset = undefined;
     this.discontinuities = 0;
@@ -78,7 +94,17 @@ export class MediaClock {
    * source's `pts` and `dts` (its ticks at `rate`; dts unset: equal to pts), or none.
    */
   stamp(arrival: number, pts?: number, dts?: number): ClockStamp {
-    if (pts === undefined || !Number.isFinite(pts) || this.arrivalOnly) return this.fromArrival(arrival);
+    if (this.arrivalOnly) return this.fromArrival(arrival);
+    if (pts === undefined || !Number.isFinite(pts)) {
+      // No clock of its own: a steady rate's times from the arrivals (the same scale: ms to ticks).
+      pts = this.paced(arrival);
+      dts = undefined;
+    } else if (this.paceSource) {
+      const decode = dts !== undefined && Number.isFinite(dts) ? dts : pts;
+      const paced = this.paced((decode * 1000) / this.rate);
+      pts = paced + Math.max(0, pts - decode);
+      dts = paced;
+    }
     const sourceDts = dts !== undefined && Number.isFinite(dts) ? dts : pts;
     // A pts before its dts (or far after it) is not a composition offset: the picture shows when decoded.
     const shown = pts >= sourceDts && !this.farAfter(pts, sourceDts) ? pts : sourceDts;
@@ -109,6 +135,14 @@ export class MediaClock {
     const wallTime = this.follow(arrival, outPts);
     this.lastArrival = arrival;
     return { pts: outPts, dts: outDts, wallTime };
+  }
+
+  /** The pacer's time for `ms`, in ticks, strictly increasing. */
+  private paced(ms: number): number {
+    let ticks = Math.round((this.pacer.next(ms) * this.rate) / 1000);
+    if (ticks <= this.lastPaced) ticks = this.lastPaced + 1;
+    this.lastPaced = ticks;
+    return ticks;
   }
 
   private fromArrival(arrival: number): ClockStamp {
