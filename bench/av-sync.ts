@@ -161,6 +161,40 @@ async function syncPass(dir: string, audio: 'aac' | 'pcma', seconds: number): Pr
   }
 }
 
+/**
+ * Drift: the AAC sync camera recorded for `minutes`, then the offset of 12 s exported at its start and at
+ * its end (AV_SYNC_DRIFT_MINUTES=10 node --import tsx bench/av-sync.ts; not part of npm run bench: long).
+ */
+async function driftPass(dir: string, minutes: number): Promise<string[]> {
+  const cam = await startRtspCamera({ width: 320, height: 240, fps: 2, keyint: 2, audio: 'aac', sync: true });
+  const config = join(dir, 'drift.yaml');
+  writeFileSync(
+    config,
+    `log: { level: warn }\nrecordings: { path: ${join(dir, 'store-drift')}, segment_duration: 60, min_free: 0 }\n` +
+      `cameras:\n  - { id: sync, source: "${cam.url}", record: true }\n`,
+  );
+  const { proc, url } = await startCamrelay(['serve', '--config', config, '--port', '0'], { timeoutMs: 30_000 });
+  try {
+    const t0 = Date.now();
+    await sleep(minutes * 60_000 + 5000);
+    const at = async (from: number, name: string): Promise<number> => {
+      const file = join(dir, name);
+      const res = await fetch(`${url}api/cameras/sync/recordings/video.mp4?start=${from}&end=${from + 12_000}`);
+      writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+      return median(offsets(file));
+    };
+    const first = await at(t0 + 70_000, 'drift-start.mp4');
+    const last = await at(Date.now() - 20_000, 'drift-end.mp4');
+    return [
+      `A/V drift, AAC sync camera recorded ${minutes} min: offset ${ms(first)} after 1 min, ${ms(last)} at the end: ` +
+        `${ms(last - first)} of drift`,
+    ];
+  } finally {
+    await proc.stop('SIGKILL');
+    await cam.stop();
+  }
+}
+
 async function cpuPass(dir: string, measureMs: number): Promise<string[]> {
   const cam = await startRtspCamera({ width: 1280, height: 720, fps: 30, keyint: 30, audio: 'aac' });
   const results: Record<string, { server: number; ffmpeg: number }[]> = { audio: [], video: [] };
@@ -221,5 +255,13 @@ export async function runAudioPasses(options: { quick: boolean }): Promise<strin
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const line of await runAudioPasses({ quick: !!process.env.BENCH_QUICK })) console.log(line);
+  const drift = Number(process.env.AV_SYNC_DRIFT_MINUTES ?? 0);
+  if (drift > 0) {
+    const dir = mkdtempSync(join(tmpdir(), 'camrelay-bench-drift-'));
+    try {
+      for (const line of await driftPass(dir, drift)) console.log(line);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } else for (const line of await runAudioPasses({ quick: !!process.env.BENCH_QUICK })) console.log(line);
 }

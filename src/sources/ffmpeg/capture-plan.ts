@@ -74,7 +74,10 @@ export function ffmpegArgs(
   framing: NalFraming = 'mpjpeg',
   /** An HTTP camera's response is written on ffmpeg's stdin (its one connection, already open). */
   piped = false,
-  /** The camera's audio to copy beside its video (an RTSP camera's H.264 or H.265 passed through). */
+  /**
+   * The camera's audio to copy beside its video: an RTSP camera's (AAC, G.711) or a file's (AAC, where the
+   * video leaves in MPEG-TS), when its H.264 or H.265 is passed through.
+   */
   audio?: CapturedAudio,
 ): FfmpegPlan {
   const encode = jpegEncode(options.quality);
@@ -149,7 +152,14 @@ export function ffmpegArgs(
       // Looped, they go out raw or in MPEG-TS with the muxer's own Annex B conversion: ffmpeg 5.1 flushes
       // an explicit -bsf at the first loop and then refuses every packet (output stops after one pass).
       if (copied && !spec.fps) {
-        return { args: loopedNalArgs(input, copied, framing), passthrough: true, output: copied };
+        const args = loopedNalArgs(input, copied, framing);
+        if (audio?.codec === 'aac' && framing === 'mpegts') {
+          // The file's AAC in the same MPEG-TS: its timestamps go on across loops with the video's.
+          const at = args.indexOf('-an');
+          const withAudio = [...args.slice(0, at), ...AUDIO_IN_TS, ...args.slice(at + 1)];
+          return { args: withAudio, passthrough: true, output: copied, audio: { ...audio, inTs: true } };
+        }
+        return { args, passthrough: true, output: copied };
       }
       if (upstream === 'mjpeg' && !spec.fps) {
         return { args: jpegArgs(input, COPY), passthrough: true, output: 'jpeg' };

@@ -209,9 +209,9 @@ export class FfmpegSource implements FrameSource {
     return { spec, upstream: this.upstream, framing };
   }
 
-  /** Whether the camera's audio is asked for: an RTSP camera, unless `audio: false`. */
+  /** Whether the camera's audio is asked for: an RTSP camera or a file, unless `audio: false`. */
   private wantsAudio(spec: SourceSpec): boolean {
-    return spec.kind === 'rtsp' && this.options.audio !== false;
+    return (spec.kind === 'rtsp' || spec.kind === 'file') && this.options.audio !== false;
   }
 
   /** The audio this capture copies: the probed stream, when camrelay reads its codec. */

@@ -1,16 +1,22 @@
 // test lane: waiting (1 s captures of 160x120 RTSP cameras: it mostly waits on real time)
 /**
- * An RTSP camera's audio, with real ffmpeg and GStreamer's RTSP server: AAC and G.711 (A-law, µ-law) are
- * copied beside the copied video, to units whose configuration is the camera's, as many samples as time
- * passes, that decode cleanly; `audio: false` reads none.
+ * A camera's audio, with real ffmpeg and GStreamer's RTSP server: AAC and G.711 A-law (µ-law takes the same
+ * path; its decoding is in test/codec/g711.test.ts) are copied beside the copied video, to units whose
+ * configuration is the camera's, timed by the camera, as many samples as time passes, that decode cleanly;
+ * a file's AAC goes on across its loops; `audio: false` reads none.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildAdtsHeader } from '../../../src/codec/aac/adts.js';
 import { parseAudioSpecificConfig } from '../../../src/codec/aac/audio-specific-config.js';
 import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
 import type { SourceAudioUnit, SourceUnit } from '../../../src/media/index.js';
+import type { SourceSpec } from '../../../src/sources/spec.js';
+import { ffmpegArgs } from '../../../src/sources/ffmpeg/capture-plan.js';
 import { FfmpegSource } from '../../../src/sources/ffmpeg/ffmpeg-source.js';
 import { audioStreamOf } from '../../../src/sources/ffmpeg/probe.js';
 import {
@@ -28,8 +34,9 @@ async function capture(
   url: string,
   audio: boolean,
   seconds: number,
+  spec: SourceSpec = { kind: 'rtsp', url },
 ): Promise<{ video: SourceUnit[]; sound: SourceAudioUnit[]; ended: string[]; ms: number }> {
-  const source = new FfmpegSource('cam', { kind: 'rtsp', url }, { ...options, audio }, quietLogger());
+  const source = new FfmpegSource('cam', spec, { ...options, audio }, quietLogger());
   const video: SourceUnit[] = [];
   const sound: SourceAudioUnit[] = [];
   const ended: string[] = [];
@@ -74,10 +81,29 @@ describe('RTSP camera audio', () => {
     assert.equal(audioStreamOf('Stream #0:0: Video: h264'), undefined);
   });
 
+  it('plans AAC into the MPEG-TS, G.711 into FLV on pipe:3 (the MPEG-TS keeping exact times), raw without MPEG-TS', () => {
+    const spec = { kind: 'rtsp' as const, url: 'rtsp://cam/1' };
+    const aac = { codec: 'aac' as const, sampleRate: 16000, channels: 1 };
+    const pcma = { codec: 'pcma' as const, sampleRate: 8000, channels: 1 };
+    const inTs = ffmpegArgs(spec, options, 'cam', 'h264', 'mpegts', false, aac);
+    assert.equal(inTs.audio?.inTs, true);
+    assert.ok(!inTs.args.includes('-an') && !inTs.args.includes('pipe:3'), inTs.args.join(' '));
+    assert.ok(inTs.args.join(' ').includes('-map 0:v:0 -map 0:a:0 -c:a copy'), inTs.args.join(' '));
+    assert.ok(!inTs.args.includes('-allowed_media_types'));
+    const flv = ffmpegArgs(spec, options, 'cam', 'h264', 'mpegts', false, pcma);
+    const text = flv.args.join(' ');
+    assert.equal(flv.audio?.flv, true);
+    assert.ok(text.includes('-mpegts_copyts 1 -f mpegts pipe:1'), text);
+    assert.ok(text.endsWith('-map 0:a:0 -vn -c:a copy -flush_packets 1 -f flv pipe:3'), text);
+    const raw = ffmpegArgs(spec, options, 'cam', 'h264', 'mpjpeg', false, pcma).args.join(' ');
+    assert.ok(raw.endsWith('-f alaw pipe:3') && !raw.includes('mpegts_copyts'), raw);
+    // Without audio, as before: the video alone is asked for.
+    assert.ok(ffmpegArgs(spec, options, 'cam', 'h264', 'mpegts').args.includes('-allowed_media_types'));
+  });
+
   for (const [codec, rate] of [
     ['aac', 16000],
     ['pcma', 8000],
-    ['pcmu', 8000],
   ] as const) {
     const missing = rtspCameraMissing('h264', codec);
     it(`copies ${codec} beside the H.264, as much sound as time passes`, { skip: skipOutsideCi(missing) }, async () => {
@@ -123,6 +149,40 @@ describe('RTSP camera audio', () => {
       }
     });
   }
+
+  it("copies a file's AAC beside its H.264, its times going on across the file's loops", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camrelay-audio-file-'));
+    try {
+      const path = join(dir, 'clip.mp4');
+      execFileSync(locateFfmpeg().path, [
+        ...[
+          '-v',
+          'error',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=160x120:rate=15',
+          '-f',
+          'lavfi',
+          '-i',
+          'sine=sample_rate=16000',
+        ],
+        ...['-t', '1', '-c:v', 'libx264', '-g', '15', '-bf', '0', '-c:a', 'aac', '-ac', '1', path],
+      ]);
+      const { video, sound, ended } = await capture('', true, 2.5, { kind: 'file', path });
+      assert.deepEqual(ended, []);
+      assert.ok(video.length > 15);
+      assert.deepEqual([sound[0]!.config.codec, sound[0]!.config.sampleRate], ['aac', 16000]);
+      // Over two loops or more of a one-second file (15.6 units a second): the pts never go back.
+      assert.ok(sound.length > 25, `${sound.length} units`);
+      assert.ok(
+        sound.every((u, i) => i === 0 || u.pts! > sound[i - 1]!.pts!),
+        'pts increasing across loops',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it(
     'reads no audio with audio: false, and the video as before',
