@@ -1,3 +1,4 @@
+// test lane: waiting (npm pack and two installs: mostly waiting on npm and the disk)
 /**
  * The package as users get it: `npm pack`, then installed from that tarball into an empty
  * folder (production only) and globally, and run from there: no checkout, no dev tool.

@@ -1,3 +1,4 @@
+// test lane: waiting (cameras that start slowly and serve one client: mostly waiting on them)
 /**
  * HTTP cameras as they are, against real servers: ones that serve a single connection (an
  * `ffmpeg -listen 1` server, like the ESP32-CAM sketch and many cheap cameras), sending multipart MJPEG
