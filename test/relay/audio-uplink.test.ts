@@ -87,6 +87,7 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
     let v: V1Client | undefined;
     try {
       await waitFor(async () => (await publisher(t.url, 'a')).cameras.length === 1, 10_000, 'the announce');
+      assert.deepEqual((await publisher(t.url, 'a')).audio, ['aac', 'pcma', 'pcmu'], 'audio negotiated');
       const relayed = t.server.registry.get('a.cam')!;
       const unsubscribe = relayed.subscribeAudio({ onAudio: (u) => units.push(u) });
       v = await V1Client.open(wsUrl(t.url, 'a.cam', '?codec=h264'), { autoAck: true });
