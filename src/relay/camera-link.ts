@@ -5,6 +5,7 @@
  */
 import { TokenBucket } from '../wire/token-bucket.js';
 import { ConfigChanges } from './picture-limits.js';
+import { MAX_AUDIO_UNITS_PER_SECOND } from './protocol.js';
 import type { HubMessage } from './protocol.js';
 import type { PublishedCamera } from './published-cameras.js';
 import type { EdgeLink } from './remote-source.js';
@@ -25,6 +26,12 @@ export class CameraLink implements EdgeLink {
   started = false;
   /** How often its configuration (H.264 config, JPEG size) changed on this connection. */
   readonly changes = new ConfigChanges();
+  /** An `audio` message came for this camera on this connection: its audio frames may follow. */
+  audioConfigured = false;
+  /** Its audio configuration's changes, counted apart from the video's. */
+  readonly audioChanges = new ConfigChanges();
+  /** Audio units allowed on it (not counted against the video's frame rate). */
+  readonly audioBucket = new TokenBucket(MAX_AUDIO_UNITS_PER_SECOND, MAX_AUDIO_UNITS_PER_SECOND);
 
   constructor(
     private readonly session: LinkSession,

@@ -21,7 +21,9 @@ import {
   RelayClose,
   type AnnouncedCamera,
   type EdgeMessage,
+  type RelayAudioCodec,
   type RelayCodec,
+  RELAY_AUDIO_CODECS,
 } from './protocol.js';
 import { Uplink, type UplinkSession } from './uplink.js';
 
@@ -65,6 +67,8 @@ export class EdgeSession implements UplinkSession {
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
   /** What the uplink carries in this session: H.264 when this edge offered it and the hub's hello accepts it. */
   codec: RelayCodec = 'jpeg';
+  /** The audio codecs the hub's hello accepts (with H.264 only; none from an older hub). */
+  audio: readonly RelayAudioCodec[] = [];
   /** Rotates the order in which cameras get a chance to send. */
   private turn = 0;
 
@@ -151,7 +155,9 @@ export class EdgeSession implements UplinkSession {
   private onOpen(target: PublishTarget): void {
     // The codecs this edge can send; a hub that does not know the field ignores it (and answers without one).
     const codecs: RelayCodec[] = target.codec === 'jpeg' ? ['jpeg'] : ['h264', 'jpeg'];
-    this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'edge', edge: target.name, codecs });
+    // Audio goes with H.264 only; an older hub ignores the field and gets none.
+    const audio = target.codec === 'jpeg' ? [] : [...RELAY_AUDIO_CODECS];
+    this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'edge', edge: target.name, codecs, audio });
     this.helloTimer = setTimeout(() => {
       this.failure ??= {
         class: 'protocol',
@@ -194,6 +200,7 @@ export class EdgeSession implements UplinkSession {
         // No `codecs` in the hub's hello: a hub that predates H.264 uplinks, JPEG only.
         const wanted = this.target.codec ?? 'auto';
         this.codec = wanted !== 'jpeg' && message.codecs?.includes('h264') ? 'h264' : 'jpeg';
+        this.audio = this.codec === 'h264' ? (message.audio ?? []) : [];
         if (wanted === 'h264' && this.codec !== 'h264')
           this.log.warn('the hub does not accept H.264 from edges (an older camrelay?): publishing JPEG');
         const { cameras, streams } = this.publisher.announced();
@@ -202,7 +209,10 @@ export class EdgeSession implements UplinkSession {
         this.send({ type: 'announce', cameras });
         this.isEstablished = true;
         this.publisher.established();
-        this.log.info({ cameras: cameras.map((c) => c.id), codec: this.codec }, 'connected to hub; cameras announced');
+        this.log.info(
+          { cameras: cameras.map((c) => c.id), codec: this.codec, audio: this.audio },
+          'connected to hub; cameras announced',
+        );
         return;
       }
       case 'start': {

@@ -50,6 +50,22 @@ export const RELAY_CODECS: readonly RelayCodec[] = ['h264', 'jpeg'];
 /** The hub's answer to an edge that never says hello. */
 export const HELLO_TIMEOUT_MS = 10_000;
 
+/**
+ * The camera's audio on the uplink (negotiated in the hellos' `audio`, only with an H.264 uplink): an
+ * `audio` text message with its configuration, then binary frames with this codec byte (the relay's own,
+ * not a viewer codec) and a 28-byte header: 20 u32 pts (90 kHz ticks modulo 2^32, the video's clock),
+ * 24 u32 samples per channel in the unit. Not acknowledged, not windowed: a few kbit/s beside the video.
+ */
+export const RELAY_CODEC_AUDIO = 16;
+export type RelayAudioCodec = 'aac' | 'pcma' | 'pcmu';
+export const RELAY_AUDIO_CODECS: readonly RelayAudioCodec[] = ['aac', 'pcma', 'pcmu'];
+/** Largest audio unit a hub takes (an AAC frame is at most 768 bytes per channel; 20 ms of G.711 is 160). */
+export const MAX_RELAY_AUDIO_BYTES = 8 * 1024;
+/** Largest AudioSpecificConfig an `audio` message may carry. */
+export const MAX_RELAY_ASC_BYTES = 64;
+/** Audio units per second a hub takes per camera (AAC at 96 kHz is 94; 10 ms G.711 packets 100), burst as many. */
+export const MAX_AUDIO_UNITS_PER_SECOND = 250;
+
 /** The viewer protocol's close codes, meaning the same on the uplink. */
 export { CloseCode as RelayClose } from '../wire/constants.js';
 
@@ -101,6 +117,17 @@ export interface EventMessage {
   zones: string[];
 }
 
+/** A camera's audio configuration, before its first audio frame and again when it changes. */
+export interface AudioMessage {
+  type: 'audio';
+  camera: string;
+  codec: RelayAudioCodec;
+  sampleRate: number;
+  channels: number;
+  /** AAC: base64 of the AudioSpecificConfig. None for G.711. */
+  description?: string;
+}
+
 /** Zones an event message may name, and their length. */
 const MAX_EVENT_ZONES = 32;
 const MAX_ZONE_NAME = 64;
@@ -113,8 +140,11 @@ export type EdgeMessage =
       edge: string;
       /** The codecs this edge can send, preferred first; absent (an older edge): JPEG only. */
       codecs?: RelayCodec[];
+      /** The audio codecs this edge can send with an H.264 uplink; absent (an older edge): none. */
+      audio?: RelayAudioCodec[];
     }
   | ConfigMessage
+  | AudioMessage
   /** The answer to the hub's ping: `t` echoed, `edge` the edge's clock when it answered. */
   | { type: 'pong'; t: number; edge: number }
   | { type: 'announce'; cameras: AnnouncedCamera[] }
@@ -132,6 +162,8 @@ export type HubMessage =
       maxFrameBytes?: number;
       /** The codecs this hub accepts from this edge; absent (an older hub): JPEG only. */
       codecs?: RelayCodec[];
+      /** The audio codecs this hub accepts from this edge; absent (an older hub): none. */
+      audio?: RelayAudioCodec[];
     }
   /** Asks for a pong: `t` is the hub's clock (ms since the epoch). */
   | { type: 'ping'; t: number }
@@ -159,6 +191,46 @@ function parseCodecs(v: unknown): Parsed<RelayCodec[] | undefined> {
     return { ok: false, reason: '"codecs" is not a list of at most 16 codec names' };
   const known = (v as string[]).filter((c): c is RelayCodec => (RELAY_CODECS as readonly string[]).includes(c));
   return { ok: true, message: [...new Set(known)] };
+}
+
+/** Known audio codec names of an `audio` list (unknown ones skipped); undefined if absent. */
+function parseAudioCodecs(v: unknown): Parsed<RelayAudioCodec[] | undefined> {
+  if (v === undefined) return { ok: true, message: undefined };
+  if (!Array.isArray(v) || v.length > 16 || !v.every((c) => typeof c === 'string'))
+    return { ok: false, reason: '"audio" is not a list of at most 16 codec names' };
+  const known = (v as string[]).filter((c): c is RelayAudioCodec =>
+    (RELAY_AUDIO_CODECS as readonly string[]).includes(c),
+  );
+  return { ok: true, message: [...new Set(known)] };
+}
+
+/** The fields of an `audio` message (their agreement with the AudioSpecificConfig is the session's to check). */
+function parseAudio(f: Record<string, unknown>): Parsed<AudioMessage> {
+  if (!isCameraId(f.camera)) return { ok: false, reason: 'audio without a valid "camera"' };
+  if (typeof f.codec !== 'string' || !(RELAY_AUDIO_CODECS as readonly string[]).includes(f.codec))
+    return { ok: false, reason: `audio "codec" is not one of ${RELAY_AUDIO_CODECS.join(', ')}` };
+  const codec = f.codec as RelayAudioCodec;
+  if (!isU32(f.sampleRate) || f.sampleRate < 8000 || f.sampleRate > 96_000)
+    return { ok: false, reason: 'audio "sampleRate" is not an integer from 8000 to 96000' };
+  const maxChannels = codec === 'aac' ? 8 : 2;
+  if (!isU32(f.channels) || f.channels < 1 || f.channels > maxChannels)
+    return { ok: false, reason: `audio "channels" is not from 1 to ${maxChannels}` };
+  const d = f.description;
+  if (codec === 'aac') {
+    if (typeof d !== 'string' || d.length === 0 || d.length > Math.ceil(MAX_RELAY_ASC_BYTES / 3) * 4)
+      return { ok: false, reason: `audio "description" is not base64 of 1 to ${MAX_RELAY_ASC_BYTES} bytes` };
+  } else if (d !== undefined) return { ok: false, reason: 'audio "description" for G.711' };
+  return {
+    ok: true,
+    message: {
+      type: 'audio',
+      camera: f.camera,
+      codec,
+      sampleRate: f.sampleRate,
+      channels: f.channels,
+      ...(typeof d === 'string' ? { description: d } : {}),
+    },
+  };
 }
 
 function parseConfig(f: Record<string, unknown>): Parsed<ConfigMessage> {
@@ -258,6 +330,8 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
       if (!isCameraId(f.edge)) return { ok: false, reason: 'hello without a valid "edge" name' };
       const codecs = parseCodecs(f.codecs);
       if (!codecs.ok) return codecs;
+      const audio = parseAudioCodecs(f.audio);
+      if (!audio.ok) return audio;
       return {
         ok: true,
         message: {
@@ -265,11 +339,14 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
           ...hello.message,
           edge: f.edge,
           ...(codecs.message ? { codecs: codecs.message } : {}),
+          ...(audio.message ? { audio: audio.message } : {}),
         },
       };
     }
     case 'config':
       return parseConfig(f);
+    case 'audio':
+      return parseAudio(f);
     case 'pong':
       if (typeof f.t !== 'number' || !Number.isFinite(f.t) || typeof f.edge !== 'number' || !Number.isFinite(f.edge))
         return { ok: false, reason: 'pong without finite numbers "t" and "edge"' };
@@ -326,6 +403,8 @@ export function parseHubMessage(text: string): Parsed<HubMessage> {
       const max = f.maxFrameBytes;
       const codecs = parseCodecs(f.codecs);
       if (!codecs.ok) return codecs;
+      const audio = parseAudioCodecs(f.audio);
+      if (!audio.ok) return audio;
       return {
         ok: true,
         message: {
@@ -333,6 +412,7 @@ export function parseHubMessage(text: string): Parsed<HubMessage> {
           ...hello.message,
           ...(isU32(max) && max > 0 ? { maxFrameBytes: max } : {}),
           ...(codecs.message ? { codecs: codecs.message } : {}),
+          ...(audio.message ? { audio: audio.message } : {}),
         },
       };
     }
@@ -399,6 +479,7 @@ export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
     return { ok: false, reason: (err as Error).message };
   }
   if (header.version !== HEADER_VERSION) return { ok: false, reason: `header version ${header.version}` };
+  if (header.codec === RELAY_CODEC_AUDIO) return { ok: false, reason: 'audio in a video frame' };
   if (header.codec !== CODEC_JPEG && header.codec !== CODEC_H264) return { ok: false, reason: `codec ${header.codec}` };
   if (header.headerLength < RELAY_HEADER_BYTES)
     return { ok: false, reason: `header length ${header.headerLength} has no channel` };
@@ -417,6 +498,66 @@ export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
       keyframe: (header.flags & FLAG_KEYFRAME) !== 0,
       data: message.subarray(header.headerLength),
       ...(times ? { times } : {}),
+    },
+  };
+}
+
+// ---- audio frames ----
+
+export interface RelayAudioFrame {
+  channel: number;
+  capturedAt: number;
+  /** 90 kHz ticks modulo 2^32, on the video's clock. */
+  pts: number;
+  /** Samples per channel in the unit. */
+  samples: number;
+  /** A view into the message, not a copy. */
+  data: Buffer;
+}
+
+/** The codec byte of a binary frame (0 when too short), to route audio before decoding. */
+export function frameCodec(message: Buffer): number {
+  return message.length > 1 ? message[1]! : 0;
+}
+
+/** One audio frame message: `pts` in 90 kHz ticks (any integer: written modulo 2^32). */
+export function encodeRelayAudioFrame(
+  channel: number,
+  capturedAt: number,
+  pts: number,
+  samples: number,
+  payload: Uint8Array,
+): Buffer {
+  const message = Buffer.allocUnsafe(RELAY_TIMED_HEADER_BYTES + payload.byteLength);
+  encodeHeader(message, 0, 0, capturedAt, RELAY_CODEC_AUDIO, 0);
+  message[3] = RELAY_TIMED_HEADER_BYTES;
+  message.writeUInt32BE(channel >>> 0, HEADER_BYTES);
+  message.writeUInt32BE(((Math.round(pts) % 2 ** 32) + 2 ** 32) % 2 ** 32, RELAY_HEADER_BYTES);
+  message.writeUInt32BE(samples >>> 0, 24);
+  message.set(payload, RELAY_TIMED_HEADER_BYTES);
+  return message;
+}
+
+/** Reads an audio frame (codec byte RELAY_CODEC_AUDIO); the reason says what is wrong. */
+export function decodeRelayAudioFrame(message: Buffer): Parsed<RelayAudioFrame> {
+  let header;
+  try {
+    header = decodeHeader(message);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+  if (header.version !== HEADER_VERSION) return { ok: false, reason: `header version ${header.version}` };
+  if (header.codec !== RELAY_CODEC_AUDIO) return { ok: false, reason: `codec ${header.codec}` };
+  if (header.headerLength < RELAY_TIMED_HEADER_BYTES || message.length < header.headerLength)
+    return { ok: false, reason: `audio header length ${header.headerLength} under ${RELAY_TIMED_HEADER_BYTES}` };
+  return {
+    ok: true,
+    message: {
+      channel: message.readUInt32BE(HEADER_BYTES),
+      capturedAt: header.capturedAt,
+      pts: message.readUInt32BE(RELAY_HEADER_BYTES),
+      samples: message.readUInt32BE(24),
+      data: message.subarray(header.headerLength),
     },
   };
 }

@@ -19,6 +19,7 @@ import type { PublishedCameraOptions, PublisherConfig } from './config.js';
 import type { AnnouncedCamera } from './protocol.js';
 import { RemoteSource } from './remote-source.js';
 import { UplinkTally } from './uplink-tally.js';
+import type { RelayAudio } from './audio-input.js';
 
 export interface PublishedCamera {
   /** `<edge>.<camera>` */
@@ -29,6 +30,8 @@ export interface PublishedCamera {
   withdrawn: boolean;
   /** The newest H.264 configuration the edge sent (kept across connections: same bytes, same object). */
   h264Config: TrackConfig | undefined;
+  /** The newest audio configuration the edge sent (kept across connections likewise). */
+  audio: RelayAudio | undefined;
   readonly uplink: UplinkTally;
 }
 
@@ -89,7 +92,16 @@ export class PublishedCameras {
         { id, name: `${announced.name} (${edge})`, ...this.timing, ...(size ? { expectedSize: size } : {}) },
         source,
       );
-      camera = { id, edge, stream, source, withdrawn: false, h264Config: undefined, uplink: new UplinkTally() };
+      camera = {
+        id,
+        edge,
+        stream,
+        source,
+        withdrawn: false,
+        h264Config: undefined,
+        audio: undefined,
+        uplink: new UplinkTally(),
+      };
       this.cameras.set(id, camera);
       this.registry.add(stream);
       this.log.info({ camera: id, edge }, 'published camera added');

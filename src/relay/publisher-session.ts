@@ -15,8 +15,15 @@ import { EdgeClock } from './clock.js';
 import type { PublisherConfig } from './config.js';
 import { checkAccessUnit, relayTrackConfig, sameConfig } from './h264-input.js';
 import type { PublishedCamera } from './published-cameras.js';
+import { checkAudioUnit, relayAudioConfig, sameAudioConfig } from './audio-input.js';
 import {
+  decodeRelayAudioFrame,
   decodeRelayFrame,
+  frameCodec,
+  RELAY_AUDIO_CODECS,
+  RELAY_CODEC_AUDIO,
+  type AudioMessage,
+  type RelayAudioCodec,
   HELLO_TIMEOUT_MS,
   MAX_TEXT_BYTES,
   parseEdgeMessage,
@@ -84,6 +91,8 @@ export class PublisherSession implements LinkSession {
   private readonly keepalive: Keepalive;
   /** What this connection may send: negotiated in the hellos (JPEG only for an edge that lists no codecs). */
   codecs: RelayCodec[] = ['jpeg'];
+  /** The audio codecs this connection may send (with H.264 only): none for an edge that offered none. */
+  audio: RelayAudioCodec[] = [];
   /** The edge's clock, from pings: maps its capture times to this hub's clock. */
   readonly clock = new EdgeClock();
   private pingTimer: NodeJS.Timeout | undefined;
@@ -152,6 +161,9 @@ export class PublisherSession implements LinkSession {
       clearTimeout(this.helloTimer);
       // H.264 only when the edge lists it: an edge that lists no codecs is an older one and sends JPEG.
       if (message.codecs?.includes('h264')) this.codecs = ['h264', 'jpeg'];
+      // Audio goes with an H.264 uplink, and only when the edge offers it (an older one sends none).
+      if (message.audio && this.codecs.includes('h264'))
+        this.audio = RELAY_AUDIO_CODECS.filter((c) => message.audio!.includes(c));
       // Always answered, so that an edge of another version learns which one this hub speaks.
       this.send({
         type: 'hello',
@@ -159,6 +171,7 @@ export class PublisherSession implements LinkSession {
         role: 'hub',
         maxFrameBytes: this.publisher.maxFrameBytes,
         codecs: this.codecs,
+        ...(message.audio ? { audio: this.audio } : {}),
       });
       if (message.protocol !== RELAY_PROTOCOL)
         return this.reject(
@@ -190,6 +203,8 @@ export class PublisherSession implements LinkSession {
       }
       case 'config':
         return this.configure(message);
+      case 'audio':
+        return this.configureAudio(message);
       case 'pong':
         this.clock.sample(message.t, message.edge, preciseNow());
         return;
@@ -291,8 +306,45 @@ export class PublisherSession implements LinkSession {
     link.configured = true;
   }
 
+  private configureAudio(message: AudioMessage): void {
+    if (!this.audio.includes(message.codec))
+      return this.reject(RelayClose.POLICY_VIOLATION, `audio config, but ${message.codec} audio was not negotiated`);
+    const link = this.links.get(message.camera);
+    if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `audio config for "${message.camera}", never announced`);
+    const parsed = relayAudioConfig(message);
+    if (!parsed.ok) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${parsed.reason}`);
+    // The same configuration as before keeps the same object (consumers compare by identity).
+    if (!sameAudioConfig(link.camera.audio?.config, parsed.message.config)) {
+      const previous = link.camera.audio;
+      link.camera.audio = parsed.message;
+      if (previous && !link.audioChanges.changed())
+        return this.refuse('config-churn', churnReason(link.edgeCamera, link.audioChanges.count));
+    }
+    link.audioConfigured = true;
+  }
+
+  /** An audio frame: negotiated, after its camera's `audio` message, sized as that says, within its rate. Not acked. */
+  private onAudioFrame(message: Buffer): void {
+    const decoded = decodeRelayAudioFrame(message);
+    if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad audio frame: ${decoded.reason}`);
+    const frame = decoded.message;
+    if (this.audio.length === 0)
+      return this.reject(RelayClose.POLICY_VIOLATION, 'audio frame, but audio was not negotiated in the hellos');
+    const link = this.channels.get(frame.channel);
+    if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `frame for channel ${frame.channel}, never announced`);
+    const audio = link.camera.audio;
+    if (!link.audioConfigured || !audio)
+      return this.reject(RelayClose.POLICY_VIOLATION, `audio unit on ${link.edgeCamera} before its audio config`);
+    const bad = checkAudioUnit(audio, frame);
+    if (bad) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${bad}`);
+    if (!link.audioBucket.take())
+      return this.reject(RelayClose.POLICY_VIOLATION, `too many audio units per second on ${link.edgeCamera}`);
+    link.camera.source.deliverAudio(link, audio.config, frame.data, frame.samples, frame.pts);
+  }
+
   private onFrame(message: Buffer): void {
     if (this.state !== 'ready') return this.reject(RelayClose.POLICY_VIOLATION, 'frame before hello');
+    if (frameCodec(message) === RELAY_CODEC_AUDIO) return this.onAudioFrame(message);
     const decoded = decodeRelayFrame(message);
     if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad frame: ${decoded.reason}`);
     const frame = decoded.message;

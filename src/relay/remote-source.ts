@@ -10,7 +10,13 @@
  * offline until the edge is back.
  */
 import { TimestampUnwrapper } from '../codec/mpegts/pes.js';
-import type { TrackConfig, SourceSink, SourceUnit } from '../media/index.js';
+import {
+  VIDEO_CLOCK_RATE,
+  type AudioConfig,
+  type TrackConfig,
+  type SourceSink,
+  type SourceUnit,
+} from '../media/index.js';
 import type { MediaTimes } from '../wire/header.js';
 import { jpegConfig } from '../media/jpeg.js';
 import { readJpegSize } from '../codec/jpeg.js';
@@ -34,6 +40,8 @@ export class RemoteSource implements FrameSource {
   /** The edge's dts arrive modulo 2^32: unwrapped per connection. */
   private readonly dts = new TimestampUnwrapper(2 ** 32);
   private timesLink: EdgeLink | undefined;
+  /** A timed video unit came in this run: audio (timed on the video's clock) may follow. */
+  private timedVideo = false;
 
   constructor(edge: string) {
     this.unboundReason = `edge "${edge}" is not connected`;
@@ -45,6 +53,7 @@ export class RemoteSource implements FrameSource {
 
   start(sink: SourceSink): void {
     this.sink = sink;
+    this.timedVideo = false;
     if (this.link) {
       this.startedOnEdge = true;
       this.link.start();
@@ -126,8 +135,20 @@ export class RemoteSource implements FrameSource {
       }
       unit.dts = this.dts.unwrap(times.dts);
       unit.pts = unit.dts + times.compositionOffset;
+      this.timedVideo = true;
     }
     this.sink.unit(unit);
+  }
+
+  /**
+   * An audio unit (checked by the session): `pts90k` its presentation time in 90 kHz ticks modulo 2^32 on
+   * the video's clock, unwrapped with the video's times so both stay on one timeline. Dropped unless wanted,
+   * and until this run's first timed video unit (the hub places audio by the video's clock).
+   */
+  deliverAudio(link: EdgeLink, config: AudioConfig, data: Buffer, samples: number, pts90k: number): void {
+    if (this.link !== link || !this.sink?.audio || !this.timedVideo || this.timesLink !== link) return;
+    const pts = Math.round((this.dts.unwrap(pts90k) * config.sampleRate) / VIDEO_CLOCK_RATE);
+    this.sink.audio({ config, data, samples, pts });
   }
 
   /** Stamps never go backwards (the clock estimate settling, the first pong's arrival). */

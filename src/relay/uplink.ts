@@ -25,7 +25,8 @@ import { PacedSender } from '../stream/paced-sender.js';
 import { bucketPacer, everyPacer } from '../stream/pacer.js';
 import type { UnitTransport } from '../stream/transport.js';
 import { configFields } from '../wire/config-message.js';
-import { encodeRelayFrame, rateLimitFps, type EdgeMessage, type RelayCodec } from './protocol.js';
+import { AudioUplink } from './audio-uplink.js';
+import { encodeRelayFrame, rateLimitFps, type EdgeMessage, type RelayAudioCodec, type RelayCodec } from './protocol.js';
 
 /** The edge's session as an uplink sees it. */
 export interface UplinkSession {
@@ -34,6 +35,8 @@ export interface UplinkSession {
   readonly bufferedAmount: number;
   /** The hub's limit, from its hello. */
   readonly maxFrameBytes: number;
+  /** The audio codecs the hub takes on this connection (none: no audio goes). */
+  readonly audio: readonly RelayAudioCodec[];
   send(message: EdgeMessage): void;
   sendFrame(message: Buffer): void;
 }
@@ -48,6 +51,8 @@ class UplinkTransport implements UnitTransport {
     private readonly camera: string,
     private readonly channel: number,
     private readonly codec: RelayCodec,
+    /** Told when a unit went (the camera's audio waits for its video). */
+    private readonly sentUnit: () => void,
   ) {}
 
   get writable(): boolean {
@@ -69,6 +74,7 @@ class UplinkTransport implements UnitTransport {
     const times = this.codec === 'h264' ? { dts: unit.dts, compositionOffset: unit.pts - unit.dts } : undefined;
     const frame = encodeRelayFrame(this.channel, seq, unit.capturedAt, unit.data, this.codec, unit.keyframe, times);
     this.session.sendFrame(frame);
+    this.sentUnit();
     return frame.length;
   }
 }
@@ -78,6 +84,9 @@ export class Uplink implements Consumer {
   private unsubscribe: (() => void) | undefined;
   private readonly sender: PacedSender;
   private warnedTooBig = false;
+  /** The camera's audio, with an H.264 uplink whose hub takes audio. */
+  readonly audio: AudioUplink | undefined;
+  private unsubscribeAudio: (() => void) | undefined;
 
   constructor(
     private readonly session: UplinkSession,
@@ -93,8 +102,13 @@ export class Uplink implements Consumer {
     const rate = 0.9 * rateLimitFps(fps);
     // H.264: half a second of burst, under the hub's one second, with room for the window in flight.
     const burst = Math.max(1, Math.floor(rate / 2) - window);
+    if (codec === 'h264' && session.audio.length > 0)
+      this.audio = new AudioUplink(session, stream.id, channel, session.audio, maxBufferedBytes, log);
+    const sentUnit = (): void => {
+      if (this.audio) this.audio.videoSent = true;
+    };
     this.sender = new PacedSender({
-      transport: new UplinkTransport(session, stream.id, channel, codec),
+      transport: new UplinkTransport(session, stream.id, channel, codec, sentUnit),
       queue: codec === 'h264' ? { policy: 'gop', maxAgeMs: UPLINK_GOP_AGE_MS } : { policy: 'latest' },
       window,
       maxWindow: window,
@@ -118,6 +132,10 @@ export class Uplink implements Consumer {
       this.log.warn({ camera: this.stream.id, err: (err as Error).message }, 'cannot start the camera for the hub');
       return;
     }
+    if (this.audio) {
+      this.audio.reset();
+      this.unsubscribeAudio = this.stream.subscribeAudio(this.audio);
+    }
     if (this.stream.state === 'offline') this.onStatus(this.stream.status);
     // A picture at once, not at the next frame: the latest JPEG, or the H.264 track's GOP from its keyframe.
     this.stream.catchUp(this, this.codec);
@@ -126,6 +144,8 @@ export class Uplink implements Consumer {
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.unsubscribeAudio?.();
+    this.unsubscribeAudio = undefined;
     this.sender.reset();
   }
 

@@ -187,7 +187,14 @@ describe('edge: TLS to the hub', () => {
     await waitFor(() => hub.texts.length >= 2, 10_000, 'hello and announce at the hub');
     assert.equal(hub.upgrades.at(-1)!.authorization, `Bearer ${TOKEN_A}`);
     assert.equal(hub.upgrades.at(-1)!.url, '/api/publish?edge=e1');
-    assert.deepEqual(hub.texts[0], { type: 'hello', protocol: 1, role: 'edge', edge: 'e1', codecs: ['h264', 'jpeg'] });
+    assert.deepEqual(hub.texts[0], {
+      type: 'hello',
+      protocol: 1,
+      role: 'edge',
+      edge: 'e1',
+      codecs: ['h264', 'jpeg'],
+      audio: ['aac', 'pcma', 'pcmu'],
+    });
     assert.deepEqual(hub.texts[1], {
       type: 'announce',
       cameras: [{ id: 'cam', name: 'cam', width: 160, height: 120, fps: 30, channel: 1 }],

@@ -35,6 +35,7 @@ export interface PublisherInfo {
   framesReceived: number;
   session: { bytesReceived: number; framesReceived: number } | null;
   codecs: RelayCodec[] | null;
+  audio: string[] | null;
   clockOffsetMs: number | null;
   clockRttMs: number | null;
   cameras: {

@@ -6,9 +6,15 @@ import { decodeHeader } from '../../src/wire/header.js';
 import { SERVED_CAMERA_ID } from '../../src/camera-id.js';
 import { publishUrl } from '../../src/relay/edge-publisher.js';
 import { classifyError, classifyStatus } from '../../src/relay/failure.js';
+import { checkAudioUnit, relayAudioConfig, sameAudioConfig } from '../../src/relay/audio-input.js';
 import {
+  decodeRelayAudioFrame,
   decodeRelayFrame,
+  encodeRelayAudioFrame,
   encodeRelayFrame,
+  frameCodec,
+  RELAY_CODEC_AUDIO,
+  type AudioMessage,
   parseEdgeMessage,
   parseHubMessage,
   rateLimitFps,
@@ -223,5 +229,95 @@ describe('relay wiring', () => {
     assert.deepEqual(config.cameras, [], 'a hub gets no test pattern of its own');
     // The environment's token alone does not turn publishing on.
     assert.equal((await loadConfig({ envToken: 'secret-token-0123456789' })).publish, undefined);
+  });
+});
+
+describe('publisher audio', () => {
+  /** AAC-LC, 16 kHz, mono. */
+  const asc = Buffer.from([0x14, 0x08]).toString('base64');
+
+  it('frames audio with codec 16, its pts modulo 2^32 and its samples; a video decoder refuses it', () => {
+    const payload = Buffer.from([1, 2, 3, 4]);
+    const message = encodeRelayAudioFrame(7, 1767225600123.5, 2 ** 32 + 90_000, 1024, payload);
+    assert.equal(frameCodec(message), RELAY_CODEC_AUDIO);
+    assert.equal(message.length, 28 + payload.length);
+    const decoded = decodeRelayAudioFrame(message);
+    assert.ok(decoded.ok);
+    assert.deepEqual(
+      { ...decoded.message, data: [...decoded.message.data] },
+      { channel: 7, capturedAt: 1767225600123.5, pts: 90_000, samples: 1024, data: [1, 2, 3, 4] },
+    );
+    assert.equal(decodeRelayFrame(message).ok, false);
+    assert.equal(decodeRelayAudioFrame(encodeRelayFrame(7, 1, 0, payload)).ok, false);
+    const short = Buffer.from(message.subarray(0, 24));
+    short[3] = 24;
+    assert.equal(decodeRelayAudioFrame(short).ok, false, 'a header without pts and samples');
+  });
+
+  it('negotiates audio codecs in the hellos, skipping unknown names', () => {
+    const edge = parseEdgeMessage(
+      JSON.stringify({
+        type: 'hello',
+        protocol: 1,
+        role: 'edge',
+        edge: 'e',
+        codecs: ['h264'],
+        audio: ['opus9', 'pcmu'],
+      }),
+    );
+    assert.ok(edge.ok && edge.message.type === 'hello');
+    assert.deepEqual(edge.message.audio, ['pcmu']);
+    const hub = parseHubMessage(JSON.stringify({ type: 'hello', protocol: 1, role: 'hub', audio: ['aac'] }));
+    assert.ok(hub.ok && hub.message.type === 'hello');
+    assert.deepEqual(hub.message.audio, ['aac']);
+    const old = parseHubMessage(JSON.stringify({ type: 'hello', protocol: 1, role: 'hub' }));
+    assert.ok(old.ok && old.message.type === 'hello' && old.message.audio === undefined);
+    assert.equal(
+      parseEdgeMessage(JSON.stringify({ type: 'hello', protocol: 1, role: 'edge', edge: 'e', audio: 'aac' })).ok,
+      false,
+    );
+  });
+
+  it('checks audio messages and units', () => {
+    const parse = (m: object): AudioMessage | string => {
+      const p = parseEdgeMessage(JSON.stringify({ type: 'audio', camera: 'cam', ...m }));
+      return p.ok ? (p.message as AudioMessage) : p.reason;
+    };
+    const aac = parse({ codec: 'aac', sampleRate: 16000, channels: 1, description: asc });
+    assert.equal(typeof aac, 'object');
+    const config = relayAudioConfig(aac as AudioMessage);
+    assert.ok(config.ok);
+    assert.equal(config.message.config.codecString, 'mp4a.40.2');
+    assert.equal(config.message.frameLength, 1024);
+    assert.ok(sameAudioConfig(config.message.config, { ...config.message.config }));
+    const frame = (samples: number, bytes: number) => ({
+      channel: 1,
+      capturedAt: 0,
+      pts: 0,
+      samples,
+      data: Buffer.alloc(bytes),
+    });
+    assert.equal(checkAudioUnit(config.message, frame(1024, 300)), undefined);
+    assert.match(checkAudioUnit(config.message, frame(1024, 0)) ?? '', /0 bytes/);
+    assert.match(checkAudioUnit(config.message, frame(1024, 800)) ?? '', /768 per channel/);
+    assert.match(checkAudioUnit(config.message, frame(2048, 300)) ?? '', /2048 samples/);
+    // An AudioSpecificConfig that lies about the rate, garbage, a G.711 with a description, silly numbers.
+    const lying = relayAudioConfig(
+      parse({ codec: 'aac', sampleRate: 8000, channels: 1, description: asc }) as AudioMessage,
+    );
+    assert.ok(!lying.ok && /16000 Hz/.test(lying.reason));
+    const garbage = relayAudioConfig(
+      parse({ codec: 'aac', sampleRate: 16000, channels: 1, description: 'AA==' }) as AudioMessage,
+    );
+    assert.equal(garbage.ok, false);
+    assert.equal(typeof parse({ codec: 'pcma', sampleRate: 8000, channels: 1, description: asc }), 'string');
+    assert.equal(typeof parse({ codec: 'pcma', sampleRate: 4000, channels: 1 }), 'string');
+    assert.equal(typeof parse({ codec: 'pcmu', sampleRate: 8000, channels: 3 }), 'string');
+    assert.equal(typeof parse({ codec: 'opus', sampleRate: 48000, channels: 1 }), 'string');
+    const pcma = relayAudioConfig(parse({ codec: 'pcma', sampleRate: 8000, channels: 2 }) as AudioMessage);
+    assert.ok(pcma.ok);
+    assert.equal(pcma.message.config.codecString, 'alaw');
+    assert.equal(checkAudioUnit(pcma.message, frame(160, 320)), undefined);
+    assert.match(checkAudioUnit(pcma.message, frame(160, 160)) ?? '', /G.711 unit of 160 bytes/);
   });
 });
