@@ -10,6 +10,7 @@
  * when camrelay received it.
  */
 
+import type { AudioConfigMessage } from '../../../src/wire/audio-message.js';
 import type { ConfigMessage } from './protocol.js';
 
 /** An avcC larger than this is not a camera's (its parser caps at 1 MiB too). */
@@ -34,6 +35,34 @@ const HEVC_CODEC = /^(hvc1|hev1)\.[a-c]?\d{1,2}\.[0-9a-f]{1,8}\.[lh]\d{1,3}(\.[0
 /** An H.265 configuration (its description is an hvcC). */
 export function isHevc(config: VideoConfig): boolean {
   return HEVC_CODEC.test(config.codec);
+}
+
+/** An audio track (`?audio=1`), as the `audio-config` message says it. */
+export interface AudioTrackConfig {
+  kind: 'audio';
+  /** WebCodecs' name: `mp4a.40.2`, `opus`, `alaw`, `ulaw`. */
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  /** AAC: the AudioSpecificConfig; Opus: the OpusHead; G.711: none. */
+  description?: Uint8Array;
+}
+
+/** An `audio-config` message as the audio output takes it; undefined when it is not a usable one. */
+export function audioConfig(m: AudioConfigMessage): AudioTrackConfig | undefined {
+  if (!/^(mp4a\.40\.\d{1,2}|opus|alaw|ulaw)$/.test(m.codec)) return undefined;
+  if (!Number.isInteger(m.sampleRate) || m.sampleRate < 8000 || m.sampleRate > 96000) return undefined;
+  if (!Number.isInteger(m.channels) || m.channels < 1 || m.channels > 8) return undefined;
+  if (m.description.length > 4096) return undefined;
+  const description = m.description ? base64(m.description) : undefined;
+  if (m.description && !description) return undefined;
+  return {
+    kind: 'audio',
+    codec: m.codec,
+    sampleRate: m.sampleRate,
+    channels: m.channels,
+    ...(description ? { description } : {}),
+  };
 }
 
 /** A track's configuration, as `configure` takes it (video only, today). */
