@@ -12,12 +12,19 @@ export interface AudioOutput {
   push(pts: number, samples: number, data: Uint8Array): void;
   /** Forgets the stream (a new connection, or muted): what is queued or playing stops. */
   reset(): void;
+  /** A picture with media time `pts` (90 kHz, modulo 2^32) reached the screen at `at` (performance.now()). */
+  videoShown?(pts: number, at: number): void;
   /** How much was decoded: AudioData outputs (WebCodecs) or decoded bytes (MSE). */
   readonly decoded: number;
 }
 
 /** 2^32 ticks: the wire's pts wraps there. */
 const WRAP = 2 ** 32;
+
+/** a − b for two 90 kHz times modulo 2^32, correct across the wrap (|a − b| < 2^31). */
+export function ptsDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
 
 /** Unwraps the wire's u32 pts into a running count, from a first one. */
 export class PtsUnwrapper {

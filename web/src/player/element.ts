@@ -104,7 +104,10 @@ export class CamrelayPlayer extends HTMLElement {
     super();
     this.view = buildView(this);
     this.presenter = new CanvasPresenter(this.view.canvas, {
-      presented: (frame) => this.onShown(frame.seq, frame.capturedAt),
+      presented: (frame) => {
+        if (frame.pts !== undefined) this.audio?.videoShown?.(frame.pts, performance.now());
+        this.onShown(frame.seq, frame.capturedAt);
+      },
       dropped: () => this.collector.dropped++,
     });
     this.surfaces = new Surfaces(this.view, this.presenter);
@@ -439,6 +442,7 @@ export class CamrelayPlayer extends HTMLElement {
       seq: header.seq,
       capturedAt: header.capturedAt,
       compositionOffset: header.compositionOffset ?? 0,
+      ...(header.dts === undefined ? {} : { pts: (header.dts + (header.compositionOffset ?? 0)) >>> 0 }),
       done: ack,
     };
     if (this.current) this.current.push(access);

@@ -88,6 +88,8 @@ export interface AccessUnit extends UnitTiming {
    * order, each shown this long after its decode time). Absent or 0: shown in the order they come.
    */
   compositionOffset?: number;
+  /** Presentation time on the camera's media clock, 90 kHz ticks modulo 2^32, when the header has it (audio syncs on it). */
+  pts?: number;
 }
 
 /** One JPEG picture, as a frame message brought it. */
@@ -103,6 +105,8 @@ export type MediaUnit = AccessUnit | JpegPicture;
 export interface ShownFrame {
   seq: number;
   capturedAt: number;
+  /** Its media presentation time (90 kHz, modulo 2^32), where known. */
+  pts?: number;
 }
 
 /** A `config` message as a decoder takes it; undefined when it is not a usable one. */

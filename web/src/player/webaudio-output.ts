@@ -1,18 +1,25 @@
 /**
  * Audio beside the WebCodecs path: WebCodecs' AudioDecoder, its output scheduled in an AudioContext.
  *
- * Timing: the first unit is scheduled LEAD_S after the context's clock, and every later one at its pts'
- * distance from it, so jitter up to LEAD_S is absorbed and the sound keeps the camera's timing. Audio
- * that would play late (an underrun) or more than MAX_AHEAD_S ahead (a growing delay) starts a new
- * anchor instead: the listener hears a click, never a delay that grows. The video is not slaved to
- * this clock: it shows each picture as it is decoded (presenter.ts), which puts the pictures LEAD_S
- * ahead of the sound at most.
+ * Timing: the sound follows the pictures. Each picture shown tells its media time and when it reached
+ * the screen (videoShown): that maps the media timeline to the page's clock, and a unit is due where
+ * its pts falls on it. Units are scheduled back to back from an anchor (the first at its due time, each
+ * later one at its pts' distance from it), so the sound keeps the camera's timing without clicks; the
+ * anchor is set again when the schedule strays more than MAX_SKEW_S from a due time still ahead, when a
+ * unit would play late (an underrun), or more than MAX_AHEAD_S ahead (a growing delay is never heard).
+ * Sound that comes after its picture (due already past) cannot catch up: it plays LEAD_S after it is
+ * decoded, as it does without pictures (none yet, or none for a second).
+ * Sound that comes before its picture waits for it (cameras send sound as soon as it is encoded, and
+ * pictures after the encoder's delay: Chromium measured sound ~270 ms early when scheduled on arrival).
  */
-import { PtsUnwrapper, type AudioOutput } from './audio-output.js';
+import { ptsDiff, PtsUnwrapper, type AudioOutput } from './audio-output.js';
 import type { AudioTrackConfig } from './media.js';
 
 const LEAD_S = 0.06;
-const MAX_AHEAD_S = 0.3;
+const MAX_AHEAD_S = 0.6;
+const MAX_SKEW_S = 0.04;
+/** A picture older than this no longer times the sound. */
+const VIDEO_STALE_MS = 1000;
 /** Units waiting in the decoder past this: the next are dropped (the decoder falls behind). */
 const MAX_DECODE_QUEUE = 20;
 const TICKS_PER_SECOND = 90_000;
@@ -26,6 +33,10 @@ export class WebAudioOutput implements AudioOutput {
   private anchorUs: number | undefined;
   private anchorAt = 0;
   private readonly playing = new Set<AudioBufferSourceNode>();
+  /** The last picture shown: its media time (90 kHz, mod 2^32) and when (performance.now()). */
+  private video: { pts: number; at: number } | undefined;
+  /** Each chunk's wire pts, by its timestamp (µs), until its output. */
+  private readonly wirePts = new Map<number, number>();
 
   constructor(private readonly failed: (error: unknown) => void) {}
 
@@ -53,6 +64,8 @@ export class WebAudioOutput implements AudioOutput {
     const decoder = this.decoder;
     if (!decoder || decoder.state !== 'configured' || decoder.decodeQueueSize > MAX_DECODE_QUEUE) return;
     const timestamp = Math.round((this.pts.next(pts) * 1e6) / TICKS_PER_SECOND);
+    this.wirePts.set(timestamp, pts);
+    if (this.wirePts.size > 4 * MAX_DECODE_QUEUE) this.wirePts.delete(this.wirePts.keys().next().value!);
     try {
       decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, data }));
     } catch (error) {
@@ -60,9 +73,15 @@ export class WebAudioOutput implements AudioOutput {
     }
   }
 
+  videoShown(pts: number, at: number): void {
+    this.video = { pts, at };
+  }
+
   reset(): void {
     this.closeDecoder();
     this.pts.reset();
+    this.wirePts.clear();
+    this.video = undefined;
     this.anchorUs = undefined;
     for (const node of this.playing) node.stop();
     this.playing.clear();
@@ -82,11 +101,15 @@ export class WebAudioOutput implements AudioOutput {
         buffer.copyToChannel(samples, channel);
       }
       const now = context.currentTime;
+      const due = this.due(context, data.timestamp);
       let at = this.anchorUs === undefined ? -1 : this.anchorAt + (data.timestamp - this.anchorUs) / 1e6;
-      if (at < now || at > now + MAX_AHEAD_S) {
+      // Strays from the pictures: only while they leave room to follow them (sound due in the past goes on back to back).
+      const strays = due !== undefined && due > now + LEAD_S && Math.abs(at - due) > MAX_SKEW_S;
+      if (at < now || at > now + MAX_AHEAD_S || strays) {
+        // Due before now (the sound came after its picture): LEAD_S from now, to absorb the next units' jitter.
+        at = due === undefined || due < now + LEAD_S ? now + LEAD_S : Math.min(due, now + MAX_AHEAD_S);
         this.anchorUs = data.timestamp;
-        this.anchorAt = now + LEAD_S;
-        at = this.anchorAt;
+        this.anchorAt = at;
       }
       const node = context.createBufferSource();
       node.buffer = buffer;
@@ -97,6 +120,21 @@ export class WebAudioOutput implements AudioOutput {
     } finally {
       data.close();
     }
+  }
+
+  /** When (context time) the unit should sound to go with the pictures; undefined without a recent one. */
+  private due(context: AudioContext, timestamp: number): number | undefined {
+    const video = this.video;
+    const pts = this.wirePts.get(timestamp);
+    this.wirePts.delete(timestamp);
+    const nowMs = performance.now();
+    if (!video || pts === undefined || nowMs - video.at > VIDEO_STALE_MS) return undefined;
+    const dueMs = video.at + (ptsDiff(pts, video.pts) * 1000) / TICKS_PER_SECOND;
+    const stamp = context.getOutputTimestamp();
+    const contextTime = stamp.contextTime ?? context.currentTime;
+    const performanceTime = stamp.performanceTime ?? nowMs;
+    // The sound leaves the speakers outputLatency after its context time.
+    return contextTime + (dueMs - performanceTime) / 1000 - (context.outputLatency || 0);
   }
 
   private closeDecoder(): void {
