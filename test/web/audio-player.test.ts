@@ -3,7 +3,8 @@
  * H.264 and AAC, one server, headless Chromium. A client that asks (`?audio=1`) gets an `audio-config` and
  * audio units (codec byte 4, pts on the video's 90 kHz clock); one that does not (every older client) gets
  * none. In the page, the single view's Sound button unmutes the player, and the sound actually decodes on
- * both paths: AudioDecoder outputs beside WebCodecs, the hidden <audio>'s decoded bytes beside MSE.
+ * both paths: AudioDecoder outputs beside WebCodecs, the hidden <audio>'s decoded bytes beside MSE; the
+ * same for a camera sending G.711 A-law (repacked as FLAC for MSE).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -64,15 +65,22 @@ async function decodedAudio(page: Page): Promise<number> {
   );
 }
 
+/** Waits until the page's player has decoded at least `least` (outputs or bytes, by path). */
+function decodedAtLeast(page: Page, least: number, what: string): Promise<number> {
+  return waitFor(async () => ((await decodedAudio(page)) >= least ? decodedAudio(page) : undefined), 10_000, what);
+}
+
 describe('audio to viewers and in <camrelay-player>', { skip }, () => {
   let cam: RtspCamera;
+  let pcma: RtspCamera;
   let server: TestServer;
   let browser: Browser;
 
   before(async () => {
     requireInCi(missing);
     cam = await startRtspCamera({ width: 160, height: 120, fps: 15, keyint: 15, audio: 'aac' });
-    server = await startServer([`cam=${cam.url}`]);
+    pcma = await startRtspCamera({ width: 160, height: 120, fps: 15, keyint: 15, audio: 'pcma' });
+    server = await startServer([`cam=${cam.url}`, `alaw=${pcma.url}`]);
     browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
   });
 
@@ -80,6 +88,7 @@ describe('audio to viewers and in <camrelay-player>', { skip }, () => {
     await browser?.close();
     await server?.close();
     await cam?.stop();
+    await pcma?.stop();
   });
 
   it('sends audio to a client that asks, and none to one that does not', async () => {
@@ -137,6 +146,21 @@ describe('audio to viewers and in <camrelay-player>', { skip }, () => {
         player,
       );
       assert.equal(errors, 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('plays G.711 A-law: AudioDecoder beside WebCodecs, repacked as FLAC beside MSE', async () => {
+    const { context, page } = await openPage(browser, `${server.url}/#/camera/alaw`);
+    try {
+      const player = '.stage camrelay-player';
+      await page.waitForSelector(player);
+      await page.evaluate((p) => document.querySelector(p)!.setAttribute('path', 'webcodecs'), player);
+      await page.click('button[title="Sound"]');
+      assert.ok((await decodedAtLeast(page, 20, 'G.711 AudioDecoder outputs')) >= 20);
+      await page.evaluate((p) => document.querySelector(p)!.setAttribute('path', 'mse'), player);
+      assert.ok((await decodedAtLeast(page, 4000, 'G.711 as FLAC, MSE decoded bytes')) >= 4000);
     } finally {
       await context.close();
     }
