@@ -503,6 +503,22 @@ netnsLines.push('', ...(await runAudioPasses({ quick })));
 netnsLines.push('', ...(await playbackPass()));
 // events: event start → MQTT ON at a subscriber, and the pre-roll's memory (bench/events.ts, its own process)
 netnsLines.push('', ...(await eventsPass()));
+// audio in Chromium: the A/V offset the player's WebCodecs path gives the sync fixture (bench/av-sync-browser.ts, its own process)
+netnsLines.push('', ...(await avBrowserPass()));
+
+async function avBrowserPass(): Promise<string[]> {
+  const seconds = quick ? '15' : '40';
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/av-sync-browser.ts'), seconds], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  if (code !== 0) return [`av-sync-browser: exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`];
+  return [`A/V offset in Chromium (WebCodecs, sync fixture): ${out.trim().split('\n').at(-1) ?? ''}`];
+}
 
 async function eventsPass(): Promise<string[]> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/events.ts')], {

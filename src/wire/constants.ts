@@ -19,6 +19,16 @@ export const CODEC_JPEG = 1;
 export const CODEC_H264 = 2;
 /** H.265: one access unit with 4-byte NAL lengths (as hvcC says), after a `config` text message. */
 export const CODEC_H265 = 3;
+/**
+ * Audio (only to viewers that asked with `?audio=1`): one encoded audio unit, after an `audio-config` text
+ * message; header length 24, its pts in 90 kHz ticks of the video's media clock (audio-message.ts). Not acknowledged.
+ */
+export const CODEC_AUDIO = 4;
+
+/** An audio message older than this (since it reached the server) is dropped rather than sent late. */
+export const MAX_AUDIO_AGE_MS = 300;
+/** Past this much queued for the socket, audio is dropped rather than queued behind it. */
+export const MAX_AUDIO_BUFFERED_BYTES = 256 * 1024;
 
 /** Unacknowledged frames per viewer: ?window=, default and bounds. */
 export const DEFAULT_WINDOW = 2;

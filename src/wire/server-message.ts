@@ -1,4 +1,7 @@
 /** What the server sends a viewer (text JSON), as a client reads it. Pure, no I/O. */
+import type { AudioConfigMessage } from './audio-message.js';
+
+export type { AudioConfigMessage } from './audio-message.js';
 
 export interface HelloMessage {
   type: 'hello';
@@ -47,7 +50,8 @@ export interface QualityMessage {
   reason: string;
 }
 
-export type ServerMessage = HelloMessage | StatusMessage | PongMessage | ConfigMessage | QualityMessage;
+export type ServerMessage =
+  HelloMessage | StatusMessage | PongMessage | ConfigMessage | QualityMessage | AudioConfigMessage;
 
 /**
  * Parses a text message; undefined for anything malformed or of a type this client does not know
@@ -84,6 +88,15 @@ export function parseServerMessage(text: string): ServerMessage | undefined {
     case 'config':
       if (typeof m.codec !== 'string' || typeof m.description !== 'string') return undefined;
       return { type: 'config', codec: m.codec, width: num(m.width), height: num(m.height), description: m.description };
+    case 'audio-config':
+      if (typeof m.codec !== 'string' || typeof m.description !== 'string') return undefined;
+      return {
+        type: 'audio-config',
+        codec: m.codec,
+        sampleRate: num(m.sampleRate),
+        channels: num(m.channels),
+        description: m.description,
+      };
     case 'quality':
       if (typeof m.quality !== 'string') return undefined;
       return { type: 'quality', quality: m.quality, reason: typeof m.reason === 'string' ? m.reason : '' };

@@ -14,6 +14,7 @@ import { CloseCode, FLOOD_BURST, FLOOD_PER_SECOND, MAX_VIEWER_MESSAGE_BYTES } fr
 import { Keepalive } from '../../wire/keepalive.js';
 import { parseClientMessage } from '../../wire/client-message.js';
 import { TokenBucket } from '../../wire/token-bucket.js';
+import { WsAudioSender } from './audio-sender.js';
 import { WsViewer, type QualityRequest } from './viewer.js';
 
 export interface ConnectionOptions {
@@ -26,6 +27,8 @@ export interface ConnectionOptions {
   path?: string;
   /** H.264: `?quality=` (undefined: main, as in v1). */
   quality?: QualityRequest;
+  /** `?audio=1`: the camera's audio too (audio-sender.ts); false: none, as in v1. */
+  audio?: boolean;
   log: FastifyBaseLogger;
 }
 
@@ -105,9 +108,12 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
     }
   });
 
+  let unsubscribeAudio: (() => void) | undefined;
   // viewer.close() leaves the camera's tracks.
   const dispose = (): void => {
     keepalive.stop();
+    unsubscribeAudio?.();
+    unsubscribeAudio = undefined;
     viewer.close();
   };
   socket.on('close', (code) => {
@@ -124,9 +130,13 @@ export function serveViewer(socket: WebSocket, camera: CameraStream, options: Co
     return dispose;
   }
   viewer.sendHello(camera.size);
+  if (options.audio) unsubscribeAudio = camera.subscribeAudio(new WsAudioSender(socket, () => viewer.receiving));
   viewer.sendQuality();
   if (!camera.status.online) viewer.sendStatus(camera.status);
   camera.catchUp(viewer, options.codec, viewer.track); // a picture at once, not at the next unit
-  log.debug({ window: options.window, acks: options.acks, codec: options.codec }, 'viewer joined');
+  log.debug(
+    { window: options.window, acks: options.acks, codec: options.codec, audio: options.audio === true },
+    'viewer joined',
+  );
   return dispose;
 }

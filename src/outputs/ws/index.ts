@@ -24,6 +24,8 @@ const wsQuery = {
     player: { type: 'string', enum: ['webcodecs', 'mse', 'jpeg'] },
     /** H.264: which quality (auto: by the link). None: main, as in v1. JPEG viewers: ignored. */
     quality: { type: 'string', enum: ['auto', 'main', 'sub', 'low', 'keyframes'] },
+    /** 1: the camera's audio too (H.264 and H.265 viewers); none or 0: video only, as in v1. */
+    audio: { type: 'integer', enum: [0, 1], default: 0 },
   },
 } as const;
 
@@ -65,6 +67,7 @@ interface WsRoute {
     codec?: string;
     player?: 'webcodecs' | 'mse' | 'jpeg';
     quality?: QualityRequest;
+    audio: 0 | 1;
   };
 }
 
@@ -96,6 +99,7 @@ export const wsRoutes: FastifyPluginAsync<{ registry: CameraRegistry }> = async 
         codec: chosen.get(request) ?? 'jpeg',
         ...(request.query.player === undefined ? {} : { path: request.query.player }),
         ...(request.query.quality === undefined ? {} : { quality: request.query.quality }),
+        audio: request.query.audio === 1,
         remoteAddress: request.ip,
         log: request.log,
       });

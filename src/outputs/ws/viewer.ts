@@ -121,6 +121,11 @@ export class WsViewer implements Consumer {
     return this.quality.track;
   }
 
+  /** Units flow to the viewer (not paused, not closed): its audio goes too. */
+  get receiving(): boolean {
+    return !this.paused && !this.closed;
+  }
+
   /** Subscribes to the track of the starting quality (the camera may throw: it is closing). */
   open(): void {
     this.quality.open();

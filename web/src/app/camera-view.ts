@@ -28,6 +28,7 @@ export class CameraView {
   private readonly subtitle = h('p', { class: 'camera-subtitle' });
   private readonly notice = h('p', { class: 'notice', hidden: true, role: 'status' });
   private readonly statsButton: HTMLButtonElement;
+  private readonly soundButton: HTMLButtonElement;
   private readonly fullscreenButton: HTMLButtonElement;
   private readonly snapshot: HTMLAnchorElement;
   private camera: Camera | undefined;
@@ -48,6 +49,10 @@ export class CameraView {
     this.player.showStats = localStorage.getItem(STATS_KEY) !== 'off';
     this.statsButton = button('Stats', ICONS.stats, () => this.toggleStats());
     this.statsButton.setAttribute('aria-pressed', String(this.player.showStats));
+    // Muted until asked: the click is the user gesture browsers want before a page plays sound.
+    this.player.muted = true;
+    this.soundButton = button('Sound', ICONS.sound, () => this.toggleSound());
+    this.soundButton.setAttribute('aria-pressed', 'false');
     this.fullscreenButton = button('Fullscreen', ICONS.fullscreen, () => void toggleFullscreen(this.stage));
     this.snapshot = h(
       'a',
@@ -89,7 +94,7 @@ export class CameraView {
         { class: 'toolbar' },
         back,
         h('div', { class: 'camera-heading' }, this.title, this.subtitle),
-        h('div', { class: 'actions' }, this.statsButton, zones, this.snapshot, this.fullscreenButton),
+        h('div', { class: 'actions' }, this.soundButton, this.statsButton, zones, this.snapshot, this.fullscreenButton),
       ),
       this.notice,
       this.stage,
@@ -173,6 +178,13 @@ export class CameraView {
     if (event.key === 'f') void toggleFullscreen(this.stage);
     else if (event.key === 'i') this.toggleStats();
     else if (event.key === 'Escape' && !isFullscreen(this.stage)) location.hash = '#/';
+  }
+
+  /** Unmuting asks the server for the camera's audio (a new connection); a camera without sends none. */
+  private toggleSound(): void {
+    const on = this.player.muted;
+    this.player.muted = !on;
+    this.soundButton.setAttribute('aria-pressed', String(on));
   }
 
   private toggleStats(): void {

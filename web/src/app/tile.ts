@@ -34,6 +34,7 @@ export class Tile {
     this.camera = camera;
     this.player.camera = camera.id;
     this.player.setAttribute('quality', tileQuality(camera));
+    this.player.muted = true; // a wall of cameras is silent (and browsers let nothing play sound unasked)
     this.player.setAttribute('aria-hidden', 'true'); // the link's text names the camera
     this.element = h(
       'a',

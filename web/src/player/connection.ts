@@ -6,7 +6,8 @@
  * offline, …) is the element's business.
  */
 import { Backoff } from './backoff.js';
-import type { TrackConfig } from './media.js';
+import type { AudioHeader } from '../../../src/wire/audio-message.js';
+import type { AudioTrackConfig, TrackConfig } from './media.js';
 import { MjpegView } from './mjpeg-view.js';
 import { h265Supported, type PlaybackPath } from './path.js';
 import {
@@ -37,6 +38,9 @@ export interface ConnectionEvents {
   config(config: TrackConfig): void;
   video(header: FrameHeader, unit: Uint8Array, ack: () => void): void;
   quality(message: QualityMessage): void;
+  /** `?audio=1`: the audio track's configuration and units (ws-connection.ts). */
+  audioConfig(config: AudioTrackConfig): void;
+  audio(header: AudioHeader, data: Uint8Array): void;
   /** The MJPEG stream shows its first picture. */
   mjpegLoaded(width: number, height: number): void;
   /** The connection failed or dropped; a retry is scheduled unless held. */
@@ -56,6 +60,8 @@ export class Connection {
   private opening = 0;
   /** H.264: the quality asked for. */
   private quality: QualityChoice = 'auto';
+  /** Ask for the camera's audio too. */
+  private audio = false;
   private transport: Transport | null = null;
   private wsFailures = 0;
   private mjpegFailures = 0;
@@ -105,8 +111,10 @@ export class Connection {
     connectNow = true,
     path: PlaybackPath = 'jpeg',
     quality: QualityChoice = 'auto',
+    audio = false,
   ): void {
     this.stop();
+    this.audio = audio;
     this.endpoint = endpoint;
     this.choice = choice;
     this.path = path;
@@ -183,13 +191,15 @@ export class Connection {
 
   private openWs(h265: boolean): void {
     try {
-      this.ws = new WsConnection(wsUrl(this.endpoint, this.path, this.quality, h265), {
+      this.ws = new WsConnection(wsUrl(this.endpoint, this.path, this.quality, h265, this.audio), {
         hello: (message) => this.onHello(message),
         status: (message) => this.events.status(message),
         frame: (header, jpeg, ack) => this.events.frame(header, jpeg, ack),
         config: (config) => this.events.config(config),
         video: (header, unit, ack) => this.events.video(header, unit, ack),
         quality: (message) => this.events.quality(message),
+        audioConfig: (config) => this.events.audioConfig(config),
+        audio: (header, data) => this.events.audio(header, data),
         closed: ({ opened, code, reason }) => this.onWsClosed(opened, code, reason),
       });
     } catch (err) {

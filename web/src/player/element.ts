@@ -1,14 +1,16 @@
 /**
  * <camrelay-player src="http://host:8080" camera="front" [token] [stats] [fit="contain|cover"]
  *                  [transport="auto|ws|mjpeg"] [path="auto|webcodecs|mse|jpeg"]
- *                  [quality="auto|main|sub|keyframes"]>
+ *                  [quality="auto|main|sub|keyframes"] [muted]>
  *
  * Plays one camera. Over WebSocket (protocol v1) it asks for H.264 (H.265 where the browser
  * decodes it) where the browser can decode it: with WebCodecs (secure contexts), drawn on a
  * canvas, or else with Media Source Extensions in a <video>; JPEG otherwise, or when the server
  * sends JPEG anyway (createImageBitmap, latest wins, on the canvas). It measures fps and
  * capture→display latency as it goes. Where WebSocket can't be used it shows the MJPEG stream in
- * an <img>. It reconnects with backoff, and stops receiving while hidden or scrolled away.
+ * an <img>. It reconnects with backoff, and stops receiving while hidden or scrolled away. Unless `muted`,
+ * an H.264/H.265 player asks for the camera's audio too and plays it (webaudio-output.ts beside WebCodecs,
+ * mse-audio-output.ts beside MSE); muting or unmuting reconnects.
  *
  * This file is the wiring: attributes, the connection, the current decoder, the overlay. Getting
  * the video (connection.ts), whether the camera is live (liveness.ts), which path to decode with
@@ -17,6 +19,7 @@
  * (stats.ts) and visibility (activity.ts) are their own modules.
  */
 import { ActivityWatcher } from './activity.js';
+import type { AudioOutput } from './audio-output.js';
 import { wallNow } from './clock.js';
 import { Connection, type TransportChoice } from './connection.js';
 import type { Decoder, DecoderEvents } from './decoder.js';
@@ -25,6 +28,7 @@ import { PathFallback } from './fallback.js';
 import { JpegDecoder } from './jpeg-decoder.js';
 import { Liveness } from './liveness.js';
 import type { TrackConfig } from './media.js';
+import { MseAudioOutput } from './mse-audio-output.js';
 import { MseDecoder } from './mse-decoder.js';
 import { formatStats, stateMessage } from './overlay.js';
 import { parsePathChoice, type PathChoice, type PlaybackPath } from './path.js';
@@ -42,6 +46,7 @@ import { Surfaces } from './surfaces.js';
 import type { Fit, PlayerState, PlayerStats, QualityChoice, QualityEventDetail } from './types.js';
 import { snapshotUrl, type Endpoint } from './urls.js';
 import { buildView, type PlayerView } from './view.js';
+import { WebAudioOutput } from './webaudio-output.js';
 import { WebCodecsDecoder } from './webcodecs-decoder.js';
 
 /** At most this many `frame` events (and overlay updates) per second. */
@@ -50,7 +55,17 @@ const FRAME_EVENTS_PER_SECOND = 4;
 const PAUSE_DISCONNECT_MS = 30_000;
 
 export class CamrelayPlayer extends HTMLElement {
-  static readonly observedAttributes = ['src', 'camera', 'token', 'transport', 'path', 'fit', 'stats', 'quality'];
+  static readonly observedAttributes = [
+    'src',
+    'camera',
+    'token',
+    'transport',
+    'path',
+    'fit',
+    'stats',
+    'quality',
+    'muted',
+  ];
 
   private readonly view: PlayerView;
   private readonly presenter: CanvasPresenter;
@@ -64,6 +79,9 @@ export class CamrelayPlayer extends HTMLElement {
   private readonly activity: ActivityWatcher;
   private readonly resizeObserver: ResizeObserver;
 
+  /** The audio of this connection (unmuted H.264/H.265 only): the current path's output. */
+  private audio: AudioOutput | null = null;
+  private readonly audioOutputs: Partial<Record<PlaybackPath, AudioOutput>> = {};
   /** The decoder of this connection's stream, from its hello (null before, and over MJPEG). */
   private current: Decoder | null = null;
   /** Hidden or off-screen (see onActivity). */
@@ -86,7 +104,10 @@ export class CamrelayPlayer extends HTMLElement {
     super();
     this.view = buildView(this);
     this.presenter = new CanvasPresenter(this.view.canvas, {
-      presented: (frame) => this.onShown(frame.seq, frame.capturedAt),
+      presented: (frame) => {
+        if (frame.pts !== undefined) this.audio?.videoShown?.(frame.pts, performance.now());
+        this.onShown(frame.seq, frame.capturedAt);
+      },
       dropped: () => this.collector.dropped++,
     });
     this.surfaces = new Surfaces(this.view, this.presenter);
@@ -110,6 +131,8 @@ export class CamrelayPlayer extends HTMLElement {
       config: (config) => this.onConfig(config),
       video: (header, unit, ack) => this.onVideo(header, unit, ack),
       quality: (message) => this.onQuality(message),
+      audioConfig: (config) => this.audio?.configure(config),
+      audio: (header, data) => this.audio?.push(header.pts, header.samples, data),
       mjpegLoaded: (width, height) => this.onMjpegLoaded(width, height),
       lost: () => this.onLost(),
       error: (message) => this.reportError(message),
@@ -195,6 +218,19 @@ export class CamrelayPlayer extends HTMLElement {
     this.setAttribute('quality', value);
   }
 
+  /** The `muted` attribute: no audio is asked for (grid tiles; browsers' autoplay rules). */
+  get muted(): boolean {
+    return this.hasAttribute('muted');
+  }
+  set muted(on: boolean) {
+    this.toggleAttribute('muted', on);
+  }
+
+  /** How much audio was decoded on this connection: AudioDecoder outputs (WebCodecs) or bytes (MSE); 0 muted. */
+  get audioDecoded(): number {
+    return this.audio?.decoded ?? 0;
+  }
+
   /** H.264: the stream the server sends now and why (null before it said, and for JPEG). */
   get currentQuality(): QualityEventDetail | null {
     return this.qualityValue;
@@ -270,6 +306,7 @@ export class CamrelayPlayer extends HTMLElement {
     this.resizeObserver.disconnect();
     this.connection.stop();
     this.useDecoder(null);
+    this.useAudio(null);
     this.codec = null;
     // Timers hold the element: left running, a removed player would never be collected.
     clearTimeout(this.pauseTimer);
@@ -314,6 +351,7 @@ export class CamrelayPlayer extends HTMLElement {
   private restart(newPicture: boolean): void {
     this.connection.stop();
     this.useDecoder(null);
+    this.useAudio(null);
     this.codec = null;
     this.qualityValue = null;
     this.fallback.succeeded();
@@ -328,7 +366,14 @@ export class CamrelayPlayer extends HTMLElement {
     // Off-screen, it connects when it comes into view (onActivity).
     this.paused = !this.activity.active;
     this.wantedPath = this.fallback.pick(this.path);
-    this.connection.start(this.endpoint(), this.transport, !this.paused, this.wantedPath, this.quality);
+    this.connection.start(
+      this.endpoint(),
+      this.transport,
+      !this.paused,
+      this.wantedPath,
+      this.quality,
+      !this.muted && this.wantedPath !== 'jpeg',
+    );
     this.render();
   }
 
@@ -337,6 +382,21 @@ export class CamrelayPlayer extends HTMLElement {
     this.current?.reset();
     this.current = decoder;
     decoder?.reset();
+  }
+
+  /** Makes `output` the current audio (a fresh start for it), stopping the last one. */
+  private useAudio(output: AudioOutput | null): void {
+    this.audio?.reset();
+    this.audio = output;
+    output?.reset();
+  }
+
+  /** The audio beside a video path, made when first needed (JPEG has none). */
+  private audioOutput(path: PlaybackPath): AudioOutput | null {
+    if (path === 'jpeg') return null;
+    const failed = (error: unknown): void =>
+      this.reportError(`audio: ${error instanceof Error ? error.message : String(error)}`);
+    return (this.audioOutputs[path] ??= path === 'mse' ? new MseAudioOutput(failed) : new WebAudioOutput(failed));
   }
 
   private onHello(message: HelloMessage): void {
@@ -349,6 +409,7 @@ export class CamrelayPlayer extends HTMLElement {
     // A new connection: its config and first keyframe come next.
     this.useDecoder(this.decoders[this.video ? this.wantedPath : 'jpeg']);
     this.surfaces.showVideo(this.current?.surface === 'video');
+    this.useAudio(this.video && !this.muted ? this.audioOutput(this.wantedPath) : null);
     this.liveness.hello();
   }
 
@@ -381,6 +442,7 @@ export class CamrelayPlayer extends HTMLElement {
       seq: header.seq,
       capturedAt: header.capturedAt,
       compositionOffset: header.compositionOffset ?? 0,
+      ...(header.dts === undefined ? {} : { pts: (header.dts + (header.compositionOffset ?? 0)) >>> 0 }),
       done: ack,
     };
     if (this.current) this.current.push(access);

@@ -10,6 +10,7 @@
  * when camrelay received it.
  */
 
+import type { AudioConfigMessage } from '../../../src/wire/audio-message.js';
 import type { ConfigMessage } from './protocol.js';
 
 /** An avcC larger than this is not a camera's (its parser caps at 1 MiB too). */
@@ -36,6 +37,34 @@ export function isHevc(config: VideoConfig): boolean {
   return HEVC_CODEC.test(config.codec);
 }
 
+/** An audio track (`?audio=1`), as the `audio-config` message says it. */
+export interface AudioTrackConfig {
+  kind: 'audio';
+  /** WebCodecs' name: `mp4a.40.2`, `opus`, `alaw`, `ulaw`. */
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  /** AAC: the AudioSpecificConfig; Opus: the OpusHead; G.711: none. */
+  description?: Uint8Array;
+}
+
+/** An `audio-config` message as the audio output takes it; undefined when it is not a usable one. */
+export function audioConfig(m: AudioConfigMessage): AudioTrackConfig | undefined {
+  if (!/^(mp4a\.40\.\d{1,2}|opus|alaw|ulaw)$/.test(m.codec)) return undefined;
+  if (!Number.isInteger(m.sampleRate) || m.sampleRate < 8000 || m.sampleRate > 96000) return undefined;
+  if (!Number.isInteger(m.channels) || m.channels < 1 || m.channels > 8) return undefined;
+  if (m.description.length > 4096) return undefined;
+  const description = m.description ? base64(m.description) : undefined;
+  if (m.description && !description) return undefined;
+  return {
+    kind: 'audio',
+    codec: m.codec,
+    sampleRate: m.sampleRate,
+    channels: m.channels,
+    ...(description ? { description } : {}),
+  };
+}
+
 /** A track's configuration, as `configure` takes it (video only, today). */
 export type TrackConfig = VideoConfig;
 
@@ -59,6 +88,8 @@ export interface AccessUnit extends UnitTiming {
    * order, each shown this long after its decode time). Absent or 0: shown in the order they come.
    */
   compositionOffset?: number;
+  /** Presentation time on the camera's media clock, 90 kHz ticks modulo 2^32, when the header has it (audio syncs on it). */
+  pts?: number;
 }
 
 /** One JPEG picture, as a frame message brought it. */
@@ -74,6 +105,8 @@ export type MediaUnit = AccessUnit | JpegPicture;
 export interface ShownFrame {
   seq: number;
   capturedAt: number;
+  /** Its media presentation time (90 kHz, modulo 2^32), where known. */
+  pts?: number;
 }
 
 /** A `config` message as a decoder takes it; undefined when it is not a usable one. */

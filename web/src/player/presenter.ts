@@ -15,6 +15,8 @@ export interface PresentedFrame {
   seq: number;
   /** Capture time, server clock. */
   capturedAt: number;
+  /** Media presentation time (90 kHz, modulo 2^32), where known: the audio follows it. */
+  pts?: number;
 }
 
 function sizeOf(picture: Picture): { width: number; height: number } {

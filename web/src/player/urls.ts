@@ -30,14 +30,22 @@ function cameraUrl(endpoint: Endpoint, leaf: string): URL {
  * question and sends JPEG. One whose path decodes H.265 too (`h265`) asks for that first
  * (`h265,h264,jpeg`): the server sends it only from a camera that sends H.265. The JPEG path asks
  * nothing, as players always did. An H.264 player also says which quality it wants (`&quality=`:
- * auto, main, sub or keyframes; servers that do not know it send main).
+ * auto, main, sub or keyframes; servers that do not know it send main) and, unmuted, asks for audio (`&audio=1`).
  */
-export function wsUrl(endpoint: Endpoint, path: PlaybackPath = 'jpeg', quality?: QualityChoice, h265 = false): string {
+export function wsUrl(
+  endpoint: Endpoint,
+  path: PlaybackPath = 'jpeg',
+  quality?: QualityChoice,
+  h265 = false,
+  audio = false,
+): string {
   const url = cameraUrl(endpoint, 'ws');
   if (path !== 'jpeg') {
     url.searchParams.set('codec', h265 ? 'h265,h264,jpeg' : 'h264,jpeg');
     url.searchParams.set('player', path);
     if (quality) url.searchParams.set('quality', quality);
+    // The camera's audio too (an unmuted player); servers that do not know it send none.
+    if (audio) url.searchParams.set('audio', '1');
   }
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.href;

@@ -90,7 +90,11 @@ export class WebCodecsDecoder implements Decoder {
       const oldest = this.inFlight.keys().next().value;
       if (oldest !== undefined) this.inFlight.delete(oldest);
     }
-    this.inFlight.set(timestamp, { seq: unit.seq, capturedAt: unit.capturedAt });
+    this.inFlight.set(timestamp, {
+      seq: unit.seq,
+      capturedAt: unit.capturedAt,
+      ...(unit.pts === undefined ? {} : { pts: unit.pts }),
+    });
     this.started.set(timestamp, performance.now());
     if (this.started.size > MAX_IN_FLIGHT) this.started.delete(this.started.keys().next().value ?? 0);
     this.held.push(unit.done);
@@ -155,7 +159,12 @@ export class WebCodecsDecoder implements Decoder {
     this.releaseAcks();
     this.events.decoded();
     // The presenter closes it once it is replaced.
-    this.presenter.show({ bitmap: frame, seq: info?.seq ?? 0, capturedAt: info?.capturedAt ?? Number.NaN });
+    this.presenter.show({
+      bitmap: frame,
+      seq: info?.seq ?? 0,
+      capturedAt: info?.capturedAt ?? Number.NaN,
+      ...(info?.pts === undefined ? {} : { pts: info.pts }),
+    });
   }
 
   private onError(decoder: VideoDecoder, error: DOMException): void {

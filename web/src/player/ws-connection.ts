@@ -21,7 +21,9 @@ import {
   type QualityMessage,
   type StatusMessage,
 } from './protocol.js';
-import { videoConfig, type TrackConfig } from './media.js';
+import { audioConfig, videoConfig, type AudioTrackConfig, type TrackConfig } from './media.js';
+import { CODEC_AUDIO } from '../../../src/wire/constants.js';
+import { decodeAudioHeader, type AudioHeader } from '../../../src/wire/audio-message.js';
 
 /** Pings right after opening (several, to get a short round trip early), then every PING_EVERY_MS. */
 const FIRST_PINGS_MS = [0, 250, 1000];
@@ -40,6 +42,10 @@ export interface WsEvents {
   quality(message: QualityMessage): void;
   /** H.264 or H.265: one access unit (AVC form, a view of the message), with its ack as for `frame`. */
   video(header: FrameHeader, unit: Uint8Array, ack: () => void): void;
+  /** `?audio=1`: how to decode the audio units that follow. */
+  audioConfig(config: AudioTrackConfig): void;
+  /** `?audio=1`: one audio unit (a view of the message); not acknowledged. */
+  audio(header: AudioHeader, data: Uint8Array): void;
   /** Once, however the connection ended; `opened` tells whether it ever did. */
   closed(info: { code: number; reason: string; opened: boolean }): void;
 }
@@ -112,7 +118,16 @@ export class WsConnection {
         const config = videoConfig(message);
         if (config) this.events.config(config);
       } else if (message.type === 'quality') this.events.quality(message);
-      else this.events.status(message);
+      else if (message.type === 'audio-config') {
+        const config = audioConfig(message);
+        if (config) this.events.audioConfig(config);
+      } else this.events.status(message);
+      return;
+    }
+    // Audio is outside the ack window: never acknowledged.
+    if (data.byteLength > 1 && new Uint8Array(data, 1, 1)[0] === CODEC_AUDIO) {
+      const audio = decodeAudioHeader(new Uint8Array(data));
+      if (audio) this.events.audio(audio, new Uint8Array(data, audio.headerLength));
       return;
     }
     let header: FrameHeader;
