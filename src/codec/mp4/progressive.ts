@@ -151,36 +151,7 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
   if (payloadLength > Number.MAX_SAFE_INTEGER / 2) throw new CodecError('too-large', 'payload');
 
   // Chunks: samples per chunk (stsc, run-length) and each chunk's offset from the payload start.
-  const chunkOffsets = new Float64Array(chunks);
-  const stsc = new FieldWriter();
-  let stscEntries = 0;
-  {
-    let chunk = -1;
-    let inChunk = 0;
-    let lastPerChunk = -1;
-    let at = 0;
-    const close = (): void => {
-      if (chunk >= 0 && inChunk !== lastPerChunk) {
-        stsc
-          .u32(chunk + 1)
-          .u32(inChunk)
-          .u32(1);
-        stscEntries++;
-        lastPerChunk = inChunk;
-      }
-    };
-    for (let i = 0; i < count; i++) {
-      if (i === 0 || chunkStarts[i]) {
-        close();
-        chunk++;
-        chunkOffsets[chunk] = at;
-        inChunk = 0;
-      }
-      inChunk++;
-      at += sizes[i]!;
-    }
-    close();
-  }
+  const { chunkOffsets, stsc, stscEntries } = chunkTable(count, sizes, chunkStarts, chunks);
 
   let ctts: Uint8Array | undefined;
   if (anyOffset && offsets) {
@@ -379,36 +350,7 @@ function audioTables(audio: ProgressiveAudio): {
   }
   stts.u32(run).u32(runDuration);
   sttsEntries++;
-  const chunkOffsets = new Float64Array(chunks);
-  const stsc = new FieldWriter();
-  let stscEntries = 0;
-  {
-    let chunk = -1;
-    let inChunk = 0;
-    let lastPerChunk = -1;
-    let at = 0;
-    const close = (): void => {
-      if (chunk >= 0 && inChunk !== lastPerChunk) {
-        stsc
-          .u32(chunk + 1)
-          .u32(inChunk)
-          .u32(1);
-        stscEntries++;
-        lastPerChunk = inChunk;
-      }
-    };
-    for (let i = 0; i < count; i++) {
-      if (i === 0 || chunkStarts[i]) {
-        close();
-        chunk++;
-        chunkOffsets[chunk] = at;
-        inChunk = 0;
-      }
-      inChunk++;
-      at += sizes[i]!;
-    }
-    close();
-  }
+  const { chunkOffsets, stsc, stscEntries } = chunkTable(count, sizes, chunkStarts, chunks);
   const stblParts = [
     fullBox('stsd', 0, 0, new FieldWriter().u32(1).finish(), entry),
     fullBox('stts', 0, 0, new FieldWriter().u32(sttsEntries).finish(), stts.finish()),
@@ -481,4 +423,45 @@ function audioTables(audio: ProgressiveAudio): {
       return box('trak', tkhd, edts, box('mdia', mdhd, hdlr, minf));
     },
   };
+}
+
+/**
+ * Samples per chunk (stsc, run-length: an entry only where the count changes) and each chunk's offset
+ * from the start of the track's payload. A chunk starts at the first sample and wherever `chunkStarts` says.
+ */
+function chunkTable(
+  count: number,
+  sizes: ArrayLike<number>,
+  chunkStarts: ArrayLike<number>,
+  chunks: number,
+): { chunkOffsets: Float64Array; stsc: FieldWriter; stscEntries: number } {
+  const chunkOffsets = new Float64Array(chunks);
+  const stsc = new FieldWriter();
+  let stscEntries = 0;
+  let chunk = -1;
+  let inChunk = 0;
+  let lastPerChunk = -1;
+  let at = 0;
+  const close = (): void => {
+    if (chunk >= 0 && inChunk !== lastPerChunk) {
+      stsc
+        .u32(chunk + 1)
+        .u32(inChunk)
+        .u32(1);
+      stscEntries++;
+      lastPerChunk = inChunk;
+    }
+  };
+  for (let i = 0; i < count; i++) {
+    if (i === 0 || chunkStarts[i]) {
+      close();
+      chunk++;
+      chunkOffsets[chunk] = at;
+      inChunk = 0;
+    }
+    inChunk++;
+    at += sizes[i]!;
+  }
+  close();
+  return { chunkOffsets, stsc, stscEntries };
 }
