@@ -107,7 +107,8 @@ function adtsParser(
   };
 }
 
-function g711Parser(audio: CapturedAudio, unit: (unit: SourceAudioUnit) => void): AudioOutputParser {
+/** A G.711 stream's configuration, and its cut into units of G711_PACKET_MS: samples and bytes per unit. */
+function g711Units(audio: CapturedAudio): { config: AudioConfig; samples: number; packet: number } {
   const config: AudioConfig = Object.freeze({
     codec: audio.codec,
     sampleRate: audio.sampleRate,
@@ -115,7 +116,11 @@ function g711Parser(audio: CapturedAudio, unit: (unit: SourceAudioUnit) => void)
     codecString: audio.codec === 'pcma' ? 'alaw' : 'ulaw',
   });
   const samples = Math.max(1, Math.round((audio.sampleRate * G711_PACKET_MS) / 1000));
-  const packet = samples * audio.channels;
+  return { config, samples, packet: samples * audio.channels };
+}
+
+function g711Parser(audio: CapturedAudio, unit: (unit: SourceAudioUnit) => void): AudioOutputParser {
+  const { config, samples, packet } = g711Units(audio);
   let pending: Buffer = Buffer.alloc(0);
   return {
     push(chunk) {
@@ -145,14 +150,7 @@ function flvG711Parser(
   unit: (unit: SourceAudioUnit) => void,
   options: { fatal(reason: string): void },
 ): AudioOutputParser {
-  const config: AudioConfig = Object.freeze({
-    codec: audio.codec,
-    sampleRate: audio.sampleRate,
-    channels: audio.channels,
-    codecString: audio.codec === 'pcma' ? 'alaw' : 'ulaw',
-  });
-  const samples = Math.max(1, Math.round((audio.sampleRate * G711_PACKET_MS) / 1000));
-  const packet = samples * audio.channels;
+  const { config, samples, packet } = g711Units(audio);
   let pending: Buffer = Buffer.alloc(0);
   let headerDone = false;
   let failed = false;
