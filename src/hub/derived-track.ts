@@ -95,10 +95,7 @@ export class DerivedTrack implements Producer {
     private readonly rung?: RungTarget,
     /** The hub-wide transcoder slots; without it, no cap. */
     private readonly pool?: TranscoderPool,
-  ) {
-    // Its encoder stamps each picture when it reads it: even times come from pacing those.
-    track.clock.paceSourceTimes();
-  }
+  ) {}
 
   /** It has consumers but no transcoder, for want of a free slot in the hub's pool (limits.transcoders). */
   get unavailable(): boolean {
@@ -245,6 +242,9 @@ export class DerivedTrack implements Producer {
           if (!unit.keyframe) return;
           this.resumeAtKeyframe = false;
         }
+        // Its encoder stamps each picture when it reads it: even times come from pacing those. (Only while it
+        // makes the track: the main H.264 track of an H.264 camera is the camera's, timed by its own clock.)
+        this.track.clock.paceSourceTimes(true);
         this.track.publish(unit.config, unit.keyframe, unit.data, preciseNow(), false, unit);
       },
       ended: (reason) => {

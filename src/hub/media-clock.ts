@@ -73,11 +73,15 @@ export class MediaClock {
   }
 
   /**
-   * The source's timestamps are its arrival at an encoder (camrelay's transcoders stamp each picture when
-   * they read it): paced like arrival times (frame-pacer.ts).
+   * Whether the source's timestamps are its arrival at an encoder (camrelay's transcoders stamp each picture
+   * when they read it): paced like arrival times (frame-pacer.ts). A camera's own timestamps never are: a
+   * B-frame camera's first decode times are uneven, and pacing them bends every time after (for a minute).
+   * A track whose producer changes (a camera now sends what was transcoded for it) anchors afresh.
    */
-  paceSourceTimes(): void {
-    this.paceSource = true;
+  paceSourceTimes(on = true): void {
+    if (this.paceSource === on) return;
+    this.paceSource = on;
+    this.reset();
   }
 
   /** A new run of the source: the next unit anchors afresh (the track's time still goes on from the last). */

@@ -89,6 +89,11 @@ function recordOf(config: TrackConfig): RecordOption {
   return recordOption({ codec: config.codec === 'h265' ? 'h265' : 'h264', description });
 }
 
+function updateRow(db: IndexDb, row: { id: number; kept: boolean; endMs: number; bytes: number }): void {
+  if (row.kept) db.finish(row.id, row.endMs, row.bytes);
+  else db.remove(row.id);
+}
+
 export class SegmentQueue {
   private readonly ops: SegmentOp[] = [];
   private queuedBytes = 0;
@@ -97,6 +102,11 @@ export class SegmentQueue {
   private writing: Segment | undefined;
   /** Gaps written to the index with the next segment's row (or at close). */
   private readonly gaps: GapRow[] = [];
+  /**
+   * Rows whose update failed (a full disk fills the index's too): a segment deleted with its file, or one
+   * kept, still open in the index. Put right before the next segment's row and at close, in the same index.
+   */
+  private unsettled: { db: IndexDb; rows: { id: number; kept: boolean; endMs: number; bytes: number }[] } | undefined;
 
   constructor(
     private readonly camera: string,
@@ -145,6 +155,7 @@ export class SegmentQueue {
     while (this.draining) await this.draining;
     try {
       const db = this.host.db();
+      this.settleRows(db);
       for (const gap of this.gaps.splice(0)) db.addGap(gap);
     } catch {
       // best effort at shutdown: the index is on the same disk
@@ -178,7 +189,8 @@ export class SegmentQueue {
     const host = this.host;
     if (op.kind === 'open') {
       await host.beforeOpen?.();
-      host.db(); // no file without an index to list it
+      // No file without an index to list it, nor before the rows a full disk left unsettled are put right.
+      this.settleRows(host.db());
       const config = segment.config;
       const init = initSegment({
         width: config.width,
@@ -229,8 +241,34 @@ export class SegmentQueue {
   private finishRow(segment: Segment, kept: boolean): void {
     if (segment.id === undefined) return;
     const db = this.host.db();
-    if (kept) db.finish(segment.id, segment.writtenEndMs, segment.writtenBytes);
-    else db.remove(segment.id);
+    const row = { id: segment.id, kept, endMs: segment.writtenEndMs, bytes: segment.writtenBytes };
+    try {
+      updateRow(db, row);
+    } catch (err) {
+      // Kept to retry (the index's disk may be full): a row must not outlive its deleted file.
+      if (this.unsettled?.db !== db) this.unsettled = { db, rows: [] };
+      this.unsettled.rows = this.unsettled.rows.filter((r) => r.id !== row.id);
+      this.unsettled.rows.push(row);
+      throw err;
+    }
+  }
+
+  /**
+   * Retries the rows whose update failed, in the index they belong to (one opened again was repaired from
+   * the files, its ids another's). Throws when the index still cannot be written.
+   */
+  private settleRows(db: IndexDb): void {
+    const pending = this.unsettled;
+    if (!pending) return;
+    if (pending.db !== db) {
+      this.unsettled = undefined;
+      return;
+    }
+    while (pending.rows.length) {
+      updateRow(db, pending.rows[0]!);
+      pending.rows.shift();
+    }
+    this.unsettled = undefined;
   }
 
   /** A write failed: keep what is whole, discard everything queued after it. */
@@ -243,7 +281,7 @@ export class SegmentQueue {
       try {
         this.finishRow(segment, kept);
       } catch {
-        // the index is on the same disk: repair at the next start puts it right
+        // the index is on the same disk: retried before the next segment's row (settleRows), or at close
       }
     }
     for (const op of this.ops) op.segment.failed = true;

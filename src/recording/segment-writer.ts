@@ -53,7 +53,7 @@ export class SegmentWriter {
       writer.bytes = init.length;
     } catch (err) {
       await fh.close().catch(() => undefined);
-      await unlink(path).catch(() => undefined);
+      await unlink(chosen).catch(() => undefined);
       throw err;
     }
     return writer;

@@ -72,6 +72,41 @@ describe('CameraTracks', () => {
     assert.equal(tracks.has('h265'), true);
   });
 
+  it('an H.264 camera’s own times are not paced, even with a transcoder factory (a B-frame camera’s first GOP)', () => {
+    const { factory } = fakeTranscoders();
+    const { tracks } = table(() => 'h264', { transcoders: factory });
+    const got = collect(tracks, 'h264');
+    // What ffmpeg gives a B-frame camera's first GOP (dts guessed 1 tick apart), then steady 30 fps with
+    // composition offsets: 40 units, so a pacer would have had its window (30) and bent what follows.
+    const source: { pts: number; dts: number }[] = [
+      { pts: 0, dts: 0 },
+      { pts: 9000, dts: 3000 },
+      { pts: 3001, dts: 3001 },
+      { pts: 6000, dts: 3002 },
+    ];
+    // From there on, frame by frame.
+    for (let i = 2; i < 40; i++) source.push({ pts: i * 3000 + (i % 3 === 1 ? 6000 : 0), dts: i * 3000 });
+    const start = preciseNow();
+    source.forEach((time, i) =>
+      tracks.publishNative(
+        { config: MAIN, keyframe: i === 0, data: Buffer.from([0, 0, 1, 0x65]), ...time },
+        start + i * 40,
+      ),
+    );
+    assert.equal(got.length, source.length);
+    const steps = got.slice(1).map((u, i) => u.dts - got[i]!.dts);
+    assert.deepEqual(
+      steps,
+      source.slice(1).map((t, i) => t.dts - source[i]!.dts),
+      'the camera’s decode steps, as they were',
+    );
+    assert.deepEqual(
+      got.map((u) => u.pts - u.dts),
+      source.map((t) => t.pts - t.dts),
+      'and its composition offsets',
+    );
+  });
+
   it('without a transcoder factory only the native track (and the camera’s own sub-stream) can be made', () => {
     const { tracks } = table(() => 'h264');
     assert.equal(tracks.has('h264'), true);
