@@ -13,9 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { loadConfig } from '../../src/config/load.js';
 import type { AudioUnit } from '../../src/media/index.js';
-import { EdgePublisher } from '../../src/relay/index.js';
 import {
   encodeRelayAudioFrame,
   parseEdgeMessage,
@@ -24,9 +22,7 @@ import {
   type HubMessage,
 } from '../../src/relay/protocol.js';
 import { hashToken } from '../../src/security/secrets.js';
-import { createRegistry } from '../../src/server/cameras.js';
 import {
-  quietLogger,
   requireInCi,
   rtspCameraMissing,
   skipOutsideCi,
@@ -37,7 +33,7 @@ import {
   type TestServer,
 } from '../support/index.js';
 import { V1Client, wsUrl } from '../support/v1-client.js';
-import { getJson, publisher, RawEdge, TOKEN_A, TOKEN_B } from './helpers.js';
+import { getJson, publisher, RawEdge, startEdge, TOKEN_A, TOKEN_B } from './helpers.js';
 
 const missing = rtspCameraMissing();
 const CAM = { id: 'cam', name: 'cam', width: 320, height: 240, fps: 15, channel: 1 };
@@ -74,15 +70,7 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
   });
 
   it('carries the camera’s AAC: the hub lists the track, its units come with increasing pts beside the video', async () => {
-    const cfg = await loadConfig({
-      cameras: [`cam=${cam.url}`],
-      publishTo: t.url.replace(/^http/, 'ws'),
-      name: 'a',
-      token: TOKEN_A,
-    });
-    const registry = createRegistry(cfg.cameras, quietLogger());
-    const edge = new EdgePublisher(registry, cfg.publish!, quietLogger());
-    edge.start();
+    const { registry, edge } = await startEdge(cam.url, t.url.replace(/^http/, 'ws'), 'a');
     const units: AudioUnit[] = [];
     let v: V1Client | undefined;
     try {
@@ -200,16 +188,8 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    const cfg = await loadConfig({
-      cameras: [`cam=${cam.url}`],
-      publishTo: `ws://127.0.0.1:${port}`,
-      name: 'e1',
-      token: TOKEN_A,
-    });
-    const registry = createRegistry(cfg.cameras, quietLogger());
-    const edge = new EdgePublisher(registry, cfg.publish!, quietLogger());
+    const { registry, edge } = await startEdge(cam.url, `ws://127.0.0.1:${port}`, 'e1');
     const local: AudioUnit[] = [];
-    edge.start();
     try {
       await waitFor(() => codecs.length >= 20, 15_000, 'video at the stand-in hub');
       // The edge's camera has audio all along: it is the hub's hello that keeps it off the uplink.

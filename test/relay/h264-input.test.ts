@@ -16,8 +16,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { toAvc } from '../../src/codec/h264/nal.js';
-import { loadConfig } from '../../src/config/load.js';
-import { EdgePublisher, nominalFps } from '../../src/relay/index.js';
 import {
   decodeRelayFrame,
   parseEdgeMessage,
@@ -26,13 +24,11 @@ import {
   type RelayFrame,
 } from '../../src/relay/protocol.js';
 import { hashToken } from '../../src/security/secrets.js';
-import { createRegistry } from '../../src/server/cameras.js';
 import { encodedTrack } from '../codec/fixtures.js';
 import { assertNoBrokenPicture, checkConfig, decodeWithFfmpeg } from '../outputs/ws/h264-viewer.js';
 import {
   decodeJpeg,
   ffmpegJpeg,
-  quietLogger,
   requireInCi,
   rtspCameraMissing,
   skipOutsideCi,
@@ -42,7 +38,7 @@ import {
   type TestServer,
 } from '../support/index.js';
 import { V1Client, wsUrl } from '../support/v1-client.js';
-import { getJson, publisher, RawEdge, TOKEN_A, TOKEN_B } from './helpers.js';
+import { getJson, publisher, RawEdge, startEdge, TOKEN_A, TOKEN_B } from './helpers.js';
 
 const MAX_FRAME = 256 * 1024;
 const track = encodedTrack({ width: 320, height: 240, frames: 60, gop: 15, source: 'testsrc' });
@@ -282,15 +278,9 @@ describe('relay: a new edge against an older hub', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    const cfg = await loadConfig({
-      cameras: ['cam=testsrc?size=320x240&fps=15'],
-      publishTo: `ws://127.0.0.1:${port}`,
-      name: 'e1',
-      token: TOKEN_A,
+    const { registry, edge } = await startEdge('testsrc?size=320x240&fps=15', `ws://127.0.0.1:${port}`, 'e1', {
+      nominalFps: true,
     });
-    const registry = createRegistry(cfg.cameras, quietLogger());
-    const edge = new EdgePublisher(registry, cfg.publish!, quietLogger(), { fps: nominalFps(cfg.cameras) });
-    edge.start();
     try {
       await waitFor(() => frames.length >= 5, 15_000, 'frames at the stand-in hub');
       const hello = texts[0] as Extract<EdgeMessage, { type: 'hello' }>;
@@ -324,15 +314,7 @@ describe('relay: an edge whose camera makes H.264', () => {
       const hubCfg = join(dir, 'hub.yaml');
       writeFileSync(hubCfg, `publishers:\n  - name: a\n    token_hash: ${hashToken(TOKEN_A)}\n`);
       const t = await startServer([], hubCfg);
-      const cfg = await loadConfig({
-        cameras: [`cam=${cam.url}`],
-        publishTo: t.url.replace(/^http/, 'ws'),
-        name: 'a',
-        token: TOKEN_A,
-      });
-      const registry = createRegistry(cfg.cameras, quietLogger());
-      const edge = new EdgePublisher(registry, cfg.publish!, quietLogger());
-      edge.start();
+      const { registry, edge } = await startEdge(cam.url, t.url.replace(/^http/, 'ws'), 'a');
       try {
         await waitFor(async () => (await publisher(t.url, 'a')).cameras.length === 1, 10_000, 'the announce');
         const v = await V1Client.open(wsUrl(t.url, 'a.cam', '?codec=h264'), { autoAck: true });

@@ -12,7 +12,11 @@ import {
   type HubMessage,
   type RelayCodec,
 } from '../../src/relay/protocol.js';
-import { waitFor } from '../support/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { CameraRegistry } from '../../src/hub/registry.js';
+import { EdgePublisher, nominalFps } from '../../src/relay/index.js';
+import { createRegistry } from '../../src/server/cameras.js';
+import { quietLogger, waitFor } from '../support/index.js';
 import { preciseNow, type V1Frame } from '../support/v1-client.js';
 
 export const TOKEN_A = 'edge-a-token-0123456789abcdef';
@@ -141,4 +145,27 @@ export function matchLatencies(atEdge: SeenFrame[], viaHub: SeenFrame[]): { at: 
     if (t !== undefined) out.push({ at: f.at, latency: f.at - t });
   }
   return out;
+}
+
+/**
+ * An edge in this process, started as `camrelay publish` starts one: its camera (a --camera source, id
+ * `cam`) published to `hub` (ws://…) as `name` with TOKEN_A. `nominalFps`: paced at the camera's
+ * nominal rate, as the command does. The caller closes the edge, then the registry.
+ */
+export async function startEdge(
+  camera: string,
+  hub: string,
+  name: string,
+  options: { nominalFps?: boolean } = {},
+): Promise<{ registry: CameraRegistry; edge: EdgePublisher }> {
+  const cfg = await loadConfig({ cameras: [`cam=${camera}`], publishTo: hub, name, token: TOKEN_A });
+  const registry = createRegistry(cfg.cameras, quietLogger());
+  const edge = new EdgePublisher(
+    registry,
+    cfg.publish!,
+    quietLogger(),
+    options.nominalFps ? { fps: nominalFps(cfg.cameras) } : undefined,
+  );
+  edge.start();
+  return { registry, edge };
 }
