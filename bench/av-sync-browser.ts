@@ -70,7 +70,7 @@ function median(values: number[]): number {
   return s.length ? s[Math.floor(s.length / 2)]! : NaN;
 }
 
-const cam = await startRtspCamera({ width: 320, height: 240, fps: 2, keyint: 2, audio: 'aac', sync: true });
+const cam = await startRtspCamera({ width: 320, height: 240, fps: 25, keyint: 25, audio: 'aac', sync: true });
 const server = await startServer([`sync=${cam.url}`]);
 const browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
 try {

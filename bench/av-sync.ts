@@ -1,7 +1,7 @@
 /**
  * Audio passes: A/V sync of an export, and what a camera's audio costs.
  *
- * - Sync: GStreamer's RTSP camera in its `--sync` variant (the picture turns white and a 10 ms beep
+ * - Sync: GStreamer's RTSP camera in its `--sync` variant (at 25 fps, a 3-frame white flash and a 10 ms beep
  *   sounds at the same instant on its clock), with AAC and with G.711 A-law, recorded by camrelay, and
  *   the same stream copied by plain ffmpeg as a reference (its timestamps are the RTP/RTCP ones). In
  *   each file, every black→white turn of the picture is paired with the nearest beep; the offset is the
@@ -107,7 +107,7 @@ function offsets(file: string): number[] {
 const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
 
 async function syncPass(dir: string, audio: 'aac' | 'pcma', seconds: number): Promise<string[]> {
-  const cam = await startRtspCamera({ width: 320, height: 240, fps: 2, keyint: 2, audio, sync: true });
+  const cam = await startRtspCamera({ width: 320, height: 240, fps: 25, keyint: 25, audio, sync: true });
   const config = join(dir, `sync-${audio}.yaml`);
   writeFileSync(
     config,
@@ -166,7 +166,7 @@ async function syncPass(dir: string, audio: 'aac' | 'pcma', seconds: number): Pr
  * its end (AV_SYNC_DRIFT_MINUTES=10 node --import tsx bench/av-sync.ts; not part of npm run bench: long).
  */
 async function driftPass(dir: string, minutes: number): Promise<string[]> {
-  const cam = await startRtspCamera({ width: 320, height: 240, fps: 2, keyint: 2, audio: 'aac', sync: true });
+  const cam = await startRtspCamera({ width: 320, height: 240, fps: 25, keyint: 25, audio: 'aac', sync: true });
   const config = join(dir, 'drift.yaml');
   writeFileSync(
     config,

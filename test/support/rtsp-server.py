@@ -5,8 +5,9 @@
 --codec=h265 serves H.265 (x265enc, rtph265pay) instead. --audio adds a second stream, a tone, as most
 IP cameras with a microphone send it: AAC (voaacenc, rtpmp4gpay: MPEG4-GENERIC, 16 kHz mono) or G.711
 A-law (alawenc, rtppcmapay: PCMA, 8 kHz mono) or µ-law (mulawenc, rtppcmupay: PCMU). --bframes=N (H.264 only) lets x264 use N B-frames, as
-some cameras do (decode order differs from presentation order). --sync makes the picture white and
-black by turns every half second (2 fps) and the sound a short beep every second (A/V sync measurements).
+some cameras do (decode order differs from presentation order). --sync makes the picture black with a
+short white flash (3 frames) and the sound a short beep, both once a second at the same instant, at FPS
+with a zero-latency encoder (A/V sync measurements).
 Options may stand anywhere.
 
 With USER and PASSWORD, clients must log in with them (basic auth). Prints "ready" once it listens;
@@ -47,6 +48,7 @@ ENCODERS = {
     + " ! rtph264pay",
     "h265": f"videoconvert ! video/x-raw,format=I420 ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} ! rtph265pay",
 }
+RATES = {"aac": 16000, "pcma": 8000, "pcmu": 8000}
 AUDIO = {
     "aac": "audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 ! rtpmp4gpay",
     "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay",
@@ -61,22 +63,46 @@ if bframes and codec != "h264":
 Gst.init(None)
 server = GstRtspServer.RTSPServer(address="127.0.0.1", service=port)
 factory = GstRtspServer.RTSPMediaFactory()
-# --sync: the picture turns white and a beep (10 ms of 1 kHz) sounds once a second, at the same instant
-# on the pipeline's clock: the picture is white and black by turns every half second (blink at 2 fps,
-# whatever FPS says, white first: a frame rate converter would move the turns), the beeps are
-# audiotestsrc's ticks, on the whole seconds.
+# --sync: a white flash (the first FLASH frames of each second, on the frame's pts) and a beep (10 ms of
+# 1 kHz: audiotestsrc's ticks, on the whole seconds of the same pipeline clock) once a second. The colour
+# of the next frame is set from a probe on the source's pad, in its streaming thread, so it follows the
+# pts exactly; x264 runs with zero latency (no lookahead, no B-frames), so the picture leaves the camera
+# with its sound.
+FLASH = max(1, min(3, int(fps) // 2))
+WHITE, BLACK = 0xFFFFFFFF, 0xFF000000
+# The sound's buffers last 10 ms (the default, 1024 samples, is up to 128 ms: a live source's sound comes out
+# about one buffer early on the RTP/RTCP clock, as ffmpeg reads it).
+SMALL = f" samplesperbuffer={RATES[audio] // 100}" if sync and audio else ""
+# AAC's encoder delay (priming, about 100 ms with voaacenc) puts the decoded beep late; the picture's
+# timestamps are shifted by as much, so that the beep and the flash coincide as a player decodes them.
+LEAD = 100 * Gst.MSECOND if sync and audio == "aac" else 0
 tone = "wave=ticks freq=1000 volume=0.8" if sync else "wave=sine freq=440 volume=0.2"
 sound = (
-    f" audiotestsrc is-live=true {tone} ! audioconvert ! audioresample ! {AUDIO[audio]} name=pay1 pt=97"
+    f" audiotestsrc is-live=true {tone}{SMALL} ! audioconvert ! audioresample ! {AUDIO[audio]} name=pay1 pt=97"
     if audio
     else ""
 )
 picture = (
-    "videotestsrc is-live=true pattern=blink foreground-color=0xff000000 background-color=0xffffffff"
-    f" ! video/x-raw,width={width},height={height},framerate=2/1"
+    f"videotestsrc name=flash is-live=true pattern=solid-color foreground-color={WHITE} timestamp-offset={LEAD}"
     if sync
-    else f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1"
-)
+    else "videotestsrc is-live=true pattern=ball"
+) + f" ! video/x-raw,width={width},height={height},framerate={fps}/1"
+
+
+def on_media(_factory, media):
+    source = media.get_element().get_by_name("flash")
+    frame = Gst.SECOND // int(fps)
+
+    def next_colour(pad, info):
+        nearest = round(((info.get_buffer().pts - LEAD + frame) * int(fps)) / Gst.SECOND)
+        source.set_property("foreground-color", WHITE if nearest % int(fps) < FLASH else BLACK)
+        return Gst.PadProbeReturn.OK
+
+    source.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, next_colour)
+
+
+if sync:
+    factory.connect("media-configure", on_media)
 factory.set_launch(f"( {picture} ! {ENCODERS[codec]} name=pay0 pt=96{sound} )")
 if login:
     auth = GstRtspServer.RTSPAuth()
