@@ -49,19 +49,19 @@ const HOOKS = `
     }
   };
   const start = AudioBufferSourceNode.prototype.start;
-  AudioBufferSourceNode.prototype.start = function (when = 0, ...rest) {
+  AudioBufferSourceNode.prototype.start = function (when = 0, offset = 0, ...rest) {
     const ctx = this.context;
     const data = this.buffer ? this.buffer.getChannelData(0) : new Float32Array();
     let onset = -1;
     for (let i = 0; i < data.length; i++) if (Math.abs(data[i]) > 0.2) { onset = i; break; }
     if (onset >= 0) {
       const stamp = ctx.getOutputTimestamp();
-      const at = when + onset / this.buffer.sampleRate;
+      const at = when + onset / this.buffer.sampleRate - offset;
       const t = stamp.performanceTime + (at - stamp.contextTime) * 1000 + (ctx.outputLatency || 0) * 1000;
       const last = log.beeps[log.beeps.length - 1];
       if (last === undefined || t - last > 300) log.beeps.push(t);
     }
-    return start.call(this, when, ...rest);
+    return start.call(this, when, offset, ...rest);
   };
 `;
 

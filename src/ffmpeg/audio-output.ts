@@ -32,8 +32,18 @@ export interface CapturedAudio {
 
 const FORMAT: Readonly<Record<CapturedAudioCodec, string>> = { aac: 'adts', pcma: 'alaw', pcmu: 'mulaw' };
 
-/** In the video's MPEG-TS output: the input's first video and first audio stream, the audio copied. */
-export const AUDIO_IN_TS: readonly string[] = ['-map', '0:v:0', '-map', '0:a:0', '-c:a', 'copy'];
+/**
+ * In the video's MPEG-TS output: the input's first video and first audio stream, the audio copied. Each AAC
+ * frame leaves at once, in a PES of its own (the muxer's default packs frames up to 2930 bytes, about
+ * 700 ms at 32 kbit/s), and the muxer does not hold one stream's packets until the other's catch up in
+ * time (interleaving kept the sound up to a video frame): measured on the 25 fps sync camera, the sound
+ * reached a viewer 225 ms after the picture of the same instant with neither, 43 ms with the PES alone,
+ * 0 ms with both.
+ */
+export const AUDIO_IN_TS: readonly string[] = [
+  ...['-map', '0:v:0', '-map', '0:a:0', '-c:a', 'copy'],
+  ...['-pes_payload_size', '0', '-max_interleave_delta', '1'],
+];
 
 /** The output arguments of the audio: the input's first audio stream copied to pipe:3. */
 export function audioOutput(audio: CapturedAudio): string[] {

@@ -12,8 +12,11 @@ export interface AudioOutput {
   push(pts: number, samples: number, data: Uint8Array): void;
   /** Forgets the stream (a new connection, or muted): what is queued or playing stops. */
   reset(): void;
-  /** A picture with media time `pts` (90 kHz, modulo 2^32) reached the screen at `at` (performance.now()). */
-  videoShown?(pts: number, at: number): void;
+  /**
+   * When (performance.now()) the sound of media time `pts` (90 kHz, modulo 2^32) leaves the speakers: the
+   * pictures wait for it. Undefined while no sound plays (the pictures then show as soon as decoded).
+   */
+  due?(pts: number): number | undefined;
   /** How much was decoded: AudioData outputs (WebCodecs) or decoded bytes (MSE). */
   readonly decoded: number;
 }

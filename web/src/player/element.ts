@@ -104,11 +104,9 @@ export class CamrelayPlayer extends HTMLElement {
     super();
     this.view = buildView(this);
     this.presenter = new CanvasPresenter(this.view.canvas, {
-      presented: (frame) => {
-        if (frame.pts !== undefined) this.audio?.videoShown?.(frame.pts, performance.now());
-        this.onShown(frame.seq, frame.capturedAt);
-      },
+      presented: (frame) => this.onShown(frame.seq, frame.capturedAt),
       dropped: () => this.collector.dropped++,
+      due: (pts) => this.audio?.due?.(pts),
     });
     this.surfaces = new Surfaces(this.view, this.presenter);
     this.decoders = {

@@ -1,6 +1,10 @@
 /**
  * Draws decoded frames (JPEG bitmaps or WebCodecs VideoFrames) on the canvas at the display's pace: a frame waits for
- * the next animation frame, and a newer one replaces it meanwhile (dropped).
+ * the next animation frame, and a newer one due by then replaces it meanwhile (dropped).
+ * While sound plays, a picture waits for it: `events.due` says when (performance.now()) the sound of its media
+ * time leaves the speakers, and the picture is drawn at the first animation frame from then (the video follows
+ * the audio clock; a picture already late is drawn at once, and one due more than MAX_WAIT_MS ahead too: sound
+ * that far ahead is not waited for). At most MAX_HELD pictures wait; beyond, the oldest is dropped.
  * The frame on screen is kept (one bitmap) to redraw on resize or a change of
  * fit; every other bitmap is closed as soon as it is replaced.
  */
@@ -28,15 +32,30 @@ function sizeOf(picture: Picture): { width: number; height: number } {
 /** Backing stores beyond this many pixels cost memory and fill rate for nothing a camera can show. */
 const MAX_CANVAS_PIXELS = 3840 * 2160;
 
+/** A picture that waits for its time: when (performance.now()) it is due; undefined at once. */
+interface Held {
+  frame: PresentedFrame;
+  due: number | undefined;
+}
+
 export interface PresenterEvents {
   /** Called right after `frame` was drawn. */
   presented(frame: PresentedFrame): void;
   dropped(): void;
+  /** When (performance.now()) a picture of media time `pts` should show; undefined: at once (no sound playing). */
+  due?(pts: number): number | undefined;
 }
+
+/** A picture due further ahead than this is drawn at once: the sound is not waited for. */
+const MAX_WAIT_MS = 500;
+/** Pictures waiting for their time at most (half a second at 30 fps); beyond, the oldest is dropped. */
+const MAX_HELD = 16;
+/** A picture due within this of an animation frame is drawn at it (about half a frame at 60 Hz). */
+const EARLY_MS = 8;
 
 export class CanvasPresenter {
   private readonly context: CanvasRenderingContext2D;
-  private next: PresentedFrame | undefined;
+  private held: Held[] = [];
   private current: PresentedFrame | undefined;
   private raf = 0;
   private fitValue: Fit = 'contain';
@@ -68,11 +87,10 @@ export class CanvasPresenter {
   }
 
   show(frame: PresentedFrame): void {
-    if (this.next) {
-      this.next.bitmap.close();
-      this.events.dropped();
-    }
-    this.next = frame;
+    let due = frame.pts === undefined ? undefined : this.events.due?.(frame.pts);
+    if (due !== undefined && (due <= performance.now() || due - performance.now() > MAX_WAIT_MS)) due = undefined;
+    this.held.push({ frame, due });
+    while (this.held.length > MAX_HELD) this.drop(this.held.shift()!);
     if (!this.raf) this.raf = requestAnimationFrame(this.paint);
   }
 
@@ -95,18 +113,32 @@ export class CanvasPresenter {
   clear(): void {
     if (this.raf) cancelAnimationFrame(this.raf);
     this.raf = 0;
-    this.next?.bitmap.close();
-    this.next = undefined;
+    for (const held of this.held) held.frame.bitmap.close();
+    this.held = [];
     this.current?.bitmap.close();
     this.current = undefined;
     this.draw();
   }
 
+  private drop(held: Held): void {
+    held.frame.bitmap.close();
+    this.events.dropped();
+  }
+
   private readonly paint = (): void => {
     this.raf = 0;
-    const frame = this.next;
-    if (!frame) return;
-    this.next = undefined;
+    // The newest picture due by now is drawn; those before it are dropped, those after it wait.
+    const by = performance.now() + EARLY_MS;
+    let pick = -1;
+    for (let i = 0; i < this.held.length; i++) {
+      const due = this.held[i]!.due;
+      if (due === undefined || due <= by) pick = i;
+    }
+    if (this.held.length > pick + 1) this.raf = requestAnimationFrame(this.paint);
+    if (pick < 0) return;
+    const shown = this.held.splice(0, pick + 1);
+    for (const held of shown.slice(0, -1)) this.drop(held);
+    const frame = shown.at(-1)!.frame;
     this.current?.bitmap.close();
     this.current = frame;
     this.draw();

@@ -1,25 +1,29 @@
 /**
  * Audio beside the WebCodecs path: WebCodecs' AudioDecoder, its output scheduled in an AudioContext.
  *
- * Timing: the sound follows the pictures. Each picture shown tells its media time and when it reached
- * the screen (videoShown): that maps the media timeline to the page's clock, and a unit is due where
- * its pts falls on it. Units are scheduled back to back from an anchor (the first at its due time, each
- * later one at its pts' distance from it), so the sound keeps the camera's timing without clicks; the
- * anchor is set again when the schedule strays more than MAX_SKEW_S from a due time still ahead, when a
- * unit would play late (an underrun), or more than MAX_AHEAD_S ahead (a growing delay is never heard).
- * Sound that comes after its picture (due already past) cannot catch up: it plays LEAD_S after it is
- * decoded, as it does without pictures (none yet, or none for a second).
- * Sound that comes before its picture waits for it (cameras send sound as soon as it is encoded, and
- * pictures after the encoder's delay: Chromium measured sound ~270 ms early when scheduled on arrival).
+ * Timing: the pictures follow the sound (the audio clock is the master). The first unit decoded plays
+ * LEAD_S after its decoding (room for the next units' jitter); each later one is scheduled back to back
+ * from it, at its pts' distance (an anchor: a media time and the context time it plays at), so the sound
+ * keeps the camera's timing without clicks. The anchor is set again when a unit would play late (an
+ * underrun) or more than MAX_AHEAD_S ahead (a growing delay is never heard). `due(pts)` tells the
+ * presenter when the sound of a media time leaves the speakers (context time → performance.now(), plus
+ * the output latency): each picture waits for that moment. Without sound playing (muted, no unit for
+ * SOUND_STALE_MS, a suspended context), pictures show as soon as decoded.
  */
 import { ptsDiff, PtsUnwrapper, type AudioOutput } from './audio-output.js';
 import type { AudioTrackConfig } from './media.js';
 
 const LEAD_S = 0.06;
-const MAX_AHEAD_S = 0.6;
-const MAX_SKEW_S = 0.04;
-/** A picture older than this no longer times the sound. */
-const VIDEO_STALE_MS = 1000;
+const MAX_AHEAD_S = 0.3;
+/**
+ * The schedule's lead over the context's clock, watched over TRIM_WINDOW_MS: if even its least exceeded LEAD_S
+ * by more than TRIM_SLACK_S (a burst at the start, or jitter gone), that much sound is skipped at the next
+ * unit, so the lead (and the pictures' wait) shrinks back instead of staying at its worst.
+ */
+const TRIM_WINDOW_MS = 2000;
+const TRIM_SLACK_S = 0.02;
+/** No unit scheduled for this long: the sound no longer times the pictures. */
+const SOUND_STALE_MS = 1000;
 /** Units waiting in the decoder past this: the next are dropped (the decoder falls behind). */
 const MAX_DECODE_QUEUE = 20;
 const TICKS_PER_SECOND = 90_000;
@@ -29,12 +33,16 @@ export class WebAudioOutput implements AudioOutput {
   private decoder: AudioDecoder | undefined;
   private context: AudioContext | undefined;
   private readonly pts = new PtsUnwrapper();
-  /** The anchor: a media time (µs) and the context time it plays at. */
+  /** The anchor: a media time (µs, and on the wire: 90 kHz mod 2^32) and the context time it plays at. */
   private anchorUs: number | undefined;
+  private anchorPts = 0;
   private anchorAt = 0;
+  /** When (performance.now()) the last unit was scheduled. */
+  private scheduledAt = -Infinity;
+  /** The least lead (s) seen since windowStart (performance.now()). */
+  private leastLead = Infinity;
+  private windowStart = 0;
   private readonly playing = new Set<AudioBufferSourceNode>();
-  /** The last picture shown: its media time (90 kHz, mod 2^32) and when (performance.now()). */
-  private video: { pts: number; at: number } | undefined;
   /** Each chunk's wire pts, by its timestamp (µs), until its output. */
   private readonly wirePts = new Map<number, number>();
 
@@ -73,16 +81,26 @@ export class WebAudioOutput implements AudioOutput {
     }
   }
 
-  videoShown(pts: number, at: number): void {
-    this.video = { pts, at };
+  due(pts: number): number | undefined {
+    const context = this.context;
+    const nowMs = performance.now();
+    if (!context || context.state !== 'running' || this.anchorUs === undefined) return undefined;
+    if (nowMs - this.scheduledAt > SOUND_STALE_MS) return undefined;
+    const at = this.anchorAt + ptsDiff(pts, this.anchorPts) / TICKS_PER_SECOND;
+    const stamp = context.getOutputTimestamp();
+    const contextTime = stamp.contextTime ?? context.currentTime;
+    const performanceTime = stamp.performanceTime ?? nowMs;
+    // The sound leaves the speakers outputLatency after its context time.
+    return performanceTime + (at - contextTime + (context.outputLatency || 0)) * 1000;
   }
 
   reset(): void {
     this.closeDecoder();
     this.pts.reset();
     this.wirePts.clear();
-    this.video = undefined;
     this.anchorUs = undefined;
+    this.scheduledAt = -Infinity;
+    this.leastLead = Infinity;
     for (const node of this.playing) node.stop();
     this.playing.clear();
     void this.context?.close().catch(() => {});
@@ -101,40 +119,37 @@ export class WebAudioOutput implements AudioOutput {
         buffer.copyToChannel(samples, channel);
       }
       const now = context.currentTime;
-      const due = this.due(context, data.timestamp);
+      const pts = this.wirePts.get(data.timestamp);
+      this.wirePts.delete(data.timestamp);
       let at = this.anchorUs === undefined ? -1 : this.anchorAt + (data.timestamp - this.anchorUs) / 1e6;
-      // Strays from the pictures: only while they leave room to follow them (sound due in the past goes on back to back).
-      const strays = due !== undefined && due > now + LEAD_S && Math.abs(at - due) > MAX_SKEW_S;
-      if (at < now || at > now + MAX_AHEAD_S || strays) {
-        // Due before now (the sound came after its picture): LEAD_S from now, to absorb the next units' jitter.
-        at = due === undefined || due < now + LEAD_S ? now + LEAD_S : Math.min(due, now + MAX_AHEAD_S);
+      if (at < now || at > now + MAX_AHEAD_S || pts === undefined) {
+        at = now + LEAD_S;
         this.anchorUs = data.timestamp;
+        this.anchorPts = pts ?? 0;
         this.anchorAt = at;
+        if (pts === undefined) this.anchorUs = undefined; // not on the wire's clock: times no picture
       }
+      const nowMs = performance.now();
+      this.scheduledAt = nowMs;
+      this.leastLead = Math.min(this.leastLead, at - now);
+      let skip = 0;
+      if (nowMs - this.windowStart > TRIM_WINDOW_MS) {
+        if (this.leastLead - LEAD_S > TRIM_SLACK_S) skip = Math.min(this.leastLead - LEAD_S, buffer.duration);
+        this.windowStart = nowMs;
+        this.leastLead = Infinity;
+      }
+      // Skipping the start of this unit (or all of it) brings every later one that much closer, without a gap.
+      this.anchorAt -= skip;
+      if (skip >= buffer.duration) return;
       const node = context.createBufferSource();
       node.buffer = buffer;
       node.connect(context.destination);
       node.onended = () => this.playing.delete(node);
       this.playing.add(node);
-      node.start(at);
+      node.start(at, skip);
     } finally {
       data.close();
     }
-  }
-
-  /** When (context time) the unit should sound to go with the pictures; undefined without a recent one. */
-  private due(context: AudioContext, timestamp: number): number | undefined {
-    const video = this.video;
-    const pts = this.wirePts.get(timestamp);
-    this.wirePts.delete(timestamp);
-    const nowMs = performance.now();
-    if (!video || pts === undefined || nowMs - video.at > VIDEO_STALE_MS) return undefined;
-    const dueMs = video.at + (ptsDiff(pts, video.pts) * 1000) / TICKS_PER_SECOND;
-    const stamp = context.getOutputTimestamp();
-    const contextTime = stamp.contextTime ?? context.currentTime;
-    const performanceTime = stamp.performanceTime ?? nowMs;
-    // The sound leaves the speakers outputLatency after its context time.
-    return contextTime + (dueMs - performanceTime) / 1000 - (context.outputLatency || 0);
   }
 
   private closeDecoder(): void {
