@@ -1,21 +1,44 @@
 /**
- * A/V offset in Chromium, WebCodecs path: GStreamer's RTSP camera in its `--sync` variant (the picture
- * turns white and a 10 ms beep sounds at the same instant on its clock, AAC), served by camrelay and
- * played by <camrelay-player> unmuted in headless Chromium. In the page, each picture the player draws
- * (its canvas' drawImage) is sampled for brightness and each sound buffer it schedules
- * (AudioBufferSourceNode.start) is searched for the beep's onset; both are put on performance.now()'s
- * clock (the AudioContext's output timestamp maps its clock). Every dark→bright picture is paired with
- * the nearest beep: offset = beep minus picture (positive: sound late). The flashes come once a second,
- * so an offset is known modulo 1 s (paired within ±500 ms). Also: how much later than the video the audio
- * reaches the page for the same media instant (its arrival minus its pts, against the video's). The MSE
- * path is not measured (its <audio> gives no per-sample timing to hook).
+ * A/V offset in Chromium on both paths: GStreamer's RTSP camera in its `--sync` variant (25 fps; a 3-frame
+ * white flash and a 10 ms beep at the same instant on its clock, AAC), served by camrelay and played by
+ * <camrelay-player> unmuted in headless Chromium, once with `path="webcodecs"` and once with `path="mse"`.
+ * Pictures and beeps are put on performance.now()'s clock in the page:
+ * - WebCodecs: each picture the player draws (its canvas' drawImage) is sampled for brightness; each sound
+ *   buffer it schedules (AudioBufferSourceNode.start) is searched for the beep's onset, its context time
+ *   mapped with getOutputTimestamp, plus outputLatency.
+ * - MSE: each picture the <video> presents (requestVideoFrameCallback, its expectedDisplayTime) is sampled
+ *   for brightness; the element's sound is routed through an AudioContext (createMediaElementSource) and an
+ *   AudioWorklet finds each beep's first loud sample in the rendered stream (its frame → context time →
+ *   performance.now(), plus outputLatency).
+ * Every dark→bright picture is paired with the nearest beep: offset = beep minus picture (positive: sound
+ * late); flashes come once a second, so an offset is known modulo 1 s (paired within ±500 ms). Also: how
+ * much later than the video the audio reaches the page for the same media instant (arrival minus pts), and
+ * the player's mean capture-to-display latency. Runs of 2 minutes or more also give the first and the last
+ * minute's medians (drift).
  *
- *   npx tsx bench/av-sync-browser.ts [seconds]
+ *   npx tsx bench/av-sync-browser.ts [seconds per path, default 20] [webcodecs|mse ...]
  */
-import { launchBrowser, openPage } from '../test/web/browser.js';
+import type { Page } from 'playwright-core';
+import { launchBrowser } from '../test/web/browser.js';
 import { startRtspCamera, startServer } from '../test/support/index.js';
 
-const seconds = Number(process.argv[2] ?? 40);
+const seconds = Number(process.argv[2] ?? 20);
+const paths = process.argv.slice(3).length ? process.argv.slice(3) : ['webcodecs', 'mse'];
+
+/** The AudioWorklet that finds each beep's first loud sample in the <video>'s rendered sound (MSE). */
+const WORKLET = `registerProcessor('onset', class extends AudioWorkletProcessor {
+    quiet = Infinity;
+    process(inputs, outputs) {
+      const input = inputs[0] || [];
+      for (let c = 0; c < outputs[0].length && c < input.length; c++) outputs[0][c].set(input[c]);
+      const ch = input[0];
+      if (ch) for (let i = 0; i < ch.length; i++) {
+        if (Math.abs(ch[i]) > 0.2) { if (this.quiet > sampleRate * 0.3) this.port.postMessage(currentFrame + i); this.quiet = 0; }
+        else this.quiet++;
+      }
+      return true;
+    }
+  });`;
 
 /** Hooks the canvas and the audio scheduling (a string: the page must not see the runner's transforms). */
 const HOOKS = `
@@ -63,6 +86,28 @@ const HOOKS = `
     }
     return start.call(this, when, offset, ...rest);
   };
+  // MSE: the <video>'s pictures and its rendered sound.
+  globalThis.avWatchMse = async (video) => {
+    const ctx = new AudioContext();
+    await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([globalThis.avWorklet], { type: 'text/javascript' })));
+    const node = new AudioWorkletNode(ctx, 'onset');
+    ctx.createMediaElementSource(video).connect(node).connect(ctx.destination);
+    node.port.onmessage = (e) => {
+      const stamp = ctx.getOutputTimestamp();
+      log.beeps.push(stamp.performanceTime + (e.data / ctx.sampleRate - stamp.contextTime) * 1000 + (ctx.outputLatency || 0) * 1000);
+    };
+    const onFrame = (_now, meta) => {
+      probe.drawImage(video, 0, 0, 8, 8);
+      const px = probe.getImageData(0, 0, 8, 8).data;
+      let sum = 0;
+      for (let i = 0; i < px.length; i += 4) sum += px[i];
+      const bright = sum / 64 > 128;
+      if (bright && !log.bright) log.flashes.push(meta.expectedDisplayTime);
+      log.bright = bright;
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  };
 `;
 
 function median(values: number[]): number {
@@ -70,48 +115,88 @@ function median(values: number[]): number {
   return s.length ? s[Math.floor(s.length / 2)]! : NaN;
 }
 
+interface Log {
+  flashes: number[];
+  beeps: number[];
+  arrivals: { video: number[]; audio: number[] };
+}
+
+function offsetsOf(log: Log): { at: number; offset: number }[] {
+  const out: { at: number; offset: number }[] = [];
+  for (const flash of log.flashes.slice(2)) {
+    let best = Infinity;
+    for (const beep of log.beeps) if (Math.abs(beep - flash) < Math.abs(best)) best = beep - flash;
+    if (Math.abs(best) <= 500) out.push({ at: flash, offset: best });
+  }
+  return out;
+}
+
+/** The player's mean capture-to-display latency now (ms). */
+function latencyOf(page: Page, player: string): Promise<number | null> {
+  return page.evaluate(
+    (p) => (document.querySelector(p) as unknown as { stats: { latencyMs: number | null } }).stats.latencyMs,
+    player,
+  );
+}
+
 const cam = await startRtspCamera({ width: 320, height: 240, fps: 25, keyint: 25, audio: 'aac', sync: true });
 const server = await startServer([`sync=${cam.url}`]);
 const browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
 try {
-  const { context, page } = await openPage(browser, 'about:blank');
-  await page.addInitScript(HOOKS);
-  await page.goto(`${server.url}/#/camera/sync`);
-  await page.waitForSelector('.stage camrelay-player');
-  await page.evaluate(() => document.querySelector('.stage camrelay-player')!.setAttribute('path', 'webcodecs'));
-  await page.click('button[title="Sound"]');
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const log = await page.evaluate(
-    () =>
-      (
-        globalThis as unknown as {
-          avLog: { flashes: number[]; beeps: number[]; arrivals: { video: number[]; audio: number[] } };
-        }
-      ).avLog,
-  );
-  await context.close();
-  const offsets: number[] = [];
-  for (const flash of log.flashes.slice(2)) {
-    let best = Infinity;
-    for (const beep of log.beeps) if (Math.abs(beep - flash) < Math.abs(best)) best = beep - flash;
-    if (Math.abs(best) <= 500) offsets.push(best);
+  for (const path of paths) {
+    // bypassCSP: the page's policy allows scripts of its origin only, and the worklet is a blob.
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.addInitScript(`globalThis.avWorklet = ${JSON.stringify(WORKLET)};`);
+    await page.addInitScript(HOOKS);
+    await page.goto(`${server.url}/#/camera/sync`);
+    const player = '.stage camrelay-player';
+    await page.waitForSelector(player);
+    await page.evaluate(([p, path]) => document.querySelector(p!)!.setAttribute('path', path!), [player, path]);
+    if (path === 'mse')
+      await page.evaluate(async (p) => {
+        const video = document.querySelector(p)!.shadowRoot!.querySelector('video')!;
+        await (globalThis as unknown as { avWatchMse(v: HTMLVideoElement): Promise<void> }).avWatchMse(video);
+      }, player);
+    // The picture's latency muted first (as the grid plays), then with sound.
+    await new Promise((r) => setTimeout(r, 4000));
+    const mutedLatencyMs = await latencyOf(page, player);
+    await page.click('button[title="Sound"]');
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const log = await page.evaluate(() => (globalThis as unknown as { avLog: Log }).avLog);
+    const latencyMs = await latencyOf(page, player);
+    await context.close();
+    const pairs = offsetsOf(log);
+    const offsets = pairs.map((p) => p.offset);
+    const half = Math.floor(offsets.length / 2);
+    const t0 = pairs[0]?.at ?? 0;
+    const tEnd = pairs.at(-1)?.at ?? 0;
+    const minute =
+      seconds >= 120
+        ? {
+            firstMinuteMedianMs: Math.round(median(pairs.filter((p) => p.at - t0 < 60_000).map((p) => p.offset))),
+            lastMinuteMedianMs: Math.round(median(pairs.filter((p) => tEnd - p.at < 60_000).map((p) => p.offset))),
+          }
+        : {};
+    console.log(
+      JSON.stringify({
+        path,
+        seconds,
+        flashes: log.flashes.length,
+        beeps: log.beeps.length,
+        paired: offsets.length,
+        medianOffsetMs: Math.round(median(offsets)),
+        firstHalfMedianMs: Math.round(median(offsets.slice(0, half))),
+        secondHalfMedianMs: Math.round(median(offsets.slice(half))),
+        ...minute,
+        minMs: Math.round(Math.min(...offsets)),
+        maxMs: Math.round(Math.max(...offsets)),
+        audioArrivesLaterMs: Math.round(median(log.arrivals.audio) - median(log.arrivals.video)),
+        mutedLatencyMs,
+        latencyMs,
+      }),
+    );
   }
-  const half = Math.floor(offsets.length / 2);
-  console.log(
-    JSON.stringify({
-      path: 'webcodecs',
-      seconds,
-      flashes: log.flashes.length,
-      beeps: log.beeps.length,
-      paired: offsets.length,
-      medianOffsetMs: Math.round(median(offsets)),
-      firstHalfMedianMs: Math.round(median(offsets.slice(0, half))),
-      secondHalfMedianMs: Math.round(median(offsets.slice(half))),
-      minMs: Math.round(Math.min(...offsets)),
-      maxMs: Math.round(Math.max(...offsets)),
-      audioArrivesLaterMs: Math.round(median(log.arrivals.audio) - median(log.arrivals.video)),
-    }),
-  );
 } finally {
   await browser.close();
   await server.close();

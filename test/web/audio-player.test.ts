@@ -3,7 +3,8 @@
  * H.264 and AAC, one server, headless Chromium. A client that asks (`?audio=1`) gets an `audio-config` and
  * audio units (codec byte 4, pts on the video's 90 kHz clock); one that does not (every older client) gets
  * none. In the page, the single view's Sound button unmutes the player, and the sound actually decodes on
- * both paths: AudioDecoder outputs beside WebCodecs, the hidden <audio>'s decoded bytes beside MSE; the
+ * both paths: AudioDecoder outputs beside WebCodecs, decoded bytes beside MSE, where the sound is a second
+ * SourceBuffer in the video's own MediaSource (the <video> decodes it, no other media element exists); the
  * same for a camera sending G.711 A-law (repacked as FLAC for MSE).
  */
 import assert from 'node:assert/strict';
@@ -146,6 +147,57 @@ describe('audio to viewers and in <camrelay-player>', { skip }, () => {
         player,
       );
       assert.equal(errors, 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('decodes MSE sound in the <video> itself: one MediaSource, one clock, the pictures going on', async () => {
+    const { context, page } = await openPage(browser, 'about:blank');
+    try {
+      // Counts the <audio> elements the page makes: one of its own would play on its own clock.
+      await page.addInitScript(`
+        globalThis.audioElements = 0;
+        const make = document.createElement.bind(document);
+        document.createElement = (name, options) => {
+          if (String(name).toLowerCase() === 'audio') globalThis.audioElements++;
+          return make(name, options);
+        };
+      `);
+      await page.goto(`${server.url}/#/camera/cam`);
+      const player = '.stage camrelay-player';
+      await page.waitForSelector(player);
+      await page.evaluate((p) => document.querySelector(p)!.setAttribute('path', 'mse'), player);
+      await page.click('button[title="Sound"]');
+      await decodedAtLeast(page, 4000, 'MSE decoded audio bytes');
+      const media = () =>
+        page.evaluate((p) => {
+          const host = document.querySelector(p)!;
+          const video = host.shadowRoot!.querySelector('video') as HTMLVideoElement & {
+            webkitAudioDecodedByteCount: number;
+          };
+          const elements = (globalThis as unknown as { audioElements: number }).audioElements;
+          return {
+            audioBytes: video.webkitAudioDecodedByteCount,
+            time: video.currentTime,
+            muted: video.muted,
+            elements,
+          };
+        }, player);
+      const first = await media();
+      assert.ok(first.audioBytes >= 4000, `the <video> decoded ${first.audioBytes} bytes of sound`);
+      assert.equal(first.muted, false);
+      assert.equal(first.elements, 0, 'no other media element plays the sound');
+      // Sound and pictures go on together.
+      const later = await waitFor(
+        async () => {
+          const m = await media();
+          return m.audioBytes > first.audioBytes && m.time > first.time + 0.5 ? m : undefined;
+        },
+        10_000,
+        'the <video> playing on with its sound',
+      );
+      assert.ok(later.time > first.time);
     } finally {
       await context.close();
     }

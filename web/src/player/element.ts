@@ -71,7 +71,7 @@ export class CamrelayPlayer extends HTMLElement {
   private readonly presenter: CanvasPresenter;
   private readonly surfaces: Surfaces;
   /** One decoder per path, made once (the MSE one holds the <video>); one of them is current. */
-  private readonly decoders: Record<PlaybackPath, Decoder>;
+  private readonly decoders: Record<PlaybackPath, Decoder> & { mse: MseDecoder };
   private readonly connection: Connection;
   private readonly liveness: Liveness;
   private readonly fallback = new PathFallback();
@@ -394,7 +394,8 @@ export class CamrelayPlayer extends HTMLElement {
     if (path === 'jpeg') return null;
     const failed = (error: unknown): void =>
       this.reportError(`audio: ${error instanceof Error ? error.message : String(error)}`);
-    return (this.audioOutputs[path] ??= path === 'mse' ? new MseAudioOutput(failed) : new WebAudioOutput(failed));
+    return (this.audioOutputs[path] ??=
+      path === 'mse' ? new MseAudioOutput(this.decoders.mse, failed) : new WebAudioOutput(failed));
   }
 
   private onHello(message: HelloMessage): void {

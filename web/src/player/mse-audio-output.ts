@@ -1,9 +1,8 @@
 /**
- * Audio beside the MSE path: the units as an audio-only fragmented MP4 (src/codec/mp4: AAC and Opus as
- * they come, G.711 repacked losslessly as FLAC) in a MediaSource of its own, played by an <audio> that
- * is not shown. One media segment per unit, appended one at a time, a bounded queue (the oldest go first);
- * the playhead is kept near the live edge like the video's (a jump when it falls LIVE_EDGE_S behind).
- * The two elements play side by side, each at its live edge: they are not locked to one clock.
+ * Sound on the MSE path: the units as an audio-only fragmented MP4 (src/codec/mp4: AAC and Opus as they
+ * come, G.711 repacked losslessly as FLAC), handed to the MSE decoder's MediaSource as a second SourceBuffer
+ * (mse-audio-buffer.ts), each unit placed on the video's timeline by its pts (MseDecoder.audioTime): the
+ * <video> plays picture and sound on its one clock.
  */
 import {
   mp4AudioTrack,
@@ -11,14 +10,11 @@ import {
   type Mp4AudioTrack,
 } from '../../../src/codec/mp4/audio-track.js';
 import { audioInitSegment, audioMediaSegment, audioMimeType } from '../../../src/codec/mp4/fmp4.js';
-import { PtsUnwrapper, type AudioOutput } from './audio-output.js';
+import type { AudioOutput } from './audio-output.js';
 import type { AudioTrackConfig } from './media.js';
+import { MseAudioBuffer } from './mse-audio-buffer.js';
+import type { MseDecoder } from './mse-decoder.js';
 import { mediaSourceClass } from './path.js';
-
-const MAX_QUEUED = 50;
-const LIVE_EDGE_S = 0.5;
-const KEEP_BEHIND_S = 5;
-const TICKS_PER_SECOND = 90_000;
 
 const CODECS: Readonly<Record<string, Mp4AudioConfig['codec']>> = {
   'mp4a.40.2': 'aac',
@@ -30,23 +26,18 @@ const CODECS: Readonly<Record<string, Mp4AudioConfig['codec']>> = {
 };
 
 export class MseAudioOutput implements AudioOutput {
-  private audio: HTMLAudioElement | undefined;
-  private source: MediaSource | undefined;
-  private buffer: SourceBuffer | undefined;
-  private url = '';
   private track: Mp4AudioTrack | undefined;
-  private mime = '';
+  private buffer: MseAudioBuffer | undefined;
   private sampleRate = 0;
-  private readonly pts = new PtsUnwrapper();
-  private firstPts: number | undefined;
   private sequence = 1;
-  private queue: Uint8Array[] = [];
 
-  constructor(private readonly failed: (error: unknown) => void) {}
+  constructor(
+    private readonly decoder: MseDecoder,
+    private readonly failed: (error: unknown) => void,
+  ) {}
 
   get decoded(): number {
-    const audio = this.audio as (HTMLAudioElement & { webkitAudioDecodedByteCount?: number }) | undefined;
-    return audio?.webkitAudioDecodedByteCount ?? 0;
+    return this.decoder.audioDecodedBytes;
   }
 
   configure(config: AudioTrackConfig): void {
@@ -55,23 +46,23 @@ export class MseAudioOutput implements AudioOutput {
     const MediaSourceClass = mediaSourceClass();
     if (!codec || !MediaSourceClass) return;
     try {
-      this.track = mp4AudioTrack({
+      const track = mp4AudioTrack({
         codec,
         sampleRate: config.sampleRate,
         channels: config.channels,
         ...(config.description ? { description: config.description } : {}),
       });
-      this.mime = audioMimeType(this.track.record);
-      if (!MediaSourceClass.isTypeSupported(this.mime)) throw new Error(`this browser does not play ${this.mime}`);
-      this.sampleRate = this.track.record.sampleRate;
-      this.queue.push(audioInitSegment(this.track.record));
-      const source = new MediaSourceClass();
-      const audio = document.createElement('audio');
-      this.source = source;
-      this.audio = audio;
-      this.url = URL.createObjectURL(source);
-      source.addEventListener('sourceopen', () => this.opened(source), { once: true });
-      audio.src = this.url;
+      const mime = audioMimeType(track.record);
+      if (!MediaSourceClass.isTypeSupported(mime)) throw new Error(`this browser does not play ${mime}`);
+      this.track = track;
+      this.sampleRate = track.record.sampleRate;
+      const buffer = new MseAudioBuffer(mime, audioInitSegment(track.record), (error) => {
+        // The sound fails alone: the video goes on without it.
+        if (this.decoder.audioBuffer === buffer) this.decoder.setAudio(undefined);
+        this.failed(error);
+      });
+      this.buffer = buffer;
+      this.decoder.setAudio(buffer);
     } catch (error) {
       this.reset();
       this.failed(error);
@@ -79,80 +70,24 @@ export class MseAudioOutput implements AudioOutput {
   }
 
   push(pts: number, samples: number, data: Uint8Array): void {
-    const track = this.track;
-    if (!track) return;
-    const ticks = this.pts.next(pts);
-    this.firstPts ??= ticks;
-    // Media time from the first unit on: the element's timeline starts near zero.
-    const base = Math.max(0, Math.round(((ticks - this.firstPts) * this.sampleRate) / TICKS_PER_SECOND));
+    const { track, buffer } = this;
+    // Dropped by the decoder (the sound stopped or failed): the video plays alone for this connection.
+    if (!track || !buffer || this.decoder.audioBuffer !== buffer) return;
+    const time = this.decoder.audioTime(pts);
+    if (time === undefined || time < 0) return; // before the first picture: nowhere to put it yet
     try {
       const sample = { data: track.sample(data, samples), duration: samples, keyframe: true };
-      this.queue.push(audioMediaSegment(this.sequence++, { baseDecodeTime: base, samples: [sample] }));
+      const baseDecodeTime = Math.round(time * this.sampleRate);
+      buffer.append(audioMediaSegment(this.sequence++, { baseDecodeTime, samples: [sample] }));
     } catch (error) {
       this.failed(error);
-      return;
     }
-    // The oldest media segments go first (never the init segment at the head, before it is appended).
-    if (this.queue.length > MAX_QUEUED) this.queue.splice(this.buffer ? 0 : 1, 1);
-    this.pump();
   }
 
   reset(): void {
+    if (this.buffer && this.decoder.audioBuffer === this.buffer) this.decoder.setAudio(undefined);
     this.track = undefined;
-    this.queue = [];
-    this.pts.reset();
-    this.firstPts = undefined;
-    this.sequence = 1;
     this.buffer = undefined;
-    if (this.audio) {
-      this.audio.pause();
-      this.audio.removeAttribute('src');
-      this.audio.load();
-    }
-    this.audio = undefined;
-    this.source = undefined;
-    if (this.url) URL.revokeObjectURL(this.url);
-    this.url = '';
-  }
-
-  private opened(source: MediaSource): void {
-    if (source !== this.source) return;
-    try {
-      const buffer = source.addSourceBuffer(this.mime);
-      buffer.mode = 'segments';
-      buffer.addEventListener('updateend', () => this.updated(buffer));
-      this.buffer = buffer;
-      this.pump();
-    } catch (error) {
-      this.failed(error);
-    }
-  }
-
-  private updated(buffer: SourceBuffer): void {
-    if (buffer !== this.buffer) return;
-    const audio = this.audio;
-    if (audio && buffer.buffered.length > 0) {
-      const end = buffer.buffered.end(buffer.buffered.length - 1);
-      if (end - audio.currentTime > LIVE_EDGE_S) audio.currentTime = Math.max(0, end - 0.1);
-      if (audio.paused) void audio.play().catch(() => {});
-      const start = buffer.buffered.start(0);
-      if (audio.currentTime - start > 2 * KEEP_BEHIND_S) {
-        buffer.remove(start, audio.currentTime - KEEP_BEHIND_S);
-        return;
-      }
-    }
-    this.pump();
-  }
-
-  private pump(): void {
-    const buffer = this.buffer;
-    if (!buffer || buffer.updating) return;
-    const next = this.queue.shift();
-    if (!next) return;
-    try {
-      buffer.appendBuffer(next as Uint8Array<ArrayBuffer>);
-    } catch (error) {
-      this.failed(error);
-    }
+    this.sequence = 1;
   }
 }

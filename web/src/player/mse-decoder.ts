@@ -15,11 +15,22 @@
  * - what is more than KEEP_BEHIND_S behind the playhead is removed.
  * Each unit is acked once appended (its updateend), so the server paces itself
  * to the browser; appends waiting beyond MAX_PENDING are let go up to the next keyframe.
+ *
+ * Sound (an unmuted player): a second SourceBuffer in the same MediaSource (mse-audio-buffer.ts), so the
+ * <video> plays picture and sound on its one clock. A unit's pts (the camera's media clock, which the
+ * video's pts share) is put on the video's timeline through the pictures' pts and times (placeAnchor). The live edge is
+ * then where both are buffered (the element's own ranges), and a jump lands AUDIO_MARGIN_S further back
+ * (a sound unit lasts up to 64 ms). Adding (or dropping) the sound needs a new MediaSource: the pictures
+ * since the last keyframe are kept (up to MAX_GOP_BYTES) and appended to it again, so the video goes on
+ * without waiting for the next keyframe. Sound that stops (nothing appended for AUDIO_STALE_MS while
+ * pictures come) or fails is dropped for the rest of the connection: the video goes on alone, never
+ * stalled by a missing sound buffer.
  */
 import { initSegment, mediaSegment, mimeType } from '../../../src/codec/mp4/fmp4.js';
 import type { Decoder, DecoderEvents } from './decoder.js';
 import type { MediaUnit, ShownFrame, TrackConfig, VideoConfig } from './media.js';
 import { isHevc, sameConfig } from './media.js';
+import type { MseAudioBuffer } from './mse-audio-buffer.js';
 import { mediaSourceClass } from './path.js';
 
 const TIMESCALE = 90_000;
@@ -39,11 +50,25 @@ const MAX_PENDING = 8;
 /** Sample times remembered to name the picture shown (seq, capture time). */
 const MAX_TIMES = 128;
 const DEFAULT_FRAME_MS = 1000 / 30;
+/** The pictures since the last keyframe kept to start a new MediaSource with, at most. */
+const MAX_GOP_BYTES = 8 * 1024 * 1024;
+const MAX_GOP_UNITS = 600;
+/** Pictures deviating from the sound's anchor by more than this on average: it moves to them. */
+const REANCHOR_S = 0.02;
+const ANCHOR_WINDOW = 25;
+/** One picture this far from it: the stream jumped (a gap, a new source), and the anchor starts again. */
+const JUMPED_S = 1;
+/** With sound, a jump lands this much further behind the live edge. */
+const AUDIO_MARGIN_S = 0.1;
+/** No sound appended for this long while pictures come: the sound is dropped. */
+const AUDIO_STALE_MS = 1500;
 
 type Op =
   | { kind: 'init'; bytes: Uint8Array; mime: string }
   | { kind: 'media'; bytes: Uint8Array; done: () => void; time: number; frame: ShownFrame }
   | { kind: 'remove'; start: number; end: number };
+type MediaOp = Extract<Op, { kind: 'media' }>;
+const NOTHING = (): void => undefined;
 
 interface VideoFrameCallbackMetadata {
   mediaTime: number;
@@ -74,6 +99,17 @@ export class MseDecoder implements Decoder {
   private lastPresented = -1;
   private pictureValue = false;
   private timer = 0;
+  /** The current init segment, and the media segments since the last keyframe (undefined: too many). */
+  private init: Extract<Op, { kind: 'init' }> | undefined;
+  private gop: MediaOp[] | undefined;
+  private gopBytes = 0;
+  /** The sound's SourceBuffer, when there is sound. */
+  private audio: MseAudioBuffer | undefined;
+  /** A picture's pts (90 kHz, mod 2^32) and its time on the timeline (s): where sound is placed. */
+  private anchor: { pts: number; time: number } | undefined;
+  private deviation = { sum: 0, count: 0 };
+  /** When (performance.now()) the last picture was pushed. */
+  private pushedAt = -Infinity;
 
   constructor(
     private readonly video: VideoWithCallback,
@@ -105,6 +141,35 @@ export class MseDecoder implements Decoder {
     return Math.max(0, ranges.end(ranges.length - 1) - this.video.currentTime);
   }
 
+  /** The sound decoded in the <video> (bytes; Chromium's counter, 0 elsewhere). */
+  get audioDecodedBytes(): number {
+    return (this.video as HTMLVideoElement & { webkitAudioDecodedByteCount?: number }).webkitAudioDecodedByteCount ?? 0;
+  }
+
+  /** The sound's SourceBuffer now (undefined: none, or dropped). */
+  get audioBuffer(): MseAudioBuffer | undefined {
+    return this.audio;
+  }
+
+  /**
+   * Plays `audio` in this MediaSource (undefined: no sound). An open MediaSource is replaced by one with (or
+   * without) it, the pictures since the last keyframe appended again.
+   */
+  setAudio(audio: MseAudioBuffer | undefined): void {
+    if (audio === this.audio) return;
+    const had = this.audio?.attached === true;
+    this.audio?.detach();
+    this.audio = audio;
+    this.video.muted = !audio;
+    if (this.buffer || had) this.reopen();
+  }
+
+  /** Where a sound of media time `pts` (90 kHz, mod 2^32) goes on the timeline (s); undefined before a picture. */
+  audioTime(pts: number): number | undefined {
+    const anchor = this.anchor;
+    return anchor && anchor.time + ((pts - anchor.pts) | 0) / TIMESCALE;
+  }
+
   /** MSE tells no decode time. */
   get decodeTimeMs(): number {
     return 0;
@@ -128,7 +193,8 @@ export class MseDecoder implements Decoder {
     const canChange = this.buffer !== undefined && typeof this.buffer.changeType === 'function';
     if (!this.source || (mime !== this.mime && !canChange)) this.open(mime);
     this.ops = this.ops.filter((op) => op.kind !== 'init');
-    this.enqueue({ kind: 'init', bytes: init, mime });
+    this.init = { kind: 'init', bytes: init, mime };
+    this.enqueue(this.init);
   }
 
   push(unit: MediaUnit): void {
@@ -175,13 +241,53 @@ export class MseDecoder implements Decoder {
     }
     this.needKeyframe = false;
     const frame = { seq: unit.seq, capturedAt: unit.capturedAt };
-    this.enqueue({ kind: 'media', bytes, done: unit.done, time: (ms + offsetMs) / 1000, frame });
+    const time = (ms + offsetMs) / 1000;
+    this.pushedAt = performance.now();
+    if (unit.pts !== undefined) this.placeAnchor(unit.pts, time);
+    const op: MediaOp = { kind: 'media', bytes, done: unit.done, time, frame };
+    this.keepGop(op, unit.keyframe);
+    this.enqueue(op);
+  }
+
+  /**
+   * The sound's anchor: set at the first picture, then corrected by the pictures' mean deviation from it over
+   * each ANCHOR_WINDOW of them when that exceeds REANCHOR_S (a picture's time carries its arrival's jitter;
+   * their mean does not), so the sound stays gapless and follows the pictures' clock if it drifts.
+   */
+  private placeAnchor(pts: number, time: number): void {
+    const placed = this.audioTime(pts);
+    if (placed === undefined || Math.abs(placed - time) > JUMPED_S) {
+      this.anchor = { pts, time };
+      this.deviation = { sum: 0, count: 0 };
+      return;
+    }
+    // Kept at the newest picture (the same mapping), so the 2^32 wrap never matters.
+    this.anchor = { pts, time: placed };
+    this.deviation.sum += time - placed;
+    if (++this.deviation.count < ANCHOR_WINDOW) return;
+    const mean = this.deviation.sum / this.deviation.count;
+    if (Math.abs(mean) > REANCHOR_S) this.anchor.time += mean;
+    this.deviation = { sum: 0, count: 0 };
+  }
+
+  private keepGop(op: MediaOp, keyframe: boolean): void {
+    if (keyframe) {
+      this.gop = [];
+      this.gopBytes = 0;
+    }
+    if (!this.gop) return;
+    this.gopBytes += op.bytes.byteLength;
+    if (this.gopBytes > MAX_GOP_BYTES || this.gop.length >= MAX_GOP_UNITS) this.gop = undefined;
+    else this.gop.push({ ...op, done: NOTHING });
   }
 
   /** Forgets the stream and blanks the video (a new connection or camera follows). */
   reset(): void {
     this.close();
     this.config = undefined;
+    this.audio?.detach();
+    this.audio = undefined;
+    this.video.muted = true;
   }
 
   /** Kept: a reset would blank the <video>, and its last picture stays until the next connection's hello. */
@@ -194,9 +300,14 @@ export class MseDecoder implements Decoder {
       this.events.failed(new Error('no MediaSource'));
       return;
     }
-    const source = new Source();
-    this.source = source;
     this.mime = mime;
+    this.attachSource(new Source());
+    this.watchFrames();
+    this.timer = window.setInterval(() => this.keepLive(), 250);
+  }
+
+  private attachSource(source: MediaSource): void {
+    this.source = source;
     source.addEventListener(
       'sourceopen',
       () => {
@@ -210,14 +321,39 @@ export class MseDecoder implements Decoder {
           this.fail(error);
           return;
         }
+        try {
+          this.audio?.attach(source);
+        } catch (error) {
+          // The video goes on alone.
+          this.audio = undefined;
+          this.video.muted = true;
+          this.events.failed(error);
+        }
         this.pump();
       },
       { once: true },
     );
     this.objectUrl = URL.createObjectURL(source);
     this.video.src = this.objectUrl;
-    this.watchFrames();
-    this.timer = window.setInterval(() => this.keepLive(), 250);
+  }
+
+  /**
+   * A new MediaSource for the same stream (the sound added or dropped): the init segment and the pictures
+   * since the last keyframe go to it again, then what comes next; the timeline stays.
+   */
+  private reopen(): void {
+    const Source = mediaSourceClass();
+    if (!Source || !this.init) return;
+    for (const op of this.ops) if (op.kind === 'media') op.done();
+    if (this.current?.kind === 'media') this.current.done();
+    this.current = undefined;
+    this.buffer?.removeEventListener('updateend', this.onUpdateEnd);
+    this.buffer = undefined;
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.ops = [this.init, ...(this.gop ?? [])];
+    if (!this.gop) this.needKeyframe = true;
+    this.mime = this.init.mime;
+    this.attachSource(new Source());
   }
 
   private close(): void {
@@ -244,6 +380,11 @@ export class MseDecoder implements Decoder {
     this.lastTime = -1;
     this.sequence = 0;
     this.times.length = 0;
+    this.init = undefined;
+    this.gop = undefined;
+    this.gopBytes = 0;
+    this.anchor = undefined;
+    this.audio?.detach();
     this.lastPresented = -1;
     this.pictureValue = false;
     this.video.playbackRate = 1;
@@ -323,8 +464,16 @@ export class MseDecoder implements Decoder {
 
   /** Plays, jumps to the live edge, nudges the rate and trims what is behind. */
   private keepLive(): void {
-    const ranges = this.buffer?.buffered;
     const video = this.video;
+    const audio = this.audio?.attached ? this.audio : undefined;
+    const now0 = performance.now();
+    if (audio && now0 - audio.appendedAt > AUDIO_STALE_MS && now0 - this.pushedAt < AUDIO_STALE_MS) {
+      // The sound stopped (or never came) while pictures do: the video goes on alone.
+      this.setAudio(undefined);
+      return;
+    }
+    // With sound, the element plays only where both are buffered: its own ranges.
+    const ranges = audio ? (this.buffer ? video.buffered : undefined) : this.buffer?.buffered;
     if (!ranges || ranges.length === 0) return;
     const last = ranges.length - 1;
     const end = ranges.end(last);
@@ -332,12 +481,20 @@ export class MseDecoder implements Decoder {
     const now = video.currentTime;
     const behind = end - now;
     if (now < start || behind > JUMP_BEHIND_S) {
-      video.currentTime = Math.max(start, end - JUMP_TARGET_S);
+      video.currentTime = Math.max(start, end - JUMP_TARGET_S - (audio ? AUDIO_MARGIN_S : 0));
       video.playbackRate = 1;
       if (now > 0 || this.pictureValue) this.events.jumped();
     } else if (behind > NUDGE_BEHIND_S) video.playbackRate = NUDGE_RATE;
     else if (behind < CAUGHT_UP_S) video.playbackRate = 1;
-    if (video.paused) void video.play().catch(() => undefined);
+    if (video.paused)
+      void video.play().catch(() => {
+        // Sound not allowed to start without a gesture: the pictures go on, silent.
+        if (!video.muted) {
+          video.muted = true;
+          void video.play().catch(() => undefined);
+        }
+      });
+    audio?.trim(video.currentTime);
     const first = ranges.start(0);
     const queued = this.ops.some((op) => op.kind === 'remove') || this.current?.kind === 'remove';
     if (!queued && video.currentTime - first > TRIM_AFTER_S)
