@@ -203,6 +203,52 @@ describe('audio to viewers and in <camrelay-player>', { skip }, () => {
     }
   });
 
+  it('MSE: when the sound stops, the video goes on alone (a missing sound buffer never stalls it)', async () => {
+    const { context, page } = await openPage(browser, 'about:blank');
+    try {
+      // The page's socket stops handing audio messages to the player once `dropAudio` is set.
+      await page.addInitScript(`
+        globalThis.dropAudio = false;
+        const Socket = WebSocket;
+        const audio = (e) => globalThis.dropAudio && typeof e.data !== 'string' && new DataView(e.data).getUint8(1) === 4;
+        globalThis.WebSocket = class extends Socket {
+          set onmessage(f) { super.onmessage = (e) => { if (!audio(e)) f(e); }; }
+          addEventListener(type, f, o) {
+            if (type !== 'message') return super.addEventListener(type, f, o);
+            return super.addEventListener(type, (e) => { if (!audio(e)) f(e); }, o);
+          }
+        };
+      `);
+      await page.goto(`${server.url}/#/camera/cam`);
+      const player = '.stage camrelay-player';
+      await page.waitForSelector(player);
+      await page.evaluate((p) => document.querySelector(p)!.setAttribute('path', 'mse'), player);
+      await page.click('button[title="Sound"]');
+      await decodedAtLeast(page, 2000, 'MSE decoded audio bytes');
+      await page.evaluate(() => ((globalThis as unknown as { dropAudio: boolean }).dropAudio = true));
+      const video = () =>
+        page.evaluate((p) => {
+          const v = document.querySelector(p)!.shadowRoot!.querySelector('video')!;
+          return { muted: v.muted, time: v.currentTime };
+        }, player);
+      // The sound is dropped (the <video> muted, on a MediaSource of pictures alone)…
+      const alone = await waitFor(async () => ((await video()).muted ? video() : undefined), 8000, 'the sound dropped');
+      // …and the pictures play on.
+      await waitFor(
+        async () => ((await video()).time > alone.time + 1 ? true : undefined),
+        8000,
+        'the <video> playing on without sound',
+      );
+      const errors = await page.evaluate(
+        (p) => (document.querySelector(p) as unknown as { stats: { errors: number } }).stats.errors,
+        player,
+      );
+      assert.equal(errors, 0);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('plays G.711 A-law: AudioDecoder beside WebCodecs, repacked as FLAC beside MSE', async () => {
     const { context, page } = await openPage(browser, `${server.url}/#/camera/alaw`);
     try {

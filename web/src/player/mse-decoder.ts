@@ -61,7 +61,7 @@ const JUMPED_S = 1;
 /** With sound, a jump lands this much further behind the live edge. */
 const AUDIO_MARGIN_S = 0.1;
 /** No sound appended for this long while pictures come: the sound is dropped. */
-const AUDIO_STALE_MS = 1500;
+const AUDIO_STALE_MS = 1000;
 
 type Op =
   | { kind: 'init'; bytes: Uint8Array; mime: string }
