@@ -18,6 +18,7 @@
  *
  *   npx tsx bench/av-sync-browser.ts [seconds per path, default 20] [webcodecs|mse ...]
  *   npx tsx bench/av-sync-browser.ts 600 webcodecs    # drift: 10 minutes on one path (not in npm run bench)
+ *   AV_AUDIO=pcma npx tsx bench/av-sync-browser.ts    # the camera's sound in G.711 A-law
  */
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../test/web/browser.js';
@@ -140,7 +141,9 @@ function latencyOf(page: Page, player: string): Promise<number | null> {
   );
 }
 
-const cam = await startRtspCamera({ width: 320, height: 240, fps: 25, keyint: 25, audio: 'aac', sync: true });
+// AV_AUDIO=pcma: the camera's sound in G.711 A-law (FLAC in the MSE path) instead of AAC.
+const audio = process.env.AV_AUDIO === 'pcma' ? 'pcma' : 'aac';
+const cam = await startRtspCamera({ width: 320, height: 240, fps: 25, keyint: 25, audio, sync: true });
 const server = await startServer([`sync=${cam.url}`]);
 const browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
 try {
@@ -182,6 +185,7 @@ try {
     console.log(
       JSON.stringify({
         path,
+        audio,
         seconds,
         flashes: log.flashes.length,
         beeps: log.beeps.length,
