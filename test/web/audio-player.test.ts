@@ -203,7 +203,7 @@ describe('audio to viewers and in <camrelay-player>', { skip }, () => {
     }
   });
 
-  it('MSE: when the sound stops, the video goes on alone (a missing sound buffer never stalls it)', async () => {
+  it('MSE: when the sound stops, the video goes on alone (never stalled by it), and the sound comes back with its units', async () => {
     const { context, page } = await openPage(browser, 'about:blank');
     try {
       // The page's socket stops handing audio messages to the player once `dropAudio` is set.
@@ -238,6 +238,14 @@ describe('audio to viewers and in <camrelay-player>', { skip }, () => {
         async () => ((await video()).time > alone.time + 1 ? true : undefined),
         8000,
         'the <video> playing on without sound',
+      );
+      // Units flowing again bring the sound back (2 s of them, 5 s after it was dropped at the earliest).
+      const before = await decodedAudio(page);
+      await page.evaluate(() => ((globalThis as unknown as { dropAudio: boolean }).dropAudio = false));
+      await waitFor(
+        async () => (!(await video()).muted && (await decodedAudio(page)) > before + 2000 ? true : undefined),
+        15_000,
+        'the sound back in the <video>',
       );
       const errors = await page.evaluate(
         (p) => (document.querySelector(p) as unknown as { stats: { errors: number } }).stats.errors,

@@ -3,6 +3,8 @@
  * come, G.711 repacked losslessly as FLAC), handed to the MSE decoder's MediaSource as a second SourceBuffer
  * (mse-audio-buffer.ts), each unit placed on the video's timeline by its pts (MseDecoder.audioTime): the
  * <video> plays picture and sound on its one clock.
+ * Sound the decoder dropped because it stopped comes back once its units have flowed again for RESUME_AFTER_MS
+ * (not sooner than RETRY_AFTER_MS after the drop: each change starts a new MediaSource); sound that failed does not.
  */
 import {
   mp4AudioTrack,
@@ -25,11 +27,20 @@ const CODECS: Readonly<Record<string, Mp4AudioConfig['codec']>> = {
   ulaw: 'pcmu',
 };
 
+/** Units flowing again this long after the sound was dropped: it is added back. */
+const RESUME_AFTER_MS = 2000;
+/** …but not sooner than this after it was dropped. */
+const RETRY_AFTER_MS = 5000;
+
 export class MseAudioOutput implements AudioOutput {
   private track: Mp4AudioTrack | undefined;
   private buffer: MseAudioBuffer | undefined;
   private sampleRate = 0;
   private sequence = 1;
+  /** The sound was dropped (stopped): when that was seen, and since when units flow again (performance.now()). */
+  private droppedAt: number | undefined;
+  private flowingSince: number | undefined;
+  private lastPushAt: number | undefined;
 
   constructor(
     private readonly decoder: MseDecoder,
@@ -57,8 +68,9 @@ export class MseAudioOutput implements AudioOutput {
       this.track = track;
       this.sampleRate = track.record.sampleRate;
       const buffer = new MseAudioBuffer(mime, audioInitSegment(track.record), (error) => {
-        // The sound fails alone: the video goes on without it.
+        // The sound fails alone, for good: the video goes on without it.
         if (this.decoder.audioBuffer === buffer) this.decoder.setAudio(undefined);
+        if (this.buffer === buffer) this.buffer = undefined;
         this.failed(error);
       });
       this.buffer = buffer;
@@ -71,8 +83,8 @@ export class MseAudioOutput implements AudioOutput {
 
   push(pts: number, samples: number, data: Uint8Array): void {
     const { track, buffer } = this;
-    // Dropped by the decoder (the sound stopped or failed): the video plays alone for this connection.
-    if (!track || !buffer || this.decoder.audioBuffer !== buffer) return;
+    if (!track || !buffer) return;
+    if (this.decoder.audioBuffer !== buffer && !this.resumed(buffer)) return;
     const time = this.decoder.audioTime(pts);
     if (time === undefined || time < 0) return; // before the first picture: nowhere to put it yet
     try {
@@ -84,10 +96,28 @@ export class MseAudioOutput implements AudioOutput {
     }
   }
 
+  /** Dropped by the decoder (the sound stopped): added back once units have flowed again long enough. */
+  private resumed(buffer: MseAudioBuffer): boolean {
+    const now = performance.now();
+    this.droppedAt ??= now;
+    this.flowingSince ??= now;
+    // A pause in the units starts the count again.
+    if (now - (this.lastPushAt ?? now) > 500) this.flowingSince = now;
+    this.lastPushAt = now;
+    if (now - this.flowingSince < RESUME_AFTER_MS || now - this.droppedAt < RETRY_AFTER_MS) return false;
+    this.droppedAt = undefined;
+    this.flowingSince = undefined;
+    this.decoder.setAudio(buffer);
+    return true;
+  }
+
   reset(): void {
     if (this.buffer && this.decoder.audioBuffer === this.buffer) this.decoder.setAudio(undefined);
     this.track = undefined;
     this.buffer = undefined;
     this.sequence = 1;
+    this.droppedAt = undefined;
+    this.flowingSince = undefined;
+    this.lastPushAt = undefined;
   }
 }

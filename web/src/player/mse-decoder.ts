@@ -23,8 +23,8 @@
  * (a sound unit lasts up to 64 ms). Adding (or dropping) the sound needs a new MediaSource: the pictures
  * since the last keyframe are kept (up to MAX_GOP_BYTES) and appended to it again, so the video goes on
  * without waiting for the next keyframe. Sound that stops (nothing appended for AUDIO_STALE_MS while
- * pictures come) or fails is dropped for the rest of the connection: the video goes on alone, never
- * stalled by a missing sound buffer.
+ * pictures come) or fails is dropped: the video goes on alone, never stalled by a missing sound buffer
+ * (sound that stopped comes back once its units flow again, mse-audio-output.ts).
  */
 import { initSegment, mediaSegment, mimeType } from '../../../src/codec/mp4/fmp4.js';
 import type { Decoder, DecoderEvents } from './decoder.js';
