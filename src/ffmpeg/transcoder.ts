@@ -14,21 +14,18 @@
  * an ffmpeg that dies ends the transcoder with a reason (sink.ended), like a source.
  */
 import type { Logger } from 'pino';
-import { readJpegSize } from '../codec/jpeg.js';
-import { NalStream } from '../codec/nal-stream.js';
 import { isNalCodec } from '../codec/video.js';
 import type { Codec, SourceSink, SourceUnit, TrackConfig } from '../media/index.js';
 import { VIDEO_CLOCK_RATE } from '../media/index.js';
-import { jpegConfig } from '../media/jpeg.js';
-import { ArrivalRate } from './arrival-rate.js';
+import { InputRate } from './input-rate.js';
 import { passthroughTiming } from './capabilities.js';
 import { resolveEncoder } from './encoder-choice.js';
 import type { Encoder, EncoderChoice } from './encoders.js';
 import { locateFfmpeg } from './locate.js';
-import { jpegOutputParser, nalSourceUnit, tsPacketParser, type PacketTime } from './output.js';
 import { superviseFfmpeg, type FfmpegChild } from './process.js';
 import { transcodeArgs } from './transcode-args.js';
 import { TimedInput } from './transcode-input.js';
+import { TranscodeOutput } from './transcode-output.js';
 import { TranscodeQueue } from './transcode-queue.js';
 
 export interface TranscodeOptions {
@@ -106,8 +103,6 @@ class FfmpegTranscoder implements Transcoder {
   private sink: SourceSink | undefined;
   private generation = 0;
   private encoder: Encoder | undefined;
-  /** The encoder's timestamps of the packet being read, as ffmpeg wrote them. */
-  private readonly outTime: PacketTime = {};
   /** The running child's input, which maps its output's times back to the input's clock. */
   private input: TimedInput | undefined;
   /** How this ffmpeg passes timestamps through (capabilities.ts). */
@@ -120,9 +115,9 @@ class FfmpegTranscoder implements Transcoder {
   private child: FfmpegChild | undefined;
   /** The input configuration the running child was started for. */
   private childConfig: TrackConfig | undefined;
-  private h264Out: NalStream | undefined;
+  private readonly output: TranscodeOutput;
   /** To H.264 without a configured frame rate: the input's, from its pts (the encoder's rate control needs it). */
-  private readonly rate = new ArrivalRate();
+  private readonly rate = new InputRate();
   /** The frame rate the running child's encoder was told (undefined: none known, ASSUMED_FPS). */
   private childFps: number | undefined;
   private rateRestartAt = 0;
@@ -137,6 +132,13 @@ class FfmpegTranscoder implements Transcoder {
   ) {
     this.from = options.from ?? (to === 'h264' ? 'jpeg' : 'h264');
     this.video = isNalCodec(this.from);
+    this.output = new TranscodeOutput(to === 'jpeg' ? 'jpeg' : 'h264', {
+      maxUnitBytes: options.maxUnitBytes ?? DEFAULT_MAX_UNIT_BYTES,
+      log,
+      label: `transcoder ${options.label}`,
+      unit: (unit) => this.out(unit),
+      fatal: (reason) => this.child?.fail(reason),
+    });
     this.queue = new TranscodeQueue(
       this.video,
       {
@@ -164,7 +166,7 @@ class FfmpegTranscoder implements Transcoder {
     this.sink = sink;
     this.ready = false;
     this.queue.reset();
-    this.h264Out = undefined; // a stream that gave up stays ended: a new run gets a new one
+    this.output.reset();
     let binary: string;
     try {
       binary = this.options.binary ?? locateFfmpeg().path;
@@ -291,55 +293,15 @@ class FfmpegTranscoder implements Transcoder {
       this.end((err as Error).message);
       return;
     }
-    const maxUnitBytes = this.options.maxUnitBytes ?? DEFAULT_MAX_UNIT_BYTES;
-    const label = `transcoder ${this.options.label}`;
     const input = new TimedInput(this.from);
-    let onStdout: (chunk: Buffer) => void;
-    let onClose: () => void;
-    if (this.to === 'h264') {
-      const time = this.outTime;
-      // One stream across runs: its configuration (the same object while nothing changes) goes on.
-      this.h264Out ??= new NalStream((unit) => this.out(nalSourceUnit(unit, time)), {
-        maxAccessUnitBytes: maxUnitBytes,
-        log: this.log,
-        label,
-        onFatal: (reason) => this.child?.fail(reason),
-      });
-      const out = this.h264Out;
-      // Each packet's time, as ffmpeg wrote it, back on the input's clock before the stream hands the unit on.
-      const written: PacketTime = {};
-      const parser = tsPacketParser(
-        {
-          pushPacket: (packet) => {
-            time.pts = written.pts === undefined ? undefined : input.input(written.pts);
-            time.dts = written.dts === undefined ? undefined : input.input(written.dts);
-            out.pushPacket(packet);
-          },
-          gap: (reason) => out.gap(reason),
-        },
-        maxUnitBytes,
-        written,
-      );
-      onStdout = (chunk) => parser.push(chunk);
-      onClose = () => parser.reset();
-    } else {
-      const parser = jpegOutputParser('mpegts', maxUnitBytes, (jpeg, pts) => {
-        const size = readJpegSize(jpeg);
-        if (!size) return;
-        const unit: SourceUnit = { config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg };
-        if (pts !== undefined) unit.pts = input.input(pts);
-        this.out(unit);
-      });
-      onStdout = (chunk) => parser.push(chunk);
-      onClose = () => parser.reset();
-    }
+    const parser = this.output.parser(input);
     const args = this.args(config);
     this.log.debug({ camera: this.options.label, to: this.to, encoder: this.encoder, args }, 'starting transcoder');
     const generation = this.generation;
     const child: FfmpegChild = superviseFfmpeg(binary, args, {
       stdin: true,
-      onStdout,
-      onClose,
+      onStdout: (chunk) => parser.push(chunk),
+      onClose: () => parser.reset(),
       onExit: (reason) => {
         if (child !== this.child || generation !== this.generation) return;
         this.child = undefined;
