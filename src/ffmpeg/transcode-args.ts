@@ -17,6 +17,8 @@ export interface TranscodePlan {
   config: TrackConfig;
   /** How this ffmpeg passes timestamps through (capabilities.ts). */
   timing: string[];
+  /** Whether its encoders take `-enc_time_base` (capabilities.ts); default true. */
+  encoderTimeBase?: boolean;
   encoder: Encoder;
   /** The input's frame rate, when known (the encoder's rate control needs it). */
   fps: number | undefined;
@@ -34,8 +36,13 @@ const HEAD = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
 const FAST = ['-probesize', '32', '-analyzeduration', '0'];
 /** The Matroska transcode-input.ts writes, on stdin. */
 const INPUT = ['-f', 'matroska', '-i', 'pipe:0', '-an'];
-/** Times kept: the input's (no start offset), at 90 kHz in the encoder (no rounding to a frame grid). */
-const TIMES_KEPT = ['-copyts', '-enc_time_base', '1:90000'];
+/**
+ * Times kept: the input's (no start offset), at 90 kHz in the encoder (no rounding to a frame grid) where
+ * this ffmpeg allows.
+ */
+function timesKept(plan: TranscodePlan): string[] {
+  return plan.encoderTimeBase === false ? ['-copyts'] : ['-copyts', '-enc_time_base', '1:90000'];
+}
 
 export function transcodeArgs(plan: TranscodePlan): string[] {
   const { config, options, fps } = plan;
@@ -49,7 +56,7 @@ export function transcodeArgs(plan: TranscodePlan): string[] {
       '1',
       ...INPUT,
       ...plan.timing,
-      ...TIMES_KEPT,
+      ...timesKept(plan),
       // One thread: a frame-threaded JPEG encoder would hold a frame back per thread.
       '-threads',
       '1',
@@ -84,7 +91,7 @@ export function transcodeArgs(plan: TranscodePlan): string[] {
     '1',
     ...INPUT,
     ...plan.timing,
-    ...TIMES_KEPT,
+    ...timesKept(plan),
     ...encoder.output,
     '-mpegts_copyts',
     '1',

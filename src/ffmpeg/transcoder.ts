@@ -18,7 +18,7 @@ import { isNalCodec } from '../codec/video.js';
 import type { Codec, SourceSink, SourceUnit, TrackConfig } from '../media/index.js';
 import { VIDEO_CLOCK_RATE } from '../media/index.js';
 import { InputRate } from './input-rate.js';
-import { passthroughTiming } from './capabilities.js';
+import { encoderTimeBase, passthroughTiming } from './capabilities.js';
 import { resolveEncoder } from './encoder-choice.js';
 import type { Encoder, EncoderChoice } from './encoders.js';
 import { locateFfmpeg } from './locate.js';
@@ -107,6 +107,8 @@ class FfmpegTranscoder implements Transcoder {
   private input: TimedInput | undefined;
   /** How this ffmpeg passes timestamps through (capabilities.ts). */
   private timing: string[] = ['-vsync', 'passthrough'];
+  /** Whether its encoders take a 90 kHz time base (capabilities.ts). */
+  private encoderTimeBase = true;
   private ready = false;
   private readonly queue: TranscodeQueue;
   /** Bytes of the one write ffmpeg has not taken yet (0: none). */
@@ -175,11 +177,15 @@ class FfmpegTranscoder implements Transcoder {
       return;
     }
     const encoder = this.to === 'h264' ? resolveEncoder(this.options.encoder ?? 'auto', binary, this.log) : undefined;
-    void Promise.all([encoder, passthroughTiming(binary)]).then(([chosen, timing]) => {
-      this.encoder = chosen;
-      this.timing = timing;
-      this.becomeReady(generation);
-    });
+    const degraded = (reason: string): void => this.log.warn({ camera: this.options.label }, reason);
+    void Promise.all([encoder, passthroughTiming(binary), encoderTimeBase(binary, degraded)]).then(
+      ([chosen, timing, timeBase]) => {
+        this.encoder = chosen;
+        this.timing = timing;
+        this.encoderTimeBase = timeBase;
+        this.becomeReady(generation);
+      },
+    );
   }
 
   push(unit: SourceUnit): void {
@@ -320,6 +326,7 @@ class FfmpegTranscoder implements Transcoder {
       to: this.to,
       config,
       timing: this.timing,
+      encoderTimeBase: this.encoderTimeBase,
       encoder: this.encoder ?? 'libx264',
       fps: fps ?? ASSUMED_FPS,
       options: this.options,

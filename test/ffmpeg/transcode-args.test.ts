@@ -45,6 +45,12 @@ describe('transcodeArgs', () => {
     assert.equal(after(args, '-mpegts_copyts'), '1');
   });
 
+  it('leaves the encoder its default time base where ffmpeg has no -enc_time_base', () => {
+    const args = transcodeArgs({ ...base, to: 'h264', config: h264, encoderTimeBase: false });
+    assert.ok(args.includes('-copyts'));
+    assert.ok(!args.includes('-enc_time_base'));
+  });
+
   it('encodes a JPEG camera from Matroska on stdin', () => {
     const args = transcodeArgs({ ...base, to: 'h264', config: jpegConfig(640, 480) });
     assert.equal(after(args, '-f'), 'matroska');
