@@ -1,6 +1,8 @@
 /**
- * What ffmpeg writes on stdout and how it is read back. JPEGs go out as parts of the mpjpeg container,
- * each framed by its Content-length, so that a unit leaves as soon as ffmpeg has it. H.264 and H.265 go
+ * What ffmpeg writes on stdout and how it is read back. JPEGs go out in MPEG-TS, each a PES of private data
+ * with its PTS, or (an HTTP camera's, whose times mean nothing; builds whose muxer refuses MJPEG) as parts
+ * of the mpjpeg container, each framed by its Content-length; either way a unit leaves as soon as ffmpeg
+ * has it. H.264 and H.265 go
  * out in MPEG-TS where the build can make it for any camera (capabilities.ts): each packet a PES with its
  * PTS and DTS (the camera's, the file's, the encoder's), handed out as soon as it is complete
  * (src/codec/mpegts). Older builds frame packets as mpjpeg parts (no timestamps), and builds whose
