@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import { avcToAnnexB } from '../../src/codec/h264/nal.js';
 import { jpegConfig } from '../../src/media/jpeg.js';
 import { NalStream } from '../../src/codec/nal-stream.js';
-import { nalSourceUnit } from '../../src/ffmpeg/output.js';
+import { nalSourceUnit, tsPacketParser, type PacketTime } from '../../src/ffmpeg/output.js';
 import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
 import { createTranscoder, type Transcoder } from '../../src/ffmpeg/transcoder.js';
 import { readJpegSize } from '../../src/codec/jpeg.js';
@@ -65,6 +65,25 @@ function h264Units(frames: number, gop: number, width = 320, height = 240): Sour
     onFatal: (r) => assert.fail(r),
   });
   stream.push(Buffer.from(ffmpegH264({ width, height, frames, gop, aud: true })));
+  stream.flush();
+  return units;
+}
+
+/** H.264 units with B-frames (decode order), each with its pts and dts, as an RTSP camera's come. */
+function bframeUnits(frames: number): SourceUnit[] {
+  const ts = execFileSync(locateFfmpeg().path, [
+    ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-frames:v', String(frames)],
+    ...['-c:v', 'libx264', '-bf', '2', '-g', '25', '-f', 'mpegts', 'pipe:1'],
+  ]);
+  const units: SourceUnit[] = [];
+  const time: PacketTime = {};
+  const stream = new NalStream((u) => units.push(nalSourceUnit(u, time)), {
+    maxAccessUnitBytes: 1 << 20,
+    log,
+    label: 'fixture',
+    onFatal: (r) => assert.fail(r),
+  });
+  tsPacketParser(stream, 1 << 20, time).push(ts);
   stream.flush();
   return units;
 }
@@ -172,6 +191,29 @@ describe('transcoder', () => {
       expected(jpegOut.units),
     );
     assert.equal(decodeErrors(h264Out.units).errors, '');
+  });
+
+  it("a B-frame camera's sub-stream: its pictures in display order, each at its input's pts", async () => {
+    const base = 1e12; // far from zero, as a track's times are
+    const input = bframeUnits(40).map((u) => ({ ...u, pts: u.pts! + base, dts: u.dts! + base }));
+    assert.ok(
+      input.some((u, i) => i > 0 && u.pts < input[i - 1]!.pts),
+      'the input has B-frames',
+    );
+    const t = createTranscoder('h264', { label: 'cam', from: 'h264', maxWidth: 160, fps: 25 }, log);
+    const out = run(t);
+    try {
+      await paced(t, input, 20);
+      await waitFor(() => out.units.length >= 35, 20_000, 'sub-stream units');
+    } finally {
+      await t.stop();
+    }
+    const shown = input.map((u) => u.pts).sort((a, b) => a - b);
+    assert.deepEqual(
+      out.units.map((u) => u.pts),
+      shown.slice(0, out.units.length),
+    );
+    assert.equal(decodeErrors(out.units).errors, '');
   });
 
   it('makes a sub-stream: H.264 (or JPEG) to a 640-wide H.264, the aspect kept, keyframes by time', async () => {
