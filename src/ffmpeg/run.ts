@@ -10,23 +10,39 @@ import type { NalCodec } from '../codec/video.js';
 import type { SourceSink } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
 import { audioOutputParser, tsAudioParser, type CapturedAudio } from './audio-output.js';
-import { MpjpegParser } from './mpjpeg-parser.js';
-import { MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming, type PacketTime } from './output.js';
+import {
+  jpegOutputParser,
+  nalOutputParser,
+  nalSourceUnit,
+  type JpegFraming,
+  type NalFraming,
+  type PacketTime,
+} from './output.js';
 import { superviseFfmpeg, type FfmpegChild } from './process.js';
 
-/** An ffmpeg writing `-f mpjpeg` on stdout: each JPEG becomes a unit of the sink. `stdin`: its input is written there. */
+/**
+ * An ffmpeg writing JPEGs on stdout in this framing (output.ts): each JPEG becomes a unit of the sink, with
+ * its time in MPEG-TS. `stdin`: its input is written there.
+ */
 export function runFfmpegJpeg(
   binary: string,
   args: string[],
   sink: SourceSink,
   maxFrameBytes: number,
   stdin = false,
+  framing: JpegFraming = 'mpjpeg',
 ): FfmpegChild {
-  const onJpeg = (jpeg: Buffer): void => {
+  const onJpeg = (jpeg: Buffer, pts: number | undefined): void => {
     const size = readJpegSize(jpeg);
-    if (size) sink.unit({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
+    if (!size) return;
+    sink.unit({
+      config: jpegConfig(size.width, size.height),
+      keyframe: true,
+      data: jpeg,
+      ...(pts !== undefined ? { pts } : {}),
+    });
   };
-  const parser = new MpjpegParser(onJpeg, { boundary: MPJPEG_BOUNDARY, maxFrameBytes });
+  const parser = jpegOutputParser(framing, maxFrameBytes, onJpeg);
   return superviseFfmpeg(binary, args, {
     stdin,
     onStdout: (chunk) => parser.push(chunk),

@@ -13,7 +13,7 @@ import {
   jpegEncode,
   testPatternArgs,
 } from '../../ffmpeg/capture-args.js';
-import { nalOutput, type NalFraming } from '../../ffmpeg/output.js';
+import { nalOutput, type JpegFraming, type NalFraming } from '../../ffmpeg/output.js';
 import { AUDIO_IN_TS, audioOutput, TS_EXACT_TIMES, type CapturedAudio } from '../../ffmpeg/audio-output.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 
@@ -79,6 +79,11 @@ export function ffmpegArgs(
    * video leaves in MPEG-TS), when its H.264 or H.265 is passed through.
    */
   audio?: CapturedAudio,
+  /**
+   * How JPEGs leave this ffmpeg (capabilities.ts): in MPEG-TS, each with its time (the test pattern's frame
+   * numbers, a V4L2 driver's, an RTSP camera's or a file's), except an HTTP camera's (timed by arrival).
+   */
+  jpegFraming: JpegFraming = 'mpjpeg',
 ): FfmpegPlan {
   const encode = jpegEncode(options.quality);
   const video = (input: string[], codec: NalCodec = 'h264'): FfmpegPlan => ({
@@ -91,7 +96,7 @@ export function ffmpegArgs(
   switch (spec.kind) {
     case 'testsrc':
       return {
-        args: testPatternArgs(label, spec.width, spec.height, spec.fps, options.quality),
+        args: testPatternArgs(label, spec.width, spec.height, spec.fps, options.quality, jpegFraming),
         passthrough: false,
         output: 'jpeg',
       };
@@ -103,7 +108,7 @@ export function ffmpegArgs(
       input.push('-i', spec.device);
       if (spec.format === 'h264') return video([...FIRST_PACKET, ...input]);
       const passthrough = spec.format === 'mjpeg';
-      return { args: jpegArgs(input, passthrough ? COPY : encode), passthrough, output: 'jpeg' };
+      return { args: jpegArgs(input, passthrough ? COPY : encode, [], jpegFraming), passthrough, output: 'jpeg' };
     }
     case 'rtsp': {
       if (copied && audio) {
@@ -126,7 +131,7 @@ export function ffmpegArgs(
       }
       if (copied) return video(rtspInput(spec.url, true), copied);
       const input = ['-fflags', 'nobuffer', '-flags', 'low_delay', ...rtspInput(spec.url, false)];
-      return { args: jpegArgs(input, encode), passthrough: false, output: 'jpeg' };
+      return { args: jpegArgs(input, encode, [], jpegFraming), passthrough: false, output: 'jpeg' };
     }
     case 'http': {
       // The container is not known in advance: probed as usual, its packets kept (no nobuffer).
@@ -145,7 +150,11 @@ export function ffmpegArgs(
       if (isMjpegFile(spec.path)) {
         // A raw stream of JPEGs has no timing of its own: pace it at fps (default 30).
         const input = ['-re', '-stream_loop', '-1', '-f', 'mjpeg', '-framerate', String(spec.fps ?? 30)];
-        return { args: jpegArgs([...input, '-i', spec.path], COPY), passthrough: true, output: 'jpeg' };
+        return {
+          args: jpegArgs([...input, '-i', spec.path], COPY, [], jpegFraming),
+          passthrough: true,
+          output: 'jpeg',
+        };
       }
       const input = ['-re', '-stream_loop', '-1', '-i', spec.path];
       // H.264 and H.265 at their own rate are copied; another rate needs decoding, and is encoded to JPEG.
@@ -162,10 +171,10 @@ export function ffmpegArgs(
         return { args, passthrough: true, output: copied };
       }
       if (upstream === 'mjpeg' && !spec.fps) {
-        return { args: jpegArgs(input, COPY), passthrough: true, output: 'jpeg' };
+        return { args: jpegArgs(input, COPY, [], jpegFraming), passthrough: true, output: 'jpeg' };
       }
       const filters = spec.fps ? ['-vf', `fps=${spec.fps}`] : [];
-      return { args: jpegArgs(input, encode, filters), passthrough: false, output: 'jpeg' };
+      return { args: jpegArgs(input, encode, filters, jpegFraming), passthrough: false, output: 'jpeg' };
     }
   }
 }

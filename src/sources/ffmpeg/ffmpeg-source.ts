@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { maskCredentials, sourceSecrets } from '../credentials.js';
 import { describeDevice } from '../devices/v4l2.js';
-import { nalFraming } from '../../ffmpeg/capabilities.js';
+import { jpegFraming, nalFraming } from '../../ffmpeg/capabilities.js';
 import { locateFfmpeg } from '../../ffmpeg/locate.js';
 import type { NalFraming } from '../../ffmpeg/output.js';
 import type { FfmpegChild, FfmpegRun } from '../../ffmpeg/process.js';
@@ -114,8 +114,9 @@ export class FfmpegSource implements FrameSource {
       sink.ended((err as Error).message);
       return;
     }
-    void this.prepare(binary).then(
-      ({ spec, upstream, framing, stream, piped }) => {
+    const degraded = (reason: string): void => this.log.warn({ camera: this.cameraId }, reason);
+    void Promise.all([this.prepare(binary), jpegFraming(binary, degraded)]).then(
+      ([{ spec, upstream, framing, stream, piped }, timedJpegs]) => {
         if (generation !== this.generation) {
           stream?.close();
           piped?.close();
@@ -128,7 +129,18 @@ export class FfmpegSource implements FrameSource {
           return;
         }
         const audio = this.capturedAudio();
-        const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing, piped !== undefined, audio);
+        // JPEGs with their times, but an HTTP camera's: what its container says of time is not to be trusted.
+        const jpegs = spec.kind === 'http' ? 'mpjpeg' : timedJpegs;
+        const plan = ffmpegArgs(
+          spec,
+          this.options,
+          this.cameraId,
+          upstream,
+          framing,
+          piped !== undefined,
+          audio,
+          jpegs,
+        );
         this.passthrough = plan.passthrough;
         this.log.debug(
           { camera: this.cameraId, passthrough: plan.passthrough, output: plan.output, upstream },
@@ -145,7 +157,7 @@ export class FfmpegSource implements FrameSource {
                 stdin: piped !== undefined,
                 ...(plan.audio ? { audio: plan.audio } : {}),
               })
-            : runFfmpegJpeg(binary, plan.args, sink, this.options.maxFrameBytes, piped !== undefined);
+            : runFfmpegJpeg(binary, plan.args, sink, this.options.maxFrameBytes, piped !== undefined, jpegs);
         this.run = piped ? feed(piped, child) : child;
       },
       (err: unknown) => {
