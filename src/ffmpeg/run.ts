@@ -68,7 +68,11 @@ export function runFfmpegNal(
   let audioGone = false;
   const inStream =
     options.audio?.inTs && sink.audio
-      ? tsAudioParser((unit) => sink.audio!(unit), { log: options.log, label: options.label })
+      ? tsAudioParser((unit) => sink.audio!(unit), {
+          log: options.log,
+          label: options.label,
+          channels: options.audio.channels,
+        })
       : undefined;
   const audio =
     options.audio && !options.audio.inTs && sink.audio
@@ -83,7 +87,7 @@ export function runFfmpegNal(
         })
       : undefined;
   const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time, (unit) => {
-    if (unit.codec === 'aac') inStream?.push(unit);
+    inStream?.push(unit);
   });
   const run = superviseFfmpeg(binary, args, {
     stdin: options.stdin ?? false,

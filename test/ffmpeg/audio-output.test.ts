@@ -31,7 +31,7 @@ describe('audio from the capture', () => {
     const units: SourceAudioUnit[] = [];
     const parser = tsAudioParser((u) => units.push(u), { log, label: 'cam' });
     const aac16 = adtsAac(16000, 1, 1);
-    parser.push({ pts: 90000, data: frames(aac16, 3) });
+    parser.push({ codec: 'aac', pts: 90000, data: frames(aac16, 3) });
     assert.deepEqual(
       units.map((u) => u.pts),
       [16000, 17024, 18048],
@@ -39,10 +39,10 @@ describe('audio from the capture', () => {
     assert.ok(units.every((u) => u.config === units[0]!.config && u.samples === 1024));
     assert.equal(units[0]!.config.codecString, 'mp4a.40.2');
     // Garbage: dropped whole, said once.
-    parser.push({ pts: 180000, data: Uint8Array.from({ length: 300 }, (_, i) => i & 0xff) });
+    parser.push({ codec: 'aac', pts: 180000, data: Uint8Array.from({ length: 300 }, (_, i) => i & 0xff) });
     assert.equal(units.length, 3);
     // Another rate: a new configuration.
-    parser.push({ pts: 270000, data: frames(adtsAac(48000, 2, 1), 1) });
+    parser.push({ codec: 'aac', pts: 270000, data: frames(adtsAac(48000, 2, 1), 1) });
     assert.equal(units.length, 4);
     assert.notEqual(units[3]!.config, units[0]!.config);
     assert.equal(units[3]!.pts, 144000);

@@ -1,10 +1,11 @@
 """A real RTSP camera for the tests: GStreamer's RTSP server on 127.0.0.1 serving a moving ball in H.264.
 
-/usr/bin/python3 rtsp-server.py [--codec=h264|h265] [--audio=aac|pcma|pcmu] [--bframes=N] [--sync] PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
+/usr/bin/python3 rtsp-server.py [--codec=h264|h265] [--audio=aac|pcma|pcmu|opus] [--bframes=N] [--sync] PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
 
 --codec=h265 serves H.265 (x265enc, rtph265pay) instead. --audio adds a second stream, a tone, as most
 IP cameras with a microphone send it: AAC (voaacenc, rtpmp4gpay: MPEG4-GENERIC, 16 kHz mono) or G.711
-A-law (alawenc, rtppcmapay: PCMA, 8 kHz mono) or µ-law (mulawenc, rtppcmupay: PCMU). --bframes=N (H.264 only) lets x264 use N B-frames, as
+A-law (alawenc, rtppcmapay: PCMA, 8 kHz mono) or µ-law (mulawenc, rtppcmupay: PCMU) or Opus
+(opusenc, rtpopuspay: 48 kHz mono, 20 ms frames). --bframes=N (H.264 only) lets x264 use N B-frames, as
 some cameras do (decode order differs from presentation order). --sync makes the picture white and
 black by turns every half second (2 fps) and the sound a short beep every second (A/V sync measurements).
 Options may stand anywhere.
@@ -51,11 +52,12 @@ AUDIO = {
     "aac": "audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 ! rtpmp4gpay",
     "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay",
     "pcmu": "audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay",
+    "opus": "audio/x-raw,rate=48000,channels=1 ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay",
 }
 if codec not in ENCODERS:
     sys.exit(f"unknown codec {codec}: h264 or h265")
 if audio is not None and audio not in AUDIO:
-    sys.exit(f"unknown audio {audio}: aac, pcma or pcmu")
+    sys.exit(f"unknown audio {audio}: aac, pcma, pcmu or opus")
 if bframes and codec != "h264":
     sys.exit("--bframes is for H.264")
 Gst.init(None)
