@@ -35,18 +35,20 @@ import {
 import { V1Client, wsUrl } from '../support/v1-client.js';
 import { getJson, publisher, RawEdge, startEdge, TOKEN_A, TOKEN_B } from './helpers.js';
 
-const missing = rtspCameraMissing();
+const missing = rtspCameraMissing('h264', 'aac') ?? rtspCameraMissing('h264', 'opus');
 const CAM = { id: 'cam', name: 'cam', width: 320, height: 240, fps: 15, channel: 1 };
 /** AudioSpecificConfig of AAC-LC, 16 kHz, mono. */
 const ASC_16K_MONO = Buffer.from([0x14, 0x08]).toString('base64');
 
 describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
   let cam: RtspCamera;
+  let opusCam: RtspCamera;
   let t: TestServer;
 
   before(async () => {
     requireInCi(missing);
     cam = await startRtspCamera({ width: 320, height: 240, fps: 15, keyint: 15, audio: 'aac' });
+    opusCam = await startRtspCamera({ width: 320, height: 240, fps: 15, keyint: 15, audio: 'opus' });
     const dir = mkdtempSync(join(tmpdir(), 'camrelay-audio-uplink-'));
     const hubCfg = join(dir, 'hub.yaml');
     writeFileSync(
@@ -67,6 +69,7 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
   after(async () => {
     await t?.close();
     await cam?.stop();
+    await opusCam?.stop();
   });
 
   it('carries the camera’s AAC: the hub lists the track, its units come with increasing pts beside the video', async () => {
@@ -75,7 +78,7 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
     let v: V1Client | undefined;
     try {
       await waitFor(async () => (await publisher(t.url, 'a')).cameras.length === 1, 10_000, 'the announce');
-      assert.deepEqual((await publisher(t.url, 'a')).audio, ['aac', 'pcma', 'pcmu'], 'audio negotiated');
+      assert.deepEqual((await publisher(t.url, 'a')).audio, ['aac', 'pcma', 'pcmu', 'opus'], 'audio negotiated');
       const relayed = t.server.registry.get('a.cam')!;
       const unsubscribe = relayed.subscribeAudio({ onAudio: (u) => units.push(u) });
       v = await V1Client.open(wsUrl(t.url, 'a.cam', '?codec=h264'), { autoAck: true });
@@ -102,6 +105,44 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
       const audio = units[units.length - 1]!;
       const gap = Math.abs(audio.pts / 16_000 - video.pts / 90_000);
       assert.ok(gap < 1, `audio at ${audio.pts / 16_000} s, video at ${video.pts / 90_000} s`);
+    } finally {
+      v?.close();
+      await edge.close();
+      await registry.close();
+    }
+  });
+
+  it('carries the camera’s Opus with its OpusHead, as the edge has it', async () => {
+    const { registry, edge } = await startEdge(opusCam.url, t.url.replace(/^http/, 'ws'), 'a');
+    const units: AudioUnit[] = [];
+    let v: V1Client | undefined;
+    try {
+      await waitFor(
+        async () => (await publisher(t.url, 'a')).cameras.length === 1 && t.server.registry.get('a.cam') !== undefined,
+        10_000,
+        'the announce',
+      );
+      const relayed = t.server.registry.get('a.cam')!;
+      const unsubscribe = relayed.subscribeAudio({ onAudio: (u) => units.push(u) });
+      v = await V1Client.open(wsUrl(t.url, 'a.cam', '?codec=h264'), { autoAck: true });
+      await waitFor(
+        () => units.filter((u) => u.config.codec === 'opus').length >= 30,
+        15_000,
+        '30 Opus units at the hub',
+      );
+      unsubscribe();
+      const opus = units.filter((u) => u.config.codec === 'opus');
+      const config = opus[0]!.config;
+      const edgeConfig = registry.get('cam')!.audioConfig!;
+      assert.deepEqual(
+        [config.codecString, config.sampleRate, config.channels],
+        [edgeConfig.codecString, 48_000, edgeConfig.channels],
+      );
+      assert.deepEqual(Buffer.from(config.description!), Buffer.from(edgeConfig.description!), 'the OpusHead');
+      for (let i = 1; i < opus.length; i++) {
+        assert.ok(opus[i]!.pts > opus[i - 1]!.pts, `pts ${opus[i]!.pts} after ${opus[i - 1]!.pts}`);
+        assert.equal(opus[i]!.samples, 960);
+      }
     } finally {
       v?.close();
       await edge.close();
@@ -196,7 +237,7 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
       registry.get('cam')!.subscribeAudio({ onAudio: (u) => local.push(u) });
       await waitFor(() => local.length >= 5, 5000, 'audio on the edge');
       const hello = texts[0] as Extract<EdgeMessage, { type: 'hello' }>;
-      assert.deepEqual(hello.audio, ['aac', 'pcma', 'pcmu'], 'the edge offered audio');
+      assert.deepEqual(hello.audio, ['aac', 'pcma', 'pcmu', 'opus'], 'the edge offered audio');
       assert.ok(!codecs.includes(RELAY_CODEC_AUDIO), 'no audio frame');
       assert.ok(!texts.some((m) => m.type === 'audio'), 'no audio message');
     } finally {
