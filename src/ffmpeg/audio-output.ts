@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import { aacCodecString, parseAudioSpecificConfig } from '../codec/aac/audio-specific-config.js';
 import { adtsConfig, parseAdtsHeader, type AdtsHeader } from '../codec/aac/adts.js';
-import { AdtsStream, type AdtsStreamConfig } from '../codec/aac/adts-stream.js';
+import { AdtsStream, CHANGE_WINDOW_MS, MAX_CONFIG_CHANGES, type AdtsStreamConfig } from '../codec/aac/adts-stream.js';
 import { CodecError, isCodecError } from '../codec/errors.js';
 import { TsDemuxer } from '../codec/mpegts/demuxer.js';
 import { buildOpusHead, OPUS_CODEC_STRING, OPUS_SAMPLE_RATE, opusPacketSamples } from '../codec/opus/opus-head.js';
@@ -71,6 +71,8 @@ export const TS_EXACT_TIMES: readonly string[] = ['-mpegts_copyts', '1'];
 
 /** A G.711 packet's length: 20 ms, as cameras send it over RTP. */
 const G711_PACKET_MS = 20;
+/** The span of an AAC stream's timestamps checked against its samples (90 kHz: 2 s). */
+const CHECK_RATE_TICKS = 2 * 90000;
 /** Problems logged at most this often per capture. */
 const WARN_EVERY_MS = 10_000;
 
@@ -244,16 +246,64 @@ export interface AudioPes {
  */
 export function tsAudioParser(
   unit: (unit: SourceAudioUnit) => void,
-  options: { log: Logger; label: string; channels?: number },
+  options: {
+    log: Logger;
+    label: string;
+    channels?: number;
+    /** The audio cannot be followed (its configuration keeps changing): given up until the capture restarts. */
+    fatal?(reason: string): void;
+    now?(): number;
+  },
 ): { push(pes: AudioPes): void } {
+  const now = options.now ?? Date.now;
   let lastWarn = -Infinity;
   let config: AudioConfig | undefined;
   let key = '';
+  let changes: number[] = [];
+  let failed = false;
+  // Where the AAC's timestamps are checked against its samples from: a PES's pts and the samples since.
+  let check: { pts: number; samples: number } | undefined;
   const warn = (message: string): void => {
-    const now = Date.now();
-    if (now - lastWarn < WARN_EVERY_MS) return;
-    lastWarn = now;
+    const t = now();
+    if (t - lastWarn < WARN_EVERY_MS) return;
+    lastWarn = t;
     options.log.warn({ camera: options.label }, `camera audio: ${message}`);
+  };
+  /** A new configuration: said, and counted; too many in CHANGE_WINDOW_MS give the audio up. */
+  const changed = (message: string): boolean => {
+    const t = now();
+    changes = changes.filter((at) => t - at < CHANGE_WINDOW_MS);
+    changes.push(t);
+    if (changes.length > MAX_CONFIG_CHANGES) {
+      failed = true;
+      options.fatal?.(`the AAC configuration changed ${changes.length} times in ${CHANGE_WINDOW_MS / 1000} s`);
+      return false;
+    }
+    warn(message);
+    return true;
+  };
+  /**
+   * The PES's time against the samples before it: a configuration that lies about the sample rate (the
+   * camera's SDP `config`, which ffmpeg writes into every ADTS header) plays at the wrong speed. Said,
+   * at most every 10 s; the units go on as they are.
+   */
+  const checkRate = (pts: number | undefined, samples: number, rate: number): void => {
+    if (pts === undefined) return;
+    const elapsed = check ? pts - check.pts : 0;
+    if (!check || elapsed < 0 || elapsed > 60 * 90000) {
+      check = { pts, samples: 0 };
+    } else if (elapsed >= CHECK_RATE_TICKS) {
+      const heard = (check.samples * 90000) / rate;
+      if (Math.abs(heard / elapsed - 1) > 0.2) {
+        const implied = Math.round((check.samples * 90000) / elapsed);
+        warn(
+          `the AAC configuration says ${rate} Hz, but the camera's times advance as ${implied} Hz ` +
+            '(a configuration that lies, or audio lost on the way)',
+        );
+      }
+      check = { pts, samples: 0 };
+    }
+    check.samples += samples;
   };
   const pushAac = (pes: AudioPes): void => {
     const frames: { header: AdtsHeader; at: number }[] = [];
@@ -274,7 +324,13 @@ export function tsAudioParser(
       const asc = adtsConfig(header);
       const id = asc.join(',');
       if (!config || id !== key) {
-        if (config) warn(`the AAC configuration changed: ${config.sampleRate} Hz → ${header.sampleRate} Hz`);
+        const before = `${config?.sampleRate} Hz ${config?.channels} ch`;
+        if (
+          config &&
+          !changed(`the AAC configuration changed: ${before} → ${header.sampleRate} Hz ${header.channels} ch`)
+        )
+          return;
+        check = undefined;
         key = id;
         config = Object.freeze({
           codec: 'aac' as const,
@@ -288,6 +344,7 @@ export function tsAudioParser(
       const pts = pes.pts === undefined ? undefined : Math.round((pes.pts * header.sampleRate) / 90000) + k * 1024;
       unit({ config, data, samples: 1024, ...(pts !== undefined ? { pts } : {}) });
     }
+    if (config) checkRate(pes.pts, frames.length * 1024, config.sampleRate);
   };
   const pushOpus = (pes: AudioPes): void => {
     let packets: { data: Uint8Array; samples: number; startTrim?: number }[];
@@ -324,6 +381,7 @@ export function tsAudioParser(
   };
   return {
     push(pes) {
+      if (failed) return;
       if (pes.codec === 'aac') pushAac(pes);
       else if (pes.codec === 'opus') pushOpus(pes);
     },

@@ -66,12 +66,18 @@ export function runFfmpegNal(
     onFatal: (reason) => run.fail(reason),
   });
   let audioGone = false;
+  const fatal = (reason: string): void => {
+    // The sound is given up for this run; the pictures go on.
+    audioGone = true;
+    options.log.warn({ camera: options.label, reason }, 'camera audio given up until the capture restarts');
+  };
   const inStream =
     options.audio?.inTs && sink.audio
       ? tsAudioParser((unit) => sink.audio!(unit), {
           log: options.log,
           label: options.label,
           channels: options.audio.channels,
+          fatal,
         })
       : undefined;
   const audio =
@@ -79,11 +85,7 @@ export function runFfmpegNal(
       ? audioOutputParser(options.audio, (unit) => sink.audio!(unit), {
           log: options.log,
           label: options.label,
-          fatal: (reason) => {
-            // The sound is given up for this run; the pictures go on.
-            audioGone = true;
-            options.log.warn({ camera: options.label, reason }, 'camera audio given up until the capture restarts');
-          },
+          fatal,
         })
       : undefined;
   const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time, (unit) => {

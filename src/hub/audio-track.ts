@@ -77,6 +77,12 @@ export class AudioTrack {
   ): AudioUnit | undefined {
     const { config } = unit;
     if (config.sampleRate !== this.rate) {
+      // Bounded by the source: a capture gives its audio up when its configuration keeps changing.
+      if (this.rate)
+        this.log.info(
+          { camera: this.camera, from: this.rate, to: config.sampleRate },
+          'camera audio: the sample rate changed; its time starts over at the video clock',
+        );
       this.rate = config.sampleRate;
       this.reset();
     }

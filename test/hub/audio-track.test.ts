@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import pino from 'pino';
 import { AudioTrack } from '../../src/hub/audio-track.js';
 import type { AudioConfig, AudioUnit } from '../../src/media/index.js';
 import { quietLogger } from '../support/index.js';
@@ -55,8 +56,11 @@ describe('AudioTrack', () => {
     assert.equal(units.at(-5)!.pts, Math.round(((T + 5002) * 8000) / 1000));
   });
 
-  it('starts over for another sample rate, and reports the track', () => {
-    const { track: t, units } = track();
+  it('starts over for another sample rate, saying so, and reports the track', () => {
+    const lines: string[] = [];
+    const units: AudioUnit[] = [];
+    const t = new AudioTrack('cam', pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }));
+    t.consumers.add({ onAudio: (u) => units.push(u) });
     feed(t, 2, (i) => T + i * 20);
     const wide: AudioConfig = { ...G711, sampleRate: 16000 };
     feed(t, 2, (i) => T + 1000 + i * 10, 0, wide);
@@ -70,5 +74,7 @@ describe('AudioTrack', () => {
       units: 4,
       bytes: 640,
     });
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /"from":8000,"to":16000,.*the sample rate changed/);
   });
 });
