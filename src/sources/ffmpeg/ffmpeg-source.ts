@@ -210,9 +210,10 @@ export class FfmpegSource implements FrameSource {
     if (!this.upstream) {
       const found = await probeSource(spec, binary, undefined, this.wantsAudio(spec));
       this.upstream = found.codec;
-      this.audio = found.audio;
+      // A file's or an HTTP stream's probe lists its audio whether asked or not.
+      this.audio = this.wantsAudio(spec) ? found.audio : undefined;
       this.logUpstream(found.codec, found.detail);
-      if (found.audio) this.logAudio(found.audio);
+      if (this.audio) this.logAudio(this.audio);
     }
     // A looped file's H.264 or H.265 goes out in MPEG-TS or raw, never in mpjpeg parts (capture-plan.ts says why).
     const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : await nalFraming(binary);
@@ -232,7 +233,8 @@ export class FfmpegSource implements FrameSource {
   }
 
   private logAudio(audio: ProbedAudio): void {
-    const why = notCaptured(audio);
+    // Audio goes beside a copied video only: a capture that encodes JPEGs reads no sound.
+    const why = copiedCodec(this.upstream) ? notCaptured(audio) : 'the video is encoded to JPEG';
     this.log.info(
       { camera: this.cameraId, audio: audio.name, sampleRate: audio.sampleRate, channels: audio.channels },
       why ? `camera sends audio (${audio.name}): not read (${why})` : `camera sends audio (${audio.name}): copied`,
