@@ -1,9 +1,9 @@
 // test lane: waiting (an RTSP camera at 320x240 and real time: little CPU)
 /**
- * A camera's audio across the relay: an edge whose RTSP camera sends H.264 + AAC publishes it to a hub,
+ * A camera's audio across the relay: an edge whose RTSP camera sends H.264 + AAC (or Opus) publishes it to a hub,
  * which lists the relayed camera's audio track and gives its consumers units with increasing pts on the
  * video's timeline; audio goes only when both hellos say so (an older hub, a stand-in that answers without
- * `audio`, gets none; an edge that offered none may not send any), and a lying audio config or unit closes
+ * `audio`, gets none, and a hub older than Opus none of it; an edge that offered none may not send any), and a lying audio config or unit closes
  * the edge (1008).
  */
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import type { AudioUnit } from '../../src/media/index.js';
+import { AudioUplink } from '../../src/relay/audio-uplink.js';
 import {
   encodeRelayAudioFrame,
   parseEdgeMessage,
@@ -23,6 +24,7 @@ import {
 } from '../../src/relay/protocol.js';
 import { hashToken } from '../../src/security/secrets.js';
 import {
+  quietLogger,
   requireInCi,
   rtspCameraMissing,
   skipOutsideCi,
@@ -148,6 +150,24 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
       await edge.close();
       await registry.close();
     }
+  });
+
+  it('keeps Opus off the uplink of a hub that did not accept it (one older than Opus)', () => {
+    const sent: unknown[] = [];
+    const session = {
+      open: true,
+      bufferedAmount: 0,
+      send: (m: unknown) => sent.push(m),
+      sendFrame: (f: Buffer) => sent.push(f),
+    };
+    const uplink = new AudioUplink(session, 'cam', 1, ['aac', 'pcma', 'pcmu'], 1 << 20, quietLogger());
+    uplink.videoSent = true;
+    const config = { codec: 'opus' as const, sampleRate: 48_000, channels: 1, codecString: 'opus' };
+    const unit = { seq: 1, config, pts: 0, samples: 960, wallTime: 0, capturedAt: 0, data: Buffer.from([0xf8, 0]) };
+    uplink.onAudio(unit);
+    uplink.onAudio({ ...unit, seq: 2, pts: 960 });
+    assert.deepEqual(sent, []);
+    assert.equal(uplink.dropped, 2);
   });
 
   it('takes audio only from an edge that offered it, and checks what it says', async () => {
