@@ -1,4 +1,4 @@
-// test lane: waiting (an RTSP camera at 320x240 and real time: little CPU)
+// test lane: waiting (two RTSP cameras at 320x240 and real time: little CPU)
 /**
  * A camera's audio across the relay: an edge whose RTSP camera sends H.264 + AAC (or Opus) publishes it to a hub,
  * which lists the relayed camera's audio track and gives its consumers units with increasing pts on the
