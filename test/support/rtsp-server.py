@@ -4,8 +4,7 @@
 
 --codec=h265 serves H.265 (x265enc, rtph265pay) instead. --audio adds a second stream, a tone, as most
 IP cameras with a microphone send it: AAC (voaacenc, rtpmp4gpay: MPEG4-GENERIC, 16 kHz mono) or G.711
-A-law (alawenc, rtppcmapay: PCMA, 8 kHz mono) or µ-law (mulawenc, rtppcmupay: PCMU) or Opus
-(opusenc, rtpopuspay: 48 kHz mono, 20 ms frames). --bframes=N (H.264 only) lets x264 use N B-frames, as
+A-law (alawenc, rtppcmapay: PCMA, 8 kHz mono) or µ-law (mulawenc, rtppcmupay: PCMU). --bframes=N (H.264 only) lets x264 use N B-frames, as
 some cameras do (decode order differs from presentation order). --sync makes the picture white and
 black by turns every half second (2 fps) and the sound a short beep every second (A/V sync measurements).
 Options may stand anywhere.
@@ -52,6 +51,7 @@ AUDIO = {
     "aac": "audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 ! rtpmp4gpay",
     "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay",
     "pcmu": "audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay",
+    # --audio=opus: Opus (opusenc, rtpopuspay), 48 kHz mono in 20 ms packets (RTP declares it stereo, RFC 7587).
     "opus": "audio/x-raw,rate=48000,channels=1 ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay",
 }
 if codec not in ENCODERS:
