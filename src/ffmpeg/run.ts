@@ -9,7 +9,8 @@ import { NalStream } from '../codec/nal-stream.js';
 import type { NalCodec } from '../codec/video.js';
 import type { SourceSink } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
-import { audioOutputParser, tsAudioParser, type CapturedAudio } from './audio-output.js';
+import { audioOutputParser, type CapturedAudio } from './audio-output.js';
+import { tsAudioParser } from './ts-audio.js';
 import {
   jpegOutputParser,
   nalOutputParser,
@@ -82,24 +83,30 @@ export function runFfmpegNal(
     onFatal: (reason) => run.fail(reason),
   });
   let audioGone = false;
+  const fatal = (reason: string): void => {
+    // The sound is given up for this run; the pictures go on.
+    audioGone = true;
+    options.log.warn({ camera: options.label, reason }, 'camera audio given up until the capture restarts');
+  };
   const inStream =
     options.audio?.inTs && sink.audio
-      ? tsAudioParser((unit) => sink.audio!(unit), { log: options.log, label: options.label })
+      ? tsAudioParser((unit) => sink.audio!(unit), {
+          log: options.log,
+          label: options.label,
+          channels: options.audio.channels,
+          fatal,
+        })
       : undefined;
   const audio =
     options.audio && !options.audio.inTs && sink.audio
       ? audioOutputParser(options.audio, (unit) => sink.audio!(unit), {
           log: options.log,
           label: options.label,
-          fatal: (reason) => {
-            // The sound is given up for this run; the pictures go on.
-            audioGone = true;
-            options.log.warn({ camera: options.label, reason }, 'camera audio given up until the capture restarts');
-          },
+          fatal,
         })
       : undefined;
   const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time, (unit) => {
-    if (unit.codec === 'aac') inStream?.push(unit);
+    inStream?.push(unit);
   });
   const run = superviseFfmpeg(binary, args, {
     stdin: options.stdin ?? false,

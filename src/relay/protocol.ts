@@ -57,11 +57,12 @@ export const HELLO_TIMEOUT_MS = 10_000;
  * 24 u32 samples per channel in the unit. Not acknowledged, not windowed: a few kbit/s beside the video.
  */
 export const RELAY_CODEC_AUDIO = 16;
-export type RelayAudioCodec = 'aac' | 'pcma' | 'pcmu';
-export const RELAY_AUDIO_CODECS: readonly RelayAudioCodec[] = ['aac', 'pcma', 'pcmu'];
-/** Largest audio unit a hub takes (an AAC frame is at most 768 bytes per channel; 20 ms of G.711 is 160). */
+export type RelayAudioCodec = 'aac' | 'pcma' | 'pcmu' | 'opus';
+/** The audio codecs the relay carries; a hub or edge skips names it does not know (older ones: no `opus`). */
+export const RELAY_AUDIO_CODECS: readonly RelayAudioCodec[] = ['aac', 'pcma', 'pcmu', 'opus'];
+/** Largest audio unit a hub takes (an AAC frame is at most 768 bytes per channel; 20 ms of G.711 is 160; an Opus packet 1275 per frame). */
 export const MAX_RELAY_AUDIO_BYTES = 8 * 1024;
-/** Largest AudioSpecificConfig an `audio` message may carry. */
+/** Largest AudioSpecificConfig (or OpusHead) an `audio` message may carry. */
 export const MAX_RELAY_ASC_BYTES = 64;
 /** Audio units per second a hub takes per camera (AAC at 96 kHz is 94; 10 ms G.711 packets 100), burst as many. */
 export const MAX_AUDIO_UNITS_PER_SECOND = 250;
@@ -124,7 +125,7 @@ export interface AudioMessage {
   codec: RelayAudioCodec;
   sampleRate: number;
   channels: number;
-  /** AAC: base64 of the AudioSpecificConfig. None for G.711. */
+  /** AAC: base64 of the AudioSpecificConfig. Opus: base64 of the OpusHead. None for G.711. */
   description?: string;
 }
 
@@ -212,11 +213,12 @@ function parseAudio(f: Record<string, unknown>): Parsed<AudioMessage> {
   const codec = f.codec as RelayAudioCodec;
   if (!isU32(f.sampleRate) || f.sampleRate < 8000 || f.sampleRate > 96_000)
     return { ok: false, reason: 'audio "sampleRate" is not an integer from 8000 to 96000' };
+  if (codec === 'opus' && f.sampleRate !== 48_000) return { ok: false, reason: 'Opus audio "sampleRate" is not 48000' };
   const maxChannels = codec === 'aac' ? 8 : 2;
   if (!isU32(f.channels) || f.channels < 1 || f.channels > maxChannels)
     return { ok: false, reason: `audio "channels" is not from 1 to ${maxChannels}` };
   const d = f.description;
-  if (codec === 'aac') {
+  if (codec === 'aac' || codec === 'opus') {
     if (typeof d !== 'string' || d.length === 0 || d.length > Math.ceil(MAX_RELAY_ASC_BYTES / 3) * 4)
       return { ok: false, reason: `audio "description" is not base64 of 1 to ${MAX_RELAY_ASC_BYTES} bytes` };
   } else if (d !== undefined) return { ok: false, reason: 'audio "description" for G.711' };

@@ -193,7 +193,7 @@ describe('edge: TLS to the hub', () => {
       role: 'edge',
       edge: 'e1',
       codecs: ['h264', 'jpeg'],
-      audio: ['aac', 'pcma', 'pcmu'],
+      audio: ['aac', 'pcma', 'pcmu', 'opus'],
     });
     assert.deepEqual(hub.texts[1], {
       type: 'announce',

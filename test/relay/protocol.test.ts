@@ -7,6 +7,7 @@ import { SERVED_CAMERA_ID } from '../../src/camera-id.js';
 import { publishUrl } from '../../src/relay/edge-publisher.js';
 import { classifyError, classifyStatus } from '../../src/relay/failure.js';
 import { checkAudioUnit, relayAudioConfig, sameAudioConfig } from '../../src/relay/audio-input.js';
+import { buildOpusHead } from '../../src/codec/opus/opus-head.js';
 import {
   decodeRelayAudioFrame,
   decodeRelayFrame,
@@ -319,5 +320,31 @@ describe('publisher audio', () => {
     assert.equal(pcma.message.config.codecString, 'alaw');
     assert.equal(checkAudioUnit(pcma.message, frame(160, 320)), undefined);
     assert.match(checkAudioUnit(pcma.message, frame(160, 160)) ?? '', /G.711 unit of 160 bytes/);
+
+    // Opus: at 48 kHz with its OpusHead, whose channels agree; each packet lasts the samples it is said to.
+    const head = (channels: number) =>
+      Buffer.from(
+        buildOpusHead({ channels, preSkip: 0, inputSampleRate: 48000, outputGain: 0, mappingFamily: 0 }),
+      ).toString('base64');
+    const opus = relayAudioConfig(
+      parse({ codec: 'opus', sampleRate: 48000, channels: 2, description: head(2) }) as AudioMessage,
+    );
+    assert.ok(opus.ok);
+    assert.deepEqual([opus.message.config.codecString, opus.message.config.channels], ['opus', 2]);
+    const packet = (samples: number, toc: number) => ({
+      ...frame(samples, 40),
+      data: Buffer.from([toc, ...new Array(39).fill(0)]),
+    });
+    assert.equal(checkAudioUnit(opus.message, packet(960, 0xfc)), undefined); // CELT FB 20 ms, one frame
+    assert.match(checkAudioUnit(opus.message, packet(480, 0xfc)) ?? '', /Opus unit of 480 samples, its packet 960/);
+    const lyingOpus = relayAudioConfig(
+      parse({ codec: 'opus', sampleRate: 48000, channels: 1, description: head(2) }) as AudioMessage,
+    );
+    assert.ok(!lyingOpus.ok && /OpusHead 2 ch/.test(lyingOpus.reason));
+    assert.equal(typeof parse({ codec: 'opus', sampleRate: 16000, channels: 1, description: head(1) }), 'string');
+    assert.equal(
+      relayAudioConfig(parse({ codec: 'opus', sampleRate: 48000, channels: 1, description: asc }) as AudioMessage).ok,
+      false,
+    );
   });
 });
