@@ -20,9 +20,17 @@ async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
   for (const c of config.cameras)
     log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
   const edge = new EdgePublisher(registry, target, log, { fps: nominalFps(config.cameras) });
-  // Cameras with motion: detected here, their events told to the hub (kept in memory: no store here).
+  // Cameras with motion: detected here, their events told to the hub (kept in memory: no store here), with
+  // a snapshot of each near its peak (a full-size JPEG of the camera, for a hub that takes them).
   const motion = new MotionService(log);
-  const events = new Events({ store: () => undefined, log });
+  const events = new Events({
+    store: () => undefined,
+    snapshots: async (id) => {
+      const unit = await registry.get(id)?.liveUnit('jpeg');
+      return unit && !unit.placeholder ? unit.data : undefined;
+    },
+    log,
+  });
   for (const c of config.cameras) {
     const stream = c.motion ? registry.get(c.id) : undefined;
     if (!c.motion || !stream) continue;

@@ -136,6 +136,20 @@ export class EdgePublisher {
     if (this.session?.ready) this.session.send(message);
   }
 
+  /**
+   * An event's snapshot (a JPEG of the camera near its peak), for the hub: sent at once when connected to
+   * a hub that takes snapshots (its hello says so), else dropped; never queued for a later connection.
+   */
+  snapshot(camera: string, event: number, jpeg: Buffer, takenAt = Date.now()): boolean {
+    if (camera.includes('.') || !this.session?.ready) return false;
+    return this.session.sendSnapshot(camera, this.channelFor(camera), event, jpeg, takenAt);
+  }
+
+  /** The current session (tests, the bench). */
+  get current(): EdgeSession | undefined {
+    return this.session;
+  }
+
   /** Stable per camera for the life of the process, so a channel never changes meaning within a connection. */
   channelFor(camera: string): number {
     let channel = this.channels.get(camera);
