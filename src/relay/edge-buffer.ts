@@ -38,6 +38,8 @@ export class EdgeBuffer implements Consumer {
     } catch {
       return false;
     }
+    // From the current group of pictures on, not from the next keyframe.
+    this.stream.catchUp(this, 'h264');
     return true;
   }
 
