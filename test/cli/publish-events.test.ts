@@ -2,7 +2,8 @@
 /**
  * `camrelay publish` running the motion detector, as real processes: an edge publishing a clip with an
  * object crossing to a hub that records the edge's cameras around events. The hub lists the edge's event
- * as its own, with the snapshot the edge took (a JPEG over the publisher connection), and its clip starts
+ * as its own, with the snapshot the edge took (a JPEG over the publisher connection; also on the hub's
+ * MQTT snapshot topic, at a real Mosquitto), and its clip starts
  * before the event did: the hub started the camera with `from`, and the edge sent what it kept of the
  * camera from before the event (its pre-roll buffer), then live.
  */
@@ -13,10 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { connect, type MqttClient } from 'mqtt';
 import { readJpegSize } from '../../src/codec/jpeg.js';
 import { hashToken } from '../../src/security/secrets.js';
 import { ensureMotionClips, type MotionClip } from '../support/motion-clips.js';
-import { CamrelayProcess, ffprobeErrors, ffprobeInfo, freePort, waitFor } from '../support/index.js';
+import { CamrelayProcess, ffprobeErrors, ffprobeInfo, freePort, Mosquitto, waitFor } from '../support/index.js';
 
 const run = promisify(execFile);
 const TOKEN = 'shed-token-0123456789abcdef';
@@ -38,14 +40,23 @@ describe('camrelay publish with motion, to a hub recording around events', () =>
   let hub: CamrelayProcess;
   let edge: CamrelayProcess;
   let hubUrl: string;
+  let broker: Mosquitto;
+  let sub: MqttClient;
+  const snapshots: Buffer[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'camrelay-publish-events-'));
     [clip] = (await ensureMotionClips(['object-large'])) as [MotionClip];
+    broker = await Mosquitto.start();
+    sub = connect(broker.url);
+    sub.on('message', (_topic, payload) => snapshots.push(payload));
+    await new Promise<void>((resolve) => sub.once('connect', () => resolve()));
+    await sub.subscribeAsync('camrelay/shed.yard/snapshot');
     const port = await freePort();
     writeFileSync(
       join(dir, 'hub.yaml'),
       `log: { level: info }\nrecordings: { path: ${join(dir, 'store')} }\n` +
+        `mqtt: { url: "${broker.url}" }\n` +
         `publishers:\n  - { name: shed, token_hash: "${hashToken(TOKEN)}", record: { mode: events } }\n`,
     );
     hub = CamrelayProcess.spawn(['serve', '--config', join(dir, 'hub.yaml'), '--port', String(port)]);
@@ -59,6 +70,8 @@ describe('camrelay publish with motion, to a hub recording around events', () =>
   });
   after(async () => {
     await Promise.all([edge?.stop(), hub?.stop()]);
+    await sub?.endAsync(true);
+    await broker?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -89,6 +102,7 @@ describe('camrelay publish with motion, to a hub recording around events', () =>
       'the snapshot',
     );
     assert.deepEqual(readJpegSize(shot), { width: 320, height: 240 });
+    await waitFor(() => snapshots.some((s) => s.equals(shot)), 5000, "the snapshot on the hub's MQTT topic");
 
     // The clip (still growing while the post-roll is recorded: it starts where it starts).
     const file = join(dir, 'clip.mp4');
