@@ -32,6 +32,16 @@ export interface EdgeOptions {
   maxBufferedBytes?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /**
+   * The cameras with motion detection here: only these are kept in memory for a hub's events (`buffer`);
+   * a hub's request for another is ignored (it has no events). Unset: any camera.
+   */
+  motion?: ReadonlySet<string>;
+}
+
+/** The cameras of a config with `motion:` (EdgeOptions.motion). */
+export function motionCameras(cameras: readonly { id: string; motion?: unknown }[]): Set<string> {
+  return new Set(cameras.filter((c) => c.motion).map((c) => c.id));
 }
 
 export type EdgeState = 'connecting' | 'connected' | 'waiting' | 'closed';
@@ -189,6 +199,7 @@ export class EdgePublisher {
     this.session = new EdgeSession(this, url, this.target, this.log, {
       window: this.options.window ?? DEFAULT_UPLINK_WINDOW,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
+      ...(this.options.motion ? { buffers: this.options.motion } : {}),
     });
   }
 

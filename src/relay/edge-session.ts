@@ -55,6 +55,8 @@ export interface SessionOptions {
   /** Unacknowledged H.264 access units per camera. */
   h264Window?: number;
   maxBufferedBytes: number;
+  /** The cameras a hub may ask this edge to buffer (those with motion here); unset: any. */
+  buffers?: ReadonlySet<string>;
 }
 
 /** One connection attempt and, if it works, the session over it. */
@@ -281,6 +283,7 @@ export class EdgeSession implements UplinkSession {
         // Kept for the hub's events: only with the pre-roll feature (an H.264 uplink), for a camera of ours.
         const stream = this.streams.get(message.camera);
         if (!stream || !this.events.includes('pre-roll')) return;
+        if (this.options.buffers && !this.options.buffers.has(message.camera)) return; // no events here: no use
         this.buffers.get(message.camera)?.stop();
         this.buffers.delete(message.camera);
         if (message.ms === 0) return;
