@@ -503,6 +503,8 @@ netnsLines.push('', ...(await runAudioPasses({ quick })));
 netnsLines.push('', ...(await playbackPass()));
 // events: event start → MQTT ON at a subscriber, and the pre-roll's memory (bench/events.ts, its own process)
 netnsLines.push('', ...(await eventsPass()));
+// events across the relay: an idle edge's uplink per day and the pre-roll from its buffer (bench/edge-events.ts)
+netnsLines.push('', ...(await edgeEventsPass()));
 // audio in Chromium: the A/V offset the player's WebCodecs path gives the sync fixture (bench/av-sync-browser.ts, its own process)
 netnsLines.push('', ...(await avBrowserPass()));
 
@@ -531,6 +533,21 @@ async function eventsPass(): Promise<string[]> {
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   if (code !== 0) return [`events: bench/events.ts exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`];
+  return out.trimEnd().split('\n');
+}
+
+async function edgeEventsPass(): Promise<string[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/edge-events.ts')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(quick ? { EDGE_EVENTS_BENCH_QUICK: '1' } : {}) },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  if (code !== 0)
+    return [`edge events: bench/edge-events.ts exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`];
   return out.trimEnd().split('\n');
 }
 
