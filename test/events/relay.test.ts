@@ -64,8 +64,15 @@ describe('events across the relay', () => {
       15_000,
       "the edge's camera on the hub",
     );
-    // Recorded around events: nothing goes over the uplink before one (the edge keeps a pre-roll meanwhile).
-    await new Promise((r) => setTimeout(r, 3000));
+    // Recorded around events: nothing goes over the uplink before one (the edge keeps a pre-roll meanwhile:
+    // its H.264, encoded from this JPEG camera, for a keyframe a second at 5 fps; 2.5 s of it before the event).
+    await new Promise((r) => setTimeout(r, 1500));
+    const h264 = () =>
+      edge.server.registry
+        .get('yard')!
+        .trackInfo({ cpu: false })
+        .find((t) => t.codec === 'h264' && t.quality === 'main');
+    await waitFor(() => ((h264()?.units ?? 0) >= 13 ? true : undefined), 15_000, "the edge's H.264 for its pre-roll");
     const idle = (await publisher(hub.url, 'shed')).cameras.find((c) => c.id === 'shed.yard')!;
     assert.equal(idle.framesReceived, 0, 'no video before an event');
     const now = Date.now();
