@@ -211,6 +211,7 @@ describe('events across the relay: snapshots and pre-roll from hand-driven edges
   it('asks an edge for a pre-roll, starts its camera from before the event, and closes it for frames older than asked', async () => {
     const raw = await edge('hand', TOKEN_C, { codecs: ['h264', 'jpeg'], events: ['pre-roll', 'snapshot'] });
     const buffer = await raw.waitMessage((m) => m.type === 'buffer', 5000, 'the buffer request');
+    assert.deepEqual((await publisher(hub.url, 'hand')).events, ['pre-roll', 'snapshot'], 'in /api/publishers');
     assert.deepEqual(buffer, { type: 'buffer', camera: 'cam', ms: 5000 });
     const start = Date.now() - 500;
     startEvent(raw, 21, start);
