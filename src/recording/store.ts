@@ -232,11 +232,16 @@ export class RecordingStore implements RecordingCatalog {
     if (!gate) return;
     const stream = this.onDemand.get(camera);
     if (stream && !this.unsubscribe.has(camera)) {
-      if (startMs !== undefined) {
+      // Running already (watched, or within its idle grace after the last event): no start, so no pre-roll from
+      // the edge; the current group of pictures at least, from the hub's own track.
+      const running = stream.state === 'online';
+      if (startMs !== undefined && !running) {
         const preRollMs = this.options.preRollMs?.(camera) ?? DEFAULT_PRE_ROLL_MS;
         this.preRollFrom.get(camera)?.(startMs - preRollMs);
       }
       this.unsubscribe.set(camera, stream.subscribeVideo(gate));
+      const native = stream.native;
+      if (running && (native === 'h264' || native === 'h265')) stream.catchUp(gate, native);
     }
     gate.eventStarted();
   }

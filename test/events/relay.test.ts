@@ -112,6 +112,43 @@ describe('events across the relay', () => {
     assert.match(metrics, /camrelay_events_started_total\{camera="shed.yard"\} 1/);
   });
 
+  it('records an event that comes while the camera still runs from its current group of pictures', async () => {
+    // Past the last event's post-roll (5 s after its end) the recording pauses (a gap 'idle'), and the hub lets
+    // the edge's camera go after its idle grace (10 s): an event in between finds it running, so no start and
+    // no pre-roll from the edge; its recording begins at the hub's current group of pictures, not at the next
+    // keyframe after the event came.
+    type Recorded = {
+      ranges: { start: number; end: number }[];
+      gaps: { start: number; end: number; reason: string }[];
+    };
+    const recorded = async (): Promise<Recorded> => {
+      const url = `${hub.url}/api/cameras/shed.yard/recordings?start=${Date.now() - 120_000}&end=${Date.now()}`;
+      return (await (await fetch(url)).json()) as Recorded;
+    };
+    await waitFor(
+      async () => {
+        const last = (await recorded()).ranges.at(-1);
+        return last && Date.now() - last.end > 1500 ? true : undefined;
+      },
+      15_000,
+      'the recording paused after the post-roll',
+    );
+    const cameras = (await (await fetch(`${hub.url}/api/cameras`)).json()) as {
+      cameras: { id: string; state: string }[];
+    };
+    assert.equal(cameras.cameras.find((c) => c.id === 'shed.yard')?.state, 'online', 'still running (idle grace)');
+    const pushedAt = Date.now();
+    source.push('yard', true, { at: pushedAt - 800, score: 0.3 });
+    source.push('yard', true, { at: pushedAt, score: 0.3 });
+    const idle = await waitFor(
+      async () =>
+        (await recorded()).gaps.find((g) => g.reason === 'idle' && g.end > pushedAt - 5000 && g.end < Date.now() - 200),
+      10_000,
+      'the second event recorded after a gap',
+    );
+    assert.ok(idle.end <= pushedAt, `recording again ${Math.round(idle.end - pushedAt)} ms after the event came`);
+  });
+
   it('ignores an event for a camera the edge did not announce, and closes an edge that sends a bad one', async () => {
     const raw = await RawEdge.open(hub.url, TOKEN_B, 'raw');
     raw.hello('raw');
