@@ -155,11 +155,6 @@ export class EdgePublisher {
     return this.session.sendSnapshot(camera, this.channelFor(camera), event, jpeg, takenAt);
   }
 
-  /** The current session (tests, the bench). */
-  get current(): EdgeSession | undefined {
-    return this.session;
-  }
-
   /** Stable per camera for the life of the process, so a channel never changes meaning within a connection. */
   channelFor(camera: string): number {
     let channel = this.channels.get(camera);

@@ -161,10 +161,6 @@ export class EdgeSession implements UplinkSession {
     return true;
   }
 
-  /** What the edge keeps of a camera for the hub's events (tests, the bench). */
-  buffered(camera: string): EdgeBuffer | undefined {
-    return this.buffers.get(camera);
-  }
 
   get open(): boolean {
     return this.ws.readyState === WebSocket.OPEN;

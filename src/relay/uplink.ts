@@ -184,11 +184,6 @@ export class Uplink implements Consumer {
     this.stream.catchUp(this, this.codec);
   }
 
-  /** Whether a replay of the buffer is under way (the live stream waits in the buffer meanwhile). */
-  get replaying(): boolean {
-    return this.replay !== undefined;
-  }
-
   /**
    * Feeds the sender from the buffer while it has room (a few units waiting at most, so none ages out of
    * its queue), until the cursor has taken the newest unit: the replay is over, live units go as they come.
