@@ -12,8 +12,8 @@ import { PreRoll } from '../recording/pre-roll.js';
 import { MAX_BUFFERED_BYTES } from './protocol.js';
 
 /**
- * Kept beyond what the hub asks for: the time from the motion's start to the hub's `start` (the
- * detector's min_duration and delay, the uplink's round trip).
+ * Kept beyond what the hub asks for (and the camera's min_duration, added by the session): the time from
+ * the event's being told to the hub's `start` (the detector's delay, the uplink's round trip).
  */
 export const EDGE_BUFFER_SLACK_MS = 5000;
 

@@ -33,15 +33,18 @@ export interface EdgeOptions {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   /**
-   * The cameras with motion detection here: only these are kept in memory for a hub's events (`buffer`);
-   * a hub's request for another is ignored (it has no events). Unset: any camera.
+   * The cameras with motion detection here, and their `min_duration` (ms): only these are kept in memory for
+   * a hub's events (`buffer`), that much longer (an event is told that long after its motion began); a hub's
+   * request for another is ignored (it has no events). Unset: any camera.
    */
-  motion?: ReadonlySet<string>;
+  motion?: ReadonlyMap<string, number>;
 }
 
-/** The cameras of a config with `motion:` (EdgeOptions.motion). */
-export function motionCameras(cameras: readonly { id: string; motion?: unknown }[]): Set<string> {
-  return new Set(cameras.filter((c) => c.motion).map((c) => c.id));
+/** The cameras of a config with `motion:` and their min_duration (EdgeOptions.motion). */
+export function motionCameras(
+  cameras: readonly { id: string; motion?: { minDurationMs: number } | undefined }[],
+): Map<string, number> {
+  return new Map(cameras.flatMap((c) => (c.motion ? [[c.id, c.motion.minDurationMs] as const] : [])));
 }
 
 export type EdgeState = 'connecting' | 'connected' | 'waiting' | 'closed';

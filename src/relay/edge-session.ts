@@ -55,8 +55,8 @@ export interface SessionOptions {
   /** Unacknowledged H.264 access units per camera. */
   h264Window?: number;
   maxBufferedBytes: number;
-  /** The cameras a hub may ask this edge to buffer (those with motion here); unset: any. */
-  buffers?: ReadonlySet<string>;
+  /** The cameras a hub may ask this edge to buffer (those with motion here) and their min_duration (ms); unset: any. */
+  buffers?: ReadonlyMap<string, number>;
 }
 
 /** One connection attempt and, if it works, the session over it. */
@@ -160,7 +160,6 @@ export class EdgeSession implements UplinkSession {
     this.ws.send(encodeRelaySnapshot(channel, takenAt, event, jpeg));
     return true;
   }
-
 
   get open(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
@@ -279,11 +278,12 @@ export class EdgeSession implements UplinkSession {
         // Kept for the hub's events: only with the pre-roll feature (an H.264 uplink), for a camera of ours.
         const stream = this.streams.get(message.camera);
         if (!stream || !this.events.includes('pre-roll')) return;
-        if (this.options.buffers && !this.options.buffers.has(message.camera)) return; // no events here: no use
+        const minDurationMs = this.options.buffers ? this.options.buffers.get(message.camera) : 0;
+        if (minDurationMs === undefined) return; // no motion here, so no events: no use
         this.buffers.get(message.camera)?.stop();
         this.buffers.delete(message.camera);
         if (message.ms === 0) return;
-        const buffer = new EdgeBuffer(stream, message.ms);
+        const buffer = new EdgeBuffer(stream, message.ms + minDurationMs);
         if (buffer.start()) {
           this.buffers.set(message.camera, buffer);
           this.log.info({ camera: message.camera, ms: message.ms }, "keeping a pre-roll for the hub's events");
