@@ -480,6 +480,8 @@ netnsLines.push('', ...(await runAudioPasses({ quick })));
 netnsLines.push('', ...(await reportPass('playback.ts', 'PLAYBACK_BENCH_QUICK')));
 // events: event start → MQTT ON at a subscriber, and the pre-roll's memory (bench/events.ts, its own process)
 netnsLines.push('', ...(await reportPass('events.ts', 'EVENTS_BENCH_QUICK')));
+// events across the relay: an idle edge's uplink per day and the pre-roll from its buffer (bench/edge-events.ts)
+netnsLines.push('', ...(await reportPass('edge-events.ts', 'EDGE_EVENTS_BENCH_QUICK')));
 // audio in Chromium: the A/V offset the player's WebCodecs path gives the sync fixture (bench/av-sync-browser.ts, its own process)
 netnsLines.push('', ...(await avBrowserPass()));
 

@@ -32,6 +32,19 @@ export interface EdgeOptions {
   maxBufferedBytes?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /**
+   * The cameras with motion detection here, and their `min_duration` (ms): only these are kept in memory for
+   * a hub's events (`buffer`), that much longer (an event is told that long after its motion began); a hub's
+   * request for another is ignored (it has no events). Unset: any camera.
+   */
+  motion?: ReadonlyMap<string, number>;
+}
+
+/** The cameras of a config with `motion:` and their min_duration (EdgeOptions.motion). */
+export function motionCameras(
+  cameras: readonly { id: string; motion?: { minDurationMs: number } | undefined }[],
+): Map<string, number> {
+  return new Map(cameras.flatMap((c) => (c.motion ? [[c.id, c.motion.minDurationMs] as const] : [])));
 }
 
 export type EdgeState = 'connecting' | 'connected' | 'waiting' | 'closed';
@@ -136,6 +149,15 @@ export class EdgePublisher {
     if (this.session?.ready) this.session.send(message);
   }
 
+  /**
+   * An event's snapshot (a JPEG of the camera near its peak), for the hub: sent at once when connected to
+   * a hub that takes snapshots (its hello says so), else dropped; never queued for a later connection.
+   */
+  snapshot(camera: string, event: number, jpeg: Buffer, takenAt = Date.now()): boolean {
+    if (camera.includes('.') || !this.session?.ready) return false;
+    return this.session.sendSnapshot(camera, this.channelFor(camera), event, jpeg, takenAt);
+  }
+
   /** Stable per camera for the life of the process, so a channel never changes meaning within a connection. */
   channelFor(camera: string): number {
     let channel = this.channels.get(camera);
@@ -175,6 +197,7 @@ export class EdgePublisher {
     this.session = new EdgeSession(this, url, this.target, this.log, {
       window: this.options.window ?? DEFAULT_UPLINK_WINDOW,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
+      ...(this.options.motion ? { buffers: this.options.motion } : {}),
     });
   }
 

@@ -67,6 +67,34 @@ export const MAX_RELAY_ASC_BYTES = 64;
 /** Audio units per second a hub takes per camera (AAC at 96 kHz is 94; 10 ms G.711 packets 100), burst as many. */
 export const MAX_AUDIO_UNITS_PER_SECOND = 250;
 
+/**
+ * Events across the relay, beyond the `event` message (negotiated in the hellos' `events`):
+ * - `pre-roll`: the hub asks (`buffer`) an edge to keep the last seconds of a camera's H.264 in memory, and
+ *   starts the camera with `from`: the edge sends what it kept from there (frames flagged FLAG_BUFFERED, with
+ *   their original capture and media times), then live.
+ * - `snapshot`: the edge sends an event's JPEG (taken near its peak) as a binary frame, codec
+ *   RELAY_CODEC_SNAPSHOT: 20 f64 the edge's event id, 28 the JPEG.
+ */
+export type RelayEventFeature = 'pre-roll' | 'snapshot';
+export const RELAY_EVENT_FEATURES: readonly RelayEventFeature[] = ['pre-roll', 'snapshot'];
+/** Frame flag bit 1 on the uplink: the unit comes from the edge's pre-roll buffer, not live. */
+export const FLAG_BUFFERED = 0x02;
+/** The codec byte of an event's snapshot frame (the relay's own, like audio's). */
+export const RELAY_CODEC_SNAPSHOT = 17;
+/** Largest snapshot a hub takes from an edge (a 1920x1080 JPEG at the encoder's quality is about 200 KiB). */
+export const MAX_SNAPSHOT_BYTES = 512 * 1024;
+/** Snapshots a hub takes per camera: this many per second, as many at once. */
+export const SNAPSHOTS_PER_SECOND = 2;
+/** The most an edge sends of its buffer for one `start`, and the most a hub takes (as src/recording's pre-roll cap). */
+export const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/**
+ * How far before `from` a buffered frame may be: the keyframe the buffer starts at (a long group of
+ * pictures); a hub closes an edge that sends older ones.
+ */
+export const MAX_BUFFER_LEAD_MS = 60_000;
+/** The longest pre-roll a hub may ask for (`buffer.ms`). */
+export const MAX_BUFFER_MS = 120_000;
+
 /** The viewer protocol's close codes, meaning the same on the uplink. */
 export { CloseCode as RelayClose } from '../wire/constants.js';
 
@@ -143,6 +171,8 @@ export type EdgeMessage =
       codecs?: RelayCodec[];
       /** The audio codecs this edge can send with an H.264 uplink; absent (an older edge): none. */
       audio?: RelayAudioCodec[];
+      /** What this edge can do for the hub's events (pre-roll, snapshots); absent (an older edge): neither. */
+      events?: RelayEventFeature[];
     }
   | ConfigMessage
   | AudioMessage
@@ -165,10 +195,18 @@ export type HubMessage =
       codecs?: RelayCodec[];
       /** The audio codecs this hub accepts from this edge; absent (an older hub): none. */
       audio?: RelayAudioCodec[];
+      /** Of the edge's `events` features, those this hub uses; absent (an older hub): none. */
+      events?: RelayEventFeature[];
     }
   /** Asks for a pong: `t` is the hub's clock (ms since the epoch). */
   | { type: 'ping'; t: number }
-  | { type: 'start'; camera: string }
+  /**
+   * Start sending the camera. `from` (with `pre-roll`): the edge's buffered video from this time (the edge's
+   * clock, ms) comes first, then live.
+   */
+  | { type: 'start'; camera: string; from?: number }
+  /** Keep the last `ms` of this camera's video (with `pre-roll`), for a later `start` with `from`. */
+  | { type: 'buffer'; camera: string; ms: number }
   | { type: 'stop'; camera: string }
   | { type: 'ack'; camera: string; seq: number }
   | { type: 'unknown'; name: string };
@@ -201,6 +239,17 @@ function parseAudioCodecs(v: unknown): Parsed<RelayAudioCodec[] | undefined> {
     return { ok: false, reason: '"audio" is not a list of at most 16 codec names' };
   const known = (v as string[]).filter((c): c is RelayAudioCodec =>
     (RELAY_AUDIO_CODECS as readonly string[]).includes(c),
+  );
+  return { ok: true, message: [...new Set(known)] };
+}
+
+/** Known event features of an `events` list (unknown ones skipped: newer peers may list more); undefined if absent. */
+function parseEventFeatures(v: unknown): Parsed<RelayEventFeature[] | undefined> {
+  if (v === undefined) return { ok: true, message: undefined };
+  if (!Array.isArray(v) || v.length > 16 || !v.every((c) => typeof c === 'string'))
+    return { ok: false, reason: '"events" is not a list of at most 16 names' };
+  const known = (v as string[]).filter((c): c is RelayEventFeature =>
+    (RELAY_EVENT_FEATURES as readonly string[]).includes(c),
   );
   return { ok: true, message: [...new Set(known)] };
 }
@@ -287,13 +336,18 @@ function parseAnnounced(value: unknown, i: number): Parsed<AnnouncedCamera> {
   };
 }
 
+/** A time in ms since the epoch, as events and `start.from` carry them. */
+function isTime(v: unknown): boolean {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 1e14;
+}
+
 function parseEvent(f: Record<string, unknown>): Parsed<EventMessage> {
   if (!isCameraId(f.camera)) return { ok: false, reason: 'event without a valid "camera"' };
   if (f.change !== 'start' && f.change !== 'update' && f.change !== 'end')
     return { ok: false, reason: 'event "change" is not start, update or end' };
   if (typeof f.id !== 'number' || !Number.isSafeInteger(f.id) || f.id < 1)
     return { ok: false, reason: 'event "id" is not a positive integer' };
-  const time = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 1e14;
+  const time = isTime;
   if (!time(f.start)) return { ok: false, reason: 'event "start" is not a time in ms' };
   if (f.end !== null && !time(f.end)) return { ok: false, reason: 'event "end" is not null or a time in ms' };
   if (typeof f.score !== 'number' || !(f.score >= 0 && f.score <= 1))
@@ -334,6 +388,8 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
       if (!codecs.ok) return codecs;
       const audio = parseAudioCodecs(f.audio);
       if (!audio.ok) return audio;
+      const events = parseEventFeatures(f.events);
+      if (!events.ok) return events;
       return {
         ok: true,
         message: {
@@ -342,6 +398,7 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
           edge: f.edge,
           ...(codecs.message ? { codecs: codecs.message } : {}),
           ...(audio.message ? { audio: audio.message } : {}),
+          ...(events.message ? { events: events.message } : {}),
         },
       };
     }
@@ -407,6 +464,8 @@ export function parseHubMessage(text: string): Parsed<HubMessage> {
       if (!codecs.ok) return codecs;
       const audio = parseAudioCodecs(f.audio);
       if (!audio.ok) return audio;
+      const events = parseEventFeatures(f.events);
+      if (!events.ok) return events;
       return {
         ok: true,
         message: {
@@ -415,6 +474,7 @@ export function parseHubMessage(text: string): Parsed<HubMessage> {
           ...(isU32(max) && max > 0 ? { maxFrameBytes: max } : {}),
           ...(codecs.message ? { codecs: codecs.message } : {}),
           ...(audio.message ? { audio: audio.message } : {}),
+          ...(events.message ? { events: events.message } : {}),
         },
       };
     }
@@ -422,9 +482,19 @@ export function parseHubMessage(text: string): Parsed<HubMessage> {
       if (typeof f.t !== 'number' || !Number.isFinite(f.t)) return { ok: false, reason: 'ping without a finite "t"' };
       return { ok: true, message: { type: 'ping', t: f.t } };
     case 'start':
+      if (!isCameraId(f.camera)) return { ok: false, reason: 'start without a valid "camera"' };
+      if (f.from !== undefined && !isTime(f.from)) return { ok: false, reason: 'start "from" is not a time in ms' };
+      return {
+        ok: true,
+        message: { type: 'start', camera: f.camera, ...(f.from !== undefined ? { from: f.from as number } : {}) },
+      };
     case 'stop':
-      if (!isCameraId(f.camera)) return { ok: false, reason: `${f.type} without a valid "camera"` };
-      return { ok: true, message: { type: f.type, camera: f.camera } };
+      if (!isCameraId(f.camera)) return { ok: false, reason: 'stop without a valid "camera"' };
+      return { ok: true, message: { type: 'stop', camera: f.camera } };
+    case 'buffer':
+      if (!isCameraId(f.camera) || !isU32(f.ms) || f.ms > MAX_BUFFER_MS)
+        return { ok: false, reason: `buffer without a valid "camera" and "ms" from 0 to ${MAX_BUFFER_MS}` };
+      return { ok: true, message: { type: 'buffer', camera: f.camera, ms: f.ms } };
     case 'ack':
       if (!isCameraId(f.camera) || !isU32(f.seq))
         return { ok: false, reason: 'ack without a valid "camera" and a u32 "seq"' };
@@ -446,6 +516,8 @@ export interface RelayFrame {
   data: Buffer;
   /** Its media times on the camera's clock (90 kHz; dts modulo 2^32), when the edge sends them. */
   times?: MediaTimes;
+  /** From the edge's pre-roll buffer (FLAG_BUFFERED), not live. */
+  buffered: boolean;
 }
 
 /** One binary frame message: header and payload in one buffer (ws sends one buffer per message). */
@@ -457,10 +529,11 @@ export function encodeRelayFrame(
   codec: RelayCodec = 'jpeg',
   keyframe = true,
   times?: MediaTimes,
+  buffered = false,
 ): Buffer {
   const headerLength = times ? RELAY_TIMED_HEADER_BYTES : RELAY_HEADER_BYTES;
   const message = Buffer.allocUnsafe(headerLength + payload.byteLength);
-  const flags = codec === 'jpeg' || keyframe ? FLAG_KEYFRAME : 0;
+  const flags = (codec === 'jpeg' || keyframe ? FLAG_KEYFRAME : 0) | (buffered ? FLAG_BUFFERED : 0);
   encodeHeader(message, 0, seq, capturedAt, codec === 'h264' ? CODEC_H264 : CODEC_JPEG, flags);
   message[3] = headerLength; // the viewer header, grown by the channel field (and the media times)
   message.writeUInt32BE(channel >>> 0, HEADER_BYTES);
@@ -481,7 +554,8 @@ export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
     return { ok: false, reason: (err as Error).message };
   }
   if (header.version !== HEADER_VERSION) return { ok: false, reason: `header version ${header.version}` };
-  if (header.codec === RELAY_CODEC_AUDIO) return { ok: false, reason: 'audio in a video frame' };
+  if (header.codec === RELAY_CODEC_AUDIO || header.codec === RELAY_CODEC_SNAPSHOT)
+    return { ok: false, reason: `codec ${header.codec} in a video frame` };
   if (header.codec !== CODEC_JPEG && header.codec !== CODEC_H264) return { ok: false, reason: `codec ${header.codec}` };
   if (header.headerLength < RELAY_HEADER_BYTES)
     return { ok: false, reason: `header length ${header.headerLength} has no channel` };
@@ -500,6 +574,7 @@ export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
       keyframe: (header.flags & FLAG_KEYFRAME) !== 0,
       data: message.subarray(header.headerLength),
       ...(times ? { times } : {}),
+      buffered: (header.flags & FLAG_BUFFERED) !== 0,
     },
   };
 }
@@ -560,6 +635,55 @@ export function decodeRelayAudioFrame(message: Buffer): Parsed<RelayAudioFrame> 
       pts: message.readUInt32BE(RELAY_HEADER_BYTES),
       samples: message.readUInt32BE(24),
       data: message.subarray(header.headerLength),
+    },
+  };
+}
+
+// ---- snapshot frames ----
+
+export interface RelaySnapshotFrame {
+  channel: number;
+  /** When the edge took it, on its clock. */
+  takenAt: number;
+  /** The edge's id of the event (as in its `event` messages). */
+  event: number;
+  /** A view into the message, not a copy. */
+  jpeg: Buffer;
+}
+
+/** One snapshot frame message: the frame header (codec 17, header length 28), the event id (f64), the JPEG. */
+export function encodeRelaySnapshot(channel: number, takenAt: number, event: number, jpeg: Uint8Array): Buffer {
+  const message = Buffer.allocUnsafe(RELAY_TIMED_HEADER_BYTES + jpeg.byteLength);
+  encodeHeader(message, 0, 0, takenAt, RELAY_CODEC_SNAPSHOT, 0);
+  message[3] = RELAY_TIMED_HEADER_BYTES;
+  message.writeUInt32BE(channel >>> 0, HEADER_BYTES);
+  message.writeDoubleBE(event, RELAY_HEADER_BYTES);
+  message.set(jpeg, RELAY_TIMED_HEADER_BYTES);
+  return message;
+}
+
+/** Reads a snapshot frame; its JPEG is checked by the session (size, picture). */
+export function decodeRelaySnapshot(message: Buffer): Parsed<RelaySnapshotFrame> {
+  let header;
+  try {
+    header = decodeHeader(message);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+  if (header.version !== HEADER_VERSION) return { ok: false, reason: `header version ${header.version}` };
+  if (header.codec !== RELAY_CODEC_SNAPSHOT) return { ok: false, reason: `codec ${header.codec}` };
+  if (header.headerLength < RELAY_TIMED_HEADER_BYTES || message.length < header.headerLength)
+    return { ok: false, reason: `snapshot header length ${header.headerLength} under ${RELAY_TIMED_HEADER_BYTES}` };
+  const event = message.readDoubleBE(RELAY_HEADER_BYTES);
+  if (!Number.isSafeInteger(event) || event < 1)
+    return { ok: false, reason: 'snapshot event id is not a positive integer' };
+  return {
+    ok: true,
+    message: {
+      channel: message.readUInt32BE(HEADER_BYTES),
+      takenAt: header.capturedAt,
+      event,
+      jpeg: message.subarray(header.headerLength),
     },
   };
 }

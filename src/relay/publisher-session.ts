@@ -35,6 +35,11 @@ import {
   type EventMessage,
   type HubMessage,
   type RelayCodec,
+  type RelayEventFeature,
+  decodeRelaySnapshot,
+  MAX_BUFFER_LEAD_MS,
+  MAX_SNAPSHOT_BYTES,
+  RELAY_CODEC_SNAPSHOT,
 } from './protocol.js';
 import { CameraLink, type LinkSession } from './camera-link.js';
 import { readJpegSize } from '../codec/jpeg.js';
@@ -61,7 +66,17 @@ export interface SessionOwner {
   detach(session: PublisherSession, reason: string): void;
   /** A motion event on one of the edge's cameras, its times mapped to this hub's clock. */
   event(camera: PublishedCamera, message: EventMessage): void;
+  /** A snapshot of one of its events (`event`: the edge's id), a JPEG checked here. */
+  snapshot(camera: PublishedCamera, event: number, jpeg: Buffer): void;
 }
+
+/**
+ * The pre-roll a hub recording an edge's cameras around events asks the edge to keep (`buffer`); the
+ * recording asks for as much before an event (src/recording's default pre-roll).
+ */
+export const EVENT_PRE_ROLL_MS = 5000;
+/** How often the clock is pinged while no camera runs, on an edge that keeps a pre-roll (its frames need it). */
+const IDLE_PING_MS = 30_000;
 
 function messageBytes(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
@@ -93,6 +108,10 @@ export class PublisherSession implements LinkSession {
   codecs: RelayCodec[] = ['jpeg'];
   /** The audio codecs this connection may send (with H.264 only): none for an edge that offered none. */
   audio: RelayAudioCodec[] = [];
+  /** The event features in use on this connection (pre-roll with H.264 only): none with an older edge. */
+  events: RelayEventFeature[] = [];
+  /** Cameras the edge was asked to buffer: its clock is pinged even while none runs. */
+  private buffering = false;
   /** The edge's clock, from pings: maps its capture times to this hub's clock. */
   readonly clock = new EdgeClock();
   private pingTimer: NodeJS.Timeout | undefined;
@@ -164,6 +183,8 @@ export class PublisherSession implements LinkSession {
       // Audio goes with an H.264 uplink, and only when the edge offers it (an older one sends none).
       if (message.audio && this.codecs.includes('h264'))
         this.audio = RELAY_AUDIO_CODECS.filter((c) => message.audio!.includes(c));
+      // Snapshots from any edge that offers them; pre-roll with an H.264 uplink (what the recording takes).
+      if (message.events) this.events = message.events.filter((f) => f !== 'pre-roll' || this.codecs.includes('h264'));
       // Always answered, so that an edge of another version learns which one this hub speaks.
       this.send({
         type: 'hello',
@@ -172,6 +193,7 @@ export class PublisherSession implements LinkSession {
         maxFrameBytes: this.publisher.maxFrameBytes,
         codecs: this.codecs,
         ...(message.audio ? { audio: this.audio } : {}),
+        ...(message.events ? { events: this.events } : {}),
       });
       if (message.protocol !== RELAY_PROTOCOL)
         return this.reject(
@@ -265,6 +287,14 @@ export class PublisherSession implements LinkSession {
       this.channels.set(c.channel, link);
     }
     this.log.info({ cameras: cameras.map((c) => c.id) }, 'edge announced its cameras');
+    // Recorded around events: the edge keeps a pre-roll of each, sent ahead of its video when an event starts.
+    if (this.preRoll && this.publisher.record?.mode === 'events') {
+      for (const link of fresh) this.send({ type: 'buffer', camera: link.edgeCamera, ms: EVENT_PRE_ROLL_MS });
+      if (fresh.length) {
+        this.buffering = true;
+        this.demanded();
+      }
+    }
     // Viewers were waiting (the edge was away): restart now instead of at the next backoff step.
     for (const link of fresh) link.camera.stream.retryNow();
   }
@@ -274,16 +304,29 @@ export class PublisherSession implements LinkSession {
     if (this.pingTimer === undefined) this.ping();
   }
 
+  /** LinkSession: the edge keeps a pre-roll for this hub's events. */
+  get preRoll(): boolean {
+    return this.events.includes('pre-roll');
+  }
+
+  /** LinkSession: a hub time on the edge's clock. */
+  toEdge(hubTime: number): number {
+    return this.clock.toEdge(hubTime);
+  }
+
   /**
    * Pings the edge for its clock while some camera is started (an unwatched edge's uplink stays silent):
    * every 2 s for the first few, then every 10 s. Older edges ignore pings.
    */
   private ping(): void {
     this.pingTimer = undefined;
-    if (this.state !== 'ready' || ![...this.links.values()].some((l) => l.started)) return;
+    if (this.state !== 'ready') return;
+    const running = [...this.links.values()].some((l) => l.started);
+    // An edge that keeps a pre-roll is pinged while idle too, slowly: its buffered frames need the offset at once.
+    if (!running && !this.buffering) return;
     this.send({ type: 'ping', t: preciseNow() });
     this.pings++;
-    this.pingTimer = setTimeout(() => this.ping(), this.pings < 5 ? 2000 : 10_000);
+    this.pingTimer = setTimeout(() => this.ping(), this.pings < 5 ? 2000 : running ? 10_000 : IDLE_PING_MS);
     this.pingTimer.unref();
   }
 
@@ -342,9 +385,37 @@ export class PublisherSession implements LinkSession {
     link.camera.source.deliverAudio(link, audio.config, frame.data, frame.samples, frame.pts);
   }
 
+  /**
+   * An event's snapshot from the edge: negotiated, for an announced camera, a JPEG within the size and
+   * picture limits, at most SNAPSHOTS_PER_SECOND a second. Not acked.
+   */
+  private onSnapshot(message: Buffer): void {
+    if (!this.events.includes('snapshot'))
+      return this.reject(RelayClose.POLICY_VIOLATION, 'snapshot, but snapshots were not negotiated in the hellos');
+    const decoded = decodeRelaySnapshot(message);
+    if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad snapshot: ${decoded.reason}`);
+    const frame = decoded.message;
+    const link = this.channels.get(frame.channel);
+    if (!link)
+      return this.reject(RelayClose.POLICY_VIOLATION, `snapshot for channel ${frame.channel}, never announced`);
+    if (frame.jpeg.length > MAX_SNAPSHOT_BYTES)
+      return this.reject(
+        RelayClose.POLICY_VIOLATION,
+        `${link.edgeCamera}: snapshot of ${frame.jpeg.length} bytes, over ${MAX_SNAPSHOT_BYTES}`,
+      );
+    const size = readJpegSize(frame.jpeg);
+    if (!size) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: snapshot is not a JPEG`);
+    const over = pictureOverLimit(size, this.publisher.maxPicture);
+    if (over) return this.refuse('picture-size', `${link.edgeCamera}: ${over}`);
+    if (!link.snapshotBucket.take())
+      return this.reject(RelayClose.POLICY_VIOLATION, `too many snapshots per second on ${link.edgeCamera}`);
+    this.owner.snapshot(link.camera, frame.event, frame.jpeg);
+  }
+
   private onFrame(message: Buffer): void {
     if (this.state !== 'ready') return this.reject(RelayClose.POLICY_VIOLATION, 'frame before hello');
     if (frameCodec(message) === RELAY_CODEC_AUDIO) return this.onAudioFrame(message);
+    if (frameCodec(message) === RELAY_CODEC_SNAPSHOT) return this.onSnapshot(message);
     const decoded = decodeRelayFrame(message);
     if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad frame: ${decoded.reason}`);
     const frame = decoded.message;
@@ -375,13 +446,23 @@ export class PublisherSession implements LinkSession {
     }
     if (!link.bucket.take())
       return this.reject(RelayClose.POLICY_VIOLATION, `more than ${link.rate} frames/s on ${link.edgeCamera}`);
+    // From the edge's pre-roll: only as asked and bounded (a stopped camera's frames in flight are dropped below).
+    if (frame.buffered && link.started) {
+      const bad = link.buffered(frame.capturedAt, frame.data.length);
+      if (bad) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${bad}`);
+    } else if (link.replay && !frame.buffered) link.replay.live = true;
     this.framesReceived++;
     const now = preciseNow();
     link.camera.uplink.count(frame.codec, message.length, now);
     // Acked on receipt, before the fan-out: the edge paces to the uplink, not to the hub's viewers.
     this.send({ type: 'ack', camera: link.edgeCamera, seq: frame.seq });
-    // The edge's capture time on this clock: the viewers' latency includes the uplink.
-    const capturedAt = this.clock.toHub(frame.capturedAt, now);
+    // The edge's capture time on this clock: the viewers' latency includes the uplink. A buffered frame keeps
+    // its time from before the event (the recording places it by it), bounded by what was asked.
+    const replay = link.replay;
+    const capturedAt =
+      frame.buffered && replay
+        ? this.clock.bufferedToHub(frame.capturedAt, now, replay.fromHub - MAX_BUFFER_LEAD_MS)
+        : this.clock.toHub(frame.capturedAt, now);
     if (frame.codec === 'h264')
       link.camera.source.deliverH264(
         link,

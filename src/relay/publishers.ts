@@ -29,6 +29,8 @@ export interface EdgeEventListener {
   event(camera: string, message: EventMessage): void;
   /** The edge's connection ended: its events still open are over. */
   edgeGone(edge: string): void;
+  /** A JPEG the edge took of its event `event` (its own id), checked by the session. */
+  snapshot?(camera: string, event: number, jpeg: Buffer): void;
 }
 
 export type { EventMessage } from './protocol.js';
@@ -80,6 +82,11 @@ export class Publishers implements SessionOwner {
   /** SessionOwner: an edge's event. */
   event(camera: PublishedCamera, message: EventMessage): void {
     this.eventListener?.event(camera.id, message);
+  }
+
+  /** SessionOwner: an event's snapshot. */
+  snapshot(camera: PublishedCamera, event: number, jpeg: Buffer): void {
+    this.eventListener?.snapshot?.(camera.id, event, jpeg);
   }
 
   /** Checks a bearer token at the upgrade (publisher-auth.ts). */

@@ -194,6 +194,7 @@ describe('edge: TLS to the hub', () => {
       edge: 'e1',
       codecs: ['h264', 'jpeg'],
       audio: ['aac', 'pcma', 'pcmu', 'opus'],
+      events: ['pre-roll', 'snapshot'],
     });
     assert.deepEqual(hub.texts[1], {
       type: 'announce',

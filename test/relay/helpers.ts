@@ -40,6 +40,7 @@ export interface PublisherInfo {
   session: { bytesReceived: number; framesReceived: number } | null;
   codecs: RelayCodec[] | null;
   audio: string[] | null;
+  events: string[] | null;
   clockOffsetMs: number | null;
   clockRttMs: number | null;
   cameras: {

@@ -11,6 +11,9 @@ import { buildOpusHead } from '../../src/codec/opus/opus-head.js';
 import {
   decodeRelayAudioFrame,
   decodeRelayFrame,
+  decodeRelaySnapshot,
+  encodeRelaySnapshot,
+  RELAY_CODEC_SNAPSHOT,
   encodeRelayAudioFrame,
   encodeRelayFrame,
   frameCodec,
@@ -346,5 +349,60 @@ describe('publisher audio', () => {
       relayAudioConfig(parse({ codec: 'opus', sampleRate: 48000, channels: 1, description: asc }) as AudioMessage).ok,
       false,
     );
+  });
+});
+
+describe('publisher protocol: events across the relay', () => {
+  it('negotiates event features in the hellos, skipping names it does not know', () => {
+    const edge = parseEdgeMessage(
+      JSON.stringify({ type: 'hello', protocol: 1, role: 'edge', edge: 'e', events: ['pre-roll', 'x', 'snapshot'] }),
+    );
+    assert.ok(edge.ok && edge.message.type === 'hello');
+    assert.deepEqual(edge.message.events, ['pre-roll', 'snapshot']);
+    const old = parseEdgeMessage(JSON.stringify({ type: 'hello', protocol: 1, role: 'edge', edge: 'e' }));
+    assert.ok(old.ok && old.message.type === 'hello' && old.message.events === undefined);
+    const hub = parseHubMessage(JSON.stringify({ type: 'hello', protocol: 1, role: 'hub', events: ['snapshot'] }));
+    assert.ok(hub.ok && hub.message.type === 'hello');
+    assert.deepEqual(hub.message.events, ['snapshot']);
+    assert.equal(
+      parseEdgeMessage(JSON.stringify({ type: 'hello', protocol: 1, role: 'edge', edge: 'e', events: 3 })).ok,
+      false,
+    );
+  });
+
+  it('reads start with and without from, and buffer', () => {
+    assert.deepEqual(parseHubMessage('{"type":"start","camera":"c","from":1767225600000}'), {
+      ok: true,
+      message: { type: 'start', camera: 'c', from: 1767225600000 },
+    });
+    assert.deepEqual(parseHubMessage('{"type":"start","camera":"c"}'), {
+      ok: true,
+      message: { type: 'start', camera: 'c' },
+    });
+    assert.equal(parseHubMessage('{"type":"start","camera":"c","from":-1}').ok, false);
+    assert.deepEqual(parseHubMessage('{"type":"buffer","camera":"c","ms":5000}'), {
+      ok: true,
+      message: { type: 'buffer', camera: 'c', ms: 5000 },
+    });
+    assert.equal(parseHubMessage('{"type":"buffer","camera":"c","ms":99999999}').ok, false);
+  });
+
+  it('flags buffered frames, and carries a snapshot with its event id', () => {
+    const unit = Buffer.from([0, 0, 0, 1, 0x65]);
+    const buffered = decodeRelayFrame(
+      encodeRelayFrame(1, 2, 3, unit, 'h264', true, { dts: 9, compositionOffset: 0 }, true),
+    );
+    assert.ok(buffered.ok && buffered.message.buffered && buffered.message.keyframe);
+    const live = decodeRelayFrame(encodeRelayFrame(1, 2, 3, unit, 'h264', false));
+    assert.ok(live.ok && !live.message.buffered && !live.message.keyframe);
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+    const message = encodeRelaySnapshot(7, 1767225600000.5, 1e14 + 3, jpeg);
+    assert.equal(frameCodec(message), RELAY_CODEC_SNAPSHOT);
+    assert.deepEqual(decodeRelaySnapshot(message), {
+      ok: true,
+      message: { channel: 7, takenAt: 1767225600000.5, event: 1e14 + 3, jpeg },
+    });
+    assert.equal(decodeRelayFrame(message).ok, false, 'not a video frame');
+    assert.equal(decodeRelaySnapshot(encodeRelaySnapshot(7, 0, 0.5, jpeg)).ok, false, 'a fractional event id');
   });
 });
