@@ -7,7 +7,9 @@
 import { aacCodecString, parseAudioSpecificConfig } from '../codec/aac/audio-specific-config.js';
 import { OPUS_CODEC_STRING, OPUS_SAMPLE_RATE, opusPacketSamples, parseOpusHead } from '../codec/opus/opus-head.js';
 import type { AudioConfig } from '../media/index.js';
-import { MAX_RELAY_AUDIO_BYTES, type AudioMessage, type Parsed, type RelayAudioFrame } from './protocol.js';
+import { MAX_RELAY_AUDIO_BYTES, type Parsed } from './protocol.js';
+import { type AudioMessage } from './messages.js';
+import { type RelayAudioFrame } from './frames.js';
 
 /** A camera's audio as the hub takes it: its configuration, and the samples of an AAC unit (0 for G.711 and Opus). */
 export interface RelayAudio {

@@ -11,7 +11,7 @@ import {
   MAX_BUFFERED_BYTES,
   SNAPSHOTS_PER_SECOND,
 } from './protocol.js';
-import type { HubMessage } from './protocol.js';
+import { type HubMessage } from './messages.js';
 import type { PublishedCamera } from './published-cameras.js';
 import type { EdgeLink } from './remote-source.js';
 

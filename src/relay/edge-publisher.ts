@@ -12,13 +12,8 @@ import type { SourceSpec } from '../sources/spec.js';
 import type { PublishTarget } from './config.js';
 import { EdgeSession, type SessionOutcome } from './edge-session.js';
 import type { Failure } from './failure.js';
-import {
-  DEFAULT_UPLINK_WINDOW,
-  PUBLISH_PATH,
-  RelayClose,
-  type AnnouncedCamera,
-  type EventMessage,
-} from './protocol.js';
+import { DEFAULT_UPLINK_WINDOW, PUBLISH_PATH, RelayClose } from './protocol.js';
+import { type AnnouncedCamera, type EventMessage } from './messages.js';
 
 /** Open events kept to send again at a reconnection. */
 const MAX_OPEN_EVENTS = 256;

@@ -16,19 +16,17 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   HELLO_TIMEOUT_MS,
   MAX_TEXT_BYTES,
-  parseHubMessage,
   RELAY_PROTOCOL,
   RelayClose,
-  type AnnouncedCamera,
-  type EdgeMessage,
   type RelayAudioCodec,
   type RelayCodec,
   RELAY_AUDIO_CODECS,
   RELAY_EVENT_FEATURES,
-  encodeRelaySnapshot,
   MAX_SNAPSHOT_BYTES,
   type RelayEventFeature,
 } from './protocol.js';
+import { parseHubMessage, type AnnouncedCamera, type EdgeMessage } from './messages.js';
+import { encodeRelaySnapshot } from './frames.js';
 import { EdgeBuffer } from './edge-buffer.js';
 import { Uplink, type UplinkSession } from './uplink.js';
 

@@ -16,7 +16,7 @@ import type { CameraRegistry } from '../hub/registry.js';
 import type { TrackConfig } from '../media/index.js';
 import type { FrameSource } from '../sources/source.js';
 import type { PublishedCameraOptions, PublisherConfig } from './config.js';
-import type { AnnouncedCamera } from './protocol.js';
+import { type AnnouncedCamera } from './messages.js';
 import { RemoteSource } from './remote-source.js';
 import { UplinkTally } from './uplink-tally.js';
 import type { RelayAudio } from './audio-input.js';

@@ -3,7 +3,7 @@ import type { CameraState } from '../hub/camera-stream.js';
 import type { PublisherConfig } from './config.js';
 import type { PublishedCamera } from './published-cameras.js';
 import type { PublisherSession } from './publisher-session.js';
-import type { RelayAudioCodec, RelayCodec, RelayEventFeature } from './protocol.js';
+import { type RelayAudioCodec, type RelayCodec, type RelayEventFeature } from './protocol.js';
 
 /** One edge that may publish, over the hub's life. */
 export interface PublisherRecord {

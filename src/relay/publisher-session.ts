@@ -17,30 +17,29 @@ import { checkAccessUnit, relayTrackConfig, sameConfig } from './h264-input.js';
 import type { PublishedCamera } from './published-cameras.js';
 import { checkAudioUnit, relayAudioConfig, sameAudioConfig } from './audio-input.js';
 import {
-  decodeRelayAudioFrame,
-  decodeRelayFrame,
-  frameCodec,
   RELAY_AUDIO_CODECS,
   RELAY_CODEC_AUDIO,
-  type AudioMessage,
   type RelayAudioCodec,
   HELLO_TIMEOUT_MS,
   MAX_TEXT_BYTES,
-  parseEdgeMessage,
   rateLimitFps,
   RELAY_PROTOCOL,
   RelayClose,
-  type AnnouncedCamera,
-  type ConfigMessage,
-  type EventMessage,
-  type HubMessage,
   type RelayCodec,
   type RelayEventFeature,
-  decodeRelaySnapshot,
   MAX_BUFFER_LEAD_MS,
   MAX_SNAPSHOT_BYTES,
   RELAY_CODEC_SNAPSHOT,
 } from './protocol.js';
+import {
+  type AudioMessage,
+  parseEdgeMessage,
+  type AnnouncedCamera,
+  type ConfigMessage,
+  type EventMessage,
+  type HubMessage,
+} from './messages.js';
+import { decodeRelayAudioFrame, decodeRelayFrame, frameCodec, decodeRelaySnapshot } from './frames.js';
 import { CameraLink, type LinkSession } from './camera-link.js';
 import { readJpegSize } from '../codec/jpeg.js';
 import { churnReason, pictureOverLimit } from './picture-limits.js';

@@ -21,7 +21,8 @@ import {
   type PublishedCameraFactory,
   type PublishedCameraObserver,
 } from './published-cameras.js';
-import { RelayClose, type AnnouncedCamera, type EventMessage } from './protocol.js';
+import { RelayClose } from './protocol.js';
+import { type AnnouncedCamera, type EventMessage } from './messages.js';
 
 /** Told of the motion events edges send (the hub raises them as its own: src/events). */
 export interface EdgeEventListener {
@@ -33,7 +34,7 @@ export interface EdgeEventListener {
   snapshot?(camera: string, event: number, jpeg: Buffer): void;
 }
 
-export type { EventMessage } from './protocol.js';
+export type { EventMessage } from './messages.js';
 export type { AuthResult, PublishedCamera, PublishedCameraFactory, PublishedCameraObserver, PublisherInfo };
 
 const DEFAULT_TIMING: PublishedCameraOptions = { idleGraceMs: 10_000, stallTimeoutMs: 5000, snapshotTimeoutMs: 5000 };

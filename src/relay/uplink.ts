@@ -32,7 +32,9 @@ import type { UnitTransport } from '../stream/transport.js';
 import { configFields } from '../wire/config-message.js';
 import { AudioUplink } from './audio-uplink.js';
 import type { EdgeBuffer } from './edge-buffer.js';
-import { encodeRelayFrame, rateLimitFps, type EdgeMessage, type RelayAudioCodec, type RelayCodec } from './protocol.js';
+import { rateLimitFps, type RelayAudioCodec, type RelayCodec } from './protocol.js';
+import { type EdgeMessage } from './messages.js';
+import { encodeRelayFrame } from './frames.js';
 
 /** The edge's session as an uplink sees it. */
 export interface UplinkSession {

@@ -15,13 +15,9 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import type { AudioUnit } from '../../src/media/index.js';
 import { AudioUplink } from '../../src/relay/audio-uplink.js';
-import {
-  encodeRelayAudioFrame,
-  parseEdgeMessage,
-  RELAY_CODEC_AUDIO,
-  type EdgeMessage,
-  type HubMessage,
-} from '../../src/relay/protocol.js';
+import { RELAY_CODEC_AUDIO } from '../../src/relay/protocol.js';
+import { parseEdgeMessage, type EdgeMessage, type HubMessage } from '../../src/relay/messages.js';
+import { encodeRelayAudioFrame } from '../../src/relay/frames.js';
 import { hashToken } from '../../src/security/secrets.js';
 import {
   quietLogger,

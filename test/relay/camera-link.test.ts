@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CameraLink, type LinkSession } from '../../src/relay/camera-link.js';
 import type { PublishedCamera } from '../../src/relay/published-cameras.js';
-import { MAX_BUFFER_LEAD_MS, MAX_BUFFERED_BYTES, type HubMessage } from '../../src/relay/protocol.js';
+import { MAX_BUFFER_LEAD_MS, MAX_BUFFERED_BYTES } from '../../src/relay/protocol.js';
+import { type HubMessage } from '../../src/relay/messages.js';
 
 function link(preRoll: boolean, offsetMs = 0): { link: CameraLink; sent: HubMessage[] } {
   const sent: HubMessage[] = [];

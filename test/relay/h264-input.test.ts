@@ -16,13 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { toAvc } from '../../src/codec/h264/nal.js';
-import {
-  decodeRelayFrame,
-  parseEdgeMessage,
-  type EdgeMessage,
-  type HubMessage,
-  type RelayFrame,
-} from '../../src/relay/protocol.js';
+import { parseEdgeMessage, type EdgeMessage, type HubMessage } from '../../src/relay/messages.js';
+import { decodeRelayFrame, type RelayFrame } from '../../src/relay/frames.js';
 import { hashToken } from '../../src/security/secrets.js';
 import { encodedTrack } from '../codec/fixtures.js';
 import { assertNoBrokenPicture, checkConfig, decodeWithFfmpeg } from '../outputs/ws/h264-viewer.js';

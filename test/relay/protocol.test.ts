@@ -8,22 +8,17 @@ import { publishUrl } from '../../src/relay/edge-publisher.js';
 import { classifyError, classifyStatus } from '../../src/relay/failure.js';
 import { checkAudioUnit, relayAudioConfig, sameAudioConfig } from '../../src/relay/audio-input.js';
 import { buildOpusHead } from '../../src/codec/opus/opus-head.js';
+import { RELAY_CODEC_SNAPSHOT, RELAY_CODEC_AUDIO, rateLimitFps, RELAY_HEADER_BYTES } from '../../src/relay/protocol.js';
+import { type AudioMessage, parseEdgeMessage, parseHubMessage } from '../../src/relay/messages.js';
 import {
   decodeRelayAudioFrame,
   decodeRelayFrame,
   decodeRelaySnapshot,
   encodeRelaySnapshot,
-  RELAY_CODEC_SNAPSHOT,
   encodeRelayAudioFrame,
   encodeRelayFrame,
   frameCodec,
-  RELAY_CODEC_AUDIO,
-  type AudioMessage,
-  parseEdgeMessage,
-  parseHubMessage,
-  rateLimitFps,
-  RELAY_HEADER_BYTES,
-} from '../../src/relay/protocol.js';
+} from '../../src/relay/frames.js';
 import { relayMaxPayload } from '../../src/relay/index.js';
 import { hashToken } from '../../src/security/secrets.js';
 
