@@ -13,11 +13,8 @@ import { Keepalive } from '../wire/keepalive.js';
 import { TokenBucket } from '../wire/token-bucket.js';
 import { EdgeClock } from './clock.js';
 import type { PublisherConfig } from './config.js';
-import { checkAccessUnit, relayTrackConfig, sameConfig } from './h264-input.js';
 import type { PublishedCamera } from './published-cameras.js';
-import { checkAudioUnit, relayAudioConfig, sameAudioConfig } from './audio-input.js';
 import {
-  RELAY_AUDIO_CODECS,
   RELAY_CODEC_AUDIO,
   type RelayAudioCodec,
   HELLO_TIMEOUT_MS,
@@ -28,7 +25,6 @@ import {
   type RelayCodec,
   type RelayEventFeature,
   MAX_BUFFER_LEAD_MS,
-  MAX_SNAPSHOT_BYTES,
   RELAY_CODEC_SNAPSHOT,
 } from './protocol.js';
 import {
@@ -41,15 +37,22 @@ import {
 } from './messages.js';
 import { decodeRelayAudioFrame, decodeRelayFrame, frameCodec, decodeRelaySnapshot } from './frames.js';
 import { CameraLink, type LinkSession } from './camera-link.js';
-import { readJpegSize } from '../codec/jpeg.js';
-import { churnReason, pictureOverLimit } from './picture-limits.js';
+import { agreeToHello } from './hub-hello.js';
+import {
+  applyAudioConfig,
+  applyConfig,
+  checkAudioFrame,
+  checkSnapshot,
+  checkVideoFrame,
+  type LinkVerdict,
+  type PictureRefusal,
+} from './link-checks.js';
 
 /** A misbehaving edge's close is logged at most once a minute per edge (it may reconnect and do it again). */
 const CHURN_LOG_MS = 60_000;
 const churnLoggedAt = new Map<string, number>();
 
-/** Why a connection was closed for its pictures (counted per edge: GET /api/publishers, /metrics). */
-export type PictureRefusal = 'config-churn' | 'picture-size';
+export type { PictureRefusal } from './link-checks.js';
 
 /** What a session tells the hub about its edge (Publishers): the session knows nothing else of the hub. */
 export interface SessionOwner {
@@ -177,23 +180,11 @@ export class PublisherSession implements LinkSession {
     if (this.state === 'hello') {
       if (message.type !== 'hello') return this.reject(RelayClose.POLICY_VIOLATION, `"${message.type}" before hello`);
       clearTimeout(this.helloTimer);
-      // H.264 only when the edge lists it: an edge that lists no codecs is an older one and sends JPEG.
-      if (message.codecs?.includes('h264')) this.codecs = ['h264', 'jpeg'];
-      // Audio goes with an H.264 uplink, and only when the edge offers it (an older one sends none).
-      if (message.audio && this.codecs.includes('h264'))
-        this.audio = RELAY_AUDIO_CODECS.filter((c) => message.audio!.includes(c));
-      // Snapshots from any edge that offers them; pre-roll with an H.264 uplink (what the recording takes).
-      if (message.events) this.events = message.events.filter((f) => f !== 'pre-roll' || this.codecs.includes('h264'));
-      // Always answered, so that an edge of another version learns which one this hub speaks.
-      this.send({
-        type: 'hello',
-        protocol: RELAY_PROTOCOL,
-        role: 'hub',
-        maxFrameBytes: this.publisher.maxFrameBytes,
-        codecs: this.codecs,
-        ...(message.audio ? { audio: this.audio } : {}),
-        ...(message.events ? { events: this.events } : {}),
-      });
+      const agreed = agreeToHello(message, this.publisher.maxFrameBytes);
+      this.codecs = agreed.codecs;
+      this.audio = agreed.audio;
+      this.events = agreed.events;
+      this.send(agreed.answer);
       if (message.protocol !== RELAY_PROTOCOL)
         return this.reject(
           RelayClose.POLICY_VIOLATION,
@@ -334,18 +325,7 @@ export class PublisherSession implements LinkSession {
       return this.reject(RelayClose.POLICY_VIOLATION, 'config, but H.264 was not negotiated in the hellos');
     const link = this.links.get(message.camera);
     if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `config for "${message.camera}", never announced`);
-    const parsed = relayTrackConfig(message);
-    if (!parsed.ok) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${parsed.reason}`);
-    const over = pictureOverLimit(parsed.message, this.publisher.maxPicture);
-    if (over) return this.refuse('picture-size', `${link.edgeCamera}: ${over}`);
-    // The same bytes as before (a reconnect, the edge's encoder restarted) keep the same object.
-    if (!sameConfig(link.camera.h264Config, parsed.message)) {
-      const previous = link.camera.h264Config;
-      link.camera.h264Config = parsed.message;
-      if (previous && !link.changes.changed())
-        return this.refuse('config-churn', churnReason(link.edgeCamera, link.changes.count));
-    }
-    link.configured = true;
+    this.turnedAway(applyConfig(message, link, this));
   }
 
   private configureAudio(message: AudioMessage): void {
@@ -353,62 +333,46 @@ export class PublisherSession implements LinkSession {
       return this.reject(RelayClose.POLICY_VIOLATION, `audio config, but ${message.codec} audio was not negotiated`);
     const link = this.links.get(message.camera);
     if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `audio config for "${message.camera}", never announced`);
-    const parsed = relayAudioConfig(message);
-    if (!parsed.ok) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${parsed.reason}`);
-    // The same configuration as before keeps the same object (consumers compare by identity).
-    if (!sameAudioConfig(link.camera.audio?.config, parsed.message.config)) {
-      const previous = link.camera.audio;
-      link.camera.audio = parsed.message;
-      if (previous && !link.audioChanges.changed())
-        return this.refuse('config-churn', churnReason(link.edgeCamera, link.audioChanges.count));
-    }
-    link.audioConfigured = true;
+    this.turnedAway(applyAudioConfig(message, link));
   }
 
-  /** An audio frame: negotiated, after its camera's `audio` message, sized as that says, within its rate. Not acked. */
+  /** An audio frame (link-checks.ts says what it must be). Not acked. */
   private onAudioFrame(message: Buffer): void {
     const decoded = decodeRelayAudioFrame(message);
     if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad audio frame: ${decoded.reason}`);
     const frame = decoded.message;
     if (this.audio.length === 0)
       return this.reject(RelayClose.POLICY_VIOLATION, 'audio frame, but audio was not negotiated in the hellos');
-    const link = this.channels.get(frame.channel);
-    if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `frame for channel ${frame.channel}, never announced`);
-    const audio = link.camera.audio;
-    if (!link.audioConfigured || !audio)
-      return this.reject(RelayClose.POLICY_VIOLATION, `audio unit on ${link.edgeCamera} before its audio config`);
-    const bad = checkAudioUnit(audio, frame);
-    if (bad) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${bad}`);
-    if (!link.audioBucket.take())
-      return this.reject(RelayClose.POLICY_VIOLATION, `too many audio units per second on ${link.edgeCamera}`);
-    link.camera.source.deliverAudio(link, audio.config, frame.data, frame.samples, frame.pts);
+    const link = this.linkOf(frame.channel, 'frame');
+    if (!link || this.turnedAway(checkAudioFrame(frame, link))) return;
+    link.camera.source.deliverAudio(link, link.camera.audio!.config, frame.data, frame.samples, frame.pts);
   }
 
-  /**
-   * An event's snapshot from the edge: negotiated, for an announced camera, a JPEG within the size and
-   * picture limits, at most SNAPSHOTS_PER_SECOND a second. Not acked.
-   */
+  /** An event's snapshot from the edge (link-checks.ts says what it must be). Not acked. */
   private onSnapshot(message: Buffer): void {
     if (!this.events.includes('snapshot'))
       return this.reject(RelayClose.POLICY_VIOLATION, 'snapshot, but snapshots were not negotiated in the hellos');
     const decoded = decodeRelaySnapshot(message);
     if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad snapshot: ${decoded.reason}`);
     const frame = decoded.message;
-    const link = this.channels.get(frame.channel);
-    if (!link)
-      return this.reject(RelayClose.POLICY_VIOLATION, `snapshot for channel ${frame.channel}, never announced`);
-    if (frame.jpeg.length > MAX_SNAPSHOT_BYTES)
-      return this.reject(
-        RelayClose.POLICY_VIOLATION,
-        `${link.edgeCamera}: snapshot of ${frame.jpeg.length} bytes, over ${MAX_SNAPSHOT_BYTES}`,
-      );
-    const size = readJpegSize(frame.jpeg);
-    if (!size) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: snapshot is not a JPEG`);
-    const over = pictureOverLimit(size, this.publisher.maxPicture);
-    if (over) return this.refuse('picture-size', `${link.edgeCamera}: ${over}`);
-    if (!link.snapshotBucket.take())
-      return this.reject(RelayClose.POLICY_VIOLATION, `too many snapshots per second on ${link.edgeCamera}`);
+    const link = this.linkOf(frame.channel, 'snapshot');
+    if (!link || this.turnedAway(checkSnapshot(frame, link, this))) return;
     this.owner.snapshot(link.camera, frame.event, frame.jpeg);
+  }
+
+  /** The link of an announced channel, or the connection closed. */
+  private linkOf(channel: number, what: string): CameraLink | undefined {
+    const link = this.channels.get(channel);
+    if (!link) this.reject(RelayClose.POLICY_VIOLATION, `${what} for channel ${channel}, never announced`);
+    return link;
+  }
+
+  /** Acts on a verdict of link-checks.ts: true when what the edge sent is not taken (the connection is closing). */
+  private turnedAway(verdict: LinkVerdict): boolean {
+    if (!verdict) return false;
+    if ('refuse' in verdict) this.refuse(verdict.refuse, verdict.reason);
+    else this.reject(verdict.close, verdict.reason);
+    return true;
   }
 
   private onFrame(message: Buffer): void {
@@ -418,38 +382,9 @@ export class PublisherSession implements LinkSession {
     const decoded = decodeRelayFrame(message);
     if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad frame: ${decoded.reason}`);
     const frame = decoded.message;
-    const link = this.channels.get(frame.channel);
-    if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `frame for channel ${frame.channel}, never announced`);
-    if (frame.data.length > this.publisher.maxFrameBytes) {
-      return this.reject(
-        RelayClose.MESSAGE_TOO_BIG,
-        `frame of ${frame.data.length} bytes on ${link.edgeCamera}, over the limit of ${this.publisher.maxFrameBytes}`,
-      );
-    }
-    if (frame.codec === 'h264') {
-      if (!this.codecs.includes('h264'))
-        return this.reject(RelayClose.POLICY_VIOLATION, 'H.264 frame, but H.264 was not negotiated in the hellos');
-      if (!link.configured || !link.camera.h264Config)
-        return this.reject(RelayClose.POLICY_VIOLATION, `H.264 unit on ${link.edgeCamera} before its config`);
-      const bad = checkAccessUnit(frame.data, frame.keyframe);
-      if (bad) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${bad}`);
-    } else {
-      // A JPEG's size is its configuration: checked against the limit, its changes counted.
-      const size = readJpegSize(frame.data);
-      if (size) {
-        const over = pictureOverLimit(size, this.publisher.maxPicture);
-        if (over) return this.refuse('picture-size', `${link.edgeCamera}: ${over}`);
-        if (!link.changes.jpeg(size))
-          return this.refuse('config-churn', churnReason(link.edgeCamera, link.changes.count));
-      }
-    }
-    if (!link.bucket.take())
-      return this.reject(RelayClose.POLICY_VIOLATION, `more than ${link.rate} frames/s on ${link.edgeCamera}`);
-    // From the edge's pre-roll: only as asked and bounded (a stopped camera's frames in flight are dropped below).
-    if (frame.buffered && link.started) {
-      const bad = link.buffered(frame.capturedAt, frame.data.length);
-      if (bad) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${bad}`);
-    } else if (link.replay && !frame.buffered) link.replay.live = true;
+    const link = this.linkOf(frame.channel, 'frame');
+    if (!link || this.turnedAway(checkVideoFrame(frame, link, this))) return;
+    if (link.replay && !frame.buffered) link.replay.live = true;
     this.framesReceived++;
     const now = preciseNow();
     link.camera.uplink.count(frame.codec, message.length, now);
