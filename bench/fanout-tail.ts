@@ -10,7 +10,6 @@
  * header's capture time) and the server's CPU; the last line compares the p99s (target: camrelay
  * within 1.5× of the floor). `npm run bench` measures the same load from one process.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +17,8 @@ import { portOf } from '../test/support/ports.js';
 import { startCamrelay } from '../test/support/process.js';
 import { makeClip } from './clip.js';
 import type { LoadPlan, LoadResult } from './load.js';
+import { runBenchFile, startBenchFile, waitForOutput } from './bench-child.js';
 
-const ROOT = join(import.meta.dirname, '..');
 const VIEWERS = Number(process.env.TAIL_VIEWERS ?? 400);
 const LOADERS = 2;
 const WARMUP_MS = 3000;
@@ -39,20 +38,11 @@ writeFileSync(
 const { proc: server, url } = await startCamrelay(['serve', '--config', config, '--port', '0'], { timeoutMs: 15_000 });
 process.on('exit', () => server.child.kill('SIGKILL'));
 
-const floor = spawn(
-  process.execPath,
-  ['--import', 'tsx', join(ROOT, 'bench/floor-server.ts'), JSON.stringify({ codec: 'jpeg', clip, fps: 30 })],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-process.on('exit', () => floor.kill('SIGKILL'));
-const floorPort = await new Promise<number>((resolve) => {
-  let out = '';
-  floor.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    const m = /listening (\d+)/.exec(out);
-    if (m) resolve(Number(m[1]));
-  });
+const floor = startBenchFile('floor-server.ts', [JSON.stringify({ codec: 'jpeg', clip, fps: 30 })], {
+  stderr: 'inherit',
 });
+process.on('exit', () => floor.child.kill('SIGKILL'));
+const floorPort = Number((await waitForOutput(floor, /listening (\d+)/))[1]);
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -73,16 +63,11 @@ async function pass(name: string, port: number, pid: number): Promise<number> {
     measureMs: MEASURE_MS,
     slowBytesPerSecond: 0,
   };
-  const loads = Array.from({ length: LOADERS }, () =>
-    spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load.ts'), JSON.stringify(plan)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
+  const outs = Array.from({ length: LOADERS }, () =>
+    runBenchFile('load.ts', [JSON.stringify(plan)], { stderr: 'inherit' }).then(
+      ({ out }) => JSON.parse(out) as LoadResult,
+    ),
   );
-  const outs = loads.map((load) => {
-    let out = '';
-    load.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    return new Promise<LoadResult>((r) => load.once('exit', () => r(JSON.parse(out) as LoadResult)));
-  });
   await new Promise((r) => setTimeout(r, WARMUP_MS + 200));
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
@@ -105,7 +90,7 @@ async function pass(name: string, port: number, pid: number): Promise<number> {
 const ratios: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
   const ours = await pass('camrelay', portOf(url), server.pid!);
-  const bare = await pass('floor', floorPort, floor.pid!);
+  const bare = await pass('floor', floorPort, floor.child.pid!);
   ratios.push(ours / bare);
 }
 console.log(

@@ -11,13 +11,15 @@
  *   camrelay's encoder for the recorder), both at 30 fps, recorded ~16 s; each one's export from 5 s after
  *   the recording began (the steady state) read back:
  *   the frame-duration standard deviation as a % of the mean, ffprobe's r_frame_rate, and the frames a plain
- *   `ffmpeg -i export.mp4 out.mp4` keeps.
+ *   `ffmpeg -i export.mp4 out.mp4` keeps; the new pipe a second time with a busy loop per core beside it
+ *   while it records (the machine loaded on purpose: a camera camrelay encodes is timed by its encoders'
+ *   clocks, which load cannot bend).
  *
  *   node --import tsx bench/media-clock.ts     # alone; `npm run bench` runs it too
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCamrelay } from '../test/support/process.js';
 import { startRtspCamera, type RtspCamera } from '../test/support/rtsp-camera.js';
@@ -135,8 +137,22 @@ function timingOf(file: string, dir: string): Timing {
   };
 }
 
-async function timingPass(dir: string, pipe: Pipe, cam: RtspCamera, recordMs: number): Promise<Record<string, Timing>> {
-  const root = join(dir, `timing-${pipe.slice(0, 6)}`);
+/** Busy loops, one per core, for `ms` (bounded: each ends by itself): the machine loaded on purpose. */
+function hogs(ms: number): ChildProcess[] {
+  const loop = `const end = Date.now() + ${ms}; while (Date.now() < end);`;
+  return Array.from({ length: availableParallelism() }, () =>
+    spawn(process.execPath, ['-e', loop], { stdio: 'ignore' }),
+  );
+}
+
+async function timingPass(
+  dir: string,
+  pipe: Pipe,
+  cam: RtspCamera,
+  recordMs: number,
+  loaded = false,
+): Promise<Record<string, Timing>> {
+  const root = join(dir, `timing-${pipe.slice(0, 6)}${loaded ? '-loaded' : ''}`);
   const { proc, url } = await server(
     dir,
     pipe,
@@ -144,6 +160,7 @@ async function timingPass(dir: string, pipe: Pipe, cam: RtspCamera, recordMs: nu
       `  - { id: rtsp, source: "${cam.url}", record: true }\n` +
       `  - { id: encoded, source: "testsrc?size=640x480&fps=30", record: true, encoder: libx264 }\n`,
   );
+  const busy = loaded ? hogs(recordMs) : [];
   try {
     await sleep(recordMs);
     const out: Record<string, Timing> = {};
@@ -167,6 +184,7 @@ async function timingPass(dir: string, pipe: Pipe, cam: RtspCamera, recordMs: nu
     }
     return out;
   } finally {
+    for (const hog of busy) hog.kill('SIGKILL');
     await proc.stop('SIGKILL');
   }
 }
@@ -186,11 +204,17 @@ export async function runMediaClockPasses({ quick }: MediaClockPassOptions): Pro
       `- CPU of an RTSP camera passed through and recorded (server + capture ffmpeg): ` +
         `old pipe ${cpu['mpjpeg (old)']!.toFixed(4)} cores, new pipe ${cpu['mpegts (new)']!.toFixed(4)} cores`,
     );
-    for (const pipe of ['mpjpeg (old)', 'mpegts (new)'] as const) {
-      const timing = await timingPass(dir, pipe, cam, recordMs);
+    const passes = [
+      ['mpjpeg (old)', false],
+      ['mpegts (new)', false],
+      ['mpegts (new)', true],
+    ] as const;
+    for (const [pipe, loaded] of passes) {
+      const timing = await timingPass(dir, pipe, cam, recordMs, loaded);
+      const label = loaded ? `${pipe} with ${availableParallelism()} busy loops` : pipe;
       for (const [id, t] of Object.entries(timing)) {
         lines.push(
-          `- ${pipe}, ${id === 'rtsp' ? 'RTSP camera' : 'camrelay-encoded camera'}: ${t.frames} frames, ` +
+          `- ${label}, ${id === 'rtsp' ? 'RTSP camera' : 'camrelay-encoded camera'}: ${t.frames} frames, ` +
             `frame-duration std dev ${t.sdPct.toFixed(2)} % of the mean, r_frame_rate ${t.rFrameRate}, ` +
             `re-encode keeps ${t.keptPct.toFixed(1)} %`,
         );

@@ -24,7 +24,6 @@
  * A last phase opens the player in headless Chromium (bench/player.ts) and reports the frames
  * it displays per second and its capture-to-display latency against their targets.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +43,7 @@ import { runClusterPasses } from './cluster.js';
 import { runAdaptPasses } from './netns-adapt.js';
 import { runRtspPasses } from './rtsp.js';
 import type { PlayerPlan, PlayerResult } from './player-plan.js';
+import { lastLine, runBenchFile, startBenchFile, waitForOutput } from './bench-child.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const quick = !!process.env.BENCH_QUICK;
@@ -179,11 +179,7 @@ async function pass(
     slowBytesPerSecond,
   };
   const pid = target?.pid ?? server.pid!;
-  const load = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load.ts'), JSON.stringify(plan)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  load.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const load = startBenchFile('load.ts', [JSON.stringify(plan)], { stderr: 'inherit' });
   const rssStart = rssMb(pid);
   await new Promise((r) => setTimeout(r, WARMUP_MS + 200));
   const encoder0 = target ? undefined : encoderPid(pid);
@@ -204,7 +200,7 @@ async function pass(
   // The encoder's CPU, when the same encoder process ran through the whole window.
   const encoderCpu =
     encoder0 !== undefined && encoderPid(pid) === encoder0 ? (cpuSeconds(encoder0) - encoderCpu0) / elapsed : undefined;
-  await new Promise<void>((r) => load.once('exit', () => r()));
+  const { out } = await load.done;
   clearInterval(sampler);
   const result = JSON.parse(out) as LoadResult;
   const fps = [...result.fps].sort((a, b) => a - b);
@@ -337,26 +333,12 @@ const idleRss = rssMb(server.pid!);
 
 /** bench/floor-server.ts as its own process, until `run` is done with it. */
 async function withFloor<T>(plan: FloorPlan, run: (target: { port: number; pid: number }) => Promise<T>): Promise<T> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'bench/floor-server.ts'), JSON.stringify(plan)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const floor = startBenchFile('floor-server.ts', [JSON.stringify(plan)], { stderr: 'inherit' });
   try {
-    const floorPort = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`bench/floor-server.ts exited with ${code}`)));
-    });
-    return await run({ port: floorPort, pid: child.pid! });
+    const floorPort = Number((await waitForOutput(floor, /listening (\d+)/))[1]);
+    return await run({ port: floorPort, pid: floor.child.pid! });
   } finally {
-    child.kill('SIGTERM');
+    floor.child.kill('SIGTERM');
   }
 }
 
@@ -418,12 +400,7 @@ async function firstPicturePass(tries: number): Promise<LoadResult> {
     measureMs: 0,
     slowBytesPerSecond: 0,
   };
-  const load = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load.ts'), JSON.stringify(plan)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  load.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise<void>((r) => load.once('exit', () => r()));
+  const { out } = await runBenchFile('load.ts', [JSON.stringify(plan)], { stderr: 'inherit' });
   return JSON.parse(out) as LoadResult;
 }
 
@@ -500,24 +477,18 @@ netnsLines.push('', ...(await runMediaClockPasses({ quick })));
 netnsLines.push('', ...(await runAudioPasses({ quick })));
 // playback: 24 h of recording, the ranges query, the first picture at a random point, a 10-minute export
 // (bench/playback.ts, its own process: it builds its own store and server)
-netnsLines.push('', ...(await playbackPass()));
+netnsLines.push('', ...(await reportPass('playback.ts', 'PLAYBACK_BENCH_QUICK')));
 // events: event start → MQTT ON at a subscriber, and the pre-roll's memory (bench/events.ts, its own process)
-netnsLines.push('', ...(await eventsPass()));
+netnsLines.push('', ...(await reportPass('events.ts', 'EVENTS_BENCH_QUICK')));
+// events across the relay: an idle edge's uplink per day and the pre-roll from its buffer (bench/edge-events.ts)
+netnsLines.push('', ...(await reportPass('edge-events.ts', 'EDGE_EVENTS_BENCH_QUICK')));
 // audio in Chromium: the A/V offset the player's WebCodecs and MSE paths give the sync fixture (bench/av-sync-browser.ts, its own process)
 netnsLines.push('', ...(await avBrowserPass()));
 
 async function avBrowserPass(): Promise<string[]> {
   // Seconds per path (two paths): 36 s in all, 16 s quick. The 10-minute drift runs are by hand (docs/benchmarks.md).
-  const seconds = quick ? '8' : '18';
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/av-sync-browser.ts'), seconds], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  if (code !== 0) return [`av-sync-browser: exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`];
+  const { code, out, err } = await runBenchFile('av-sync-browser.ts', [quick ? '8' : '18']);
+  if (code !== 0) return [`av-sync-browser: exited with ${code}: ${lastLine(err)}`];
   return out
     .trim()
     .split('\n')
@@ -525,31 +496,10 @@ async function avBrowserPass(): Promise<string[]> {
     .map((line) => `A/V offset in Chromium (sync fixture): ${line}`);
 }
 
-async function eventsPass(): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/events.ts')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(quick ? { EVENTS_BENCH_QUICK: '1' } : {}) },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  if (code !== 0) return [`events: bench/events.ts exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`];
-  return out.trimEnd().split('\n');
-}
-
-async function playbackPass(): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/playback.ts')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(quick ? { PLAYBACK_BENCH_QUICK: '1' } : {}) },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  if (code !== 0) return [`playback: bench/playback.ts exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`];
+/** A bench file that prints its own report lines, shorter with `quickEnv` set when the run is quick. */
+async function reportPass(file: string, quickEnv: string): Promise<string[]> {
+  const { code, out, err } = await runBenchFile(file, [], { env: quick ? { [quickEnv]: '1' } : {} });
+  if (code !== 0) return [`bench/${file} exited with ${code}: ${lastLine(err)}`];
   return out.trimEnd().split('\n');
 }
 
@@ -567,14 +517,7 @@ const PLAYER_PATHS = [
 async function playerPass(path: PlayerPlan['path']): Promise<PlayerResult> {
   const url = `http://127.0.0.1:${port}`;
   const plan: PlayerPlan = { url, camera: 'bench', warmupMs: WARMUP_MS, measureMs: MEASURE_MS, path };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/player.ts'), JSON.stringify(plan)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const { code, out, err } = await runBenchFile('player.ts', [JSON.stringify(plan)]);
   if (code !== 0) throw new Error(`bench/player.ts exited with ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`);
   return JSON.parse(out) as PlayerResult;
 }

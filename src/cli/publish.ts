@@ -2,7 +2,7 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/schema.js';
 import { createLogger } from '../log.js';
-import { EdgePublisher, nominalFps } from '../relay/index.js';
+import { EdgePublisher, motionCameras, nominalFps } from '../relay/index.js';
 import { createRegistry } from '../server/cameras.js';
 import { exitOnSignals, logFfmpeg } from '../server/process-lifecycle.js';
 import { describeSource } from '../sources/spec.js';
@@ -19,10 +19,21 @@ async function runPublish(config: ServerConfig): Promise<EdgePublisher> {
   const registry = createRegistry(config.cameras, log);
   for (const c of config.cameras)
     log.info({ camera: c.id, source: describeSource(c.spec), alwaysOn: c.alwaysOn }, 'camera configured');
-  const edge = new EdgePublisher(registry, target, log, { fps: nominalFps(config.cameras) });
-  // Cameras with motion: detected here, their events told to the hub (kept in memory: no store here).
+  const edge = new EdgePublisher(registry, target, log, {
+    fps: nominalFps(config.cameras),
+    motion: motionCameras(config.cameras),
+  });
+  // Cameras with motion: detected here, their events told to the hub (kept in memory: no store here), with
+  // a snapshot of each near its peak (a full-size JPEG of the camera, for a hub that takes them).
   const motion = new MotionService(log);
-  const events = new Events({ store: () => undefined, log });
+  const events = new Events({
+    store: () => undefined,
+    snapshots: async (id) => {
+      const unit = await registry.get(id)?.liveUnit('jpeg');
+      return unit && !unit.placeholder ? unit.data : undefined;
+    },
+    log,
+  });
   for (const c of config.cameras) {
     const stream = c.motion ? registry.get(c.id) : undefined;
     if (!c.motion || !stream) continue;

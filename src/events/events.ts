@@ -78,6 +78,8 @@ export class Events {
   private readonly followed = new Map<string, Watched>();
   /** Open events raised for another server's detector (an edge's), by `<camera>#<its id>`. */
   private readonly mirrored = new Map<string, MotionEvent>();
+  /** This server's id of each mirrored event, by `<camera>#<its id>`, also once ended (for late snapshots). */
+  private readonly mirroredIds = new Map<string, number>();
   /** Cameras with mirrored events, and whether they are recorded here. */
   private readonly mirroredCameras = new Map<string, boolean>();
   private readonly snapshots: SnapshotTaker | undefined;
@@ -163,8 +165,10 @@ export class Events {
         },
       );
       this.mirrored.set(key, event);
+      this.mirroredIds.set(key, event.id);
       // Bounded: an edge that never ends its events cannot grow this without end.
       if (this.mirrored.size > MAX_MIRRORED) this.mirrored.delete(this.mirrored.keys().next().value!);
+      if (this.mirroredIds.size > MAX_MIRRORED) this.mirroredIds.delete(this.mirroredIds.keys().next().value!);
       this.started.set(camera, (this.started.get(camera) ?? 0) + 1);
       this.feed.emit({ type: 'start', event: { ...event } });
       if (change.change === 'start') return;
@@ -178,6 +182,44 @@ export class Events {
     }
     this.persistMirrored(event);
     this.feed.emit({ type: change.change === 'end' ? 'end' : 'update', event: { ...event } });
+  }
+
+  /**
+   * A snapshot of an event detected elsewhere (`id`: its id there), taken there near its peak: stored with
+   * this server's event and told to the feed (MQTT's snapshot topic), as one taken here would be.
+   */
+  mirrorSnapshot(camera: string, id: number, jpeg: Buffer): void {
+    if (this.closed) return;
+    const key = `${camera}#${id}`;
+    const ours = this.mirroredIds.get(key);
+    if (ours === undefined) return; // an event this server never heard of (or long gone)
+    const found = this.mirrored.get(key) ?? this.get(ours);
+    if (!found) return;
+    const event: MotionEvent = this.mirrored.get(key) ?? {
+      id: found.id,
+      camera: found.camera,
+      start: found.start,
+      end: found.end,
+      lastSeen: found.lastSeen,
+      score: found.score,
+      zones: found.zones,
+      hasSnapshot: found.hasSnapshot,
+    };
+    if (stored(event.id)) {
+      try {
+        if (!this.options.store()?.setSnapshot(event.id, jpeg)) return;
+      } catch (err) {
+        this.storeFailed(err);
+        return;
+      }
+    } else {
+      const m = this.memory.get(event.id);
+      if (!m) return;
+      m.snapshot = jpeg;
+      m.event.hasSnapshot = true;
+    }
+    event.hasSnapshot = true;
+    this.feed.emit({ type: 'update', event: { ...event }, snapshot: jpeg });
   }
 
   /** The source of mirrored events went away (an edge disconnected): its open events end at their last motion. */

@@ -1,26 +1,27 @@
 /**
- * A capture's audio, copied by ffmpeg to a second pipe (file descriptor 3) beside its video: AAC as ADTS
- * (each frame's header says its configuration), G.711 as its raw bytes. Units are made here: each AAC frame,
- * and G.711 in 20 ms packets. Their time is the samples counted from the run's start (the hub anchors it on
- * the camera's media clock, src/hub/audio-track.ts).
+ * A capture's audio, copied by ffmpeg beside its video: AAC and Opus in the video's MPEG-TS (their PES
+ * with the camera's times), G.711 in FLV on a second pipe (file descriptor 3) with its times, or, from
+ * builds without the MPEG-TS output, on pipe:3 as ADTS (AAC), raw bytes (G.711) or MPEG-TS (Opus). Units
+ * are made here: each AAC frame, each Opus packet, and G.711 in 20 ms packets. Without the source's times
+ * they are timed by the samples counted from the run's start (the hub anchors them on the camera's media
+ * clock, src/hub/audio-track.ts).
  */
 import type { Logger } from 'pino';
 import { aacCodecString, parseAudioSpecificConfig } from '../codec/aac/audio-specific-config.js';
-import { adtsConfig, parseAdtsHeader, type AdtsHeader } from '../codec/aac/adts.js';
 import { AdtsStream, type AdtsStreamConfig } from '../codec/aac/adts-stream.js';
-import { CodecError, isCodecError } from '../codec/errors.js';
+import { tsPipeAudioParser } from './ts-audio.js';
 import type { AudioCodec, AudioConfig, SourceAudioUnit } from '../media/index.js';
 
 /** The audio codecs a capture copies: what it reads of a camera's second stream. */
-export type CapturedAudioCodec = Extract<AudioCodec, 'aac' | 'pcma' | 'pcmu'>;
+export type CapturedAudioCodec = Extract<AudioCodec, 'aac' | 'pcma' | 'pcmu' | 'opus'>;
 
 export interface CapturedAudio {
   codec: CapturedAudioCodec;
   sampleRate: number;
   channels: number;
   /**
-   * AAC in the video's MPEG-TS (its PES with their PTS, on the video's timeline: the camera's RTP times),
-   * rather than on pipe:3 (timed by arrival: G.711, which MPEG-TS cannot carry, and builds without it).
+   * AAC or Opus in the video's MPEG-TS (its PES with their PTS, on the video's timeline: the camera's RTP
+   * times), rather than on pipe:3 (G.711, which MPEG-TS cannot carry, and builds without the MPEG-TS output).
    */
   inTs?: boolean;
   /**
@@ -30,14 +31,22 @@ export interface CapturedAudio {
   flv?: boolean;
 }
 
-const FORMAT: Readonly<Record<CapturedAudioCodec, string>> = { aac: 'adts', pcma: 'alaw', pcmu: 'mulaw' };
+/** pipe:3's format for each codec, in builds whose video does not leave in MPEG-TS (Opus has no raw format). */
+const FORMAT: Readonly<Record<CapturedAudioCodec, string>> = {
+  aac: 'adts',
+  pcma: 'alaw',
+  pcmu: 'mulaw',
+  opus: 'mpegts',
+};
 
 /**
- * In the video's MPEG-TS output: the input's first video and first audio stream, the audio copied. Each AAC
- * frame leaves at once, in a PES of its own (the muxer's default packs frames up to 2930 bytes, about
- * 700 ms at 32 kbit/s), and the muxer does not hold one stream's packets until the other's catch up in
- * time (interleaving kept the sound up to a video frame): measured on the 25 fps sync camera, the sound
- * reached a viewer 225 ms after the picture of the same instant with neither, 43 ms with the PES alone,
+ * In the video's MPEG-TS output: the input's first video and first audio stream, the audio copied, each
+ * audio packet in a PES of its own as soon as it comes. By default the muxer gathers audio packets into
+ * PES of about 3 KB or 0.7 s, which held a camera's AAC 200 ms (up to 400 ms) behind its video: units
+ * reached the hub after the picture of their time, and a recording's segment lost its last ones. Nor does
+ * the muxer hold one stream's packets until the other's catch up in time (`-max_interleave_delta 1`;
+ * interleaving kept the sound up to a video frame): measured at a viewer on the 25 fps sync camera, the
+ * sound came 225 ms after the picture of the same instant with neither option, 43 ms with the PES alone,
  * 0 ms with both.
  */
 export const AUDIO_IN_TS: readonly string[] = [
@@ -71,6 +80,7 @@ export function audioOutputParser(
   options: { log: Logger; label: string; fatal(reason: string): void },
 ): AudioOutputParser {
   if (audio.codec === 'aac') return adtsParser(unit, options);
+  if (audio.codec === 'opus') return tsPipeAudioParser(audio.channels, unit, options);
   if (audio.flv) return flvG711Parser(audio, unit, options);
   return g711Parser(audio, unit);
 }
@@ -212,71 +222,10 @@ function flvG711Parser(
   };
 }
 
-/** One PES of the MPEG-TS demuxer (src/codec/mpegts): ADTS frames and the PTS of the first, 90 kHz. */
-export interface AudioPes {
-  pts: number | undefined;
-  data: Uint8Array;
-}
-
-/**
- * AAC PES from the video's MPEG-TS: each ADTS frame a unit, its pts the PES's (in samples) plus the
- * frames before it in the PES. A PES that does not parse is dropped whole (logged at most every 10 s);
- * units carry the same configuration object while the frames' headers agree.
- */
-export function tsAudioParser(
-  unit: (unit: SourceAudioUnit) => void,
-  options: { log: Logger; label: string },
-): { push(pes: AudioPes): void } {
-  let lastWarn = -Infinity;
-  let config: AudioConfig | undefined;
-  let key = '';
-  const warn = (message: string): void => {
-    const now = Date.now();
-    if (now - lastWarn < WARN_EVERY_MS) return;
-    lastWarn = now;
-    options.log.warn({ camera: options.label }, `camera audio: ${message}`);
-  };
-  return {
-    push(pes) {
-      const frames: { header: AdtsHeader; at: number }[] = [];
-      try {
-        for (let at = 0; at < pes.data.length;) {
-          const header = parseAdtsHeader(pes.data, at);
-          if (at + header.frameLength > pes.data.length)
-            throw new CodecError('truncated', 'ADTS frame cut off in its PES');
-          frames.push({ header, at });
-          at += header.frameLength;
-        }
-      } catch (error) {
-        if (!isCodecError(error)) throw error;
-        warn(`an AAC PES dropped (${error.message})`);
-        return;
-      }
-      for (const [k, { header, at }] of frames.entries()) {
-        const asc = adtsConfig(header);
-        const id = asc.join(',');
-        if (!config || id !== key) {
-          if (config) warn(`the AAC configuration changed: ${config.sampleRate} Hz → ${header.sampleRate} Hz`);
-          key = id;
-          config = Object.freeze({
-            codec: 'aac' as const,
-            sampleRate: header.sampleRate,
-            channels: header.channels,
-            codecString: aacCodecString(parseAudioSpecificConfig(asc)),
-            description: asc,
-          });
-        }
-        const data = Buffer.from(pes.data.subarray(at + header.headerLength, at + header.frameLength));
-        const pts = pes.pts === undefined ? undefined : Math.round((pes.pts * header.sampleRate) / 90000) + k * 1024;
-        unit({ config, data, samples: 1024, ...(pts !== undefined ? { pts } : {}) });
-      }
-    },
-  };
-}
-
-/** The captured codec of ffmpeg's name for an audio stream (`aac`, `pcm_alaw`, `pcm_mulaw`), or undefined. */
+/** The captured codec of ffmpeg's name for an audio stream (`aac`, `pcm_alaw`, `pcm_mulaw`, `opus`), or undefined. */
 export function capturedAudioCodec(ffmpegName: string): CapturedAudioCodec | undefined {
   if (ffmpegName === 'aac') return 'aac';
+  if (ffmpegName === 'opus') return 'opus';
   if (ffmpegName === 'pcm_alaw') return 'pcma';
   if (ffmpegName === 'pcm_mulaw') return 'pcmu';
   return undefined;

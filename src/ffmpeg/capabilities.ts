@@ -3,11 +3,13 @@
  * - how H.264 and H.265 leave it (output.ts): in MPEG-TS with their timestamps where it has the `setts`
  *   bitstream filter (4.4 on: an RTSP camera with B-frames needs it, capture-args.ts), else as mpjpeg parts
  *   where its mpjpeg muxer carries a codec other than MJPEG (before 7.0), else raw;
+ * - how JPEGs leave it: in MPEG-TS with their times where its muxer takes MJPEG (4.1 on), else mpjpeg parts;
+ * - whether its encoders take `-enc_time_base` (4.1 on): a transcoder's times go through unrounded;
  * - how to pass timestamps through untouched (`-fps_mode` from ffmpeg 5.1 on, `-vsync` before it;
  *   ffmpeg 9 has only the former).
  */
 import { execFile } from 'node:child_process';
-import type { NalFraming } from './output.js';
+import type { JpegFraming, NalFraming } from './output.js';
 
 const known = new Map<string, Promise<NalFraming>>();
 
@@ -60,4 +62,54 @@ export function passthroughTiming(binary: string): Promise<string[]> {
     timing.set(binary, args);
   }
   return args;
+}
+
+const jpegs = new Map<string, Promise<JpegFraming>>();
+
+/**
+ * JPEGs in MPEG-TS, each with its time, where this ffmpeg muxes MJPEG into it (one frame tried, asked once);
+ * else mpjpeg parts, timed by arrival as before, and `degraded` told once per binary.
+ */
+export function jpegFraming(binary: string, degraded: (reason: string) => void = () => {}): Promise<JpegFraming> {
+  let framing = jpegs.get(binary);
+  if (!framing) {
+    framing = new Promise((resolve) => {
+      const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=s=16x16:r=1'];
+      args.push('-frames:v', '1', '-c:v', 'mjpeg', '-copyts', '-mpegts_copyts', '1', '-f', 'mpegts', '-y', '/dev/null');
+      execFile(binary, args, { timeout: 10_000, killSignal: 'SIGKILL' }, (err) => {
+        if (err) degraded(`${binary} cannot carry JPEGs in MPEG-TS: pictures timed by their arrival`);
+        resolve(err ? 'mpjpeg' : 'mpegts');
+      });
+    });
+    jpegs.set(binary, framing);
+  }
+  return framing;
+}
+
+/** Sets the JPEG framing for a binary, as if asked (tests run the mpjpeg path with a binary that has both). */
+export function rememberJpegFraming(binary: string, framing: JpegFraming | undefined): void {
+  if (framing) jpegs.set(binary, Promise.resolve(framing));
+  else jpegs.delete(binary);
+}
+
+const timeBases = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether this ffmpeg's encoders take a time base of their own (`-enc_time_base`, 4.1 on); without it a
+ * transcoder's times are rounded to the frame rate its encoder is told, and `degraded` is told once per binary.
+ */
+export function encoderTimeBase(binary: string, degraded: (reason: string) => void = () => {}): Promise<boolean> {
+  let known = timeBases.get(binary);
+  if (!known) {
+    known = new Promise((resolve) => {
+      const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=s=16x16:r=1'];
+      args.push('-frames:v', '1', '-enc_time_base', '1:90000', '-c:v', 'mjpeg', '-f', 'null', '-');
+      execFile(binary, args, { timeout: 10_000, killSignal: 'SIGKILL' }, (err) => {
+        if (err) degraded(`${binary} has no -enc_time_base: transcoded times rounded to the encoder's frame rate`);
+        resolve(!err);
+      });
+    });
+    timeBases.set(binary, known);
+  }
+  return known;
 }

@@ -6,7 +6,7 @@
  */
 import type { NalCodec } from '../codec/video.js';
 import { filterQuote, findFont } from './font.js';
-import { JPEG_OUTPUT, nalOutput, type NalFraming } from './output.js';
+import { jpegOutput, nalOutput, type JpegFraming, type NalFraming } from './output.js';
 
 export const HEAD: readonly string[] = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
 
@@ -59,17 +59,31 @@ export function copyNalArgs(input: readonly string[], codec: NalCodec, framing: 
   return [...HEAD, ...input, ...COPY, '-bsf:v', COPY_FILTERS[codec], ...nalOutput(framing, codec)];
 }
 
-/** A capture whose JPEGs go out as mpjpeg parts: the input's own (`video` COPY) or encoded (jpegEncode()). */
+/**
+ * A capture whose JPEGs go out in this framing (output.ts: in MPEG-TS each with the input's time, the
+ * encoder's frame times for what is encoded): the input's own (`video` COPY) or encoded (jpegEncode()).
+ */
 export function jpegArgs(
   input: readonly string[],
   video: readonly string[],
   filters: readonly string[] = [],
+  framing: JpegFraming = 'mpjpeg',
 ): string[] {
-  return [...HEAD, ...input, ...filters, ...video, ...JPEG_OUTPUT];
+  return [...HEAD, ...input, ...filters, ...video, ...jpegOutput(framing)];
 }
 
-/** The generated test pattern with the camera's label, the clock and the frame number on it. */
-export function testPatternArgs(label: string, width: number, height: number, fps: number, quality: number): string[] {
+/**
+ * The generated test pattern with the camera's label, the clock and the frame number on it. In MPEG-TS each
+ * picture's time is its frame number at `fps`: even, whatever the load (`-re` only paces the reading).
+ */
+export function testPatternArgs(
+  label: string,
+  width: number,
+  height: number,
+  fps: number,
+  quality: number,
+  framing: JpegFraming = 'mpjpeg',
+): string[] {
   const font = findFont();
   const filters: string[] = [];
   if (font) {
@@ -79,5 +93,5 @@ export function testPatternArgs(label: string, width: number, height: number, fp
     );
   }
   const input = ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`];
-  return jpegArgs(input, jpegEncode(quality), filters.length ? ['-vf', filters.join(',')] : []);
+  return jpegArgs(input, jpegEncode(quality), filters.length ? ['-vf', filters.join(',')] : [], framing);
 }

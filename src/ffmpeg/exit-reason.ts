@@ -9,6 +9,11 @@
 /** Warnings ffmpeg repeats that never explain an end. */
 const NOISE = [
   /deprecated pixel format/i,
+  // JPEGs in MPEG-TS (output.ts): camrelay's demuxer reads them.
+  /is muxed as a private data stream/i,
+  // Old builds' warning on -r with timestamps passed through: the frame rate is for rate control only.
+  /Using -vsync 0 and -r can produce invalid output/i,
+  /not enough frames to estimate rate/i,
   /^\s*Last message repeated \d+ times/i,
   /Past duration .* too large/i,
   /^Fontconfig/,

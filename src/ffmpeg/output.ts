@@ -1,6 +1,8 @@
 /**
- * What ffmpeg writes on stdout and how it is read back. JPEGs go out as parts of the mpjpeg container,
- * each framed by its Content-length, so that a unit leaves as soon as ffmpeg has it. H.264 and H.265 go
+ * What ffmpeg writes on stdout and how it is read back. JPEGs go out in MPEG-TS, each a PES of private data
+ * with its PTS, or (an HTTP camera's, whose times mean nothing; builds whose muxer refuses MJPEG) as parts
+ * of the mpjpeg container, each framed by its Content-length; either way a unit leaves as soon as ffmpeg
+ * has it. H.264 and H.265 go
  * out in MPEG-TS where the build can make it for any camera (capabilities.ts): each packet a PES with its
  * PTS and DTS (the camera's, the file's, the encoder's), handed out as soon as it is complete
  * (src/codec/mpegts). Older builds frame packets as mpjpeg parts (no timestamps), and builds whose
@@ -36,8 +38,20 @@ export const MPEGTS_OUTPUT: readonly string[] = [
 /** ffmpeg's name of each codec's raw Annex B format (its muxer, demuxer and decoder). */
 export const FFMPEG_FORMAT: Readonly<Record<NalCodec, string>> = { h264: 'h264', h265: 'hevc' };
 
-/** The output arguments for JPEGs on stdout. */
+/** The output arguments for JPEGs on stdout, without their times (mpjpeg parts). */
 export const JPEG_OUTPUT: readonly string[] = ['-f', 'mpjpeg', '-boundary_tag', MPJPEG_BOUNDARY, 'pipe:1'];
+
+/**
+ * How JPEGs leave ffmpeg: `mpegts`, each a PES with its PTS (the muxer carries MJPEG as private data, which
+ * any build since 4.1 does; `-copyts` keeps the input's times), or `mpjpeg` parts without a time (a camera
+ * whose ffmpeg timestamps mean nothing: an HTTP stream's, timed by arrival).
+ */
+export type JpegFraming = 'mpegts' | 'mpjpeg';
+
+/** The output arguments for JPEGs on stdout in this framing (MPEG-TS: the input's times kept as they are). */
+export function jpegOutput(framing: JpegFraming): string[] {
+  return framing === 'mpegts' ? ['-copyts', '-mpegts_copyts', '1', ...MPEGTS_OUTPUT] : [...JPEG_OUTPUT];
+}
 
 /** The output arguments for H.264 (or H.265) on stdout in this framing. */
 export function nalOutput(framing: NalFraming, codec: NalCodec = 'h264'): string[] {
@@ -80,7 +94,7 @@ export function nalOutputParser(
  * DTS. A PES dropped (over the bound, packets lost) leaves a gap: the stream skips to the next keyframe.
  */
 export function tsPacketParser(
-  stream: NalStream,
+  stream: Pick<NalStream, 'pushPacket' | 'gap'>,
   maxPacketBytes: number,
   time: PacketTime,
   other?: (unit: TsUnit) => void,
@@ -110,6 +124,31 @@ export function tsPacketParser(
     },
     reset: () => demuxer.reset(),
   };
+}
+
+/**
+ * The parser of JPEGs on stdout in this framing: each whole JPEG to `onJpeg` with its PTS (90 kHz, MPEG-TS)
+ * or none (mpjpeg). What is not a JPEG (a PES of another stream, a part over the bound) is dropped.
+ */
+export function jpegOutputParser(
+  framing: JpegFraming,
+  maxFrameBytes: number,
+  onJpeg: (jpeg: Buffer, pts: number | undefined) => void,
+): ChunkParser {
+  if (framing === 'mpjpeg') {
+    const parser = new MpjpegParser((jpeg) => onJpeg(jpeg, undefined), { boundary: MPJPEG_BOUNDARY, maxFrameBytes });
+    return { push: (chunk) => parser.push(chunk), reset: () => parser.reset() };
+  }
+  const demuxer = new TsDemuxer(
+    (unit) => {
+      const { data } = unit;
+      // MJPEG is private data (0x06) with no registration: told apart from anything else by its SOI.
+      if (unit.streamType !== 0x06 || unit.codec !== undefined || data[0] !== 0xff || data[1] !== 0xd8) return;
+      onJpeg(Buffer.from(data.buffer, data.byteOffset, data.length), unit.pts);
+    },
+    { maxPesBytes: maxFrameBytes, endOnStuffing: true },
+  );
+  return { push: (chunk) => demuxer.push(chunk), reset: () => demuxer.reset() };
 }
 
 /**

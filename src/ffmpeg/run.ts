@@ -9,24 +9,41 @@ import { NalStream } from '../codec/nal-stream.js';
 import type { NalCodec } from '../codec/video.js';
 import type { SourceSink } from '../media/index.js';
 import { jpegConfig } from '../media/jpeg.js';
-import { audioOutputParser, tsAudioParser, type CapturedAudio } from './audio-output.js';
-import { MpjpegParser } from './mpjpeg-parser.js';
-import { MPJPEG_BOUNDARY, nalOutputParser, nalSourceUnit, type NalFraming, type PacketTime } from './output.js';
+import { audioOutputParser, type CapturedAudio } from './audio-output.js';
+import { tsAudioParser } from './ts-audio.js';
+import {
+  jpegOutputParser,
+  nalOutputParser,
+  nalSourceUnit,
+  type JpegFraming,
+  type NalFraming,
+  type PacketTime,
+} from './output.js';
 import { superviseFfmpeg, type FfmpegChild } from './process.js';
 
-/** An ffmpeg writing `-f mpjpeg` on stdout: each JPEG becomes a unit of the sink. `stdin`: its input is written there. */
+/**
+ * An ffmpeg writing JPEGs on stdout in this framing (output.ts): each JPEG becomes a unit of the sink, with
+ * its time in MPEG-TS. `stdin`: its input is written there.
+ */
 export function runFfmpegJpeg(
   binary: string,
   args: string[],
   sink: SourceSink,
   maxFrameBytes: number,
   stdin = false,
+  framing: JpegFraming = 'mpjpeg',
 ): FfmpegChild {
-  const onJpeg = (jpeg: Buffer): void => {
+  const onJpeg = (jpeg: Buffer, pts: number | undefined): void => {
     const size = readJpegSize(jpeg);
-    if (size) sink.unit({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
+    if (!size) return;
+    sink.unit({
+      config: jpegConfig(size.width, size.height),
+      keyframe: true,
+      data: jpeg,
+      ...(pts !== undefined ? { pts } : {}),
+    });
   };
-  const parser = new MpjpegParser(onJpeg, { boundary: MPJPEG_BOUNDARY, maxFrameBytes });
+  const parser = jpegOutputParser(framing, maxFrameBytes, onJpeg);
   return superviseFfmpeg(binary, args, {
     stdin,
     onStdout: (chunk) => parser.push(chunk),
@@ -66,24 +83,30 @@ export function runFfmpegNal(
     onFatal: (reason) => run.fail(reason),
   });
   let audioGone = false;
+  const fatal = (reason: string): void => {
+    // The sound is given up for this run; the pictures go on.
+    audioGone = true;
+    options.log.warn({ camera: options.label, reason }, 'camera audio given up until the capture restarts');
+  };
   const inStream =
     options.audio?.inTs && sink.audio
-      ? tsAudioParser((unit) => sink.audio!(unit), { log: options.log, label: options.label })
+      ? tsAudioParser((unit) => sink.audio!(unit), {
+          log: options.log,
+          label: options.label,
+          channels: options.audio.channels,
+          fatal,
+        })
       : undefined;
   const audio =
     options.audio && !options.audio.inTs && sink.audio
       ? audioOutputParser(options.audio, (unit) => sink.audio!(unit), {
           log: options.log,
           label: options.label,
-          fatal: (reason) => {
-            // The sound is given up for this run; the pictures go on.
-            audioGone = true;
-            options.log.warn({ camera: options.label, reason }, 'camera audio given up until the capture restarts');
-          },
+          fatal,
         })
       : undefined;
   const parser = nalOutputParser(stream, options.maxAccessUnitBytes, options.framing ?? 'mpjpeg', time, (unit) => {
-    if (unit.codec === 'aac') inStream?.push(unit);
+    inStream?.push(unit);
   });
   const run = superviseFfmpeg(binary, args, {
     stdin: options.stdin ?? false,

@@ -1,26 +1,24 @@
 /**
- * A transcoder's ffmpeg command line (transcoder.ts runs it): JPEG or H.264/H.265 in on stdin, H.264
- * (encoded with the chosen encoder, maybe scaled and thinned) or JPEGs out on stdout. Every input is
- * read from its first unit (no probing ahead), one decoding thread (frame threads would hold a
- * picture back per thread).
+ * A transcoder's ffmpeg command line (transcoder.ts runs it): JPEG or H.264/H.265 in on stdin, in Matroska
+ * with each unit's time (transcode-input.ts), and out on stdout in MPEG-TS with the same times: H.264
+ * (encoded with the chosen encoder, maybe scaled and thinned) or JPEGs. The times go through as they are
+ * (`-copyts`, passed through, an encoder time base of 90 kHz that rounds nothing, the muxer adding no
+ * offset), so the output's pts are the input's. Every input is read from its first unit (no probing
+ * ahead), one decoding thread (frame threads would hold a picture back per thread).
  */
 import type { Codec, TrackConfig } from '../media/index.js';
 import { qscale } from './capture-args.js';
 import { defaultBitrate, encoderArgs, type Encoder } from './encoders.js';
-import { MPJPEG_BOUNDARY, nalOutput, type NalFraming } from './output.js';
+import { jpegOutput, MPEGTS_OUTPUT } from './output.js';
 
 export interface TranscodePlan {
   to: Codec;
   /** The input's configuration the child is started for. */
   config: TrackConfig;
-  /** ffmpeg's name of the input's format (mpjpeg, h264, hevc). */
-  inputFormat: string;
-  /** The input is H.264 or H.265 (decoded, scaled, encoded again), not JPEG. */
-  fromVideo: boolean;
   /** How this ffmpeg passes timestamps through (capabilities.ts). */
   timing: string[];
-  /** How this ffmpeg hands encoded H.264 over (capabilities.ts). */
-  framing: NalFraming;
+  /** Whether its encoders take `-enc_time_base` (capabilities.ts); default true. */
+  encoderTimeBase?: boolean;
   encoder: Encoder;
   /** The input's frame rate, when known (the encoder's rate control needs it). */
   fps: number | undefined;
@@ -33,26 +31,32 @@ export interface TranscodePlan {
   };
 }
 
+const HEAD = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
+// Start at the first unit. Not `-fflags nobuffer`: it drops the probed packets, or holds one back.
+const FAST = ['-probesize', '32', '-analyzeduration', '0'];
+/** The Matroska transcode-input.ts writes, on stdin. */
+const INPUT = ['-f', 'matroska', '-i', 'pipe:0', '-an'];
+/**
+ * Times kept: the input's (no start offset), at 90 kHz in the encoder (no rounding to a frame grid) where
+ * this ffmpeg allows.
+ */
+function timesKept(plan: TranscodePlan): string[] {
+  return plan.encoderTimeBase === false ? ['-copyts'] : ['-copyts', '-enc_time_base', '1:90000'];
+}
+
 export function transcodeArgs(plan: TranscodePlan): string[] {
   const { config, options, fps } = plan;
-  const head = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
-  // Start at the first unit. Not `-fflags nobuffer`: it drops the probed packets, or holds one back.
-  const fast = ['-probesize', '32', '-analyzeduration', '0'];
   if (plan.to === 'jpeg') {
     return [
-      ...head,
-      ...fast,
+      ...HEAD,
+      ...FAST,
       '-flags',
       'low_delay',
-      '-f',
-      plan.inputFormat,
-      '-i',
-      'pipe:0',
-      '-an',
-      // The raw stream has no timestamps: frame numbers as seconds, strictly increasing in any time base.
+      '-threads',
+      '1',
+      ...INPUT,
       ...plan.timing,
-      '-vf',
-      'setpts=N/TB',
+      ...timesKept(plan),
       // One thread: a frame-threaded JPEG encoder would hold a frame back per thread.
       '-threads',
       '1',
@@ -62,11 +66,7 @@ export function transcodeArgs(plan: TranscodePlan): string[] {
       'yuvj420p',
       '-q:v',
       String(qscale(options.quality ?? 80)),
-      '-f',
-      'mpjpeg',
-      '-boundary_tag',
-      MPJPEG_BOUNDARY,
-      'pipe:1',
+      ...jpegOutput('mpegts'),
     ];
   }
   const maxWidth = options.maxWidth;
@@ -79,51 +79,22 @@ export function transcodeArgs(plan: TranscodePlan): string[] {
     ...(maxWidth ? { maxWidth } : {}),
     ...(maxFps ? { maxFps } : {}),
   });
-  // In MPEG-TS each packet keeps the encoder's timestamp: its input's arrival (on the wall clock, copied
-  // as it is, so a transcoder started again goes on from the last one's time).
-  const keep = plan.framing === 'mpegts' ? ['-copyts'] : [];
-  if (plan.fromVideo) {
-    // H.264 or H.265 to H.264 (an H.265 camera's H.264, any camera's sub-stream): decoded, scaled, encoded again.
-    return [
-      ...head,
-      ...encoder.input,
-      ...fast,
-      '-flags',
-      'low_delay',
-      // Each access unit stamped when it arrives: keyframes forced by time follow the camera's clock.
-      '-use_wallclock_as_timestamps',
-      '1',
-      '-threads',
-      '1',
-      '-f',
-      plan.inputFormat,
-      '-i',
-      'pipe:0',
-      '-an',
-      ...plan.timing,
-      ...keep,
-      ...encoder.output,
-      ...nalOutput(plan.framing),
-    ];
-  }
+  // JPEG to H.264, or H.264/H.265 decoded (scaled) and encoded again: an H.265 camera's H.264, any camera's
+  // sub-stream. Keyframes forced by time follow the input's clock.
+  const lowDelay = config.codec !== 'jpeg' ? ['-flags', 'low_delay'] : [];
   return [
-    ...head,
+    ...HEAD,
     ...encoder.input,
-    ...fast,
-    // Each JPEG is stamped when it arrives: the encoder sees the camera's real timing.
-    '-use_wallclock_as_timestamps',
-    '1',
+    ...FAST,
+    ...lowDelay,
     '-threads',
     '1',
-    '-f',
-    'mpjpeg',
-    '-i',
-    'pipe:0',
-    '-an',
+    ...INPUT,
     ...plan.timing,
-    ...keep,
+    ...timesKept(plan),
     ...encoder.output,
-    // Each packet framed with its length where this ffmpeg allows: out as soon as it is encoded.
-    ...nalOutput(plan.framing),
+    '-mpegts_copyts',
+    '1',
+    ...MPEGTS_OUTPUT,
   ];
 }

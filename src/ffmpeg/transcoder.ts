@@ -1,49 +1,32 @@
 /**
- * A transcoder: one supervised ffmpeg that turns a camera's units into
- * another codec, for the viewers that need it. `to: 'h264'` takes JPEGs and
- * encodes them with the chosen H.264 encoder (encoders.ts), or H.265 (`from: 'h265'`), decoded
- * and encoded again; `to: 'jpeg'` takes H.264 or H.265 (length-prefixed) and decodes it to JPEGs.
- * Nothing encodes H.265. What comes out is parsed as a
- * camera's output is (the H.264 access-unit stream, the mpjpeg parser) and
- * handed to the sink as SourceUnits.
+ * A transcoder: one supervised ffmpeg that turns a camera's units into another codec, for the viewers that
+ * need it. `to: 'h264'` takes JPEGs and encodes them with the chosen H.264 encoder (encoders.ts), or H.264 or
+ * H.265 (`from`), decoded and encoded again (a sub-stream, `maxWidth`: scaled down); `to: 'jpeg'` takes H.264
+ * or H.265 and decodes it to JPEGs. Nothing encodes H.265.
  *
- * push() never blocks and never buffers much: one write at a time goes to
- * ffmpeg, and at most maxBacklogUnits units (and maxBacklogBytes bytes) wait
- * for it; beyond that a unit is dropped and counted. JPEGs: a few wait (3).
- * H.264 and H.265: at most one group of pictures waits (the hub hands a new transcoder
- * the cached GOP at once, which must be decoded whole to reach the newest
- * picture), a newer keyframe replaces whatever still waits, and after a drop
- * everything up to the next keyframe is dropped too (a picture without its
- * references would decode broken). A
- * new input configuration (another picture size) restarts ffmpeg; an ffmpeg
- * that dies ends the transcoder with a reason (sink.ended), like a source.
+ * Each unit goes in with its pts (transcode-input.ts: Matroska on stdin) and what comes out carries the
+ * same pts (MPEG-TS on stdout, transcode-args.ts): the output is timed by the input's clock, never by when
+ * ffmpeg read or wrote it. A unit without a pts is given its arrival. What comes out is parsed as a camera's
+ * output is (the access-unit stream; JPEGs) and handed to the sink as SourceUnits.
  *
- * A sub-stream (`maxWidth`) is H.264 too, scaled down: from a camera's JPEGs,
- * or from its H.264 (`from: 'h264'`: decoded, scaled, encoded again).
+ * push() never blocks and never buffers much: one write at a time goes to ffmpeg, and a bounded queue
+ * waits for it (transcode-queue.ts). A new input configuration (another picture size) restarts ffmpeg;
+ * an ffmpeg that dies ends the transcoder with a reason (sink.ended), like a source.
  */
 import type { Logger } from 'pino';
-import { joinAnnexB, splitAvc } from '../codec/annexb.js';
-import { readJpegSize } from '../codec/jpeg.js';
-import { NalStream } from '../codec/nal-stream.js';
-import { isNalCodec, NAL_CODECS, type NalCodecSupport } from '../codec/video.js';
+import { isNalCodec } from '../codec/video.js';
 import type { Codec, SourceSink, SourceUnit, TrackConfig } from '../media/index.js';
-import { jpegConfig } from '../media/jpeg.js';
-import { ArrivalRate } from './arrival-rate.js';
-import { nalFraming, passthroughTiming } from './capabilities.js';
+import { VIDEO_CLOCK_RATE } from '../media/index.js';
+import { InputRate } from './input-rate.js';
+import { encoderTimeBase, passthroughTiming } from './capabilities.js';
 import { resolveEncoder } from './encoder-choice.js';
 import type { Encoder, EncoderChoice } from './encoders.js';
 import { locateFfmpeg } from './locate.js';
-import { MpjpegParser } from './mpjpeg-parser.js';
-import {
-  FFMPEG_FORMAT,
-  MPJPEG_BOUNDARY,
-  nalOutputParser,
-  nalSourceUnit,
-  type NalFraming,
-  type PacketTime,
-} from './output.js';
 import { superviseFfmpeg, type FfmpegChild } from './process.js';
 import { transcodeArgs } from './transcode-args.js';
+import { TimedInput } from './transcode-input.js';
+import { TranscodeOutput } from './transcode-output.js';
+import { TranscodeQueue } from './transcode-queue.js';
 
 export interface TranscodeOptions {
   /** Names the transcoder in logs (the camera id). */
@@ -107,51 +90,41 @@ export function createTranscoder(to: Codec, options: TranscodeOptions, log: Logg
 }
 
 const DEFAULT_MAX_UNIT_BYTES = 8 * 1024 * 1024;
-/** The frame rate ffmpeg's mpjpeg and raw H.264/H.265 demuxers assume. */
+/** The frame rate the encoder is told while the input's is not known yet (ffmpeg's usual guess). */
 const ASSUMED_FPS = 25;
 /** A write ffmpeg has not taken for this long: it is stuck. */
 const STALL_MS = 10_000;
 
-/** A JPEG as one part of the mpjpeg container: ffmpeg takes it by its length, at once. */
-function mpjpegPart(jpeg: Buffer): Buffer {
-  const head = `--${MPJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head, 'latin1'), jpeg, Buffer.from('\r\n')]);
-}
-
 class FfmpegTranscoder implements Transcoder {
   readonly counters: TranscoderCounters = { unitsIn: 0, unitsOut: 0, dropped: 0, restarts: 0 };
   private readonly from: Codec;
-  /** The input's codec, when it is H.264 or H.265 (not JPEG). */
-  private readonly video: NalCodecSupport | undefined;
-  /** ffmpeg's name of the input's format. */
-  private readonly inputFormat: string;
+  /** The input is H.264 or H.265 (pictures refer to others), not JPEG. */
+  private readonly video: boolean;
   private sink: SourceSink | undefined;
   private generation = 0;
   private encoder: Encoder | undefined;
-  /** How ffmpeg hands the encoded H.264 over (capabilities.ts). */
-  private framing: NalFraming = 'mpjpeg';
-  /** The encoder's timestamps of the packet being read (MPEG-TS framing). */
-  private readonly outTime: PacketTime = {};
+  /** The running child's input, which maps its output's times back to the input's clock. */
+  private input: TimedInput | undefined;
   /** How this ffmpeg passes timestamps through (capabilities.ts). */
   private timing: string[] = ['-vsync', 'passthrough'];
+  /** Whether its encoders take a 90 kHz time base (capabilities.ts). */
+  private encoderTimeBase = true;
   private ready = false;
-  /** Units waiting for ffmpeg to take them (or to start): bounded by maxBacklogUnits and maxBacklogBytes. */
-  private queue: SourceUnit[] = [];
-  private queuedBytes = 0;
+  private readonly queue: TranscodeQueue;
   /** Bytes of the one write ffmpeg has not taken yet (0: none). */
   private writing = 0;
   private writingSince = 0;
   private child: FfmpegChild | undefined;
   /** The input configuration the running child was started for. */
   private childConfig: TrackConfig | undefined;
-  private needKeyframe = true;
-  private h264Out: NalStream | undefined;
-  private parameterSets = new WeakMap<TrackConfig, Uint8Array[]>();
-  /** To H.264 without a configured frame rate: the rate units come at (the encoder's rate control needs it). */
-  private readonly arrivals = new ArrivalRate();
-  /** The frame rate the running child's encoder was told (undefined: none, ffmpeg's guess). */
+  private readonly output: TranscodeOutput;
+  /** To H.264 without a configured frame rate: the input's, from its pts (the encoder's rate control needs it). */
+  private readonly rate = new InputRate();
+  /** The frame rate the running child's encoder was told (undefined: none known, ASSUMED_FPS). */
   private childFps: number | undefined;
   private rateRestartAt = 0;
+  /** The last time given to a unit that came without one. */
+  private lastArrivalPts = 0;
   private stopping: Promise<void>[] = [];
 
   constructor(
@@ -160,12 +133,26 @@ class FfmpegTranscoder implements Transcoder {
     private readonly log: Logger,
   ) {
     this.from = options.from ?? (to === 'h264' ? 'jpeg' : 'h264');
-    this.video = isNalCodec(this.from) ? NAL_CODECS[this.from] : undefined;
-    this.inputFormat = isNalCodec(this.from) ? FFMPEG_FORMAT[this.from] : 'mpjpeg';
+    this.video = isNalCodec(this.from);
+    this.output = new TranscodeOutput(to === 'jpeg' ? 'jpeg' : 'h264', {
+      maxUnitBytes: options.maxUnitBytes ?? DEFAULT_MAX_UNIT_BYTES,
+      log,
+      label: `transcoder ${options.label}`,
+      unit: (unit) => this.out(unit),
+      fatal: (reason) => this.child?.fail(reason),
+    });
+    this.queue = new TranscodeQueue(
+      this.video,
+      {
+        maxUnits: options.maxBacklogUnits ?? (this.video ? 150 : 3),
+        maxBytes: options.maxBacklogBytes ?? 8 * 1024 * 1024,
+      },
+      this.counters,
+    );
   }
 
   get backlog(): { units: number; bytes: number } {
-    return { units: this.queue.length + (this.writing ? 1 : 0), bytes: this.queuedBytes + this.writing };
+    return { units: this.queue.length + (this.writing ? 1 : 0), bytes: this.queue.queuedBytes + this.writing };
   }
 
   get pid(): number | undefined {
@@ -180,9 +167,8 @@ class FfmpegTranscoder implements Transcoder {
     const generation = ++this.generation;
     this.sink = sink;
     this.ready = false;
-    this.clearQueue();
-    this.needKeyframe = true;
-    this.h264Out = undefined; // a stream that gave up stays ended: a new run gets a new one
+    this.queue.reset();
+    this.output.reset();
     let binary: string;
     try {
       binary = this.options.binary ?? locateFfmpeg().path;
@@ -191,12 +177,15 @@ class FfmpegTranscoder implements Transcoder {
       return;
     }
     const encoder = this.to === 'h264' ? resolveEncoder(this.options.encoder ?? 'auto', binary, this.log) : undefined;
-    void Promise.all([encoder, nalFraming(binary), passthroughTiming(binary)]).then(([chosen, framing, timing]) => {
-      this.encoder = chosen;
-      this.framing = framing;
-      this.timing = timing;
-      this.becomeReady(generation);
-    });
+    const degraded = (reason: string): void => this.log.warn({ camera: this.options.label }, reason);
+    void Promise.all([encoder, passthroughTiming(binary), encoderTimeBase(binary, degraded)]).then(
+      ([chosen, timing, timeBase]) => {
+        this.encoder = chosen;
+        this.timing = timing;
+        this.encoderTimeBase = timeBase;
+        this.becomeReady(generation);
+      },
+    );
   }
 
   push(unit: SourceUnit): void {
@@ -205,34 +194,22 @@ class FfmpegTranscoder implements Transcoder {
       this.counters.dropped++;
       return;
     }
-    if (this.video) {
-      if (unit.keyframe && this.queue.length > 0) {
-        // A newer group of pictures: what still waits of the older one is not worth decoding.
-        this.counters.dropped += this.queue.length;
-        this.queue = [];
-        this.queuedBytes = 0;
-      } else if (this.needKeyframe && !unit.keyframe) {
-        this.counters.dropped++;
-        return;
-      }
-    }
     const stallMs = this.options.stallTimeoutMs ?? STALL_MS;
     if (this.writing && this.child && Date.now() - this.writingSince > stallMs) {
       // ffmpeg stopped reading (hung on a device, a decoder stuck): end it, the hub starts another.
       this.child.fail(`ffmpeg took no input for ${stallMs / 1000} s`);
     }
-    const maxUnits = this.options.maxBacklogUnits ?? (this.video ? 150 : 3);
-    const maxBytes = this.options.maxBacklogBytes ?? 8 * 1024 * 1024;
-    const backlog = this.backlog;
-    if (backlog.units >= maxUnits || (backlog.units > 0 && backlog.bytes + unit.data.length > maxBytes)) {
-      this.counters.dropped++;
-      if (this.video) this.needKeyframe = true;
-      return;
+    // A unit without a time of its own is timed by its arrival (a producer that knows none), strictly later
+    // than the last one (a burst arrives within a millisecond).
+    let timed = unit;
+    if (unit.pts === undefined || !Number.isFinite(unit.pts)) {
+      const pts = Math.max(Math.round((Date.now() * VIDEO_CLOCK_RATE) / 1000), this.lastArrivalPts + 1);
+      this.lastArrivalPts = pts;
+      timed = { ...unit, pts, dts: undefined };
     }
-    this.needKeyframe = false;
-    this.arrivals.tick(Date.now());
-    this.queue.push(unit);
-    this.queuedBytes += unit.data.length;
+    if (!this.queue.offer(timed, this.writing)) return;
+    // The input's rate from its decode times (a B-frame camera's pts come out of order).
+    this.rate.tick(((timed.dts ?? timed.pts!) * 1000) / VIDEO_CLOCK_RATE);
     this.pump();
   }
 
@@ -240,7 +217,7 @@ class FfmpegTranscoder implements Transcoder {
     this.generation++;
     this.sink = undefined;
     this.ready = false;
-    this.clearQueue();
+    this.queue.reset();
     this.stopChild();
     await Promise.all(this.stopping);
   }
@@ -255,16 +232,12 @@ class FfmpegTranscoder implements Transcoder {
   private pump(): void {
     while (this.ready && !this.writing && this.queue.length > 0) {
       const unit = this.queue.shift()!;
-      this.queuedBytes -= unit.data.length;
       if (this.child && this.changed(unit.config)) {
         this.counters.restarts++;
         this.stopChild();
       } else if (this.child && (!this.video || unit.keyframe) && this.rateChanged()) {
-        // The encoder was told another frame rate than the units come at: its bitrate would be off by as much.
-        this.log.debug(
-          { camera: this.options.label, from: this.childFps, to: this.arrivals.fps() },
-          'frame rate known',
-        );
+        // The encoder was told another frame rate than the input has: its bitrate would be off by as much.
+        this.log.debug({ camera: this.options.label, from: this.childFps, to: this.rate.fps() }, 'frame rate known');
         this.rateRestartAt = Date.now();
         this.stopChild();
       }
@@ -277,12 +250,13 @@ class FfmpegTranscoder implements Transcoder {
         this.spawn(unit.config);
         if (!this.child) return;
       }
-      const bytes = this.video ? this.annexB(this.video, unit) : mpjpegPart(unit.data);
+      const input = this.input!;
+      const bytes = input.started ? input.frame(unit) : input.first(unit);
       const stdin = this.child.stdin;
       if (!bytes || !stdin || stdin.destroyed || !stdin.writable) {
         this.counters.dropped++;
-        // Malformed H.264: what follows refers to it; on to the next keyframe (one that is queued, or a new one).
-        if (this.video) this.dropUntilKeyframe();
+        // What follows refers to it: on to the next keyframe (one that is queued, or a new one).
+        if (this.video) this.queue.dropUntilKeyframe();
         continue;
       }
       const child = this.child;
@@ -296,28 +270,14 @@ class FfmpegTranscoder implements Transcoder {
     }
   }
 
-  /** Drops the waiting units before the next waiting keyframe; none: the next pushed one must be a keyframe. */
-  private dropUntilKeyframe(): void {
-    const next = this.queue.findIndex((u) => u.keyframe);
-    const dropped = next < 0 ? this.queue.length : next;
-    for (const unit of this.queue.splice(0, dropped)) this.queuedBytes -= unit.data.length;
-    this.counters.dropped += dropped;
-    if (next < 0) this.needKeyframe = true;
-  }
-
-  private clearQueue(): void {
-    this.queue = [];
-    this.queuedBytes = 0;
-  }
-
   /**
-   * To H.264 with no frame rate configured: is the one measured now 10 % off the one the encoder was told
-   * (none: ffmpeg's demuxers assume 25)? At most every 30 s. A JPEG input restarts at once, H.264 or H.265 at
-   * a keyframe: once at the start of a camera that does not send 25 a second, a short gap.
+   * To H.264 with no frame rate configured: is the input's, measured now, 10 % off the one the encoder was
+   * told (none: ASSUMED_FPS)? At most every 30 s. A JPEG input restarts at once, H.264 or H.265 at a keyframe:
+   * once at the start of a camera that does not send 25 a second, a short gap.
    */
   private rateChanged(): boolean {
     if (this.to !== 'h264' || this.options.fps) return false;
-    const measured = this.arrivals.fps();
+    const measured = this.rate.fps();
     if (measured === undefined || Date.now() - this.rateRestartAt < 30_000) return false;
     return Math.abs(measured / (this.childFps ?? ASSUMED_FPS) - 1) > 0.1;
   }
@@ -328,41 +288,7 @@ class FfmpegTranscoder implements Transcoder {
     if (!old || old === config) return false;
     if (old.width !== config.width || old.height !== config.height) return true;
     // JPEG: same size, same pictures. H.264, H.265: new parameter sets restart the decoder cleanly.
-    return this.video !== undefined;
-  }
-
-  /**
-   * One H.264 or H.265 access unit as ffmpeg reads it: Annex B, parameter sets before a keyframe,
-   * a delimiter after.
-   */
-  private annexB(video: NalCodecSupport, unit: SourceUnit): Uint8Array | undefined {
-    let nalus: Uint8Array[];
-    try {
-      // NAL units of a length-prefixed unit are never empty (splitAvc throws first).
-      nalus = splitAvc(unit.data).filter((nal) => video.rules.type(nal[0]!) !== video.audType);
-    } catch {
-      return undefined;
-    }
-    if (unit.keyframe && !nalus.some((nal) => video.rules.parameterSet(video.rules.type(nal[0]!)) === 'sps')) {
-      const sets = this.setsOf(video, unit.config);
-      if (!sets) return undefined;
-      nalus = [...sets, ...nalus];
-    }
-    return joinAnnexB([...nalus, video.aud]);
-  }
-
-  private setsOf(video: NalCodecSupport, config: TrackConfig): Uint8Array[] | undefined {
-    let sets = this.parameterSets.get(config);
-    if (!sets) {
-      if (!config.description) return undefined;
-      try {
-        sets = video.parameterSets(config.description);
-      } catch {
-        return undefined;
-      }
-      this.parameterSets.set(config, sets);
-    }
-    return sets;
+    return this.video;
   }
 
   private spawn(config: TrackConfig): void {
@@ -373,42 +299,15 @@ class FfmpegTranscoder implements Transcoder {
       this.end((err as Error).message);
       return;
     }
-    const maxUnitBytes = this.options.maxUnitBytes ?? DEFAULT_MAX_UNIT_BYTES;
-    const label = `transcoder ${this.options.label}`;
-    let onStdout: (chunk: Buffer) => void;
-    let onClose: () => void;
-    if (this.to === 'h264') {
-      const time = this.outTime;
-      this.h264Out ??= new NalStream((unit) => this.out(nalSourceUnit(unit, time)), {
-        maxAccessUnitBytes: maxUnitBytes,
-        log: this.log,
-        label,
-        onFatal: (reason) => this.child?.fail(reason),
-      });
-      const out = this.h264Out;
-      const parser = nalOutputParser(out, maxUnitBytes, this.framing, time);
-      onStdout = (chunk) => parser.push(chunk);
-      // Only this child's mpjpeg parser: the stream is shared with the next child (it keeps nothing
-      // between packets; a raw stream's splitter is reset when the child is stopped, in stopChild()).
-      onClose = this.framing !== 'raw' ? () => parser.reset() : () => {};
-    } else {
-      const parser = new MpjpegParser(
-        (jpeg) => {
-          const size = readJpegSize(jpeg);
-          if (size) this.out({ config: jpegConfig(size.width, size.height), keyframe: true, data: jpeg });
-        },
-        { boundary: MPJPEG_BOUNDARY, maxFrameBytes: maxUnitBytes },
-      );
-      onStdout = (chunk) => parser.push(chunk);
-      onClose = () => parser.reset();
-    }
+    const input = new TimedInput(this.from);
+    const parser = this.output.parser(input);
     const args = this.args(config);
     this.log.debug({ camera: this.options.label, to: this.to, encoder: this.encoder, args }, 'starting transcoder');
     const generation = this.generation;
     const child: FfmpegChild = superviseFfmpeg(binary, args, {
       stdin: true,
-      onStdout,
-      onClose,
+      onStdout: (chunk) => parser.push(chunk),
+      onClose: () => parser.reset(),
       onExit: (reason) => {
         if (child !== this.child || generation !== this.generation) return;
         this.child = undefined;
@@ -417,20 +316,19 @@ class FfmpegTranscoder implements Transcoder {
     });
     this.child = child;
     this.childConfig = config;
+    this.input = input;
   }
 
   private args(config: TrackConfig): string[] {
-    const fps = this.options.fps ?? this.arrivals.fps();
+    const fps = this.options.fps ?? this.rate.fps();
     this.childFps = fps;
     return transcodeArgs({
       to: this.to,
       config,
-      inputFormat: this.inputFormat,
-      fromVideo: this.video !== undefined,
       timing: this.timing,
-      framing: this.framing,
+      encoderTimeBase: this.encoderTimeBase,
       encoder: this.encoder ?? 'libx264',
-      fps,
+      fps: fps ?? ASSUMED_FPS,
       options: this.options,
     });
   }
@@ -445,8 +343,8 @@ class FfmpegTranscoder implements Transcoder {
     const child = this.child;
     this.child = undefined;
     this.childConfig = undefined;
+    this.input = undefined;
     this.writing = 0;
-    if (this.framing === 'raw') this.h264Out?.reset();
     if (!child) return;
     const done = child.stop();
     this.stopping.push(done);
@@ -459,7 +357,7 @@ class FfmpegTranscoder implements Transcoder {
     const sink = this.sink;
     this.sink = undefined;
     this.ready = false;
-    this.clearQueue();
+    this.queue.reset();
     this.stopChild();
     this.generation++;
     this.log.warn({ camera: this.options.label, to: this.to, ...this.counters }, `transcoder ended: ${reason}`);

@@ -45,6 +45,8 @@ export class AudioTrack {
   private base = Infinity;
   /** The pts the next unit continues at. */
   private next: number | undefined;
+  /** Whether the latest unit was placed by the source's own time (else by its samples and arrival). */
+  private bySource: boolean | undefined;
 
   constructor(
     private readonly camera: string,
@@ -61,6 +63,7 @@ export class AudioTrack {
     this.runSamples = 0;
     this.base = Infinity;
     this.next = undefined;
+    this.bySource = undefined;
   }
 
   /**
@@ -77,6 +80,12 @@ export class AudioTrack {
   ): AudioUnit | undefined {
     const { config } = unit;
     if (config.sampleRate !== this.rate) {
+      // Bounded by the source: a capture gives its audio up when its configuration keeps changing.
+      if (this.rate)
+        this.log.info(
+          { camera: this.camera, from: this.rate, to: config.sampleRate },
+          'camera audio: the sample rate changed; its time starts over at the video clock',
+        );
       this.rate = config.sampleRate;
       this.reset();
     }
@@ -92,6 +101,11 @@ export class AudioTrack {
       expected = unit.pts + Math.round((sourceOffset * rate) / VIDEO_CLOCK_RATE);
       wallTime = (expected * 1000) / rate + videoOffsetMs;
     }
+    // The first units of a run may come before its first picture, placed by their arrival: once the video's
+    // offset is known, the source's time places the audio exactly (not continued from the estimate).
+    const bySource = unit.pts !== undefined && sourceOffset !== undefined;
+    if (this.bySource !== undefined && bySource !== this.bySource) this.next = undefined;
+    this.bySource = bySource;
     let pts = expected;
     if (this.next !== undefined) {
       if (expected < this.next - unit.samples / 2) {

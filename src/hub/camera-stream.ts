@@ -106,7 +106,11 @@ export class CameraStream {
           const offset = video ? video.wallTime - (video.pts * 1000) / VIDEO_CLOCK_RATE : 0;
           this.audioTrack.publish(unit, arrival, offset, this.videoSourceOffset);
         },
-        runStarted: () => this.audioTrack.reset(),
+        runStarted: () => {
+          // A new run's source times start afresh: its audio waits for its first video unit's offset.
+          this.videoSourceOffset = undefined;
+          this.audioTrack.reset();
+        },
       },
       log,
     );

@@ -193,8 +193,6 @@ export class CameraTracks {
   /** A unit of the camera's own: published on its track, and fed to every track made from it. */
   publishNative(unit: SourceUnit, capturedAt: number): void {
     const codec = unit.config.codec;
-    // The camera's own clock, not paced (the track may have been a transcoder's before the camera changed codec).
-    this.main[codec].track.clock.paceSourceTimes(false);
     const published = this.main[codec].track.publish(unit.config, unit.keyframe, unit.data, capturedAt, false, unit);
     for (const entry of this.all()) if (entry !== this.main[codec]) entry.producer?.feed(published);
   }

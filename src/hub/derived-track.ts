@@ -147,7 +147,14 @@ export class DerivedTrack implements Producer {
       this.restartLater(); // another size: a new transcoder, when the old one is gone and the wait is over
     else if (this.transcoder && unit.keyframe && this.retune()) void this.stop(); // the stream above changed
     if (!this.transcoder && !this.start(unit)) return;
-    this.transcoder!.push({ config: unit.config, keyframe: unit.keyframe, data: unit.data });
+    // With its times: the transcoder's output carries them (src/ffmpeg/transcoder.ts).
+    this.transcoder!.push({
+      config: unit.config,
+      keyframe: unit.keyframe,
+      data: unit.data,
+      pts: unit.pts,
+      ...(unit.dts !== unit.pts ? { dts: unit.dts } : {}),
+    });
   }
 
   close(): Promise<void> {
@@ -242,9 +249,7 @@ export class DerivedTrack implements Producer {
           if (!unit.keyframe) return;
           this.resumeAtKeyframe = false;
         }
-        // Its encoder stamps each picture when it reads it: even times come from pacing those. (Only while it
-        // makes the track: the main H.264 track of an H.264 camera is the camera's, timed by its own clock.)
-        this.track.clock.paceSourceTimes(true);
+        // Its output carries its input's times (the camera's clock, or its track's).
         this.track.publish(unit.config, unit.keyframe, unit.data, preciseNow(), false, unit);
       },
       ended: (reason) => {

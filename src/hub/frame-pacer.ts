@@ -1,7 +1,7 @@
 /**
- * Even times for a track whose units come without a clock of their own (a JPEG camera, a stream camrelay
- * encodes, whose encoder stamps each picture when it reads it): from their arrival times, jittered and
- * bunched by pipes and schedulers, the times of a steady frame rate.
+ * Even times for a track whose units come without a clock of their own (an HTTP MJPEG camera, an ffmpeg
+ * too old to hand timestamps over): from their arrival times, jittered and bunched by pipes and
+ * schedulers, the times of a steady frame rate. (What camrelay encodes carries its source's times.)
  *
  * - The frame period is the mean over the last WINDOW arrivals, snapped to a common rate (30, 25, 15 fps…)
  *   when within SNAP of it.

@@ -39,9 +39,8 @@ export interface ClockStamp {
 export type ClockWarn = (message: string, fields: Record<string, unknown>) => void;
 
 export class MediaClock {
-  /** Units without timestamps (and, when `paceSource`, the source's) are given a steady rate's times. */
+  /** Units without timestamps are given a steady rate's times. */
   private readonly pacer = new FramePacer();
-  private paceSource = false;
   private lastPaced = -Infinity;
   /** The source's timestamps are not used for this run (broken). */
   private arrivalOnly = false;
@@ -72,18 +71,6 @@ export class MediaClock {
     return this.arrivalOnly;
   }
 
-  /**
-   * Whether the source's timestamps are its arrival at an encoder (camrelay's transcoders stamp each picture
-   * when they read it): paced like arrival times (frame-pacer.ts). A camera's own timestamps never are: a
-   * B-frame camera's first decode times are uneven, and pacing them bends every time after (for a minute).
-   * A track whose producer changes (a camera now sends what was transcoded for it) anchors afresh.
-   */
-  paceSourceTimes(on = true): void {
-    if (this.paceSource === on) return;
-    this.paceSource = on;
-    this.reset();
-  }
-
   /** A new run of the source: the next unit anchors afresh (the track's time still goes on from the last). */
   reset(): void {
     this.pacer.reset();
@@ -103,11 +90,6 @@ export class MediaClock {
       // No clock of its own: a steady rate's times from the arrivals (the same scale: ms to ticks).
       pts = this.paced(arrival);
       dts = undefined;
-    } else if (this.paceSource) {
-      const decode = dts !== undefined && Number.isFinite(dts) ? dts : pts;
-      const paced = this.paced((decode * 1000) / this.rate);
-      pts = paced + Math.max(0, pts - decode);
-      dts = paced;
     }
     const sourceDts = dts !== undefined && Number.isFinite(dts) ? dts : pts;
     // A pts before its dts (or far after it) is not a composition offset: the picture shows when decoded.

@@ -15,12 +15,12 @@
  */
 import { createHash } from 'node:crypto';
 import { CodecError } from '../codec/errors.js';
-import { MAX_PROGRESSIVE_SAMPLES } from '../codec/mp4/progressive.js';
+import { MAX_PROGRESSIVE_SAMPLES } from '../codec/mp4/sample-tables.js';
 import { recordOption } from '../codec/mp4/sample-entry.js';
 import type { SegmentRecord } from '../recording/store.js';
 import type { HeaderBuilder } from './header-builder.js';
 import type { AudioRecord } from '../codec/mp4/audio-sample-entry.js';
-import type { ProgressiveAudio } from '../codec/mp4/progressive.js';
+import type { ProgressiveAudio } from '../codec/mp4/progressive-audio.js';
 import {
   audioWallMs,
   keyframeAtOrAfter,

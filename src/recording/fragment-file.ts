@@ -10,7 +10,7 @@ import {
   type ReadFragmentsOptions,
 } from '../codec/mp4/fragments.js';
 
-export type { FragmentedFile, FragmentInfo, SampleInfo } from '../codec/mp4/fragments.js';
+export type { FragmentedFile, FragmentInfo } from '../codec/mp4/fragments.js';
 
 /** A RandomAccess over an open file, `size` fixed when made (a growing file is re-read from its new size). */
 export function fileAccess(handle: FileHandle, size: number): RandomAccess {

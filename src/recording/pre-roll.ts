@@ -57,6 +57,15 @@ export class PreRoll {
     return this.gops.flat().filter((u) => u.seq > afterSeq);
   }
 
+  /** The oldest unit held after `seq` (a reader walking the buffer as it grows), or undefined. */
+  after(seq: number): AccessUnit | undefined {
+    for (const gop of this.gops) {
+      if (gop[gop.length - 1]!.seq <= seq) continue;
+      for (const u of gop) if (u.seq > seq) return u;
+    }
+    return undefined;
+  }
+
   clear(): void {
     this.gops = [];
     this.size = 0;

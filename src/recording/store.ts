@@ -112,6 +112,8 @@ export class RecordingStore implements RecordingCatalog {
   readonly gates = new Map<string, EventGate>();
   /** Of those, cameras edges publish: their video is asked for only around events. */
   private readonly onDemand = new Map<string, CameraStream>();
+  /** Of those, how to ask the edge for its buffered video from before an event (RemoteSource.preRollFrom). */
+  private readonly preRollFrom = new Map<string, (from: number) => void>();
   /** The spans events keep longer (set by src/events once it is open on this index). */
   private keepSpans: RetentionDeps['keep'];
   private readonly retention: Retention;
@@ -220,12 +222,27 @@ export class RecordingStore implements RecordingCatalog {
     });
   }
 
-  /** An event of the camera started: a camera recorded around events writes its pre-roll and records. */
-  eventStarted(camera: string): void {
+  /**
+   * An event of the camera started (at `startMs`, wall clock): a camera recorded around events writes its
+   * pre-roll and records. An edge's camera, not running, is started with its edge's buffered video from the
+   * pre-roll before the event on (an edge that keeps none sends it live).
+   */
+  eventStarted(camera: string, startMs?: number): void {
     const gate = this.gates.get(camera);
     if (!gate) return;
     const stream = this.onDemand.get(camera);
-    if (stream && !this.unsubscribe.has(camera)) this.unsubscribe.set(camera, stream.subscribeVideo(gate));
+    if (stream && !this.unsubscribe.has(camera)) {
+      // Running already (watched, or within its idle grace after the last event): no start, so no pre-roll from
+      // the edge; the current group of pictures at least, from the hub's own track.
+      const running = stream.state === 'online';
+      if (startMs !== undefined && !running) {
+        const preRollMs = this.options.preRollMs?.(camera) ?? DEFAULT_PRE_ROLL_MS;
+        this.preRollFrom.get(camera)?.(startMs - preRollMs);
+      }
+      this.unsubscribe.set(camera, stream.subscribeVideo(gate));
+      const native = stream.native;
+      if (running && (native === 'h264' || native === 'h265')) stream.catchUp(gate, native);
+    }
     gate.eventStarted();
   }
 
@@ -243,9 +260,10 @@ export class RecordingStore implements RecordingCatalog {
    * Records a camera added while the server runs: one an edge publishes, when its publisher's
    * config says `record`. An edge back after a while records on under the same id and folder.
    */
-  attach(camera: CameraStream, record: CameraRecordConfig): void {
+  attach(camera: CameraStream, record: CameraRecordConfig, preRollFrom?: (from: number) => void): void {
     if (this.closed || this.recorders.has(camera.id)) return;
     this.recorded.set(camera.id, record);
+    if (preRollFrom) this.preRollFrom.set(camera.id, preRollFrom);
     this.startRecorder(camera, true);
     this.log.info({ camera: camera.id }, 'recording: camera added');
   }
@@ -260,6 +278,7 @@ export class RecordingStore implements RecordingCatalog {
     this.recorders.delete(id);
     this.gates.delete(id);
     this.onDemand.delete(id);
+    this.preRollFrom.delete(id);
     this.unsubscribe.get(id)?.();
     this.unsubscribe.delete(id);
     // Out of the map at once (the camera is gone), but close() still waits for its last writes.

@@ -9,7 +9,9 @@
 import type { Logger } from 'pino';
 import type { AudioConfig, AudioConsumer, AudioUnit } from '../media/index.js';
 import { VIDEO_CLOCK_RATE } from '../media/index.js';
-import { encodeRelayAudioFrame, MAX_RELAY_AUDIO_BYTES, type EdgeMessage, type RelayAudioCodec } from './protocol.js';
+import { MAX_RELAY_AUDIO_BYTES, type RelayAudioCodec } from './protocol.js';
+import { type EdgeMessage } from './messages.js';
+import { encodeRelayAudioFrame } from './frames.js';
 
 /** What the audio needs of the edge's session (its UplinkSession). */
 export interface AudioSession {

@@ -48,6 +48,22 @@ export class EdgeClock {
     this.rttMs = best.rtt;
   }
 
+  /** A hub time on the edge's clock (as it is before any sample: the edge's events are taken so too). */
+  toEdge(hubTime: number): number {
+    return hubTime + (this.estimate ?? 0);
+  }
+
+  /**
+   * An edge time of a unit from its pre-roll buffer, on the hub's clock: older than live ones may be, but
+   * never before `oldest` nor after its arrival. Before any sample the edge's clock is taken as it is, as
+   * its events' times are, so the two agree.
+   */
+  bufferedToHub(edgeTime: number, arrival: number, oldest: number): number {
+    if (!Number.isFinite(edgeTime)) return arrival;
+    const mapped = edgeTime - (this.estimate ?? 0);
+    return Math.min(arrival, Math.max(oldest, mapped));
+  }
+
   /** An edge time on the hub's clock; `arrival` is the hub's time now. */
   toHub(edgeTime: number, arrival: number): number {
     if (this.estimate === undefined || !Number.isFinite(edgeTime)) return arrival;

@@ -21,7 +21,7 @@ import { DEFAULT_MAX_FRAME_BYTES, MAX_CAMERAS_PER_EDGE } from './protocol.js';
 /** What of the server's config the relay reads (config/schema.ts's ServerConfig has all of it). */
 export interface RelaySettings {
   /** This server's own cameras: what an edge publishes. */
-  cameras: readonly { id: string; spec: SourceSpec }[];
+  cameras: readonly { id: string; spec: SourceSpec; motion?: { minDurationMs: number } }[];
   publish?: PublishTarget;
   publishers?: PublisherConfig[];
   publishedCameras?: PublishedCameraOptions;

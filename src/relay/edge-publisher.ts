@@ -12,13 +12,8 @@ import type { SourceSpec } from '../sources/spec.js';
 import type { PublishTarget } from './config.js';
 import { EdgeSession, type SessionOutcome } from './edge-session.js';
 import type { Failure } from './failure.js';
-import {
-  DEFAULT_UPLINK_WINDOW,
-  PUBLISH_PATH,
-  RelayClose,
-  type AnnouncedCamera,
-  type EventMessage,
-} from './protocol.js';
+import { DEFAULT_UPLINK_WINDOW, PUBLISH_PATH, RelayClose } from './protocol.js';
+import { type AnnouncedCamera, type EventMessage } from './messages.js';
 
 /** Open events kept to send again at a reconnection. */
 const MAX_OPEN_EVENTS = 256;
@@ -32,6 +27,19 @@ export interface EdgeOptions {
   maxBufferedBytes?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /**
+   * The cameras with motion detection here, and their `min_duration` (ms): only these are kept in memory for
+   * a hub's events (`buffer`), that much longer (an event is told that long after its motion began); a hub's
+   * request for another is ignored (it has no events). Unset: any camera.
+   */
+  motion?: ReadonlyMap<string, number>;
+}
+
+/** The cameras of a config with `motion:` and their min_duration (EdgeOptions.motion). */
+export function motionCameras(
+  cameras: readonly { id: string; motion?: { minDurationMs: number } | undefined }[],
+): Map<string, number> {
+  return new Map(cameras.flatMap((c) => (c.motion ? [[c.id, c.motion.minDurationMs] as const] : [])));
 }
 
 export type EdgeState = 'connecting' | 'connected' | 'waiting' | 'closed';
@@ -136,6 +144,15 @@ export class EdgePublisher {
     if (this.session?.ready) this.session.send(message);
   }
 
+  /**
+   * An event's snapshot (a JPEG of the camera near its peak), for the hub: sent at once when connected to
+   * a hub that takes snapshots (its hello says so), else dropped; never queued for a later connection.
+   */
+  snapshot(camera: string, event: number, jpeg: Buffer, takenAt = Date.now()): boolean {
+    if (camera.includes('.') || !this.session?.ready) return false;
+    return this.session.sendSnapshot(camera, this.channelFor(camera), event, jpeg, takenAt);
+  }
+
   /** Stable per camera for the life of the process, so a channel never changes meaning within a connection. */
   channelFor(camera: string): number {
     let channel = this.channels.get(camera);
@@ -175,6 +192,7 @@ export class EdgePublisher {
     this.session = new EdgeSession(this, url, this.target, this.log, {
       window: this.options.window ?? DEFAULT_UPLINK_WINDOW,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
+      ...(this.options.motion ? { buffers: this.options.motion } : {}),
     });
   }
 

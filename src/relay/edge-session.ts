@@ -16,15 +16,18 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   HELLO_TIMEOUT_MS,
   MAX_TEXT_BYTES,
-  parseHubMessage,
   RELAY_PROTOCOL,
   RelayClose,
-  type AnnouncedCamera,
-  type EdgeMessage,
   type RelayAudioCodec,
   type RelayCodec,
   RELAY_AUDIO_CODECS,
+  RELAY_EVENT_FEATURES,
+  MAX_SNAPSHOT_BYTES,
+  type RelayEventFeature,
 } from './protocol.js';
+import { parseHubMessage, type AnnouncedCamera, type EdgeMessage } from './messages.js';
+import { encodeRelaySnapshot } from './frames.js';
+import { EdgeBuffer } from './edge-buffer.js';
 import { Uplink, type UplinkSession } from './uplink.js';
 
 /** What a session needs of the EdgePublisher that opened it. */
@@ -50,6 +53,8 @@ export interface SessionOptions {
   /** Unacknowledged H.264 access units per camera. */
   h264Window?: number;
   maxBufferedBytes: number;
+  /** The cameras a hub may ask this edge to buffer (those with motion here) and their min_duration (ms); unset: any. */
+  buffers?: ReadonlyMap<string, number>;
 }
 
 /** One connection attempt and, if it works, the session over it. */
@@ -69,6 +74,10 @@ export class EdgeSession implements UplinkSession {
   codec: RelayCodec = 'jpeg';
   /** The audio codecs the hub's hello accepts (with H.264 only; none from an older hub). */
   audio: readonly RelayAudioCodec[] = [];
+  /** The event features the hub's hello accepts (pre-roll, snapshots; none from an older hub). */
+  events: readonly RelayEventFeature[] = [];
+  /** The cameras the hub asked this edge to buffer (`buffer`), for its events' pre-roll. */
+  private readonly buffers = new Map<string, EdgeBuffer>();
   /** Rotates the order in which cameras get a chance to send. */
   private turn = 0;
 
@@ -131,6 +140,25 @@ export class EdgeSession implements UplinkSession {
     this.ws.send(message, this.afterWrite);
   }
 
+  /**
+   * An event's JPEG for the hub, when its hello accepts snapshots; false when it does not go (an older
+   * hub, over the size limit, the socket backed up: a snapshot is worth less than the live video).
+   */
+  sendSnapshot(camera: string, channel: number, event: number, jpeg: Buffer, takenAt: number): boolean {
+    if (!this.isEstablished || !this.events.includes('snapshot') || !this.open) return false;
+    if (!this.streams.has(camera)) return false;
+    if (jpeg.length > MAX_SNAPSHOT_BYTES) {
+      this.log.warn(
+        { camera, bytes: jpeg.length, limit: MAX_SNAPSHOT_BYTES },
+        "snapshot over the hub's limit: not sent",
+      );
+      return false;
+    }
+    if (this.ws.bufferedAmount > this.options.maxBufferedBytes) return false;
+    this.ws.send(encodeRelaySnapshot(channel, takenAt, event, jpeg));
+    return true;
+  }
+
   get open(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
   }
@@ -157,7 +185,9 @@ export class EdgeSession implements UplinkSession {
     const codecs: RelayCodec[] = target.codec === 'jpeg' ? ['jpeg'] : ['h264', 'jpeg'];
     // Audio goes with H.264 only; an older hub ignores the field and gets none.
     const audio = target.codec === 'jpeg' ? [] : [...RELAY_AUDIO_CODECS];
-    this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'edge', edge: target.name, codecs, audio });
+    // Pre-roll from this edge's buffer needs H.264; snapshots go either way. An older hub ignores the field.
+    const events = RELAY_EVENT_FEATURES.filter((f) => f !== 'pre-roll' || target.codec !== 'jpeg');
+    this.send({ type: 'hello', protocol: RELAY_PROTOCOL, role: 'edge', edge: target.name, codecs, audio, events });
     this.helloTimer = setTimeout(() => {
       this.failure ??= {
         class: 'protocol',
@@ -201,6 +231,7 @@ export class EdgeSession implements UplinkSession {
         const wanted = this.target.codec ?? 'auto';
         this.codec = wanted !== 'jpeg' && message.codecs?.includes('h264') ? 'h264' : 'jpeg';
         this.audio = this.codec === 'h264' ? (message.audio ?? []) : [];
+        this.events = (message.events ?? []).filter((f) => f !== 'pre-roll' || this.codec === 'h264');
         if (wanted === 'h264' && this.codec !== 'h264')
           this.log.warn('the hub does not accept H.264 from edges (an older camrelay?): publishing JPEG');
         const { cameras, streams } = this.publisher.announced();
@@ -233,8 +264,28 @@ export class EdgeSession implements UplinkSession {
           );
           this.uplinks.set(message.camera, uplink);
         }
-        this.log.info({ camera: message.camera }, 'hub started the camera');
-        uplink.start();
+        const buffer = message.from !== undefined ? this.buffers.get(message.camera) : undefined;
+        this.log.info(
+          { camera: message.camera, ...(buffer ? { from: message.from, bufferedMs: buffer.preRoll.spanMs } : {}) },
+          'hub started the camera',
+        );
+        uplink.start(message.from, buffer);
+        return;
+      }
+      case 'buffer': {
+        // Kept for the hub's events: only with the pre-roll feature (an H.264 uplink), for a camera of ours.
+        const stream = this.streams.get(message.camera);
+        if (!stream || !this.events.includes('pre-roll')) return;
+        const minDurationMs = this.options.buffers ? this.options.buffers.get(message.camera) : 0;
+        if (minDurationMs === undefined) return; // no motion here, so no events: no use
+        this.buffers.get(message.camera)?.stop();
+        this.buffers.delete(message.camera);
+        if (message.ms === 0) return;
+        const buffer = new EdgeBuffer(stream, message.ms + minDurationMs);
+        if (buffer.start()) {
+          this.buffers.set(message.camera, buffer);
+          this.log.info({ camera: message.camera, ms: message.ms }, "keeping a pre-roll for the hub's events");
+        }
         return;
       }
       case 'stop': {
@@ -273,6 +324,8 @@ export class EdgeSession implements UplinkSession {
     this.keepalive?.stop();
     for (const uplink of this.uplinks.values()) uplink.stop();
     this.uplinks.clear();
+    for (const buffer of this.buffers.values()) buffer.stop();
+    this.buffers.clear();
   }
 }
 

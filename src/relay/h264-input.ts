@@ -12,7 +12,8 @@ import { isForbiddenBitSet, isVcl, NalType, nalType, splitAvc } from '../codec/h
 import { codecString, parseSps } from '../codec/h264/sps.js';
 import type { TrackConfig } from '../media/index.js';
 import type { Parsed } from '../wire/json.js';
-import { MAX_RELAY_AVCC_BYTES, type ConfigMessage } from './protocol.js';
+import { MAX_RELAY_AVCC_BYTES } from './protocol.js';
+import { type ConfigMessage } from './messages.js';
 
 /** A NAL count far above a real access unit's (slices and SEI), far below the codec's own bound. */
 const MAX_NALS_PER_UNIT = 1024;

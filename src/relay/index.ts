@@ -12,11 +12,11 @@ import type { CameraRegistry } from '../hub/registry.js';
 import { MAX_VIEWER_MESSAGE_BYTES } from '../wire/constants.js';
 import type { RelaySettings } from './config.js';
 import { DEFAULT_MAX_FRAME_BYTES, RELAY_HEADER_BYTES } from './protocol.js';
-import { EdgePublisher, nominalFps } from './edge-publisher.js';
+import { EdgePublisher, motionCameras, nominalFps } from './edge-publisher.js';
 import { Publishers, type PublishedCameraFactory } from './publishers.js';
 
 export { relayRoutes } from './publish-endpoint.js';
-export { EdgePublisher, nominalFps } from './edge-publisher.js';
+export { EdgePublisher, motionCameras, nominalFps } from './edge-publisher.js';
 export { Publishers, type EdgeEventListener, type EventMessage, type PublishedCameraFactory } from './publishers.js';
 
 /** Both sides of the relay for one server: the hub always, the edge when configured. */
@@ -29,7 +29,10 @@ export class Relay {
   constructor(config: RelaySettings, registry: CameraRegistry, cameras: PublishedCameraFactory, log: Logger) {
     this.publishers = new Publishers(registry, cameras, config.publishers ?? [], log, config.publishedCameras);
     this.edge = config.publish
-      ? new EdgePublisher(registry, config.publish, log.child({ relay: 'edge' }), { fps: nominalFps(config.cameras) })
+      ? new EdgePublisher(registry, config.publish, log.child({ relay: 'edge' }), {
+          fps: nominalFps(config.cameras),
+          motion: motionCameras(config.cameras),
+        })
       : undefined;
   }
 

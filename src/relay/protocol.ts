@@ -1,7 +1,8 @@
 /**
  * The publisher protocol v1 (docs/protocol.md, "Publisher protocol"): what an
  * edge and a hub say to each other over `GET /api/publish`. Pure functions
- * and constants, no I/O: shared by the edge, the hub and the tests.
+ * and constants, no I/O: shared by the edge, the hub and the tests. This file holds the
+ * constants, limits and codec names; messages.ts the text messages, frames.ts the binary frames.
  *
  * Frames reuse the viewer protocol's header (src/wire/header.ts) with
  * header length 20 and a u32 channel at bytes 16..19:
@@ -16,10 +17,7 @@
  * H.264 is sent only when both sides said so in their hellos (`codecs`), and
  * a channel's H.264 units come after a `config` for it.
  */
-import { isU32, parseTypedObject, type Parsed } from '../wire/json.js';
-import { CAMERA_ID } from '../camera-id.js';
-import { CODEC_H264, CODEC_JPEG, FLAG_KEYFRAME, HEADER_BYTES, HEADER_VERSION } from '../wire/constants.js';
-import { decodeHeader, encodeHeader, type MediaTimes } from '../wire/header.js';
+export type { Parsed } from '../wire/json.js';
 
 export const RELAY_PROTOCOL = 1;
 export const PUBLISH_PATH = '/api/publish';
@@ -57,14 +55,43 @@ export const HELLO_TIMEOUT_MS = 10_000;
  * 24 u32 samples per channel in the unit. Not acknowledged, not windowed: a few kbit/s beside the video.
  */
 export const RELAY_CODEC_AUDIO = 16;
-export type RelayAudioCodec = 'aac' | 'pcma' | 'pcmu';
-export const RELAY_AUDIO_CODECS: readonly RelayAudioCodec[] = ['aac', 'pcma', 'pcmu'];
-/** Largest audio unit a hub takes (an AAC frame is at most 768 bytes per channel; 20 ms of G.711 is 160). */
+export type RelayAudioCodec = 'aac' | 'pcma' | 'pcmu' | 'opus';
+/** The audio codecs the relay carries; a hub or edge skips names it does not know (older ones: no `opus`). */
+export const RELAY_AUDIO_CODECS: readonly RelayAudioCodec[] = ['aac', 'pcma', 'pcmu', 'opus'];
+/** Largest audio unit a hub takes (an AAC frame is at most 768 bytes per channel; 20 ms of G.711 is 160; an Opus packet 1275 per frame). */
 export const MAX_RELAY_AUDIO_BYTES = 8 * 1024;
-/** Largest AudioSpecificConfig an `audio` message may carry. */
+/** Largest AudioSpecificConfig (or OpusHead) an `audio` message may carry. */
 export const MAX_RELAY_ASC_BYTES = 64;
 /** Audio units per second a hub takes per camera (AAC at 96 kHz is 94; 10 ms G.711 packets 100), burst as many. */
 export const MAX_AUDIO_UNITS_PER_SECOND = 250;
+
+/**
+ * Events across the relay, beyond the `event` message (negotiated in the hellos' `events`):
+ * - `pre-roll`: the hub asks (`buffer`) an edge to keep the last seconds of a camera's H.264 in memory, and
+ *   starts the camera with `from`: the edge sends what it kept from there (frames flagged FLAG_BUFFERED, with
+ *   their original capture and media times), then live.
+ * - `snapshot`: the edge sends an event's JPEG (taken near its peak) as a binary frame, codec
+ *   RELAY_CODEC_SNAPSHOT: 20 f64 the edge's event id, 28 the JPEG.
+ */
+export type RelayEventFeature = 'pre-roll' | 'snapshot';
+export const RELAY_EVENT_FEATURES: readonly RelayEventFeature[] = ['pre-roll', 'snapshot'];
+/** Frame flag bit 1 on the uplink: the unit comes from the edge's pre-roll buffer, not live. */
+export const FLAG_BUFFERED = 0x02;
+/** The codec byte of an event's snapshot frame (the relay's own, like audio's). */
+export const RELAY_CODEC_SNAPSHOT = 17;
+/** Largest snapshot a hub takes from an edge (a 1920x1080 JPEG at the encoder's quality is about 200 KiB). */
+export const MAX_SNAPSHOT_BYTES = 512 * 1024;
+/** Snapshots a hub takes per camera: this many per second, as many at once. */
+export const SNAPSHOTS_PER_SECOND = 2;
+/** The most an edge sends of its buffer for one `start`, and the most a hub takes (as src/recording's pre-roll cap). */
+export const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/**
+ * How far before `from` a buffered frame may be: the keyframe the buffer starts at (a long group of
+ * pictures); a hub closes an edge that sends older ones.
+ */
+export const MAX_BUFFER_LEAD_MS = 60_000;
+/** The longest pre-roll a hub may ask for (`buffer.ms`). */
+export const MAX_BUFFER_MS = 120_000;
 
 /** The viewer protocol's close codes, meaning the same on the uplink. */
 export { CloseCode as RelayClose } from '../wire/constants.js';
@@ -72,492 +99,4 @@ export { CloseCode as RelayClose } from '../wire/constants.js';
 /** Frames per second the hub allows a camera announced at `fps` (0 = unknown). */
 export function rateLimitFps(fps: number): number {
   return Math.max(MIN_RATE_LIMIT_FPS, Math.ceil(2 * fps));
-}
-
-// ---- text messages ----
-
-export interface AnnouncedCamera {
-  /** The camera's id on the edge (a config id: no dot); the hub lists it as `<edge>.<id>`. */
-  id: string;
-  name: string;
-  /** 0 when not known. */
-  width: number;
-  height: number;
-  /** Nominal frames per second, 0 when not known. */
-  fps: number;
-  /** Names this camera in the binary frames: 1..2^32-1, unique within the connection. */
-  channel: number;
-}
-
-/** An H.264 camera's decoder configuration, before the units that need it (like the viewer protocol's). */
-export interface ConfigMessage {
-  type: 'config';
-  camera: string;
-  /** RFC 6381 codec string. */
-  codec: string;
-  width: number;
-  height: number;
-  /** Base64 of the avcC. */
-  description: string;
-}
-
-/**
- * A motion event on the edge's camera (the edge detects; the hub raises it as its own). Times are
- * the edge's clock (ms since the epoch); `id` is the edge's, the same in each change of one event.
- * An older hub ignores it, as any type it does not know.
- */
-export interface EventMessage {
-  type: 'event';
-  camera: string;
-  change: 'start' | 'update' | 'end';
-  id: number;
-  start: number;
-  end: number | null;
-  score: number;
-  zones: string[];
-}
-
-/** A camera's audio configuration, before its first audio frame and again when it changes. */
-export interface AudioMessage {
-  type: 'audio';
-  camera: string;
-  codec: RelayAudioCodec;
-  sampleRate: number;
-  channels: number;
-  /** AAC: base64 of the AudioSpecificConfig. None for G.711. */
-  description?: string;
-}
-
-/** Zones an event message may name, and their length. */
-const MAX_EVENT_ZONES = 32;
-const MAX_ZONE_NAME = 64;
-
-export type EdgeMessage =
-  | {
-      type: 'hello';
-      protocol: number;
-      role: string;
-      edge: string;
-      /** The codecs this edge can send, preferred first; absent (an older edge): JPEG only. */
-      codecs?: RelayCodec[];
-      /** The audio codecs this edge can send with an H.264 uplink; absent (an older edge): none. */
-      audio?: RelayAudioCodec[];
-    }
-  | ConfigMessage
-  | AudioMessage
-  /** The answer to the hub's ping: `t` echoed, `edge` the edge's clock when it answered. */
-  | { type: 'pong'; t: number; edge: number }
-  | { type: 'announce'; cameras: AnnouncedCamera[] }
-  | { type: 'withdraw'; camera: string }
-  | { type: 'status'; camera: string; online: boolean; reason?: string }
-  | EventMessage
-  /** Types this side does not know are ignored: newer peers may send more. */
-  | { type: 'unknown'; name: string };
-
-export type HubMessage =
-  | {
-      type: 'hello';
-      protocol: number;
-      role: string;
-      maxFrameBytes?: number;
-      /** The codecs this hub accepts from this edge; absent (an older hub): JPEG only. */
-      codecs?: RelayCodec[];
-      /** The audio codecs this hub accepts from this edge; absent (an older hub): none. */
-      audio?: RelayAudioCodec[];
-    }
-  /** Asks for a pong: `t` is the hub's clock (ms since the epoch). */
-  | { type: 'ping'; t: number }
-  | { type: 'start'; camera: string }
-  | { type: 'stop'; camera: string }
-  | { type: 'ack'; camera: string; seq: number }
-  | { type: 'unknown'; name: string };
-
-export type { Parsed };
-
-function isCameraId(v: unknown): v is string {
-  return typeof v === 'string' && CAMERA_ID.test(v);
-}
-
-function parseHello(f: Record<string, unknown>): Parsed<{ protocol: number; role: string }> {
-  if (!isU32(f.protocol) || f.protocol < 1) return { ok: false, reason: 'hello without a positive integer "protocol"' };
-  if (typeof f.role !== 'string') return { ok: false, reason: 'hello without a "role"' };
-  return { ok: true, message: { protocol: f.protocol, role: f.role } };
-}
-
-/** Known codec names of a `codecs` list (unknown ones skipped: newer peers may list more); undefined if absent. */
-function parseCodecs(v: unknown): Parsed<RelayCodec[] | undefined> {
-  if (v === undefined) return { ok: true, message: undefined };
-  if (!Array.isArray(v) || v.length > 16 || !v.every((c) => typeof c === 'string'))
-    return { ok: false, reason: '"codecs" is not a list of at most 16 codec names' };
-  const known = (v as string[]).filter((c): c is RelayCodec => (RELAY_CODECS as readonly string[]).includes(c));
-  return { ok: true, message: [...new Set(known)] };
-}
-
-/** Known audio codec names of an `audio` list (unknown ones skipped); undefined if absent. */
-function parseAudioCodecs(v: unknown): Parsed<RelayAudioCodec[] | undefined> {
-  if (v === undefined) return { ok: true, message: undefined };
-  if (!Array.isArray(v) || v.length > 16 || !v.every((c) => typeof c === 'string'))
-    return { ok: false, reason: '"audio" is not a list of at most 16 codec names' };
-  const known = (v as string[]).filter((c): c is RelayAudioCodec =>
-    (RELAY_AUDIO_CODECS as readonly string[]).includes(c),
-  );
-  return { ok: true, message: [...new Set(known)] };
-}
-
-/** The fields of an `audio` message (their agreement with the AudioSpecificConfig is the session's to check). */
-function parseAudio(f: Record<string, unknown>): Parsed<AudioMessage> {
-  if (!isCameraId(f.camera)) return { ok: false, reason: 'audio without a valid "camera"' };
-  if (typeof f.codec !== 'string' || !(RELAY_AUDIO_CODECS as readonly string[]).includes(f.codec))
-    return { ok: false, reason: `audio "codec" is not one of ${RELAY_AUDIO_CODECS.join(', ')}` };
-  const codec = f.codec as RelayAudioCodec;
-  if (!isU32(f.sampleRate) || f.sampleRate < 8000 || f.sampleRate > 96_000)
-    return { ok: false, reason: 'audio "sampleRate" is not an integer from 8000 to 96000' };
-  const maxChannels = codec === 'aac' ? 8 : 2;
-  if (!isU32(f.channels) || f.channels < 1 || f.channels > maxChannels)
-    return { ok: false, reason: `audio "channels" is not from 1 to ${maxChannels}` };
-  const d = f.description;
-  if (codec === 'aac') {
-    if (typeof d !== 'string' || d.length === 0 || d.length > Math.ceil(MAX_RELAY_ASC_BYTES / 3) * 4)
-      return { ok: false, reason: `audio "description" is not base64 of 1 to ${MAX_RELAY_ASC_BYTES} bytes` };
-  } else if (d !== undefined) return { ok: false, reason: 'audio "description" for G.711' };
-  return {
-    ok: true,
-    message: {
-      type: 'audio',
-      camera: f.camera,
-      codec,
-      sampleRate: f.sampleRate,
-      channels: f.channels,
-      ...(typeof d === 'string' ? { description: d } : {}),
-    },
-  };
-}
-
-function parseConfig(f: Record<string, unknown>): Parsed<ConfigMessage> {
-  if (!isCameraId(f.camera)) return { ok: false, reason: 'config without a valid "camera"' };
-  if (typeof f.codec !== 'string' || !/^avc[13]\.[0-9A-Fa-f]{6}$/.test(f.codec))
-    return { ok: false, reason: 'config "codec" is not an avc1 codec string' };
-  for (const key of ['width', 'height'] as const) {
-    const v = f[key];
-    if (!isU32(v) || v < 1 || v > 16384) return { ok: false, reason: `config "${key}" is not from 1 to 16384` };
-  }
-  const d = f.description;
-  if (typeof d !== 'string' || d.length === 0 || d.length > Math.ceil(MAX_RELAY_AVCC_BYTES / 3) * 4)
-    return { ok: false, reason: `config "description" is not base64 of 1 to ${MAX_RELAY_AVCC_BYTES} bytes` };
-  return {
-    ok: true,
-    message: {
-      type: 'config',
-      camera: f.camera,
-      codec: f.codec,
-      width: f.width as number,
-      height: f.height as number,
-      description: d,
-    },
-  };
-}
-
-function parseAnnounced(value: unknown, i: number): Parsed<AnnouncedCamera> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { ok: false, reason: `cameras[${i}] is not an object` };
-  const c = value as Record<string, unknown>;
-  if (!isCameraId(c.id)) return { ok: false, reason: `cameras[${i}].id is not 1-64 characters of a-z 0-9 _ -` };
-  if (c.name !== undefined && (typeof c.name !== 'string' || c.name.length > 200))
-    return { ok: false, reason: `cameras[${i}].name is not a string of at most 200 characters` };
-  for (const key of ['width', 'height'] as const) {
-    if (c[key] !== undefined && (!isU32(c[key]) || c[key] > 16384))
-      return { ok: false, reason: `cameras[${i}].${key} is not an integer from 0 to 16384` };
-  }
-  if (c.fps !== undefined && (typeof c.fps !== 'number' || !(c.fps >= 0 && c.fps <= 1000)))
-    return { ok: false, reason: `cameras[${i}].fps is not a number from 0 to 1000` };
-  if (!isU32(c.channel) || c.channel === 0)
-    return { ok: false, reason: `cameras[${i}].channel is not an integer from 1 to 2^32-1` };
-  return {
-    ok: true,
-    message: {
-      id: c.id,
-      name: typeof c.name === 'string' && c.name ? c.name : c.id,
-      width: (c.width as number | undefined) ?? 0,
-      height: (c.height as number | undefined) ?? 0,
-      fps: (c.fps as number | undefined) ?? 0,
-      channel: c.channel,
-    },
-  };
-}
-
-function parseEvent(f: Record<string, unknown>): Parsed<EventMessage> {
-  if (!isCameraId(f.camera)) return { ok: false, reason: 'event without a valid "camera"' };
-  if (f.change !== 'start' && f.change !== 'update' && f.change !== 'end')
-    return { ok: false, reason: 'event "change" is not start, update or end' };
-  if (typeof f.id !== 'number' || !Number.isSafeInteger(f.id) || f.id < 1)
-    return { ok: false, reason: 'event "id" is not a positive integer' };
-  const time = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 1e14;
-  if (!time(f.start)) return { ok: false, reason: 'event "start" is not a time in ms' };
-  if (f.end !== null && !time(f.end)) return { ok: false, reason: 'event "end" is not null or a time in ms' };
-  if (typeof f.score !== 'number' || !(f.score >= 0 && f.score <= 1))
-    return { ok: false, reason: 'event "score" is not a number from 0 to 1' };
-  const zones = f.zones;
-  if (
-    !Array.isArray(zones) ||
-    zones.length > MAX_EVENT_ZONES ||
-    !zones.every((z) => typeof z === 'string' && z.length > 0 && z.length <= MAX_ZONE_NAME)
-  )
-    return { ok: false, reason: `event "zones" is not a list of at most ${MAX_EVENT_ZONES} names` };
-  return {
-    ok: true,
-    message: {
-      type: 'event',
-      camera: f.camera,
-      change: f.change,
-      id: f.id,
-      start: f.start as number,
-      end: f.end as number | null,
-      score: f.score,
-      zones: [...new Set(zones as string[])],
-    },
-  };
-}
-
-/** What the hub reads from an edge. Duplicate ids or channels in an announce are errors. */
-export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
-  const parsed = parseTypedObject(text);
-  if (!parsed.ok) return parsed;
-  const f = parsed.message;
-  switch (f.type) {
-    case 'hello': {
-      const hello = parseHello(f);
-      if (!hello.ok) return hello;
-      if (!isCameraId(f.edge)) return { ok: false, reason: 'hello without a valid "edge" name' };
-      const codecs = parseCodecs(f.codecs);
-      if (!codecs.ok) return codecs;
-      const audio = parseAudioCodecs(f.audio);
-      if (!audio.ok) return audio;
-      return {
-        ok: true,
-        message: {
-          type: 'hello',
-          ...hello.message,
-          edge: f.edge,
-          ...(codecs.message ? { codecs: codecs.message } : {}),
-          ...(audio.message ? { audio: audio.message } : {}),
-        },
-      };
-    }
-    case 'config':
-      return parseConfig(f);
-    case 'audio':
-      return parseAudio(f);
-    case 'pong':
-      if (typeof f.t !== 'number' || !Number.isFinite(f.t) || typeof f.edge !== 'number' || !Number.isFinite(f.edge))
-        return { ok: false, reason: 'pong without finite numbers "t" and "edge"' };
-      return { ok: true, message: { type: 'pong', t: f.t, edge: f.edge } };
-    case 'announce': {
-      if (!Array.isArray(f.cameras)) return { ok: false, reason: 'announce without a "cameras" array' };
-      if (f.cameras.length > MAX_CAMERAS_PER_EDGE)
-        return { ok: false, reason: `announce of more than ${MAX_CAMERAS_PER_EDGE} cameras` };
-      const cameras: AnnouncedCamera[] = [];
-      const ids = new Set<string>();
-      const channels = new Set<number>();
-      for (let i = 0; i < f.cameras.length; i++) {
-        const c = parseAnnounced(f.cameras[i], i);
-        if (!c.ok) return c;
-        if (ids.has(c.message.id)) return { ok: false, reason: `camera "${c.message.id}" announced twice` };
-        if (channels.has(c.message.channel)) return { ok: false, reason: `channel ${c.message.channel} used twice` };
-        ids.add(c.message.id);
-        channels.add(c.message.channel);
-        cameras.push(c.message);
-      }
-      return { ok: true, message: { type: 'announce', cameras } };
-    }
-    case 'withdraw':
-      if (!isCameraId(f.camera)) return { ok: false, reason: 'withdraw without a valid "camera"' };
-      return { ok: true, message: { type: 'withdraw', camera: f.camera } };
-    case 'status':
-      if (!isCameraId(f.camera) || typeof f.online !== 'boolean')
-        return { ok: false, reason: 'status without a valid "camera" and a boolean "online"' };
-      return {
-        ok: true,
-        message: {
-          type: 'status',
-          camera: f.camera,
-          online: f.online,
-          ...(typeof f.reason === 'string' ? { reason: f.reason.slice(0, 500) } : {}),
-        },
-      };
-    case 'event':
-      return parseEvent(f);
-    default:
-      return { ok: true, message: { type: 'unknown', name: f.type } };
-  }
-}
-
-/** What the edge reads from the hub. */
-export function parseHubMessage(text: string): Parsed<HubMessage> {
-  const parsed = parseTypedObject(text);
-  if (!parsed.ok) return parsed;
-  const f = parsed.message;
-  switch (f.type) {
-    case 'hello': {
-      const hello = parseHello(f);
-      if (!hello.ok) return hello;
-      const max = f.maxFrameBytes;
-      const codecs = parseCodecs(f.codecs);
-      if (!codecs.ok) return codecs;
-      const audio = parseAudioCodecs(f.audio);
-      if (!audio.ok) return audio;
-      return {
-        ok: true,
-        message: {
-          type: 'hello',
-          ...hello.message,
-          ...(isU32(max) && max > 0 ? { maxFrameBytes: max } : {}),
-          ...(codecs.message ? { codecs: codecs.message } : {}),
-          ...(audio.message ? { audio: audio.message } : {}),
-        },
-      };
-    }
-    case 'ping':
-      if (typeof f.t !== 'number' || !Number.isFinite(f.t)) return { ok: false, reason: 'ping without a finite "t"' };
-      return { ok: true, message: { type: 'ping', t: f.t } };
-    case 'start':
-    case 'stop':
-      if (!isCameraId(f.camera)) return { ok: false, reason: `${f.type} without a valid "camera"` };
-      return { ok: true, message: { type: f.type, camera: f.camera } };
-    case 'ack':
-      if (!isCameraId(f.camera) || !isU32(f.seq))
-        return { ok: false, reason: 'ack without a valid "camera" and a u32 "seq"' };
-      return { ok: true, message: { type: 'ack', camera: f.camera, seq: f.seq } };
-    default:
-      return { ok: true, message: { type: 'unknown', name: f.type } };
-  }
-}
-
-// ---- frames ----
-
-export interface RelayFrame {
-  channel: number;
-  seq: number;
-  capturedAt: number;
-  codec: RelayCodec;
-  keyframe: boolean;
-  /** The JPEG or the access unit: a view into the message, not a copy. */
-  data: Buffer;
-  /** Its media times on the camera's clock (90 kHz; dts modulo 2^32), when the edge sends them. */
-  times?: MediaTimes;
-}
-
-/** One binary frame message: header and payload in one buffer (ws sends one buffer per message). */
-export function encodeRelayFrame(
-  channel: number,
-  seq: number,
-  capturedAt: number,
-  payload: Uint8Array,
-  codec: RelayCodec = 'jpeg',
-  keyframe = true,
-  times?: MediaTimes,
-): Buffer {
-  const headerLength = times ? RELAY_TIMED_HEADER_BYTES : RELAY_HEADER_BYTES;
-  const message = Buffer.allocUnsafe(headerLength + payload.byteLength);
-  const flags = codec === 'jpeg' || keyframe ? FLAG_KEYFRAME : 0;
-  encodeHeader(message, 0, seq, capturedAt, codec === 'h264' ? CODEC_H264 : CODEC_JPEG, flags);
-  message[3] = headerLength; // the viewer header, grown by the channel field (and the media times)
-  message.writeUInt32BE(channel >>> 0, HEADER_BYTES);
-  if (times) {
-    message.writeUInt32BE(((times.dts % 2 ** 32) + 2 ** 32) % 2 ** 32, RELAY_HEADER_BYTES);
-    message.writeInt32BE(Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(times.compositionOffset))), 24);
-  }
-  message.set(payload, headerLength);
-  return message;
-}
-
-/** Reads a frame message; the reason says what is wrong for the close frame and the log. */
-export function decodeRelayFrame(message: Buffer): Parsed<RelayFrame> {
-  let header;
-  try {
-    header = decodeHeader(message);
-  } catch (err) {
-    return { ok: false, reason: (err as Error).message };
-  }
-  if (header.version !== HEADER_VERSION) return { ok: false, reason: `header version ${header.version}` };
-  if (header.codec === RELAY_CODEC_AUDIO) return { ok: false, reason: 'audio in a video frame' };
-  if (header.codec !== CODEC_JPEG && header.codec !== CODEC_H264) return { ok: false, reason: `codec ${header.codec}` };
-  if (header.headerLength < RELAY_HEADER_BYTES)
-    return { ok: false, reason: `header length ${header.headerLength} has no channel` };
-  const channel = message.readUInt32BE(HEADER_BYTES);
-  const times =
-    header.headerLength >= RELAY_TIMED_HEADER_BYTES
-      ? { dts: message.readUInt32BE(RELAY_HEADER_BYTES), compositionOffset: message.readInt32BE(24) }
-      : undefined;
-  return {
-    ok: true,
-    message: {
-      channel,
-      seq: header.seq,
-      capturedAt: header.capturedAt,
-      codec: header.codec === CODEC_H264 ? 'h264' : 'jpeg',
-      keyframe: (header.flags & FLAG_KEYFRAME) !== 0,
-      data: message.subarray(header.headerLength),
-      ...(times ? { times } : {}),
-    },
-  };
-}
-
-// ---- audio frames ----
-
-export interface RelayAudioFrame {
-  channel: number;
-  capturedAt: number;
-  /** 90 kHz ticks modulo 2^32, on the video's clock. */
-  pts: number;
-  /** Samples per channel in the unit. */
-  samples: number;
-  /** A view into the message, not a copy. */
-  data: Buffer;
-}
-
-/** The codec byte of a binary frame (0 when too short), to route audio before decoding. */
-export function frameCodec(message: Buffer): number {
-  return message.length > 1 ? message[1]! : 0;
-}
-
-/** One audio frame message: `pts` in 90 kHz ticks (any integer: written modulo 2^32). */
-export function encodeRelayAudioFrame(
-  channel: number,
-  capturedAt: number,
-  pts: number,
-  samples: number,
-  payload: Uint8Array,
-): Buffer {
-  const message = Buffer.allocUnsafe(RELAY_TIMED_HEADER_BYTES + payload.byteLength);
-  encodeHeader(message, 0, 0, capturedAt, RELAY_CODEC_AUDIO, 0);
-  message[3] = RELAY_TIMED_HEADER_BYTES;
-  message.writeUInt32BE(channel >>> 0, HEADER_BYTES);
-  message.writeUInt32BE(((Math.round(pts) % 2 ** 32) + 2 ** 32) % 2 ** 32, RELAY_HEADER_BYTES);
-  message.writeUInt32BE(samples >>> 0, 24);
-  message.set(payload, RELAY_TIMED_HEADER_BYTES);
-  return message;
-}
-
-/** Reads an audio frame (codec byte RELAY_CODEC_AUDIO); the reason says what is wrong. */
-export function decodeRelayAudioFrame(message: Buffer): Parsed<RelayAudioFrame> {
-  let header;
-  try {
-    header = decodeHeader(message);
-  } catch (err) {
-    return { ok: false, reason: (err as Error).message };
-  }
-  if (header.version !== HEADER_VERSION) return { ok: false, reason: `header version ${header.version}` };
-  if (header.codec !== RELAY_CODEC_AUDIO) return { ok: false, reason: `codec ${header.codec}` };
-  if (header.headerLength < RELAY_TIMED_HEADER_BYTES || message.length < header.headerLength)
-    return { ok: false, reason: `audio header length ${header.headerLength} under ${RELAY_TIMED_HEADER_BYTES}` };
-  return {
-    ok: true,
-    message: {
-      channel: message.readUInt32BE(HEADER_BYTES),
-      capturedAt: header.capturedAt,
-      pts: message.readUInt32BE(RELAY_HEADER_BYTES),
-      samples: message.readUInt32BE(24),
-      data: message.subarray(header.headerLength),
-    },
-  };
 }

@@ -16,7 +16,7 @@ import type { CameraRegistry } from '../hub/registry.js';
 import type { TrackConfig } from '../media/index.js';
 import type { FrameSource } from '../sources/source.js';
 import type { PublishedCameraOptions, PublisherConfig } from './config.js';
-import type { AnnouncedCamera } from './protocol.js';
+import { type AnnouncedCamera } from './messages.js';
 import { RemoteSource } from './remote-source.js';
 import { UplinkTally } from './uplink-tally.js';
 import type { RelayAudio } from './audio-input.js';
@@ -49,7 +49,11 @@ export interface PublishedCameraFactory {
 
 /** Told of each published camera as it is added and removed (the recording store, for `publishers[].record`). */
 export interface PublishedCameraObserver {
-  added(stream: CameraStream, publisher: PublisherConfig): void;
+  /**
+   * `preRollFrom`: the camera's next start asks its edge for its buffered video from that time (this hub's
+   * clock) first; see RemoteSource.preRollFrom.
+   */
+  added(stream: CameraStream, publisher: PublisherConfig, preRollFrom: (from: number) => void): void;
   removed(id: string): void;
 }
 
@@ -105,7 +109,7 @@ export class PublishedCameras {
       this.cameras.set(id, camera);
       this.registry.add(stream);
       this.log.info({ camera: id, edge }, 'published camera added');
-      this.observer?.added(stream, publisher);
+      this.observer?.added(stream, publisher, (from) => source.preRollFrom(from));
     }
     camera.withdrawn = false;
     return camera;

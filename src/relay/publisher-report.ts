@@ -3,7 +3,7 @@ import type { CameraState } from '../hub/camera-stream.js';
 import type { PublisherConfig } from './config.js';
 import type { PublishedCamera } from './published-cameras.js';
 import type { PublisherSession } from './publisher-session.js';
-import type { RelayAudioCodec, RelayCodec } from './protocol.js';
+import { type RelayAudioCodec, type RelayCodec, type RelayEventFeature } from './protocol.js';
 
 /** One edge that may publish, over the hub's life. */
 export interface PublisherRecord {
@@ -42,6 +42,8 @@ export interface PublisherInfo {
   codecs: RelayCodec[] | null;
   /** The audio codecs the current connection may send (negotiated in the hellos, H.264 only); null while disconnected. */
   audio: RelayAudioCodec[] | null;
+  /** The event features the current connection uses (pre-roll, snapshot: negotiated in the hellos); null while disconnected. */
+  events: RelayEventFeature[] | null;
   /** The edge's clock minus the hub's (ms, from pings); null until measured (an older edge does not answer). */
   clockOffsetMs: number | null;
   /** The round trip of the ping the clock offset follows (ms). */
@@ -91,6 +93,7 @@ export function describePublisher(r: PublisherRecord, cameras: PublishedCamera[]
     session: s ? { bytesReceived: s.bytesReceived, framesReceived: s.framesReceived } : null,
     codecs: s ? [...s.codecs] : null,
     audio: s ? [...s.audio] : null,
+    events: s ? [...s.events] : null,
     clockOffsetMs: round(s?.clock.offsetMs),
     clockRttMs: round(s?.clock.rttMs),
     bitrate: described.reduce((n, c) => n + c.bitrate, 0),

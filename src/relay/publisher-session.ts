@@ -13,39 +13,46 @@ import { Keepalive } from '../wire/keepalive.js';
 import { TokenBucket } from '../wire/token-bucket.js';
 import { EdgeClock } from './clock.js';
 import type { PublisherConfig } from './config.js';
-import { checkAccessUnit, relayTrackConfig, sameConfig } from './h264-input.js';
 import type { PublishedCamera } from './published-cameras.js';
-import { checkAudioUnit, relayAudioConfig, sameAudioConfig } from './audio-input.js';
 import {
-  decodeRelayAudioFrame,
-  decodeRelayFrame,
-  frameCodec,
-  RELAY_AUDIO_CODECS,
   RELAY_CODEC_AUDIO,
-  type AudioMessage,
   type RelayAudioCodec,
   HELLO_TIMEOUT_MS,
   MAX_TEXT_BYTES,
-  parseEdgeMessage,
   rateLimitFps,
   RELAY_PROTOCOL,
   RelayClose,
+  type RelayCodec,
+  type RelayEventFeature,
+  MAX_BUFFER_LEAD_MS,
+  RELAY_CODEC_SNAPSHOT,
+} from './protocol.js';
+import {
+  type AudioMessage,
+  parseEdgeMessage,
   type AnnouncedCamera,
   type ConfigMessage,
   type EventMessage,
   type HubMessage,
-  type RelayCodec,
-} from './protocol.js';
+} from './messages.js';
+import { decodeRelayAudioFrame, decodeRelayFrame, frameCodec, decodeRelaySnapshot } from './frames.js';
 import { CameraLink, type LinkSession } from './camera-link.js';
-import { readJpegSize } from '../codec/jpeg.js';
-import { churnReason, pictureOverLimit } from './picture-limits.js';
+import { agreeToHello } from './hub-hello.js';
+import {
+  applyAudioConfig,
+  applyConfig,
+  checkAudioFrame,
+  checkSnapshot,
+  checkVideoFrame,
+  type LinkVerdict,
+  type PictureRefusal,
+} from './link-checks.js';
 
 /** A misbehaving edge's close is logged at most once a minute per edge (it may reconnect and do it again). */
 const CHURN_LOG_MS = 60_000;
 const churnLoggedAt = new Map<string, number>();
 
-/** Why a connection was closed for its pictures (counted per edge: GET /api/publishers, /metrics). */
-export type PictureRefusal = 'config-churn' | 'picture-size';
+export type { PictureRefusal } from './link-checks.js';
 
 /** What a session tells the hub about its edge (Publishers): the session knows nothing else of the hub. */
 export interface SessionOwner {
@@ -61,7 +68,17 @@ export interface SessionOwner {
   detach(session: PublisherSession, reason: string): void;
   /** A motion event on one of the edge's cameras, its times mapped to this hub's clock. */
   event(camera: PublishedCamera, message: EventMessage): void;
+  /** A snapshot of one of its events (`event`: the edge's id), a JPEG checked here. */
+  snapshot(camera: PublishedCamera, event: number, jpeg: Buffer): void;
 }
+
+/**
+ * The pre-roll a hub recording an edge's cameras around events asks the edge to keep (`buffer`); the
+ * recording asks for as much before an event (src/recording's default pre-roll).
+ */
+export const EVENT_PRE_ROLL_MS = 5000;
+/** How often the clock is pinged while no camera runs, on an edge that keeps a pre-roll (its frames need it). */
+const IDLE_PING_MS = 30_000;
 
 function messageBytes(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
@@ -93,6 +110,10 @@ export class PublisherSession implements LinkSession {
   codecs: RelayCodec[] = ['jpeg'];
   /** The audio codecs this connection may send (with H.264 only): none for an edge that offered none. */
   audio: RelayAudioCodec[] = [];
+  /** The event features in use on this connection (pre-roll with H.264 only): none with an older edge. */
+  events: RelayEventFeature[] = [];
+  /** Cameras the edge was asked to buffer: its clock is pinged even while none runs. */
+  private buffering = false;
   /** The edge's clock, from pings: maps its capture times to this hub's clock. */
   readonly clock = new EdgeClock();
   private pingTimer: NodeJS.Timeout | undefined;
@@ -159,20 +180,11 @@ export class PublisherSession implements LinkSession {
     if (this.state === 'hello') {
       if (message.type !== 'hello') return this.reject(RelayClose.POLICY_VIOLATION, `"${message.type}" before hello`);
       clearTimeout(this.helloTimer);
-      // H.264 only when the edge lists it: an edge that lists no codecs is an older one and sends JPEG.
-      if (message.codecs?.includes('h264')) this.codecs = ['h264', 'jpeg'];
-      // Audio goes with an H.264 uplink, and only when the edge offers it (an older one sends none).
-      if (message.audio && this.codecs.includes('h264'))
-        this.audio = RELAY_AUDIO_CODECS.filter((c) => message.audio!.includes(c));
-      // Always answered, so that an edge of another version learns which one this hub speaks.
-      this.send({
-        type: 'hello',
-        protocol: RELAY_PROTOCOL,
-        role: 'hub',
-        maxFrameBytes: this.publisher.maxFrameBytes,
-        codecs: this.codecs,
-        ...(message.audio ? { audio: this.audio } : {}),
-      });
+      const agreed = agreeToHello(message, this.publisher.maxFrameBytes);
+      this.codecs = agreed.codecs;
+      this.audio = agreed.audio;
+      this.events = agreed.events;
+      this.send(agreed.answer);
       if (message.protocol !== RELAY_PROTOCOL)
         return this.reject(
           RelayClose.POLICY_VIOLATION,
@@ -265,6 +277,14 @@ export class PublisherSession implements LinkSession {
       this.channels.set(c.channel, link);
     }
     this.log.info({ cameras: cameras.map((c) => c.id) }, 'edge announced its cameras');
+    // Recorded around events: the edge keeps a pre-roll of each, sent ahead of its video when an event starts.
+    if (this.preRoll && this.publisher.record?.mode === 'events') {
+      for (const link of fresh) this.send({ type: 'buffer', camera: link.edgeCamera, ms: EVENT_PRE_ROLL_MS });
+      if (fresh.length) {
+        this.buffering = true;
+        this.demanded();
+      }
+    }
     // Viewers were waiting (the edge was away): restart now instead of at the next backoff step.
     for (const link of fresh) link.camera.stream.retryNow();
   }
@@ -274,16 +294,29 @@ export class PublisherSession implements LinkSession {
     if (this.pingTimer === undefined) this.ping();
   }
 
+  /** LinkSession: the edge keeps a pre-roll for this hub's events. */
+  get preRoll(): boolean {
+    return this.events.includes('pre-roll');
+  }
+
+  /** LinkSession: a hub time on the edge's clock. */
+  toEdge(hubTime: number): number {
+    return this.clock.toEdge(hubTime);
+  }
+
   /**
    * Pings the edge for its clock while some camera is started (an unwatched edge's uplink stays silent):
    * every 2 s for the first few, then every 10 s. Older edges ignore pings.
    */
   private ping(): void {
     this.pingTimer = undefined;
-    if (this.state !== 'ready' || ![...this.links.values()].some((l) => l.started)) return;
+    if (this.state !== 'ready') return;
+    const running = [...this.links.values()].some((l) => l.started);
+    // An edge that keeps a pre-roll is pinged while idle too, slowly: its buffered frames need the offset at once.
+    if (!running && !this.buffering) return;
     this.send({ type: 'ping', t: preciseNow() });
     this.pings++;
-    this.pingTimer = setTimeout(() => this.ping(), this.pings < 5 ? 2000 : 10_000);
+    this.pingTimer = setTimeout(() => this.ping(), this.pings < 5 ? 2000 : running ? 10_000 : IDLE_PING_MS);
     this.pingTimer.unref();
   }
 
@@ -292,18 +325,7 @@ export class PublisherSession implements LinkSession {
       return this.reject(RelayClose.POLICY_VIOLATION, 'config, but H.264 was not negotiated in the hellos');
     const link = this.links.get(message.camera);
     if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `config for "${message.camera}", never announced`);
-    const parsed = relayTrackConfig(message);
-    if (!parsed.ok) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${parsed.reason}`);
-    const over = pictureOverLimit(parsed.message, this.publisher.maxPicture);
-    if (over) return this.refuse('picture-size', `${link.edgeCamera}: ${over}`);
-    // The same bytes as before (a reconnect, the edge's encoder restarted) keep the same object.
-    if (!sameConfig(link.camera.h264Config, parsed.message)) {
-      const previous = link.camera.h264Config;
-      link.camera.h264Config = parsed.message;
-      if (previous && !link.changes.changed())
-        return this.refuse('config-churn', churnReason(link.edgeCamera, link.changes.count));
-    }
-    link.configured = true;
+    this.turnedAway(applyConfig(message, link, this));
   }
 
   private configureAudio(message: AudioMessage): void {
@@ -311,77 +333,70 @@ export class PublisherSession implements LinkSession {
       return this.reject(RelayClose.POLICY_VIOLATION, `audio config, but ${message.codec} audio was not negotiated`);
     const link = this.links.get(message.camera);
     if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `audio config for "${message.camera}", never announced`);
-    const parsed = relayAudioConfig(message);
-    if (!parsed.ok) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${parsed.reason}`);
-    // The same configuration as before keeps the same object (consumers compare by identity).
-    if (!sameAudioConfig(link.camera.audio?.config, parsed.message.config)) {
-      const previous = link.camera.audio;
-      link.camera.audio = parsed.message;
-      if (previous && !link.audioChanges.changed())
-        return this.refuse('config-churn', churnReason(link.edgeCamera, link.audioChanges.count));
-    }
-    link.audioConfigured = true;
+    this.turnedAway(applyAudioConfig(message, link));
   }
 
-  /** An audio frame: negotiated, after its camera's `audio` message, sized as that says, within its rate. Not acked. */
+  /** An audio frame (link-checks.ts says what it must be). Not acked. */
   private onAudioFrame(message: Buffer): void {
     const decoded = decodeRelayAudioFrame(message);
     if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad audio frame: ${decoded.reason}`);
     const frame = decoded.message;
     if (this.audio.length === 0)
       return this.reject(RelayClose.POLICY_VIOLATION, 'audio frame, but audio was not negotiated in the hellos');
-    const link = this.channels.get(frame.channel);
-    if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `frame for channel ${frame.channel}, never announced`);
-    const audio = link.camera.audio;
-    if (!link.audioConfigured || !audio)
-      return this.reject(RelayClose.POLICY_VIOLATION, `audio unit on ${link.edgeCamera} before its audio config`);
-    const bad = checkAudioUnit(audio, frame);
-    if (bad) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${bad}`);
-    if (!link.audioBucket.take())
-      return this.reject(RelayClose.POLICY_VIOLATION, `too many audio units per second on ${link.edgeCamera}`);
-    link.camera.source.deliverAudio(link, audio.config, frame.data, frame.samples, frame.pts);
+    const link = this.linkOf(frame.channel, 'frame');
+    if (!link || this.turnedAway(checkAudioFrame(frame, link))) return;
+    link.camera.source.deliverAudio(link, link.camera.audio!.config, frame.data, frame.samples, frame.pts);
+  }
+
+  /** An event's snapshot from the edge (link-checks.ts says what it must be). Not acked. */
+  private onSnapshot(message: Buffer): void {
+    if (!this.events.includes('snapshot'))
+      return this.reject(RelayClose.POLICY_VIOLATION, 'snapshot, but snapshots were not negotiated in the hellos');
+    const decoded = decodeRelaySnapshot(message);
+    if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad snapshot: ${decoded.reason}`);
+    const frame = decoded.message;
+    const link = this.linkOf(frame.channel, 'snapshot');
+    if (!link || this.turnedAway(checkSnapshot(frame, link, this))) return;
+    this.owner.snapshot(link.camera, frame.event, frame.jpeg);
+  }
+
+  /** The link of an announced channel, or the connection closed. */
+  private linkOf(channel: number, what: string): CameraLink | undefined {
+    const link = this.channels.get(channel);
+    if (!link) this.reject(RelayClose.POLICY_VIOLATION, `${what} for channel ${channel}, never announced`);
+    return link;
+  }
+
+  /** Acts on a verdict of link-checks.ts: true when what the edge sent is not taken (the connection is closing). */
+  private turnedAway(verdict: LinkVerdict): boolean {
+    if (!verdict) return false;
+    if ('refuse' in verdict) this.refuse(verdict.refuse, verdict.reason);
+    else this.reject(verdict.close, verdict.reason);
+    return true;
   }
 
   private onFrame(message: Buffer): void {
     if (this.state !== 'ready') return this.reject(RelayClose.POLICY_VIOLATION, 'frame before hello');
     if (frameCodec(message) === RELAY_CODEC_AUDIO) return this.onAudioFrame(message);
+    if (frameCodec(message) === RELAY_CODEC_SNAPSHOT) return this.onSnapshot(message);
     const decoded = decodeRelayFrame(message);
     if (!decoded.ok) return this.reject(RelayClose.POLICY_VIOLATION, `bad frame: ${decoded.reason}`);
     const frame = decoded.message;
-    const link = this.channels.get(frame.channel);
-    if (!link) return this.reject(RelayClose.POLICY_VIOLATION, `frame for channel ${frame.channel}, never announced`);
-    if (frame.data.length > this.publisher.maxFrameBytes) {
-      return this.reject(
-        RelayClose.MESSAGE_TOO_BIG,
-        `frame of ${frame.data.length} bytes on ${link.edgeCamera}, over the limit of ${this.publisher.maxFrameBytes}`,
-      );
-    }
-    if (frame.codec === 'h264') {
-      if (!this.codecs.includes('h264'))
-        return this.reject(RelayClose.POLICY_VIOLATION, 'H.264 frame, but H.264 was not negotiated in the hellos');
-      if (!link.configured || !link.camera.h264Config)
-        return this.reject(RelayClose.POLICY_VIOLATION, `H.264 unit on ${link.edgeCamera} before its config`);
-      const bad = checkAccessUnit(frame.data, frame.keyframe);
-      if (bad) return this.reject(RelayClose.POLICY_VIOLATION, `${link.edgeCamera}: ${bad}`);
-    } else {
-      // A JPEG's size is its configuration: checked against the limit, its changes counted.
-      const size = readJpegSize(frame.data);
-      if (size) {
-        const over = pictureOverLimit(size, this.publisher.maxPicture);
-        if (over) return this.refuse('picture-size', `${link.edgeCamera}: ${over}`);
-        if (!link.changes.jpeg(size))
-          return this.refuse('config-churn', churnReason(link.edgeCamera, link.changes.count));
-      }
-    }
-    if (!link.bucket.take())
-      return this.reject(RelayClose.POLICY_VIOLATION, `more than ${link.rate} frames/s on ${link.edgeCamera}`);
+    const link = this.linkOf(frame.channel, 'frame');
+    if (!link || this.turnedAway(checkVideoFrame(frame, link, this))) return;
+    if (link.replay && !frame.buffered) link.replay.live = true;
     this.framesReceived++;
     const now = preciseNow();
     link.camera.uplink.count(frame.codec, message.length, now);
     // Acked on receipt, before the fan-out: the edge paces to the uplink, not to the hub's viewers.
     this.send({ type: 'ack', camera: link.edgeCamera, seq: frame.seq });
-    // The edge's capture time on this clock: the viewers' latency includes the uplink.
-    const capturedAt = this.clock.toHub(frame.capturedAt, now);
+    // The edge's capture time on this clock: the viewers' latency includes the uplink. A buffered frame keeps
+    // its time from before the event (the recording places it by it), bounded by what was asked.
+    const replay = link.replay;
+    const capturedAt =
+      frame.buffered && replay
+        ? this.clock.bufferedToHub(frame.capturedAt, now, replay.fromHub - MAX_BUFFER_LEAD_MS)
+        : this.clock.toHub(frame.capturedAt, now);
     if (frame.codec === 'h264')
       link.camera.source.deliverH264(
         link,

@@ -21,7 +21,8 @@ import {
   type PublishedCameraFactory,
   type PublishedCameraObserver,
 } from './published-cameras.js';
-import { RelayClose, type AnnouncedCamera, type EventMessage } from './protocol.js';
+import { RelayClose } from './protocol.js';
+import { type AnnouncedCamera, type EventMessage } from './messages.js';
 
 /** Told of the motion events edges send (the hub raises them as its own: src/events). */
 export interface EdgeEventListener {
@@ -29,9 +30,11 @@ export interface EdgeEventListener {
   event(camera: string, message: EventMessage): void;
   /** The edge's connection ended: its events still open are over. */
   edgeGone(edge: string): void;
+  /** A JPEG the edge took of its event `event` (its own id), checked by the session. */
+  snapshot?(camera: string, event: number, jpeg: Buffer): void;
 }
 
-export type { EventMessage } from './protocol.js';
+export type { EventMessage } from './messages.js';
 export type { AuthResult, PublishedCamera, PublishedCameraFactory, PublishedCameraObserver, PublisherInfo };
 
 const DEFAULT_TIMING: PublishedCameraOptions = { idleGraceMs: 10_000, stallTimeoutMs: 5000, snapshotTimeoutMs: 5000 };
@@ -80,6 +83,11 @@ export class Publishers implements SessionOwner {
   /** SessionOwner: an edge's event. */
   event(camera: PublishedCamera, message: EventMessage): void {
     this.eventListener?.event(camera.id, message);
+  }
+
+  /** SessionOwner: an event's snapshot. */
+  snapshot(camera: PublishedCamera, event: number, jpeg: Buffer): void {
+    this.eventListener?.snapshot?.(camera.id, event, jpeg);
   }
 
   /** Checks a bearer token at the upgrade (publisher-auth.ts). */

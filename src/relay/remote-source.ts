@@ -24,9 +24,13 @@ import type { FrameSource } from '../sources/source.js';
 
 /** The edge connection as one camera sees it. */
 export interface EdgeLink {
-  start(): void;
+  /** `from` (this hub's clock): the edge's buffered video from then first, when it keeps some. */
+  start(from?: number): void;
   stop(): void;
 }
+
+/** How long a pre-roll asked for waits for the start it belongs to (an edge reconnecting, a backoff). */
+const PRE_ROLL_WAIT_MS = 10_000;
 
 export class RemoteSource implements FrameSource {
   private link: EdgeLink | undefined;
@@ -42,6 +46,8 @@ export class RemoteSource implements FrameSource {
   private timesLink: EdgeLink | undefined;
   /** A timed video unit came in this run: audio (timed on the video's clock) may follow. */
   private timedVideo = false;
+  /** The next start asks the edge for its buffered video from this time (hub clock), until `until`. */
+  private preRoll: { from: number; until: number } | undefined;
 
   constructor(edge: string) {
     this.unboundReason = `edge "${edge}" is not connected`;
@@ -51,12 +57,28 @@ export class RemoteSource implements FrameSource {
     return this.link !== undefined;
   }
 
+  /**
+   * The next start (a recording around an event, starting the camera now) asks the edge for its video
+   * from `from` (this hub's clock) on: what it kept from before the event, then live. An edge that keeps
+   * nothing, or an older one, starts live.
+   */
+  preRollFrom(from: number, now = Date.now()): void {
+    this.preRoll = { from, until: now + PRE_ROLL_WAIT_MS };
+  }
+
+  /** The pre-roll asked for, once, if still wanted. */
+  private takePreRoll(): number | undefined {
+    const p = this.preRoll;
+    this.preRoll = undefined;
+    return p && Date.now() <= p.until ? p.from : undefined;
+  }
+
   start(sink: SourceSink): void {
     this.sink = sink;
     this.timedVideo = false;
     if (this.link) {
       this.startedOnEdge = true;
-      this.link.start();
+      this.link.start(this.takePreRoll());
       return;
     }
     // Not synchronously: the stream is still inside its own startSource().
@@ -85,7 +107,7 @@ export class RemoteSource implements FrameSource {
     this.startedOnEdge = false; // a new connection starts with every camera stopped
     if (this.sink) {
       this.startedOnEdge = true;
-      link.start();
+      link.start(this.takePreRoll());
     }
   }
 

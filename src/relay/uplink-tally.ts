@@ -3,7 +3,7 @@
  * per codec (over every connection, for /metrics), the codec of the newest
  * frame, and the bitrate over the last whole second (for /api/publishers).
  */
-import type { RelayCodec } from './protocol.js';
+import { type RelayCodec } from './protocol.js';
 
 export class UplinkTally {
   readonly bytes: Record<RelayCodec, number> = { jpeg: 0, h264: 0 };

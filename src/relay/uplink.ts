@@ -16,6 +16,11 @@
  * Both are paced below the hub's rate limit (JPEG evenly, H.264 by a token
  * bucket so that a GOP may go in a burst) and held while ws has more than
  * `maxBufferedBytes` in user space.
+ *
+ * A start with `from` (the hub records the camera around an event) on a camera the edge buffers
+ * (edge-buffer.ts) replays the buffer first: from its keyframe at or before `from`, unit after unit as
+ * the sender has room (a cursor over the buffer, which keeps growing with the live units meanwhile),
+ * flagged as buffered, until the cursor meets the live stream; then live as above.
  */
 import type { Logger } from 'pino';
 import type { CameraStream } from '../hub/camera-stream.js';
@@ -26,7 +31,10 @@ import { bucketPacer, everyPacer } from '../stream/pacer.js';
 import type { UnitTransport } from '../stream/transport.js';
 import { configFields } from '../wire/config-message.js';
 import { AudioUplink } from './audio-uplink.js';
-import { encodeRelayFrame, rateLimitFps, type EdgeMessage, type RelayAudioCodec, type RelayCodec } from './protocol.js';
+import type { EdgeBuffer } from './edge-buffer.js';
+import { rateLimitFps, type RelayAudioCodec, type RelayCodec } from './protocol.js';
+import { type EdgeMessage } from './messages.js';
+import { encodeRelayFrame } from './frames.js';
 
 /** The edge's session as an uplink sees it. */
 export interface UplinkSession {
@@ -41,6 +49,9 @@ export interface UplinkSession {
   sendFrame(message: Buffer): void;
 }
 
+/** Units a replay puts in the sender's queue ahead of what it can send. */
+const REPLAY_AHEAD = 4;
+
 /** H.264 units waiting on the edge longer than this make the uplink skip to the next keyframe. */
 export const UPLINK_GOP_AGE_MS = 1000;
 
@@ -51,9 +62,12 @@ class UplinkTransport implements UnitTransport {
     private readonly camera: string,
     private readonly channel: number,
     private readonly codec: RelayCodec,
-    /** Told when a unit went (the camera's audio waits for its video). */
-    private readonly sentUnit: () => void,
+    /** Told when a unit went (the camera's audio waits for its video); true: it was buffered. */
+    private readonly sentUnit: (unit: AccessUnit, buffered: boolean) => void,
   ) {}
+
+  /** Units up to this seq are from the edge's buffer (this start's replay); -1: none. */
+  bufferedThrough = -1;
 
   get writable(): boolean {
     return this.session.open;
@@ -72,9 +86,19 @@ class UplinkTransport implements UnitTransport {
   sendUnit(unit: AccessUnit, seq: number): number {
     // H.264 goes with its media times: the hub keeps the camera's clock (JPEG's are the edge's arrival).
     const times = this.codec === 'h264' ? { dts: unit.dts, compositionOffset: unit.pts - unit.dts } : undefined;
-    const frame = encodeRelayFrame(this.channel, seq, unit.capturedAt, unit.data, this.codec, unit.keyframe, times);
+    const buffered = unit.seq <= this.bufferedThrough;
+    const frame = encodeRelayFrame(
+      this.channel,
+      seq,
+      unit.capturedAt,
+      unit.data,
+      this.codec,
+      unit.keyframe,
+      times,
+      buffered,
+    );
     this.session.sendFrame(frame);
-    this.sentUnit();
+    this.sentUnit(unit, buffered);
     return frame.length;
   }
 }
@@ -87,6 +111,13 @@ export class Uplink implements Consumer {
   /** The camera's audio, with an H.264 uplink whose hub takes audio. */
   readonly audio: AudioUplink | undefined;
   private unsubscribeAudio: (() => void) | undefined;
+  private readonly transport: UplinkTransport;
+  /** The buffer being replayed (a start with `from`), until the replay meets the live stream. */
+  private replay: EdgeBuffer | undefined;
+  /** The replay's cursor: the seq of the last unit it took from the buffer. */
+  private cursor = -1;
+  /** The seq of the newest unit sent on this connection (a replay never sends one again). */
+  private lastSent = -1;
 
   constructor(
     private readonly session: UplinkSession,
@@ -104,11 +135,14 @@ export class Uplink implements Consumer {
     const burst = Math.max(1, Math.floor(rate / 2) - window);
     if (codec === 'h264' && session.audio.length > 0)
       this.audio = new AudioUplink(session, stream.id, channel, session.audio, maxBufferedBytes, log);
-    const sentUnit = (): void => {
-      if (this.audio) this.audio.videoSent = true;
+    const sentUnit = (unit: AccessUnit, buffered: boolean): void => {
+      this.lastSent = Math.max(this.lastSent, unit.seq);
+      // Live audio goes with live video: not beside the buffer's older pictures.
+      if (this.audio && !buffered) this.audio.videoSent = true;
     };
+    this.transport = new UplinkTransport(session, stream.id, channel, codec, sentUnit);
     this.sender = new PacedSender({
-      transport: new UplinkTransport(session, stream.id, channel, codec, sentUnit),
+      transport: this.transport,
       queue: codec === 'h264' ? { policy: 'gop', maxAgeMs: UPLINK_GOP_AGE_MS } : { policy: 'latest' },
       window,
       maxWindow: window,
@@ -124,7 +158,11 @@ export class Uplink implements Consumer {
     return { units: this.sender.queue.dropped, keyframeSkips: this.sender.queue.keyframeSkips };
   }
 
-  start(): void {
+  /**
+   * The hub wants the camera. `from` and `buffer` (a start for an event, on a camera this edge buffers):
+   * the buffered video from `from` on goes first.
+   */
+  start(from?: number, buffer?: EdgeBuffer): void {
     if (this.unsubscribe) return;
     try {
       this.unsubscribe = this.stream.subscribe(this, this.codec);
@@ -137,11 +175,46 @@ export class Uplink implements Consumer {
       this.unsubscribeAudio = this.stream.subscribeAudio(this.audio);
     }
     if (this.stream.state === 'offline') this.onStatus(this.stream.status);
+    const first = from !== undefined && this.codec === 'h264' ? buffer?.from(from, this.lastSent) : undefined;
+    if (first && buffer) {
+      this.replay = buffer;
+      this.cursor = first.seq - 1;
+      this.pump();
+      return;
+    }
     // A picture at once, not at the next frame: the latest JPEG, or the H.264 track's GOP from its keyframe.
     this.stream.catchUp(this, this.codec);
   }
 
+  /**
+   * Feeds the sender from the buffer while it has room (a few units waiting at most, so none ages out of
+   * its queue), until the cursor has taken the newest unit: the replay is over, live units go as they come.
+   */
+  private pump(): void {
+    const buffer = this.replay;
+    if (!buffer) return;
+    const now = performance.now();
+    while (this.sender.queue.size < REPLAY_AHEAD) {
+      const next = buffer.after(this.cursor);
+      if (!next) {
+        this.replay = undefined;
+        return;
+      }
+      // The buffer dropped what came between (over its bound, the camera offline): on from a keyframe.
+      if (next.seq !== this.cursor + 1 && !next.keyframe) this.sender.queue.clear();
+      this.cursor = next.seq;
+      this.transport.bufferedThrough = next.seq;
+      if (next.data.length > this.session.maxFrameBytes) {
+        this.sender.queue.clear();
+        continue;
+      }
+      this.sender.push(next, now);
+    }
+  }
+
   stop(): void {
+    this.replay = undefined;
+    this.transport.bufferedThrough = -1;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.unsubscribeAudio?.();
@@ -152,6 +225,8 @@ export class Uplink implements Consumer {
   onUnit(unit: AccessUnit): void {
     // NO SIGNAL pictures are the hub's to make: it knows the camera is offline from the status.
     if (unit.placeholder || !this.unsubscribe) return;
+    // Replaying: the buffer has this unit too, and the cursor takes it in turn.
+    if (this.replay) return this.pump();
     if (unit.data.length > this.session.maxFrameBytes) {
       if (!this.warnedTooBig)
         this.log.warn(
@@ -178,10 +253,12 @@ export class Uplink implements Consumer {
 
   ack(seq: number): void {
     this.sender.ack(seq, performance.now());
+    this.pump();
   }
 
   /** A write completed (the session gives every camera a turn): what waits may go. */
   trySend(): void {
     this.sender.flush();
+    this.pump();
   }
 }

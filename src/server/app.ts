@@ -147,8 +147,8 @@ export async function buildServer(
   // An edge whose `publishers:` entry says `record`: the hub records its cameras while they are published.
   if (recordings) {
     relay.publishers.observe({
-      added: (stream, publisher) => {
-        if (publisher.record) recordings.attach(stream, publisher.record);
+      added: (stream, publisher, preRollFrom) => {
+        if (publisher.record) recordings.attach(stream, publisher.record, preRollFrom);
       },
       removed: (id) => void recordings.detach(id, 'no longer published by its edge'),
     });

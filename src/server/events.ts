@@ -79,7 +79,7 @@ export function setUpEvents(
     recordings.keepForEvents((camera, from, to) => storeNow()?.spans(camera, from, to) ?? []);
     const timing = (id: string) => configured.get(id)?.motion;
     events.feed.listen(({ type, event }) => {
-      if (type === 'start') recordings.eventStarted(event.camera);
+      if (type === 'start') recordings.eventStarted(event.camera, event.start);
       if (type === 'end')
         recordings.eventEnded(event.camera, event.end ?? event.lastSeen, timing(event.camera)?.postRollMs ?? 5000);
     });
@@ -93,6 +93,7 @@ export function setUpEvents(
   relay.publishers.onEvents({
     event: (camera, message) => events.mirror(camera, message, recordings?.status(camera) !== undefined),
     edgeGone: (name) => events.mirrorGone(`${name}.`),
+    snapshot: (camera, id, jpeg) => events.mirrorSnapshot(camera, id, jpeg),
   });
   const prune = (): void => events.prune(retainDays);
   prune();
@@ -122,8 +123,11 @@ export function setUpEvents(
   };
 }
 
-/** An event of this edge's own cameras, to its hub (`camrelay publish` and `serve --publish-to`). */
-export function tellHub(edge: EdgePublisher, { type, event }: EventNotice): void {
+/**
+ * An event of this edge's own cameras, to its hub (`camrelay publish` and `serve --publish-to`), and its
+ * snapshot when one was taken (to a hub that takes them).
+ */
+export function tellHub(edge: EdgePublisher, { type, event, snapshot }: EventNotice): void {
   if (event.camera.includes('.')) return; // relayed from elsewhere: not this edge's
   edge.event({
     type: 'event',
@@ -135,4 +139,5 @@ export function tellHub(edge: EdgePublisher, { type, event }: EventNotice): void
     score: Math.round(event.score * 1000) / 1000,
     zones: event.zones,
   });
+  if (snapshot) edge.snapshot(event.camera, event.id, snapshot);
 }

@@ -1,58 +1,11 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { parseAdtsHeader } from '../../src/codec/aac/adts.js';
-import { audioOutputParser, tsAudioParser } from '../../src/ffmpeg/audio-output.js';
+import { audioOutputParser } from '../../src/ffmpeg/audio-output.js';
 import type { SourceAudioUnit } from '../../src/media/index.js';
-import { adtsAac, ffmpegRun } from '../codec/audio-fixtures.js';
-
-function logger(): { log: pino.Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { log: pino({ level: 'warn' }, stream), lines };
-}
-
-/** The first `count` ADTS frames of a stream, whole. */
-function frames(adts: Uint8Array, count: number): Uint8Array {
-  let at = 0;
-  for (let i = 0; i < count; i++) at += parseAdtsHeader(adts, at).frameLength;
-  return adts.subarray(0, at);
-}
+import { ffmpegRun } from '../codec/audio-fixtures.js';
 
 describe('audio from the capture', () => {
-  it("times AAC PES frames by the PES's PTS, drops a PES that does not parse, follows a new rate", async () => {
-    const { log, lines } = logger();
-    const units: SourceAudioUnit[] = [];
-    const parser = tsAudioParser((u) => units.push(u), { log, label: 'cam' });
-    const aac16 = adtsAac(16000, 1, 1);
-    parser.push({ pts: 90000, data: frames(aac16, 3) });
-    assert.deepEqual(
-      units.map((u) => u.pts),
-      [16000, 17024, 18048],
-    );
-    assert.ok(units.every((u) => u.config === units[0]!.config && u.samples === 1024));
-    assert.equal(units[0]!.config.codecString, 'mp4a.40.2');
-    // Garbage: dropped whole, said once.
-    parser.push({ pts: 180000, data: Uint8Array.from({ length: 300 }, (_, i) => i & 0xff) });
-    assert.equal(units.length, 3);
-    // Another rate: a new configuration.
-    parser.push({ pts: 270000, data: frames(adtsAac(48000, 2, 1), 1) });
-    assert.equal(units.length, 4);
-    assert.notEqual(units[3]!.config, units[0]!.config);
-    assert.equal(units[3]!.pts, 144000);
-    await new Promise((r) => setImmediate(r));
-    assert.ok(
-      lines.some((l) => l.includes('an AAC PES dropped')),
-      lines.join(''),
-    );
-  });
-
   it('cuts G.711 from FLV into 20 ms units timed by each packet, and gives up on what is not FLV', () => {
     const flv = ffmpegRun([
       ...['-f', 'lavfi', '-i', 'sine=sample_rate=8000:duration=1', '-c:a', 'pcm_alaw'],

@@ -3,8 +3,7 @@
  * ffmpeg decodes without a single error; H.264 in, valid JPEGs of the right size out. push() never
  * blocks: a thousand units pushed at once leave a bounded backlog, the rest dropped and counted,
  * and what comes out still decodes. A new picture size restarts ffmpeg; malformed input is dropped;
- * an ffmpeg that dies ends the transcoder with a reason. Builds whose mpjpeg muxer takes MJPEG only
- * get H.264 as a raw stream.
+ * an ffmpeg that dies ends the transcoder with a reason. Each unit's pts comes out on its output.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,9 +13,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { avcToAnnexB } from '../../src/codec/h264/nal.js';
 import { jpegConfig } from '../../src/media/jpeg.js';
-import { nalFraming, rememberNalFraming } from '../../src/ffmpeg/capabilities.js';
 import { NalStream } from '../../src/codec/nal-stream.js';
-import { nalSourceUnit } from '../../src/ffmpeg/output.js';
+import { nalSourceUnit, tsPacketParser, type PacketTime } from '../../src/ffmpeg/output.js';
 import { locateFfmpeg } from '../../src/ffmpeg/locate.js';
 import { createTranscoder, type Transcoder } from '../../src/ffmpeg/transcoder.js';
 import { readJpegSize } from '../../src/codec/jpeg.js';
@@ -67,6 +65,25 @@ function h264Units(frames: number, gop: number, width = 320, height = 240): Sour
     onFatal: (r) => assert.fail(r),
   });
   stream.push(Buffer.from(ffmpegH264({ width, height, frames, gop, aud: true })));
+  stream.flush();
+  return units;
+}
+
+/** H.264 units with B-frames (decode order), each with its pts and dts, as an RTSP camera's come. */
+function bframeUnits(frames: number): SourceUnit[] {
+  const ts = execFileSync(locateFfmpeg().path, [
+    ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-frames:v', String(frames)],
+    ...['-c:v', 'libx264', '-bf', '2', '-g', '25', '-f', 'mpegts', 'pipe:1'],
+  ]);
+  const units: SourceUnit[] = [];
+  const time: PacketTime = {};
+  const stream = new NalStream((u) => units.push(nalSourceUnit(u, time)), {
+    maxAccessUnitBytes: 1 << 20,
+    log,
+    label: 'fixture',
+    onFatal: (r) => assert.fail(r),
+  });
+  tsPacketParser(stream, 1 << 20, time).push(ts);
   stream.flush();
   return units;
 }
@@ -137,22 +154,65 @@ describe('transcoder', () => {
     assert.equal(t.counters.unitsIn, pushed);
   });
 
-  it('works as well where ffmpeg cannot frame H.264 in mpjpeg (a raw stream)', async () => {
-    const binary = locateFfmpeg().path;
-    // This build frames H.264 in MPEG-TS: the raw path is what builds without setts nor a multi-codec mpjpeg take.
-    assert.equal(await nalFraming(binary), 'mpegts');
-    rememberNalFraming(binary, 'raw');
-    const t = createTranscoder('h264', { label: 'cam', encoder: 'libx264' }, log);
+  it("carries each input unit's pts through to its output, whenever ffmpeg reads it (JPEG to H.264, H.264 to JPEG)", async () => {
+    // 15 fps on the input's clock (far from zero, as a track's are), pushed unevenly: 5 ms, then 120 ms apart.
+    const start = Math.round(Date.now() * 90);
+    const jpegIn = jpegs(20).map((j, i) => ({ ...jpegUnit(j), pts: start + i * 6000 }));
+    const h264In = h264Units(20, 10).map((u, i) => ({ ...u, pts: start + i * 6000 }));
+    const toH264 = createTranscoder('h264', { label: 'cam', encoder: 'libx264' }, log);
+    const toJpeg = createTranscoder('jpeg', { label: 'cam' }, log);
+    const h264Out = run(toH264);
+    const jpegOut = run(toJpeg);
+    const uneven = async (t: Transcoder, units: SourceUnit[]) => {
+      for (const [i, u] of units.entries()) {
+        t.push(u);
+        await sleep(i % 2 ? 120 : 5);
+      }
+    };
+    try {
+      await Promise.all([uneven(toH264, jpegIn), uneven(toJpeg, h264In)]);
+      await waitFor(() => h264Out.units.length >= 18 && jpegOut.units.length >= 18, 20_000, 'units out');
+    } finally {
+      await Promise.all([toH264.stop(), toJpeg.stop()]);
+    }
+    assert.deepEqual([...h264Out.ended, ...jpegOut.ended], []);
+    const expected = (units: SourceUnit[]) => units.map((_, i) => start + i * 6000);
+    assert.deepEqual(
+      h264Out.units.map((u) => u.pts),
+      expected(h264Out.units),
+    );
+    assert.deepEqual(
+      h264Out.units.map((u) => u.dts),
+      expected(h264Out.units),
+      'no B-frames: decode times are the pts',
+    );
+    assert.deepEqual(
+      jpegOut.units.map((u) => u.pts),
+      expected(jpegOut.units),
+    );
+    assert.equal(decodeErrors(h264Out.units).errors, '');
+  });
+
+  it("a B-frame camera's sub-stream: its pictures in display order, each at its input's pts", async () => {
+    const base = 1e12; // far from zero, as a track's times are
+    const input = bframeUnits(40).map((u) => ({ ...u, pts: u.pts! + base, dts: u.dts! + base }));
+    assert.ok(
+      input.some((u, i) => i > 0 && u.pts < input[i - 1]!.pts),
+      'the input has B-frames',
+    );
+    const t = createTranscoder('h264', { label: 'cam', from: 'h264', maxWidth: 160, fps: 25 }, log);
     const out = run(t);
     try {
-      await paced(t, jpegs(20).map(jpegUnit), 30);
-      await waitFor(() => out.units.length >= 15, 20_000, '15 H.264 units');
+      await paced(t, input, 20);
+      await waitFor(() => out.units.length >= 35, 20_000, 'sub-stream units');
     } finally {
       await t.stop();
-      rememberNalFraming(binary, undefined);
     }
-    assert.deepEqual(out.ended, []);
-    assert.ok(out.units[0]!.keyframe);
+    const shown = input.map((u) => u.pts).sort((a, b) => a - b);
+    assert.deepEqual(
+      out.units.map((u) => u.pts),
+      shown.slice(0, out.units.length),
+    );
     assert.equal(decodeErrors(out.units).errors, '');
   });
 

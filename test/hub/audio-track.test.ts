@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import pino from 'pino';
 import { AudioTrack } from '../../src/hub/audio-track.js';
 import type { AudioConfig, AudioUnit } from '../../src/media/index.js';
 import { quietLogger } from '../support/index.js';
@@ -55,8 +56,25 @@ describe('AudioTrack', () => {
     assert.equal(units.at(-5)!.pts, Math.round(((T + 5002) * 8000) / 1000));
   });
 
-  it('starts over for another sample rate, and reports the track', () => {
+  it('places units by the source once the video’s offset is known, not continued from their arrival', () => {
     const { track: t, units } = track();
+    // Two units before the run's first picture (no offset yet): placed by arrival.
+    for (let i = 0; i < 2; i++)
+      t.publish({ config: G711, data: Buffer.alloc(160), samples: 160, pts: 1000 + i * 160 }, T + i * 20, 0);
+    // Then the video's offset (its pts minus its source's, 90 kHz): the source's time moved by it, exactly.
+    for (let i = 2; i < 4; i++)
+      t.publish({ config: G711, data: Buffer.alloc(160), samples: 160, pts: 1000 + i * 160 }, T + i * 20, 0, 9000);
+    assert.deepEqual(
+      units.slice(2).map((u) => u.pts),
+      [1000 + 320 + 800, 1000 + 480 + 800],
+    );
+  });
+
+  it('starts over for another sample rate, saying so, and reports the track', () => {
+    const lines: string[] = [];
+    const units: AudioUnit[] = [];
+    const t = new AudioTrack('cam', pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }));
+    t.consumers.add({ onAudio: (u) => units.push(u) });
     feed(t, 2, (i) => T + i * 20);
     const wide: AudioConfig = { ...G711, sampleRate: 16000 };
     feed(t, 2, (i) => T + 1000 + i * 10, 0, wide);
@@ -70,5 +88,7 @@ describe('AudioTrack', () => {
       units: 4,
       bytes: 640,
     });
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /"from":8000,"to":16000,.*the sample rate changed/);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { MASK_FILTERED, MASK_MOTION, MotionAnalyser, type AnalyserOptions } from '../../src/motion/analyser.js';
+import { MotionAnalyser, type AnalyserOptions } from '../../src/motion/analyser.js';
+import { MASK_FILTERED, MASK_MOTION } from '../../src/motion/motion-mask.js';
 import { ensureMotionClips, type MotionClip } from '../support/motion-clips.js';
 import { groupEvents, scoreClip } from '../support/motion-score.js';
 

@@ -1,9 +1,9 @@
-// test lane: waiting (an RTSP camera at 320x240 and real time: little CPU)
+// test lane: waiting (two RTSP cameras at 320x240 and real time: little CPU)
 /**
- * A camera's audio across the relay: an edge whose RTSP camera sends H.264 + AAC publishes it to a hub,
+ * A camera's audio across the relay: an edge whose RTSP camera sends H.264 + AAC (or Opus) publishes it to a hub,
  * which lists the relayed camera's audio track and gives its consumers units with increasing pts on the
  * video's timeline; audio goes only when both hellos say so (an older hub, a stand-in that answers without
- * `audio`, gets none; an edge that offered none may not send any), and a lying audio config or unit closes
+ * `audio`, gets none, and a hub older than Opus none of it; an edge that offered none may not send any), and a lying audio config or unit closes
  * the edge (1008).
  */
 import assert from 'node:assert/strict';
@@ -14,15 +14,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import type { AudioUnit } from '../../src/media/index.js';
-import {
-  encodeRelayAudioFrame,
-  parseEdgeMessage,
-  RELAY_CODEC_AUDIO,
-  type EdgeMessage,
-  type HubMessage,
-} from '../../src/relay/protocol.js';
+import { AudioUplink } from '../../src/relay/audio-uplink.js';
+import { RELAY_CODEC_AUDIO } from '../../src/relay/protocol.js';
+import { parseEdgeMessage, type EdgeMessage, type HubMessage } from '../../src/relay/messages.js';
+import { encodeRelayAudioFrame } from '../../src/relay/frames.js';
 import { hashToken } from '../../src/security/secrets.js';
 import {
+  quietLogger,
   requireInCi,
   rtspCameraMissing,
   skipOutsideCi,
@@ -35,18 +33,20 @@ import {
 import { V1Client, wsUrl } from '../support/v1-client.js';
 import { getJson, publisher, RawEdge, startEdge, TOKEN_A, TOKEN_B } from './helpers.js';
 
-const missing = rtspCameraMissing();
+const missing = rtspCameraMissing('h264', 'aac') ?? rtspCameraMissing('h264', 'opus');
 const CAM = { id: 'cam', name: 'cam', width: 320, height: 240, fps: 15, channel: 1 };
 /** AudioSpecificConfig of AAC-LC, 16 kHz, mono. */
 const ASC_16K_MONO = Buffer.from([0x14, 0x08]).toString('base64');
 
 describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
   let cam: RtspCamera;
+  let opusCam: RtspCamera;
   let t: TestServer;
 
   before(async () => {
     requireInCi(missing);
     cam = await startRtspCamera({ width: 320, height: 240, fps: 15, keyint: 15, audio: 'aac' });
+    opusCam = await startRtspCamera({ width: 320, height: 240, fps: 15, keyint: 15, audio: 'opus' });
     const dir = mkdtempSync(join(tmpdir(), 'camrelay-audio-uplink-'));
     const hubCfg = join(dir, 'hub.yaml');
     writeFileSync(
@@ -67,6 +67,7 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
   after(async () => {
     await t?.close();
     await cam?.stop();
+    await opusCam?.stop();
   });
 
   it('carries the camera’s AAC: the hub lists the track, its units come with increasing pts beside the video', async () => {
@@ -75,7 +76,7 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
     let v: V1Client | undefined;
     try {
       await waitFor(async () => (await publisher(t.url, 'a')).cameras.length === 1, 10_000, 'the announce');
-      assert.deepEqual((await publisher(t.url, 'a')).audio, ['aac', 'pcma', 'pcmu'], 'audio negotiated');
+      assert.deepEqual((await publisher(t.url, 'a')).audio, ['aac', 'pcma', 'pcmu', 'opus'], 'audio negotiated');
       const relayed = t.server.registry.get('a.cam')!;
       const unsubscribe = relayed.subscribeAudio({ onAudio: (u) => units.push(u) });
       v = await V1Client.open(wsUrl(t.url, 'a.cam', '?codec=h264'), { autoAck: true });
@@ -107,6 +108,62 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
       await edge.close();
       await registry.close();
     }
+  });
+
+  it('carries the camera’s Opus with its OpusHead, as the edge has it', async () => {
+    const { registry, edge } = await startEdge(opusCam.url, t.url.replace(/^http/, 'ws'), 'a');
+    const units: AudioUnit[] = [];
+    let v: V1Client | undefined;
+    try {
+      await waitFor(
+        async () => (await publisher(t.url, 'a')).cameras.length === 1 && t.server.registry.get('a.cam') !== undefined,
+        10_000,
+        'the announce',
+      );
+      const relayed = t.server.registry.get('a.cam')!;
+      const unsubscribe = relayed.subscribeAudio({ onAudio: (u) => units.push(u) });
+      v = await V1Client.open(wsUrl(t.url, 'a.cam', '?codec=h264'), { autoAck: true });
+      await waitFor(
+        () => units.filter((u) => u.config.codec === 'opus').length >= 30,
+        15_000,
+        '30 Opus units at the hub',
+      );
+      unsubscribe();
+      const opus = units.filter((u) => u.config.codec === 'opus');
+      const config = opus[0]!.config;
+      const edgeConfig = registry.get('cam')!.audioConfig!;
+      assert.deepEqual(
+        [config.codecString, config.sampleRate, config.channels],
+        [edgeConfig.codecString, 48_000, edgeConfig.channels],
+      );
+      assert.deepEqual(Buffer.from(config.description!), Buffer.from(edgeConfig.description!), 'the OpusHead');
+      for (let i = 1; i < opus.length; i++) {
+        assert.ok(opus[i]!.pts > opus[i - 1]!.pts, `pts ${opus[i]!.pts} after ${opus[i - 1]!.pts}`);
+        assert.equal(opus[i]!.samples, 960);
+      }
+    } finally {
+      v?.close();
+      await edge.close();
+      await registry.close();
+    }
+  });
+
+  it('keeps Opus off the uplink of a hub that did not accept it (one older than Opus)', () => {
+    const sent: unknown[] = [];
+    const session = {
+      open: true,
+      bufferedAmount: 0,
+      send: (m: unknown) => sent.push(m),
+      sendFrame: (f: Buffer) => sent.push(f),
+    };
+    const uplink = new AudioUplink(session, 'cam', 1, ['aac', 'pcma', 'pcmu'], 1 << 20, quietLogger());
+    uplink.videoSent = true;
+    const config = { codec: 'opus' as const, sampleRate: 48_000, channels: 1, codecString: 'opus' };
+    const unit = { seq: 1, config, pts: 0, samples: 960, wallTime: 0, capturedAt: 0, data: Buffer.from([0xf8, 0]) };
+    uplink.onAudio(unit);
+    uplink.onAudio({ ...unit, seq: 2, pts: 960 });
+    assert.deepEqual(sent, []);
+    assert.equal(uplink.dropped, 2);
   });
 
   it('takes audio only from an edge that offered it, and checks what it says', async () => {
@@ -196,7 +253,7 @@ describe('relay: audio on the uplink', { skip: skipOutsideCi(missing) }, () => {
       registry.get('cam')!.subscribeAudio({ onAudio: (u) => local.push(u) });
       await waitFor(() => local.length >= 5, 5000, 'audio on the edge');
       const hello = texts[0] as Extract<EdgeMessage, { type: 'hello' }>;
-      assert.deepEqual(hello.audio, ['aac', 'pcma', 'pcmu'], 'the edge offered audio');
+      assert.deepEqual(hello.audio, ['aac', 'pcma', 'pcmu', 'opus'], 'the edge offered audio');
       assert.ok(!codecs.includes(RELAY_CODEC_AUDIO), 'no audio frame');
       assert.ok(!texts.some((m) => m.type === 'audio'), 'no audio message');
     } finally {

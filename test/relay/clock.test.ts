@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EdgeClock, MAX_UPLINK_DELAY_MS } from '../../src/relay/clock.js';
-import { parseEdgeMessage, parseHubMessage } from '../../src/relay/protocol.js';
+import { parseEdgeMessage, parseHubMessage } from '../../src/relay/messages.js';
 
 describe('edge clock', () => {
   it('is the arrival until a pong has been measured', () => {

@@ -19,7 +19,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { loadConfig } from '../../src/config/load.js';
 import type { CameraRegistry } from '../../src/hub/registry.js';
 import { EdgePublisher, nominalFps } from '../../src/relay/index.js';
-import { decodeRelayFrame, parseEdgeMessage, type EdgeMessage, type RelayFrame } from '../../src/relay/protocol.js';
+import { parseEdgeMessage, type EdgeMessage } from '../../src/relay/messages.js';
+import { decodeRelayFrame, type RelayFrame } from '../../src/relay/frames.js';
 import { createRegistry } from '../../src/server/cameras.js';
 import { CamrelayProcess, freePort, portOf, quietLogger, sleep, waitFor, type LogLine } from '../support/index.js';
 import { TOKEN_A } from './helpers.js';
@@ -193,7 +194,8 @@ describe('edge: TLS to the hub', () => {
       role: 'edge',
       edge: 'e1',
       codecs: ['h264', 'jpeg'],
-      audio: ['aac', 'pcma', 'pcmu'],
+      audio: ['aac', 'pcma', 'pcmu', 'opus'],
+      events: ['pre-roll', 'snapshot'],
     });
     assert.deepEqual(hub.texts[1], {
       type: 'announce',

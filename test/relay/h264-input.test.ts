@@ -6,7 +6,7 @@
  * bad input closing that edge with its code and a log line while another edge goes on. Then an edge
  * whose camera makes H.264 itself (the RTSP fixture) publishes that stream as it comes, with no
  * encoder on either side; and a new edge against a stand-in for an older hub (a hello without
- * `codecs`) publishes JPEG.
+ * `codecs` nor `events`) publishes JPEG and sends no snapshot.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,13 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { toAvc } from '../../src/codec/h264/nal.js';
-import {
-  decodeRelayFrame,
-  parseEdgeMessage,
-  type EdgeMessage,
-  type HubMessage,
-  type RelayFrame,
-} from '../../src/relay/protocol.js';
+import { parseEdgeMessage, type EdgeMessage, type HubMessage } from '../../src/relay/messages.js';
+import { decodeRelayFrame, type RelayFrame } from '../../src/relay/frames.js';
 import { hashToken } from '../../src/security/secrets.js';
 import { encodedTrack } from '../codec/fixtures.js';
 import { assertNoBrokenPicture, checkConfig, decodeWithFfmpeg } from '../outputs/ws/h264-viewer.js';
@@ -256,6 +251,7 @@ describe('relay: a new edge against an older hub', () => {
     // A stand-in for the part not under test: an older hub answers hello without `codecs`, then starts the camera.
     const texts: EdgeMessage[] = [];
     const frames: RelayFrame[] = [];
+    let unreadable = 0;
     const server = createServer();
     const wss = new WebSocketServer({ server });
     wss.on('connection', (ws) => {
@@ -265,7 +261,7 @@ describe('relay: a new edge against an older hub', () => {
           if (f.ok) {
             frames.push(f.message);
             ws.send(JSON.stringify({ type: 'ack', camera: 'cam', seq: f.message.seq }));
-          }
+          } else unreadable++;
           return;
         }
         const parsed = parseEdgeMessage((data as Buffer).toString());
@@ -288,6 +284,11 @@ describe('relay: a new edge against an older hub', () => {
       assert.ok(frames.every((f) => f.codec === 'jpeg' && f.keyframe));
       assert.ok(!texts.some((m) => m.type === 'config'), 'no config to a hub that cannot read one');
       assert.equal(registry.get('cam')!.transcoderStarts, 0, 'no encoder on the edge');
+      // Events' additions are not offered by this hub: an event's snapshot does not go (a frame it cannot read).
+      assert.deepEqual(hello.events, ['pre-roll', 'snapshot'], 'the edge offered them');
+      assert.equal(edge.snapshot('cam', 1, ffmpegJpeg(320, 240)), false);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(unreadable, 0, 'nothing the older hub cannot read');
     } finally {
       await edge.close();
       await registry.close();

@@ -4,14 +4,9 @@
  * statistics. camrelay as a child process and the viewer are in test/support/.
  */
 import { WebSocket } from 'ws';
-import {
-  encodeRelayFrame,
-  parseHubMessage,
-  RELAY_PROTOCOL,
-  type AnnouncedCamera,
-  type HubMessage,
-  type RelayCodec,
-} from '../../src/relay/protocol.js';
+import { RELAY_PROTOCOL, type RelayCodec } from '../../src/relay/protocol.js';
+import { parseHubMessage, type AnnouncedCamera, type HubMessage } from '../../src/relay/messages.js';
+import { encodeRelayFrame } from '../../src/relay/frames.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { CameraRegistry } from '../../src/hub/registry.js';
 import { EdgePublisher, nominalFps } from '../../src/relay/index.js';
@@ -40,6 +35,7 @@ export interface PublisherInfo {
   session: { bytesReceived: number; framesReceived: number } | null;
   codecs: RelayCodec[] | null;
   audio: string[] | null;
+  events: string[] | null;
   clockOffsetMs: number | null;
   clockRttMs: number | null;
   cameras: {

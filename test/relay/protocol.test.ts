@@ -7,19 +7,18 @@ import { SERVED_CAMERA_ID } from '../../src/camera-id.js';
 import { publishUrl } from '../../src/relay/edge-publisher.js';
 import { classifyError, classifyStatus } from '../../src/relay/failure.js';
 import { checkAudioUnit, relayAudioConfig, sameAudioConfig } from '../../src/relay/audio-input.js';
+import { buildOpusHead } from '../../src/codec/opus/opus-head.js';
+import { RELAY_CODEC_SNAPSHOT, RELAY_CODEC_AUDIO, rateLimitFps, RELAY_HEADER_BYTES } from '../../src/relay/protocol.js';
+import { type AudioMessage, parseEdgeMessage, parseHubMessage } from '../../src/relay/messages.js';
 import {
   decodeRelayAudioFrame,
   decodeRelayFrame,
+  decodeRelaySnapshot,
+  encodeRelaySnapshot,
   encodeRelayAudioFrame,
   encodeRelayFrame,
   frameCodec,
-  RELAY_CODEC_AUDIO,
-  type AudioMessage,
-  parseEdgeMessage,
-  parseHubMessage,
-  rateLimitFps,
-  RELAY_HEADER_BYTES,
-} from '../../src/relay/protocol.js';
+} from '../../src/relay/frames.js';
 import { relayMaxPayload } from '../../src/relay/index.js';
 import { hashToken } from '../../src/security/secrets.js';
 
@@ -319,5 +318,86 @@ describe('publisher audio', () => {
     assert.equal(pcma.message.config.codecString, 'alaw');
     assert.equal(checkAudioUnit(pcma.message, frame(160, 320)), undefined);
     assert.match(checkAudioUnit(pcma.message, frame(160, 160)) ?? '', /G.711 unit of 160 bytes/);
+
+    // Opus: at 48 kHz with its OpusHead, whose channels agree; each packet lasts the samples it is said to.
+    const head = (channels: number) =>
+      Buffer.from(
+        buildOpusHead({ channels, preSkip: 0, inputSampleRate: 48000, outputGain: 0, mappingFamily: 0 }),
+      ).toString('base64');
+    const opus = relayAudioConfig(
+      parse({ codec: 'opus', sampleRate: 48000, channels: 2, description: head(2) }) as AudioMessage,
+    );
+    assert.ok(opus.ok);
+    assert.deepEqual([opus.message.config.codecString, opus.message.config.channels], ['opus', 2]);
+    const packet = (samples: number, toc: number) => ({
+      ...frame(samples, 40),
+      data: Buffer.from([toc, ...new Array(39).fill(0)]),
+    });
+    assert.equal(checkAudioUnit(opus.message, packet(960, 0xfc)), undefined); // CELT FB 20 ms, one frame
+    assert.match(checkAudioUnit(opus.message, packet(480, 0xfc)) ?? '', /Opus unit of 480 samples, its packet 960/);
+    const lyingOpus = relayAudioConfig(
+      parse({ codec: 'opus', sampleRate: 48000, channels: 1, description: head(2) }) as AudioMessage,
+    );
+    assert.ok(!lyingOpus.ok && /OpusHead 2 ch/.test(lyingOpus.reason));
+    assert.equal(typeof parse({ codec: 'opus', sampleRate: 16000, channels: 1, description: head(1) }), 'string');
+    assert.equal(
+      relayAudioConfig(parse({ codec: 'opus', sampleRate: 48000, channels: 1, description: asc }) as AudioMessage).ok,
+      false,
+    );
+  });
+});
+
+describe('publisher protocol: events across the relay', () => {
+  it('negotiates event features in the hellos, skipping names it does not know', () => {
+    const edge = parseEdgeMessage(
+      JSON.stringify({ type: 'hello', protocol: 1, role: 'edge', edge: 'e', events: ['pre-roll', 'x', 'snapshot'] }),
+    );
+    assert.ok(edge.ok && edge.message.type === 'hello');
+    assert.deepEqual(edge.message.events, ['pre-roll', 'snapshot']);
+    const old = parseEdgeMessage(JSON.stringify({ type: 'hello', protocol: 1, role: 'edge', edge: 'e' }));
+    assert.ok(old.ok && old.message.type === 'hello' && old.message.events === undefined);
+    const hub = parseHubMessage(JSON.stringify({ type: 'hello', protocol: 1, role: 'hub', events: ['snapshot'] }));
+    assert.ok(hub.ok && hub.message.type === 'hello');
+    assert.deepEqual(hub.message.events, ['snapshot']);
+    assert.equal(
+      parseEdgeMessage(JSON.stringify({ type: 'hello', protocol: 1, role: 'edge', edge: 'e', events: 3 })).ok,
+      false,
+    );
+  });
+
+  it('reads start with and without from, and buffer', () => {
+    assert.deepEqual(parseHubMessage('{"type":"start","camera":"c","from":1767225600000}'), {
+      ok: true,
+      message: { type: 'start', camera: 'c', from: 1767225600000 },
+    });
+    assert.deepEqual(parseHubMessage('{"type":"start","camera":"c"}'), {
+      ok: true,
+      message: { type: 'start', camera: 'c' },
+    });
+    assert.equal(parseHubMessage('{"type":"start","camera":"c","from":-1}').ok, false);
+    assert.deepEqual(parseHubMessage('{"type":"buffer","camera":"c","ms":5000}'), {
+      ok: true,
+      message: { type: 'buffer', camera: 'c', ms: 5000 },
+    });
+    assert.equal(parseHubMessage('{"type":"buffer","camera":"c","ms":99999999}').ok, false);
+  });
+
+  it('flags buffered frames, and carries a snapshot with its event id', () => {
+    const unit = Buffer.from([0, 0, 0, 1, 0x65]);
+    const buffered = decodeRelayFrame(
+      encodeRelayFrame(1, 2, 3, unit, 'h264', true, { dts: 9, compositionOffset: 0 }, true),
+    );
+    assert.ok(buffered.ok && buffered.message.buffered && buffered.message.keyframe);
+    const live = decodeRelayFrame(encodeRelayFrame(1, 2, 3, unit, 'h264', false));
+    assert.ok(live.ok && !live.message.buffered && !live.message.keyframe);
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+    const message = encodeRelaySnapshot(7, 1767225600000.5, 1e14 + 3, jpeg);
+    assert.equal(frameCodec(message), RELAY_CODEC_SNAPSHOT);
+    assert.deepEqual(decodeRelaySnapshot(message), {
+      ok: true,
+      message: { channel: 7, takenAt: 1767225600000.5, event: 1e14 + 3, jpeg },
+    });
+    assert.equal(decodeRelayFrame(message).ok, false, 'not a video frame');
+    assert.equal(decodeRelaySnapshot(encodeRelaySnapshot(7, 0, 0.5, jpeg)).ok, false, 'a fractional event id');
   });
 });

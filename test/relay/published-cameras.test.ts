@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { CameraStream } from '../../src/hub/camera-stream.js';
 import { CameraRegistry } from '../../src/hub/registry.js';
 import type { PublisherConfig } from '../../src/relay/config.js';
-import type { AnnouncedCamera } from '../../src/relay/protocol.js';
+import { type AnnouncedCamera } from '../../src/relay/messages.js';
 import {
   PublishedCameras,
   type PublishedCameraFactory,

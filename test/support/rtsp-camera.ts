@@ -22,7 +22,7 @@ export interface RtspCameraOptions {
   keyint: number;
   /** What it sends: H.264 (x264enc) by default, or H.265 (x265enc). */
   codec?: 'h264' | 'h265';
-  /** A second stream, audio (a 440 Hz tone): AAC (MPEG4-GENERIC, 16 kHz) or G.711 A-law (PCMA) or µ-law (PCMU), 8 kHz. */
+  /** A second stream, audio (a 440 Hz tone): AAC (MPEG4-GENERIC, 16 kHz) or G.711 A-law (PCMA) or µ-law (PCMU), 8 kHz, or Opus (48 kHz). */
   audio?: RtspAudio;
   /** The picture white and black by turns every half second (2 fps, whatever fps says), a beep as it turns white. */
   sync?: boolean;
@@ -49,13 +49,14 @@ export interface RtspCamera {
   kill(): Promise<void>;
 }
 
-export type RtspAudio = 'aac' | 'pcma' | 'pcmu';
+export type RtspAudio = 'aac' | 'pcma' | 'pcmu' | 'opus';
 
 const ELEMENTS = { h264: ['x264enc', 'rtph264pay'], h265: ['x265enc', 'rtph265pay'] } as const;
 const AUDIO_ELEMENTS = {
   aac: ['audiotestsrc', 'voaacenc', 'rtpmp4gpay'],
   pcma: ['audiotestsrc', 'alawenc', 'rtppcmapay'],
   pcmu: ['audiotestsrc', 'mulawenc', 'rtppcmupay'],
+  opus: ['audiotestsrc', 'opusenc', 'rtpopuspay'],
 } as const;
 
 /** Why the RTSP camera cannot run on this machine, or undefined when it can (for skipOutsideCi). */

@@ -1,6 +1,6 @@
 """A real RTSP camera for the tests: GStreamer's RTSP server on 127.0.0.1 serving a moving ball in H.264.
 
-/usr/bin/python3 rtsp-server.py [--codec=h264|h265] [--audio=aac|pcma|pcmu] [--bframes=N] [--sync] PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
+/usr/bin/python3 rtsp-server.py [--codec=h264|h265] [--audio=aac|pcma|pcmu|opus] [--bframes=N] [--sync] PORT PATH WIDTH HEIGHT FPS KEYINT [USER PASSWORD]
 
 --codec=h265 serves H.265 (x265enc, rtph265pay) instead. --audio adds a second stream, a tone, as most
 IP cameras with a microphone send it: AAC (voaacenc, rtpmp4gpay: MPEG4-GENERIC, 16 kHz mono) or G.711
@@ -48,16 +48,18 @@ ENCODERS = {
     + " ! rtph264pay",
     "h265": f"videoconvert ! video/x-raw,format=I420 ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} ! rtph265pay",
 }
-RATES = {"aac": 16000, "pcma": 8000, "pcmu": 8000}
+RATES = {"aac": 16000, "pcma": 8000, "pcmu": 8000, "opus": 48000}
 AUDIO = {
     "aac": "audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 ! rtpmp4gpay",
     "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay",
     "pcmu": "audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay",
+    # --audio=opus: Opus (opusenc, rtpopuspay), 48 kHz mono in 20 ms packets (RTP declares it stereo, RFC 7587).
+    "opus": "audio/x-raw,rate=48000,channels=1 ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay",
 }
 if codec not in ENCODERS:
     sys.exit(f"unknown codec {codec}: h264 or h265")
 if audio is not None and audio not in AUDIO:
-    sys.exit(f"unknown audio {audio}: aac, pcma or pcmu")
+    sys.exit(f"unknown audio {audio}: aac, pcma, pcmu or opus")
 if bframes and codec != "h264":
     sys.exit("--bframes is for H.264")
 Gst.init(None)

@@ -14,20 +14,10 @@
  */
 import { CodecError } from '../errors.js';
 import type { NalCodec } from '../video.js';
-import { parseRecord, sampleEntryCodec } from './sample-entry.js';
-import { readBoxes, type BoxInfo } from './boxes.js';
-import { parseAudioSampleEntry, type AudioRecord } from './audio-sample-entry.js';
-
-export interface SampleInfo {
-  /** Absolute offset of the sample's first byte in the file. */
-  offset: number;
-  size: number;
-  /** In timescale ticks. */
-  duration: number;
-  keyframe: boolean;
-  /** Presentation time minus decode time, in ticks. */
-  compositionOffset: number;
-}
+import type { AudioRecord } from './audio-sample-entry.js';
+import { parseBoxHeader, type BoxHeader } from './box-reader.js';
+import { parseInit, type Init } from './init-reader.js';
+import { parseMoof, type SampleInfo } from './moof-reader.js';
 
 export interface FragmentInfo {
   /** Offset of the moof box. */
@@ -76,8 +66,6 @@ export interface RandomAccess {
 export const MAX_FRAGMENTS = 100000;
 /** More samples than this in one file: CodecError too-large (24 h at 30 fps is 2.6 million). */
 export const MAX_FILE_SAMPLES = 4_000_000;
-/** More samples than this in one fragment ends the list there (fmp4.ts writes at most 100000). */
-export const MAX_FRAGMENT_SAMPLES = 100000;
 /** A moov over this size: CodecError too-large. */
 export const MAX_MOOV_BYTES = 1024 * 1024;
 /** A moof over this size ends the list there (100000 samples of 16 bytes is 1.6 MB). */
@@ -102,304 +90,14 @@ export function bytesAccess(data: Uint8Array): RandomAccess {
   };
 }
 
-interface Header {
-  type: string;
-  size: number;
-  headerSize: number;
-}
-
-/** A box header at bytes[0..] (the box at file offset `at`), or undefined when cut off or not a box header. */
-function parseHeader(bytes: Uint8Array, at: number, fileSize: number): Header | undefined {
-  if (bytes.length < 8) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let size = view.getUint32(0);
-  let headerSize = 8;
-  for (let i = 4; i < 8; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return undefined;
-  const type = String.fromCharCode(bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!);
-  if (size === 1) {
-    if (bytes.length < 16) return undefined;
-    const large = view.getBigUint64(8);
-    if (large > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-    size = Number(large);
-    headerSize = 16;
-  } else if (size === 0) {
-    size = fileSize - at; // to the end of the file
-  }
-  if (size < headerSize) return undefined;
-  return { type, size, headerSize };
-}
-
 /** A top-level box header at `at`, or undefined when the bytes are cut off or are not a box header. */
-async function readHeader(file: RandomAccess, at: number, fileSize: number): Promise<Header | undefined> {
+async function readHeader(file: RandomAccess, at: number, fileSize: number): Promise<BoxHeader | undefined> {
   if (fileSize - at < 8) return undefined;
-  return parseHeader(await file.read(at, Math.min(16, fileSize - at)), at, fileSize);
+  return parseBoxHeader(await file.read(at, Math.min(16, fileSize - at)), at, fileSize);
 }
 
 /** Bytes read at once where a fragment starts: its moof and the mdat's header, most of the time. */
 const FRAGMENT_READ = 16 * 1024;
-
-interface TrackDefaults {
-  trackId: number;
-  sampleDescriptionIndex: number;
-  duration: number;
-  size: number;
-  flags: number;
-}
-
-interface Init {
-  width: number;
-  height: number;
-  codec: NalCodec;
-  description: Uint8Array;
-  timescale: number;
-  defaults: TrackDefaults;
-  audio?: { record: AudioRecord; timescale: number; defaults: TrackDefaults };
-}
-
-function child(data: Uint8Array, parent: BoxInfo, type: string, skip = 0): BoxInfo | undefined {
-  return readBoxes(data, parent.start + parent.headerSize + skip, parent.end, 1000).find((b) => b.type === type);
-}
-
-function children(data: Uint8Array, parent: BoxInfo, type: string): BoxInfo[] {
-  return readBoxes(data, parent.start + parent.headerSize, parent.end, 1000).filter((b) => b.type === type);
-}
-
-/** Bounds-checked big-endian reads of one box's body. */
-class BodyReader {
-  private readonly view: DataView;
-  private at: number;
-  private readonly end: number;
-
-  constructor(
-    data: Uint8Array,
-    private readonly box: BoxInfo,
-  ) {
-    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    this.at = box.start + box.headerSize;
-    this.end = box.end;
-  }
-
-  private need(n: number): number {
-    if (this.end - this.at < n) throw new CodecError('truncated', `${this.box.type} box too short`);
-    const at = this.at;
-    this.at += n;
-    return at;
-  }
-
-  skip(n: number): this {
-    this.need(n);
-    return this;
-  }
-
-  u8(): number {
-    return this.view.getUint8(this.need(1));
-  }
-
-  u16(): number {
-    return this.view.getUint16(this.need(2));
-  }
-
-  u32(): number {
-    return this.view.getUint32(this.need(4));
-  }
-
-  i32(): number {
-    return this.view.getInt32(this.need(4));
-  }
-
-  u64(): number {
-    const value = this.view.getBigUint64(this.need(8));
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new CodecError('too-large', `${this.box.type}: 64-bit value`);
-    return Number(value);
-  }
-
-  /** Version (high byte) and flags (low 24 bits) of a full box. */
-  versionAndFlags(): { version: number; flags: number } {
-    const word = this.u32();
-    return { version: word >>> 24, flags: word & 0xffffff };
-  }
-}
-
-function trackDefaults(moov: Uint8Array, mvex: BoxInfo | undefined, trackId: number): TrackDefaults {
-  const defaults: TrackDefaults = { trackId, sampleDescriptionIndex: 1, duration: 0, size: 0, flags: 0 };
-  for (const trex of mvex ? children(moov, mvex, 'trex') : []) {
-    const r = new BodyReader(moov, trex);
-    r.versionAndFlags();
-    if (r.u32() !== trackId) continue;
-    defaults.sampleDescriptionIndex = r.u32();
-    defaults.duration = r.u32();
-    defaults.size = r.u32();
-    defaults.flags = r.u32();
-  }
-  return defaults;
-}
-
-function parseInit(moov: Uint8Array): Init {
-  const root: BoxInfo = { type: 'moov', start: 0, size: moov.length, headerSize: 8, end: moov.length };
-  const mvex = child(moov, root, 'mvex');
-  let video: Omit<Init, 'audio'> | undefined;
-  let audio: Init['audio'];
-  for (const trak of children(moov, root, 'trak')) {
-    const tkhd = child(moov, trak, 'tkhd');
-    const mdia = child(moov, trak, 'mdia');
-    if (!tkhd || !mdia) continue;
-    const hdlr = child(moov, mdia, 'hdlr');
-    if (!hdlr) continue;
-    const handler = new BodyReader(moov, hdlr).skip(8).u32();
-    const isVideo = handler === 0x76696465; // 'vide'
-    if (!isVideo && (handler !== 0x736f756e || audio)) continue; // 'soun': the first audio track
-    if (isVideo && video) continue;
-    const tk = new BodyReader(moov, tkhd);
-    const { version: tkVersion } = tk.versionAndFlags();
-    const trackId = tk.skip(tkVersion === 1 ? 16 : 8).u32();
-    const mdhd = child(moov, mdia, 'mdhd');
-    if (!mdhd) throw new CodecError('invalid', 'track without mdhd');
-    const md = new BodyReader(moov, mdhd);
-    const { version: mdVersion } = md.versionAndFlags();
-    const timescale = md.skip(mdVersion === 1 ? 16 : 8).u32();
-    if (timescale === 0) throw new CodecError('invalid', 'timescale 0');
-    const minf = child(moov, mdia, 'minf');
-    const stbl = minf && child(moov, minf, 'stbl');
-    const stsd = stbl && child(moov, stbl, 'stsd');
-    if (!stsd) throw new CodecError('invalid', 'track without stsd');
-    const entry = readBoxes(moov, stsd.start + stsd.headerSize + 8, stsd.end, 16)[0];
-    if (!isVideo) {
-      // An audio track camrelay cannot read is left out, not the file.
-      try {
-        if (entry)
-          audio = {
-            record: parseAudioSampleEntry(moov, entry),
-            timescale,
-            defaults: trackDefaults(moov, mvex, trackId),
-          };
-      } catch (error) {
-        if (!(error instanceof CodecError)) throw error;
-      }
-      continue;
-    }
-    if (!entry) throw new CodecError('unsupported', 'sample entry missing: not H.264 or H.265');
-    const { codec, record } = sampleEntryCodec(entry);
-    const fields = new BodyReader(moov, entry).skip(24);
-    const width = fields.u16();
-    const height = fields.u16();
-    const recordBox = child(moov, entry, record, 78);
-    if (!recordBox) throw new CodecError('invalid', `${entry.type} sample entry without ${record}`);
-    const description = moov.slice(recordBox.start + recordBox.headerSize, recordBox.end);
-    parseRecord({ codec, description }); // throws CodecError when it is not one
-    video = { width, height, codec, description, timescale, defaults: trackDefaults(moov, mvex, trackId) };
-  }
-  if (!video) throw new CodecError('unsupported', 'no video track');
-  return audio ? { ...video, audio } : video;
-}
-
-const TFHD_BASE_DATA_OFFSET = 0x000001;
-const TFHD_SAMPLE_DESCRIPTION_INDEX = 0x000002;
-const TFHD_DEFAULT_DURATION = 0x000008;
-const TFHD_DEFAULT_SIZE = 0x000010;
-const TFHD_DEFAULT_FLAGS = 0x000020;
-const TRUN_DATA_OFFSET = 0x000001;
-const TRUN_FIRST_SAMPLE_FLAGS = 0x000004;
-const TRUN_DURATION = 0x000100;
-const TRUN_SIZE = 0x000200;
-const TRUN_FLAGS = 0x000400;
-const TRUN_COMPOSITION_OFFSET = 0x000800;
-const SAMPLE_IS_NON_SYNC = 0x00010000;
-
-/**
- * The samples of one moof (its bytes, placed at `moofOffset` in the file) of our track, their
- * offsets absolute; CodecError when a field lies.
- */
-function parseMoof(
-  moof: Uint8Array,
-  moofOffset: number,
-  init: Init,
-): {
-  sequenceNumber: number;
-  baseDecodeTime: number;
-  samples: SampleInfo[];
-  audio?: { baseDecodeTime: number; samples: SampleInfo[] };
-} {
-  const root: BoxInfo = { type: 'moof', start: 0, size: moof.length, headerSize: 8, end: moof.length };
-  const mfhd = child(moof, root, 'mfhd');
-  if (!mfhd) throw new CodecError('invalid', 'moof without mfhd');
-  const mf = new BodyReader(moof, mfhd);
-  mf.versionAndFlags();
-  const sequenceNumber = mf.u32();
-  let videoBase: number | undefined;
-  let audioBase: number | undefined;
-  const videoSamples: SampleInfo[] = [];
-  const audioSamples: SampleInfo[] = [];
-  for (const traf of children(moof, root, 'traf')) {
-    const tfhd = child(moof, traf, 'tfhd');
-    if (!tfhd) throw new CodecError('invalid', 'traf without tfhd');
-    const th = new BodyReader(moof, tfhd);
-    const { flags: tfFlags } = th.versionAndFlags();
-    const trackId = th.u32();
-    const isAudio = init.audio !== undefined && trackId === init.audio.defaults.trackId;
-    if (trackId !== init.defaults.trackId && !isAudio) continue;
-    const defaults = isAudio ? init.audio!.defaults : init.defaults;
-    const samples = isAudio ? audioSamples : videoSamples;
-    let base = moofOffset;
-    if (tfFlags & TFHD_BASE_DATA_OFFSET) base = th.u64();
-    if (tfFlags & TFHD_SAMPLE_DESCRIPTION_INDEX) th.u32();
-    const defaultDuration = tfFlags & TFHD_DEFAULT_DURATION ? th.u32() : defaults.duration;
-    const defaultSize = tfFlags & TFHD_DEFAULT_SIZE ? th.u32() : defaults.size;
-    const defaultFlags = tfFlags & TFHD_DEFAULT_FLAGS ? th.u32() : defaults.flags;
-    const tfdt = child(moof, traf, 'tfdt');
-    if (tfdt) {
-      const td = new BodyReader(moof, tfdt);
-      const { version } = td.versionAndFlags();
-      const time = version === 1 ? td.u64() : td.u32();
-      if (isAudio) audioBase ??= time;
-      else videoBase ??= time;
-    }
-    let next = base; // where a trun without data_offset starts: after the previous one's data
-    for (const trun of children(moof, traf, 'trun')) {
-      const tr = new BodyReader(moof, trun);
-      const { version, flags } = tr.versionAndFlags();
-      const count = tr.u32();
-      if (videoSamples.length + audioSamples.length + count > MAX_FRAGMENT_SAMPLES) {
-        throw new CodecError('too-large', `more than ${MAX_FRAGMENT_SAMPLES} samples in a fragment`);
-      }
-      const perSample =
-        (flags & TRUN_DURATION ? 4 : 0) +
-        (flags & TRUN_SIZE ? 4 : 0) +
-        (flags & TRUN_FLAGS ? 4 : 0) +
-        (flags & TRUN_COMPOSITION_OFFSET ? 4 : 0);
-      let at = flags & TRUN_DATA_OFFSET ? base + tr.i32() : next;
-      const firstFlags = flags & TRUN_FIRST_SAMPLE_FLAGS ? tr.u32() : undefined;
-      if (trun.end - (trun.start + trun.headerSize) < perSample * count) {
-        throw new CodecError('truncated', `trun of ${count} samples is too short`);
-      }
-      for (let i = 0; i < count; i++) {
-        const duration = flags & TRUN_DURATION ? tr.u32() : defaultDuration;
-        const size = flags & TRUN_SIZE ? tr.u32() : defaultSize;
-        let sampleFlags = flags & TRUN_FLAGS ? tr.u32() : defaultFlags;
-        if (i === 0 && firstFlags !== undefined) sampleFlags = firstFlags;
-        let compositionOffset = 0;
-        if (flags & TRUN_COMPOSITION_OFFSET) compositionOffset = version === 0 ? tr.u32() : tr.i32();
-        if (compositionOffset > 0x7fffffff) compositionOffset = 0; // an unsigned offset no encoder makes
-        if (size === 0) throw new CodecError('invalid', 'a sample of 0 bytes');
-        samples.push({
-          offset: at,
-          size,
-          duration,
-          keyframe: (sampleFlags & SAMPLE_IS_NON_SYNC) === 0,
-          compositionOffset,
-        });
-        at += size;
-      }
-      next = at;
-    }
-  }
-  if (videoSamples.length === 0) throw new CodecError('invalid', 'a fragment without samples of the video track');
-  return {
-    sequenceNumber,
-    baseDecodeTime: videoBase ?? 0,
-    samples: videoSamples,
-    ...(audioSamples.length ? { audio: { baseDecodeTime: audioBase ?? 0, samples: audioSamples } } : {}),
-  };
-}
 
 /**
  * Reads the init segment and every whole fragment. A file whose init segment is cut off, absent
@@ -431,7 +129,7 @@ export async function readFragments(file: RandomAccess, options: ReadFragmentsOp
   while (at < fileSize) {
     // One read for the moof's header, the moof and the mdat's header (a second one for a large moof).
     let bytes = await file.read(at, Math.min(FRAGMENT_READ, fileSize - at));
-    const header = parseHeader(bytes, at, fileSize);
+    const header = parseBoxHeader(bytes, at, fileSize);
     if (!header || header.size > fileSize - at) break; // garbage or a partial write
     if (header.type !== 'moof') {
       if (header.type === 'mdat' || header.type === 'moov') break; // out of place: not ours to guess
@@ -443,7 +141,7 @@ export async function readFragments(file: RandomAccess, options: ReadFragmentsOp
     const want = Math.min(header.size + 16, fileSize - at);
     if (bytes.length < want) bytes = await file.read(at, want);
     if (bytes.length < header.size) break;
-    const mdat = parseHeader(bytes.subarray(header.size, want), mdatAt, fileSize);
+    const mdat = parseBoxHeader(bytes.subarray(header.size, want), mdatAt, fileSize);
     if (!mdat || mdat.type !== 'mdat' || mdat.size > fileSize - mdatAt) break;
     const moofBytes = bytes.subarray(0, header.size);
     let parsed: ReturnType<typeof parseMoof>;
@@ -481,7 +179,7 @@ export async function readFragments(file: RandomAccess, options: ReadFragmentsOp
 }
 
 /** A moof with a 64-bit size, as a box with a 32-bit header (its children's walk needs 8). */
-function rebox(bytes: Uint8Array, header: Header): Uint8Array {
+function rebox(bytes: Uint8Array, header: BoxHeader): Uint8Array {
   const body = bytes.subarray(header.headerSize);
   const out = new Uint8Array(8 + body.length);
   new DataView(out.buffer).setUint32(0, out.length);

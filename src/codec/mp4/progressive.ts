@@ -13,10 +13,19 @@ import { CodecError } from '../errors.js';
 import { checkedRecord, videoSampleEntry, type RecordOption } from './sample-entry.js';
 import { box, FieldWriter, fullBox } from './boxes.js';
 import { AUDIO_TRACK_ID, TRACK_ID } from './fmp4.js';
-import { audioSampleEntry, type AudioRecord } from './audio-sample-entry.js';
-
-/** Samples in one file at most (24 h at 120 fps is 10.4 million). */
-export const MAX_PROGRESSIVE_SAMPLES = 12_000_000;
+import { audioTrak, type ProgressiveAudio } from './progressive-audio.js';
+import {
+  checkUint,
+  chunkOffsetBox,
+  chunkTable,
+  compositionTable,
+  EPOCH_1904,
+  fits32,
+  matrix,
+  MAX_PROGRESSIVE_SAMPLES,
+  MOVIE_TIMESCALE,
+  sizesAndTimes,
+} from './sample-tables.js';
 
 export interface ProgressiveOptions extends RecordOption {
   /** Displayed size in pixels. */
@@ -40,18 +49,6 @@ export interface ProgressiveOptions extends RecordOption {
   audio?: ProgressiveAudio;
 }
 
-/** The audio track of a progressive file. */
-export interface ProgressiveAudio {
-  record: AudioRecord;
-  /** Per sample, in order: bytes, and ticks of the audio's timescale (its sample rate) until the next. */
-  sizes: ArrayLike<number>;
-  durations: ArrayLike<number>;
-  /** Per sample: non-zero where a chunk starts (the first sample starts one anyway). */
-  chunkStarts: ArrayLike<number>;
-  /** Ticks (of the audio's timescale) after the video's time 0 when the audio begins: an empty edit. */
-  delay: number;
-}
-
 export interface ProgressiveHeader {
   /** ftyp + moov + the mdat's header: the file's first bytes. */
   header: Uint8Array;
@@ -59,26 +56,6 @@ export interface ProgressiveHeader {
   payloadLength: number;
   /** Sum of the durations, in the track's timescale. */
   duration: number;
-}
-
-/** The movie's timescale (mvhd, tkhd and elst durations): milliseconds. */
-const MOVIE_TIMESCALE = 1000;
-/** Seconds from 1904-01-01 (MP4 times) to 1970-01-01. */
-const EPOCH_1904 = 2082844800;
-
-function checkUint(name: string, value: number, max: number, min = 0): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new CodecError('invalid', `${name} ${String(value)} is not an integer in ${min}..${max}`);
-  }
-}
-
-function matrix(w: FieldWriter): FieldWriter {
-  return w.u32(0x00010000).u32(0).u32(0).u32(0).u32(0x00010000).u32(0).u32(0).u32(0).u32(0x40000000);
-}
-
-/** A time that fits 32 bits writes version 0 fields, else version 1 (64-bit). */
-function fits32(value: number): boolean {
-  return value <= 0xffffffff;
 }
 
 /**
@@ -103,78 +80,19 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
   if (!keyframes[0]) throw new CodecError('invalid', 'the first sample is not a keyframe');
   const record = checkedRecord(options);
 
-  // One pass: totals, then the tables (run-length where the format allows).
-  let payloadLength = 0;
-  let duration = 0;
-  let allKeyframes = true;
-  let anyOffset = false;
-  let negativeOffset = false;
-  let chunks = 0;
-  const stts = new FieldWriter();
-  let sttsEntries = 0;
-  let runDuration = -1;
-  let runLength = 0;
-  const stsz = new FieldWriter();
+  const { stts, stsz, payloadLength, duration } = sizesAndTimes(sizes, durations, 'sample');
+  if (payloadLength > Number.MAX_SAFE_INTEGER / 2) throw new CodecError('too-large', 'payload');
   const stss = new FieldWriter();
   let stssEntries = 0;
   for (let i = 0; i < count; i++) {
-    const size = sizes[i]!;
-    const d = durations[i]!;
-    checkUint(`sample ${i} size`, size, 0xffffffff, 1);
-    checkUint(`sample ${i} duration`, d, 0xffffffff);
-    payloadLength += size;
-    duration += d;
-    stsz.u32(size);
-    if (d === runDuration) runLength++;
-    else {
-      if (runLength) stts.u32(runLength).u32(runDuration);
-      if (runLength) sttsEntries++;
-      runDuration = d;
-      runLength = 1;
-    }
-    if (keyframes[i]) {
-      stss.u32(i + 1);
-      stssEntries++;
-    } else allKeyframes = false;
-    if (i === 0 || chunkStarts[i]) chunks++;
-    const offset = offsets ? offsets[i]! : 0;
-    if (offset !== 0) {
-      if (!Number.isInteger(offset) || offset < -(2 ** 31) || offset > 2 ** 31 - 1) {
-        throw new CodecError('invalid', `sample ${i} compositionOffset ${String(offset)}`);
-      }
-      anyOffset = true;
-      if (offset < 0) negativeOffset = true;
-    }
+    if (!keyframes[i]) continue;
+    stss.u32(i + 1);
+    stssEntries++;
   }
-  stts.u32(runLength).u32(runDuration);
-  sttsEntries++;
-  if (payloadLength > Number.MAX_SAFE_INTEGER / 2) throw new CodecError('too-large', 'payload');
-
+  const allKeyframes = stssEntries === count;
+  const ctts = offsets ? compositionTable(offsets) : undefined;
   // Chunks: samples per chunk (stsc, run-length) and each chunk's offset from the payload start.
-  const { chunkOffsets, stsc, stscEntries } = chunkTable(count, sizes, chunkStarts, chunks);
-
-  let ctts: Uint8Array | undefined;
-  if (anyOffset && offsets) {
-    const w = new FieldWriter();
-    let entries = 0;
-    let run = 0;
-    let value = 0;
-    for (let i = 0; i < count; i++) {
-      const o = offsets[i]!;
-      if (run && o === value) run++;
-      else {
-        if (run) {
-          w.i32(run).i32(value);
-          entries++;
-        }
-        run = 1;
-        value = o;
-      }
-    }
-    w.i32(run).i32(value);
-    entries++;
-    ctts = fullBox('ctts', negativeOffset ? 1 : 0, 0, new FieldWriter().u32(entries).finish(), w.finish());
-  }
+  const { chunks, chunkOffsets, stsc } = chunkTable(sizes, chunkStarts);
 
   const created = Math.max(0, Math.floor((options.creationTimeMs ?? 0) / 1000) + EPOCH_1904);
   const movieDuration = Math.round((duration * MOVIE_TIMESCALE) / timescale);
@@ -206,7 +124,7 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
       .finish(),
   );
   // B-frames: the first picture is shown at its composition offset, which the edit list makes time 0.
-  const firstOffset = offsets && anyOffset ? offsets[0]! : 0;
+  const firstOffset = offsets && ctts ? offsets[0]! : 0;
   const edts =
     firstOffset > 0
       ? box(
@@ -232,32 +150,19 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
   const entry = videoSampleEntry(width, height, record);
   const vmhd = fullBox('vmhd', 0, 1, new FieldWriter().u16(0).zeros(6).finish());
   const dinf = box('dinf', fullBox('dref', 0, 0, new FieldWriter().u32(1).finish(), fullBox('url ', 0, 1)));
-  const stblParts = [
-    fullBox('stsd', 0, 0, new FieldWriter().u32(1).finish(), entry),
-    fullBox('stts', 0, 0, new FieldWriter().u32(sttsEntries).finish(), stts.finish()),
-  ];
+  const stblParts = [fullBox('stsd', 0, 0, new FieldWriter().u32(1).finish(), entry), stts];
   if (!allKeyframes) stblParts.push(fullBox('stss', 0, 0, new FieldWriter().u32(stssEntries).finish(), stss.finish()));
   if (ctts) stblParts.push(ctts);
-  stblParts.push(fullBox('stsc', 0, 0, new FieldWriter().u32(stscEntries).finish(), stsc.finish()));
-  stblParts.push(fullBox('stsz', 0, 0, new FieldWriter().u32(0).u32(count).finish(), stsz.finish()));
+  stblParts.push(stsc, stsz);
 
-  const audio = options.audio ? audioTables(options.audio) : undefined;
+  const audio = options.audio ? audioTrak(options.audio) : undefined;
   const totalPayload = payloadLength + (audio?.payloadLength ?? 0);
 
   // The chunk offsets go last in stbl, minf, mdia and trak: their place in the finished header is known
   // from the boxes' lengths, and they are written into it once its length is known.
   const build = (wide: boolean): { header: Uint8Array; offsetsAt: number; audioOffsetsAt: number; entry: number } => {
     const entry = wide ? 8 : 4;
-    const co = fullBox(
-      wide ? 'co64' : 'stco',
-      0,
-      0,
-      new FieldWriter()
-        .u32(chunks)
-        .zeros(entry * chunks)
-        .finish(),
-    );
-    const stbl = box('stbl', ...stblParts, co);
+    const stbl = box('stbl', ...stblParts, chunkOffsetBox(chunks, wide));
     const minf = box('minf', vmhd, dinf, stbl);
     const mdia = box('mdia', mdhd, hdlr, minf);
     const trak = edts ? box('trak', tkhd, edts, mdia) : box('trak', tkhd, mdia);
@@ -302,166 +207,4 @@ export function progressiveHeader(options: ProgressiveOptions): ProgressiveHeade
     }
   }
   return { header: built.header, payloadLength: totalPayload, duration };
-}
-
-/** The audio track's tables, and its trak once the offsets' width and the times are known. */
-function audioTables(audio: ProgressiveAudio): {
-  payloadLength: number;
-  chunks: number;
-  chunkOffsets: Float64Array;
-  trak(wide: boolean, long: boolean, created: number, movieDuration: number): Uint8Array;
-} {
-  const { record, sizes, durations, chunkStarts, delay } = audio;
-  const count = sizes.length;
-  if (count === 0) throw new CodecError('invalid', 'an audio track without samples');
-  if (durations.length !== count || chunkStarts.length !== count) {
-    throw new CodecError('invalid', 'audio sizes, durations and chunkStarts differ in length');
-  }
-  if (count > MAX_PROGRESSIVE_SAMPLES) throw new CodecError('too-large', `${count} audio samples`);
-  checkUint('audio delay', delay, 0xffffffff);
-  const timescale = record.sampleRate;
-  const entry = audioSampleEntry(record);
-  const stts = new FieldWriter();
-  const stsz = new FieldWriter();
-  let sttsEntries = 0;
-  let run = 0;
-  let runDuration = -1;
-  let payloadLength = 0;
-  let duration = 0;
-  let chunks = 0;
-  for (let i = 0; i < count; i++) {
-    const size = sizes[i]!;
-    const d = durations[i]!;
-    checkUint(`audio sample ${i} size`, size, 0xffffffff, 1);
-    checkUint(`audio sample ${i} duration`, d, 0xffffffff);
-    stsz.u32(size);
-    payloadLength += size;
-    duration += d;
-    if (d === runDuration) run++;
-    else {
-      if (run) {
-        stts.u32(run).u32(runDuration);
-        sttsEntries++;
-      }
-      run = 1;
-      runDuration = d;
-    }
-    if (i === 0 || chunkStarts[i]) chunks++;
-  }
-  stts.u32(run).u32(runDuration);
-  sttsEntries++;
-  const { chunkOffsets, stsc, stscEntries } = chunkTable(count, sizes, chunkStarts, chunks);
-  const stblParts = [
-    fullBox('stsd', 0, 0, new FieldWriter().u32(1).finish(), entry),
-    fullBox('stts', 0, 0, new FieldWriter().u32(sttsEntries).finish(), stts.finish()),
-    fullBox('stsc', 0, 0, new FieldWriter().u32(stscEntries).finish(), stsc.finish()),
-    fullBox('stsz', 0, 0, new FieldWriter().u32(0).u32(count).finish(), stsz.finish()),
-  ];
-  return {
-    payloadLength,
-    chunks,
-    chunkOffsets,
-    trak(wide, long, created, movieDuration) {
-      const version = long || duration > 0xffffffff ? 1 : 0;
-      const time = (w: FieldWriter, value: number): FieldWriter => (version ? w.u64(value) : w.u32(value));
-      const times = (w: FieldWriter): FieldWriter => time(time(w, created), created);
-      const trackMs = Math.round((duration * MOVIE_TIMESCALE) / timescale);
-      const delayMs = Math.round((delay * MOVIE_TIMESCALE) / timescale);
-      const tkhd = fullBox(
-        'tkhd',
-        version,
-        0x000003,
-        matrix(
-          time(times(new FieldWriter()).u32(AUDIO_TRACK_ID).u32(0), Math.max(movieDuration, delayMs + trackMs))
-            .zeros(8)
-            .u16(0) // layer
-            .u16(1) // alternate_group
-            .u16(0x0100) // volume 1.0
-            .u16(0),
-        )
-          .u32(0)
-          .u32(0)
-          .finish(),
-      );
-      // The audio begins `delay` after the video: an empty edit, then the whole track.
-      const elst = new FieldWriter().u32(delay > 0 ? 2 : 1);
-      if (delay > 0) {
-        time(elst, delayMs);
-        elst.u32(0xffffffff); // media_time -1: empty (64 bits in version 1)
-        if (version) elst.u32(0xffffffff);
-        elst.u16(1).u16(0);
-      }
-      time(elst, trackMs);
-      time(elst, 0).u16(1).u16(0);
-      const edts = box('edts', fullBox('elst', version, 0, elst.finish()));
-      const mdhd = fullBox(
-        'mdhd',
-        version,
-        0,
-        time(times(new FieldWriter()).u32(timescale), duration).u16(0x55c4).u16(0).finish(),
-      );
-      const hdlr = fullBox(
-        'hdlr',
-        0,
-        0,
-        new FieldWriter().u32(0).ascii('soun').zeros(12).ascii('SoundHandler\0').finish(),
-      );
-      const smhd = fullBox('smhd', 0, 0, new FieldWriter().u16(0).u16(0).finish());
-      const dinf = box('dinf', fullBox('dref', 0, 0, new FieldWriter().u32(1).finish(), fullBox('url ', 0, 1)));
-      const width = wide ? 8 : 4;
-      const co = fullBox(
-        wide ? 'co64' : 'stco',
-        0,
-        0,
-        new FieldWriter()
-          .u32(chunks)
-          .zeros(width * chunks)
-          .finish(),
-      );
-      const stbl = box('stbl', ...stblParts, co);
-      const minf = box('minf', smhd, dinf, stbl);
-      return box('trak', tkhd, edts, box('mdia', mdhd, hdlr, minf));
-    },
-  };
-}
-
-/**
- * Samples per chunk (stsc, run-length: an entry only where the count changes) and each chunk's offset
- * from the start of the track's payload. A chunk starts at the first sample and wherever `chunkStarts` says.
- */
-function chunkTable(
-  count: number,
-  sizes: ArrayLike<number>,
-  chunkStarts: ArrayLike<number>,
-  chunks: number,
-): { chunkOffsets: Float64Array; stsc: FieldWriter; stscEntries: number } {
-  const chunkOffsets = new Float64Array(chunks);
-  const stsc = new FieldWriter();
-  let stscEntries = 0;
-  let chunk = -1;
-  let inChunk = 0;
-  let lastPerChunk = -1;
-  let at = 0;
-  const close = (): void => {
-    if (chunk >= 0 && inChunk !== lastPerChunk) {
-      stsc
-        .u32(chunk + 1)
-        .u32(inChunk)
-        .u32(1);
-      stscEntries++;
-      lastPerChunk = inChunk;
-    }
-  };
-  for (let i = 0; i < count; i++) {
-    if (i === 0 || chunkStarts[i]) {
-      close();
-      chunk++;
-      chunkOffsets[chunk] = at;
-      inChunk = 0;
-    }
-    inChunk++;
-    at += sizes[i]!;
-  }
-  close();
-  return { chunkOffsets, stsc, stscEntries };
 }

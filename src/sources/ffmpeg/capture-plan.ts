@@ -13,7 +13,7 @@ import {
   jpegEncode,
   testPatternArgs,
 } from '../../ffmpeg/capture-args.js';
-import { nalOutput, type NalFraming } from '../../ffmpeg/output.js';
+import { nalOutput, type JpegFraming, type NalFraming } from '../../ffmpeg/output.js';
 import { AUDIO_IN_TS, audioOutput, TS_EXACT_TIMES, type CapturedAudio } from '../../ffmpeg/audio-output.js';
 import type { CaptureOptions, SourceSpec } from '../spec.js';
 
@@ -22,7 +22,7 @@ export type UpstreamCodec = 'h264' | 'h265' | 'mjpeg' | 'other';
 
 /**
  * An RTSP camera's input: over TCP, its video alone unless `audio`. A camera with a microphone offers a
- * second stream (AAC, G.711); set up too, its packets may be all ffmpeg reads before the first-packet probe
+ * second stream (AAC, G.711, Opus); set up too, its packets may be all ffmpeg reads before the first-packet probe
  * ends (`-probesize 32`), and the video's size stays unknown ("Could not find codec parameters …
  * unspecified size"): with audio, the probe reads until it has both (AV_PROBE, well under a second).
  */
@@ -52,7 +52,7 @@ export interface FfmpegPlan {
   passthrough: boolean;
   /** What comes out: JPEG pictures, or H.264 or H.265 access units (Annex B), each an mpjpeg part. */
   output: 'jpeg' | NalCodec;
-  /** The camera's audio, copied to pipe:3 (ffmpeg/audio-output.ts), when it is read. */
+  /** The source's audio, copied beside the video (ffmpeg/audio-output.ts), when it is read. */
   audio?: CapturedAudio;
 }
 
@@ -75,10 +75,15 @@ export function ffmpegArgs(
   /** An HTTP camera's response is written on ffmpeg's stdin (its one connection, already open). */
   piped = false,
   /**
-   * The camera's audio to copy beside its video: an RTSP camera's (AAC, G.711) or a file's (AAC, where the
-   * video leaves in MPEG-TS), when its H.264 or H.265 is passed through.
+   * The source's audio to copy beside its video (AAC, G.711, Opus: an RTSP or HTTP camera's, a file's),
+   * when its H.264 or H.265 is passed through.
    */
   audio?: CapturedAudio,
+  /**
+   * How JPEGs leave this ffmpeg (capabilities.ts): in MPEG-TS, each with its time (the test pattern's frame
+   * numbers, a V4L2 driver's, an RTSP camera's or a file's), except an HTTP camera's (timed by arrival).
+   */
+  jpegFraming: JpegFraming = 'mpjpeg',
 ): FfmpegPlan {
   const encode = jpegEncode(options.quality);
   const video = (input: string[], codec: NalCodec = 'h264'): FfmpegPlan => ({
@@ -91,7 +96,7 @@ export function ffmpegArgs(
   switch (spec.kind) {
     case 'testsrc':
       return {
-        args: testPatternArgs(label, spec.width, spec.height, spec.fps, options.quality),
+        args: testPatternArgs(label, spec.width, spec.height, spec.fps, options.quality, jpegFraming),
         passthrough: false,
         output: 'jpeg',
       };
@@ -103,35 +108,22 @@ export function ffmpegArgs(
       input.push('-i', spec.device);
       if (spec.format === 'h264') return video([...FIRST_PACKET, ...input]);
       const passthrough = spec.format === 'mjpeg';
-      return { args: jpegArgs(input, passthrough ? COPY : encode), passthrough, output: 'jpeg' };
+      return { args: jpegArgs(input, passthrough ? COPY : encode, [], jpegFraming), passthrough, output: 'jpeg' };
     }
     case 'rtsp': {
-      if (copied && audio) {
-        const plan = video(rtspInput(spec.url, true, true), copied);
-        if (framing === 'mpegts' && audio.codec === 'aac') {
-          // AAC goes in the video's MPEG-TS, with its timestamps: `-an` gives way to both streams mapped.
-          const at = plan.args.indexOf('-an');
-          const args = [...plan.args.slice(0, at), ...AUDIO_IN_TS, ...plan.args.slice(at + 1)];
-          return { ...plan, args, audio: { ...audio, inTs: true } };
-        }
-        if (framing === 'mpegts') {
-          // G.711, which MPEG-TS cannot carry, goes to pipe:3 in FLV, its times on the video's: the
-          // MPEG-TS then keeps the input's timestamps exactly (no muxing offset added).
-          const at = plan.args.lastIndexOf('-f');
-          const args = [...plan.args.slice(0, at), ...TS_EXACT_TIMES, ...plan.args.slice(at)];
-          const timed = { ...audio, flv: true };
-          return { ...plan, args: [...args, ...audioOutput(timed)], audio: timed };
-        }
-        return { ...plan, args: [...plan.args, ...audioOutput(audio)], audio };
-      }
+      if (copied && audio) return withAudio(video(rtspInput(spec.url, true, true), copied), audio, framing);
       if (copied) return video(rtspInput(spec.url, true), copied);
       const input = ['-fflags', 'nobuffer', '-flags', 'low_delay', ...rtspInput(spec.url, false)];
-      return { args: jpegArgs(input, encode), passthrough: false, output: 'jpeg' };
+      return { args: jpegArgs(input, encode, [], jpegFraming), passthrough: false, output: 'jpeg' };
     }
     case 'http': {
       // The container is not known in advance: probed as usual, its packets kept (no nobuffer).
       const url = piped ? 'pipe:0' : spec.url;
-      if (options.passthrough === 'auto' && copied) return video(['-i', url], copied);
+      if (options.passthrough === 'auto' && copied) {
+        // HTTP-FLV, MPEG-TS over HTTP…: the audio the probe found is copied as an RTSP camera's.
+        const plan = video(['-i', url], copied);
+        return audio ? withAudio(plan, audio, framing) : plan;
+      }
       const input = ['-fflags', 'nobuffer', '-i', url];
       const passthrough =
         options.passthrough === 'auto'
@@ -145,29 +137,49 @@ export function ffmpegArgs(
       if (isMjpegFile(spec.path)) {
         // A raw stream of JPEGs has no timing of its own: pace it at fps (default 30).
         const input = ['-re', '-stream_loop', '-1', '-f', 'mjpeg', '-framerate', String(spec.fps ?? 30)];
-        return { args: jpegArgs([...input, '-i', spec.path], COPY), passthrough: true, output: 'jpeg' };
+        return {
+          args: jpegArgs([...input, '-i', spec.path], COPY, [], jpegFraming),
+          passthrough: true,
+          output: 'jpeg',
+        };
       }
       const input = ['-re', '-stream_loop', '-1', '-i', spec.path];
       // H.264 and H.265 at their own rate are copied; another rate needs decoding, and is encoded to JPEG.
       // Looped, they go out raw or in MPEG-TS with the muxer's own Annex B conversion: ffmpeg 5.1 flushes
       // an explicit -bsf at the first loop and then refuses every packet (output stops after one pass).
       if (copied && !spec.fps) {
-        const args = loopedNalArgs(input, copied, framing);
-        if (audio?.codec === 'aac' && framing === 'mpegts') {
-          // The file's AAC in the same MPEG-TS: its timestamps go on across loops with the video's.
-          const at = args.indexOf('-an');
-          const withAudio = [...args.slice(0, at), ...AUDIO_IN_TS, ...args.slice(at + 1)];
-          return { args: withAudio, passthrough: true, output: copied, audio: { ...audio, inTs: true } };
-        }
-        return { args, passthrough: true, output: copied };
+        const plan: FfmpegPlan = { args: loopedNalArgs(input, copied, framing), passthrough: true, output: copied };
+        // The file's audio on the video's times, which go on across loops.
+        return audio ? withAudio(plan, audio, framing) : plan;
       }
       if (upstream === 'mjpeg' && !spec.fps) {
-        return { args: jpegArgs(input, COPY), passthrough: true, output: 'jpeg' };
+        return { args: jpegArgs(input, COPY, [], jpegFraming), passthrough: true, output: 'jpeg' };
       }
       const filters = spec.fps ? ['-vf', `fps=${spec.fps}`] : [];
-      return { args: jpegArgs(input, encode, filters), passthrough: false, output: 'jpeg' };
+      return { args: jpegArgs(input, encode, filters, jpegFraming), passthrough: false, output: 'jpeg' };
     }
   }
+}
+
+/**
+ * A copied video's plan with the source's audio copied beside it: AAC and Opus in the video's MPEG-TS
+ * (their timestamps with the video's: `-an` gives way to both streams mapped); G.711, which MPEG-TS cannot
+ * carry, to pipe:3 in FLV, its times on the video's (the MPEG-TS then keeps the input's timestamps exactly,
+ * no muxing offset added). Builds without the MPEG-TS output copy it to pipe:3 (audio-output.ts).
+ */
+function withAudio(plan: FfmpegPlan, audio: CapturedAudio, framing: NalFraming): FfmpegPlan {
+  if (framing === 'mpegts' && (audio.codec === 'aac' || audio.codec === 'opus')) {
+    const at = plan.args.indexOf('-an');
+    const args = [...plan.args.slice(0, at), ...AUDIO_IN_TS, ...plan.args.slice(at + 1)];
+    return { ...plan, args, audio: { ...audio, inTs: true } };
+  }
+  if (framing === 'mpegts') {
+    const at = plan.args.lastIndexOf('-f');
+    const args = [...plan.args.slice(0, at), ...TS_EXACT_TIMES, ...plan.args.slice(at)];
+    const timed = { ...audio, flv: true };
+    return { ...plan, args: [...args, ...audioOutput(timed)], audio: timed };
+  }
+  return { ...plan, args: [...plan.args, ...audioOutput(audio)], audio };
 }
 
 /** A looped file's H.264 or H.265, copied without bitstream filters: in MPEG-TS (its timestamps) or raw. */

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { maskCredentials, sourceSecrets } from '../credentials.js';
 import { describeDevice } from '../devices/v4l2.js';
-import { nalFraming } from '../../ffmpeg/capabilities.js';
+import { jpegFraming, nalFraming } from '../../ffmpeg/capabilities.js';
 import { locateFfmpeg } from '../../ffmpeg/locate.js';
 import type { NalFraming } from '../../ffmpeg/output.js';
 import type { FfmpegChild, FfmpegRun } from '../../ffmpeg/process.js';
@@ -62,6 +62,14 @@ function feed(stream: HttpStream, child: FfmpegChild): FfmpegRun {
   };
 }
 
+/** Why a probed audio stream is not read, or undefined when it is. */
+function notCaptured(audio: ProbedAudio): string | undefined {
+  if (!capturedAudioCodec(audio.name)) return 'not AAC, G.711 or Opus';
+  // More channels need Opus's multichannel mapping, which no camera sends.
+  if (audio.name === 'opus' && audio.channels > 2) return `Opus with ${audio.channels} channels`;
+  return undefined;
+}
+
 export class FfmpegSource implements FrameSource {
   private run: FfmpegRun | MjpegRun | undefined;
   /** What the camera sends, once asked (probe.ts). */
@@ -114,8 +122,9 @@ export class FfmpegSource implements FrameSource {
       sink.ended((err as Error).message);
       return;
     }
-    void this.prepare(binary).then(
-      ({ spec, upstream, framing, stream, piped }) => {
+    const degraded = (reason: string): void => this.log.warn({ camera: this.cameraId }, reason);
+    void Promise.all([this.prepare(binary), jpegFraming(binary, degraded)]).then(
+      ([{ spec, upstream, framing, stream, piped }, timedJpegs]) => {
         if (generation !== this.generation) {
           stream?.close();
           piped?.close();
@@ -128,7 +137,18 @@ export class FfmpegSource implements FrameSource {
           return;
         }
         const audio = this.capturedAudio();
-        const plan = ffmpegArgs(spec, this.options, this.cameraId, upstream, framing, piped !== undefined, audio);
+        // JPEGs with their times, but an HTTP camera's: what its container says of time is not to be trusted.
+        const jpegs = spec.kind === 'http' ? 'mpjpeg' : timedJpegs;
+        const plan = ffmpegArgs(
+          spec,
+          this.options,
+          this.cameraId,
+          upstream,
+          framing,
+          piped !== undefined,
+          audio,
+          jpegs,
+        );
         this.passthrough = plan.passthrough;
         this.log.debug(
           { camera: this.cameraId, passthrough: plan.passthrough, output: plan.output, upstream },
@@ -145,7 +165,7 @@ export class FfmpegSource implements FrameSource {
                 stdin: piped !== undefined,
                 ...(plan.audio ? { audio: plan.audio } : {}),
               })
-            : runFfmpegJpeg(binary, plan.args, sink, this.options.maxFrameBytes, piped !== undefined);
+            : runFfmpegJpeg(binary, plan.args, sink, this.options.maxFrameBytes, piped !== undefined, jpegs);
         this.run = piped ? feed(piped, child) : child;
       },
       (err: unknown) => {
@@ -177,7 +197,9 @@ export class FfmpegSource implements FrameSource {
           if (!this.upstream && this.options.passthrough === 'auto') {
             const found = await probePiped(binary, stream);
             this.upstream = found.codec;
+            this.audio = this.options.audio === false ? undefined : found.audio;
             this.logUpstream(found.codec, found.detail);
+            if (this.audio) this.logAudio(this.audio);
           }
           const framing = copiedCodec(this.upstream) ? await nalFraming(binary) : 'mpjpeg';
           return { spec, ...(this.upstream ? { upstream: this.upstream } : {}), framing, piped: stream };
@@ -200,34 +222,34 @@ export class FfmpegSource implements FrameSource {
     if (!this.upstream) {
       const found = await probeSource(spec, binary, undefined, this.wantsAudio(spec));
       this.upstream = found.codec;
-      this.audio = found.audio;
+      // A file's or an HTTP stream's probe lists its audio whether asked or not.
+      this.audio = this.wantsAudio(spec) ? found.audio : undefined;
       this.logUpstream(found.codec, found.detail);
-      if (found.audio) this.logAudio(found.audio);
+      if (this.audio) this.logAudio(this.audio);
     }
     // A looped file's H.264 or H.265 goes out in MPEG-TS or raw, never in mpjpeg parts (capture-plan.ts says why).
     const framing = !copiedCodec(this.upstream) ? 'mpjpeg' : await nalFraming(binary);
     return { spec, upstream: this.upstream, framing };
   }
 
-  /** Whether the camera's audio is asked for: an RTSP camera or a file, unless `audio: false`. */
+  /** Whether the camera's audio is asked for: an RTSP or HTTP camera or a file, unless `audio: false`. */
   private wantsAudio(spec: SourceSpec): boolean {
-    return (spec.kind === 'rtsp' || spec.kind === 'file') && this.options.audio !== false;
+    return (spec.kind === 'rtsp' || spec.kind === 'http' || spec.kind === 'file') && this.options.audio !== false;
   }
 
-  /** The audio this capture copies: the probed stream, when camrelay reads its codec. */
+  /** The audio this capture copies: the probed stream, when camrelay reads it (notCaptured says why not). */
   private capturedAudio(): CapturedAudio | undefined {
     const probed = this.audio;
-    const codec = probed ? capturedAudioCodec(probed.name) : undefined;
+    const codec = probed && !notCaptured(probed) ? capturedAudioCodec(probed.name) : undefined;
     return probed && codec ? { codec, sampleRate: probed.sampleRate, channels: probed.channels } : undefined;
   }
 
   private logAudio(audio: ProbedAudio): void {
-    const codec = capturedAudioCodec(audio.name);
+    // Audio goes beside a copied video only: a capture that encodes JPEGs reads no sound.
+    const why = copiedCodec(this.upstream) ? notCaptured(audio) : 'the video is encoded to JPEG';
     this.log.info(
       { camera: this.cameraId, audio: audio.name, sampleRate: audio.sampleRate, channels: audio.channels },
-      codec
-        ? `camera sends audio (${audio.name}): copied`
-        : `camera sends audio (${audio.name}): not read (not AAC or G.711)`,
+      why ? `camera sends audio (${audio.name}): not read (${why})` : `camera sends audio (${audio.name}): copied`,
     );
   }
 

@@ -172,7 +172,10 @@ export async function probePiped(
       if (chunk) seen.push(chunk);
     }
     const name = videoCodecOf(stderr);
-    if (name) return { codec: classifyCodec(name), detail: name };
+    if (name) {
+      const audio = audioStreamOf(stderr);
+      return { codec: classifyCodec(name), detail: name, ...(audio ? { audio } : {}) };
+    }
     if (timedOut) {
       throw new SourceOpenError(`no video stream found within ${Math.round(timeoutMs / 1000)} s of the source`);
     }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildAdtsHeader } from '../../../src/codec/aac/adts.js';
 import { parseAudioSpecificConfig } from '../../../src/codec/aac/audio-specific-config.js';
+import { rememberNalFraming } from '../../../src/ffmpeg/capabilities.js';
 import { locateFfmpeg } from '../../../src/ffmpeg/locate.js';
 import type { SourceAudioUnit, SourceUnit } from '../../../src/media/index.js';
 import type { SourceSpec } from '../../../src/sources/spec.js';
@@ -35,10 +36,11 @@ async function capture(
   audio: boolean,
   seconds: number,
   spec: SourceSpec = { kind: 'rtsp', url },
-): Promise<{ video: SourceUnit[]; sound: SourceAudioUnit[]; ended: string[]; ms: number }> {
+): Promise<{ video: SourceUnit[]; sound: SourceAudioUnit[]; arrivals: number[]; ended: string[]; ms: number }> {
   const source = new FfmpegSource('cam', spec, { ...options, audio }, quietLogger());
   const video: SourceUnit[] = [];
   const sound: SourceAudioUnit[] = [];
+  const arrivals: number[] = [];
   const ended: string[] = [];
   let first = 0;
   source.start({
@@ -46,13 +48,14 @@ async function capture(
     audio: (u) => {
       if (!first) first = performance.now();
       sound.push(u);
+      arrivals.push(performance.now() - first);
     },
     ended: (r) => ended.push(r),
   });
   try {
     await waitFor(() => video.length > 0 || ended.length > 0, 30_000, 'the first picture');
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    return { video, sound, ended, ms: first ? performance.now() - first : 0 };
+    return { video, sound, arrivals, ended, ms: first ? performance.now() - first : 0 };
   } finally {
     await source.stop();
   }
@@ -81,7 +84,7 @@ describe('RTSP camera audio', () => {
     assert.equal(audioStreamOf('Stream #0:0: Video: h264'), undefined);
   });
 
-  it('plans AAC into the MPEG-TS, G.711 into FLV on pipe:3 (the MPEG-TS keeping exact times), raw without MPEG-TS', () => {
+  it('plans AAC and Opus into the MPEG-TS, G.711 into FLV on pipe:3 (the MPEG-TS keeping exact times), pipe:3 without MPEG-TS', () => {
     const spec = { kind: 'rtsp' as const, url: 'rtsp://cam/1' };
     const aac = { codec: 'aac' as const, sampleRate: 16000, channels: 1 };
     const pcma = { codec: 'pcma' as const, sampleRate: 8000, channels: 1 };
@@ -97,20 +100,35 @@ describe('RTSP camera audio', () => {
     assert.ok(text.endsWith('-map 0:a:0 -vn -c:a copy -flush_packets 1 -f flv pipe:3'), text);
     const raw = ffmpegArgs(spec, options, 'cam', 'h264', 'mpjpeg', false, pcma).args.join(' ');
     assert.ok(raw.endsWith('-f alaw pipe:3') && !raw.includes('mpegts_copyts'), raw);
+    // Opus goes in the MPEG-TS as AAC does; without it, in its own MPEG-TS on pipe:3.
+    const opus = { codec: 'opus' as const, sampleRate: 48000, channels: 2 };
+    assert.equal(ffmpegArgs(spec, options, 'cam', 'h264', 'mpegts', false, opus).audio?.inTs, true);
+    const opusRaw = ffmpegArgs(spec, options, 'cam', 'h264', 'mpjpeg', false, opus).args.join(' ');
+    assert.ok(opusRaw.endsWith('-f mpegts pipe:3'), opusRaw);
+    // An HTTP camera's container (HTTP-FLV, MPEG-TS) and a file: their audio is copied likewise.
+    const http = { kind: 'http' as const, url: 'http://cam/live.flv' };
+    const fromHttp = ffmpegArgs(http, options, 'cam', 'h264', 'mpegts', true, pcma);
+    assert.equal(fromHttp.audio?.flv, true);
+    assert.ok(fromHttp.args.join(' ').includes('-i pipe:0'));
+    const file = { kind: 'file' as const, path: '/clips/door.mkv' };
+    assert.equal(ffmpegArgs(file, options, 'cam', 'h264', 'mpegts', false, opus).audio?.inTs, true);
+    assert.equal(ffmpegArgs(file, options, 'cam', 'h264', 'mpegts', false, pcma).audio?.flv, true);
     // Without audio, as before: the video alone is asked for.
     assert.ok(ffmpegArgs(spec, options, 'cam', 'h264', 'mpegts').args.includes('-allowed_media_types'));
   });
 
-  for (const [codec, rate] of [
-    ['aac', 16000],
-    ['pcma', 8000],
+  // Opus over RTP is always declared stereo (RFC 7587): ffmpeg says 2 channels.
+  for (const [codec, rate, channels] of [
+    ['aac', 16000, 1],
+    ['pcma', 8000, 1],
+    ['opus', 48000, 2],
   ] as const) {
     const missing = rtspCameraMissing('h264', codec);
     it(`copies ${codec} beside the H.264, as much sound as time passes`, { skip: skipOutsideCi(missing) }, async () => {
       requireInCi(missing);
       const cam = await startRtspCamera({ width: 160, height: 120, fps: 15, keyint: 15, audio: codec });
       try {
-        const { video, sound, ended, ms } = await capture(cam.url, true, 1);
+        const { video, sound, arrivals, ended, ms } = await capture(cam.url, true, 1);
         assert.deepEqual(ended, []);
         assert.ok(video.length > 5 && video[0]!.keyframe);
         assert.ok(sound.length > 0, 'audio units');
@@ -119,12 +137,34 @@ describe('RTSP camera audio', () => {
           sound.every((u) => u.config === config),
           'one configuration',
         );
-        assert.deepEqual([config.codec, config.sampleRate, config.channels], [codec, rate, 1]);
-        const samples = sound.reduce((n, u) => n + u.samples, 0);
-        // As many samples as time passed since the first, give or take a unit or two.
-        const seconds = samples / rate;
-        assert.ok(Math.abs(seconds - ms / 1000) < 0.3, `${seconds} s of sound in ${ms} ms`);
-        if (codec === 'aac') {
+        assert.deepEqual([config.codec, config.sampleRate, config.channels], [codec, rate, channels]);
+        // As many samples as time passed, give or take a unit or two: counted from 300 ms after the first
+        // unit, as the probe's packets come at once at the start.
+        const late = sound.filter((_, i) => arrivals[i]! > 300);
+        const seconds = late.reduce((n, u) => n + u.samples, 0) / rate;
+        const window = (ms - 300) / 1000;
+        assert.ok(Math.abs(seconds - window) < 0.2, `${seconds} s of sound in ${window} s`);
+        if (codec === 'opus') {
+          assert.equal(config.codecString, 'opus');
+          assert.equal(Buffer.from(config.description!).toString('latin1', 0, 8), 'OpusHead');
+          // In the video's MPEG-TS, timed by the camera: 20 ms packets, 960 samples apart.
+          assert.ok(
+            sound.every((u, i) => u.samples === 960 && (i === 0 || u.pts === sound[i - 1]!.pts! + 960)),
+            'pts from the source',
+          );
+          // A build without the MPEG-TS output: Opus in its own MPEG-TS on pipe:3, the same packets.
+          const ffmpeg = locateFfmpeg().path;
+          rememberNalFraming(ffmpeg, 'mpjpeg');
+          try {
+            const old = await capture(cam.url, true, 1);
+            assert.deepEqual(old.ended, []);
+            assert.ok(old.video.length > 5);
+            assert.ok(old.sound.length > 10, `${old.sound.length} Opus units`);
+            assert.ok(old.sound.every((u) => u.config.codec === 'opus' && u.samples === 960));
+          } finally {
+            rememberNalFraming(ffmpeg, undefined);
+          }
+        } else if (codec === 'aac') {
           assert.equal(config.codecString, 'mp4a.40.2');
           // In the video's MPEG-TS, timed by the camera: 1024 samples apart.
           assert.ok(

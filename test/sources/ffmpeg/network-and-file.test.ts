@@ -3,7 +3,7 @@
  * Sources beyond the test pattern, with real ffmpeg on both ends: an
  * MJPEG-over-HTTP camera (another camrelay's stream.mjpeg, as an
  * mjpg-streamer would serve it) passes through untouched; a video file that
- * is not MJPEG is encoded, looped, and paced at the fps asked for; an H.264
+ * is not MJPEG is encoded, looped, and paced at the fps asked for, each picture timed by its encoder; an H.264
  * file is copied, and keeps going past the end of each loop.
  */
 import assert from 'node:assert/strict';
@@ -83,6 +83,10 @@ describe('network and file sources', () => {
       const image = decodeJpeg(got.at(-1)!.data);
       assert.deepEqual([image.width, image.height], [256, 144]);
       assert.equal(camera.state, 'online');
+      // Each picture timed by its encoder (in MPEG-TS), not by its arrival: one frame of 10 fps apart
+      // exactly (9000 ticks of 90 kHz), across the loops too.
+      const steps = got.slice(start).map((f, i) => f.pts - got[start + i - 1]!.pts);
+      assert.deepEqual([...new Set(steps)], [9000]);
     } finally {
       await t.close();
     }

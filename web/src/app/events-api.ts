@@ -3,21 +3,11 @@
  * snapshot and clip, the live feed (api/events/live, Server-Sent Events: start, update, end), and
  * what a camera's detector sees now (GET api/cameras/ID/motion, with its mask for the zone editor).
  */
+import type { EventJson } from '../../../src/events/event.js';
 import { withToken } from './credentials.js';
 
-export interface MotionEvent {
-  id: number;
-  camera: string;
-  start: number;
-  /** null while it lasts. */
-  end: number | null;
-  score: number;
-  zones: string[];
-  /** URL path of its snapshot, or null. */
-  snapshot: string | null;
-  /** URL path of its clip, or null when the camera is not recorded. */
-  clip: string | null;
-}
+/** An event as the API and the live feed give it (the server's own type: one definition of the wire). */
+export type MotionEvent = EventJson;
 
 export type EventsAnswer =
   | { kind: 'ok'; events: MotionEvent[] }
