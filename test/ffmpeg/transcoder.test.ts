@@ -121,6 +121,27 @@ async function paced(t: Transcoder, units: SourceUnit[], ms: number, enough = ()
   }
 }
 
+/**
+ * Pushes the units one each `ms`, round and round, until `enough()` holds (or `timeoutMs` passes: an error
+ * naming `what`). A transcoder drops what comes while its ffmpeg starts (a bounded backlog), however long
+ * that takes on a busy machine: a test that needs outputs keeps feeding, as a camera does.
+ */
+async function feedUntil(
+  t: Transcoder,
+  units: SourceUnit[],
+  ms: number,
+  enough: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; !enough(); i++) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    t.push(units[i % units.length]!);
+    await sleep(ms);
+  }
+}
+
 describe('transcoder', () => {
   it('encodes JPEGs to H.264 that decodes without an error', async () => {
     const pictures = jpegs(40);
@@ -310,10 +331,16 @@ describe('transcoder', () => {
     const t = createTranscoder('h264', { label: 'cam', encoder: 'libx264' }, log);
     const out = run(t);
     try {
-      await paced(t, jpegs(10, 320, 240).map(jpegUnit), 40);
-      await waitFor(() => out.units.length >= 5, 20_000, 'units at 320x240');
-      await paced(t, jpegs(15, 160, 120).map(jpegUnit), 40);
-      await waitFor(() => out.units.some((u) => u.config.width === 160), 20_000, 'units at 160x120');
+      await feedUntil(
+        t,
+        jpegs(10, 320, 240).map(jpegUnit),
+        40,
+        () => out.units.length >= 5,
+        20_000,
+        'units at 320x240',
+      );
+      const smaller = jpegs(15, 160, 120).map(jpegUnit);
+      await feedUntil(t, smaller, 40, () => out.units.some((u) => u.config.width === 160), 20_000, 'units at 160x120');
     } finally {
       await t.stop();
     }
@@ -356,8 +383,7 @@ describe('transcoder', () => {
     assert.equal(t.backlog.units, 0);
     // Started again (as the hub does, with backoff): it works again.
     const second = run(t);
-    await paced(t, pictures, 40, () => second.units.length >= 3);
-    await waitFor(() => second.units.length >= 3, 20_000, 'units from the restarted transcoder');
+    await feedUntil(t, pictures, 40, () => second.units.length >= 3, 20_000, 'units from the restarted transcoder');
     assert.ok(second.units[0]!.keyframe);
     await t.stop();
 

@@ -22,6 +22,8 @@ import type { CanvasPresenter } from './presenter.js';
 const MAX_QUEUE = 2;
 /** Units decoded but not yet output that are remembered (seq, capture time), at most. */
 const MAX_IN_FLIGHT = 64;
+/** A decode-time step longer than this (5 s at 90 kHz) is a jump in the camera's clock, not a picture's duration. */
+const MAX_CLOCK_STEP = 5 * 90_000;
 
 export class WebCodecsDecoder implements Decoder {
   readonly path = 'webcodecs';
@@ -30,6 +32,8 @@ export class WebCodecsDecoder implements Decoder {
   private config: VideoConfig | undefined;
   private needKeyframe = true;
   private lastTimestamp = 0;
+  /** The last unit's decode time on the camera's clock (90 kHz, modulo 2^32), when its header had one. */
+  private lastDts: number | undefined;
   /** By chunk timestamp: what the frame that comes out of it is. */
   private readonly inFlight = new Map<number, ShownFrame>();
   /** Acks held while the decoder's queue is long, oldest first. */
@@ -72,9 +76,18 @@ export class WebCodecsDecoder implements Decoder {
       return;
     }
     // Chunks go in decode order; a chunk's timestamp is its presentation time (B-frames: later than
-    // its decode time by the camera's offset), unique among those in flight.
-    const decodeTime = Math.max(this.lastTimestamp + 1, Math.round(unit.capturedAt * 1000));
+    // its decode time by the camera's offset), unique among those in flight. Decode times step as the
+    // camera's own clock does where the header has it: arrival times jitter by milliseconds, and a
+    // B-frame's presentation time built on one could fall before its neighbour's.
+    const dts = unit.pts === undefined ? undefined : (unit.pts - (unit.compositionOffset ?? 0)) >>> 0;
+    // The step since the last unit, modulo 2^32 as the header's times are; a jump (a restart) or none: arrival.
+    const step = dts !== undefined && this.lastDts !== undefined ? (dts - this.lastDts) | 0 : 0;
+    const decodeTime =
+      step > 0 && step <= MAX_CLOCK_STEP
+        ? this.lastTimestamp + Math.max(1, Math.round((step * 1000) / 90))
+        : Math.max(this.lastTimestamp + 1, Math.round(unit.capturedAt * 1000));
     this.lastTimestamp = decodeTime;
+    this.lastDts = dts;
     let timestamp = decodeTime + Math.round(((unit.compositionOffset ?? 0) * 1000) / 90);
     while (this.inFlight.has(timestamp)) timestamp++;
     try {
@@ -106,6 +119,7 @@ export class WebCodecsDecoder implements Decoder {
     this.closeDecoder();
     this.config = undefined;
     this.lastTimestamp = 0;
+    this.lastDts = undefined;
   }
 
   /** The decoder goes; the presenter keeps the picture. */
