@@ -5,7 +5,18 @@
  */
 import { isU32, parseTypedObject, type Parsed } from '../wire/json.js';
 import { CAMERA_ID } from '../camera-id.js';
-import { MAX_BUFFER_MS, MAX_CAMERAS_PER_EDGE, MAX_RELAY_ASC_BYTES, MAX_RELAY_AVCC_BYTES, RELAY_AUDIO_CODECS, RELAY_CODECS, RELAY_EVENT_FEATURES, type RelayAudioCodec, type RelayCodec, type RelayEventFeature } from './protocol.js';
+import {
+  MAX_BUFFER_MS,
+  MAX_CAMERAS_PER_EDGE,
+  MAX_RELAY_ASC_BYTES,
+  MAX_RELAY_AVCC_BYTES,
+  RELAY_AUDIO_CODECS,
+  RELAY_CODECS,
+  RELAY_EVENT_FEATURES,
+  type RelayAudioCodec,
+  type RelayCodec,
+  type RelayEventFeature,
+} from './protocol.js';
 export interface AnnouncedCamera {
   /** The camera's id on the edge (a config id: no dot); the hub lists it as `<edge>.<id>`. */
   id: string;
