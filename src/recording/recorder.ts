@@ -14,6 +14,7 @@ import type { AccessUnit, AudioConsumer, AudioUnit } from '../media/index.js';
 import { Backoff } from '../hub/backoff.js';
 import { classifyError, describeProblem, type DiskProblem } from './disk.js';
 import type { GapReason, GapRow } from './segment-index.js';
+import { AvInterleaver } from './av-interleaver.js';
 import { Segmenter } from './segmenter.js';
 import { QUEUE_BYTES, QUEUE_OPS, SegmentQueue, type Segment, type SegmentQueueHost } from './segment-queue.js';
 
@@ -54,6 +55,8 @@ export class Recorder implements Consumer, AudioConsumer {
   private closed = false;
   private readonly queue: SegmentQueue;
   private readonly segmenter: Segmenter;
+  /** Pictures wait here for their sound, so that it reaches the segment of its time. */
+  private readonly interleaver: AvInterleaver;
 
   /** Records whether anyone watches; does not keep a camera an edge withdrew. */
   readonly background = true;
@@ -79,6 +82,10 @@ export class Recorder implements Consumer, AudioConsumer {
     this.segmenter = new Segmenter(camera, host.segmentDurationMs, this.queue, {
       starting: (startMs) => this.writeGapUntil(startMs),
       dropped: (endMs) => this.dropped(endMs),
+    });
+    this.interleaver = new AvInterleaver({
+      video: (unit) => this.segmenter.push(unit),
+      audio: (unit) => this.segmenter.pushAudio(unit),
     });
   }
 
@@ -118,16 +125,17 @@ export class Recorder implements Consumer, AudioConsumer {
 
   onUnit(unit: AccessUnit): void {
     if (this.closed || this.blocked || unit.placeholder || !isNalCodec(unit.config.codec)) return;
-    this.segmenter.push(unit);
+    this.interleaver.video(unit);
   }
 
   onAudio(unit: AudioUnit): void {
     if (this.closed || this.blocked) return;
-    this.segmenter.pushAudio(unit);
+    this.interleaver.audio(unit);
   }
 
   onStatus(status: CameraStatus): void {
     if (this.closed || status.online) return;
+    this.interleaver.flush();
     const end = this.segmenter.end();
     const startMs = end ?? this.pendingGap?.startMs;
     if (startMs !== undefined && (!this.pendingGap || end !== undefined)) {
@@ -139,6 +147,7 @@ export class Recorder implements Consumer, AudioConsumer {
   /** Recording around events: the segment ends here, and the hole until the next event is a gap 'idle'. */
   pause(): void {
     if (this.closed) return;
+    this.interleaver.flush();
     const end = this.segmenter.end();
     if (end !== undefined) this.pendingGap = { startMs: end, reason: 'idle', detail: 'recorded only around events' };
   }
@@ -185,6 +194,7 @@ export class Recorder implements Consumer, AudioConsumer {
     }
     this.problem = problem;
     // Everything after the failure is not written: the hot path's segment too.
+    this.interleaver.reset();
     this.segmenter.reset();
     const gapStart = this.pendingGap?.startMs ?? (segment.writer ? segment.writtenEndMs : segment.startMs);
     this.pendingGap = { startMs: gapStart, reason: 'disk', detail: message };
@@ -223,6 +233,7 @@ export class Recorder implements Consumer, AudioConsumer {
   /** Ends the open segment cleanly (its index row updated) and waits for the disk. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.interleaver.flush();
     this.segmenter.end();
     this.closed = true;
     clearTimeout(this.retryTimer);
