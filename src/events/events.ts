@@ -205,19 +205,7 @@ export class Events {
       zones: found.zones,
       hasSnapshot: found.hasSnapshot,
     };
-    if (stored(event.id)) {
-      try {
-        if (!this.options.store()?.setSnapshot(event.id, jpeg)) return;
-      } catch (err) {
-        this.storeFailed(err);
-        return;
-      }
-    } else {
-      const m = this.memory.get(event.id);
-      if (!m) return;
-      m.snapshot = jpeg;
-      m.event.hasSnapshot = true;
-    }
+    if (!this.keepSnapshot(event.id, jpeg)) return;
     event.hasSnapshot = true;
     this.feed.emit({ type: 'update', event: { ...event }, snapshot: jpeg });
   }
@@ -353,19 +341,7 @@ export class Events {
   }
 
   private snapshotTaken(event: MotionEvent, jpeg: Buffer): void {
-    if (stored(event.id)) {
-      try {
-        if (!this.options.store()?.setSnapshot(event.id, jpeg)) return;
-      } catch (err) {
-        this.storeFailed(err);
-        return;
-      }
-    } else {
-      const m = this.memory.get(event.id);
-      if (!m) return;
-      m.snapshot = jpeg;
-      m.event.hasSnapshot = true;
-    }
+    if (!this.keepSnapshot(event.id, jpeg)) return;
     const first = !event.hasSnapshot;
     event.hasSnapshot = true;
     const watched = this.followed.get(event.camera);
@@ -373,6 +349,23 @@ export class Events {
     // The feed hears of it as an update (the event JSON now names its snapshot), with the picture.
     if (first || watched?.event?.id === event.id)
       this.feed.emit({ type: 'update', event: { ...event }, snapshot: jpeg });
+  }
+
+  /** Stores an event's snapshot (in the index, or with an event kept in memory); false when it cannot. */
+  private keepSnapshot(id: number, jpeg: Buffer): boolean {
+    if (!stored(id)) {
+      const m = this.memory.get(id);
+      if (!m) return false;
+      m.snapshot = jpeg;
+      m.event.hasSnapshot = true;
+      return true;
+    }
+    try {
+      return this.options.store()?.setSnapshot(id, jpeg) ?? false;
+    } catch (err) {
+      this.storeFailed(err);
+      return false;
+    }
   }
 
   private storeFailed(err: unknown): void {

@@ -133,36 +133,29 @@ function parseHello(f: Record<string, unknown>): Parsed<{ protocol: number; role
   return { ok: true, message: { protocol: f.protocol, role: f.role } };
 }
 
-/** Known codec names of a `codecs` list (unknown ones skipped: newer peers may list more); undefined if absent. */
-function parseCodecs(v: unknown): Parsed<RelayCodec[] | undefined> {
+/**
+ * The names of a list field that this side knows, deduplicated (unknown ones skipped: newer peers may list
+ * more); undefined if absent. `what` names the list's items in the error.
+ */
+function knownNames<T extends string>(
+  v: unknown,
+  field: string,
+  known: readonly T[],
+  what: string,
+): Parsed<T[] | undefined> {
   if (v === undefined) return { ok: true, message: undefined };
   if (!Array.isArray(v) || v.length > 16 || !v.every((c) => typeof c === 'string'))
-    return { ok: false, reason: '"codecs" is not a list of at most 16 codec names' };
-  const known = (v as string[]).filter((c): c is RelayCodec => (RELAY_CODECS as readonly string[]).includes(c));
-  return { ok: true, message: [...new Set(known)] };
+    return { ok: false, reason: `"${field}" is not a list of at most 16 ${what}` };
+  const names = (v as string[]).filter((c): c is T => (known as readonly string[]).includes(c));
+  return { ok: true, message: [...new Set(names)] };
 }
 
-/** Known audio codec names of an `audio` list (unknown ones skipped); undefined if absent. */
-function parseAudioCodecs(v: unknown): Parsed<RelayAudioCodec[] | undefined> {
-  if (v === undefined) return { ok: true, message: undefined };
-  if (!Array.isArray(v) || v.length > 16 || !v.every((c) => typeof c === 'string'))
-    return { ok: false, reason: '"audio" is not a list of at most 16 codec names' };
-  const known = (v as string[]).filter((c): c is RelayAudioCodec =>
-    (RELAY_AUDIO_CODECS as readonly string[]).includes(c),
-  );
-  return { ok: true, message: [...new Set(known)] };
-}
-
-/** Known event features of an `events` list (unknown ones skipped: newer peers may list more); undefined if absent. */
-function parseEventFeatures(v: unknown): Parsed<RelayEventFeature[] | undefined> {
-  if (v === undefined) return { ok: true, message: undefined };
-  if (!Array.isArray(v) || v.length > 16 || !v.every((c) => typeof c === 'string'))
-    return { ok: false, reason: '"events" is not a list of at most 16 names' };
-  const known = (v as string[]).filter((c): c is RelayEventFeature =>
-    (RELAY_EVENT_FEATURES as readonly string[]).includes(c),
-  );
-  return { ok: true, message: [...new Set(known)] };
-}
+const parseCodecs = (v: unknown): Parsed<RelayCodec[] | undefined> =>
+  knownNames(v, 'codecs', RELAY_CODECS, 'codec names');
+const parseAudioCodecs = (v: unknown): Parsed<RelayAudioCodec[] | undefined> =>
+  knownNames(v, 'audio', RELAY_AUDIO_CODECS, 'codec names');
+const parseEventFeatures = (v: unknown): Parsed<RelayEventFeature[] | undefined> =>
+  knownNames(v, 'events', RELAY_EVENT_FEATURES, 'names');
 
 /** The fields of an `audio` message (their agreement with the AudioSpecificConfig is the session's to check). */
 function parseAudio(f: Record<string, unknown>): Parsed<AudioMessage> {

@@ -24,6 +24,7 @@ const picture = (ms: number, arrival = T0 + ms): AccessUnit => ({
 
 /** 128 ms of sound from `ms` of media time (as ffmpeg hands a G.711 camera's over), arriving at `arrival`. */
 const sound = (ms: number, arrival: number): AudioUnit => ({
+  seq: ms,
   config: alaw,
   data: Buffer.alloc(1024),
   pts: ms * 8,
