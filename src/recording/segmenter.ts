@@ -23,7 +23,8 @@ const FRAGMENT_MS = 1000;
 const DEFAULT_DURATION = 3000;
 /**
  * A segment that follows the previous one without a break starts where it ended, unless the media
- * clock's wall mapping says otherwise by more than this (the camera's clock drifting from ours).
+ * clock's wall mapping puts it later by more than this (the camera's clock drifting from ours); a mapping
+ * that puts it earlier never makes it overlap the one before.
  */
 const CHAIN_MS = 250;
 
@@ -216,14 +217,17 @@ export class Segmenter {
   /**
    * Opens the segment's file, a fragment into it: its wall time is the media clock's mapping of its first
    * picture as the newest unit says it (a mapping anchored late at a source's start has moved earlier by
-   * then), or where the previous segment ended when it follows it and the two agree within CHAIN_MS.
+   * then), or where the previous segment ended when it follows it and the mapping is not later than that
+   * by more than CHAIN_MS.
    */
   private open(segment: Segment): void {
     const first = this.first!;
     const latest = this.latest ?? first;
     // Decode time 0 of the file is the first unit's dts (its picture shows a composition offset later).
     const mapped = latest.wallTime - ((latest.pts - first.dts) * 1000) / VIDEO_CLOCK_RATE;
-    const chained = this.chainFrom !== undefined && Math.abs(mapped - this.chainFrom) <= CHAIN_MS;
+    // Earlier than where the previous one ended is an overlap, never a break: the mapping moved earlier
+    // (anchored late, on a busy machine) while the camera's own times went on without a break.
+    const chained = this.chainFrom !== undefined && mapped - this.chainFrom <= CHAIN_MS;
     const origin = chained ? this.chainFrom! : mapped;
     const startMs = Math.floor(origin);
     segment.startMs = startMs;

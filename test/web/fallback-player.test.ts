@@ -22,8 +22,12 @@ import {
 
 /** A name that is not loopback, so its pages are not a secure context; Chromium resolves it to 127.0.0.1. */
 const INSECURE_HOST = 'camrelay.test';
-/** Units the browser's decoder takes before the injected failure: some pictures first, mid-stream. */
-const GOOD_UNITS = 30;
+/**
+ * Units the browser's decoder takes before the injected failure: some pictures first, mid-stream. Three
+ * seconds of them: the test must see the first path play before it fails, and a loaded machine's MSE
+ * takes a while to show its first pictures.
+ */
+const GOOD_UNITS = 90;
 
 /** An embed page whose script, run before the player's, breaks one of the browser's decoders; the player's `error` events are kept. */
 function embedPage(server: string, breakDecoder: string): string {
