@@ -157,6 +157,26 @@ const parseAudioCodecs = (v: unknown): Parsed<RelayAudioCodec[] | undefined> =>
 const parseEventFeatures = (v: unknown): Parsed<RelayEventFeature[] | undefined> =>
   knownNames(v, 'events', RELAY_EVENT_FEATURES, 'names');
 
+/** The lists both hellos may carry (`codecs`, `audio`, `events`): those present, with the names this side knows. */
+function parseHelloLists(
+  f: Record<string, unknown>,
+): Parsed<{ codecs?: RelayCodec[]; audio?: RelayAudioCodec[]; events?: RelayEventFeature[] }> {
+  const codecs = parseCodecs(f.codecs);
+  if (!codecs.ok) return codecs;
+  const audio = parseAudioCodecs(f.audio);
+  if (!audio.ok) return audio;
+  const events = parseEventFeatures(f.events);
+  if (!events.ok) return events;
+  return {
+    ok: true,
+    message: {
+      ...(codecs.message ? { codecs: codecs.message } : {}),
+      ...(audio.message ? { audio: audio.message } : {}),
+      ...(events.message ? { events: events.message } : {}),
+    },
+  };
+}
+
 /** The fields of an `audio` message (their agreement with the AudioSpecificConfig is the session's to check). */
 function parseAudio(f: Record<string, unknown>): Parsed<AudioMessage> {
   if (!isCameraId(f.camera)) return { ok: false, reason: 'audio without a valid "camera"' };
@@ -287,21 +307,15 @@ export function parseEdgeMessage(text: string): Parsed<EdgeMessage> {
       const hello = parseHello(f);
       if (!hello.ok) return hello;
       if (!isCameraId(f.edge)) return { ok: false, reason: 'hello without a valid "edge" name' };
-      const codecs = parseCodecs(f.codecs);
-      if (!codecs.ok) return codecs;
-      const audio = parseAudioCodecs(f.audio);
-      if (!audio.ok) return audio;
-      const events = parseEventFeatures(f.events);
-      if (!events.ok) return events;
+      const lists = parseHelloLists(f);
+      if (!lists.ok) return lists;
       return {
         ok: true,
         message: {
           type: 'hello',
           ...hello.message,
           edge: f.edge,
-          ...(codecs.message ? { codecs: codecs.message } : {}),
-          ...(audio.message ? { audio: audio.message } : {}),
-          ...(events.message ? { events: events.message } : {}),
+          ...lists.message,
         },
       };
     }
@@ -363,21 +377,15 @@ export function parseHubMessage(text: string): Parsed<HubMessage> {
       const hello = parseHello(f);
       if (!hello.ok) return hello;
       const max = f.maxFrameBytes;
-      const codecs = parseCodecs(f.codecs);
-      if (!codecs.ok) return codecs;
-      const audio = parseAudioCodecs(f.audio);
-      if (!audio.ok) return audio;
-      const events = parseEventFeatures(f.events);
-      if (!events.ok) return events;
+      const lists = parseHelloLists(f);
+      if (!lists.ok) return lists;
       return {
         ok: true,
         message: {
           type: 'hello',
           ...hello.message,
           ...(isU32(max) && max > 0 ? { maxFrameBytes: max } : {}),
-          ...(codecs.message ? { codecs: codecs.message } : {}),
-          ...(audio.message ? { audio: audio.message } : {}),
-          ...(events.message ? { events: events.message } : {}),
+          ...lists.message,
         },
       };
     }
